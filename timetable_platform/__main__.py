@@ -1,0 +1,5 @@
+import sys
+
+from timetable_platform.cli import main
+
+sys.exit(main())

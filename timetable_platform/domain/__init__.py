@@ -1,0 +1,1 @@
+"""Pure domain code: the timetable model, normalisation, readers of layouts, merge, validation, exports."""

@@ -1,0 +1,1 @@
+"""Extraction: the two stages behind small interfaces, one module per backend; formats and limits."""

@@ -1,0 +1,96 @@
+"""One settings object for the whole platform (environment variables prefixed ``TIMETABLE_``, or ``.env``).
+
+Each backend is chosen independently here; nothing else in the code branches on "local vs cloud".
+Every field is documented in ``.env.example``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIMETABLE_", env_file=".env", extra="ignore")
+
+    # --- general
+    data_dir: Path = Path("data")
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # --- extraction
+    mode: Literal["hybrid", "document_ai", "fallback"] = "hybrid"
+    fallback_threshold: float = Field(0.85, ge=0, le=1, description="fallback mode runs the interpreter under this confidence")
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_pages: int = 20
+    max_pixels: int = 60_000_000
+    layout_backend: Literal["embedded", "documentai"] = "embedded"
+    interpreter_backend: Literal["embedded", "claude"] = "embedded"
+    ocr_languages: str = "eng+deu+fra+spa+ita+nld"
+
+    # --- Google Document AI
+    documentai_project: str | None = None
+    documentai_location: str = "us"
+    documentai_processor_id: str | None = None
+    documentai_processor_version: str | None = None
+    documentai_endpoint: str | None = None  # override, e.g. http://127.0.0.1:PORT in tests
+    documentai_sync_page_limit: int = 15
+    documentai_max_retries: int = 3
+
+    # --- Anthropic Claude
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    claude_model: str = "claude-sonnet-4-5"
+    claude_max_tokens: int = 16000
+    claude_max_retries: int = 3
+    claude_timeout_seconds: float = 120.0
+
+    # --- database
+    database_url: str | None = None  # default: sqlite file under data_dir
+
+    # --- blob store
+    blob_backend: Literal["local", "s3"] = "local"
+    blob_dir: Path | None = None  # default: data_dir / "blobs"
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_region: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_sse: Literal["", "AES256", "aws:kms"] = ""
+    s3_kms_key_id: str | None = None
+
+    # --- queue
+    queue_backend: Literal["database", "sqs"] = "database"
+    sqs_queue_url: str | None = None
+    sqs_dlq_url: str | None = None
+    sqs_region: str | None = None
+    sqs_endpoint_url: str | None = None
+    queue_visibility_timeout: int = 300
+    queue_max_receives: int = 5
+
+    # --- API
+    redis_url: str | None = None
+    rate_limit_per_minute: int = 600
+    cors_origins: list[str] = Field(default_factory=list)
+    dagster_ui_url: str | None = None
+    retention_days: int = 90
+    callback_timeout_seconds: float = 10.0
+    callback_max_attempts: int = 5
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'timetable.db').resolve()}"
+
+    @property
+    def resolved_blob_dir(self) -> Path:
+        return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
