@@ -1,0 +1,70 @@
+"""Readers: one document in, one ``Layout`` out, chosen by the sniffed media type.
+
+Digital documents are read here (PDF text layer, DOCX, XLSX, CSV/TSV, plain text); images and PDFs
+without a text layer go to the OCR reader in ``readers.image``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from timetable_platform.domain.layout import Layout
+from timetable_platform.extraction import sniff
+from timetable_platform.extraction.base import Document, Limits
+from timetable_platform.extraction.errors import UnsupportedType
+from timetable_platform.extraction.safety import check_ooxml_archive, check_size
+
+
+def read_layout(document: Document, limits: Limits) -> Layout:
+    """The layout of ``document``; raises an ``ExtractionError`` subclass for anything a user must fix."""
+    check_size(document.content, limits)
+    media_type = document.media_type
+    if media_type == sniff.PDF:
+        from timetable_platform.extraction.readers import pdf
+
+        info = pdf.inspect_pdf(document.content, limits)
+        if not info.has_text_layer:
+            return _ocr_reader().read_scanned_pdf_layout(document, limits)
+        return pdf.read_pdf_layout(document, limits, info)
+    if sniff.is_image(media_type):
+        return _ocr_reader().read_image_layout(document, limits)
+    if media_type == sniff.DOCX:
+        check_ooxml_archive(document.content, limits)
+        from timetable_platform.extraction.readers import docx
+
+        return docx.read_docx_layout(document, limits)
+    if media_type == sniff.XLSX:
+        check_ooxml_archive(document.content, limits)
+        from timetable_platform.extraction.readers import xlsx
+
+        return xlsx.read_xlsx_layout(document, limits)
+    if media_type in (sniff.CSV, sniff.TSV):
+        from timetable_platform.extraction.readers import csv
+
+        return csv.read_csv_layout(document, limits)
+    if media_type == sniff.TEXT:
+        from timetable_platform.extraction.readers import csv
+
+        return csv.read_text_layout(document, limits)
+    raise UnsupportedType(f"Documents of type {media_type} are not supported.")
+
+
+def read_document(content: bytes, filename: str | None, limits: Limits) -> tuple[Document, Layout]:
+    """Sniff, check limits and read in one call (what the CLI and the layout stage need)."""
+    check_size(content, limits)
+    document = Document(
+        content=content, media_type=sniff.sniff_media_type(content, filename), filename=filename
+    )
+    return document, read_layout(document, limits)
+
+
+def _ocr_reader() -> ModuleType:
+    try:
+        return importlib.import_module("timetable_platform.extraction.readers.image")
+    except ModuleNotFoundError as exc:
+        if exc.name != "timetable_platform.extraction.readers.image":
+            raise
+        raise UnsupportedType(
+            "This document needs OCR (an image or a PDF without a text layer), but the OCR reader is not installed."
+        ) from exc

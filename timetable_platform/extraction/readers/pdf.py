@@ -1,0 +1,323 @@
+"""PDF with a text layer -> layout (pdfplumber for words, rulings and ruled tables; pypdfium2 for the quick checks).
+
+pypdfium2 opens the file first: it tells encrypted from damaged, counts pages and finds which pages
+carry text in a few milliseconds, so limits and the OCR hand-off are decided before pdfplumber parses.
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import pdfplumber
+import pypdfium2
+from pdfplumber.utils.text import WordExtractor
+
+from timetable_platform.domain.layout import BBox, Cell, Layout, Line, Page, Table, Word
+from timetable_platform.extraction.base import Document, Limits
+from timetable_platform.extraction.errors import CorruptDocument, EmptyDocument, EncryptedDocument, TooLarge
+from timetable_platform.extraction.readers.common import group_lines, hex_colour, join_styles
+
+READER = "pdfplumber"
+# A page with fewer visible characters than this is treated as having no text layer (e.g. only a page number).
+MIN_TEXT_CHARS = 8
+EDGE_TOLERANCE = 2.0  # points: cell edges closer than this are the same grid line
+
+_BOLD = re.compile(r"bold|black|heavy|semibold|demi|[-,]bd\b", re.IGNORECASE)
+_ITALIC = re.compile(r"italic|oblique|[-,]it\b", re.IGNORECASE)
+
+# pdfminer/pdfplumber are chatty about malformed files; the outcome is reported through our errors.
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True)
+class PdfInfo:
+    page_count: int
+    text_chars: list[int]  # visible characters in the text layer, per page
+
+    @property
+    def has_text_layer(self) -> bool:
+        return any(n >= MIN_TEXT_CHARS for n in self.text_chars)
+
+
+def inspect_pdf(content: bytes, limits: Limits) -> PdfInfo:
+    """Open with pdfium: raise Encrypted/Corrupt/TooLarge/Empty, else page count and text per page."""
+    try:
+        pdf = pypdfium2.PdfDocument(content)
+    except pypdfium2.PdfiumError as exc:
+        message = str(exc).lower()
+        if "password" in message or "security" in message:
+            raise EncryptedDocument(
+                "The PDF is password-protected; remove the password (or print it to a new PDF) and upload again.",
+                detail=str(exc),
+            ) from exc
+        raise CorruptDocument("The PDF is damaged and cannot be opened.", detail=str(exc)) from exc
+    try:
+        count = len(pdf)
+        if count == 0:
+            raise EmptyDocument("The PDF has no pages.")
+        if count > limits.max_pages:
+            raise TooLarge(f"The PDF has {count} pages; the limit is {limits.max_pages}.")
+        chars: list[int] = []
+        for index in range(count):
+            page = pdf[index]
+            textpage = page.get_textpage()
+            try:
+                text = textpage.get_text_range()
+            finally:
+                textpage.close()
+                page.close()
+            chars.append(sum(1 for ch in text if not ch.isspace()))
+    except pypdfium2.PdfiumError as exc:
+        raise CorruptDocument("The PDF is damaged and cannot be read.", detail=str(exc)) from exc
+    finally:
+        pdf.close()
+    return PdfInfo(page_count=count, text_chars=chars)
+
+
+def read_pdf_layout(document: Document, limits: Limits, info: PdfInfo | None = None) -> Layout:
+    """Layout of a PDF that has a text layer (pages without text are kept empty, with a warning)."""
+    info = info or inspect_pdf(document.content, limits)
+    warnings: list[str] = []
+    pages: list[Page] = []
+    try:
+        with pdfplumber.open(io.BytesIO(document.content)) as pdf:
+            if len(pdf.pages) != info.page_count:
+                warnings.append(f"page count differs between readers ({len(pdf.pages)} vs {info.page_count})")
+            for plumber_page in pdf.pages[: limits.max_pages]:
+                page = _read_page(plumber_page)
+                if not page.words:
+                    warnings.append(f"page {page.number} has no text layer")
+                pages.append(page)
+    except (EncryptedDocument, CorruptDocument, TooLarge):
+        raise
+    except Exception as exc:  # pdfminer raises many unrelated types on malformed input
+        if "password" in str(exc).lower() or "encrypt" in type(exc).__name__.lower():
+            raise EncryptedDocument("The PDF is password-protected.", detail=repr(exc)) from exc
+        raise CorruptDocument("The PDF is damaged and its text cannot be read.", detail=repr(exc)) from exc
+    paragraphs = [line.text for page in pages for line in _lines_outside_tables(page)]
+    return Layout(
+        pages=pages, media_type=document.media_type, reader=READER, paragraphs=paragraphs, warnings=warnings
+    )
+
+
+# ---------------------------------------------------------------- page
+
+
+def _read_page(page: Any) -> Page:
+    chars = page.chars
+    words = _extract_words(chars)
+    lines = group_lines(words)
+    rulings = [BBox(e["x0"], e["top"], e["x1"], e["bottom"]) for e in page.edges]
+    out = Page(
+        number=page.page_number, width=float(page.width), height=float(page.height), words=words, lines=lines,
+        rulings=rulings,
+    )  # fmt: skip
+    if page.edges:
+        fills = [r for r in page.rects if r.get("fill")]
+        for found in page.find_tables():
+            table = _convert_table(found.cells, words, fills)
+            if table is not None:
+                out.tables.append(table)
+        _attach_captions(out)
+    return out
+
+
+def _extract_words(chars: list[dict[str, Any]]) -> list[Word]:
+    upright = [c for c in chars if c.get("upright", True) or _rotation(c) == 0]
+    up = [c for c in chars if not c.get("upright", True) and _rotation(c) == 90]
+    down = [c for c in chars if not c.get("upright", True) and _rotation(c) == 270]
+    words: list[Word] = []
+    # Split words where the colour changes, so a red note glued to a name stays its own word.
+    words.extend(_words(upright, 0, WordExtractor(extra_attrs=["non_stroking_color"])))
+    if up:
+        extractor = WordExtractor(
+            line_dir_rotated="ltr", char_dir_rotated="btt", extra_attrs=["non_stroking_color"]
+        )
+        words.extend(_words(up, 90, extractor))
+    if down:
+        extractor = WordExtractor(
+            line_dir_rotated="rtl", char_dir_rotated="ttb", extra_attrs=["non_stroking_color"]
+        )
+        words.extend(_words(down, 270, extractor))
+    return words
+
+
+def _words(chars: list[dict[str, Any]], rotation: int, extractor: WordExtractor) -> list[Word]:
+    out: list[Word] = []
+    if not chars:
+        return out
+    for word, word_chars in extractor.iter_extract_tuples(chars):
+        text = word["text"].strip()
+        if not text:
+            continue
+        out.append(
+            Word(
+                text=text,
+                bbox=BBox(float(word["x0"]), float(word["top"]), float(word["x1"]), float(word["bottom"])),
+                rotation=rotation,
+                style=_style(word_chars),
+            )
+        )
+    return out
+
+
+def _rotation(char: dict[str, Any]) -> int:
+    a, b, _c, _d, _e, _f = char.get("matrix", (1, 0, 0, 1, 0, 0))
+    if abs(b) > abs(a):
+        return 90 if b > 0 else 270
+    return 0 if a >= 0 else 180
+
+
+def _style(chars: list[dict[str, Any]]) -> str | None:
+    fonts = Counter(str(c.get("fontname", "")) for c in chars)
+    font = fonts.most_common(1)[0][0] if fonts else ""
+    colour = _colour(chars[0].get("non_stroking_color")) if chars else None
+    return join_styles(
+        "bold" if _BOLD.search(font) else None,
+        "italic" if _ITALIC.search(font) else None,
+        colour,
+    )
+
+
+def _colour(value: Any) -> str | None:
+    """'#rrggbb' from a pdfplumber colour (gray, RGB or CMYK tuple); None for patterns/unknown."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        value = (value,)
+    if not isinstance(value, tuple | list) or not all(isinstance(v, int | float) for v in value):
+        return None
+    if len(value) == 1:
+        return hex_colour((value[0],) * 3)
+    if len(value) == 3:
+        return hex_colour(value)
+    if len(value) == 4:
+        c, m, y, k = value
+        return hex_colour(((1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k)))
+    return None
+
+
+# ---------------------------------------------------------------- tables
+
+
+def _cluster(values: list[float]) -> list[float]:
+    """Distinct grid positions: values closer than EDGE_TOLERANCE merge into their mean."""
+    out: list[list[float]] = []
+    for v in sorted(values):
+        if out and v - out[-1][-1] <= EDGE_TOLERANCE:
+            out[-1].append(v)
+        else:
+            out.append([v])
+    return [sum(group) / len(group) for group in out]
+
+
+def _nearest(edges: list[float], value: float) -> int:
+    i = bisect.bisect_left(edges, value)
+    if i == 0:
+        return 0
+    if i == len(edges):
+        return len(edges) - 1
+    return i if edges[i] - value < value - edges[i - 1] else i - 1
+
+
+def _convert_table(
+    cell_boxes: list[tuple[float, float, float, float]], words: list[Word], fills: list[dict[str, Any]]
+) -> Table | None:
+    if not cell_boxes:
+        return None
+    xs = _cluster([b[0] for b in cell_boxes] + [b[2] for b in cell_boxes])
+    ys = _cluster([b[1] for b in cell_boxes] + [b[3] for b in cell_boxes])
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    if n_rows < 1 or n_cols < 1 or (n_rows == 1 and n_cols == 1):
+        return None  # a framed box, not a table: its text stays in paragraphs
+    cells: list[Cell] = []
+    slots: dict[tuple[int, int], Cell] = {}
+    for x0, top, x1, bottom in cell_boxes:
+        row, col = _nearest(ys, top), _nearest(xs, x0)
+        row_end, col_end = _nearest(ys, bottom), _nearest(xs, x1)
+        if row_end <= row or col_end <= col or (row, col) in slots:
+            continue
+        cell = Cell(
+            row=row,
+            col=col,
+            text="",
+            rowspan=row_end - row,
+            colspan=col_end - col,
+            bbox=BBox(x0, top, x1, bottom),
+        )
+        cells.append(cell)
+        for r in range(row, row_end):
+            for c in range(col, col_end):
+                slots.setdefault((r, c), cell)
+    table_box = BBox(xs[0], ys[0], xs[-1], ys[-1])
+    members: dict[int, list[Word]] = {}
+    for word in words:
+        cx, cy = word.bbox.center
+        if not table_box.contains_point(cx, cy):
+            continue
+        row = bisect.bisect_right(ys, cy) - 1
+        col = bisect.bisect_right(xs, cx) - 1
+        owner = slots.get((min(row, n_rows - 1), min(col, n_cols - 1)))
+        if owner is not None:
+            members.setdefault(id(owner), []).append(word)
+    table_area = table_box.width * table_box.height
+    for cell in cells:
+        cell.lines = group_lines(members.get(id(cell), []))
+        cell.text = "\n".join(line.text for line in cell.lines)
+        cell.background = _background(cell.bbox, fills, table_area) if cell.bbox else None
+    cells.sort(key=lambda c: (c.row, c.col))
+    return Table(n_rows=n_rows, n_cols=n_cols, cells=cells, bbox=table_box)
+
+
+def _background(box: BBox, fills: list[dict[str, Any]], table_area: float) -> str | None:
+    """Fill colour of the smallest filled rectangle behind the cell's centre (not one behind the whole table)."""
+    cx, cy = box.center
+    best: tuple[float, str] | None = None
+    for rect in fills:
+        if not (rect["x0"] <= cx <= rect["x1"] and rect["top"] <= cy <= rect["bottom"]):
+            continue
+        area = (rect["x1"] - rect["x0"]) * (rect["bottom"] - rect["top"])
+        if area >= 0.9 * table_area:
+            continue
+        colour = _colour(rect.get("non_stroking_color"))
+        if colour and (best is None or area < best[0]):
+            best = (area, colour)
+    return best[1] if best else None
+
+
+def _in_any_table(line: Line, tables: list[Table]) -> bool:
+    cx, cy = line.bbox.center
+    return any(t.bbox is not None and t.bbox.contains_point(cx, cy) for t in tables)
+
+
+def _lines_outside_tables(page: Page) -> list[Line]:
+    return [line for line in page.lines if not _in_any_table(line, page.tables)]
+
+
+def _attach_captions(page: Page) -> None:
+    """A text line just above a table (within about two line heights) is its caption, e.g. "Week A"."""
+    free = [line for line in _lines_outside_tables(page) if not any(w.rotation for w in line.words)]
+    for table in page.tables:
+        if table.bbox is None:
+            continue
+        best: Line | None = None
+        for line in free:
+            gap = table.bbox.top - line.bbox.bottom
+            overlaps = line.bbox.x0 < table.bbox.x1 and table.bbox.x0 < line.bbox.x1
+            if (
+                overlaps
+                and -1.0 <= gap <= 2.5 * max(line.bbox.height, 4.0)
+                and (best is None or line.bbox.bottom > best.bbox.bottom)
+            ):
+                best = line
+        if best is not None:
+            table.caption = best.text
+
+
+__all__ = ["READER", "PdfInfo", "inspect_pdf", "read_pdf_layout"]

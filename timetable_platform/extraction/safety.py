@@ -1,0 +1,59 @@
+"""Limits checked before any parser sees the bytes: overall size and ZIP bombs in DOCX/XLSX.
+
+Python's ``zipfile`` never inflates an entry past the size its central directory declares (it stops
+at ``file_size`` and then fails the CRC), so checking the declared sizes bounds what python-docx and
+openpyxl can be made to decompress.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from timetable_platform.extraction.base import Limits
+from timetable_platform.extraction.errors import CorruptDocument, TooLarge
+
+MAX_ZIP_ENTRIES = 10_000
+# Small parts (styles, empty sheets) routinely compress better than any sane ratio; only big ones are judged.
+RATIO_MIN_BYTES = 1024 * 1024
+
+
+def _mb(n: float) -> str:
+    return f"{n / (1024 * 1024):.0f} MB"
+
+
+def check_size(content: bytes, limits: Limits) -> None:
+    if len(content) > limits.max_bytes:
+        raise TooLarge(f"The document is {_mb(len(content))}; the limit is {_mb(limits.max_bytes)}.")
+
+
+def check_ooxml_archive(content: bytes, limits: Limits) -> None:
+    """Raise TooLarge for a ZIP bomb (entry size, ratio, total size, entry count), CorruptDocument if unreadable."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        raise CorruptDocument("The Office file is damaged and cannot be opened.", detail=str(exc)) from exc
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise TooLarge(f"The Office file holds {len(infos)} parts; the limit is {MAX_ZIP_ENTRIES}.")
+    total = 0
+    for info in infos:
+        if info.file_size > limits.max_zip_entry_bytes:
+            raise TooLarge(
+                f"The Office file part '{info.filename}' unpacks to {_mb(info.file_size)}; "
+                f"the limit is {_mb(limits.max_zip_entry_bytes)} (possible zip bomb)."
+            )
+        if info.file_size >= RATIO_MIN_BYTES:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if ratio > limits.max_zip_ratio:
+                raise TooLarge(
+                    f"The Office file part '{info.filename}' compresses {ratio:.0f}:1; "
+                    f"the limit is {limits.max_zip_ratio:.0f}:1 (possible zip bomb)."
+                )
+        total += info.file_size
+    # Total unpacked size: a few entries each just under the limit are as bad as one over it.
+    max_total = 2 * limits.max_zip_entry_bytes
+    if total > max_total:
+        raise TooLarge(
+            f"The Office file unpacks to {_mb(total)}; the limit is {_mb(max_total)} (possible zip bomb)."
+        )
