@@ -1,0 +1,161 @@
+"""Completion callbacks: outbox rows, HMAC signatures, backoff and giving up, against a local receiver."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from timetable_platform.settings import get_settings
+from timetable_platform.store import apikeys
+from timetable_platform.store.api_models import CallbackDelivery
+from timetable_platform.store.callbacks import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    backoff_seconds,
+    deliver_due_callbacks,
+    enqueue_completion_callback,
+    verify_signature,
+)
+from timetable_platform.store.db import make_engine, make_session_factory, migrate
+from timetable_platform.store.models import Upload, UploadStatus
+
+
+class Receiver:
+    """A local HTTP server that records callbacks and answers with the next scripted status."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[dict[str, str], bytes]] = []
+        self.statuses: list[int] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.calls.append((dict(self.headers), body))
+                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    rec = Receiver()
+    thread = threading.Thread(target=rec.server.serve_forever, daemon=True)
+    thread.start()
+    yield rec
+    rec.server.shutdown()
+    rec.server.server_close()
+
+
+@pytest.fixture
+def sessions(tmp_path: Path) -> sessionmaker[Session]:
+    url = f"sqlite:///{tmp_path / 'cb.db'}"
+    migrate(url)
+    return make_session_factory(make_engine(url))
+
+
+def _finished_upload(session: Session, tenant: str, callback_url: str | None) -> str:
+    upload = Upload(
+        tenant=tenant,
+        filename="t.pdf",
+        media_type="application/pdf",
+        size_bytes=3,
+        sha256="0" * 64,
+        mode="hybrid",
+        callback_url=callback_url,
+        status=UploadStatus.SUCCEEDED,
+        entry_count=12,
+        confidence_mean=0.9,
+        finished_at=datetime.now(UTC),
+    )
+    session.add(upload)
+    session.flush()
+    return upload.id
+
+
+def test_signed_callback_is_delivered_once(sessions: sessionmaker[Session], receiver: Receiver) -> None:
+    with sessions.begin() as session:
+        secret = bytes.fromhex(apikeys.create_api_key(session, "school-a").callback_secret or "")
+        upload_id = _finished_upload(session, "school-a", receiver.url)
+        enqueue_completion_callback(session, upload_id)
+
+    assert deliver_due_callbacks(sessions) == 1
+    assert deliver_due_callbacks(sessions) == 0  # delivered rows are not sent again
+    ((headers, body),) = receiver.calls
+    assert verify_signature(secret, body, headers[SIGNATURE_HEADER])
+    assert not verify_signature(b"another tenant's secret", body, headers[SIGNATURE_HEADER])
+    payload = json.loads(body)
+    assert payload["upload_id"] == upload_id
+    assert payload["status"] == "succeeded"
+    assert payload["confidence"]["entries"] == 12
+    assert abs(int(headers[TIMESTAMP_HEADER]) - datetime.now(UTC).timestamp()) < 60
+
+
+def test_no_row_without_callback_url(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        enqueue_completion_callback(session, _finished_upload(session, "school-a", None))
+        enqueue_completion_callback(session, "no-such-upload")
+    with sessions() as session:
+        assert session.scalars(select(CallbackDelivery)).all() == []
+
+
+def test_failures_back_off_then_give_up(sessions: sessionmaker[Session], receiver: Receiver) -> None:
+    max_attempts = get_settings().callback_max_attempts
+    receiver.statuses = [500] * max_attempts
+    with sessions.begin() as session:
+        enqueue_completion_callback(session, _finished_upload(session, "school-b", receiver.url))
+
+    now = datetime.now(UTC)
+    for attempt in range(1, max_attempts + 1):
+        assert deliver_due_callbacks(sessions, now=now, secret_for_tenant=lambda _t: b"s") == 0
+        assert len(receiver.calls) == attempt
+        # not due again before the backoff has passed
+        assert (
+            deliver_due_callbacks(sessions, now=now + timedelta(seconds=1), secret_for_tenant=lambda _t: b"s")
+            == 0
+        )
+        assert len(receiver.calls) == attempt
+        now += timedelta(seconds=backoff_seconds(attempt) + 1)
+
+    with sessions() as session:
+        row = session.scalars(select(CallbackDelivery)).one()
+    assert row.state == "failed"
+    assert row.attempts == max_attempts
+    assert row.last_error == "HTTP 500"
+    assert deliver_due_callbacks(sessions, now=now + timedelta(days=1)) == 0
+    assert len(receiver.calls) == max_attempts
+
+
+def test_unreachable_receiver_is_retried_later(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        enqueue_completion_callback(
+            session, _finished_upload(session, "school-c", "http://127.0.0.1:9/closed")
+        )
+    now = datetime.now(UTC)
+    assert deliver_due_callbacks(sessions, now=now) == 0
+    with sessions() as session:
+        row = session.scalars(select(CallbackDelivery)).one()
+    assert row.state == "pending"
+    assert row.attempts == 1
+    assert row.next_attempt_at >= now + timedelta(seconds=backoff_seconds(1))
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    delays = [backoff_seconds(n) for n in range(1, 12)]
+    assert delays == sorted(delays)
+    assert delays[1] == 2 * delays[0]
+    assert max(delays) <= 3600

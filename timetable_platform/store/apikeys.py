@@ -1,0 +1,100 @@
+"""API keys and tenants. A key is shown once; only its sha256 is stored (keys are 256-bit random,
+so a fast hash is enough: there is nothing to brute-force)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from timetable_platform.store.api_models import ApiKey, Tenant
+
+KEY_PREFIX = "tt_"
+SHOWN_PREFIX_LENGTH = 10  # "tt_" + 7 characters: enough to tell keys apart in listings
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewKey:
+    id: int
+    tenant: str
+    key: str  # the plaintext, available only now
+    prefix: str
+    tenant_created: bool
+    callback_secret: str | None  # hex, only when the tenant was created by this call
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's id and its tenant."""
+
+    api_key_id: int
+    tenant: str
+
+
+def ensure_tenant(session: Session, name: str) -> tuple[Tenant, bool]:
+    tenant = session.get(Tenant, name)
+    if tenant is not None:
+        return tenant, False
+    tenant = Tenant(name=name, callback_secret=secrets.token_bytes(32), created_at=datetime.now(UTC))
+    session.add(tenant)
+    session.flush()
+    return tenant, True
+
+
+def create_api_key(session: Session, tenant: str, label: str | None = None) -> NewKey:
+    """Create a key (and the tenant on first use); the caller commits."""
+    tenant_row, created = ensure_tenant(session, tenant)
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(tenant=tenant, prefix=key[:SHOWN_PREFIX_LENGTH], key_hash=hash_key(key), label=label)
+    session.add(row)
+    session.flush()
+    return NewKey(
+        id=row.id,
+        tenant=tenant,
+        key=key,
+        prefix=row.prefix,
+        tenant_created=created,
+        callback_secret=tenant_row.callback_secret.hex() if created else None,
+    )
+
+
+def list_api_keys(session: Session, tenant: str | None = None) -> list[ApiKey]:
+    query = select(ApiKey).order_by(ApiKey.id)
+    if tenant is not None:
+        query = query.where(ApiKey.tenant == tenant)
+    return list(session.scalars(query))
+
+
+def revoke_api_key(session: Session, key_id: int) -> bool:
+    """Revoke a key; False when there is no such key. Revoking twice keeps the first time."""
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        return False
+    if row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+    return True
+
+
+def authenticate(session: Session, key: str) -> Principal | None:
+    """The principal for a presented key, or None when unknown or revoked."""
+    if not key.startswith(KEY_PREFIX) or len(key) > 200:
+        return None
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
+    if row is None or row.revoked_at is not None:
+        return None
+    return Principal(api_key_id=row.id, tenant=row.tenant)
+
+
+def rotate_callback_secret(session: Session, tenant: str) -> str:
+    """A new callback-signing secret for the tenant (hex); the caller commits."""
+    tenant_row, _ = ensure_tenant(session, tenant)
+    tenant_row.callback_secret = secrets.token_bytes(32)
+    return tenant_row.callback_secret.hex()

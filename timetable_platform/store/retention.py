@@ -1,0 +1,98 @@
+"""Housekeeping over the store: erasing an upload everywhere, the retention job, and the reconciler
+that re-enqueues uploads whose queue message was lost between the row and the message."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from timetable_platform.store import audit, repository
+from timetable_platform.store.api_models import CallbackDelivery, IdempotencyRecord
+from timetable_platform.store.blobs import result_key, upload_key
+from timetable_platform.store.models import Upload
+
+log = logging.getLogger(__name__)
+
+
+def _folder(key: str) -> str:
+    """``uploads/t/id/original`` -> ``uploads/t/id/``: everything stored for that upload under the key's folder."""
+    return key.rsplit("/", 1)[0] + "/"
+
+
+def erase_upload(
+    store: Any,
+    upload_id: Any,
+    *,
+    actor_tenant: str | None = None,
+    api_key_id: int | None = None,
+    request_id: str | None = None,
+    reason: str = "request",
+) -> bool:
+    """Remove an upload's pending messages, blobs and rows (the right to erasure); False if absent.
+
+    Order matters: messages and blobs go first, rows last, so a failure part-way leaves the row in
+    place and the erasure can simply be repeated; never a blob nobody can find.
+    """
+    with store.session_factory() as session:
+        upload = repository.get_upload(session, upload_id, tenant=actor_tenant)
+        if upload is None:
+            return False
+        tenant, key = upload.tenant, str(upload.id)
+    store.queue.purge_upload(key)
+    store.blobs.delete_prefix(_folder(upload_key(tenant, key)))
+    store.blobs.delete_prefix(_folder(result_key(key)))
+    with store.session_factory() as session, session.begin():
+        repository.delete_upload(session, upload_id)
+        session.execute(delete(CallbackDelivery).where(CallbackDelivery.upload_id == key))
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.upload_id == key))
+        audit.record(
+            session,
+            tenant=tenant,
+            action="upload.deleted",
+            upload_id=key,
+            api_key_id=api_key_id,
+            request_id=request_id,
+            detail=reason,
+        )
+    return True
+
+
+def purge_expired_uploads(store: Any, *, days: int, now: datetime | None = None) -> int:
+    """Erase every upload created more than ``days`` ago; returns how many were erased."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+    with store.session_factory() as session:
+        ids = [upload.id for upload in repository.uploads_older_than(session, cutoff)]
+    erased = 0
+    for upload_id in ids:
+        try:
+            if erase_upload(store, upload_id, reason=f"retention {days} days"):
+                erased += 1
+        except Exception:  # one stuck upload must not stop the rest; it is retried next run
+            log.exception("retention could not erase upload %s", upload_id)
+    return erased
+
+
+def reconcile_orphans(
+    store: Any, *, older_than: timedelta = timedelta(minutes=10), now: datetime | None = None
+) -> int:
+    """Re-enqueue uploads still ``queued`` after ``older_than``; returns how many were re-sent.
+
+    The queue cannot be asked whether it holds a given message, so any pending message is purged
+    first and one fresh message sent: at most one message per upload, and the Dagster sensor's
+    ``run_key=upload_id`` makes a redelivery harmless.
+    """
+    cutoff = (now or datetime.now(UTC)) - timedelta(seconds=older_than.total_seconds())
+    with store.session_factory() as session:
+        stale = [
+            str(upload_id)
+            for upload_id in session.scalars(
+                select(Upload.id).where(Upload.status == "queued", Upload.created_at < cutoff)
+            )
+        ]
+    for upload_id in stale:
+        store.queue.purge_upload(upload_id)
+        store.queue.send({"upload_id": upload_id})
+    return len(stale)
