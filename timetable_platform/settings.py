@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     retention_days: int = 90
     callback_timeout_seconds: float = 10.0
     callback_max_attempts: int = 5
+    api_key_cache_seconds: float = Field(30.0, ge=0, description="how long a checked key is trusted; revocation takes effect within this")
+    view_low_confidence: float = Field(0.6, ge=0, le=1, description="week view outlines entries under this confidence")
 
     @property
     def resolved_database_url(self) -> str:
