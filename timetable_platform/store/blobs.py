@@ -1,0 +1,332 @@
+"""Blob store: original documents and results. A local directory (embedded) or S3 (any endpoint).
+
+Keys are ``/``-separated relative paths; the same validation applies to both backends so a key
+that works locally works on S3 and the reverse.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from timetable_platform.store.errors import BackendUnavailable, BlobNotFound, InvalidBlobKey, StoreConfigError
+
+HISTORICAL_PREFIX = "historical/"
+_TEMP_PREFIX = ".tmp-"
+
+
+def _segment(value: str, what: str) -> str:
+    if not value or "/" in value or "\\" in value or value in (".", "..") or "\x00" in value:
+        raise InvalidBlobKey(f"invalid {what} for a blob key: {value!r}")
+    return value
+
+
+def upload_key(tenant: str, upload_id: str) -> str:
+    """Where an upload's original bytes live."""
+    return f"uploads/{_segment(tenant, 'tenant')}/{_segment(upload_id, 'upload id')}/original"
+
+
+def upload_prefix(tenant: str, upload_id: str) -> str:
+    return f"uploads/{_segment(tenant, 'tenant')}/{_segment(upload_id, 'upload id')}/"
+
+
+def result_key(upload_id: str) -> str:
+    """Where the merged timetable JSON of an upload lives."""
+    return f"results/{_segment(upload_id, 'upload id')}/timetable.json"
+
+
+def result_prefix(upload_id: str) -> str:
+    """Everything a run wrote for an upload (timetable and intermediate candidates)."""
+    return f"results/{_segment(upload_id, 'upload id')}/"
+
+
+def validate_key(key: str) -> str:
+    if not isinstance(key, str) or not key or key.startswith("/") or key.endswith("/"):
+        raise InvalidBlobKey(f"invalid blob key: {key!r}")
+    for part in key.split("/"):
+        _segment(part, "key segment")
+        if part.startswith(_TEMP_PREFIX):
+            raise InvalidBlobKey(f"blob key segment may not start with {_TEMP_PREFIX!r}: {key!r}")
+    return key
+
+
+def validate_prefix(prefix: str) -> str:
+    """A prefix is a key fragment: empty, or segments ending anywhere (``uploads/t1/`` or ``uploads/t``)."""
+    if prefix == "":
+        return prefix
+    if prefix.startswith("/") or "\\" in prefix or "\x00" in prefix:
+        raise InvalidBlobKey(f"invalid blob prefix: {prefix!r}")
+    for part in prefix.split("/")[:-1]:
+        _segment(part, "prefix segment")
+    if prefix.split("/")[-1] in (".", ".."):
+        raise InvalidBlobKey(f"invalid blob prefix: {prefix!r}")
+    return prefix
+
+
+class BlobStore(ABC):
+    """Bytes by key. ``get`` of a missing key raises ``BlobNotFound``; ``ping`` raises ``BackendUnavailable``."""
+
+    @abstractmethod
+    def put(self, key: str, data: bytes, *, content_type: str | None = None) -> None: ...
+
+    @abstractmethod
+    def get(self, key: str) -> bytes: ...
+
+    @abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the key; no error when it is already gone."""
+
+    @abstractmethod
+    def list(self, prefix: str = "") -> Iterator[str]:
+        """Keys starting with ``prefix``, in lexical order."""
+
+    @abstractmethod
+    def ping(self) -> None: ...
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every key under ``prefix``; returns how many. An empty prefix is refused (it means everything)."""
+        if not prefix:
+            raise InvalidBlobKey("refusing to delete with an empty prefix")
+        keys = list(self.list(prefix))
+        for key in keys:
+            self.delete(key)
+        return len(keys)
+
+
+class LocalBlobStore(BlobStore):
+    """Blobs as files under ``root``. Writes are atomic (temp file in the same directory, then rename)."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root).expanduser().resolve()
+
+    def __repr__(self) -> str:
+        return f"LocalBlobStore({str(self.root)!r})"
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / validate_key(key)).resolve()
+        if not path.is_relative_to(self.root) or path == self.root:  # symlinks pointing outside
+            raise InvalidBlobKey(f"blob key escapes the store: {key!r}")
+        return path
+
+    def put(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp_name, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+            raise
+
+    def get(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            return path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise BlobNotFound(f"blob not found: {key}") from exc
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            path.unlink()
+        self._prune_empty_dirs(path.parent)
+
+    def _prune_empty_dirs(self, directory: Path) -> None:
+        while directory != self.root and directory.is_relative_to(self.root):
+            try:
+                directory.rmdir()
+            except OSError:  # not empty (or already gone / raced): stop climbing
+                return
+            directory = directory.parent
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        validate_prefix(prefix)
+        # Walk only the deepest directory the prefix names completely.
+        base_dir = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        start = self.root / base_dir
+        if not start.is_dir() or not start.resolve().is_relative_to(self.root):
+            return
+        keys: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(start):
+            dirnames[:] = [d for d in dirnames if not d.startswith(_TEMP_PREFIX)]
+            rel_dir = Path(dirpath).relative_to(self.root).as_posix()
+            for name in filenames:
+                if name.startswith(_TEMP_PREFIX):
+                    continue
+                key = name if rel_dir == "." else f"{rel_dir}/{name}"
+                if key.startswith(prefix):
+                    keys.append(key)
+        yield from sorted(keys)
+
+    def ping(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BackendUnavailable(f"blob directory {self.root} unusable: {exc}") from exc
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise BackendUnavailable(f"blob directory {self.root} is not writable")
+
+
+class S3BlobStore(BlobStore):
+    """Blobs in an S3 bucket under an optional prefix, with optional server-side encryption.
+
+    ``sse``: "" (bucket default), "AES256" (SSE-S3) or "aws:kms" (SSE-KMS, with ``kms_key_id`` or the AWS key).
+    ``endpoint_url`` targets LocalStack, MinIO or moto; credentials come from the usual boto3 chain.
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        sse: str = "",
+        kms_key_id: str | None = None,
+        client: Any = None,
+    ) -> None:
+        if not bucket:
+            raise StoreConfigError("S3 blob store needs a bucket (TIMETABLE_S3_BUCKET)")
+        if sse not in ("", "AES256", "aws:kms"):
+            raise StoreConfigError(f"unknown S3 server-side encryption {sse!r}: use '', 'AES256' or 'aws:kms'")
+        if kms_key_id and sse != "aws:kms":
+            raise StoreConfigError("a KMS key id needs sse='aws:kms'")
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.region = region
+        self.sse = sse
+        self.kms_key_id = kms_key_id
+        if client is None:
+            import boto3
+            from botocore.config import Config
+
+            client = boto3.client(
+                "s3",
+                region_name=region,
+                endpoint_url=endpoint_url,
+                config=Config(retries={"max_attempts": 5, "mode": "standard"}),
+            )
+        self.client = client
+
+    def __repr__(self) -> str:
+        return f"S3BlobStore(bucket={self.bucket!r}, prefix={self.prefix!r})"
+
+    def _key(self, key: str) -> str:
+        return self.prefix + validate_key(key)
+
+    @staticmethod
+    def _error_code(exc: Exception) -> str:
+        response = getattr(exc, "response", None) or {}
+        return str(response.get("Error", {}).get("Code", ""))
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket when missing (development and tests; production buckets come from infrastructure)."""
+        from botocore.exceptions import ClientError
+
+        kwargs: dict[str, Any] = {"Bucket": self.bucket}
+        region = self.region or self.client.meta.region_name
+        if region and region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        try:
+            self.client.create_bucket(**kwargs)
+        except ClientError as exc:
+            if self._error_code(exc) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                raise
+
+    def put(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key), "Body": data}
+        if content_type:
+            kwargs["ContentType"] = content_type
+        if self.sse:
+            kwargs["ServerSideEncryption"] = self.sse
+        if self.kms_key_id:
+            kwargs["SSEKMSKeyId"] = self.kms_key_id
+        self.client.put_object(**kwargs)
+
+    def get(self, key: str) -> bytes:
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            if self._error_code(exc) in ("NoSuchKey", "404", "NotFound"):
+                raise BlobNotFound(f"blob not found: {key}") from exc
+            raise
+        return response["Body"].read()
+
+    def head(self, key: str) -> dict[str, Any] | None:
+        """The object's metadata (ContentType, ServerSideEncryption, ContentLength...), None when missing."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            if self._error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
+    def exists(self, key: str) -> bool:
+        return self.head(key) is not None
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def _list_full(self, prefix: str) -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+            for item in page.get("Contents", []):
+                yield item["Key"]
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        validate_prefix(prefix)
+        for full_key in self._list_full(prefix):
+            yield full_key[len(self.prefix) :]
+
+    def delete_prefix(self, prefix: str) -> int:
+        if not prefix:
+            raise InvalidBlobKey("refusing to delete with an empty prefix")
+        validate_prefix(prefix)
+        deleted = 0
+        batch: list[str] = []
+        for full_key in self._list_full(prefix):
+            batch.append(full_key)
+            if len(batch) == 1000:  # DeleteObjects limit
+                deleted += self._delete_batch(batch)
+                batch = []
+        if batch:
+            deleted += self._delete_batch(batch)
+        return deleted
+
+    def _delete_batch(self, full_keys: list[str]) -> int:
+        response = self.client.delete_objects(
+            Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in full_keys], "Quiet": True}
+        )
+        errors = response.get("Errors", [])
+        if errors:
+            first = errors[0]
+            raise OSError(f"S3 refused to delete {len(errors)} objects, e.g. {first.get('Key')}: {first.get('Message')}")
+        return len(full_keys)
+
+    def ping(self) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as exc:
+            raise BackendUnavailable(f"S3 bucket {self.bucket} unreachable: {exc}") from exc

@@ -1,0 +1,337 @@
+"""Repository functions over uploads and entries. Each takes a ``Session``; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from timetable_platform.domain.model import Entry, Owner, Source, Timetable
+from timetable_platform.store.errors import InvalidCursor, UploadNotFound
+from timetable_platform.store.models import EntryRow, Upload, UploadStatus, new_id, utcnow
+
+MAX_ERROR_CHARS = 4000
+MAX_PAGE_SIZE = 500
+
+
+def create_upload(
+    session: Session,
+    *,
+    tenant: str,
+    filename: str,
+    media_type: str,
+    size_bytes: int,
+    sha256: str,
+    mode: str,
+    label: str | None = None,
+    callback_url: str | None = None,
+    upload_id: str | None = None,
+) -> Upload:
+    """A new upload in status ``queued``. Pass ``upload_id`` when the blob was stored under it first."""
+    now = utcnow()
+    upload = Upload(
+        id=upload_id or new_id(),
+        tenant=tenant,
+        filename=filename,
+        media_type=media_type,
+        size_bytes=size_bytes,
+        sha256=sha256,
+        mode=mode,
+        label=label,
+        callback_url=callback_url,
+        status=UploadStatus.QUEUED,
+        attempts=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(upload)
+    session.flush()
+    return upload
+
+
+def get_upload(session: Session, upload_id: str, *, tenant: str | None = None) -> Upload | None:
+    """The upload, or None when it does not exist or belongs to another tenant (when ``tenant`` is given)."""
+    upload = session.get(Upload, upload_id)
+    if upload is None or (tenant is not None and upload.tenant != tenant):
+        return None
+    return upload
+
+
+def _require(session: Session, upload_id: str) -> Upload:
+    upload = session.get(Upload, upload_id)
+    if upload is None:
+        raise UploadNotFound(f"upload {upload_id} not found")
+    return upload
+
+
+def find_upload_by_content(session: Session, *, tenant: str, sha256: str, mode: str) -> Upload | None:
+    """The newest upload of these bytes in this mode for this tenant (for de-duplication)."""
+    stmt = (
+        select(Upload)
+        .where(Upload.tenant == tenant, Upload.sha256 == sha256, Upload.mode == mode)
+        .order_by(Upload.created_at.desc(), Upload.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def _encode_cursor(upload: Upload) -> str:
+    raw = json.dumps([upload.created_at.isoformat(), upload.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, upload_id = json.loads(raw)
+        created_at = datetime.fromisoformat(created)
+        if created_at.tzinfo is None or not isinstance(upload_id, str):
+            raise ValueError("bad cursor fields")
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise InvalidCursor("invalid cursor") from exc
+    return created_at, upload_id
+
+
+def list_uploads(
+    session: Session,
+    *,
+    tenant: str,
+    status: str | UploadStatus | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Upload], str | None]:
+    """Newest first, one page at a time. Returns the page and the cursor of the next page (None at the end).
+
+    Keyset pagination on (created_at, id): stable while new uploads arrive, no OFFSET scans.
+    Raises ``InvalidCursor`` for a cursor this function did not hand out, ValueError for a bad limit/status.
+    """
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+    stmt = select(Upload).where(Upload.tenant == tenant)
+    if status is not None:
+        stmt = stmt.where(Upload.status == UploadStatus(status))
+    if created_after is not None:
+        stmt = stmt.where(Upload.created_at >= created_after)
+    if created_before is not None:
+        stmt = stmt.where(Upload.created_at < created_before)
+    if cursor:
+        created_at, upload_id = _decode_cursor(cursor)
+        stmt = stmt.where(
+            or_(Upload.created_at < created_at, and_(Upload.created_at == created_at, Upload.id < upload_id))
+        )
+    stmt = stmt.order_by(Upload.created_at.desc(), Upload.id.desc()).limit(limit + 1)
+    rows = list(session.scalars(stmt))
+    page = rows[:limit]
+    next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
+    return page, next_cursor
+
+
+def mark_running(session: Session, upload_id: str, *, run_id: str) -> Upload:
+    """Status ``running`` for this run. Idempotent per run: a repeated call does not count another attempt."""
+    upload = _require(session, upload_id)
+    if not (upload.status == UploadStatus.RUNNING and upload.dagster_run_id == run_id):
+        upload.attempts += 1
+        upload.started_at = utcnow()
+    upload.status = UploadStatus.RUNNING
+    upload.dagster_run_id = run_id
+    upload.error = None
+    upload.finished_at = None
+    upload.updated_at = utcnow()
+    session.flush()
+    return upload
+
+
+def mark_succeeded(
+    session: Session,
+    upload_id: str,
+    *,
+    run_id: str | None = None,
+    extractor_version: str | None = None,
+    entry_count: int | None = None,
+    confidence_mean: float | None = None,
+    confidence_min: float | None = None,
+    backends: dict[str, Any] | None = None,
+    warnings: Sequence[str] | None = None,
+    durations: dict[str, Any] | None = None,
+    input_tokens: int | None = None,
+    output_tokens: int | None = None,
+    cost_usd: float | None = None,
+) -> Upload:
+    """Status ``succeeded`` with the run's summary; fields left as None keep their stored value."""
+    upload = _require(session, upload_id)
+    summary: dict[str, Any] = {
+        "dagster_run_id": run_id,
+        "extractor_version": extractor_version,
+        "entry_count": entry_count,
+        "confidence_mean": confidence_mean,
+        "confidence_min": confidence_min,
+        "backends": backends,
+        "warnings": list(warnings) if warnings is not None else None,
+        "durations": durations,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cost_usd": cost_usd,
+    }
+    for name, value in summary.items():
+        if value is not None:
+            setattr(upload, name, value)
+    now = utcnow()
+    upload.status = UploadStatus.SUCCEEDED
+    upload.error = None
+    upload.finished_at = now
+    upload.updated_at = now
+    session.flush()
+    return upload
+
+
+def mark_failed(session: Session, upload_id: str, *, error: str, run_id: str | None = None) -> Upload:
+    upload = _require(session, upload_id)
+    now = utcnow()
+    upload.status = UploadStatus.FAILED
+    upload.error = (error or "failed")[:MAX_ERROR_CHARS]
+    if run_id is not None:
+        upload.dagster_run_id = run_id
+    upload.finished_at = now
+    upload.updated_at = now
+    session.flush()
+    return upload
+
+
+def replace_entries(session: Session, upload_id: str, timetable: Timetable) -> int:
+    """Replace the upload's entries (and timetable header) with ``timetable``'s, in the caller's transaction.
+
+    Also sets entry_count, confidence_mean/min and warnings from the timetable; ``mark_succeeded``
+    may override them. Returns the number of entries written.
+    """
+    upload = _require(session, upload_id)
+    session.execute(delete(EntryRow).where(EntryRow.upload_id == upload_id))
+    session.expire(upload, ["entries"])
+    rows = [
+        {
+            "upload_id": upload_id,
+            "position": position,
+            "day": entry.day,
+            "start": entry.start,
+            "end": entry.end,
+            "period": entry.period,
+            "kind": entry.kind,
+            "subject": entry.subject,
+            "teacher": entry.teacher,
+            "room": entry.room,
+            "group": entry.group,
+            "week": entry.week,
+            "notes": entry.notes,
+            "confidence": entry.confidence,
+            "page": entry.page,
+        }
+        for position, entry in enumerate(timetable.entries)
+    ]
+    if rows:
+        session.execute(insert(EntryRow), rows)  # ORM bulk insert: one executemany
+    upload.title = timetable.title
+    upload.owner_kind = timetable.owner.kind if timetable.owner else None
+    upload.owner_name = timetable.owner.name if timetable.owner else None
+    if timetable.source is not None and timetable.source.pages is not None:
+        upload.pages = timetable.source.pages
+    confidences = [e.confidence for e in timetable.entries if e.confidence is not None]
+    upload.entry_count = len(rows)
+    upload.confidence_mean = sum(confidences) / len(confidences) if confidences else None
+    upload.confidence_min = min(confidences) if confidences else None
+    upload.warnings = list(timetable.warnings)
+    upload.updated_at = utcnow()
+    session.flush()
+    return len(rows)
+
+
+def get_timetable(session: Session, upload_id: str) -> Timetable | None:
+    """The stored timetable rebuilt from entry rows and the upload's header; None when the upload is unknown.
+
+    Does not look at the status: callers decide whether a non-succeeded upload's rows may be shown.
+    """
+    upload = session.get(Upload, upload_id)
+    if upload is None:
+        return None
+    rows = session.scalars(select(EntryRow).where(EntryRow.upload_id == upload_id).order_by(EntryRow.position))
+    entries = [
+        Entry(
+            day=row.day,  # type: ignore[arg-type]  # validated by the model
+            start=row.start,
+            end=row.end,
+            period=row.period,
+            kind=row.kind,  # type: ignore[arg-type]
+            subject=row.subject,
+            teacher=row.teacher,
+            room=row.room,
+            group=row.group,
+            week=row.week,
+            notes=row.notes,
+            confidence=row.confidence,
+            page=row.page,
+        )
+        for row in rows
+    ]
+    owner = (
+        Owner(kind=upload.owner_kind, name=upload.owner_name)  # type: ignore[arg-type]
+        if upload.owner_kind and upload.owner_name is not None
+        else None
+    )
+    source = Source(filename=upload.filename, media_type=upload.media_type, pages=upload.pages, sha256=upload.sha256)
+    return Timetable(
+        title=upload.title, owner=owner, source=source, entries=entries, warnings=list(upload.warnings or [])
+    )
+
+
+def delete_upload(session: Session, upload_id: str) -> bool:
+    """Delete the upload and (by ON DELETE CASCADE) its entries. True when it existed."""
+    upload = session.get(Upload, upload_id)
+    if upload is None:
+        return False
+    session.delete(upload)
+    session.flush()
+    return True
+
+
+def uploads_older_than(session: Session, cutoff: datetime, *, limit: int | None = None) -> list[Upload]:
+    """Uploads created before ``cutoff``, oldest first (for retention)."""
+    stmt = select(Upload).where(Upload.created_at < cutoff).order_by(Upload.created_at, Upload.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def stale_or_failed_uploads(
+    session: Session, *, extractor_version: str, limit: int, max_attempts: int | None = None
+) -> list[Upload]:
+    """Uploads to re-run: failed ones, and succeeded ones extracted by another extractor version.
+
+    Queued and running uploads are left alone. ``max_attempts`` skips uploads that failed that
+    many times already, so a poison document is not retried forever. Oldest first.
+    """
+    stale = and_(
+        Upload.status == UploadStatus.SUCCEEDED,
+        or_(Upload.extractor_version.is_(None), Upload.extractor_version != extractor_version),
+    )
+    failed = Upload.status == UploadStatus.FAILED
+    if max_attempts is not None:
+        failed = and_(failed, Upload.attempts < max_attempts)
+    stmt = select(Upload).where(or_(stale, failed)).order_by(Upload.created_at, Upload.id).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def status_counts(session: Session, *, tenant: str | None = None) -> dict[str, int]:
+    """Number of uploads in each status (every status present, zero when none)."""
+    stmt = select(Upload.status, func.count()).group_by(Upload.status)
+    if tenant is not None:
+        stmt = stmt.where(Upload.tenant == tenant)
+    counts = {status.value: 0 for status in UploadStatus}
+    for status, count in session.execute(stmt):
+        counts[UploadStatus(status).value] = count
+    return counts
