@@ -10,6 +10,7 @@ import contextlib
 import csv
 import io
 import zipfile
+from collections import Counter
 
 import filetype
 
@@ -238,8 +239,11 @@ def sniff_delimiter(text: str) -> str | None:
     for delimiter in candidates:
         widths = [len(row) for row in csv.reader(io.StringIO(sample), delimiter=delimiter)]
         multi = [w for w in widths if w >= 2]
-        # Tabular when most lines split into several fields.
-        if len(multi) >= max(2, int(0.6 * len(widths))):
+        if not multi:
+            continue
+        # Tabular when most lines split into the same number (>= 2) of fields; prose with commas varies.
+        _, agreeing = Counter(multi).most_common(1)[0]
+        if agreeing >= max(2, 0.5 * len(widths)):
             return delimiter
     return None
 
