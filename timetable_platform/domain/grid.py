@@ -1,0 +1,517 @@
+"""Day × time grids: find the day axis and the time axis (either orientation) and read every block.
+
+The table is first turned so that days run along a header row (days as columns); a table printed with
+days as rows is transposed. Rows below the header are then grouped into *slots* by the label cells
+beside the day columns (period label and/or time). Each body cell gives one block per day it covers,
+with the combined time range of the slots it covers; a time printed in the cell overrides the header.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+from timetable_platform.domain.days import join_spaced_letters, resolve_day_sequence
+from timetable_platform.domain.layout import Cell, Table
+from timetable_platform.domain.model import Day
+from timetable_platform.domain.times import (
+    Clock,
+    TimeMatch,
+    find_times,
+    school_day,
+    school_day_range,
+    strip_times,
+)
+
+# A week marker: 'Week A', 'Woche B', 'Semaine A', 'Semana B', 'Settimana A', 'Week 1' (digits only in sections).
+WEEK_RE = re.compile(
+    r"^\s*(?:week|woche|semaine|semana|settimana|wk)\s*[:.]?\s*(?P<label>[AB12])\b\s*$", re.IGNORECASE
+)
+_WEEK_IN_TEXT_RE = re.compile(r"\b(?:week|woche|semaine|semana|settimana)\s*[:.]?\s*(?P<label>[AB])\b", re.IGNORECASE)
+_EMPTY_MARKS = {"", "-", "–", "—", "/", "x", "n/a", "·", "."}
+
+# Confidence penalties (a first heuristic; the merge calibrates the final figure).
+PENALTY_GUESSED_BOUNDARY = 0.1  # a cell edge falls inside a header slot
+PENALTY_NO_TIME = 0.15  # the grid has times but this block got none
+PENALTY_NEIGHBOUR_TIME = 0.05  # a boundary taken from a neighbour's printed time
+
+
+@dataclass
+class Block:
+    """One block on one day, before its text is split into fields."""
+
+    day: Day
+    start: Clock | None
+    end: Clock | None
+    period: str | None
+    lines: list[str]
+    styles: list[str | None] = field(default_factory=list)
+    week: str | None = None
+    page: int | None = None
+    confidence: float = 1.0
+    # Set when the block's name is not in its own cell (letters spelt one per day, B-R-E-A-K).
+    subject: str | None = None
+    notes: list[str] = field(default_factory=list)
+    printed_start: bool = False
+    printed_end: bool = False
+    # Grid rows (canonical orientation) the block covers, to find its neighbours.
+    row_start: int = 0
+    row_end: int = 0
+    lane: int = 0
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.lines)
+
+
+@dataclass
+class Slot:
+    """A run of grid rows sharing the same label cells: one time block of the header axis."""
+
+    row_start: int
+    row_end: int  # exclusive
+    start: Clock | None = None
+    end: Clock | None = None
+    period: str | None = None
+    start_only: bool = False
+
+
+@dataclass
+class GridReading:
+    blocks: list[Block]
+    # Title-like text printed inside the table (a full-width row above the header).
+    title_lines: list[str] = field(default_factory=list)
+    has_times: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def cell_text_lines(cell: Cell) -> tuple[list[str], list[str | None]]:
+    """A cell's text lines with one style per line (the first word's), letters spelt one per line joined."""
+    if cell.lines:
+        lines = [ln.text for ln in cell.lines]
+        styles: list[str | None] = [ln.words[0].style if ln.words else None for ln in cell.lines]
+    else:
+        lines = cell.text.splitlines()
+        styles = [None] * len(lines)
+    pairs = [(t.strip(), s) for t, s in zip(lines, styles, strict=True) if t.strip()]
+    if len(pairs) >= 2 and all(len(t) == 1 and t.isalpha() for t, _ in pairs):
+        return ["".join(t for t, _ in pairs)], [pairs[0][1]]
+    return [t for t, _ in pairs], [s for _, s in pairs]
+
+
+def is_blank(text: str) -> bool:
+    return text.strip().casefold() in _EMPTY_MARKS
+
+
+def _distinct(cells: list[Cell | None]) -> list[tuple[int, Cell]]:
+    """First index of each distinct cell along a row or column."""
+    seen: set[int] = set()
+    out: list[tuple[int, Cell]] = []
+    for i, c in enumerate(cells):
+        if c is not None and id(c) not in seen:
+            seen.add(id(c))
+            out.append((i, c))
+    return out
+
+
+def transpose(table: Table) -> Table:
+    cells = [
+        Cell(
+            row=c.col,
+            col=c.row,
+            text=c.text,
+            rowspan=c.colspan,
+            colspan=c.rowspan,
+            bbox=c.bbox,
+            lines=c.lines,
+            confidence=c.confidence,
+            background=c.background,
+        )
+        for c in table.cells
+    ]
+    return Table(n_rows=table.n_cols, n_cols=table.n_rows, cells=cells, bbox=table.bbox, caption=table.caption)
+
+
+def _day_label(text: str) -> str:
+    return join_spaced_letters(text.strip())
+
+
+def _line_days(cells: list[Cell | None], language: str | None) -> dict[int, Day]:
+    """Days named along one row/column: distinct cell -> day, keyed by the cell's first index."""
+    distinct = _distinct(cells)
+    labels = [_day_label(c.text) if not is_blank(c.text) else "" for _, c in distinct]
+    days = resolve_day_sequence(labels, language)
+    return {i: d for (i, _), d in zip(distinct, days, strict=True) if d is not None}
+
+
+def _day_count(found: dict[int, Day]) -> int:
+    return len(found)
+
+
+def detect_orientation(table: Table, language: str | None) -> tuple[bool, int] | None:
+    """(transposed?, day count): days along a row (not transposed) or along a column (transposed)."""
+    m = table.grid()
+    best_row = max((_day_count(_line_days(m[r], language)) for r in range(table.n_rows)), default=0)
+    cols = [[m[r][c] for r in range(table.n_rows)] for c in range(table.n_cols)]
+    best_col = max((_day_count(_line_days(col, language)) for col in cols), default=0)
+    if max(best_row, best_col) == 0:
+        return None
+    if best_col > best_row:
+        return True, best_col
+    return False, best_row
+
+
+def _week_of(text: str) -> str | None:
+    m = WEEK_RE.match(text.strip())
+    return m.group("label").upper() if m else None
+
+
+def _slot_times(texts: list[str]) -> tuple[Clock | None, Clock | None, str | None]:
+    """Start, end and period label from a slot's label texts."""
+    matches: list[TimeMatch] = []
+    period: str | None = None
+    for text in texts:
+        found = find_times(text)
+        matches.extend(found)
+        rest = strip_times(text).strip() if found else text.strip()
+        rest = " ".join(rest.split())
+        if rest and period is None and not is_blank(rest):
+            period = rest
+    if not matches:
+        return None, None, period
+    ranges = [m for m in matches if m.end is not None]
+    if ranges:
+        return ranges[0].start, ranges[0].end, period
+    if len(matches) >= 2:  # start and end printed in separate label cells
+        return matches[0].start, matches[1].start, period
+    return matches[0].start, None, period
+
+
+def _settle(start: Clock | None, end: Clock | None, reference: Clock | None, settled: bool) -> tuple[Clock | None, Clock | None]:
+    if settled or start is None:
+        return start, end
+    start = school_day(start, reference=reference)
+    if end is not None:
+        later = school_day(end, reference=start)
+        end = later if later >= start else end
+    return start, end
+
+
+def _build_slots(
+    m: list[list[Cell | None]], body_rows: range, label_cols: list[int], title_cells: set[int]
+) -> list[Slot]:
+    slots: list[Slot] = []
+    previous_key: tuple[int, ...] | None = None
+    for r in body_rows:
+        key = tuple(id(m[r][c]) for c in label_cols if m[r][c] is not None and id(m[r][c]) not in title_cells)
+        if key != previous_key or not slots:
+            slots.append(Slot(row_start=r, row_end=r + 1))
+            previous_key = key
+        else:
+            slots[-1].row_end = r + 1
+    reference: Clock | None = None
+    any_settled = False
+    for slot in slots:
+        seen: set[int] = set()
+        texts: list[str] = []
+        for c in label_cols:
+            cell = m[slot.row_start][c]
+            if cell is None or id(cell) in seen or id(cell) in title_cells:
+                continue
+            seen.add(id(cell))
+            texts.append(cell.text)
+        start, end, period = _slot_times(texts)
+        settled = any(mt.settled for t in texts for mt in find_times(t))
+        any_settled = any_settled or settled
+        start, end = _settle(start, end, reference, settled)
+        slot.start, slot.end, slot.period = start, end, period
+        if start is not None:
+            reference = end or start
+    # Start-only headers: a block ends where the next one starts.
+    for i, slot in enumerate(slots):
+        if slot.start is not None and slot.end is None:
+            slot.start_only = True
+            nxt = next((s.start for s in slots[i + 1 :] if s.start is not None), None)
+            if nxt is not None and nxt > slot.start:
+                slot.end = nxt
+    return slots
+
+
+def _letter_rows(
+    m: list[list[Cell | None]], slots: list[Slot], day_cols: list[int]
+) -> dict[int, str]:
+    """Cells of a word spelt one letter per day (B | R | E | A | K down the day rows): cell id -> word."""
+    out: dict[int, str] = {}
+    for slot in slots:
+        for r in range(slot.row_start, slot.row_end):
+            cells = _distinct([m[r][c] for c in day_cols])
+            if len(cells) < 3 or len(cells) != len({id(m[r][c]) for c in day_cols if m[r][c] is not None}):
+                continue
+            texts = [c.text.strip() for _, c in cells]
+            if any(len(t) > 2 for t in texts):
+                continue
+            letters = "".join(t for t in texts if len(t) == 1 and t.isalpha())
+            if len(letters) < 3 or len(letters) < len(texts) - 1:
+                continue
+            word = letters.capitalize()
+            for _, c in cells:
+                out[id(c)] = word
+    return out
+
+
+def _split_on_times(lines: list[str], styles: list[str | None]) -> list[tuple[list[str], list[str | None]]]:
+    """Several blocks in one cell, each line group opened by a leading time ('8:30 Maths', '9:15 Art')."""
+    groups: list[tuple[list[str], list[str | None]]] = []
+    for line, style in zip(lines, styles, strict=True):
+        found = find_times(line)
+        leads = bool(found) and found[0].span[0] == 0
+        if leads or not groups:
+            groups.append(([line], [style]))
+        else:
+            groups[-1][0].append(line)
+            groups[-1][1].append(style)
+    timed = sum(1 for g in groups if find_times(g[0][0]) and find_times(g[0][0])[0].span[0] == 0)
+    if timed >= 2 and all(find_times(g[0][0]) for g in groups[1:]):
+        return groups
+    return [(lines, styles)]
+
+
+def _apply_cell_time(block: Block, reference: Clock | None) -> None:
+    """A time printed in the cell overrides the header; the time text leaves the name."""
+    text = "\n".join(block.lines)
+    found = find_times(text)
+    if not found:
+        return
+    match = school_day_range(found[0], reference=reference)
+    # A bare hour in running text ('Year 9') is not a time; demand a separator or a range.
+    start, end = match.start, match.end
+    tentative_end = block.end
+    block.start = start
+    block.printed_start = True
+    if end is not None:
+        block.end = end
+        block.printed_end = True
+    elif tentative_end is not None and tentative_end > start:
+        block.end = tentative_end
+    else:
+        block.end = None
+    new_lines: list[str] = []
+    new_styles: list[str | None] = []
+    for line, style in zip(block.lines, block.styles or [None] * len(block.lines), strict=True):
+        stripped = strip_times(line).strip() if find_times(line) else line
+        if stripped:
+            new_lines.append(stripped)
+            new_styles.append(style)
+    block.lines, block.styles = new_lines, new_styles
+
+
+def _fix_neighbours(blocks: list[Block]) -> None:
+    """Boundaries a cell does not print are taken from its neighbour's printed time (several blocks in one slot)."""
+    ordered = sorted(blocks, key=lambda b: (b.lane, b.row_start, 0 if b.printed_start else 1))
+    for a, b in itertools.pairwise(ordered):
+        if a.lane != b.lane or b.row_start != a.row_end:
+            continue
+        if (
+            not a.printed_end
+            and b.printed_start
+            and b.start is not None
+            and a.start is not None
+            and b.start > a.start
+            and a.end != b.start
+        ):
+            a.end = b.start
+            a.confidence -= PENALTY_NEIGHBOUR_TIME
+        if (
+            not b.printed_start
+            and a.printed_end
+            and a.end is not None
+            and b.start is not None
+            and a.end > b.start
+            and (b.end is None or a.end < b.end)
+        ):
+            b.start = a.end
+            b.confidence -= PENALTY_NEIGHBOUR_TIME
+
+
+def _section_starts(m: list[list[Cell | None]], n_rows: int, language: str | None, best: int) -> list[int]:
+    """Header rows: rows naming nearly as many days as the best one (a repeated header opens a new section)."""
+    threshold = max(2, int(best * 0.6 + 0.999)) if best >= 2 else 1
+    return [r for r in range(n_rows) if _day_count(_line_days(m[r], language)) >= threshold]
+
+
+def read_grid(table: Table, *, language: str | None = None, page: int | None = None) -> GridReading | None:
+    """Every block of a day × time grid, or None when the table has no day axis."""
+    found = detect_orientation(table, language)
+    if found is None:
+        return None
+    transposed, best = found
+    canonical = transpose(table) if transposed else table
+    m = canonical.grid()
+    headers = _section_starts(m, canonical.n_rows, language, best)
+    if not headers:
+        return None
+    reading = GridReading(blocks=[])
+    caption_week = None
+    if table.caption:
+        wm = _WEEK_IN_TEXT_RE.search(table.caption)
+        caption_week = wm.group("label").upper() if wm else None
+    # Rows above the first header: title-like text.
+    for r in range(headers[0]):
+        for _, cell in _distinct(m[r]):
+            if not is_blank(cell.text):
+                reading.title_lines.extend(cell_text_lines(cell)[0])
+    week_rows: dict[int, str] = {}
+    for r in range(canonical.n_rows):
+        cells = [c for _, c in _distinct(m[r]) if not is_blank(c.text)]
+        if len(cells) == 1:
+            week = _week_of(cells[0].text)
+            if week:
+                week_rows[r] = week
+    bounds = [*headers, canonical.n_rows]
+    all_slots_have_times = False
+    for index, header in enumerate(headers):
+        section_end = bounds[index + 1]
+        week = caption_week
+        markers = [w for r, w in week_rows.items() if r < header]
+        if markers:
+            week = markers[-1]
+        day_by_first = _line_days(m[header], language)
+        # Every grid column under a day header cell belongs to that day.
+        day_of_col: dict[int, Day] = {}
+        for c in range(canonical.n_cols):
+            cell = m[header][c]
+            if cell is None:
+                continue
+            first = next(i for i in range(canonical.n_cols) if m[header][i] is cell)
+            if first in day_by_first:
+                day_of_col[c] = day_by_first[first]
+        if not day_of_col:
+            continue
+        for c in range(canonical.n_cols):
+            cell = m[header][c]
+            if cell is not None and c not in day_of_col:
+                wk = _week_of(cell.text) or (
+                    _WEEK_IN_TEXT_RE.search(cell.text).group("label").upper()  # type: ignore[union-attr]
+                    if _WEEK_IN_TEXT_RE.search(cell.text)
+                    else None
+                )
+                if wk:
+                    week = wk
+        header_cells = {id(m[header][c]) for c in day_of_col}
+        body_start = header + 1
+        while body_start < section_end and any(
+            m[body_start][c] is not None and id(m[body_start][c]) in header_cells for c in day_of_col
+        ):
+            body_start += 1
+        body_rows = range(body_start, section_end)
+        body_rows = range(body_rows.start, max(body_rows.start, body_rows.stop))
+        body = [r for r in body_rows if r not in week_rows]
+        if not body:
+            continue
+        body_rows = range(body[0], body[-1] + 1)
+        label_cols = [c for c in range(canonical.n_cols) if c not in day_of_col]
+        # A label cell covering every body row is a title or side caption, not a slot label.
+        title_cells: set[int] = set()
+        for c in label_cols:
+            cell = m[body_rows.start][c]
+            if cell is not None and cell.row <= body_rows.start and cell.row_end >= body_rows.stop and len(body_rows) > 1:
+                title_cells.add(id(cell))
+        slots = _build_slots(m, body_rows, label_cols, title_cells)
+        slot_of_row = {r: s for s in slots for r in range(s.row_start, s.row_end)}
+        has_times = any(s.start is not None for s in slots)
+        all_slots_have_times = all_slots_have_times or has_times
+        letters = _letter_rows(m, slots, sorted(day_of_col))
+        day_cols_by_day: dict[Day, list[int]] = {}
+        for c in sorted(day_of_col):
+            day_cols_by_day.setdefault(day_of_col[c], []).append(c)
+        for day, cols in day_cols_by_day.items():
+            day_blocks: list[Block] = []
+            emitted: set[int] = set()
+            for lane, c in enumerate(cols):
+                r = body_rows.start
+                while r < body_rows.stop:
+                    cell = m[r][c]
+                    if cell is None or r in week_rows:
+                        r += 1
+                        continue
+                    r0 = r
+                    while r < body_rows.stop and m[r][c] is cell:
+                        r += 1
+                    if id(cell) in emitted or id(cell) in header_cells:
+                        continue
+                    emitted.add(id(cell))
+                    word = letters.get(id(cell))
+                    if is_blank(cell.text) and not word:
+                        continue
+                    day_blocks.extend(
+                        _cell_blocks(cell, r0, r, slot_of_row, day, week, page, word, has_times, lane)
+                    )
+            _fix_neighbours(day_blocks)
+            reading.blocks.extend(day_blocks)
+    reading.has_times = all_slots_have_times
+    return reading
+
+
+def _cell_blocks(
+    cell: Cell,
+    r0: int,
+    r1: int,
+    slot_of_row: dict[int, Slot],
+    day: Day,
+    week: str | None,
+    page: int | None,
+    word: str | None,
+    has_times: bool,
+    lane: int,
+) -> list[Block]:
+    first, last = slot_of_row[r0], slot_of_row[r1 - 1]
+    confidence = cell.confidence
+    start = first.start
+    if r0 != first.row_start:
+        confidence -= PENALTY_GUESSED_BOUNDARY
+    if r1 == last.row_end or first is last:
+        end = last.end
+        if r1 != last.row_end:
+            confidence -= PENALTY_GUESSED_BOUNDARY
+    else:
+        end = last.start
+        confidence -= PENALTY_GUESSED_BOUNDARY
+    lines, styles = cell_text_lines(cell)
+    if word:
+        lines, styles = [word], [None]
+    blocks: list[Block] = []
+    groups = _split_on_times(lines, styles)
+    for gi, (g_lines, g_styles) in enumerate(groups):
+        block = Block(
+            day=day,
+            start=start,
+            end=end,
+            period=first.period,
+            lines=list(g_lines),
+            styles=list(g_styles),
+            week=week,
+            page=page,
+            confidence=confidence,
+            row_start=r0,
+            row_end=r1,
+            lane=lane,
+        )
+        _apply_cell_time(block, reference=start)
+        if len(groups) > 1:
+            if gi + 1 < len(groups) and block.end in (None, end):
+                nxt = find_times(groups[gi + 1][0][0])
+                if nxt:
+                    block.end = school_day_range(nxt[0], reference=block.start).start
+            if gi > 0:
+                block.period = None
+        if block.printed_start and block.start is not None and start is not None and block.start > start:
+            # A block that starts later than its slot is not the slot's numbered period start.
+            pass
+        if word:
+            block.subject = word
+        if has_times and block.start is None:
+            block.confidence -= PENALTY_NO_TIME
+        if block.lines or block.subject:
+            blocks.append(block)
+    return blocks

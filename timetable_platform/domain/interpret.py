@@ -1,0 +1,248 @@
+"""Layout in, timetable out: title, owner, then per table the reader that fits (records, grid, listing).
+
+Pure: reads only the layout model. Every reader yields ``Block`` objects (day, times, period, text
+lines); the document's cells are then split into subject/teacher/room/group/notes by one
+``CellSplitter`` fitted on ALL blocks, so the split follows what this document shows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from timetable_platform.domain import grid, listing, records, tablefind
+from timetable_platform.domain.days import detect_language, parse_day
+from timetable_platform.domain.grid import Block
+from timetable_platform.domain.layout import Layout, Page, Table
+from timetable_platform.domain.model import Entry, Kind, Owner, OwnerKind, Timetable
+from timetable_platform.domain.times import find_times
+
+# Title words in the six languages; a heading line holding one is the timetable's title.
+_TITLE_WORDS = re.compile(
+    r"\b(time\s*table|schedule|stundenplan|unterrichtsplan|emploi du temps|horaire|horario|orario|rooster|lesrooster)\b",
+    re.IGNORECASE,
+)
+_PERSON_TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|M\.|Mme|Mlle|Sr\.?|Sra\.?|Sig\.?|Sig\.ra|Dhr\.?|Mevr\.?)"
+_NAME = r"[A-ZÀ-Þ][\w'’\-]+(?:\s+[A-ZÀ-Þ][\w'’\-]+)?"
+_TEACHER_LABEL = re.compile(
+    r"\b(?:teacher|staff|lehrer(?:in)?|lehrkraft|enseignant(?:e)?|professeur|profesor(?:a)?|docente|insegnante|docent|leraar)\s*[:\-–]\s*"
+    r"(?P<name>(?:" + _PERSON_TITLE + r"\s+)?" + _NAME + r")",
+    re.IGNORECASE,
+)
+_TEACHER_NAME = re.compile(r"\b(?P<name>" + _PERSON_TITLE + r"\s+" + _NAME + r")")
+_CLASS_LABEL = re.compile(
+    r"\b(?:class|form|klasse|classe|clase|curso|classe|klas|groep|grupo|gruppo|tutor group)\s*[:\-–]?\s*(?P<name>[\w\-/]{1,12})",
+    re.IGNORECASE,
+)
+_CLASS_CODE = re.compile(r"(?<![\w./])(?P<name>\d{1,2}\s?[A-Za-z]{1,3}\d?)(?![\w./])")
+_YEAR_GROUP = re.compile(
+    r"\b(?P<name>Reception|Nursery|Kindergarten|Year\s+\d{1,2}|Grade\s+\d{1,2}|Jahrgang\s+\d{1,2})\b", re.IGNORECASE
+)
+_ROOM_LABEL = re.compile(r"\b(?:room|raum|salle|aula|sala|lokaal)\s*[:\-–]?\s*(?P<name>[\w\-]{1,12})", re.IGNORECASE)
+_STUDENT_LABEL = re.compile(
+    r"\b(?:student|pupil|sch[üu]ler(?:in)?|[ée]l[èe]ve|alumno|alunno|leerling|timetable for)\s*[:\-–]?\s*(?P<name>" + _NAME + r")",
+    re.IGNORECASE,
+)
+_NOT_CLASS_WORDS = {"st", "nd", "rd", "th", "pm", "am", "h", "min"}
+
+
+def _looks_like_heading(text: str) -> bool:
+    """Lines above the grid: no day names, no times."""
+    if find_times(text):
+        return False
+    return not any(parse_day(w) for w in text.split() if len(w) > 2)
+
+
+def heading_lines(layout: Layout) -> list[str]:
+    """Text printed before the timetable starts (title, owner, school), in reading order."""
+    lines: list[str] = [p.strip() for p in layout.paragraphs[:8] if p.strip()]
+    if not lines and layout.pages:
+        for line in layout.pages[0].lines[:10]:
+            text = line.text.strip()
+            if not text:
+                continue
+            if not _looks_like_heading(text):
+                break
+            lines.append(text)
+    return lines
+
+
+def find_title(lines: Sequence[str]) -> str | None:
+    for line in lines:
+        if _TITLE_WORDS.search(line) and len(line) <= 160:
+            return line.strip()
+    for line in lines:
+        if _TEACHER_LABEL.search(line) or _CLASS_LABEL.search(line) or _TEACHER_NAME.search(line):
+            return line.strip()
+    return lines[0].strip() if lines else None
+
+
+def find_owner(title: str | None, lines: Iterable[str] = ()) -> Owner | None:
+    """Whose timetable: from the title first, then the other heading lines."""
+    candidates = [title] if title else []
+    candidates.extend(line for line in lines if line != title)
+    for text in candidates:
+        owner = _owner_in(text)
+        if owner is not None:
+            return owner
+    return None
+
+
+def _owner_in(text: str) -> Owner | None:
+    m = _TEACHER_LABEL.search(text)
+    if m:
+        return _owner("teacher", m.group("name"))
+    m = _STUDENT_LABEL.search(text)
+    if m and not _TITLE_WORDS.search(m.group("name")):
+        return _owner("student", m.group("name"))
+    m = _CLASS_LABEL.search(text)
+    if m and re.search(r"\d", m.group("name")):
+        return _owner("class", m.group("name"))
+    if re.search(r"\b(tutor|form tutor|klassenlehrer(in)?)\s*:", text, re.IGNORECASE):
+        return None  # 'Tutor: Mr X' names the tutor of a class timetable, not the owner
+    m = _TEACHER_NAME.search(text)
+    if m:
+        return _owner("teacher", m.group("name"))
+    m = _ROOM_LABEL.search(text)
+    if m and re.search(r"\d", m.group("name")):
+        return _owner("room", m.group("name"))
+    for m in _CLASS_CODE.finditer(text):
+        name = m.group("name").replace(" ", "")
+        letters = re.sub(r"\d", "", name).casefold()
+        if letters not in _NOT_CLASS_WORDS:
+            return _owner("class", name)
+    m = _YEAR_GROUP.search(text)
+    if m:
+        return _owner("class", m.group("name"))
+    return None
+
+
+def _owner(kind: OwnerKind, name: str) -> Owner:
+    return Owner(kind=kind, name=name.strip(" -–:,"))
+
+
+def _texts(layout: Layout) -> list[str]:
+    out = list(layout.paragraphs)
+    for page in layout.pages:
+        for table in page.tables:
+            out.extend(c.text for c in table.cells)
+        if not page.tables:
+            out.extend(line.text for line in page.lines)
+    return out
+
+
+def _tables(page: Page) -> list[Table]:
+    if page.tables:
+        return page.tables
+    table = tablefind.find_table(page)
+    return [table] if table is not None else []
+
+
+def interpret(layout: Layout) -> Timetable:
+    """The timetable a layout shows; an empty one (with warnings saying why) when none is found."""
+    language = layout.languages[0] if layout.languages else detect_language(_texts(layout))
+    warnings: list[str] = []
+    blocks: list[Block] = []
+    record_entries: list[Entry] = []
+    grid_titles: list[str] = []
+    has_times = False
+    for page in layout.pages:
+        for table in _tables(page):
+            found = records.read_records(table, language=language, page=page.number)
+            if found is not None:
+                record_entries.extend(found)
+                continue
+            reading = grid.read_grid(table, language=language, page=page.number)
+            if reading is None or not reading.blocks:
+                continue
+            blocks.extend(reading.blocks)
+            grid_titles.extend(reading.title_lines)
+            has_times = has_times or reading.has_times
+            warnings.extend(reading.warnings)
+    if not blocks and not record_entries:
+        listed = listing.read_listing(_listing_lines(layout), language=language)
+        blocks.extend(listed)
+
+    lines = heading_lines(layout) or grid_titles
+    if not lines and grid_titles:
+        lines = grid_titles
+    title = find_title(lines) if lines else None
+    if title is None and grid_titles:
+        title = find_title(grid_titles)
+    owner = find_owner(title, [*lines, *grid_titles])
+
+    entries = [*record_entries, *_entries(blocks, owner, language)]
+    if not entries:
+        warnings.append("no day names with times or periods were found in any table or list")
+    return Timetable(title=title, owner=owner, entries=entries, warnings=warnings)
+
+
+def _listing_lines(layout: Layout) -> list[str]:
+    lines = list(layout.paragraphs)
+    for page in layout.pages:
+        lines.extend(line.text for line in page.lines)
+    return lines
+
+
+def _entries(blocks: list[Block], owner: Owner | None, language: str | None) -> list[Entry]:
+    if not blocks:
+        return []
+    splitter = _fit_splitter([b.lines for b in blocks if not b.subject], owner, language)
+    out: list[Entry] = []
+    for block in blocks:
+        fields = _split(splitter, block, language)
+        if fields is None:
+            continue
+        subject, teacher, room, group, notes, kind = fields
+        notes_all = "; ".join(n for n in [*block.notes, notes] if n) or None
+        out.append(
+            Entry(
+                day=block.day,
+                start=block.start.hhmm() if block.start else None,
+                end=block.end.hhmm() if block.end else None,
+                period=block.period,
+                kind=kind,
+                subject=subject,
+                teacher=teacher,
+                room=room,
+                group=group,
+                week=block.week,
+                notes=notes_all,
+                confidence=max(0.0, min(1.0, round(block.confidence, 3))),
+                page=block.page,
+            )
+        )
+    return out
+
+
+def _fit_splitter(cells: list[list[str]], owner: Owner | None, language: str | None) -> object | None:
+    try:
+        from timetable_platform.domain.cells import CellSplitter
+    except ImportError:  # PARSE's splitter not installed yet: first line is the subject
+        return None
+    return CellSplitter.fit(cells, owner_kind=owner.kind if owner else None, language=language)
+
+
+def _split(
+    splitter: object | None, block: Block, language: str | None
+) -> tuple[str, str | None, str | None, str | None, str | None, Kind] | None:
+    if block.subject:
+        return block.subject, None, None, None, None, _kind(block.subject, language)
+    if not block.lines:
+        return None
+    if splitter is None:
+        subject = block.lines[0]
+        notes = " ".join(block.lines[1:]) or None
+        return subject, None, None, None, notes, _kind(subject, language)
+    fields = splitter.split(block.lines, styles=block.styles)  # type: ignore[attr-defined]
+    if not fields.subject:
+        return None
+    return fields.subject, fields.teacher, fields.room, fields.group, fields.notes, fields.kind
+
+
+def _kind(text: str, language: str | None) -> Kind:
+    try:
+        from timetable_platform.domain.cells import classify_kind
+    except ImportError:
+        return "break" if re.search(r"break|lunch|pause|recess", text, re.IGNORECASE) else "lesson"
+    return classify_kind(text, language)

@@ -1,0 +1,106 @@
+"""List-style timetables: day headings, then one line per block ('8:30 - 9:15 Maths', '1. 9:00 Art').
+
+A heading may name several days ('Monday, Tuesday, Thursday'); the list under it applies to each.
+Items with only a start end where the next item starts; the last such item keeps no end.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from timetable_platform.domain.days import parse_day
+from timetable_platform.domain.grid import Block
+from timetable_platform.domain.model import Day
+from timetable_platform.domain.times import Clock, find_times, school_day_range, strip_times
+
+_NUMBER_PREFIX = re.compile(r"^\s*(?P<num>\d{1,2})[.)]\s+")
+_HEADING_SPLIT = re.compile(r"\s*(?:,|/|&|\+|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b)\s*", re.IGNORECASE)
+_DAY_RANGE = re.compile(r"^\s*(?P<a>[^\W\d_]+\.?)\s*(?:-|–|to|bis|à|a|al|tot)\s*(?P<b>[^\W\d_]+\.?)\s*:?\s*$", re.IGNORECASE)
+_ORDER: tuple[Day, ...] = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+
+
+def heading_days(line: str, language: str | None = None) -> list[Day] | None:
+    """Days a heading line names ('Monday', 'Monday, Tuesday, Thursday', 'Mon - Fri'), else None."""
+    text = line.strip().rstrip(":").strip()
+    if not text or find_times(text) or len(text) > 80:
+        return None
+    m = _DAY_RANGE.match(text)
+    if m:
+        a, b = parse_day(m.group("a"), language), parse_day(m.group("b"), language)
+        if a and b and _ORDER.index(a) < _ORDER.index(b):
+            return list(_ORDER[_ORDER.index(a) : _ORDER.index(b) + 1])
+    parts = [p for p in _HEADING_SPLIT.split(text) if p and p.strip()]
+    days = [parse_day(p, language) for p in parts]
+    if days and all(d is not None for d in days):
+        return [d for d in days if d is not None]
+    return None
+
+
+def read_listing(lines: Sequence[str], *, language: str | None = None, page: int | None = None) -> list[Block]:
+    """Blocks of every day section; empty when the text has no day headings with timed lines under them."""
+    sections: list[tuple[list[Day], list[str]]] = []
+    for raw in lines:
+        for line in raw.splitlines():
+            if not line.strip():
+                continue
+            days = heading_days(line, language)
+            if days:
+                sections.append((days, []))
+            elif sections:
+                sections[-1][1].append(line.strip())
+    blocks: list[Block] = []
+    for days, items in sections:
+        parsed = _items(items)
+        if not parsed:
+            continue
+        for day in days:
+            for start, end, period, text in parsed:
+                blocks.append(
+                    Block(
+                        day=day,
+                        start=start,
+                        end=end,
+                        period=period,
+                        lines=[text],
+                        styles=[None],
+                        page=page,
+                        confidence=0.9 if end is not None else 0.8,
+                        printed_start=start is not None,
+                    )
+                )
+    return blocks
+
+
+def _items(lines: list[str]) -> list[tuple[Clock | None, Clock | None, str | None, str]]:
+    out: list[tuple[Clock | None, Clock | None, str | None, str]] = []
+    printed_end: list[bool] = []
+    reference: Clock | None = None
+    for line in lines:
+        period = None
+        m = _NUMBER_PREFIX.match(line)
+        body = line
+        if m:
+            period = m.group("num")
+            body = line[m.end() :]
+        found = find_times(body)
+        if not found:
+            if out and not find_times(line):
+                # A continuation line: part of the previous item's name.
+                s, e, p, t = out[-1]
+                out[-1] = (s, e, p, f"{t} {body.strip()}")
+            continue
+        match = school_day_range(found[0], reference=reference)
+        text = strip_times(body).strip(" -–:|")
+        if not text:
+            continue
+        reference = match.start
+        out.append((match.start, match.end, period, text))
+        printed_end.append(match.end is not None)
+    # Start-only items end where the next one starts.
+    for i, (s, e, p, t) in enumerate(out):
+        if e is None and s is not None and i + 1 < len(out):
+            nxt = out[i + 1][0]
+            if nxt is not None and nxt >= s:
+                out[i] = (s, nxt, p, t)
+    return out

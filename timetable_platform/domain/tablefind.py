@@ -1,0 +1,231 @@
+"""A table from words and ruling lines, when the reader found no ruled table (unruled PDFs, OCR).
+
+Ruling lines, when there are enough of them, give the column and row edges; a missing ruling
+segment between two neighbouring slots merges them (a spanned cell). Without rulings, rows are
+clusters of word baselines and columns are the x-gaps that most rows leave empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from timetable_platform.domain.layout import BBox, Cell, Line, Page, Table, Word
+
+_MIN_GRID = 2  # at least a 2 x 2 grid of slots
+
+
+@dataclass
+class _Edges:
+    xs: list[float]
+    ys: list[float]
+
+
+def _cluster(values: list[float], tolerance: float) -> list[float]:
+    out: list[list[float]] = []
+    for v in sorted(values):
+        if out and v - out[-1][-1] <= tolerance:
+            out[-1].append(v)
+        else:
+            out.append([v])
+    return [sum(g) / len(g) for g in out]
+
+
+def _ruling_edges(page: Page) -> _Edges | None:
+    tol = max(page.width, page.height) * 0.004
+    verticals = [r for r in page.rulings if r.width <= tol and r.height > tol * 3]
+    horizontals = [r for r in page.rulings if r.height <= tol and r.width > tol * 3]
+    if len(verticals) < _MIN_GRID + 1 or len(horizontals) < _MIN_GRID + 1:
+        return None
+    xs = _cluster([(r.x0 + r.x1) / 2 for r in verticals], tol * 2)
+    ys = _cluster([(r.top + r.bottom) / 2 for r in horizontals], tol * 2)
+    if len(xs) < _MIN_GRID + 1 or len(ys) < _MIN_GRID + 1:
+        return None
+    return _Edges(xs, ys)
+
+
+def _has_vertical(page: Page, x: float, top: float, bottom: float, tol: float) -> bool:
+    """A ruling runs along x over most of [top, bottom]."""
+    covered = 0.0
+    for r in page.rulings:
+        if r.width <= tol and abs((r.x0 + r.x1) / 2 - x) <= tol * 2:
+            covered += max(0.0, min(r.bottom, bottom) - max(r.top, top))
+    return covered >= (bottom - top) * 0.6
+
+
+def _has_horizontal(page: Page, y: float, x0: float, x1: float, tol: float) -> bool:
+    covered = 0.0
+    for r in page.rulings:
+        if r.height <= tol and abs((r.top + r.bottom) / 2 - y) <= tol * 2:
+            covered += max(0.0, min(r.x1, x1) - max(r.x0, x0))
+    return covered >= (x1 - x0) * 0.6
+
+
+def _lines_of(words: list[Word]) -> list[Line]:
+    """Words grouped into lines by vertical overlap, left to right."""
+    lines: list[Line] = []
+    for w in sorted(words, key=lambda w: (w.bbox.top, w.bbox.x0)):
+        for line in lines:
+            overlap = min(line.bbox.bottom, w.bbox.bottom) - max(line.bbox.top, w.bbox.top)
+            if overlap > 0.5 * min(line.bbox.height, w.bbox.height) and abs(w.bbox.x0 - line.bbox.x1) < 3 * max(
+                w.bbox.height, 1
+            ):
+                line.words.append(w)
+                line.bbox = line.bbox.union(w.bbox)
+                break
+        else:
+            lines.append(Line(words=[w], bbox=w.bbox))
+    for line in lines:
+        line.words.sort(key=lambda w: w.bbox.x0)
+    lines.sort(key=lambda ln: (round(ln.bbox.top), ln.bbox.x0))
+    return lines
+
+
+def _make_cell(row: int, col: int, rowspan: int, colspan: int, box: BBox, words: list[Word]) -> Cell:
+    lines = _lines_of(words)
+    confidence = min((w.confidence for w in words), default=1.0)
+    return Cell(
+        row=row,
+        col=col,
+        text="\n".join(ln.text for ln in lines),
+        rowspan=rowspan,
+        colspan=colspan,
+        bbox=box,
+        lines=lines,
+        confidence=confidence,
+    )
+
+
+def table_from_rulings(page: Page) -> Table | None:
+    """A table whose slots are the ruling grid, merging slots where the separating ruling is missing."""
+    edges = _ruling_edges(page)
+    if edges is None:
+        return None
+    xs, ys = edges.xs, edges.ys
+    tol = max(page.width, page.height) * 0.004
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    parent = list(range(n_rows * n_cols))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a: int, b: int) -> None:
+        parent[find(a)] = find(b)
+
+    for r in range(n_rows):
+        for c in range(n_cols - 1):
+            if not _has_vertical(page, xs[c + 1], ys[r], ys[r + 1], tol):
+                union(r * n_cols + c, r * n_cols + c + 1)
+    for r in range(n_rows - 1):
+        for c in range(n_cols):
+            if not _has_horizontal(page, ys[r + 1], xs[c], xs[c + 1], tol):
+                union(r * n_cols + c, (r + 1) * n_cols + c)
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for r in range(n_rows):
+        for c in range(n_cols):
+            groups.setdefault(find(r * n_cols + c), []).append((r, c))
+    cells: list[Cell] = []
+    for members in groups.values():
+        r0 = min(r for r, _ in members)
+        r1 = max(r for r, _ in members) + 1
+        c0 = min(c for _, c in members)
+        c1 = max(c for _, c in members) + 1
+        if len(members) != (r1 - r0) * (c1 - c0):
+            # Not a rectangle: keep one slot per member row-run instead of a ragged span.
+            for r, c in members:
+                box = BBox(xs[c], ys[r], xs[c + 1], ys[r + 1])
+                words = [w for w in page.words if box.contains_point(*w.bbox.center)]
+                cells.append(_make_cell(r, c, 1, 1, box, words))
+            continue
+        box = BBox(xs[c0], ys[r0], xs[c1], ys[r1])
+        words = [w for w in page.words if box.contains_point(*w.bbox.center)]
+        cells.append(_make_cell(r0, c0, r1 - r0, c1 - c0, box, words))
+    if not any(c.text for c in cells):
+        return None
+    return Table(n_rows=n_rows, n_cols=n_cols, cells=cells, bbox=BBox(xs[0], ys[0], xs[-1], ys[-1]))
+
+
+def table_from_words(words: list[Word]) -> Table | None:
+    """A table from word positions alone: rows from line clusters, columns from shared vertical gaps."""
+    if len(words) < 4:
+        return None
+    lines = _lines_of(words)
+    if len(lines) < _MIN_GRID:
+        return None
+    height = sorted(w.bbox.height for w in words)[len(words) // 2] or 1.0
+    # Row bands: lines whose vertical extents overlap form one band.
+    bands: list[list[Line]] = []
+    for line in sorted(lines, key=lambda ln: ln.bbox.top):
+        if bands and line.bbox.top < max(ln.bbox.bottom for ln in bands[-1]) - 0.2 * height:
+            bands[-1].append(line)
+        else:
+            bands.append([line])
+    # Column gaps: x positions not covered by any word in most bands.
+    x0 = min(w.bbox.x0 for w in words)
+    x1 = max(w.bbox.x1 for w in words)
+    step = max(1.0, height / 4)
+    n = int((x1 - x0) / step) + 1
+    covered = [0] * n
+    for band in bands:
+        mark = [False] * n
+        for line in band:
+            for w in line.words:
+                for i in range(int((w.bbox.x0 - x0) / step), min(n, int((w.bbox.x1 - x0) / step) + 1)):
+                    mark[i] = True
+        for i in range(n):
+            covered[i] += mark[i]
+    limit = max(1, int(len(bands) * 0.15))
+    gaps: list[tuple[int, int]] = []
+    i = 0
+    while i < n:
+        if covered[i] <= limit:
+            j = i
+            while j < n and covered[j] <= limit:
+                j += 1
+            if (j - i) * step >= height * 0.8 and i > 0 and j < n:
+                gaps.append((i, j))
+            i = j
+        else:
+            i += 1
+    xs = [x0] + [x0 + (a + b) / 2 * step for a, b in gaps] + [x1 + 1]
+    if len(xs) - 1 < _MIN_GRID:
+        return None
+    n_cols = len(xs) - 1
+    cells: list[Cell] = []
+    for r, band in enumerate(bands):
+        band_words = [w for line in band for w in line.words]
+        top = min(w.bbox.top for w in band_words)
+        bottom = max(w.bbox.bottom for w in band_words)
+        by_col: dict[int, list[Word]] = {}
+        for w in band_words:
+            cx = (w.bbox.x0 + w.bbox.x1) / 2
+            col = max(0, min(n_cols - 1, next((k for k in range(n_cols) if xs[k] <= cx < xs[k + 1]), n_cols - 1)))
+            by_col.setdefault(col, []).append(w)
+        for col, ws in by_col.items():
+            # A word run crossing a gap (a full-width label) spans those columns.
+            c0 = col
+            c1 = col + 1
+            left = min(w.bbox.x0 for w in ws)
+            right = max(w.bbox.x1 for w in ws)
+            while c0 > 0 and left < xs[c0] - step and (c0 - 1) not in by_col:
+                c0 -= 1
+            while c1 < n_cols and right > xs[c1] + step and c1 not in by_col:
+                c1 += 1
+            cells.append(_make_cell(r, c0, 1, c1 - c0, BBox(xs[c0], top, xs[c1], bottom), ws))
+    # Drop duplicate coverage created by span growth.
+    seen: set[tuple[int, int]] = set()
+    unique: list[Cell] = []
+    for cell in sorted(cells, key=lambda c: (c.row, c.col)):
+        slots = {(cell.row, k) for k in range(cell.col, cell.col_end)}
+        if slots & seen:
+            continue
+        seen |= slots
+        unique.append(cell)
+    return Table(n_rows=len(bands), n_cols=n_cols, cells=unique, bbox=BBox(x0, bands[0][0].bbox.top, x1, bands[-1][-1].bbox.bottom))
+
+
+def find_table(page: Page) -> Table | None:
+    """The page's table: from rulings when they form a grid, else from word positions."""
+    return table_from_rulings(page) or table_from_words(page.words)

@@ -1,0 +1,34 @@
+"""The embedded layout stage ("Document AI" stand-in): local readers, then the geometry interpreter."""
+
+from __future__ import annotations
+
+import time
+
+from timetable_platform.domain.interpret import interpret
+from timetable_platform.extraction.base import Document, Limits, StageResult
+
+
+class EmbeddedLayoutExtractor:
+    """Reads the document with the local readers (pdfplumber, python-docx, openpyxl, Tesseract) and
+    interprets the layout with ``domain.interpret``. ``backend`` in the result names the reader used."""
+
+    name = "embedded"
+
+    def extract(self, document: Document, limits: Limits) -> StageResult:
+        # Imported here so that the domain and this module load without the readers' heavy dependencies.
+        from timetable_platform.extraction.readers import read_layout
+
+        started = time.perf_counter()
+        layout = read_layout(document, limits)
+        timetable = interpret(layout)
+        for entry in timetable.entries:
+            if entry.confidence is None:
+                entry.confidence = 1.0
+        return StageResult(
+            timetable=timetable,
+            backend=f"{self.name}:{layout.reader}",
+            seconds=time.perf_counter() - started,
+            layout=layout,
+            pages=len(layout.pages) or None,
+            warnings=[*layout.warnings],
+        )

@@ -1,0 +1,157 @@
+"""THE extraction path: bytes in, ``ExtractionResult`` out. The CLI, the Dagster assets and the API call this.
+
+Modes (DESIGN.md): ``hybrid`` runs the layout stage and the interpreter and merges them; ``document_ai``
+runs the layout stage only; ``fallback`` runs the interpreter only when the layout stage is unsure.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from timetable_platform.domain.model import Source, Timetable
+from timetable_platform.extraction.base import (
+    Document,
+    ExtractionResult,
+    Interpreter,
+    LayoutExtractor,
+    Limits,
+    Mode,
+    StageResult,
+)
+from timetable_platform.extraction.errors import ExtractionError, NoTimetableFound, TooLarge
+
+log = logging.getLogger(__name__)
+
+# Media types whose page count is meaningful in ``source.pages`` (office formats have no pages).
+_PAGED_PREFIXES = ("application/pdf", "image/")
+
+
+def load_document(source: Path | bytes, *, filename: str | None = None, limits: Limits) -> Document:
+    """Read a document and sniff its type from its content; size is checked before anything is parsed."""
+    from timetable_platform.extraction.sniff import sniff_media_type
+
+    if isinstance(source, Path):
+        try:
+            size = source.stat().st_size
+        except FileNotFoundError as exc:
+            raise ExtractionError(f"file not found: {source}") from exc
+        except OSError as exc:
+            raise ExtractionError(f"cannot read {source}: {exc.strerror or exc}") from exc
+        if source.is_dir():
+            raise ExtractionError(f"{source} is a directory, not a document")
+        if size > limits.max_bytes:
+            raise TooLarge(f"document is {size} bytes, over the limit of {limits.max_bytes}")
+        try:
+            content = source.read_bytes()
+        except OSError as exc:
+            raise ExtractionError(f"cannot read {source}: {exc.strerror or exc}") from exc
+        filename = filename or source.name
+    else:
+        content = bytes(source)
+        if len(content) > limits.max_bytes:
+            raise TooLarge(f"document is {len(content)} bytes, over the limit of {limits.max_bytes}")
+    media_type = sniff_media_type(content, filename)
+    return Document(content=content, media_type=media_type, filename=filename)
+
+
+def _default_interpreter() -> Interpreter | None:
+    try:
+        from timetable_platform.extraction.textstream import TextStreamInterpreter
+    except ImportError as exc:  # PARSE's reader not installed: run the layout stage alone
+        log.warning("text-stream interpreter unavailable: %s", exc)
+        return None
+    return TextStreamInterpreter()
+
+
+def _merge(primary: Timetable, secondary: Timetable | None) -> Timetable:
+    try:
+        from timetable_platform.domain.merge import merge_candidates
+    except ImportError:
+        return primary
+    return merge_candidates(primary, secondary)
+
+
+def _run_interpreter(
+    interpreter: Interpreter | None, document: Document, limits: Limits, context: StageResult | None
+) -> StageResult | None:
+    if interpreter is None:
+        return None
+    try:
+        return interpreter.extract(document, limits, context)
+    except NoTimetableFound:
+        return None
+    except ExtractionError as exc:
+        if context is None:
+            raise
+        # The layout stage already has an answer; a failing second opinion becomes a warning.
+        context.warnings.append(f"{interpreter.name} failed: {exc.message}")
+        return None
+
+
+def extract(
+    document: Document,
+    *,
+    mode: Mode = "hybrid",
+    limits: Limits | None = None,
+    layout_extractor: LayoutExtractor | None = None,
+    interpreter: Interpreter | None = None,
+    fallback_threshold: float = 0.85,
+) -> ExtractionResult:
+    """Extract a timetable from ``document`` with the stages ``mode`` asks for.
+
+    Raises ``NoTimetableFound`` (with the reason) when nothing timetable-like is found, and the other
+    ``ExtractionError`` subclasses for unreadable input.
+    """
+    limits = limits or Limits()
+    if layout_extractor is None:
+        from timetable_platform.extraction.embedded import EmbeddedLayoutExtractor
+
+        layout_extractor = EmbeddedLayoutExtractor()
+    if interpreter is None and mode != "document_ai":
+        interpreter = _default_interpreter()
+
+    layout_stage = layout_extractor.extract(document, limits)
+    primary = layout_stage.timetable
+    interpreter_stage: StageResult | None = None
+
+    if mode == "hybrid":
+        interpreter_stage = _run_interpreter(interpreter, document, limits, layout_stage)
+    elif mode == "fallback":
+        confidence = layout_stage.mean_confidence
+        if not primary.entries or confidence is None or confidence < fallback_threshold:
+            interpreter_stage = _run_interpreter(interpreter, document, limits, layout_stage)
+
+    if interpreter_stage is None or not interpreter_stage.timetable.entries:
+        timetable = primary
+    elif not primary.entries:
+        timetable = interpreter_stage.timetable
+    else:  # hybrid, or fallback with an unsure layout stage: the merge weighs both
+        timetable = _merge(primary, interpreter_stage.timetable)
+
+    if not timetable.entries:
+        reasons = [*primary.warnings, *layout_stage.warnings]
+        reason = "; ".join(dict.fromkeys(reasons)) or "no day and time structure was recognised"
+        raise NoTimetableFound(f"no timetable found: {reason}", detail=reason)
+
+    timetable = timetable.model_copy(deep=True)
+    pages = layout_stage.pages if document.media_type.startswith(_PAGED_PREFIXES) else None
+    timetable.source = Source(
+        filename=document.filename,
+        media_type=document.media_type,
+        pages=pages,
+        sha256=document.sha256,
+    )
+    for warning in layout_stage.warnings:
+        if warning not in timetable.warnings:
+            timetable.warnings.append(warning)
+    return ExtractionResult(
+        timetable=timetable, mode=mode, layout_stage=layout_stage, interpreter_stage=interpreter_stage
+    )
+
+
+def extract_path(path: Path | str, *, mode: Mode = "hybrid", limits: Limits | None = None) -> ExtractionResult:
+    """Load ``path`` and extract it: the convenience the CLI and tests use."""
+    limits = limits or Limits()
+    document = load_document(Path(path), limits=limits)
+    return extract(document, mode=mode, limits=limits)
