@@ -1,0 +1,26 @@
+"""Names shared by assets, sensors and schedules: the partitions, pools, tags and extractor version."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+# Bump when extraction output can change for the same document: the nightly backfill then
+# re-materialises every upload whose stored ``extractor_version`` differs.
+EXTRACTOR_VERSION = "2026.11.29.1"
+
+UPLOADS_PARTITIONS = dg.DynamicPartitionsDefinition(name="uploads")
+GROUP_NAME = "timetables"
+
+# Concurrency pools (limits set in dagster.yaml / `dagster instance concurrency set`).
+PAID_API_POOL = "paid_api"
+BACKFILL_POOL = "backfill"
+
+# Run tags.
+UPLOAD_ID_TAG = "timetable/upload_id"
+LANE_TAG = "timetable/lane"  # "live" or "backfill"; dagster.yaml limits concurrent backfill runs
+LIVE_LANE = "live"
+BACKFILL_LANE = "backfill"
+BACKFILL_REASON_TAG = "timetable/backfill_reason"  # historical | stale | failed
+
+# Ranged runs process this many uploads per run (amortises the 2-7 s run start-up).
+MAX_PARTITIONS_PER_RUN = 50

@@ -1,0 +1,334 @@
+"""Per-upload work behind the four assets: read from the store, call a stage, write to the store.
+
+Each function handles ONE upload and returns its figures; the assets loop over the run's
+partition keys (one for a live upload, a range in a backfill) so one document's failure is
+recorded on that document only. Intermediate candidates live in the blob store under
+``results/{upload_id}/`` as JSON, never as IO-manager pickles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from timetable_platform.assets.partitions import EXTRACTOR_VERSION
+from timetable_platform.domain.model import Entry, Source, Timetable
+from timetable_platform.extraction.base import Document, Interpreter, LayoutExtractor, Limits, StageResult
+from timetable_platform.extraction.errors import BackendError, CorruptDocument, ExtractionError, TooLarge
+from timetable_platform.resources.store import StoreResource
+
+LAYOUT_CANDIDATE = "document_ai"
+INTERPRETER_CANDIDATE = "claude"
+
+
+class UploadUnavailable(Exception):
+    """The upload row or its stored document is missing: nothing to extract."""
+
+
+class CheckRejected(Exception):
+    """A blocking asset check failed: the timetable is not stored and the upload fails."""
+
+
+def candidate_key(upload_id: str, name: str) -> str:
+    from timetable_platform.store.blobs import result_prefix
+
+    return f"{result_prefix(upload_id)}{name}.json"
+
+
+def is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, BackendError) and exc.transient
+
+
+def describe_error(exc: BaseException) -> str:
+    if isinstance(exc, ExtractionError):
+        return f"{exc.code}: {exc.message}"
+    if isinstance(exc, CheckRejected):
+        return f"check_failed: {exc}"
+    if isinstance(exc, UploadUnavailable):
+        return f"upload_unavailable: {exc}"
+    return f"internal_error: {type(exc).__name__}: {exc}"
+
+
+@dataclass
+class LoadedUpload:
+    upload_id: str
+    tenant: str
+    filename: str
+    media_type: str
+    sha256: str
+    mode: str
+    content: bytes
+
+    def document(self) -> Document:
+        return Document(content=self.content, media_type=self.media_type, filename=self.filename)
+
+
+def load_upload(store: StoreResource, upload_id: str) -> LoadedUpload:
+    from timetable_platform.store import repository
+    from timetable_platform.store.blobs import BlobNotFound, upload_key
+
+    with store.session() as session:
+        upload = repository.get_upload(session, upload_id)
+        if upload is None:
+            raise UploadUnavailable(f"no upload {upload_id}")
+        row = (upload.tenant, upload.filename, upload.media_type, upload.sha256, str(upload.mode))
+    tenant, filename, media_type, sha256, mode = row
+    try:
+        content = store.blobs.get(upload_key(tenant, upload_id))
+    except BlobNotFound as exc:
+        raise UploadUnavailable(f"the stored document of upload {upload_id} is missing") from exc
+    return LoadedUpload(upload_id, tenant, filename, media_type, sha256, mode, content)
+
+
+def mark_running(store: StoreResource, upload_id: str, run_id: str) -> None:
+    from timetable_platform.store import repository
+
+    with store.session() as session:
+        repository.mark_running(session, upload_id, run_id=run_id)
+
+
+def mark_failed(store: StoreResource, upload_id: str, run_id: str, error: str) -> None:
+    from timetable_platform.store import repository
+
+    with store.session() as session:
+        if repository.get_upload(session, upload_id) is not None:
+            repository.mark_failed(session, upload_id, error=error[:4000], run_id=run_id)
+
+
+def failed_in_run(store: StoreResource, upload_id: str, run_id: str) -> bool:
+    """True when an earlier step of this run already failed this upload (later steps skip it)."""
+    from timetable_platform.store import repository
+
+    with store.session() as session:
+        upload = repository.get_upload(session, upload_id)
+        return upload is None or (str(upload.status) == "failed" and upload.dagster_run_id == run_id)
+
+
+def count_pages(content: bytes, media_type: str) -> int | None:
+    """Pages of a PDF, frames of an image; None for formats without pages (DOCX, XLSX, CSV)."""
+    if media_type == "application/pdf":
+        import pypdfium2
+
+        try:
+            pdf = pypdfium2.PdfDocument(content)
+        except pypdfium2.PdfiumError as exc:
+            raise CorruptDocument("The PDF cannot be opened.", detail=str(exc)) from exc
+        try:
+            return len(pdf)
+        finally:
+            pdf.close()
+    if media_type.startswith("image/"):
+        from PIL import Image
+
+        try:
+            with Image.open(io.BytesIO(content)) as image:
+                return int(getattr(image, "n_frames", 1))
+        except Exception as exc:
+            raise CorruptDocument("The image cannot be opened.", detail=str(exc)) from exc
+    return None
+
+
+def verify_raw_upload(store: StoreResource, upload_id: str, limits: Limits) -> dict[str, Any]:
+    """Check the stored blob against its row: checksum, sniffed type, page count within limits."""
+    from timetable_platform.extraction.sniff import sniff_media_type
+
+    started = time.perf_counter()
+    upload = load_upload(store, upload_id)
+    digest = hashlib.sha256(upload.content).hexdigest()
+    if digest != upload.sha256:
+        raise CorruptDocument(
+            "The stored document does not match its checksum.", detail=f"row {upload.sha256}, blob {digest}"
+        )
+    if len(upload.content) > limits.max_bytes:
+        raise TooLarge(f"The document is larger than {limits.max_bytes} bytes.")
+    sniffed = sniff_media_type(upload.content, upload.filename)
+    pages = count_pages(upload.content, sniffed)
+    if pages is not None and pages > limits.max_pages:
+        raise TooLarge(f"The document has {pages} pages; the limit is {limits.max_pages}.")
+    return {
+        "tenant": upload.tenant,
+        "filename": upload.filename,
+        "mode": upload.mode,
+        "size_bytes": len(upload.content),
+        "sha256": digest,
+        "media_type": sniffed,
+        "media_type_matches_row": sniffed == upload.media_type,
+        "pages": pages,
+        "seconds": round(time.perf_counter() - started, 4),
+    }
+
+
+def _stage_json(stage: StageResult) -> dict[str, Any]:
+    return {
+        "backend": stage.backend,
+        "seconds": stage.seconds,
+        "pages": stage.pages,
+        "input_tokens": stage.input_tokens,
+        "output_tokens": stage.output_tokens,
+        "cost_usd": stage.cost_usd,
+        "warnings": list(stage.warnings),
+        "mean_confidence": stage.mean_confidence,
+        "timetable": stage.timetable.to_json_dict(),
+    }
+
+
+def _stage_from_json(data: dict[str, Any]) -> StageResult:
+    return StageResult(
+        timetable=Timetable.model_validate(data["timetable"]),
+        backend=data["backend"],
+        seconds=data["seconds"],
+        pages=data.get("pages"),
+        input_tokens=data.get("input_tokens", 0),
+        output_tokens=data.get("output_tokens", 0),
+        cost_usd=data.get("cost_usd", 0.0),
+        warnings=list(data.get("warnings", [])),
+    )
+
+
+def _put_json(store: StoreResource, key: str, data: dict[str, Any]) -> None:
+    store.blobs.put(key, json.dumps(data, ensure_ascii=False).encode(), content_type="application/json")
+
+
+def _get_json(store: StoreResource, key: str) -> dict[str, Any]:
+    return json.loads(store.blobs.get(key))
+
+
+def _stage_figures(stage: StageResult) -> dict[str, Any]:
+    confidences = [e.confidence for e in stage.timetable.entries if e.confidence is not None]
+    return {
+        "backend": stage.backend,
+        "seconds": round(stage.seconds, 4),
+        "entry_count": len(stage.timetable.entries),
+        "confidence_mean": stage.mean_confidence,
+        "confidence_min": min(confidences) if confidences else None,
+        "input_tokens": stage.input_tokens,
+        "output_tokens": stage.output_tokens,
+        "cost_usd": stage.cost_usd,
+        "warnings": list(stage.warnings),
+    }
+
+
+def run_layout_stage(
+    store: StoreResource, upload_id: str, extractor: LayoutExtractor, limits: Limits
+) -> dict[str, Any]:
+    """Candidate A: the layout extractor's reading, stored as ``results/{id}/document_ai.json``."""
+    upload = load_upload(store, upload_id)
+    stage = extractor.extract(upload.document(), limits)
+    _put_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE), _stage_json(stage))
+    return _stage_figures(stage)
+
+
+def run_interpreter_stage(
+    store: StoreResource,
+    upload_id: str,
+    interpreter: Interpreter,
+    limits: Limits,
+    *,
+    fallback_threshold: float,
+) -> dict[str, Any]:
+    """Candidate B, or a skip record when the upload's mode does not call for it."""
+    upload = load_upload(store, upload_id)
+    key = candidate_key(upload_id, INTERPRETER_CANDIDATE)
+    layout = _stage_from_json(_get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE)))
+    skipped: str | None = None
+    if upload.mode == "document_ai":
+        skipped = "mode document_ai runs the layout extractor only"
+    elif upload.mode == "fallback":
+        mean = layout.mean_confidence
+        if mean is not None and mean >= fallback_threshold and layout.timetable.entries:
+            skipped = f"mode fallback: layout confidence {mean:.2f} >= {fallback_threshold}"
+    if skipped is not None:
+        _put_json(store, key, {"skipped": skipped})
+        return {"skipped": skipped}
+    stage = interpreter.extract(upload.document(), limits, context=layout)
+    _put_json(store, key, _stage_json(stage))
+    return _stage_figures(stage)
+
+
+@dataclass
+class MergedUpload:
+    timetable: Timetable
+    summary: dict[str, Any]
+    layout: StageResult
+    interpreter: StageResult | None
+    durations: dict[str, float] = field(default_factory=dict)
+
+
+def merge_upload(store: StoreResource, upload_id: str, *, raw_seconds: float | None = None) -> MergedUpload:
+    """Reconcile the stored candidates into the upload's timetable (not yet persisted)."""
+    upload = load_upload(store, upload_id)
+    layout = _stage_from_json(_get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE)))
+    second = _get_json(store, candidate_key(upload_id, INTERPRETER_CANDIDATE))
+    interpreter = None if "skipped" in second else _stage_from_json(second)
+    started = time.perf_counter()
+    if interpreter is None:
+        timetable = layout.timetable.model_copy(deep=True)
+    else:
+        from timetable_platform.domain.merge import merge_candidates
+
+        timetable = merge_candidates(layout.timetable, interpreter.timetable)
+    merge_seconds = time.perf_counter() - started
+    pages = layout.pages or (interpreter.pages if interpreter else None) or count_pages(upload.content, upload.media_type)
+    timetable.source = Source(
+        filename=upload.filename, media_type=upload.media_type, pages=pages, sha256=upload.sha256
+    )
+    warnings = list(dict.fromkeys([*timetable.warnings, *layout.warnings, *(interpreter.warnings if interpreter else [])]))
+    timetable.warnings = warnings
+    stages = [layout] if interpreter is None else [layout, interpreter]
+    confidences = [e.confidence for e in timetable.entries if e.confidence is not None]
+    durations = {"document_ai_extraction": round(layout.seconds, 4), "merge": round(merge_seconds, 4)}
+    if interpreter is not None:
+        durations["claude_extraction"] = round(interpreter.seconds, 4)
+    if raw_seconds is not None:
+        durations["raw_upload"] = raw_seconds
+    summary: dict[str, Any] = {
+        "entry_count": len(timetable.entries),
+        "confidence_mean": sum(confidences) / len(confidences) if confidences else None,
+        "confidence_min": min(confidences) if confidences else None,
+        "backends": {"layout": layout.backend, "interpreter": interpreter.backend if interpreter else None},
+        "warnings": warnings,
+        "durations": durations,
+        "input_tokens": sum(s.input_tokens for s in stages),
+        "output_tokens": sum(s.output_tokens for s in stages),
+        "cost_usd": round(sum(s.cost_usd for s in stages), 6),
+        "pages": pages,
+    }
+    return MergedUpload(timetable, summary, layout, interpreter, durations)
+
+
+def printed_overlap_judge(merged: MergedUpload):  # type: ignore[no-untyped-def]
+    """Whether an overlap was read from the document rather than made up by the merge.
+
+    Without the page geometry here, an overlap counts as printed when every stage that ran read
+    both clashing entries with those very times (two independent readers agreeing on a clash).
+    """
+    stages = [merged.layout] if merged.interpreter is None else [merged.layout, merged.interpreter]
+    seen = [{(e.day, e.start, e.end, e.week, e.group) for e in s.timetable.entries} for s in stages]
+
+    def judge(a: Entry, b: Entry) -> bool:
+        keys = [(e.day, e.start, e.end, e.week, e.group) for e in (a, b)]
+        return all(k in found for found in seen for k in keys)
+
+    return judge
+
+
+def store_merged(store: StoreResource, upload_id: str, run_id: str, merged: MergedUpload) -> None:
+    """Write ``results/{id}/timetable.json``, then entries + status in ONE transaction.
+
+    Blob first: a crash between the two leaves the upload ``running`` with a complete JSON that the
+    retried run overwrites; the database never says ``succeeded`` without its JSON and entries.
+    """
+    from timetable_platform.store import repository
+    from timetable_platform.store.blobs import result_key
+
+    _put_json(store, result_key(upload_id), merged.timetable.to_json_dict())
+    summary = {k: v for k, v in merged.summary.items() if k != "pages"}
+    with store.session() as session:
+        repository.replace_entries(session, upload_id, merged.timetable)
+        repository.mark_succeeded(
+            session, upload_id, run_id=run_id, extractor_version=EXTRACTOR_VERSION, **summary
+        )

@@ -1,0 +1,90 @@
+"""``historical_upload_sensor``: documents dropped under ``historical/{tenant}/...`` become uploads, run as a backfill.
+
+Idempotent by (tenant, sha256, mode): a document already registered is not registered again.
+The blob is copied to the upload's own key before its row is committed, so a crash leaves at
+most an unreferenced copy; an upload registered by a tick whose run requests were lost is still
+``queued`` and is picked up again by the next tick.
+"""
+
+import hashlib
+import json
+import uuid
+
+import dagster as dg
+
+from timetable_platform.assets import upload_job
+from timetable_platform.resources import StoreResource
+from timetable_platform.sensors.backfill_requests import backfill_run_requests
+
+MAX_DOCUMENTS_PER_TICK = 200
+MAX_REMEMBERED_KEYS = 50_000
+
+
+def _tenant_and_name(key: str, prefix: str) -> tuple[str, str] | None:
+    parts = key[len(prefix) :].split("/")
+    if len(parts) < 2 or not parts[0] or not parts[-1]:
+        return None
+    return parts[0], parts[-1]
+
+
+@dg.sensor(
+    name="historical_upload_sensor",
+    job=upload_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Registers documents under historical/{tenant}/ as uploads and requests their runs as a backfill.",
+)
+def historical_upload_sensor(context: dg.SensorEvaluationContext, store: StoreResource) -> dg.SensorResult:
+    from timetable_platform.extraction.errors import ExtractionError
+    from timetable_platform.extraction.sniff import sniff_media_type
+    from timetable_platform.store import repository
+    from timetable_platform.store.blobs import HISTORICAL_PREFIX, upload_key
+
+    settings = store.settings()
+    seen: set[str] = set(json.loads(context.cursor)) if context.cursor else set()
+    fresh = [k for k in sorted(store.blobs.list(HISTORICAL_PREFIX)) if k not in seen][:MAX_DOCUMENTS_PER_TICK]
+    to_run: list[str] = []
+    for key in fresh:
+        seen.add(key)
+        parsed = _tenant_and_name(key, HISTORICAL_PREFIX)
+        if parsed is None:
+            context.log.warning(f"ignoring {key}: expected historical/<tenant>/<file>")
+            continue
+        tenant, filename = parsed
+        content = store.blobs.get(key)
+        digest = hashlib.sha256(content).hexdigest()
+        try:
+            media_type = sniff_media_type(content, filename)
+        except ExtractionError as exc:
+            context.log.warning(f"ignoring {key}: {exc.message}")
+            continue
+        with store.session() as session:
+            existing = repository.find_upload_by_content(session, tenant=tenant, sha256=digest, mode=settings.mode)
+            if existing is not None:
+                if str(existing.status) == "queued" and not existing.dagster_run_id:
+                    to_run.append(existing.id)  # registered by a tick whose requests were lost
+                continue
+        upload_id = uuid.uuid4().hex
+        store.blobs.put(upload_key(tenant, upload_id), content, content_type=media_type)
+        with store.session() as session:
+            repository.create_upload(
+                session,
+                tenant=tenant,
+                filename=filename,
+                media_type=media_type,
+                size_bytes=len(content),
+                sha256=digest,
+                mode=settings.mode,
+                label=f"historical:{key}"[:255],
+                upload_id=upload_id,
+            )
+        to_run.append(upload_id)
+    requests = (
+        backfill_run_requests(context.instance, to_run, reason="historical", run_key_prefix="historical")
+        if to_run
+        else []
+    )
+    if fresh:
+        context.log.info(f"{len(fresh)} new historical documents: {len(to_run)} uploads in {len(requests)} runs")
+    remembered = sorted(seen)[-MAX_REMEMBERED_KEYS:]
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(remembered))

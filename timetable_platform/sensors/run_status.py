@@ -1,0 +1,145 @@
+"""Run status sensors: keep ``uploads.status`` in step with the Dagster runs that process them.
+
+The assets already mark each upload running / succeeded / failed as they go (exact, in-run);
+these sensors cover what a run cannot say about itself: it was cancelled, crashed, or failed
+before its first step. They also queue completion callbacks once an upload is final.
+"""
+
+from collections.abc import Sequence
+
+import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+)
+from sqlalchemy import select
+
+from timetable_platform.assets.partitions import UPLOADS_PARTITIONS
+from timetable_platform.resources import StoreResource
+
+FINAL = ("succeeded", "failed")
+
+
+def uploads_of_run(instance: dg.DagsterInstance, run: dg.DagsterRun, store: StoreResource) -> list[str]:
+    """The uploads a run covers: its partition or partition range, plus rows it marked itself."""
+    from timetable_platform.store.models import Upload
+
+    ids: list[str] = []
+    tags = run.tags
+    if PARTITION_NAME_TAG in tags:
+        ids.append(tags[PARTITION_NAME_TAG])
+    start, end = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    if start and end:
+        assert UPLOADS_PARTITIONS.name is not None
+        order = list(instance.get_dynamic_partitions(UPLOADS_PARTITIONS.name))
+        if start in order and end in order:
+            ids.extend(order[order.index(start) : order.index(end) + 1])
+    with store.session() as session:
+        ids.extend(session.scalars(select(Upload.id).where(Upload.dagster_run_id == run.run_id)))
+    return list(dict.fromkeys(ids))
+
+
+def _is_upload_run(run: dg.DagsterRun) -> bool:
+    return run.job_name == "process_upload" or PARTITION_NAME_TAG in run.tags or (
+        ASSET_PARTITION_RANGE_START_TAG in run.tags
+    )
+
+
+def record_started(store: StoreResource, run_id: str, upload_ids: Sequence[str]) -> int:
+    from timetable_platform.store import repository
+
+    changed = 0
+    with store.session() as session:
+        for upload_id in upload_ids:
+            upload = repository.get_upload(session, upload_id)
+            # Only queued uploads: the run's own first step may already have moved it further.
+            if upload is not None and str(upload.status) == "queued":
+                repository.mark_running(session, upload_id, run_id=run_id)
+                changed += 1
+    return changed
+
+
+def record_finished(store: StoreResource, run_id: str, upload_ids: Sequence[str], *, error: str | None) -> int:
+    """After a run ends: uploads it left unfinished fail with ``error``; final ones get their callback."""
+    from timetable_platform.store import repository
+    from timetable_platform.store.callbacks import enqueue_completion_callback
+
+    changed = 0
+    with store.session() as session:
+        for upload_id in upload_ids:
+            upload = repository.get_upload(session, upload_id)
+            if upload is None:
+                continue
+            status = str(upload.status)
+            unfinished = status == "queued" or (status == "running" and upload.dagster_run_id == run_id)
+            if unfinished:
+                reason = error or "the run ended without materialising merged_timetable"
+                repository.mark_failed(session, upload_id, error=reason, run_id=run_id)
+                changed += 1
+                status = "failed"
+            if status in FINAL and upload.dagster_run_id == run_id:
+                enqueue_completion_callback(session, upload_id)
+    return changed
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.STARTED,
+    name="upload_run_started_sensor",
+    minimum_interval_seconds=5,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Marks the uploads of a started run as running.",
+)
+def upload_run_started_sensor(context: dg.RunStatusSensorContext, store: StoreResource) -> None:
+    run = context.dagster_run
+    if _is_upload_run(run):
+        record_started(store, run.run_id, uploads_of_run(context.instance, run, store))
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    name="upload_run_succeeded_sensor",
+    minimum_interval_seconds=5,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Settles the uploads of a successful run and queues their completion callbacks.",
+)
+def upload_run_succeeded_sensor(context: dg.RunStatusSensorContext, store: StoreResource) -> None:
+    run = context.dagster_run
+    if _is_upload_run(run):
+        record_finished(store, run.run_id, uploads_of_run(context.instance, run, store), error=None)
+
+
+def _failure_message(context: dg.RunFailureSensorContext) -> str:
+    messages = []
+    for event in context.get_step_failure_events():
+        data = event.step_failure_data
+        text = data.user_failure_data.description if data.user_failure_data else None
+        if not text and data.error is not None:
+            text = data.error.message.strip()
+        messages.append(f"{event.step_key}: {text or 'failed'}")
+    return "; ".join(messages) or (context.failure_event.message or "the run failed")
+
+
+@dg.run_failure_sensor(
+    name="upload_run_failed_sensor",
+    minimum_interval_seconds=5,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Marks the uploads a failed run left unfinished as failed, with the error.",
+)
+def upload_run_failed_sensor(context: dg.RunFailureSensorContext, store: StoreResource) -> None:
+    run = context.dagster_run
+    if _is_upload_run(run):
+        record_finished(store, run.run_id, uploads_of_run(context.instance, run, store), error=_failure_message(context))
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.CANCELED,
+    name="upload_run_canceled_sensor",
+    minimum_interval_seconds=5,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Marks the uploads a cancelled run left unfinished as failed.",
+)
+def upload_run_canceled_sensor(context: dg.RunStatusSensorContext, store: StoreResource) -> None:
+    run = context.dagster_run
+    if _is_upload_run(run):
+        record_finished(store, run.run_id, uploads_of_run(context.instance, run, store), error="the run was cancelled")
