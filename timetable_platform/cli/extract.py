@@ -1,0 +1,309 @@
+"""``timetable extract``: documents in, validated timetables out (JSON, CSV or iCalendar).
+
+One file prints its timetable on stdout (or ``-o FILE``); several files or folders write one output per
+input into ``--out-dir``, with a progress bar and a summary on stderr. Exit 0 when every document
+succeeded, 1 when any failed (the others are still written), 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from timetable_platform.extraction.base import MODES, Limits, Mode
+from timetable_platform.extraction.errors import ExtractionError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from timetable_platform.domain.model import Timetable
+
+FORMATS = ("json", "csv", "ics")
+# Extensions picked up when a folder is given (the media type itself is sniffed from the bytes).
+DOCUMENT_SUFFIXES = frozenset(
+    {
+        ".pdf", ".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".webp", ".heic", ".heif", ".gif", ".bmp",
+        ".docx", ".xlsx", ".csv", ".tsv", ".txt",
+    }
+)  # fmt: skip
+
+
+class UsageError(Exception):
+    """Bad arguments: exit code 2."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "extract",
+        help="extract timetables from documents (PDF, images, DOCX, XLSX, CSV)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="documents or folders (searched recursively)"
+    )
+    parser.add_argument(
+        "--mode", choices=MODES, help="extraction mode (default: TIMETABLE_MODE, else hybrid)"
+    )
+    parser.add_argument("--format", choices=FORMATS, default="json", help="output format (default: json)")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write the one timetable here, not stdout"
+    )
+    target.add_argument(
+        "--out-dir", type=Path, metavar="DIR", help="one output per input, named after its stem"
+    )
+    parser.add_argument(
+        "--max-pages", type=_positive_int, metavar="N", help="refuse documents with more pages"
+    )
+    parser.add_argument(
+        "--max-bytes", type=_positive_int, metavar="N", help="refuse documents larger than this"
+    )
+    parser.add_argument(
+        "--week-start", type=_iso_date, metavar="DATE", help="ics: first week's Monday (default: this week)"
+    )
+    parser.add_argument(
+        "--tz", default="Europe/London", help="ics: time zone of the printed times (default: Europe/London)"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no warnings, no progress bar")
+    parser.set_defaults(func=run)
+
+
+# ----------------------------------------------------------------------------------------- inputs
+
+
+@dataclass
+class Job:
+    source: Path
+    output: Path | None  # None: stdout
+
+
+def _collect(paths: list[Path], out_dir: Path | None) -> tuple[list[Path], bool]:
+    """Expand folders; returns the documents and whether this is a batch (several, or from a folder)."""
+    documents: list[Path] = []
+    batch = len(paths) > 1
+    skip_dir = out_dir.resolve() if out_dir else None
+    for path in paths:
+        if path.is_dir():
+            batch = True
+            for found in sorted(path.rglob("*")):
+                if not found.is_file() or found.suffix.lower() not in DOCUMENT_SUFFIXES:
+                    continue
+                if any(part.startswith(".") for part in found.relative_to(path).parts):
+                    continue
+                if skip_dir and found.resolve().is_relative_to(skip_dir):
+                    continue  # our own outputs from an earlier run
+                documents.append(found)
+        elif path.exists():
+            documents.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or folder")
+    return documents, batch
+
+
+def _plan(args: argparse.Namespace) -> list[Job]:
+    documents, batch = _collect(args.paths, args.out_dir)
+    if not documents:
+        raise UsageError("no supported documents found in " + ", ".join(str(p) for p in args.paths))
+    if batch and args.out_dir is None:
+        raise UsageError("several documents need --out-dir DIR (one output file per document)")
+    if args.out_dir is None:
+        return [Job(documents[0], args.output)]
+    if args.out_dir.exists() and not args.out_dir.is_dir():
+        raise UsageError(f"--out-dir {args.out_dir}: exists and is not a folder")
+    jobs: list[Job] = []
+    taken: set[Path] = set()
+    for document in documents:
+        target = args.out_dir / f"{document.stem}.{args.format}"
+        if target in taken:  # same stem twice (week.pdf and week.docx): keep the source extension too
+            target = args.out_dir / f"{document.name}.{args.format}"
+        n = 2
+        while target in taken:
+            target = args.out_dir / f"{document.stem}_{n}.{args.format}"
+            n += 1
+        taken.add(target)
+        jobs.append(Job(document, target))
+    return jobs
+
+
+# ----------------------------------------------------------------------------------------- work
+
+
+@dataclass
+class Outcome:
+    job: Job
+    entries: int = 0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _render(timetable: Timetable, fmt: str, args: argparse.Namespace) -> bytes:
+    from timetable_platform.domain import exports
+
+    if fmt == "csv":
+        return exports.to_csv(timetable).encode("utf-8")
+    if fmt == "ics":
+        return exports.to_ics(timetable, week_start=args.week_start, tz=args.tz)
+    return (json.dumps(timetable.to_json_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _process(job: Job, mode: Mode, limits: Limits, args: argparse.Namespace) -> tuple[Outcome, bytes | None]:
+    from timetable_platform.domain.validate import schema_errors, semantic_issues
+    from timetable_platform.extraction.pipeline import extract, load_document
+
+    outcome = Outcome(job)
+    try:
+        document = load_document(job.source, filename=job.source.name, limits=limits)
+        result = extract(document, mode=mode, limits=limits)
+        timetable = result.timetable
+        problems = schema_errors(timetable.to_json_dict())
+        if problems:
+            shown = "; ".join(problems[:3]) + (f" (+{len(problems) - 3} more)" if len(problems) > 3 else "")
+            outcome.error = f"the extracted timetable breaks the schema: {shown}"
+            return outcome, None
+        outcome.warnings.extend(timetable.warnings)
+        outcome.warnings.extend(i.message for i in semantic_issues(timetable) if i.severity != "info")
+        outcome.entries = len(timetable.entries)
+        return outcome, _render(timetable, args.format, args)
+    except ExtractionError as exc:
+        outcome.error = exc.message
+    except (MemoryError, RecursionError) as exc:
+        outcome.error = f"unexpected error: {type(exc).__name__}"
+    except Exception as exc:  # one bad document must not stop the batch, nor print a traceback
+        text = str(exc).splitlines()[0] if str(exc) else ""
+        outcome.error = f"unexpected error: {type(exc).__name__}" + (f": {text}" if text else "")
+    return outcome, None
+
+
+def _write(job: Job, payload: bytes) -> None:
+    if job.output is None:
+        sys.stdout.buffer.write(payload)
+        sys.stdout.flush()
+        return
+    job.output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = job.output.with_name(job.output.name + ".part")
+    tmp.write_bytes(payload)
+    tmp.replace(job.output)  # never leave a half-written output behind
+
+
+def _say(console: Console, text: str) -> None:
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    try:
+        jobs = _plan(args)
+        mode, limits = _mode_and_limits(args)
+    except UsageError as exc:
+        _say(console, f"timetable extract: error: {exc}")
+        return 2
+
+    if len(jobs) == 1 and args.out_dir is None:
+        outcome, payload = _process(jobs[0], mode, limits, args)
+        _report(console, outcome, args.quiet)
+        if payload is None:
+            return 1
+        try:
+            _write(outcome.job, payload)
+        except OSError as exc:
+            _say(console, f"{outcome.job.output}: cannot write: {exc.strerror or exc}")
+            return 1
+        return 0
+    return _run_batch(console, jobs, mode, limits, args)
+
+
+def _mode_and_limits(args: argparse.Namespace) -> tuple[Mode, Limits]:
+    from pydantic import ValidationError
+
+    from timetable_platform.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise UsageError(f"bad setting TIMETABLE_{where.upper()}: {first.get('msg')}") from None
+    mode: Mode = args.mode or settings.mode
+    limits = Limits(
+        max_bytes=args.max_bytes or settings.max_upload_bytes,
+        max_pages=args.max_pages or settings.max_pages,
+        max_pixels=settings.max_pixels,
+    )
+    return mode, limits
+
+
+def _report(console: Console, outcome: Outcome, quiet: bool) -> None:
+    if outcome.error:
+        _say(console, f"{outcome.job.source}: {outcome.error}")
+    elif not quiet:
+        for warning in outcome.warnings:
+            _say(console, f"{outcome.job.source}: warning: {warning}")
+
+
+def _run_batch(
+    console: Console, jobs: list[Job], mode: Mode, limits: Limits, args: argparse.Namespace
+) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    started = time.perf_counter()
+    failed = 0
+    entries = 0
+    progress = Progress(
+        TextColumn("extracting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[current]}"),
+        console=console,
+        disable=args.quiet or not console.is_terminal,
+    )
+    with progress:
+        task = progress.add_task("extract", total=len(jobs), current="")
+        for job in jobs:
+            progress.update(task, current=job.source.name)
+            outcome, payload = _process(job, mode, limits, args)
+            if payload is not None:
+                try:
+                    _write(job, payload)
+                except OSError as exc:
+                    outcome.error = f"cannot write {job.output}: {exc.strerror or exc}"
+            if outcome.error:
+                failed += 1
+            else:
+                entries += outcome.entries
+            _report(progress.console, outcome, args.quiet)
+            progress.advance(task)
+    seconds = time.perf_counter() - started
+    succeeded = len(jobs) - failed
+    _say(
+        console,
+        f"{len(jobs)} documents: {succeeded} succeeded, {failed} failed; {entries} entries "
+        f"written to {args.out_dir} in {seconds:.1f} s",
+    )
+    return 1 if failed else 0
