@@ -11,15 +11,11 @@ from sqlalchemy import delete, select
 
 from timetable_platform.store import audit, repository
 from timetable_platform.store.api_models import CallbackDelivery, IdempotencyRecord
-from timetable_platform.store.blobs import result_key, upload_key
-from timetable_platform.store.models import Upload
+from timetable_platform.store.blobs import result_prefix, upload_prefix
+from timetable_platform.store.models import Upload, UploadStatus
+from timetable_platform.store.queue import upload_message
 
 log = logging.getLogger(__name__)
-
-
-def _folder(key: str) -> str:
-    """``uploads/t/id/original`` -> ``uploads/t/id/``: everything stored for that upload under the key's folder."""
-    return key.rsplit("/", 1)[0] + "/"
 
 
 def erase_upload(
@@ -42,8 +38,8 @@ def erase_upload(
             return False
         tenant, key = upload.tenant, str(upload.id)
     store.queue.purge_upload(key)
-    store.blobs.delete_prefix(_folder(upload_key(tenant, key)))
-    store.blobs.delete_prefix(_folder(result_key(key)))
+    store.blobs.delete_prefix(upload_prefix(tenant, key))
+    store.blobs.delete_prefix(result_prefix(key))
     with store.session_factory() as session, session.begin():
         repository.delete_upload(session, upload_id)
         session.execute(delete(CallbackDelivery).where(CallbackDelivery.upload_id == key))
@@ -78,7 +74,7 @@ def purge_expired_uploads(store: Any, *, days: int, now: datetime | None = None)
 def reconcile_orphans(
     store: Any, *, older_than: timedelta = timedelta(minutes=10), now: datetime | None = None
 ) -> int:
-    """Re-enqueue uploads still ``queued`` after ``older_than``; returns how many were re-sent.
+    """Re-enqueue uploads ``queued`` and untouched for ``older_than``; returns how many were re-sent.
 
     The queue cannot be asked whether it holds a given message, so any pending message is purged
     first and one fresh message sent: at most one message per upload, and the Dagster sensor's
@@ -86,13 +82,12 @@ def reconcile_orphans(
     """
     cutoff = (now or datetime.now(UTC)) - timedelta(seconds=older_than.total_seconds())
     with store.session_factory() as session:
-        stale = [
-            str(upload_id)
-            for upload_id in session.scalars(
-                select(Upload.id).where(Upload.status == "queued", Upload.created_at < cutoff)
+        stale = session.execute(
+            select(Upload.id, Upload.tenant).where(
+                Upload.status == UploadStatus.QUEUED, Upload.updated_at < cutoff
             )
-        ]
-    for upload_id in stale:
+        ).all()
+    for upload_id, tenant in stale:
         store.queue.purge_upload(upload_id)
-        store.queue.send({"upload_id": upload_id})
+        store.queue.send(upload_message(upload_id, tenant))
     return len(stale)

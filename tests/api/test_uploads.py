@@ -1,0 +1,215 @@
+"""The upload resource end to end over a real store: submit, track, fetch, view, reprocess, erase."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import icalendar
+from sqlalchemy import func, select
+
+from tests.api.conftest import PDF_BYTES, PREFIX, Api
+from timetable_platform.store import audit
+from timetable_platform.store.blobs import upload_key
+from timetable_platform.store.models import QueueMessage, Upload
+
+PROBLEM = "application/problem+json"
+
+
+def _upload_count(api: Api) -> int:
+    with api.store.session_factory() as session:
+        return session.scalar(select(func.count()).select_from(Upload)) or 0
+
+
+def test_submit_track_fetch_every_format(any_db_api: Api) -> None:
+    api = any_db_api
+    key = api.new_key("school-a")
+    response = api.submit(key, label="Year 7", mode="document_ai")
+    assert response.status_code == 202, response.text
+    body = response.json()
+    upload_id = body["upload_id"]
+    assert body["status"] == "queued"
+    assert response.headers["location"] == f"{PREFIX}/uploads/{upload_id}" == body["links"]["self"]
+
+    # the blob, the row and one queue message exist
+    assert api.store.blobs.get(upload_key("school-a", upload_id)) == PDF_BYTES
+    messages = api.store.queue.receive(10, visibility_timeout=1)
+    assert [m.body["upload_id"] for m in messages] == [upload_id]
+
+    status = api.client.get(body["links"]["self"], headers=key).json()
+    assert (status["status"], status["mode"], status["label"]) == ("queued", "document_ai", "Year 7")
+    assert status["media_type"] == "application/pdf"
+    assert status["size_bytes"] == len(PDF_BYTES)
+
+    not_ready = api.client.get(body["links"]["timetable"], headers=key)
+    assert not_ready.status_code == 409
+    assert not_ready.headers["content-type"] == PROBLEM
+    assert not_ready.json()["upload_status"] == "queued"
+
+    timetable = api.finish(upload_id)
+    status = api.client.get(body["links"]["self"], headers=key).json()
+    assert status["status"] == "succeeded"
+    assert status["confidence"]["entries"] == 3
+    assert status["attempts"] == 1
+
+    as_json = api.client.get(body["links"]["timetable"], headers=key).json()
+    assert [e["subject"] for e in as_json["entries"]] == [e.subject for e in timetable.entries]
+    assert as_json["owner"] == {"kind": "class", "name": "7A"}
+
+    as_csv = api.client.get(body["links"]["timetable"], params={"format": "csv"}, headers=key)
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert (rows[0]["day"], rows[0]["start"], rows[0]["subject"]) == ("MON", "08:45", "Maths")
+
+    as_ics = api.client.get(body["links"]["timetable"], params={"format": "ics"}, headers=key)
+    events = icalendar.Calendar.from_ical(as_ics.content).walk("VEVENT")
+    assert sorted(str(e["SUMMARY"]) for e in events)[0].startswith("History")
+    assert all("RRULE" in e for e in events)
+
+    events = api.client.get(body["links"]["timetable"], params={"format": "fullcalendar"}, headers=key).json()
+    assert len(events) == 3
+    assert all("daysOfWeek" in e or "rrule" in e for e in events)
+
+    page = api.client.get(body["links"]["view"], headers=key)
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Physik" in page.text and "Maths" in page.text
+    assert f"{PREFIX}/uploads/{upload_id}/timetable?format=ics" in page.text
+
+    with api.store.session_factory() as session:
+        actions = {e.action for e in audit.events(session, tenant="school-a", upload_id=upload_id)}
+    assert {"upload.created", "timetable.read.json", "timetable.view"} <= actions
+
+
+def test_tenants_cannot_see_each_other(any_db_api: Api) -> None:
+    api = any_db_api
+    key_a, key_b = api.new_key("school-a"), api.new_key("school-b")
+    upload_id = api.submit(key_a).json()["upload_id"]
+    api.finish(upload_id)
+    base = f"{PREFIX}/uploads/{upload_id}"
+    for method, path in (
+        ("GET", base),
+        ("GET", f"{base}/timetable"),
+        ("GET", f"{base}/view"),
+        ("POST", f"{base}/reprocess"),
+        ("DELETE", base),
+    ):
+        response = api.client.request(method, path, headers=key_b)
+        assert response.status_code == 404, (method, path)
+        assert response.headers["content-type"] == PROBLEM
+    assert api.client.get(f"{PREFIX}/uploads", headers=key_b).json()["items"] == []
+    # the same bytes are a new upload for another tenant, not a duplicate
+    other = api.submit(key_b)
+    assert other.status_code == 202
+    assert other.json()["upload_id"] != upload_id
+    assert api.client.get(base, headers=key_a).status_code == 200
+
+
+def test_same_bytes_same_mode_is_the_existing_upload_unless_forced(api: Api) -> None:
+    key = api.new_key("school-a")
+    first = api.submit(key, mode="hybrid").json()["upload_id"]
+    again = api.submit(key, mode="hybrid", filename="renamed.pdf")
+    assert again.status_code == 200
+    assert again.json() | {"duplicate": None} == {
+        "upload_id": first,
+        "status": "queued",
+        "duplicate": None,
+        "links": again.json()["links"],
+    }
+    assert again.json()["duplicate"] is True
+    other_mode = api.submit(key, mode="fallback")
+    assert other_mode.status_code == 202
+    forced = api.submit(key, mode="hybrid", force=True)
+    assert forced.status_code == 202
+    assert len({first, other_mode.json()["upload_id"], forced.json()["upload_id"]}) == 3
+    assert _upload_count(api) == 3
+
+
+def test_idempotency_key_replays_the_first_response(any_db_api: Api) -> None:
+    api = any_db_api
+    key = api.new_key("school-a")
+    headers = {**key, "Idempotency-Key": "order-42"}
+    first = api.submit(headers)
+    replay = api.submit(headers)
+    assert first.status_code == replay.status_code == 202
+    assert replay.json() == first.json()
+    assert replay.headers["location"] == first.headers["location"]
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert _upload_count(api) == 1
+    with api.store.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(QueueMessage)) == 1
+
+    reused = api.submit(headers, content=PDF_BYTES + b"%changed\n")
+    assert reused.status_code == 422
+    assert reused.json()["type"].endswith("idempotency_key_reused")
+    # keys are per tenant
+    other = api.submit({**api.new_key("school-b"), "Idempotency-Key": "order-42"})
+    assert other.status_code == 202
+    assert other.json()["upload_id"] != first.json()["upload_id"]
+
+
+def test_list_pages_and_filters(api: Api) -> None:
+    key = api.new_key("school-a")
+    ids = [api.submit(key, content=PDF_BYTES + f"%{n}\n".encode()).json()["upload_id"] for n in range(5)]
+    api.finish(ids[0])
+    seen: list[str] = []
+    url, params = f"{PREFIX}/uploads", {"limit": 2}
+    while True:
+        page = api.client.get(url, params=params, headers=key).json()
+        seen += [item["upload_id"] for item in page["items"]]
+        if not page["next_cursor"]:
+            break
+        assert page["links"]["next"].startswith(f"{PREFIX}/uploads?cursor=")
+        params = {"limit": 2, "cursor": page["next_cursor"]}
+    assert seen == list(reversed(ids))  # newest first, each once
+    done = api.client.get(url, params={"status": "succeeded"}, headers=key).json()["items"]
+    assert [u["upload_id"] for u in done] == [ids[0]]
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert api.client.get(url, params={"created_after": future}, headers=key).json()["items"] == []
+    assert len(api.client.get(url, params={"created_before": future}, headers=key).json()["items"]) == 5
+
+
+def test_reprocess_requeues_with_another_mode(api: Api) -> None:
+    key = api.new_key("school-a")
+    upload_id = api.submit(key, mode="hybrid").json()["upload_id"]
+    url = f"{PREFIX}/uploads/{upload_id}/reprocess"
+    busy = api.client.post(url, headers=key)
+    assert busy.status_code == 409
+    assert busy.json()["upload_status"] == "queued"
+    api.store.queue.purge_upload(upload_id)
+    api.finish(upload_id)
+    again = api.client.post(url, headers=key, json={"mode": "document_ai"})
+    assert again.status_code == 202, again.text
+    assert (again.json()["status"], again.json()["mode"]) == ("queued", "document_ai")
+    assert [m.body["upload_id"] for m in api.store.queue.receive(10)] == [upload_id]
+    assert api.client.post(url, headers=key, json={"mode": "nonsense"}).status_code == 422
+
+
+def test_delete_erases_blob_rows_and_pending_message(any_db_api: Api) -> None:
+    api = any_db_api
+    key = api.new_key("school-a")
+    upload_id = api.submit(key, callback_url="http://127.0.0.1:9/hook").json()["upload_id"]
+    api.finish(upload_id)
+    api.store.blobs.put(f"results/{upload_id}/timetable.json", b"{}")
+    api.store.queue.send({"upload_id": upload_id})
+    response = api.client.delete(f"{PREFIX}/uploads/{upload_id}", headers=key)
+    assert response.status_code == 204
+    assert list(api.store.blobs.list(f"uploads/school-a/{upload_id}/")) == []
+    assert list(api.store.blobs.list(f"results/{upload_id}/")) == []
+    assert api.store.queue.receive(10) == []
+    assert _upload_count(api) == 0
+    assert api.client.get(f"{PREFIX}/uploads/{upload_id}", headers=key).status_code == 404
+    assert api.client.delete(f"{PREFIX}/uploads/{upload_id}", headers=key).status_code == 404
+    with api.store.session_factory() as session:
+        assert "upload.deleted" in {e.action for e in audit.events(session, upload_id=upload_id)}
+
+
+def test_status_links_to_the_dagster_run_when_configured(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(dagster_ui_url="http://dagster.internal:3000/")
+    key = api.new_key("school-a")
+    upload_id = api.submit(key).json()["upload_id"]
+    api.finish(upload_id)
+    status = api.client.get(f"{PREFIX}/uploads/{upload_id}", headers=key).json()
+    assert status["dagster_run_url"] == "http://dagster.internal:3000/runs/run-1"
+    assert json.loads(json.dumps(status))["timings"] == {}

@@ -1,0 +1,95 @@
+"""The FastAPI application factory. Run with ``uvicorn --factory timetable_platform.api:create_app``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+
+from timetable_platform.api.deps import API_KEY_HEADER, AppState
+from timetable_platform.api.observability import (
+    REQUEST_ID_HEADER,
+    Metrics,
+    ObservabilityMiddleware,
+    configure_logging,
+)
+from timetable_platform.api.problems import install_problem_handlers
+from timetable_platform.api.ratelimit import build_rate_limiter
+from timetable_platform.api.routes import system, uploads
+from timetable_platform.api.schemas import ProblemDetails
+from timetable_platform.settings import Settings, get_settings
+from timetable_platform.store import repository
+
+DESCRIPTION = """Submit timetable documents (PDF, scans, photos, DOCX, XLSX, CSV), follow their extraction,
+and fetch the structured timetable as JSON, CSV, iCalendar or FullCalendar events, or see the week.
+
+Authenticate with an API key in the `X-API-Key` header (`timetable keys create --tenant NAME`).
+Every error is an RFC 9457 `application/problem+json` document."""
+
+
+def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
+    """Build the app. ``store`` defaults to ``build_store(settings)`` (the schema must be migrated)."""
+    settings = settings or get_settings()
+    owns_store = store is None
+    if store is None:
+        from timetable_platform.store.factory import build_store
+
+        store = build_store(settings)
+    configure_logging(settings.log_level, settings.log_json)
+
+    def upload_status_counts() -> dict[str, int]:
+        with store.session_factory() as session:
+            return repository.status_counts(session)
+
+    metrics = Metrics(upload_status_counts)
+    state = AppState(
+        settings=settings,
+        store=store,
+        limiter=build_rate_limiter(settings.redis_url, settings.rate_limit_per_minute),
+        metrics=metrics,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_store:
+            store.dispose()
+
+    app = FastAPI(
+        title="Timetable platform API",
+        version="2.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.timetable = state
+    install_problem_handlers(app)
+    app.include_router(uploads.router)
+    app.include_router(system.router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=[API_KEY_HEADER, "Idempotency-Key", "Content-Type", REQUEST_ID_HEADER],
+            expose_headers=["Location", "Retry-After", REQUEST_ID_HEADER, "Idempotent-Replayed"],
+            max_age=600,
+        )
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            schema.setdefault("components", {}).setdefault("schemas", {})["ProblemDetails"] = (
+                ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

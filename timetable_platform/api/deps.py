@@ -1,0 +1,113 @@
+"""What routes depend on: the app's shared state, the caller's identity (API key) and the rate limit."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+
+from timetable_platform.api.observability import Metrics
+from timetable_platform.api.problems import Problem
+from timetable_platform.api.ratelimit import RateLimiter
+from timetable_platform.settings import Settings
+from timetable_platform.store import apikeys
+from timetable_platform.store.apikeys import Principal
+
+API_KEY_HEADER = "X-API-Key"
+_MAX_CACHED_KEYS = 10_000
+
+
+class KeyCache:
+    """Checked keys (by hash) for ``ttl`` seconds: most requests then cost no database read.
+    Unknown keys are cached too, so a client retrying a bad key does not hammer the database."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key_hash: str) -> tuple[bool, Principal | None]:
+        if self.ttl <= 0:
+            return False, None
+        entry = self._entries.get(key_hash)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def put(self, key_hash: str, principal: Principal | None) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            if len(self._entries) >= _MAX_CACHED_KEYS:
+                self._entries.clear()
+            self._entries[key_hash] = (time.monotonic() + self.ttl, principal)
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    store: Any  # store.factory.Store
+    limiter: RateLimiter
+    metrics: Metrics
+    key_cache: KeyCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.key_cache = KeyCache(self.settings.api_key_cache_seconds)
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.timetable
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+api_key_scheme = APIKeyHeader(
+    name=API_KEY_HEADER, auto_error=False, description="A key from `timetable keys create`"
+)
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(
+        401, detail, code="unauthorized", headers={"WWW-Authenticate": f'ApiKey header="{API_KEY_HEADER}"'}
+    )
+
+
+def authenticate(
+    state: StateDep, request: Request, key: Annotated[str | None, Security(api_key_scheme)]
+) -> Principal:
+    """The caller's tenant from ``X-API-Key``, then one token from its rate budget."""
+    if not key:
+        raise _unauthorized(f"Send an API key in the {API_KEY_HEADER} header.")
+    key_hash = apikeys.hash_key(key)
+    hit, principal = state.key_cache.get(key_hash)
+    if not hit:
+        with state.store.session_factory() as session:
+            principal = apikeys.authenticate(session, key)
+        state.key_cache.put(key_hash, principal)
+    if principal is None:
+        raise _unauthorized("The API key is unknown or revoked.")
+    request.scope["state"]["tenant"] = principal.tenant
+    decision = state.limiter.hit(f"key:{principal.api_key_id}")
+    if not decision.allowed:
+        state.metrics.rate_limited.inc()
+        retry_after = max(1, math.ceil(decision.retry_after))
+        raise Problem(
+            429,
+            f"Rate limit of {state.settings.rate_limit_per_minute} requests a minute exceeded; retry in {retry_after} s.",
+            code="rate_limited",
+            headers={"Retry-After": str(retry_after)},
+            retry_after=retry_after,
+        )
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(authenticate)]
+
+
+def request_id(request: Request) -> str | None:
+    return request.scope.get("state", {}).get("request_id")

@@ -1,0 +1,625 @@
+"""``/api/v2/timetable/uploads``: submit, list, track, fetch, view, reprocess and erase uploads.
+
+Every query is scoped to the caller's tenant: another tenant's upload answers 404, exactly like an
+upload that does not exist. Routes are plain ``def``: the store is synchronous, so FastAPI runs
+them in its thread pool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Body, File, Form, Header, Path, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import IntegrityError
+
+from timetable_platform.api.deps import AppState, PrincipalDep, StateDep, request_id
+from timetable_platform.api.problems import Problem, problem_openapi
+from timetable_platform.api.schemas import (
+    ReprocessRequest,
+    SubmitResponse,
+    UploadPage,
+    UploadStatusResponse,
+)
+from timetable_platform.domain import exports
+from timetable_platform.domain.model import Timetable
+from timetable_platform.extraction.base import Mode
+from timetable_platform.extraction.errors import ExtractionError
+from timetable_platform.extraction.sniff import sniff_media_type
+from timetable_platform.store import audit, repository
+from timetable_platform.store.api_models import IdempotencyRecord
+from timetable_platform.store.apikeys import Principal
+from timetable_platform.store.blobs import upload_key
+from timetable_platform.store.callbacks import upload_status_body
+from timetable_platform.store.errors import InvalidCursor
+from timetable_platform.store.models import UPLOAD_STATUSES, Upload, UploadStatus, new_id
+from timetable_platform.store.queue import upload_message
+from timetable_platform.store.retention import erase_upload
+
+PREFIX = "/api/v2/timetable"
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix=PREFIX, tags=["uploads"], responses=problem_openapi(401, 422, 429))
+
+UploadIdPath = Annotated[
+    str, Path(min_length=1, max_length=64, description="The id returned by POST /uploads")
+]
+StatusFilter = Literal["queued", "running", "succeeded", "failed"]
+assert set(UPLOAD_STATUSES) == set(StatusFilter.__args__)  # type: ignore[attr-defined]
+ExportFormat = Literal["json", "csv", "ics", "fullcalendar"]
+
+
+def links(upload_id: str) -> dict[str, str]:
+    base = f"{PREFIX}/uploads/{upload_id}"
+    return {"self": base, "timetable": f"{base}/timetable", "view": f"{base}/view"}
+
+
+def status_view(state: AppState, upload: Upload) -> dict[str, Any]:
+    body = upload_status_body(upload, dagster_ui_url=state.settings.dagster_ui_url)
+    body["links"] = links(upload.id)
+    return body
+
+
+def _unavailable(what: str) -> Problem:
+    return Problem(
+        503,
+        f"The {what} is unavailable; nothing was stored. Retry later.",
+        code="service_unavailable",
+        headers={"Retry-After": "5"},
+    )
+
+
+def _not_found(upload_id: str) -> Problem:
+    return Problem(404, f"No upload {upload_id} for this tenant.", code="not_found")
+
+
+def _load(state: AppState, principal: Principal, upload_id: str) -> Upload:
+    with state.store.session_factory() as session:
+        upload = repository.get_upload(session, upload_id, tenant=principal.tenant)
+    if upload is None:
+        raise _not_found(upload_id)
+    return upload
+
+
+def _validate_callback_url(url: str | None) -> str | None:
+    if url is None or url == "":
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Problem(
+            422,
+            "callback_url must be an absolute http(s) URL.",
+            code="validation_error",
+            errors=[{"field": "callback_url", "in": "body", "message": "not an http(s) URL"}],
+        )
+    return url
+
+
+# --- idempotency ---------------------------------------------------------------------------------
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
+    if record.fingerprint != fingerprint:
+        raise Problem(
+            422,
+            "This Idempotency-Key was already used for a different request.",
+            code="idempotency_key_reused",
+        )
+    if record.status_code is None:
+        raise Problem(
+            409,
+            "A request with this Idempotency-Key is still being processed.",
+            code="idempotency_in_progress",
+            headers={"Retry-After": "1"},
+        )
+    headers = {"Idempotent-Replayed": "true"}
+    if record.location:
+        headers["Location"] = record.location
+    return Response(
+        record.body or "", status_code=record.status_code, media_type="application/json", headers=headers
+    )
+
+
+def _reserve_idempotency_key(state: AppState, tenant: str, key: str, fingerprint: str) -> Response | None:
+    """Claim the key (None), or the earlier response to replay. Claims are committed at once so a
+    concurrent retry sees them."""
+    with state.store.session_factory() as session:
+        existing = session.query(IdempotencyRecord).filter_by(tenant=tenant, key=key).one_or_none()
+        if existing is not None:
+            return _replay(existing, fingerprint)
+    try:
+        with state.store.session_factory.begin() as session:
+            session.add(IdempotencyRecord(tenant=tenant, key=key, fingerprint=fingerprint))
+    except IntegrityError:  # a concurrent request claimed it first
+        with state.store.session_factory() as session:
+            existing = session.query(IdempotencyRecord).filter_by(tenant=tenant, key=key).one()
+            return _replay(existing, fingerprint)
+    return None
+
+
+def _settle_idempotency_key(
+    state: AppState, tenant: str, key: str, response: JSONResponse | None, upload_id: str | None
+) -> None:
+    """Store the response to replay, or release the claim when the request failed (so it may be retried)."""
+    with state.store.session_factory.begin() as session:
+        record = session.query(IdempotencyRecord).filter_by(tenant=tenant, key=key).one_or_none()
+        if record is None:
+            return
+        if response is None:
+            session.delete(record)
+            return
+        record.status_code = response.status_code
+        record.body = bytes(response.body).decode()
+        record.location = response.headers.get("location")
+        record.upload_id = upload_id
+
+
+# --- submit ---------------------------------------------------------------------------------------
+
+
+def _store_new_upload(
+    state: AppState,
+    principal: Principal,
+    *,
+    content: bytes,
+    filename: str,
+    media_type: str,
+    sha256: str,
+    mode: str,
+    label: str | None,
+    callback_url: str | None,
+    rid: str | None,
+) -> str:
+    """Blob, then row, then message. A failed step undoes the earlier ones and answers 503; if even
+    the undo fails, the row is ``queued`` without a message and ``reconcile_orphans`` re-sends it."""
+    store = state.store
+    upload_id = new_id()
+    key = upload_key(principal.tenant, upload_id)
+    try:
+        store.blobs.put(key, content, content_type=media_type)
+    except Exception as exc:
+        log.error("blob store write failed: %s", type(exc).__name__)
+        raise _unavailable("blob store") from exc
+    try:
+        with store.session_factory.begin() as session:
+            repository.create_upload(
+                session,
+                tenant=principal.tenant,
+                filename=filename,
+                media_type=media_type,
+                size_bytes=len(content),
+                sha256=sha256,
+                mode=mode,
+                label=label,
+                callback_url=callback_url,
+                upload_id=upload_id,
+            )
+            audit.record(
+                session,
+                tenant=principal.tenant,
+                action="upload.created",
+                upload_id=upload_id,
+                api_key_id=principal.api_key_id,
+                request_id=rid,
+                detail=f"mode={mode}",
+            )
+    except Exception as exc:
+        log.error("database write failed: %s", type(exc).__name__)
+        _undo(lambda: store.blobs.delete(key))
+        raise _unavailable("database") from exc
+    try:
+        store.queue.send(upload_message(upload_id, principal.tenant))
+    except Exception as exc:
+        log.error("queue send failed: %s", type(exc).__name__)
+        _undo(lambda: _delete_row(state, upload_id), lambda: store.blobs.delete(key))
+        raise _unavailable("queue") from exc
+    return upload_id
+
+
+def _delete_row(state: AppState, upload_id: str) -> None:
+    with state.store.session_factory.begin() as session:
+        repository.delete_upload(session, upload_id)
+
+
+def _undo(*steps: Any) -> None:
+    for step in steps:
+        try:
+            step()
+        except Exception:
+            log.exception("could not undo a partial submission; reconcile_orphans will finish it")
+            return
+
+
+def _submit_response(upload_id: str, status: str, *, duplicate: bool) -> JSONResponse:
+    body = SubmitResponse(upload_id=upload_id, status=status, duplicate=duplicate, links=links(upload_id))  # type: ignore[arg-type]
+    return JSONResponse(
+        body.model_dump(mode="json"),
+        status_code=200 if duplicate else 202,
+        headers={"Location": links(upload_id)["self"]},
+    )
+
+
+@router.post(
+    "/uploads",
+    status_code=202,
+    response_model=SubmitResponse,
+    summary="Submit a document",
+    description=(
+        "Stores the document, records the upload and queues it for extraction. The same tenant sending the "
+        "same bytes in the same mode gets the existing upload (200) unless `force=true`. An `Idempotency-Key` "
+        "header replays the first response to a retried request."
+    ),
+    responses={
+        200: {"description": "These bytes were already submitted in this mode", "model": SubmitResponse},
+        202: {
+            "description": "Accepted and queued",
+            "headers": {"Location": {"description": "the upload's URL", "schema": {"type": "string"}}},
+        },
+        **problem_openapi(409, 413, 415, 503),
+    },
+)
+def submit_upload(
+    request: Request,
+    state: StateDep,
+    principal: PrincipalDep,
+    file: Annotated[UploadFile, File(description="PDF, PNG/JPEG/TIFF/WebP/HEIC, DOCX, XLSX or CSV")],
+    mode: Annotated[Mode | None, Form(description="extraction mode; default from settings")] = None,
+    label: Annotated[str | None, Form(max_length=255, description="free text shown back to you")] = None,
+    callback_url: Annotated[
+        str | None, Form(max_length=2000, description="POSTed (signed) when the upload finishes")
+    ] = None,
+    force: Annotated[
+        bool, Form(description="submit again even if these bytes were already submitted")
+    ] = False,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
+    ] = None,
+) -> Response:
+    limit = state.settings.max_upload_bytes
+    content = file.file.read(limit + 1)
+    if len(content) > limit:
+        state.metrics.submissions.labels("too_large").inc()
+        raise Problem(
+            413, f"The document is over the {limit} byte limit.", code="too_large", limit_bytes=limit
+        )
+    filename = (file.filename or "upload")[-255:]
+    try:
+        media_type = sniff_media_type(content, filename)
+    except ExtractionError as exc:
+        state.metrics.submissions.labels(exc.code).inc()
+        raise Problem(exc.http_status, exc.message, code=exc.code) from exc
+    callback_url = _validate_callback_url(callback_url)
+    mode = mode or state.settings.mode
+    sha256 = hashlib.sha256(content).hexdigest()
+    tenant = principal.tenant
+    rid = request_id(request)
+
+    if idempotency_key is not None:
+        fingerprint = hashlib.sha256(
+            json.dumps([sha256, mode, label, callback_url, force, filename]).encode()
+        ).hexdigest()
+        replay = _reserve_idempotency_key(state, tenant, idempotency_key, fingerprint)
+        if replay is not None:
+            state.metrics.submissions.labels("replayed").inc()
+            return replay
+
+    response: JSONResponse | None = None
+    upload_id: str | None = None
+    try:
+        if not force:
+            with state.store.session_factory() as session:
+                existing = repository.find_upload_by_content(session, tenant=tenant, sha256=sha256, mode=mode)
+            if existing is not None:
+                upload_id = existing.id
+                response = _submit_response(existing.id, existing.status.value, duplicate=True)
+        if response is None:
+            upload_id = _store_new_upload(
+                state,
+                principal,
+                content=content,
+                filename=filename,
+                media_type=media_type,
+                sha256=sha256,
+                mode=mode,
+                label=label,
+                callback_url=callback_url,
+                rid=rid,
+            )
+            response = _submit_response(upload_id, UploadStatus.QUEUED.value, duplicate=False)
+    finally:
+        if idempotency_key is not None:
+            _settle_idempotency_key(state, tenant, idempotency_key, response, upload_id)
+    request.scope["state"]["upload_id"] = upload_id
+    state.metrics.submissions.labels("duplicate" if response.status_code == 200 else "accepted").inc()
+    return response
+
+
+# --- read -----------------------------------------------------------------------------------------
+
+
+@router.get("/uploads", response_model=UploadPage, summary="List uploads, newest first")
+def list_uploads(
+    state: StateDep,
+    principal: PrincipalDep,
+    status: Annotated[StatusFilter | None, Query(description="only uploads in this status")] = None,
+    created_after: Annotated[datetime | None, Query(description="ISO 8601 with time zone, inclusive")] = None,
+    created_before: Annotated[
+        datetime | None, Query(description="ISO 8601 with time zone, exclusive")
+    ] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=500, description="next_cursor of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    for name, value in (("created_after", created_after), ("created_before", created_before)):
+        if value is not None and value.tzinfo is None:
+            raise Problem(
+                422,
+                f"{name} needs a time zone (for example 2026-11-29T09:00:00Z).",
+                code="validation_error",
+                errors=[{"field": name, "in": "query", "message": "time zone required"}],
+            )
+    try:
+        with state.store.session_factory() as session:
+            uploads, next_cursor = repository.list_uploads(
+                session,
+                tenant=principal.tenant,
+                status=status,
+                created_after=created_after,
+                created_before=created_before,
+                cursor=cursor,
+                limit=limit,
+            )
+    except InvalidCursor as exc:
+        raise Problem(
+            422,
+            "The cursor is not one this API handed out.",
+            code="invalid_cursor",
+            errors=[{"field": "cursor", "in": "query", "message": "invalid cursor"}],
+        ) from exc
+    page_links: dict[str, str] = {}
+    if next_cursor:
+        params = {
+            "cursor": next_cursor,
+            "limit": limit,
+            "status": status,
+            "created_after": created_after.isoformat() if created_after else None,
+            "created_before": created_before.isoformat() if created_before else None,
+        }
+        page_links["next"] = f"{PREFIX}/uploads?" + urlencode(
+            {k: v for k, v in params.items() if v is not None}
+        )
+    return {
+        "items": [status_view(state, u) for u in uploads],
+        "next_cursor": next_cursor,
+        "links": page_links,
+    }
+
+
+@router.get(
+    "/uploads/{upload_id}",
+    response_model=UploadStatusResponse,
+    summary="Status of one upload",
+    responses=problem_openapi(404),
+)
+def get_upload(
+    state: StateDep, principal: PrincipalDep, upload_id: UploadIdPath, request: Request
+) -> dict[str, Any]:
+    request.scope["state"]["upload_id"] = upload_id
+    return status_view(state, _load(state, principal, upload_id))
+
+
+def _ready_timetable(
+    state: AppState, principal: Principal, upload_id: str, request: Request, action: str
+) -> Timetable:
+    """The timetable of a succeeded upload (409 with the status otherwise); the read is audited."""
+    request.scope["state"]["upload_id"] = upload_id
+    with state.store.session_factory() as session:
+        upload = repository.get_upload(session, upload_id, tenant=principal.tenant)
+        if upload is None:
+            raise _not_found(upload_id)
+        if upload.status != UploadStatus.SUCCEEDED:
+            raise Problem(
+                409,
+                f"The upload is {upload.status.value}; its timetable is not ready.",
+                code="not_ready",
+                upload_status=upload.status.value,
+                error=upload.error,
+                headers={"Retry-After": "5"}
+                if upload.status in (UploadStatus.QUEUED, UploadStatus.RUNNING)
+                else None,
+            )
+        timetable = repository.get_timetable(session, upload_id)
+    assert timetable is not None
+    with state.store.session_factory.begin() as session:
+        audit.record(
+            session,
+            tenant=principal.tenant,
+            action=action,
+            upload_id=upload_id,
+            api_key_id=principal.api_key_id,
+            request_id=request_id(request),
+        )
+    return timetable
+
+
+@router.get(
+    "/uploads/{upload_id}/timetable",
+    summary="The extracted timetable as JSON, CSV, iCalendar or FullCalendar events",
+    responses={
+        200: {
+            "description": "The timetable in the requested format",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "schema_version": "1",
+                        "title": "7A",
+                        "entries": [
+                            {
+                                "day": "MON",
+                                "start": "08:45",
+                                "end": "09:40",
+                                "period": "1",
+                                "kind": "lesson",
+                                "subject": "Maths",
+                                "teacher": "Mr Okafor",
+                                "room": "R101",
+                            }
+                        ],
+                        "warnings": [],
+                    }
+                },
+                "text/csv": {
+                    "example": "day,start,end,period,kind,subject,teacher,room,group,week,notes,confidence,page\n"
+                },
+                "text/calendar": {"example": "BEGIN:VCALENDAR\r\n..."},
+            },
+        },
+        **problem_openapi(404, 409),
+    },
+)
+def get_timetable(
+    state: StateDep,
+    principal: PrincipalDep,
+    upload_id: UploadIdPath,
+    request: Request,
+    format: Annotated[
+        ExportFormat, Query(description="json (the schema), csv, ics, or fullcalendar events")
+    ] = "json",
+) -> Response:
+    timetable = _ready_timetable(state, principal, upload_id, request, f"timetable.read.{format}")
+    stem = f"timetable-{upload_id}"
+    if format == "csv":
+        return Response(
+            exports.to_csv(timetable),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
+        )
+    if format == "ics":
+        return Response(
+            exports.to_ics(timetable),
+            media_type="text/calendar; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{stem}.ics"'},
+        )
+    if format == "fullcalendar":
+        return JSONResponse(exports.to_fullcalendar(timetable))
+    return JSONResponse(timetable.to_json_dict())
+
+
+@router.get(
+    "/uploads/{upload_id}/view",
+    summary="The week as an HTML grid, low-confidence entries outlined",
+    response_class=HTMLResponse,
+    responses={
+        200: {"content": {"text/html": {"example": "<!DOCTYPE html><html>...</html>"}}},
+        **problem_openapi(404, 409),
+    },
+)
+def view_upload(
+    state: StateDep, principal: PrincipalDep, upload_id: UploadIdPath, request: Request
+) -> HTMLResponse:
+    timetable = _ready_timetable(state, principal, upload_id, request, "timetable.view")
+    base = links(upload_id)["timetable"]
+    export_links = {
+        "JSON": f"{base}?format=json",
+        "CSV": f"{base}?format=csv",
+        "iCalendar": f"{base}?format=ics",
+        "FullCalendar": f"{base}?format=fullcalendar",
+    }
+    page = exports.to_html_week(
+        timetable, low_confidence=state.settings.view_low_confidence, links=export_links
+    )
+    return HTMLResponse(page)
+
+
+# --- change ---------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/uploads/{upload_id}/reprocess",
+    status_code=202,
+    response_model=UploadStatusResponse,
+    summary="Run extraction again, optionally in another mode",
+    responses=problem_openapi(404, 409, 503),
+)
+def reprocess_upload(
+    state: StateDep,
+    principal: PrincipalDep,
+    upload_id: UploadIdPath,
+    request: Request,
+    body: Annotated[ReprocessRequest | None, Body()] = None,
+) -> JSONResponse:
+    request.scope["state"]["upload_id"] = upload_id
+    with state.store.session_factory.begin() as session:
+        upload = repository.get_upload(session, upload_id, tenant=principal.tenant)
+        if upload is None:
+            raise _not_found(upload_id)
+        if upload.status in (UploadStatus.QUEUED, UploadStatus.RUNNING):
+            raise Problem(
+                409,
+                f"The upload is already {upload.status.value}.",
+                code="already_pending",
+                upload_status=upload.status.value,
+            )
+        previous = (upload.status, upload.mode)
+        if body is not None and body.mode is not None:
+            upload.mode = body.mode
+        upload.status = UploadStatus.QUEUED
+        upload.error = None
+        audit.record(
+            session,
+            tenant=principal.tenant,
+            action="upload.reprocessed",
+            upload_id=upload_id,
+            api_key_id=principal.api_key_id,
+            request_id=request_id(request),
+            detail=f"mode={upload.mode}",
+        )
+    try:
+        state.store.queue.send(upload_message(upload_id, principal.tenant))
+    except Exception as exc:
+        log.error("queue send failed on reprocess: %s", type(exc).__name__)
+        with state.store.session_factory.begin() as session:
+            row = repository.get_upload(session, upload_id)
+            if row is not None and row.status == UploadStatus.QUEUED:
+                row.status, row.mode = previous
+        raise _unavailable("queue") from exc
+    return JSONResponse(
+        status_view(state, upload), status_code=202, headers={"Location": links(upload_id)["self"]}
+    )
+
+
+@router.delete(
+    "/uploads/{upload_id}",
+    status_code=204,
+    summary="Erase the upload: its document, results, rows and pending messages",
+    responses={204: {"description": "Erased"}, **problem_openapi(404, 503)},
+)
+def delete_upload(
+    state: StateDep, principal: PrincipalDep, upload_id: UploadIdPath, request: Request
+) -> Response:
+    request.scope["state"]["upload_id"] = upload_id
+    try:
+        found = erase_upload(
+            state.store,
+            upload_id,
+            actor_tenant=principal.tenant,
+            api_key_id=principal.api_key_id,
+            request_id=request_id(request),
+        )
+    except Exception as exc:
+        log.error("erasure failed part-way: %s", type(exc).__name__)
+        raise Problem(
+            503,
+            "The upload could not be fully erased; retry the DELETE.",
+            code="service_unavailable",
+            headers={"Retry-After": "5"},
+        ) from exc
+    if not found:
+        raise _not_found(upload_id)
+    return Response(status_code=204)
