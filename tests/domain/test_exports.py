@@ -1,0 +1,255 @@
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, datetime
+from html.parser import HTMLParser
+
+import icalendar
+import pytest
+
+from timetable_platform.domain.exports import (
+    CSV_FIELDS,
+    to_csv,
+    to_fullcalendar,
+    to_html_week,
+    to_ics,
+    to_markdown_week,
+)
+from timetable_platform.domain.model import Entry, Owner, Timetable
+
+MONDAY = date(2025, 9, 1)
+
+
+def _week() -> Timetable:
+    return Timetable(
+        title="Class 7B Timetable",
+        owner=Owner(kind="class", name="7B"),
+        entries=[
+            Entry(
+                day="MON",
+                start="08:50",
+                end="10:30",
+                period="1",
+                subject="Maths",
+                teacher="Mr Okafor",
+                room="R101",
+            ),
+            Entry(day="MON", start="10:30", end="10:50", kind="break", subject="Break"),
+            Entry(
+                day="TUE", start="08:50", end="09:40", period="1", subject="Art", room="Art 1", confidence=0.4
+            ),
+            Entry(
+                day="TUE",
+                start="09:40",
+                end="10:30",
+                period="2",
+                subject='Science, "lab"',
+                notes="bring goggles",
+            ),
+            Entry(day="TUE", start="10:30", end="10:50", kind="break", subject="Break"),
+        ],
+    )
+
+
+def _ab_weeks() -> Timetable:
+    return Timetable(
+        entries=[
+            Entry(day="WED", start="09:00", end="10:00", subject="French", week="A"),
+            Entry(day="WED", start="09:00", end="10:00", subject="Spanish", week="B"),
+            Entry(day="THU", period="3", subject="Drama"),
+        ]
+    )
+
+
+# ----------------------------------------------------------------------------------------- CSV
+
+
+def test_csv_has_a_header_and_one_row_per_entry_with_every_field() -> None:
+    timetable = _week()
+    rows = list(csv.DictReader(io.StringIO(to_csv(timetable))))
+    assert tuple(rows[0].keys()) == CSV_FIELDS
+    assert len(rows) == len(timetable.entries)
+    maths = next(r for r in rows if r["subject"] == "Maths")
+    assert (maths["day"], maths["start"], maths["end"], maths["teacher"], maths["room"]) == (
+        "MON", "08:50", "10:30", "Mr Okafor", "R101",
+    )  # fmt: skip
+    assert maths["group"] == "" and maths["confidence"] == ""
+    quoted = next(r for r in rows if r["subject"].startswith("Science"))
+    assert quoted["subject"] == 'Science, "lab"'  # commas and quotes survive the round trip
+    assert next(r for r in rows if r["subject"] == "Art")["confidence"] == "0.4"
+
+
+# ----------------------------------------------------------------------------------------- iCalendar
+
+
+def _events(payload: bytes) -> list[icalendar.Event]:
+    cal = icalendar.Calendar.from_ical(payload)
+    return [c for c in cal.walk("VEVENT")]
+
+
+def test_ics_weekly_events_with_times_in_the_zone_and_fields_mapped() -> None:
+    events = _events(to_ics(_week(), week_start=MONDAY, tz="Europe/London"))
+    assert len(events) == 5
+    maths = next(e for e in events if str(e["SUMMARY"]) == "Maths")
+    start = maths.decoded("DTSTART")
+    assert isinstance(start, datetime)
+    assert start.date() == MONDAY and (start.hour, start.minute) == (8, 50)
+    assert str(start.tzinfo) == "Europe/London"
+    assert maths.decoded("DTEND").time().isoformat() == "10:30:00"
+    assert maths["RRULE"]["FREQ"] == ["WEEKLY"] and "INTERVAL" not in maths["RRULE"]
+    assert str(maths["LOCATION"]) == "R101"
+    assert "Teacher: Mr Okafor" in str(maths["DESCRIPTION"])
+    art = next(e for e in events if str(e["SUMMARY"]) == "Art")
+    assert art.decoded("DTSTART").date() == date(2025, 9, 2)
+    assert "VTIMEZONE" in to_ics(_week(), week_start=MONDAY).decode()
+
+
+def test_ics_uids_are_stable_and_distinct() -> None:
+    first = [str(e["UID"]) for e in _events(to_ics(_week(), week_start=MONDAY))]
+    again = [str(e["UID"]) for e in _events(to_ics(_week(), week_start=date(2026, 1, 5)))]
+    assert first == again
+    assert len(set(first)) == len(first)
+    twins = Timetable(
+        entries=[Entry(day="MON", start="09:00", end="10:00", subject="Maths")] * 2  # split groups, same text
+    )
+    assert len({str(e["UID"]) for e in _events(to_ics(twins, week_start=MONDAY))}) == 2
+
+
+def test_ics_alternating_weeks_recur_fortnightly_offset_by_a_week_and_untimed_are_all_day() -> None:
+    events = {str(e["SUMMARY"]): e for e in _events(to_ics(_ab_weeks(), week_start=MONDAY))}
+    french, spanish, drama = events["French"], events["Spanish"], events["Drama"]
+    assert french["RRULE"]["INTERVAL"] == [2] and spanish["RRULE"]["INTERVAL"] == [2]
+    assert french.decoded("DTSTART").date() == date(2025, 9, 3)
+    assert spanish.decoded("DTSTART").date() == date(2025, 9, 10)
+    assert drama.decoded("DTSTART") == date(2025, 9, 4)  # a date, not a datetime: all day
+    assert "INTERVAL" not in drama["RRULE"]
+    assert "no time printed" in str(drama["X-TIMETABLE-UNTIMED"])
+
+
+# ----------------------------------------------------------------------------------------- FullCalendar
+
+
+def test_fullcalendar_simple_recurrence_and_rrule_for_alternating_weeks() -> None:
+    events = {e["title"]: e for e in to_fullcalendar(_week(), week_start=MONDAY)}
+    maths = events["Maths"]
+    assert maths["daysOfWeek"] == [1]  # FullCalendar: Sunday is 0
+    assert (maths["startTime"], maths["endTime"], maths["startRecur"]) == ("08:50", "10:30", "2025-09-01")
+    assert maths["extendedProps"]["teacher"] == "Mr Okafor" and maths["extendedProps"]["room"] == "R101"
+    assert events["Art"]["extendedProps"]["confidence"] == 0.4
+
+    ab = {e["title"]: e for e in to_fullcalendar(_ab_weeks(), week_start=MONDAY)}
+    assert ab["Spanish"]["rrule"] == {
+        "freq": "weekly", "interval": 2, "byweekday": ["we"], "dtstart": "2025-09-10T09:00:00",
+    }  # fmt: skip
+    assert ab["Spanish"]["duration"] == "01:00"
+    assert ab["Drama"]["allDay"] is True and ab["Drama"]["daysOfWeek"] == [4]
+
+
+# ----------------------------------------------------------------------------------------- Markdown
+
+
+def test_markdown_week_is_a_table_with_a_row_per_slot_and_a_column_per_day() -> None:
+    text = to_markdown_week(_week())
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    assert lines[0] == "| Time | Mon | Tue | Wed | Thu | Fri |"
+    assert all(line.count("|") == 7 for line in lines if not line.startswith("|---"))
+    maths_row = next(line for line in lines if "Maths" in line)
+    assert maths_row.startswith("| 08:50-10:30 | Maths (Mr Okafor, R101) |")
+    assert any(line.startswith("| 10:30-10:50 | Break | Break |") for line in lines)
+    ab = to_markdown_week(_ab_weeks())
+    assert "**Week A**" in ab and "**Week B**" in ab and "| P3 |" in ab
+
+
+def test_markdown_escapes_pipes() -> None:
+    text = to_markdown_week(Timetable(entries=[Entry(day="MON", start="09:00", end="10:00", subject="A|B")]))
+    assert "A\\|B" in text
+
+
+# ----------------------------------------------------------------------------------------- HTML
+
+
+class _Cells(HTMLParser):
+    """Collects each table row's cells (tag, attributes, text) and every tag seen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[tuple[str, dict[str, str | None], str]]] = []
+        self.tags: list[str] = []
+        self._cell: list[object] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = [tag, dict(attrs), ""]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append((str(self._cell[0]), self._cell[1], str(self._cell[2]).strip()))  # type: ignore[arg-type]
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell[2] = str(self._cell[2]) + data
+
+
+def test_html_week_grid_spans_double_periods_and_highlights_low_confidence() -> None:
+    page = to_html_week(_week(), low_confidence=0.6, links={"iCalendar": "/t.ics?a=1&b=2"})
+    parser = _Cells()
+    parser.feed(page)
+    header = [text for _, _, text in parser.rows[0]]
+    assert header == ["Time", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+    body = parser.rows[1:]
+    assert [cells[0][2] for cells in body] == ["08:50–09:40", "09:40–10:30", "10:30–10:50"]
+    maths = next(cell for cell in body[0] if "Maths" in cell[2])
+    assert maths[1].get("rowspan") == "2"
+    assert len(body[1]) == 1 + 4  # Monday's slot is covered by the double period
+    assert "script" not in parser.tags
+    assert 'class="entry lesson low" title="low confidence: 0.40"' in page
+    assert page.count(" low") == 1
+    assert '<a href="/t.ics?a=1&amp;b=2">iCalendar</a>' in page
+
+
+def test_html_escapes_document_text() -> None:
+    hostile = Timetable(
+        title="<script>alert(1)</script>",
+        entries=[
+            Entry(day="MON", start="09:00", end="10:00", subject="<img src=x onerror=alert(1)>", room='"R1"')
+        ],
+        warnings=["<b>careful</b>"],
+    )
+    page = to_html_week(hostile, links={'x" onclick="evil': "javascript:alert(1)"})
+    assert "<script>" not in page and "<img" not in page and "<b>careful" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'onclick="evil' not in page
+
+
+@pytest.mark.parametrize("weeks", [("A", "B"), ()])
+def test_html_overlapping_entries_share_a_cell_without_breaking_the_grid(weeks: tuple[str, ...]) -> None:
+    week = weeks[0] if weeks else None
+    timetable = Timetable(
+        entries=[
+            Entry(day="MON", start="09:00", end="10:00", subject="One", week=week),
+            Entry(day="MON", start="09:30", end="10:30", subject="Two", week=week),
+            Entry(day="TUE", start="09:00", end="09:30", subject="Three", week=week),
+        ]
+    )
+    parser = _Cells()
+    parser.feed(to_html_week(timetable))
+    body = parser.rows[1:]
+    # every row covers the time column plus five days once rowspans are accounted for
+    spans_left = [0] * 6
+    for cells in body:
+        filled = [i for i in range(6) if spans_left[i] > 0]
+        assert len(cells) + len(filled) == 6
+        free = [i for i in range(6) if spans_left[i] == 0]
+        for col, (_, attrs, _) in zip(free, cells, strict=True):
+            spans_left[col] = int(attrs.get("rowspan") or 1)
+        spans_left = [max(0, s - 1) for s in spans_left]
+    text = " ".join(cell[2] for cells in body for cell in cells)
+    assert "One" in text and "Two" in text and "Three" in text
+    if weeks:
+        assert re.search(r"<h2>Week A</h2>", to_html_week(timetable))
