@@ -139,9 +139,13 @@ def check_results(per_upload: dict[str, list[CheckOutcome]]) -> list[dg.AssetChe
             "uploads_failing": len(failing),
         }
         if failing:
-            metadata["problems"] = dg.MetadataValue.json({uid: o.problems[:10] for uid, o in list(failing.items())[:20]})
+            metadata["problems"] = dg.MetadataValue.json(
+                {uid: o.problems[:10] for uid, o in list(failing.items())[:20]}
+            )
         values = [o.value for o in outcomes.values() if o.value is not None]
         if values:
             metadata["value"] = float(min(values) if name == MEAN_CONFIDENCE else max(values))
-        results.append(dg.AssetCheckResult(check_name=name, passed=not failing, severity=severity, metadata=metadata))
+        results.append(
+            dg.AssetCheckResult(check_name=name, passed=not failing, severity=severity, metadata=metadata)
+        )
     return results

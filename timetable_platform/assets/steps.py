@@ -12,13 +12,20 @@ import hashlib
 import io
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from timetable_platform.assets.partitions import EXTRACTOR_VERSION
 from timetable_platform.domain.model import Entry, Source, Timetable
 from timetable_platform.extraction.base import Document, Interpreter, LayoutExtractor, Limits, StageResult
-from timetable_platform.extraction.errors import BackendError, CorruptDocument, ExtractionError, TooLarge
+from timetable_platform.extraction.errors import (
+    BackendError,
+    CorruptDocument,
+    ExtractionError,
+    NoTimetableFound,
+    TooLarge,
+)
 from timetable_platform.resources.store import StoreResource
 
 LAYOUT_CANDIDATE = "document_ai"
@@ -225,7 +232,7 @@ def run_layout_stage(
 def run_interpreter_stage(
     store: StoreResource,
     upload_id: str,
-    interpreter: Interpreter,
+    make_interpreter: Callable[[], Interpreter],
     limits: Limits,
     *,
     fallback_threshold: float,
@@ -244,7 +251,17 @@ def run_interpreter_stage(
     if skipped is not None:
         _put_json(store, key, {"skipped": skipped})
         return {"skipped": skipped}
-    stage = interpreter.extract(upload.document(), limits, context=layout)
+    interpreter = make_interpreter()  # only now: document_ai-mode uploads never need one
+    try:
+        stage = interpreter.extract(upload.document(), limits, context=layout)
+    except ExtractionError as exc:
+        if is_transient(exc):
+            raise  # the asset retries with backoff
+        # As in pipeline.extract: the layout stage already has an answer; a failing second opinion
+        # is recorded, not fatal.
+        skipped = f"{getattr(interpreter, 'name', 'interpreter')} failed: {exc.message}"
+        _put_json(store, key, {"skipped": skipped, "warning": skipped})
+        return {"skipped": skipped}
     _put_json(store, key, _stage_json(stage))
     return _stage_figures(stage)
 
@@ -264,19 +281,31 @@ def merge_upload(store: StoreResource, upload_id: str, *, raw_seconds: float | N
     layout = _stage_from_json(_get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE)))
     second = _get_json(store, candidate_key(upload_id, INTERPRETER_CANDIDATE))
     interpreter = None if "skipped" in second else _stage_from_json(second)
+    if "warning" in second:
+        layout.warnings.append(second["warning"])
     started = time.perf_counter()
-    if interpreter is None:
-        timetable = layout.timetable.model_copy(deep=True)
+    # Same reconciliation as pipeline.extract: an empty candidate defers to the other one.
+    if interpreter is None or not interpreter.timetable.entries:
+        timetable = layout.timetable
+    elif not layout.timetable.entries:
+        timetable = interpreter.timetable
     else:
         from timetable_platform.domain.merge import merge_candidates
 
         timetable = merge_candidates(layout.timetable, interpreter.timetable)
+    if not timetable.entries:
+        reason = "; ".join(dict.fromkeys(layout.warnings)) or "no day and time structure was recognised"
+        raise NoTimetableFound(f"no timetable found: {reason}", detail=reason)
+    timetable = timetable.model_copy(deep=True)
     merge_seconds = time.perf_counter() - started
-    pages = layout.pages or (interpreter.pages if interpreter else None) or count_pages(upload.content, upload.media_type)
+    paged = upload.media_type.startswith(("application/pdf", "image/"))
+    pages = (layout.pages or (interpreter.pages if interpreter else None)) if paged else None
     timetable.source = Source(
         filename=upload.filename, media_type=upload.media_type, pages=pages, sha256=upload.sha256
     )
-    warnings = list(dict.fromkeys([*timetable.warnings, *layout.warnings, *(interpreter.warnings if interpreter else [])]))
+    warnings = list(
+        dict.fromkeys([*timetable.warnings, *layout.warnings, *(interpreter.warnings if interpreter else [])])
+    )
     timetable.warnings = warnings
     stages = [layout] if interpreter is None else [layout, interpreter]
     confidences = [e.confidence for e in timetable.entries if e.confidence is not None]

@@ -17,6 +17,7 @@ from timetable_platform.assets.partitions import (
     PAID_API_POOL,
     UPLOADS_PARTITIONS,
 )
+from timetable_platform.extraction.base import Interpreter
 from timetable_platform.resources import InterpretationResource, LayoutExtractionResource, StoreResource
 
 BACKFILL_POLICY = dg.BackfillPolicy.multi_run(max_partitions_per_run=MAX_PARTITIONS_PER_RUN)
@@ -63,7 +64,9 @@ def for_each_upload(
             context.log.warning(f"upload {upload_id} failed: {message}")
             failed[upload_id] = message
     if isolate and not done:
-        raise dg.Failure(description=f"{stage}: every upload of the run failed", metadata={"failed": len(failed)})
+        raise dg.Failure(
+            description=f"{stage}: every upload of the run failed", metadata={"failed": len(failed)}
+        )
     return done, failed
 
 
@@ -122,7 +125,10 @@ def raw_upload(
     if len(done) == 1 and not failed:
         figures = next(iter(done.values()))
         return dg.MaterializeResult(
-            metadata={**figures, "pages": figures["pages"] if figures["pages"] is not None else dg.MetadataValue.null()}
+            metadata={
+                **figures,
+                "pages": figures["pages"] if figures["pages"] is not None else dg.MetadataValue.null(),
+            }
         )
     return dg.MaterializeResult(metadata=_range_metadata(done, failed))
 
@@ -172,13 +178,16 @@ def claude_extraction(
 ) -> dg.MaterializeResult:
     """Candidate B: an independent reading ("Claude" role); skipped in document_ai mode and, in fallback mode, above the confidence threshold."""
     limits = layout.limits()
-    interpreter_cache: list[Any] = []
+    built: list[Interpreter] = []
+
+    def make_interpreter() -> Interpreter:
+        if not built:
+            built.append(interpretation.interpreter())
+        return built[0]
 
     def work(upload_id: str) -> dict[str, Any]:
-        if not interpreter_cache:  # built lazily: document_ai-mode runs never construct it
-            interpreter_cache.append(interpretation.interpreter())
         return steps.run_interpreter_stage(
-            store, upload_id, interpreter_cache[0], limits, fallback_threshold=interpretation.fallback_threshold
+            store, upload_id, make_interpreter, limits, fallback_threshold=interpretation.fallback_threshold
         )
 
     done, failed = for_each_upload(
@@ -249,4 +258,3 @@ def merged_timetable(context: dg.AssetExecutionContext, store: StoreResource) ->
     metadata = _range_metadata(done, failed)
     metadata["entry_count"] = sum(s["entry_count"] for s in done.values())
     return dg.MaterializeResult(metadata=metadata, check_results=results)
-

@@ -39,5 +39,11 @@ def stale_and_failed_backfill_schedule(
     upload_ids = stale_or_failed_upload_ids(store)
     if not upload_ids:
         return dg.SkipReason("no stale or failed uploads")
-    stamp = context.scheduled_execution_time.strftime("%Y%m%dT%H%M") if context.scheduled_execution_time else "now"
-    return backfill_run_requests(context.instance, upload_ids, reason="stale_or_failed", run_key_prefix=f"nightly-{stamp}")
+    stamp = (
+        context.scheduled_execution_time.strftime("%Y%m%dT%H%M")
+        if context.scheduled_execution_time
+        else "now"
+    )
+    return backfill_run_requests(
+        context.instance, upload_ids, reason="stale_or_failed", run_key_prefix=f"nightly-{stamp}"
+    )

@@ -57,7 +57,9 @@ def backfill_run_requests(
     for chunk in contiguous_chunks(upload_ids, order, max_per_run):
         tags = {LANE_TAG: BACKFILL_LANE, BACKFILL_REASON_TAG: reason}
         if len(chunk) == 1:
-            requests.append(dg.RunRequest(run_key=f"{run_key_prefix}:{chunk[0]}", partition_key=chunk[0], tags=tags))
+            requests.append(
+                dg.RunRequest(run_key=f"{run_key_prefix}:{chunk[0]}", partition_key=chunk[0], tags=tags)
+            )
         else:
             tags |= {ASSET_PARTITION_RANGE_START_TAG: chunk[0], ASSET_PARTITION_RANGE_END_TAG: chunk[-1]}
             requests.append(dg.RunRequest(run_key=f"{run_key_prefix}:{chunk[0]}..{chunk[-1]}", tags=tags))

@@ -59,7 +59,9 @@ def historical_upload_sensor(context: dg.SensorEvaluationContext, store: StoreRe
             context.log.warning(f"ignoring {key}: {exc.message}")
             continue
         with store.session() as session:
-            existing = repository.find_upload_by_content(session, tenant=tenant, sha256=digest, mode=settings.mode)
+            existing = repository.find_upload_by_content(
+                session, tenant=tenant, sha256=digest, mode=settings.mode
+            )
             if existing is not None:
                 if str(existing.status) == "queued" and not existing.dagster_run_id:
                     to_run.append(existing.id)  # registered by a tick whose requests were lost
@@ -85,6 +87,8 @@ def historical_upload_sensor(context: dg.SensorEvaluationContext, store: StoreRe
         else []
     )
     if fresh:
-        context.log.info(f"{len(fresh)} new historical documents: {len(to_run)} uploads in {len(requests)} runs")
+        context.log.info(
+            f"{len(fresh)} new historical documents: {len(to_run)} uploads in {len(requests)} runs"
+        )
     remembered = sorted(seen)[-MAX_REMEMBERED_KEYS:]
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(remembered))

@@ -41,8 +41,10 @@ def uploads_of_run(instance: dg.DagsterInstance, run: dg.DagsterRun, store: Stor
 
 
 def _is_upload_run(run: dg.DagsterRun) -> bool:
-    return run.job_name == "process_upload" or PARTITION_NAME_TAG in run.tags or (
-        ASSET_PARTITION_RANGE_START_TAG in run.tags
+    return (
+        run.job_name == "process_upload"
+        or PARTITION_NAME_TAG in run.tags
+        or (ASSET_PARTITION_RANGE_START_TAG in run.tags)
     )
 
 
@@ -60,7 +62,9 @@ def record_started(store: StoreResource, run_id: str, upload_ids: Sequence[str])
     return changed
 
 
-def record_finished(store: StoreResource, run_id: str, upload_ids: Sequence[str], *, error: str | None) -> int:
+def record_finished(
+    store: StoreResource, run_id: str, upload_ids: Sequence[str], *, error: str | None
+) -> int:
     """After a run ends: uploads it left unfinished fail with ``error``; final ones get their callback."""
     from timetable_platform.store import repository
     from timetable_platform.store.callbacks import enqueue_completion_callback
@@ -129,7 +133,9 @@ def _failure_message(context: dg.RunFailureSensorContext) -> str:
 def upload_run_failed_sensor(context: dg.RunFailureSensorContext, store: StoreResource) -> None:
     run = context.dagster_run
     if _is_upload_run(run):
-        record_finished(store, run.run_id, uploads_of_run(context.instance, run, store), error=_failure_message(context))
+        record_finished(
+            store, run.run_id, uploads_of_run(context.instance, run, store), error=_failure_message(context)
+        )
 
 
 @dg.run_status_sensor(
@@ -142,4 +148,6 @@ def upload_run_failed_sensor(context: dg.RunFailureSensorContext, store: StoreRe
 def upload_run_canceled_sensor(context: dg.RunStatusSensorContext, store: StoreResource) -> None:
     run = context.dagster_run
     if _is_upload_run(run):
-        record_finished(store, run.run_id, uploads_of_run(context.instance, run, store), error="the run was cancelled")
+        record_finished(
+            store, run.run_id, uploads_of_run(context.instance, run, store), error="the run was cancelled"
+        )

@@ -54,7 +54,9 @@ def upload_queue_sensor(context: dg.SensorEvaluationContext, store: StoreResourc
         upload_id = _upload_id(message.body)
         if upload_id is None:
             reason = "malformed JSON" if message.body is None else "no upload_id in the message"
-            context.log.error(f"dead-lettering message {message.message_id}: {reason}: {message.body_text[:200]!r}")
+            context.log.error(
+                f"dead-lettering message {message.message_id}: {reason}: {message.body_text[:200]!r}"
+            )
             queue.dead_letter(message, reason)
             dead += 1
             continue
@@ -84,5 +86,7 @@ def upload_queue_sensor(context: dg.SensorEvaluationContext, store: StoreResourc
         )
     return dg.SensorResult(
         run_requests=requests,
-        dynamic_partitions_requests=[UPLOADS_PARTITIONS.build_add_request(new_partitions)] if new_partitions else [],
+        dynamic_partitions_requests=[UPLOADS_PARTITIONS.build_add_request(new_partitions)]
+        if new_partitions
+        else [],
     )
