@@ -15,7 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TIMETABLE_", env_file=".env", extra="ignore")
+    # env_ignore_empty: `TIMETABLE_BLOB_DIR=` (as in .env.example) means "default", not Path("").
+    model_config = SettingsConfigDict(env_prefix="TIMETABLE_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     # --- general
     data_dir: Path = Path("data")

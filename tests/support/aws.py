@@ -7,6 +7,7 @@ Names are unique per call: tests share the server, never a bucket or queue.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ def moto_server() -> Iterator[str]:
             mp.setenv(name, value)
         for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL"):
             mp.delenv(name, raising=False)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per request otherwise
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()

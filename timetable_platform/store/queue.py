@@ -255,11 +255,11 @@ class DatabaseQueue(UploadQueue):
         if seconds < 0:
             raise ValueError("seconds cannot be negative")
         with self.session_factory.begin() as session:
+            # Like SQS, the latest receipt stays valid after the timeout expires, until the next receive.
             message = self._in_flight(session, receipt)
-            now = utcnow()
-            if message is None or message.visible_at <= now:
-                raise ReceiptInvalid("message is not in flight under this receipt")
-            message.visible_at = now + timedelta(seconds=seconds)
+            if message is None:
+                raise ReceiptInvalid("no message holds this receipt (deleted, dead-lettered or received again)")
+            message.visible_at = utcnow() + timedelta(seconds=seconds)
 
     def dead_letter(self, message: ReceivedMessage, reason: str) -> None:
         with self.session_factory.begin() as session:

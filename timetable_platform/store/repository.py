@@ -335,3 +335,9 @@ def status_counts(session: Session, *, tenant: str | None = None) -> dict[str, i
     for status, count in session.execute(stmt):
         counts[UploadStatus(status).value] = count
     return counts
+
+
+def recent_uploads(session: Session, *, limit: int = 20) -> list[Upload]:
+    """Newest uploads of every tenant (operators' view; the API always filters by tenant)."""
+    stmt = select(Upload).order_by(Upload.created_at.desc(), Upload.id.desc()).limit(limit)
+    return list(session.scalars(stmt))
