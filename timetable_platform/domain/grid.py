@@ -340,8 +340,90 @@ def _section_starts(m: list[list[Cell | None]], n_rows: int, language: str | Non
     return [r for r in range(n_rows) if _day_count(_line_days(m[r], language)) >= threshold]
 
 
-def read_grid(table: Table, *, language: str | None = None, page: int | None = None) -> GridReading | None:
-    """Every block of a day × time grid, or None when the table has no day axis."""
+def sub_table(table: Table, row_start: int, row_stop: int) -> Table:
+    """Rows [row_start, row_stop) of a table as a table of their own (spans clipped)."""
+    cells: list[Cell] = []
+    for c in table.cells:
+        top, bottom = max(c.row, row_start), min(c.row_end, row_stop)
+        if top >= bottom:
+            continue
+        cells.append(
+            Cell(
+                row=top - row_start,
+                col=c.col,
+                text=c.text,
+                rowspan=bottom - top,
+                colspan=c.colspan,
+                bbox=c.bbox,
+                lines=c.lines,
+                confidence=c.confidence,
+                background=c.background,
+            )
+        )
+    return Table(n_rows=row_stop - row_start, n_cols=table.n_cols, cells=cells, bbox=table.bbox, caption=table.caption)
+
+
+def week_marker_rows(table: Table) -> dict[int, str]:
+    """Rows printing only a week marker ('Week A', 'Woche B'): row -> week label."""
+    m = table.grid()
+    out: dict[int, str] = {}
+    for r in range(table.n_rows):
+        cells = [c for _, c in _distinct(m[r]) if not is_blank(c.text)]
+        if len(cells) == 1 and cells[0].row == r:
+            week = _week_of(cells[0].text)
+            if week:
+                out[r] = week
+    return out
+
+
+def caption_week(text: str | None) -> str | None:
+    if not text:
+        return None
+    m = _WEEK_IN_TEXT_RE.search(text)
+    return m.group("label").upper() if m else None
+
+
+def read_grid(
+    table: Table, *, language: str | None = None, page: int | None = None, default_week: str | None = None
+) -> GridReading | None:
+    """Every block of a day × time grid, or None when the table has no day axis.
+
+    Rows printing only 'Week A' / 'Woche B' cut the table into week sections, read one by one (so a
+    days-as-rows table with stacked weeks works too). ``default_week`` is a marker printed above the
+    table, used for the first section when the table itself does not say.
+    """
+    markers = week_marker_rows(table)
+    if not markers:
+        week = caption_week(table.caption) or default_week
+        return _read_section(table, language=language, page=page, week=week)
+    cuts = sorted(markers)
+    pieces: list[tuple[int, int, str | None]] = []
+    first_week = caption_week(table.caption) or default_week
+    if first_week is None and markers[cuts[0]] in "B2":
+        first_week = {"B": "A", "2": "1"}[markers[cuts[0]]]
+    pieces.append((0, cuts[0], first_week))
+    for i, r in enumerate(cuts):
+        stop = cuts[i + 1] if i + 1 < len(cuts) else table.n_rows
+        pieces.append((r + 1, stop, markers[r]))
+    combined = GridReading(blocks=[])
+    found_any = False
+    for start, stop, week in pieces:
+        if stop <= start:
+            continue
+        reading = _read_section(sub_table(table, start, stop), language=language, page=page, week=week)
+        if reading is None:
+            continue
+        found_any = True
+        combined.blocks.extend(reading.blocks)
+        combined.title_lines.extend(reading.title_lines if not combined.title_lines else [])
+        combined.has_times = combined.has_times or reading.has_times
+        combined.warnings.extend(reading.warnings)
+    return combined if found_any else None
+
+
+def _read_section(
+    table: Table, *, language: str | None, page: int | None, week: str | None
+) -> GridReading | None:
     found = detect_orientation(table, language)
     if found is None:
         return None
@@ -352,10 +434,7 @@ def read_grid(table: Table, *, language: str | None = None, page: int | None = N
     if not headers:
         return None
     reading = GridReading(blocks=[])
-    caption_week = None
-    if table.caption:
-        wm = _WEEK_IN_TEXT_RE.search(table.caption)
-        caption_week = wm.group("label").upper() if wm else None
+    section_week = week
     # Rows above the first header: title-like text.
     for r in range(headers[0]):
         for _, cell in _distinct(m[r]):
@@ -372,7 +451,7 @@ def read_grid(table: Table, *, language: str | None = None, page: int | None = N
     all_slots_have_times = False
     for index, header in enumerate(headers):
         section_end = bounds[index + 1]
-        week = caption_week
+        week = section_week
         markers = [w for r, w in week_rows.items() if r < header]
         if markers:
             week = markers[-1]

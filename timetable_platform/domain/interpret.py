@@ -152,7 +152,9 @@ def interpret(layout: Layout) -> Timetable:
             if found is not None:
                 record_entries.extend(found)
                 continue
-            reading = grid.read_grid(table, language=language, page=page.number)
+            reading = grid.read_grid(
+                table, language=language, page=page.number, default_week=_week_above(layout, page, table)
+            )
             if reading is None or not reading.blocks:
                 continue
             blocks.extend(reading.blocks)
@@ -175,6 +177,24 @@ def interpret(layout: Layout) -> Timetable:
     if not entries:
         warnings.append("no day names with times or periods were found in any table or list")
     return Timetable(title=title, owner=owner, entries=entries, warnings=warnings)
+
+
+def _week_above(layout: Layout, page: Page, table: Table) -> str | None:
+    """An A/B week marker printed as its own line above the table (or, for office formats, in the paragraphs)."""
+    week: str | None = None
+    if table.bbox is not None and page.lines:
+        for line in page.lines:
+            if line.bbox.bottom <= table.bbox.top + 1:
+                marker = grid.WEEK_RE.match(line.text)
+                if marker and marker.group("label").upper() in "AB":
+                    week = marker.group("label").upper()
+        if week:
+            return week
+    for paragraph in layout.paragraphs:
+        marker = grid.WEEK_RE.match(paragraph)
+        if marker and marker.group("label").upper() in "AB":
+            return marker.group("label").upper()
+    return None
 
 
 def _listing_lines(layout: Layout) -> list[str]:

@@ -86,10 +86,9 @@ def read_records(table: Table, *, language: str | None = None, page: int | None 
         subject = value("subject")
         if day is None or not subject:
             continue
-        if day_text is not None:
-            last_day = day
-        if day_text and parse_day(day_text, language) != last_day:
+        if day != last_day:  # a new day: times start again from the morning
             reference = None
+            last_day = day
         start = end = None
         start_text, end_text, time_text = value("start"), value("end"), value("time")
         if time_text:
