@@ -34,10 +34,10 @@ from timetable_platform.extraction.sniff import sniff_media_type
 from timetable_platform.store import audit, repository
 from timetable_platform.store.api_models import IdempotencyRecord
 from timetable_platform.store.apikeys import Principal
-from timetable_platform.store.blobs import upload_key
 from timetable_platform.store.callbacks import upload_status_body
 from timetable_platform.store.errors import InvalidCursor
-from timetable_platform.store.models import UPLOAD_STATUSES, Upload, UploadStatus, new_id
+from timetable_platform.store.intake import submit_document
+from timetable_platform.store.models import UPLOAD_STATUSES, Upload, UploadStatus
 from timetable_platform.store.queue import upload_message
 from timetable_platform.store.retention import erase_upload
 
@@ -162,77 +162,29 @@ def _settle_idempotency_key(
 # --- submit ---------------------------------------------------------------------------------------
 
 
-def _store_new_upload(
+def _audit(
     state: AppState,
     principal: Principal,
-    *,
-    content: bytes,
-    filename: str,
-    media_type: str,
-    sha256: str,
-    mode: str,
-    label: str | None,
-    callback_url: str | None,
+    action: str,
+    upload_id: str,
     rid: str | None,
-) -> str:
-    """Blob, then row, then message. A failed step undoes the earlier ones and answers 503; if even
-    the undo fails, the row is ``queued`` without a message and ``reconcile_orphans`` re-sends it."""
-    store = state.store
-    upload_id = new_id()
-    key = upload_key(principal.tenant, upload_id)
+    detail: str | None = None,
+) -> None:
+    """Record an event in its own transaction; a failure is logged, never turned into an error for
+    a request whose work is already done."""
     try:
-        store.blobs.put(key, content, content_type=media_type)
-    except Exception as exc:
-        log.error("blob store write failed: %s", type(exc).__name__)
-        raise _unavailable("blob store") from exc
-    try:
-        with store.session_factory.begin() as session:
-            repository.create_upload(
-                session,
-                tenant=principal.tenant,
-                filename=filename,
-                media_type=media_type,
-                size_bytes=len(content),
-                sha256=sha256,
-                mode=mode,
-                label=label,
-                callback_url=callback_url,
-                upload_id=upload_id,
-            )
+        with state.store.session_factory.begin() as session:
             audit.record(
                 session,
                 tenant=principal.tenant,
-                action="upload.created",
+                action=action,
                 upload_id=upload_id,
                 api_key_id=principal.api_key_id,
                 request_id=rid,
-                detail=f"mode={mode}",
+                detail=detail,
             )
-    except Exception as exc:
-        log.error("database write failed: %s", type(exc).__name__)
-        _undo(lambda: store.blobs.delete(key))
-        raise _unavailable("database") from exc
-    try:
-        store.queue.send(upload_message(upload_id, principal.tenant))
-    except Exception as exc:
-        log.error("queue send failed: %s", type(exc).__name__)
-        _undo(lambda: _delete_row(state, upload_id), lambda: store.blobs.delete(key))
-        raise _unavailable("queue") from exc
-    return upload_id
-
-
-def _delete_row(state: AppState, upload_id: str) -> None:
-    with state.store.session_factory.begin() as session:
-        repository.delete_upload(session, upload_id)
-
-
-def _undo(*steps: Any) -> None:
-    for step in steps:
-        try:
-            step()
-        except Exception:
-            log.exception("could not undo a partial submission; reconcile_orphans will finish it")
-            return
+    except Exception:
+        log.exception("could not write audit event %s for upload %s", action, upload_id)
 
 
 def _submit_response(upload_id: str, status: str, *, duplicate: bool) -> JSONResponse:
@@ -295,13 +247,14 @@ def submit_upload(
         raise Problem(exc.http_status, exc.message, code=exc.code) from exc
     callback_url = _validate_callback_url(callback_url)
     mode = mode or state.settings.mode
-    sha256 = hashlib.sha256(content).hexdigest()
     tenant = principal.tenant
     rid = request_id(request)
 
     if idempotency_key is not None:
         fingerprint = hashlib.sha256(
-            json.dumps([sha256, mode, label, callback_url, force, filename]).encode()
+            json.dumps(
+                [hashlib.sha256(content).hexdigest(), mode, label, callback_url, force, filename]
+            ).encode()
         ).hexdigest()
         replay = _reserve_idempotency_key(state, tenant, idempotency_key, fingerprint)
         if replay is not None:
@@ -311,26 +264,27 @@ def submit_upload(
     response: JSONResponse | None = None
     upload_id: str | None = None
     try:
-        if not force:
-            with state.store.session_factory() as session:
-                existing = repository.find_upload_by_content(session, tenant=tenant, sha256=sha256, mode=mode)
-            if existing is not None:
-                upload_id = existing.id
-                response = _submit_response(existing.id, existing.status.value, duplicate=True)
-        if response is None:
-            upload_id = _store_new_upload(
-                state,
-                principal,
+        try:
+            submission = submit_document(
+                state.store,
                 content=content,
                 filename=filename,
                 media_type=media_type,
-                sha256=sha256,
+                tenant=tenant,
                 mode=mode,
                 label=label,
                 callback_url=callback_url,
-                rid=rid,
+                force=force,
             )
-            response = _submit_response(upload_id, UploadStatus.QUEUED.value, duplicate=False)
+        except Exception as exc:  # intake has undone what it wrote (or left it for reconcile_orphans)
+            log.error("submission failed: %s: %s", type(exc).__name__, exc)
+            state.metrics.submissions.labels("unavailable").inc()
+            raise _unavailable("store") from exc
+        upload = submission.upload
+        upload_id = upload.id
+        if submission.created:
+            _audit(state, principal, "upload.created", upload_id, rid, f"mode={mode}")
+        response = _submit_response(upload_id, upload.status.value, duplicate=not submission.created)
     finally:
         if idempotency_key is not None:
             _settle_idempotency_key(state, tenant, idempotency_key, response, upload_id)
