@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import pytest
+
+from timetable_platform.domain.cells import CellSplitter, classify_kind, is_group, is_room, is_teacher_name
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Break", "break"), ("BREAK", "break"), ("Morning Break", "break"), ("LUNCH", "break"),
+        ("Lunch Break", "break"), ("Morning Recess", "break"), ("Große Pause", "break"), ("Mittagspause", "break"),
+        ("récré", "break"), ("Récréation", "break"), ("Recreo", "break"), ("intervallo", "break"),
+        ("pauze", "break"), ("Snack time", "break"), ("B R E A K", "break"),
+        ("Registration", "other"), ("Register", "other"), ("Assembly", "other"), ("KS2 Assembly", "other"),
+        ("Tutor Time", "other"), ("Form Time", "other"), ("Homeroom", "other"), ("Clubs", "other"),
+        ("Versammlung", "other"), ("Klassenrat", "other"), ("Breakfast club", "other"),
+        ("Maths", "lesson"), ("Englisch", "lesson"), ("Pausenhalle Aufsicht", "lesson"), ("", "lesson"),
+    ],
+)
+def test_classify_kind(text: str, kind: str) -> None:
+    assert classify_kind(text) == kind
+
+
+def test_field_patterns() -> None:
+    for room in ["R101", "Lab 2", "A-12", "Room 5", "Sports Hall", "Raum 12", "Salle 3", "Aula", "208", "Musiksaal",
+                 "PC-Raum", "NW1", "Ch2", "DT Workshop", "ICT 1", "Gym"]:
+        assert is_room(room), room
+    for not_room in ["Maths", "Week 2", "7B", "OKA", "Year 10", "HAD Sports Hall", "KS2", "Station 5"]:
+        assert not is_room(not_room), not_room
+    for group in ["7B", "10E", "Y9", "4M", "5a", "Year 10", "Klasse 5a"]:
+        assert is_group(group), group
+    for teacher in ["Mr Smith", "Mrs Jensen", "Ms Price", "Miss Joynes", "Dr Ibrahim", "Herr Klein", "Frau Busch",
+                    "Fr. Schmitt", "Hr. Becker", "M. Dupont", "Mme Dubois", "Sr. García", "Sra. López"]:
+        assert is_teacher_name(teacher), teacher
+    assert not is_teacher_name("Mrs Mensah B313")
+    assert not is_teacher_name("Maths")
+
+
+# One document's cells, as printed in the corpus families (three lines; code + room on one line;
+# slash-separated teacher timetable; German middle dots).
+CLASS_DOC = [
+    ["Geography", "OKA", "E-05"], ["Physics", "NAK", "Lab 1"], ["English Literature", "IBR", "C-11"],
+    ["RE", "CHO R323"], ["PE", "NOL Gym"], ["PE", "HAD  Sports Hall"], ["Music (Music 1)", "NOV"],
+    ["PE (Gym)", "OWU"], ["Englisch", "BUS · B302"], ["Sport", "WOL · Turnhalle"],
+    ["Politik", "Fr. Schmitt", "208"], ["English Language", "Mrs Mensah B313"], ["Maths", "R206"],
+    ["English"], ["TTRS"], ["Engli", "sh"], ["Swimming", "/ Bedrock & TTRS /", "Handwriting / Finishing", "off"],
+]
+
+
+@pytest.mark.parametrize(
+    ("lines", "subject", "teacher", "room"),
+    [
+        (["Geography", "OKA", "E-05"], "Geography", "OKA", "E-05"),
+        (["RE", "CHO R323"], "RE", "CHO", "R323"),
+        (["PE", "NOL Gym"], "PE", "NOL", "Gym"),
+        (["PE", "HAD  Sports Hall"], "PE", "HAD", "Sports Hall"),
+        (["Music (Music 1)", "NOV"], "Music", "NOV", "Music 1"),
+        (["PE (Gym)", "OWU"], "PE", "OWU", "Gym"),
+        (["Englisch", "BUS · B302"], "Englisch", "BUS", "B302"),
+        (["Sport", "WOL · Turnhalle"], "Sport", "WOL", "Turnhalle"),
+        (["Politik", "Fr. Schmitt", "208"], "Politik", "Fr. Schmitt", "208"),
+        (["English Language", "Mrs Mensah B313"], "English Language", "Mrs Mensah", "B313"),
+        (["Maths / Mr Smith / R101"], "Maths", "Mr Smith", "R101"),
+        (["Maths (OKA) R101"], "Maths", "OKA", "R101"),
+        (["Maths - A12"], "Maths", None, "A12"),
+        (["Maths, Lab 2"], "Maths", None, "Lab 2"),
+        (["TTRS"], "TTRS", None, None),
+        (["Art/DT"], "Art/DT", None, None),
+        (["Outdoor learning with MD"], "Outdoor learning", "MD", None),
+        (["Word Work (Phonics)"], "Word Work (Phonics)", None, None),
+    ],
+)
+def test_split_class_timetable(lines: list[str], subject: str, teacher: str | None, room: str | None) -> None:
+    splitter = CellSplitter.fit(CLASS_DOC)
+    fields = splitter.split(lines)
+    assert (fields.subject, fields.teacher, fields.room, fields.group) == (subject, teacher, room, None)
+
+
+def test_split_keeps_slash_lists_and_joins_lines() -> None:
+    splitter = CellSplitter.fit(CLASS_DOC)
+    fields = splitter.split(["Swimming", "/ Bedrock & TTRS /", "Handwriting / Finishing", "off", "1.15-3PM"])
+    assert fields.subject == "Swimming / Bedrock & TTRS / Handwriting / Finishing off"
+    assert fields.teacher is None and fields.room is None
+    assert splitter.split(["Whole Class", "Comprehension + TTRS"]).subject == "Whole Class Comprehension + TTRS"
+
+
+def test_split_joins_broken_words_only_into_words() -> None:
+    splitter = CellSplitter.fit(CLASS_DOC)
+    assert splitter.split(["Engli", "sh"]).subject == "English"
+    assert splitter.split(["Comprehens-", "ion/liibary"]).subject == "Comprehension/liibary"
+    assert splitter.split(["Math s Con"]).subject == "Maths Con"
+    assert splitter.split(["Design", "Technology"]).subject == "Design Technology"
+    assert splitter.split(["Finishing", "off"]).subject == "Finishing off"
+
+
+def test_split_teacher_timetable_puts_class_in_group() -> None:
+    cells = [["9M / Physics / A-09"], ["7F / Science / Lab 4"], ["7A", "Computer Science", "ICT 1"], ["11E", "Computing", "B217"]]
+    splitter = CellSplitter.fit(cells, owner_kind="teacher")
+    first = splitter.split(cells[0])
+    assert (first.group, first.subject, first.room, first.teacher) == ("9M", "Physics", "A-09", None)
+    third = splitter.split(cells[2])
+    assert (third.group, third.subject, third.room) == ("7A", "Computer Science", "ICT 1")
+
+
+def test_split_notes_from_brackets_styles_and_descriptions() -> None:
+    splitter = CellSplitter.fit(CLASS_DOC)
+    bracket = splitter.split(["Maths", "(practical or TTRS)"])
+    assert (bracket.subject, bracket.notes) == ("Maths", "practical or TTRS")
+    styled = splitter.split(["Maths", "Compare and order time"], styles=[None, "red"])
+    assert (styled.subject, styled.notes) == ("Maths", "Compare and order time")
+    only_red = splitter.split(["Catch Up Slot"], styles=["red"])
+    assert (only_red.subject, only_red.notes) == ("Catch Up Slot", None)
+    described = splitter.split(["10.30-11.15", "Music:", "Brass –", "Trumpet"])
+    assert (described.subject, described.notes) == ("Music", "Brass – Trumpet")
+
+
+def test_split_drops_times_and_sets_kind() -> None:
+    splitter = CellSplitter.fit(CLASS_DOC)
+    fields = splitter.split(["2.50", "KS2", "Assembly"])
+    assert (fields.subject, fields.room, fields.kind) == ("KS2 Assembly", None, "other")
+    assert splitter.split(["B", "R", "E", "A", "K"]).subject == "BREAK"
+    assert splitter.split(["Lunch"]).kind == "break"
+    assert splitter.split([]).subject == ""
+
+
+def test_document_codes_decide_teacher_or_subject() -> None:
+    # In this document 'ABC' stands alone under subjects, so it is a teacher code here;
+    # 'TTRS' only ever starts a cell, so it stays a subject.
+    cells = [["Biology", "ABC"], ["Chemistry", "XYZ"], ["TTRS"], ["Maths", "ABC R3"]]
+    splitter = CellSplitter.fit(cells)
+    assert "ABC" in splitter.teacher_codes
+    fields = splitter.split(["Reading ABC"])
+    assert (fields.subject, fields.teacher) == ("Reading", "ABC")
+    assert splitter.split(["Bedrock & TTRS"]).subject == "Bedrock & TTRS"

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import pytest
+
+from timetable_platform.domain.days import (
+    detect_language,
+    join_spaced_letters,
+    parse_day,
+    resolve_day_sequence,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("Monday", "MON"), ("MONDAY", "MON"), ("Mon", "MON"), ("Mon.", "MON"), ("mon:", "MON"),
+        ("Tu", "TUE"), ("Tues", "TUE"), ("Wed", "WED"), ("Weds", "WED"), ("Th", "THU"), ("Thurs", "THU"),
+        ("Fri", "FRI"), ("Saturday", "SAT"), ("Sun", "SUN"),
+        ("Montag", "MON"), ("Mo", "MON"), ("Di", "TUE"), ("Mi", "WED"), ("Do", "THU"), ("Fr", "FRI"),
+        ("Sa", "SAT"), ("So", "SUN"), ("Mit.", "WED"), ("Don.", "THU"), ("Sonnabend", "SAT"),
+        ("lundi", "MON"), ("Lun", "MON"), ("Mer", "WED"), ("jeudi", "THU"), ("Vendredi", "FRI"),
+        ("lunes", "MON"), ("Mié", "WED"), ("miércoles", "WED"), ("X", "WED"), ("Jueves", "THU"),
+        ("lunedì", "MON"), ("Lunedi", "MON"), ("giovedì", "THU"), ("Venerdì", "FRI"),
+        ("maandag", "MON"), ("wo", "WED"), ("do", "THU"), ("vr", "FRI"), ("za", "SAT"), ("zo", "SUN"),
+        ("segunda-feira", "MON"), ("Quarta", "WED"),
+        ("M O N", "MON"), ("M\nO\nN", "MON"), ("T\nU\nE\nS", "TUE"), ("W E D", "WED"),
+        ("Monday 12/11", "MON"), ("Montag, 12.11.", "MON"),
+    ],
+)
+def test_parse_day(text: str, day: str) -> None:
+    assert parse_day(text) == day
+
+
+@pytest.mark.parametrize("text", ["Maths", "Time", "Period 1", "Registration", "Break", "", "7B", "Mathe", "Tutor"])
+def test_parse_day_rejects_other_words(text: str) -> None:
+    assert parse_day(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "day"),
+    [
+        ("Ma", "nl", "MON"), ("Ma", "fr", "TUE"), ("ma", "it", "TUE"),
+        ("Di", "de", "TUE"), ("Di", "fr", "SUN"), ("di", "nl", "TUE"),
+        ("Do", "de", "THU"), ("Do", "es", "SUN"),
+        ("M", "en", "MON"), ("M", "es", "TUE"), ("M", "de", None),
+        ("S", "fr", "SAT"), ("S", "en", None), ("T", "en", None),
+        ("Me", "fr", "WED"), ("Mi", "es", "WED"),
+    ],
+)
+def test_parse_day_uses_language_for_ambiguous_forms(text: str, language: str, day: str | None) -> None:
+    assert parse_day(text, language) == day
+
+
+def test_unsettled_forms_without_language() -> None:
+    assert parse_day("T") is None
+    assert parse_day("S") is None
+
+
+@pytest.mark.parametrize(
+    ("labels", "language", "expected"),
+    [
+        (["Time", "M", "T", "W", "T", "F"], None, [None, "MON", "TUE", "WED", "THU", "FRI"]),
+        (["M", "T", "W", "T", "F", "S", "S"], None, ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]),
+        (["Mo", "Di", "Mi", "Do", "Fr"], None, ["MON", "TUE", "WED", "THU", "FRI"]),
+        (["ma", "di", "wo", "do", "vr"], None, ["MON", "TUE", "WED", "THU", "FRI"]),
+        (["L", "M", "M", "J", "V"], None, ["MON", "TUE", "WED", "THU", "FRI"]),
+        (["L", "M", "X", "J", "V"], "es", ["MON", "TUE", "WED", "THU", "FRI"]),
+        (["M", "D", "M", "D", "F"], "de", ["MON", "TUE", "WED", "THU", "FRI"]),
+        (["Mon", "Wed", "Fri"], None, ["MON", "WED", "FRI"]),
+        (["T", "W", "T"], None, ["TUE", "WED", "THU"]),
+        (["#", "Std.", "Montag", "Dienstag"], None, [None, None, "MON", "TUE"]),
+        (["M", "T", "W", "T", "F", "M", "T", "W", "T", "F"], None,
+         ["MON", "TUE", "WED", "THU", "FRI", "MON", "TUE", "WED", "THU", "FRI"]),
+    ],
+)
+def test_resolve_day_sequence(labels: list[str], language: str | None, expected: list[str | None]) -> None:
+    assert resolve_day_sequence(labels, language) == expected
+
+
+def test_resolve_day_sequence_without_days() -> None:
+    assert resolve_day_sequence(["Time", "P1", "P2"]) == [None, None, None]
+
+
+@pytest.mark.parametrize(
+    ("texts", "language"),
+    [
+        (["Std.", "Montag", "Pause", "Mathe"], "de"),
+        (["Période", "lundi", "Récré"], "fr"),
+        (["Hora", "lunes", "martes", "Recreo"], "es"),
+        (["Orario", "lunedì", "Intervallo"], "it"),
+        (["Lesuur", "maandag", "dinsdag", "Pauze"], "nl"),
+        (["Time", "Monday", "Break", "Lunch"], "en"),
+        (["12", "R101"], None),
+    ],
+)
+def test_detect_language(texts: list[str], language: str | None) -> None:
+    assert detect_language(texts) == language
+
+
+def test_join_spaced_letters() -> None:
+    assert join_spaced_letters("B R E A K") == "BREAK"
+    assert join_spaced_letters("B\nR\nE\nA\nK") == "BREAK"
+    assert join_spaced_letters(" L U N C H ") == "LUNCH"
+    assert join_spaced_letters("Maths\nOKA") == "Maths\nOKA"
+    assert join_spaced_letters("A B") == "A B"
+    assert join_spaced_letters("Year 7 B") == "Year 7 B"

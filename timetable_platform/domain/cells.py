@@ -1,0 +1,562 @@
+"""Split a timetable cell's text into subject, teacher, room, group and notes.
+
+The rules read what the document itself shows. ``CellSplitter.fit`` looks at every cell of one
+document first: which words it prints whole (so 'Engli' + 'sh' can be joined into a word the
+document uses elsewhere), which short upper-case codes stand alone on a teacher line (teacher
+codes such as 'OKA') and which stand first in a cell (subject codes such as 'PE', 'TTRS').
+``split`` then reads one cell, keeping every name as printed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from timetable_platform.domain.days import join_spaced_letters
+from timetable_platform.domain.model import Kind
+from timetable_platform.domain.text import fold, nfkc, tidy_whitespace
+from timetable_platform.domain.times import find_times, strip_times
+
+# --- kind -----------------------------------------------------------------------------------------
+
+BREAK_TERMS: frozenset[str] = frozenset(
+    {
+        # en
+        "break", "breaktime", "lunch", "lunchtime", "recess", "playtime", "snack", "dinner", "dinnertime",
+        "outside play", "play time", "morning break", "lunch break",
+        # de
+        "pause", "mittagspause", "grosse pause", "kleine pause", "fruhstuckspause", "hofpause", "mittag",
+        "mittagessen",
+        # fr
+        "recre", "recreation", "dejeuner", "pause dejeuner", "pause meridienne", "cantine",
+        # es
+        "recreo", "almuerzo", "comida", "descanso",
+        # it
+        "intervallo", "ricreazione", "pranzo", "mensa",
+        # nl
+        "pauze", "middagpauze", "kleine pauze", "grote pauze", "lunchpauze",
+        # pt
+        "intervalo", "almoco", "lanche",
+    }
+)
+OTHER_TERMS: frozenset[str] = frozenset(
+    {
+        # en
+        "registration", "register", "assembly", "tutor", "tutor time", "tutor group", "form time",
+        "form period", "homeroom", "home room", "club", "clubs", "pastoral", "dismissal", "dismissed",
+        "home time", "home", "storytime", "story time", "pack up", "tidy up", "morning work",
+        "early morning work", "arrival", "bell", "mentoring",
+        # de
+        "versammlung", "klassenrat", "klassenstunde", "klassenleiterstunde", "morgenkreis", "ag",
+        # fr
+        "appel", "vie de classe", "heure de vie de classe", "rassemblement",
+        # es
+        "tutoria", "asamblea",
+        # it
+        "assemblea", "appello",
+        # nl
+        "mentoruur", "mentorles", "studie-uur",
+        # pt
+        "chamada", "assembleia",
+    }
+)
+
+
+def _term_hits(text: str, terms: frozenset[str]) -> bool:
+    folded = " " + re.sub(r"[^\w-]+", " ", fold(text)).strip() + " "
+    return any(f" {term} " in folded for term in terms)
+
+
+def classify_kind(text: str, language: str | None = None) -> Kind:
+    """'break' for breaks and meals, 'other' for registration/assembly/tutor time..., else 'lesson'.
+
+    ``language`` is accepted for symmetry with the other parsers; the word lists cover all
+    supported languages at once because a school's words rarely collide across them.
+    """
+    del language
+    if not text.strip():
+        return "lesson"
+    text = join_spaced_letters(text)
+    if _term_hits(text, OTHER_TERMS):
+        return "other"
+    if _term_hits(text, BREAK_TERMS):
+        return "break"
+    return "lesson"
+
+
+# --- field patterns -------------------------------------------------------------------------------
+
+TITLE_WORDS = (
+    r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Herr|Frau|Hr|Fr|Fräulein|M|Mme|Mlle|Mmes|Sr|Sra|Srta|Sig|Sig\.ra|"
+    r"Dhr|Mevr|Mw|Dña|Don|Dona|Sre|Pfr"
+)
+_NAME_WORD = r"[A-ZÀ-Þ][^\W\d_]*(?:['’\-][^\W\d_]+)*"
+_TEACHER_TITLED = re.compile(rf"^(?:{TITLE_WORDS})\.?\s+{_NAME_WORD}(?:\s+{_NAME_WORD})?\.?$")
+# 2-4 capital letters, the usual teacher code ('OKA', 'MD'); subjects share the shape, see below.
+_CODE = re.compile(r"^[A-ZÄÖÜ]{2,4}$")
+# Room codes: up to four letters, optional dash or space, digits ('R101', 'A-12', 'Lab 2', 'NW1', 'M2').
+_ROOM_CODE = re.compile(r"^[A-Za-zÄÖÜäöü]{1,4}[\-\s]?\d{1,4}[A-Za-z]?$")
+_WORD_NUMBER = re.compile(r"^[^\W\d_]{2,12}\s\d{1,4}[A-Za-z]?$")
+_ROOM_NUMBER = re.compile(r"^\d{1,4}[A-Za-z]?$")
+ROOM_WORDS = frozenset(
+    {
+        "room", "rm", "lab", "labs", "laboratory", "hall", "studio", "gym", "gymnasium", "workshop", "library",
+        "field", "pitch", "court", "pool", "theatre", "theater", "auditorium", "suite", "ict", "classroom",
+        "raum", "saal", "halle", "turnhalle", "sporthalle", "aula", "labor", "zimmer", "werkraum",
+        "salle", "gymnase", "cdi", "sala", "laboratorio", "gimnasio", "palestra", "lokaal", "gymzaal",
+    }
+)
+_ROOM_CODES_OK = frozenset({"ICT", "IT", "PC", "DT", "CDI", "LRC", "PE", "MFL", "IC"})
+ROOM_SUFFIXES = ("raum", "saal", "halle", "zimmer", "lokaal", "zaal")
+# Words that make '<word> <number>' something other than a room ('Week 2', 'Station 5').
+_NOT_ROOM_WORDS = frozenset(
+    {"week", "year", "yr", "term", "unit", "set", "page", "lesson", "period", "test", "ks", "p", "group",
+     "station", "level", "part", "day", "block", "key", "std", "stunde", "woche", "semaine", "jahr", "klasse",
+     "class", "no", "nr", "sentence", "stack", "stacking", "chapter", "step", "grade"}
+)
+# Printed subject abbreviations that look like teacher codes.
+SUBJECT_CODES = frozenset(
+    {"PE", "RE", "RS", "DT", "ICT", "IT", "CS", "PSHE", "PHSE", "PSE", "RSE", "RHE", "RSHE", "SRE", "TTRS",
+     "RWI", "SPAG", "MFL", "EAL", "GCSE", "BTEC", "STEM", "ART", "FT", "HE", "CDT", "SMSC", "EPQ", "PDL",
+     "SEND", "ESL", "EFL", "KS", "PHE", "BK", "GE", "EN", "MA", "SP", "PSED", "UTW", "EAD", "CLL", "PD",
+     "LA", "MU", "SPORT", "LRC", "AG", "SU", "WPU", "IB", "PSP", "PC", "ETH", "REL", "ENG", "MAT", "BIO",
+     "CHE", "PHY", "GEO", "HIS", "FRE", "GER", "SPA", "LAT", "MUS", "DRA", "COM", "SCI"}
+)
+_GROUP = re.compile(
+    r"^(?:(?:Year|Yr|Y|Class|Klasse|Kl|Classe|Clase|Classe|Klas|Form|Grade|Gr)\.?\s?)?\d{1,2}\s?[A-Za-z]{0,2}$|"
+    r"^(?:Year|Yr|Y|Class|Klasse|Kl|Classe|Clase|Klas|Form|Grade|Gr)\.?\s?\d{1,2}\s?[A-Za-z]{0,2}$|"
+    r"^Y\d{1,2}[A-Za-z]?$|^\d{1,2}/\d{1,2}$|^\d{1,2}[A-Za-z]{1,2}\d?$",
+    re.IGNORECASE,
+)
+_WITH_TEACHER = re.compile(r"^(?P<subject>.+?)\s+(?:with|mit|avec|con|met|com)\s+(?P<teacher>\S.*)$", re.IGNORECASE)
+_SEPARATORS = re.compile(r"\s*(?:/|·|•|\||;|,|\s[-–—]\s)\s*")
+_PAREN = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
+
+
+def is_teacher_name(text: str) -> bool:
+    """A titled name: 'Mr Smith', 'Mrs Jensen', 'Dr Ibrahim', 'Herr Klein', 'Fr. Busch', 'Mme Dubois'."""
+    return bool(_TEACHER_TITLED.match(text.strip()))
+
+
+def is_code(text: str) -> bool:
+    return bool(_CODE.match(text.strip()))
+
+
+def is_group(text: str) -> bool:
+    """A printed class: '7B', '10E', 'Y9', '4M', '5a', 'Year 10', 'Klasse 5a'."""
+    t = text.strip()
+    if not _GROUP.match(t):
+        return False
+    # A bare number is a room or a period, not a class; '1.15' style numbers never match.
+    return not t.isdigit()
+
+
+def is_room(text: str) -> bool:
+    """A printed room: 'R101', 'A-12', 'Lab 2', 'Room 5', 'Sports Hall', 'Raum 12', 'Salle 3', 'Aula', '208'."""
+    t = text.strip().strip(".")
+    if not t or len(t) > 30:
+        return False
+    first_word = re.match(r"[^\W\d_]+", t)
+    first = fold(first_word.group(0)) if first_word else ""
+    if _ROOM_NUMBER.match(t):
+        return not is_group(t) or t.isdigit()
+    if _ROOM_CODE.match(t):
+        return not (first in _NOT_ROOM_WORDS or is_group(t))
+    if re.search(r"[·•|/;,()]", t):
+        return False
+    raw_tokens = re.findall(r"[^\W\d_]+", t)
+    tokens = [fold(w) for w in raw_tokens]
+    if not tokens or len(tokens) > 3:
+        return False
+    # 'HAD Sports Hall' is a teacher code and a room, not one room; 'DT Workshop' is one room.
+    if any(_CODE.match(w) and w not in _ROOM_CODES_OK and fold(w) not in ROOM_WORDS for w in raw_tokens):
+        return False
+    if any(tok in ROOM_WORDS for tok in tokens):
+        return True
+    # German compounds: 'Musiksaal', 'Kunstraum', 'PC-Raum', 'Turnhalle'.
+    return any(tok.endswith(ROOM_SUFFIXES) and len(tok) > 4 for tok in tokens) and len(tokens) <= 2
+
+
+FieldName = str  # 'subject' | 'teacher' | 'room' | 'group' | 'notes'
+
+
+@dataclass
+class CellFields:
+    subject: str
+    teacher: str | None = None
+    room: str | None = None
+    group: str | None = None
+    notes: str | None = None
+    kind: Kind = "lesson"
+
+
+@dataclass
+class _Parsed:
+    subject_parts: list[str] = field(default_factory=list)
+    teacher: str | None = None
+    room: str | None = None
+    group: str | None = None
+    # Blocks of note text; consecutive note lines join into one block.
+    notes: list[list[str]] = field(default_factory=list)
+    closed: bool = False  # a field was seen after the subject: later plain text is a note
+    last_note_index: int = -2
+
+    def note(self, text: str, index: int, *, new_block: bool) -> None:
+        text = text.strip()
+        if not text:
+            return
+        if self.notes and not new_block and index == self.last_note_index + 1:
+            self.notes[-1].append(text)
+        else:
+            self.notes.append([text])
+        self.last_note_index = index
+
+    def put(self, name: FieldName, value: str, index: int = -1) -> None:
+        value = value.strip()
+        if not value:
+            return
+        if name == "subject":
+            if self.closed and self.subject_parts:
+                self.note(value, index, new_block=False)
+            else:
+                self.subject_parts.append(value)
+            return
+        if name == "notes":
+            self.note(value, index, new_block=True)
+            return
+        current = getattr(self, name)
+        if current is None:
+            setattr(self, name, value)
+        elif name == "teacher" and value not in current:
+            setattr(self, name, f"{current}, {value}")
+        else:
+            self.note(value, index, new_block=True)
+        if self.subject_parts:
+            self.closed = True
+
+
+_WORD_CHARS = re.compile(r"[^\W\d_]+")
+
+
+class CellSplitter:
+    """Splits cells of ONE document into fields, using what the whole document prints."""
+
+    def __init__(
+        self,
+        *,
+        vocabulary: frozenset[str] = frozenset(),
+        teacher_codes: frozenset[str] = frozenset(),
+        subject_codes: frozenset[str] = frozenset(),
+        owner_kind: str | None = None,
+        language: str | None = None,
+    ) -> None:
+        self.vocabulary = vocabulary
+        self.teacher_codes = teacher_codes
+        self.subject_codes = subject_codes | SUBJECT_CODES
+        self.owner_kind = owner_kind
+        self.language = language
+
+    # --- learning -------------------------------------------------------------------------
+
+    @classmethod
+    def fit(
+        cls,
+        cells: Sequence[Sequence[str]],
+        *,
+        owner_kind: str | None = None,
+        language: str | None = None,
+    ) -> CellSplitter:
+        """Learn the document's words and codes from all its cells (each cell = its text lines)."""
+        vocabulary: Counter[str] = Counter()
+        first_codes: Counter[str] = Counter()
+        later_codes: Counter[str] = Counter()
+        for cell in cells:
+            lines = [tidy_whitespace(_clean_line(x)) for x in cell]
+            lines = [x for x in lines if x]
+            for i, line in enumerate(lines):
+                found = _WORD_CHARS.findall(line)
+                # Words at a break followed by a lower-case line may be halves of one word: not evidence.
+                if i + 1 < len(lines) and lines[i + 1][:1].islower() and found:
+                    found = found[:-1]
+                if line[:1].islower() and i > 0 and found:
+                    found = found[1:]
+                for word in found:
+                    if len(word) >= 2:
+                        vocabulary[word.casefold()] += 1
+            for i, line in enumerate(lines):
+                segments = [s for s in _SEPARATORS.split(line) if s]
+                for j, seg in enumerate(segments):
+                    for tok in seg.split():
+                        if not is_code(tok):
+                            continue
+                        if i == 0 and j == 0 and tok == seg.split()[0]:
+                            first_codes[tok] += 1
+                        else:
+                            later_codes[tok] += 1
+        teacher_codes = frozenset(c for c, n in later_codes.items() if n > first_codes.get(c, 0))
+        subject_codes = frozenset(c for c, n in first_codes.items() if n >= later_codes.get(c, 0))
+        return cls(
+            vocabulary=frozenset(vocabulary),
+            teacher_codes=teacher_codes - SUBJECT_CODES,
+            subject_codes=subject_codes,
+            owner_kind=owner_kind,
+            language=language,
+        )
+
+    # --- reading one cell -----------------------------------------------------------------
+
+    def _is_teacher_code(self, token: str, *, alone: bool) -> bool:
+        """A code is a teacher when the document uses it so, or when it stands alone off the subject line."""
+        if not is_code(token):
+            return False
+        if token in self.teacher_codes:
+            return True
+        return alone and token not in self.subject_codes
+
+    def classify(self, text: str, *, subject_position: bool) -> FieldName | None:
+        """The field a whole segment is, or None for plain text."""
+        t = text.strip()
+        if not t:
+            return None
+        if is_teacher_name(t):
+            return "teacher"
+        if is_group(t):
+            return "group"
+        if not subject_position and is_room(t):
+            return "room"
+        if not subject_position and _WORD_NUMBER.match(t) and fold(t.split()[0]) not in _NOT_ROOM_WORDS:
+            return "room"  # 'Music 1' off the subject line
+        if subject_position and _ROOM_CODE.match(t) and any(c.isdigit() for c in t) and not is_code(t):
+            return "room" if is_room(t) else None
+        if self._is_teacher_code(t, alone=not subject_position):
+            return "teacher"
+        return None
+
+    def _tail_fields(self, line: str, *, consume_all: bool) -> tuple[str, list[tuple[FieldName, str]]]:
+        """Peel fields printed after the subject on one line: 'Maths (OKA) R101', 'CHO R323', 'NOL Gym'.
+
+        With ``consume_all`` (a line below the subject) the first token may be a field too.
+        """
+        found: list[tuple[FieldName, str]] = []
+        tokens = line.split()
+        floor = 0 if consume_all else 1
+        while len(tokens) > floor:
+            last = tokens[-1]
+            bracket = re.fullmatch(r"[(\[](.+)[)\]]", last)
+            if bracket:
+                name = self.classify(bracket.group(1), subject_position=False)
+                if name is None:
+                    break  # 'Word Work (Phonics)': part of the name
+                found.append((name, bracket.group(1)))
+                tokens.pop()
+                continue
+            if len(tokens) - 2 >= floor:
+                two = " ".join(tokens[-2:])
+                if is_room(two) and not _ROOM_NUMBER.match(tokens[-1]) and not is_code(tokens[-2]):
+                    found.append(("room", two))
+                    del tokens[-2:]
+                    continue
+                if _ROOM_CODE.match(two) and is_room(two):
+                    found.append(("room", two))
+                    del tokens[-2:]
+                    continue
+            if is_room(last) and (
+                any(c.isdigit() for c in last) or fold(last) in ROOM_WORDS or fold(last).endswith(ROOM_SUFFIXES)
+            ):
+                found.append(("room", last))
+                tokens.pop()
+                continue
+            if is_code(last) and (
+                last in self.teacher_codes or ((found or consume_all) and last not in self.subject_codes)
+            ):
+                found.append(("teacher", last))
+                tokens.pop()
+                continue
+            break
+        found.reverse()
+        return " ".join(tokens), found
+
+    def split(self, lines: Sequence[str], *, styles: Sequence[str | None] | None = None) -> CellFields:
+        """Fields of one cell, names kept as printed; differently styled or bracketed lines go to notes."""
+        raw = [_clean_line(x) for x in lines]
+        line_styles: list[str | None] = list(styles) if styles is not None else [None] * len(raw)
+        line_styles += [None] * (len(raw) - len(line_styles))
+        joined = join_spaced_letters("\n".join(raw))
+        if "\n" not in joined and len(raw) > 1:
+            raw, line_styles = [joined], [line_styles[0]]
+        pairs = [
+            (tidy_whitespace(strip_times(x)) if find_times(x) else tidy_whitespace(x), s)
+            for x, s in zip(raw, line_styles, strict=False)
+        ]
+        pairs = [(x, s) for x, s in pairs if x]
+        if not pairs:
+            return CellFields(subject="", kind="lesson")
+        pairs = self._join_broken_words(pairs)
+        subject_style = pairs[0][1]
+        parsed = _Parsed()
+        description = False  # after 'Music:' the rest of the cell describes the lesson
+        for index, (line, style) in enumerate(pairs):
+            at_subject = not parsed.subject_parts
+            bracket = re.fullmatch(r"[(\[](.*)[)\]]", line)
+            if bracket and not at_subject:
+                inner = bracket.group(1).strip()
+                name = self.classify(inner, subject_position=False)
+                if name is None:
+                    parsed.note(inner, index, new_block=True)
+                else:
+                    parsed.put(name, inner)
+                continue
+            whole = self.classify(line, subject_position=index == 0)
+            # A lone '7B' in a class's own timetable is more likely a subject-less label than a class.
+            if whole is not None and not (whole == "group" and len(pairs) == 1 and self.owner_kind != "teacher"):
+                parsed.put(whole, line)
+                continue
+            if not at_subject and style != subject_style:
+                parsed.note(line, index, new_block=False)
+                continue
+            if description:
+                parsed.note(line, index, new_block=False)
+                continue
+            self._read_mixed_line(line, parsed, index=index)
+            if line.endswith(":") and parsed.subject_parts and not parsed.closed:
+                parsed.subject_parts[-1] = parsed.subject_parts[-1].rstrip(":").rstrip()
+                description = True
+        subject = " ".join(p for p in parsed.subject_parts if p).strip()
+        notes = [" ".join(block) for block in parsed.notes]
+        if not subject:
+            # Only fields or notes printed: a lone note or code is the subject ('Catch Up Slot' in red).
+            if notes:
+                subject = notes.pop(0)
+            elif parsed.teacher and not parsed.room and not parsed.group:
+                subject, parsed.teacher = parsed.teacher, None
+            elif parsed.group and self.owner_kind != "teacher" and not parsed.room:
+                subject, parsed.group = parsed.group, None
+        subject = _tidy_subject(subject)
+        return CellFields(
+            subject=subject,
+            teacher=parsed.teacher,
+            room=parsed.room,
+            group=parsed.group,
+            notes="; ".join(notes) if notes else None,
+            kind=classify_kind(subject, self.language),
+        )
+
+    def _read_mixed_line(self, line: str, parsed: _Parsed, *, index: int) -> None:
+        at_subject = not parsed.subject_parts
+        # 'Outdoor learning with MD': the adult named after 'with'.
+        m = _WITH_TEACHER.match(line)
+        if m and (is_code(m.group("teacher")) or is_teacher_name(m.group("teacher"))):
+            parsed.put("subject", m.group("subject"), index)
+            parsed.put("teacher", m.group("teacher"))
+            return
+        segments = [s for s in _SEPARATORS.split(line) if s.strip()]
+        if len(segments) > 1:
+            kinds = [self.classify(s, subject_position=False) for s in segments]
+            strong = any(
+                k in ("room", "group") or (k == "teacher" and (is_teacher_name(s) or s in self.teacher_codes))
+                for k, s in zip(kinds, segments, strict=True)
+            )
+            if strong or (not at_subject and all(k is not None for k in kinds)):
+                for k, s in zip(kinds, segments, strict=True):
+                    if k is not None:
+                        parsed.put(k, s)
+                        continue
+                    rest, tail = self._tail_fields(s, consume_all=False)
+                    for name, value in tail:
+                        parsed.put(name, value)
+                    parsed.put("subject", rest, index)
+                return
+        rest, tail = self._tail_fields(line, consume_all=not at_subject)
+        # Brackets inside the rest: 'Maths (OKA) today' -> teacher; '(Phonics)' stays in the name.
+        for pm in list(_PAREN.finditer(rest)):
+            inner = (pm.group(1) or pm.group(2) or "").strip()
+            name = self.classify(inner, subject_position=False)
+            if name is not None:
+                parsed.put(name, inner)
+                rest = rest.replace(pm.group(0), " ")
+        rest = tidy_whitespace(rest)
+        if rest and tail:
+            # 'Mrs Mensah B313': what is left may itself be a field.
+            name = self.classify(rest, subject_position=at_subject and index == 0)
+            if name is not None:
+                parsed.put(name, rest)
+                rest = ""
+        for name, value in tail:
+            parsed.put(name, value)
+        if rest:
+            parsed.put("subject", rest, index)
+
+    def _known(self, word: str) -> bool:
+        w = word.casefold()
+        return w in self.vocabulary or w in COMMON_WORDS or w in FUNCTION_WORDS
+
+    def _join_broken_words(self, pairs: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+        """Join a word broken across lines ('Engli' + 'sh', 'Comprehens-' + 'ion') or split by OCR ('Math s')."""
+        out: list[tuple[str, str | None]] = []
+        for line, style in pairs:
+            line = self._join_inside(line)
+            if out and out[-1][1] == style:
+                prev = out[-1][0]
+                merged = self._join_across(prev, line)
+                if merged is not None:
+                    out[-1] = (merged, style)
+                    continue
+            out.append((line, style))
+        return out
+
+    def _join_across(self, prev: str, line: str) -> str | None:
+        m_prev = re.search(r"([^\W\d_]+)(-?)$", prev)
+        m_next = re.match(r"([^\W\d_]+)", line)
+        if not m_prev or not m_next:
+            return None
+        head, hyphen, tail = m_prev.group(1), m_prev.group(2), m_next.group(1)
+        glued = head + tail
+        if hyphen and tail[:1].islower():
+            return prev[: m_prev.start(2)] + line  # 'Comprehens-' + 'ion/...'
+        if not tail[:1].islower():
+            return None
+        if self._known(glued) and (not self._known(head) or not self._known(tail)):
+            return prev + line
+        if not self._known(head) and not self._known(tail) and len(tail) <= 2 and len(head) >= 3:
+            return prev + line
+        return None
+
+    def _join_inside(self, line: str) -> str:
+        tokens = line.split(" ")
+        out: list[str] = []
+        for tok in tokens:
+            if out and tok[:1].islower() and tok.isalpha() and out[-1].isalpha():
+                glued = out[-1] + tok
+                if self._known(glued) and not self._known(tok) and not self._known(out[-1]):
+                    out[-1] = glued
+                    continue
+                if self._known(glued) and len(tok) <= 2 and not self._known(tok):
+                    out[-1] = glued
+                    continue
+            out.append(tok)
+        return " ".join(out)
+
+
+# Words common enough in timetables to decide a join without the document's help.
+COMMON_WORDS = frozenset(
+    w.casefold()
+    for w in ["English", "Maths", "Math", "Mathematics", "Science", "Biology", "Chemistry", "Physics", "History", "Geography", "French", "German", "Spanish", "Italian", "Latin", "Music", "Drama", "Art", "Design", "Technology", "Computing", "Computer", "Studies", "Business", "Economics", "Religious", "Education", "Physical", "Citizenship", "Literature", "Language", "Reading", "Writing", "Phonics", "Spelling", "Spellings", "Handwriting", "Comprehension", "Assembly", "Registration", "Break", "Lunch", "Lesson", "Period", "Library", "Science", "Sociology", "Psychology", "Statistics", "Further", "Food", "Nutrition", "Media", "Philosophy", "Ethics", "Deutsch", "Mathe", "Englisch", "Französisch", "Erdkunde", "Geschichte", "Physik", "Chemie", "Biologie", "Musik", "Kunst", "Sport", "Religion", "Informatik", "Politik", "Wirtschaft", "Latein", "Spanisch", "Ethik", "Pause", "Mittagspause", "Mathématiques", "Français", "Anglais", "Histoire", "Géographie", "Musique", "Physique", "Chimie", "Espagnol", "Allemand", "Matemáticas", "Lengua", "Inglés", "Historia", "Música", "Física", "Química", "Biología", "Matematica", "Italiano", "Inglese", "Storia", "Geografia", "Musica", "Fisica", "Chimica", "Scienze", "Wiskunde", "Nederlands", "Engels", "Geschiedenis", "Aardrijkskunde", "Muziek", "Natuurkunde", "Scheikunde"]
+)
+
+
+# Short words that are whole words, never the tail of a broken one.
+FUNCTION_WORDS = frozenset(
+    ["a", "an", "and", "as", "at", "by", "for", "in", "of", "off", "on", "or", "the", "to", "up", "with", "am", "im", "in", "und", "der", "die", "das", "de", "du", "la", "le", "les", "et", "el", "y", "en", "los", "del", "e", "il", "di", "da", "van", "het", "een", "op", "te"]
+)
+
+
+def _clean_line(text: str) -> str:
+    return nfkc(text).replace("\t", " ").strip()
+
+
+def _tidy_subject(subject: str) -> str:
+    subject = tidy_whitespace(subject)
+    subject = re.sub(r"\s*[:;,]$", "", subject)
+    return subject.strip()
