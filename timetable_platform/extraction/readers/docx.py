@@ -47,6 +47,7 @@ class _Slot:
 class _Builder:
     """Lays blocks out top to bottom on one nominal page."""
 
+    flags: _StyleFlags
     y: float = 0.0
     width: float = 6 * NOMINAL_COL_WIDTH
     words: list[Word] = field(default_factory=list)
@@ -71,7 +72,7 @@ def read_docx_layout(document: Document, limits: Limits) -> Layout:
         word_doc = docx.Document(io.BytesIO(document.content))
     except Exception as exc:  # python-docx surfaces zip, XML and package errors alike
         raise CorruptDocument("The Word document is damaged and cannot be opened.", detail=repr(exc)) from exc
-    builder = _Builder()
+    builder = _Builder(flags=_StyleFlags(word_doc))
     try:
         for text in _header_paragraphs(word_doc):
             builder.add_paragraph([(text, None)])
@@ -123,7 +124,7 @@ def _iter_block_elements(parent: Any) -> Iterator[Any]:
 def _read_blocks(parent_element: Any, parent: Any, builder: _Builder) -> None:
     for element in _iter_block_elements(parent_element):
         if element.tag == qn("w:p"):
-            builder.add_paragraph(_paragraph_lines(Paragraph(element, parent)))
+            builder.add_paragraph(_paragraph_lines(Paragraph(element, parent), builder.flags))
         else:
             _read_table(DocxTable(element, parent), builder)
 
@@ -158,7 +159,7 @@ def _read_table(table: DocxTable, builder: _Builder) -> None:
     cell_texts: dict[int, list[tuple[str, str | None]]] = {}
     row_lines = [1] * len(rows)
     for cell, docx_cell in cells:
-        texts = _cell_lines(docx_cell)
+        texts = _cell_lines(docx_cell, builder.flags)
         cell_texts[id(cell)] = texts
         per_row = -(-len(texts) // cell.rowspan) if texts else 1
         for rr in range(cell.row, cell.row_end):
@@ -226,17 +227,17 @@ def _shading(tc: Any) -> str | None:
     return "#" + fill.lower()
 
 
-def _cell_lines(cell: _Cell) -> list[tuple[str, str | None]]:
+def _cell_lines(cell: _Cell, flags: _StyleFlags) -> list[tuple[str, str | None]]:
     """The cell's text lines (paragraphs split at line breaks), nested tables' text included, with styles."""
     out: list[tuple[str, str | None]] = []
     for element in _iter_block_elements(cell._tc):
         if element.tag == qn("w:p"):
-            out.extend(_paragraph_lines(Paragraph(element, cell)))
+            out.extend(_paragraph_lines(Paragraph(element, cell), flags))
         else:
             nested = DocxTable(element, cell)
             for row in nested.rows:
                 for nested_cell in _unique_cells(row.cells):
-                    out.extend(_cell_lines(nested_cell))
+                    out.extend(_cell_lines(nested_cell, flags))
     return out
 
 
@@ -250,12 +251,12 @@ def _unique_cells(cells: list[_Cell]) -> list[_Cell]:
     return out
 
 
-def _paragraph_lines(paragraph: Paragraph) -> list[tuple[str, str | None]]:
+def _paragraph_lines(paragraph: Paragraph, flags: _StyleFlags) -> list[tuple[str, str | None]]:
     """Split a paragraph at its line breaks; each line carries the style of its first styled run."""
     lines: list[tuple[str, str | None]] = []
     text, style = "", None
     for run in _runs(paragraph):
-        run_style = _run_style(run, paragraph)
+        run_style = _run_style(run, paragraph, flags)
         parts = run.text.replace("\t", " ").split("\n")
         for index, part in enumerate(parts):
             if index:
@@ -276,18 +277,53 @@ def _runs(paragraph: Paragraph) -> Iterator[Run]:
             yield item
 
 
-def _run_style(run: Run, paragraph: Paragraph) -> str | None:
+class _StyleFlags:
+    """Bold/italic of named styles, resolved once per style id (python-docx's lookup rescans styles.xml)."""
+
+    def __init__(self, word_doc: DocxDocument) -> None:
+        self._styles = word_doc.styles
+        self._cache: dict[tuple[str, str | None], tuple[bool | None, bool | None]] = {}
+
+    def flags(self, kind: str, style_id: str | None) -> tuple[bool | None, bool | None]:
+        key = (kind, style_id)
+        if key not in self._cache:
+            self._cache[key] = self._resolve(kind, style_id)
+        return self._cache[key]
+
+    def _resolve(self, kind: str, style_id: str | None) -> tuple[bool | None, bool | None]:
+        element = None
+        for candidate in self._styles.element.style_lst:
+            if candidate.type is not None and candidate.type.name.lower() != kind:
+                continue
+            if (style_id is None and candidate.default) or (style_id is not None and candidate.styleId == style_id):
+                element = candidate
+                break
+        bold: bool | None = None
+        italic: bool | None = None
+        depth = 0
+        while element is not None and depth < 10 and (bold is None or italic is None):
+            r_pr = element.rPr
+            if r_pr is not None:
+                bold = r_pr._get_bool_val("b") if bold is None else bold
+                italic = r_pr._get_bool_val("i") if italic is None else italic
+            based_on = element.basedOn_val
+            element = self._styles.element.get_by_id(based_on) if based_on else None
+            depth += 1
+        return bold, italic
+
+
+def _run_style(run: Run, paragraph: Paragraph, flags: _StyleFlags) -> str | None:
     font = run.font
     bold = font.bold
     italic = font.italic
     # Unset on the run means inherited from the character or paragraph style.
-    for style in (run.style, paragraph.style):
-        if style is None:
-            continue
-        if bold is None:
-            bold = style.font.bold
-        if italic is None:
-            italic = style.font.italic
+    if bold is None or italic is None:
+        for kind, style_id in (("character", run._r.style), ("paragraph", paragraph._p.style)):
+            if kind == "character" and style_id is None:
+                continue
+            style_bold, style_italic = flags.flags(kind, style_id)
+            bold = style_bold if bold is None else bold
+            italic = style_italic if italic is None else italic
     colour = None
     try:
         rgb = font.color.rgb if font.color is not None and font.color.type is not None else None
