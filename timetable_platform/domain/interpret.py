@@ -146,17 +146,20 @@ def interpret(layout: Layout) -> Timetable:
     record_entries: list[Entry] = []
     grid_titles: list[str] = []
     has_times = False
+    previous_week: str | None = None
     for page in layout.pages:
-        for table in _tables(page):
+        for index, table in enumerate(_tables(page)):
             found = records.read_records(table, language=language, page=page.number)
             if found is not None:
                 record_entries.extend(found)
                 continue
-            reading = grid.read_grid(
-                table, language=language, page=page.number, default_week=_week_above(layout, page, table)
-            )
+            week = _week_above(layout, page, table)
+            if week is None and index == 0 and previous_week and not table.caption:
+                week = previous_week  # a table continued from the previous page keeps its week
+            reading = grid.read_grid(table, language=language, page=page.number, default_week=week)
             if reading is None or not reading.blocks:
                 continue
+            previous_week = reading.blocks[-1].week
             blocks.extend(reading.blocks)
             grid_titles.extend(reading.title_lines)
             has_times = has_times or reading.has_times
@@ -188,8 +191,7 @@ def _week_above(layout: Layout, page: Page, table: Table) -> str | None:
                 marker = grid.WEEK_RE.match(line.text)
                 if marker and marker.group("label").upper() in "AB":
                     week = marker.group("label").upper()
-        if week:
-            return week
+        return week
     for paragraph in layout.paragraphs:
         marker = grid.WEEK_RE.match(paragraph)
         if marker and marker.group("label").upper() in "AB":
@@ -198,10 +200,10 @@ def _week_above(layout: Layout, page: Page, table: Table) -> str | None:
 
 
 def _listing_lines(layout: Layout) -> list[str]:
-    lines = list(layout.paragraphs)
-    for page in layout.pages:
-        lines.extend(line.text for line in page.lines)
-    return lines
+    # Readers of paged formats repeat the page lines as paragraphs: take one or the other.
+    if layout.paragraphs:
+        return list(layout.paragraphs)
+    return [line.text for page in layout.pages for line in page.lines]
 
 
 def _entries(blocks: list[Block], owner: Owner | None, language: str | None) -> list[Entry]:
