@@ -255,6 +255,24 @@ def test_docx_merged_cells_styles_shading_caption_and_paragraphs() -> None:
     assert science.bbox.bottom > outer.cell_at(1, 2).bbox.bottom  # type: ignore[union-attr]
 
 
+def test_macro_enabled_docx_is_read_like_docx() -> None:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(_timetable_docx())) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+                    b"application/vnd.ms-word.document.macroEnabled.main+xml",
+                )
+            dst.writestr(info, data)
+    layout = _read(out.getvalue(), "timetable.docm")
+    assert layout.media_type == sniff.DOCX
+    assert _spans(layout.pages[0].tables[0])["Science"] == (1, 1, 2, 1)
+
+
 def test_empty_docx() -> None:
     buf = io.BytesIO()
     docx.Document().save(buf)
@@ -352,6 +370,14 @@ def test_csv_encodings_and_delimiters(encoding: str) -> None:
     cell = table.cell_at(1, 1)
     assert cell is not None and cell.text == "Französisch\nHr. Müller"
     assert table.cell_at(2, 2).text == ""  # type: ignore[union-attr]
+
+
+def test_csv_title_rows_become_paragraphs() -> None:
+    layout = _read(b"Timetable 7B,,\n\nTime,Mon,Tue\n9:00,Maths,Art\n10:00,PE,\n")
+    assert layout.paragraphs == ["Timetable 7B"]
+    table = layout.pages[0].tables[0]
+    assert (table.n_rows, table.n_cols) == (3, 3)
+    assert table.cell_at(0, 0).text == "Time"  # type: ignore[union-attr]
 
 
 def test_plain_text_becomes_paragraphs() -> None:

@@ -116,5 +116,7 @@ def test_unknown_binary_names_what_it_looks_like() -> None:
     assert "'t.pdf'" in caught.value.message
     with pytest.raises(UnsupportedType, match="HTML"):
         sniff.sniff_media_type(b"<!DOCTYPE html><html><body>hi</body></html>")
+    with pytest.raises(UnsupportedType, match="SVG"):
+        sniff.sniff_media_type(b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"></svg>')
     with pytest.raises(UnsupportedType):
         sniff.sniff_media_type(bytes(range(256)) * 4)

@@ -216,6 +216,9 @@ def _sniff_text(text: str, filename: str | None) -> str:
         raise UnsupportedType("The document is an RTF file; save it as .docx or PDF and upload again.")
     if head.startswith("%!ps"):
         raise UnsupportedType("The document is a PostScript file; convert it to PDF and upload again.")
+    if head.startswith(("<?xml", "<svg")):
+        what = "an SVG drawing" if "<svg" in head else "an XML file"
+        raise UnsupportedType(f"The document is {what}; export the timetable as PDF or an image and upload that.")
     if not text.strip():
         raise EmptyDocument("The document contains only whitespace.")
     delimiter = sniff_delimiter(text)

@@ -34,6 +34,12 @@ def read_csv_layout(document: Document, limits: Limits) -> Layout:
         rows.pop(0)
     if not rows:
         raise EmptyDocument("The CSV file has no values.")
+    # Leading rows with a single value are titles above the table (as in spreadsheets): paragraphs.
+    paragraphs: list[str] = []
+    first_table_row = next((i for i, row in enumerate(rows) if sum(1 for v in row if v) >= 2), None)
+    if first_table_row:
+        paragraphs = [v.replace("\n", " ") for row in rows[:first_table_row] for v in row if v]
+        rows = rows[first_table_row:]
     n_cols = max(len(row) for row in rows)
     # Trailing empty columns (a trailing delimiter on every line) are noise.
     while n_cols > 1 and all(len(row) < n_cols or not row[n_cols - 1] for row in rows):
@@ -68,7 +74,7 @@ def read_csv_layout(document: Document, limits: Limits) -> Layout:
         number=1, width=n_cols * NOMINAL_COL_WIDTH, height=row_tops[-1], words=words, lines=group_lines(words),
         tables=[table],
     )  # fmt: skip
-    return Layout(pages=[page], media_type=document.media_type, reader=READER)
+    return Layout(pages=[page], media_type=document.media_type, reader=READER, paragraphs=paragraphs)
 
 
 def read_text_layout(document: Document, limits: Limits) -> Layout:

@@ -7,6 +7,7 @@ Word has no page geometry, so cells get nominal boxes from their grid position (
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,7 +70,7 @@ class _Builder:
 
 def read_docx_layout(document: Document, limits: Limits) -> Layout:
     try:
-        word_doc = docx.Document(io.BytesIO(document.content))
+        word_doc = docx.Document(io.BytesIO(_as_plain_docx(document.content)))
     except Exception as exc:  # python-docx surfaces zip, XML and package errors alike
         raise CorruptDocument("The Word document is damaged and cannot be opened.", detail=repr(exc)) from exc
     builder = _Builder(flags=_StyleFlags(word_doc))
@@ -91,6 +92,26 @@ def read_docx_layout(document: Document, limits: Limits) -> Layout:
         lines=group_lines(builder.words), tables=builder.tables,
     )  # fmt: skip
     return Layout(pages=[page], media_type=document.media_type, reader=READER, paragraphs=builder.paragraphs)
+
+
+_MACRO_MAIN = b"application/vnd.ms-word.document.macroEnabled.main+xml"
+_PLAIN_MAIN = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+
+
+def _as_plain_docx(content: bytes) -> bytes:
+    """python-docx refuses macro-enabled documents (.docm) by content type; the body is the same, so relabel it."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in archive.namelist() else b""
+        if _MACRO_MAIN not in types:
+            return content
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as relabelled:
+            for info in archive.infolist():
+                data = archive.read(info)
+                if info.filename == "[Content_Types].xml":
+                    data = data.replace(_MACRO_MAIN, _PLAIN_MAIN)
+                relabelled.writestr(info, data)
+    return out.getvalue()
 
 
 def _header_paragraphs(word_doc: DocxDocument) -> list[str]:
