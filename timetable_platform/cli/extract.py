@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from dataclasses import dataclass, field
@@ -213,10 +214,48 @@ def _say(console: Console, text: str) -> None:
     console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
+class _OncePerMessage(logging.Filter):
+    """A backend warning repeated for every document of a batch is shown once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message in self.seen:
+            return False
+        self.seen.add(message)
+        return True
+
+
+class _ConsoleLogHandler(logging.Handler):
+    def __init__(self, console: Console) -> None:
+        super().__init__()
+        self.console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        _say(self.console, f"{record.levelname.lower()}: {record.getMessage()}")
+
+
+def _route_logs(console: Console, quiet: bool) -> None:
+    """Library warnings go to stderr as one line each, through the same console as the progress bar."""
+    root = logging.getLogger()
+    if root.handlers:
+        return  # the caller (a test, an embedding program) already decided
+    handler = _ConsoleLogHandler(console)
+    handler.setLevel(logging.ERROR if quiet else logging.WARNING)
+    handler.addFilter(_OncePerMessage())
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.WARNING:
+        root.setLevel(logging.WARNING)
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     console = Console(stderr=True)
+    _route_logs(console, args.quiet)
     try:
         jobs = _plan(args)
         mode, limits = _mode_and_limits(args)
