@@ -147,7 +147,11 @@ def interpret(layout: Layout) -> Timetable:
     grid_titles: list[str] = []
     has_times = False
     previous_week: str | None = None
+    has_tables = any(page.tables for page in layout.pages)
+    listed = [] if has_tables else listing.read_listing(_listing_lines(layout), language=language)
     for page in layout.pages:
+        if listed:
+            break  # a list-style document: no table to find
         for index, table in enumerate(_tables(page)):
             found = records.read_records(table, language=language, page=page.number)
             if found is not None:
@@ -164,8 +168,9 @@ def interpret(layout: Layout) -> Timetable:
             grid_titles.extend(reading.title_lines)
             has_times = has_times or reading.has_times
             warnings.extend(reading.warnings)
-    if not blocks and not record_entries:
+    if not blocks and not record_entries and not listed and has_tables:
         listed = listing.read_listing(_listing_lines(layout), language=language)
+    if not blocks and not record_entries:
         blocks.extend(listed)
 
     lines = heading_lines(layout) or grid_titles

@@ -10,13 +10,16 @@ import re
 from collections.abc import Sequence
 
 from timetable_platform.domain.days import parse_day
-from timetable_platform.domain.grid import Block
+from timetable_platform.domain.grid import WEEK_RE, Block
 from timetable_platform.domain.model import Day
 from timetable_platform.domain.times import Clock, find_times, school_day_range, strip_times
 
 _NUMBER_PREFIX = re.compile(r"^\s*(?P<num>\d{1,2})[.)]\s+")
 _HEADING_SPLIT = re.compile(r"\s*(?:,|/|&|\+|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b)\s*", re.IGNORECASE)
-_DAY_RANGE = re.compile(r"^\s*(?P<a>[^\W\d_]+\.?)\s*(?:-|–|to|bis|à|a|al|tot)\s*(?P<b>[^\W\d_]+\.?)\s*:?\s*$", re.IGNORECASE)
+_DAY_RANGE = re.compile(
+    r"^\s*(?P<a>[^\W\d_]+\.?)(?:\s*[-–]\s*|\s+(?:to|bis|à|a|al|tot)\s+)(?P<b>[^\W\d_]+\.?)\s*:?\s*$", re.IGNORECASE
+)
+_TRAILING_PARENS = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<inner>[^()]+)\)\s*$")
 _ORDER: tuple[Day, ...] = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
@@ -39,18 +42,23 @@ def heading_days(line: str, language: str | None = None) -> list[Day] | None:
 
 def read_listing(lines: Sequence[str], *, language: str | None = None, page: int | None = None) -> list[Block]:
     """Blocks of every day section; empty when the text has no day headings with timed lines under them."""
-    sections: list[tuple[list[Day], list[str]]] = []
+    sections: list[tuple[list[Day], list[str], str | None]] = []
+    week: str | None = None
     for raw in lines:
         for line in raw.splitlines():
             if not line.strip():
                 continue
+            marker = WEEK_RE.match(line)
+            if marker:
+                week = marker.group("label").upper()
+                continue
             days = heading_days(line, language)
             if days:
-                sections.append((days, []))
+                sections.append((days, [], week))
             elif sections:
                 sections[-1][1].append(line.strip())
     blocks: list[Block] = []
-    for days, items in sections:
+    for days, items, section_week in sections:
         parsed = _items(items)
         if not parsed:
             continue
@@ -62,14 +70,24 @@ def read_listing(lines: Sequence[str], *, language: str | None = None, page: int
                         start=start,
                         end=end,
                         period=period,
-                        lines=[text],
-                        styles=[None],
+                        lines=item_lines(text),
+                        styles=[None] * len(item_lines(text)),
+                        week=section_week,
                         page=page,
                         confidence=0.9 if end is not None else 0.8,
                         printed_start=start is not None,
                     )
                 )
     return blocks
+
+
+def item_lines(text: str) -> list[str]:
+    """'Maths (Mr Smith, R101)' -> ['Maths', 'Mr Smith', 'R101']: the parts a list prints beside the name."""
+    m = _TRAILING_PARENS.match(text)
+    if not m:
+        return [text]
+    parts = [p.strip() for p in re.split(r"[,;|]", m.group("inner")) if p.strip()]
+    return [m.group("name").strip(), *parts]
 
 
 def _items(lines: list[str]) -> list[tuple[Clock | None, Clock | None, str | None, str]]:
