@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from timetable_platform.domain.layout import BBox, Line, Word
@@ -9,6 +10,7 @@ from timetable_platform.domain.layout import BBox, Line, Word
 # Nominal grid for formats without geometry (DOCX, XLSX, CSV): one column is 100 units, one text line 20.
 NOMINAL_COL_WIDTH = 100.0
 NOMINAL_LINE_HEIGHT = 20.0
+_TOKEN = re.compile(r"(\s*)(\S+)")
 
 
 def union_all(boxes: Iterable[BBox]) -> BBox:
@@ -69,14 +71,19 @@ def _vertical_lines(words: list[Word]) -> list[Line]:
 
 
 def nominal_words(text: str, x0: float, top: float, style: str | None = None) -> list[Word]:
-    """Words of one text line laid out on the nominal grid (width proportional to characters)."""
+    """Words of one text line laid out on the nominal grid (width proportional to characters).
+
+    Gaps keep the printed spacing (a tab counts as four spaces), so "OWU  Lab 3" shows its wider gap.
+    """
     words: list[Word] = []
     char_width = NOMINAL_COL_WIDTH / 20
     x = x0
-    for token in text.split():
+    for match in _TOKEN.finditer(text.expandtabs(4).strip()):
+        gap, token = match.group(1), match.group(2)
+        x += char_width * len(gap)
         width = char_width * len(token)
         words.append(Word(text=token, bbox=BBox(x, top, x + width, top + NOMINAL_LINE_HEIGHT), style=style))
-        x += width + char_width
+        x += width
     return words
 
 

@@ -278,7 +278,7 @@ def _paragraph_lines(paragraph: Paragraph, flags: _StyleFlags) -> list[tuple[str
     text, style = "", None
     for run in _runs(paragraph):
         run_style = _run_style(run, paragraph, flags)
-        parts = run.text.replace("\t", " ").split("\n")
+        parts = run.text.split("\n")
         for index, part in enumerate(parts):
             if index:
                 lines.append((text, style))
