@@ -1,0 +1,224 @@
+"""The asset graph materialised for real: store backends, embedded extraction, checks, failures and retries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import dagster as dg
+import pytest
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from tests.dagster.conftest import Platform, corpus_file
+from timetable_platform.assets.partitions import EXTRACTOR_VERSION
+from timetable_platform.domain.model import Entry, Timetable
+from timetable_platform.extraction.base import Document, Limits, StageResult
+from timetable_platform.extraction.errors import BackendError
+from timetable_platform.resources import LayoutExtractionResource
+from timetable_platform.store import repository
+from timetable_platform.store.blobs import BlobNotFound, result_key
+
+
+def _materializations(result: dg.ExecuteInProcessResult, asset: str) -> list[dict[str, Any]]:
+    return [
+        {k: v.value for k, v in m.metadata.items()}
+        for m in result.asset_materializations_for_node(asset)
+    ]
+
+
+def _checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+def _assert_stored(platform: Platform, upload_id: str) -> Timetable:
+    """Entries in the database and JSON in the blob store, equal to each other."""
+    stored = json.loads(platform.store.blobs.get(result_key(upload_id)))
+    with platform.store.session() as session:
+        from_rows = repository.get_timetable(session, upload_id)
+    assert from_rows is not None
+    from_blob = Timetable.model_validate(stored)
+    assert [e.model_dump() for e in from_rows.entries] == [e.model_dump() for e in from_blob.entries]
+    return from_blob
+
+
+def test_document_ai_mode_stores_entries_json_and_metadata(platform: Platform) -> None:
+    path = corpus_file("l1_pdf_001.pdf")
+    truth = json.loads(path.with_suffix(".json").read_text())
+    upload_id = platform.submit(path, mode="document_ai")
+
+    result = platform.materialize(upload_id)
+
+    assert result.success
+    upload = platform.upload(upload_id)
+    assert str(upload.status) == "succeeded"
+    assert upload.dagster_run_id == result.run_id
+    assert upload.extractor_version == EXTRACTOR_VERSION
+    assert upload.attempts == 1
+    timetable = _assert_stored(platform, upload_id)
+    # The extraction is real: the reading is close to the document's ground truth.
+    assert abs(len(timetable.entries) - len(truth["entries"])) <= 2
+    assert upload.entry_count == len(timetable.entries)
+    assert timetable.source is not None and timetable.source.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+    raw = _materializations(result, "raw_upload")[0]
+    assert raw["media_type"] == "application/pdf" and raw["pages"] == 1 and raw["media_type_matches_row"]
+    assert _materializations(result, "claude_extraction")[0]["skipped"] is True
+    merged = _materializations(result, "merged_timetable")[0]
+    assert merged["entry_count"] == len(timetable.entries)
+    assert merged["backends"]["interpreter"] is None
+    assert "|" in merged["preview"] and "MON" in merged["preview"].upper()
+    assert set(merged["durations"]) >= {"document_ai_extraction", "merge"}
+    checks = _checks(result)
+    assert set(checks) == {
+        "schema_valid",
+        "start_before_end",
+        "times_in_school_day",
+        "no_unprinted_overlaps",
+        "mean_confidence",
+        "low_confidence_share",
+    }
+    assert checks["schema_valid"].passed and checks["times_in_school_day"].passed
+
+
+def test_rerun_of_an_upload_replaces_its_entries(platform: Platform) -> None:
+    upload_id = platform.submit(corpus_file("l2_pdf_001.pdf"))
+    first = platform.materialize(upload_id)
+    second = platform.materialize(upload_id)
+    assert first.success and second.success
+    upload = platform.upload(upload_id)
+    with platform.store.session() as session:
+        timetable = repository.get_timetable(session, upload_id)
+    assert timetable is not None and len(timetable.entries) == upload.entry_count  # replaced, not doubled
+    assert upload.attempts == 2 and upload.dagster_run_id == second.run_id
+
+
+def test_hybrid_mode_runs_both_stages(platform: Platform) -> None:
+    pytest.importorskip("timetable_platform.extraction.textstream")
+    pytest.importorskip("timetable_platform.domain.merge")
+    upload_id = platform.submit(corpus_file("l1_docx_001.docx"), mode="hybrid")
+    result = platform.materialize(upload_id)
+    assert result.success
+    claude = _materializations(result, "claude_extraction")[0]
+    assert claude["skipped"] is False and claude["entry_count"] > 0
+    merged = _materializations(result, "merged_timetable")[0]
+    assert merged["backends"]["interpreter"] == claude["backend"]
+    assert "claude_extraction" in merged["durations"]
+    _assert_stored(platform, upload_id)
+
+
+def test_fallback_mode_skips_the_interpreter_when_the_layout_is_confident(platform: Platform) -> None:
+    upload_id = platform.submit(corpus_file("l1_pdf_001.pdf"), mode="fallback")
+    result = platform.materialize(upload_id)
+    assert result.success
+    doc_ai = _materializations(result, "document_ai_extraction")[0]
+    claude = _materializations(result, "claude_extraction")[0]
+    assert doc_ai["confidence_mean"] >= platform.interpretation.fallback_threshold
+    assert claude["skipped"] is True and "fallback" in claude["skip_reason"]
+
+
+def test_checksum_mismatch_fails_the_upload_with_the_reason(platform: Platform) -> None:
+    path = corpus_file("l1_pdf_001.pdf")
+    upload_id = platform.register(path.read_bytes(), filename=path.name, sha256="0" * 64)
+    result = platform.materialize(upload_id)
+    assert not result.success
+    upload = platform.upload(upload_id)
+    assert str(upload.status) == "failed"
+    assert "corrupt_document" in upload.error and "checksum" in upload.error
+    assert upload.dagster_run_id == result.run_id
+    with pytest.raises(BlobNotFound):
+        platform.store.blobs.get(result_key(upload_id))
+
+
+class _ScriptedLayout:
+    """A layout extractor that replays scripted outcomes (exceptions or timetables)."""
+
+    name = "test:scripted"
+    calls = 0
+
+    def __init__(self, outcomes: list[Any]) -> None:
+        self.outcomes = outcomes
+
+    def extract(self, document: Document, limits: Limits) -> StageResult:
+        outcome = self.outcomes[min(type(self).calls, len(self.outcomes) - 1)]
+        type(self).calls += 1
+        if isinstance(outcome, Exception):
+            raise outcome
+        return StageResult(timetable=outcome, backend=self.name, seconds=0.01, pages=1)
+
+
+def _scripted_resource(outcomes: list[Any]) -> LayoutExtractionResource:
+    _ScriptedLayout.calls = 0
+
+    class Scripted(LayoutExtractionResource):
+        def layout_extractor(self) -> _ScriptedLayout:  # type: ignore[override]
+            return _ScriptedLayout(outcomes)
+
+    return Scripted(retry_base_seconds=0.05, max_retries=3)
+
+
+GOOD = Timetable(
+    entries=[
+        Entry(day="MON", start="09:00", end="10:00", subject="Maths", confidence=0.95),
+        Entry(day="MON", start="10:00", end="11:00", subject="Art", confidence=0.9),
+    ]
+)
+
+
+def test_transient_backend_error_is_retried_with_backoff(platform: Platform) -> None:
+    platform.layout = _scripted_resource(
+        [BackendError("busy", transient=True), BackendError("busy", transient=True), GOOD]
+    )
+    upload_id = platform.submit(corpus_file("l1_pdf_001.pdf"))
+    result = platform.materialize(upload_id)
+    assert result.success
+    retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert len(retries) == 2
+    assert _ScriptedLayout.calls == 3
+    upload = platform.upload(upload_id)
+    assert str(upload.status) == "succeeded" and upload.entry_count == 2
+
+
+def test_permanent_backend_error_is_not_retried(platform: Platform) -> None:
+    platform.layout = _scripted_resource([BackendError("quota exhausted", transient=False), GOOD])
+    upload_id = platform.submit(corpus_file("l1_pdf_001.pdf"))
+    result = platform.materialize(upload_id)
+    assert not result.success
+    assert _ScriptedLayout.calls == 1
+    upload = platform.upload(upload_id)
+    assert str(upload.status) == "failed" and "quota exhausted" in upload.error
+
+
+def test_blocking_check_failure_rejects_the_timetable(platform: Platform) -> None:
+    backwards = Timetable(entries=[Entry(day="TUE", start="11:00", end="10:00", subject="History", confidence=0.9)])
+    platform.layout = _scripted_resource([backwards])
+    upload_id = platform.submit(corpus_file("l1_pdf_001.pdf"))
+    result = platform.materialize(upload_id)
+    assert not result.success
+    upload = platform.upload(upload_id)
+    assert str(upload.status) == "failed"
+    assert "start_before_end" in upload.error
+    assert not platform.store.blobs.exists(result_key(upload_id))
+    with platform.store.session() as session:
+        assert repository.get_timetable(session, upload_id).entries == []  # type: ignore[union-attr]
+
+
+def test_ranged_run_fails_only_the_failing_document(platform: Platform) -> None:
+    good_a = platform.register(corpus_file("l1_pdf_001.pdf").read_bytes(), filename="a.pdf")
+    corrupt = platform.register(corpus_file("l2_pdf_001.pdf").read_bytes(), filename="b.pdf", sha256="f" * 64)
+    good_b = platform.register(corpus_file("l1_docx_001.docx").read_bytes(), filename="c.docx")
+    platform.instance.add_dynamic_partitions("uploads", [good_a, corrupt, good_b])
+
+    result = platform.materialize(
+        tags={ASSET_PARTITION_RANGE_START_TAG: good_a, ASSET_PARTITION_RANGE_END_TAG: good_b}
+    )
+
+    assert result.success
+    assert str(platform.upload(corrupt).status) == "failed"
+    assert "checksum" in platform.upload(corrupt).error
+    for upload_id in (good_a, good_b):
+        assert str(platform.upload(upload_id).status) == "succeeded"
+        assert platform.upload(upload_id).dagster_run_id == result.run_id
+        _assert_stored(platform, upload_id)
+    merged = _materializations(result, "merged_timetable")[0]
+    assert merged["uploads_succeeded"] == 2 and merged["uploads_failed"] == 1
