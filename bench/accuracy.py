@@ -1,0 +1,388 @@
+#!/usr/bin/env python3
+"""Extraction accuracy benchmark: run the extractor over folders of documents with ``NAME.json`` truth beside them.
+
+    .venv/bin/python bench/accuracy.py                       # ../shared/corpus, ../shared/corpus/real, 40 generated
+    .venv/bin/python bench/accuracy.py --mode document_ai --generated 0
+    .venv/bin/python bench/accuracy.py --folder some/dir --per-file dir --no-readme
+
+Scores with ``../shared/eval/score.py`` (imported, not re-implemented): per folder and format the
+documents, entry F1, precision, recall, teacher/room/group field accuracy over matched entries and the
+median seconds per page; per-file F1 for ``real/``; and a calibration table (confidence bucket ->
+share of predicted entries that match the truth). Prints the tables and replaces the
+"## Extraction accuracy" section of ``bench/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import pairwise
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SCORER = SHARED / "eval" / "score.py"
+README = ROOT / "bench" / "README.md"
+SECTION = "## Extraction accuracy"
+README_INTRO = """# Benchmarks
+
+Measurements of the platform on this machine. Each benchmark script owns one section below and
+replaces only that section when it runs; run them with `.venv/bin/python bench/NAME.py`.
+"""
+DOCUMENT_SUFFIXES = {
+    ".pdf",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".tif",
+    ".tiff",
+    ".webp",
+    ".heic",
+    ".docx",
+    ".xlsx",
+    ".csv",
+    ".tsv",
+}
+FORMAT_TOKEN = re.compile(r"_(pdf|docx|xlsx|csv|png|scan|jpg|photo)_", re.IGNORECASE)
+BUCKETS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0001)
+
+sys.path.insert(0, str(ROOT))
+
+
+def load_scorer(path: Path = SCORER) -> ModuleType:
+    if not path.is_file():
+        raise SystemExit(f"scorer not found: {path}")
+    spec = importlib.util.spec_from_file_location("timetable_score", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def doc_format(path: Path) -> str:
+    """The corpus names its format (``l1_scan_001.jpg`` is a scan); otherwise the extension says."""
+    match = FORMAT_TOKEN.search(f"_{path.stem}_")
+    if match:
+        return match.group(1).lower()
+    suffix = path.suffix.lower().lstrip(".")
+    return {"jpeg": "jpg", "tif": "tiff"}.get(suffix, suffix)
+
+
+def documents_in(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() in DOCUMENT_SUFFIXES and p.with_suffix(".json").is_file()
+    )
+
+
+@dataclass
+class DocResult:
+    path: Path
+    fmt: str
+    score: dict[str, Any]
+    seconds: float
+    pages: int
+    error: str | None = None
+    confidences: list[tuple[float | None, bool, bool]] = field(
+        default_factory=list
+    )  # (conf, matched, fields ok)
+
+
+def run_document(path: Path, mode: str, scorer: ModuleType, pred_dir: Path | None) -> DocResult:
+    from timetable_platform.extraction.base import Limits
+    from timetable_platform.extraction.errors import ExtractionError
+    from timetable_platform.extraction.pipeline import extract, load_document
+
+    truth = json.loads(path.with_suffix(".json").read_text())
+    limits = Limits()
+    started = time.perf_counter()
+    error = None
+    pred: dict[str, Any] | None = None
+    pages = 1
+    try:
+        document = load_document(path, filename=path.name, limits=limits)
+        result = extract(document, mode=mode, limits=limits)  # type: ignore[arg-type]
+        pred = result.timetable.to_json_dict()
+        pages = (
+            result.timetable.source.pages if result.timetable.source and result.timetable.source.pages else 1
+        )
+    except ExtractionError as exc:
+        error = exc.message
+    except Exception as exc:  # a crash is a result too: scored as an empty prediction
+        error = f"unexpected {type(exc).__name__}: {exc}"
+    seconds = time.perf_counter() - started
+    if pred is not None and pred_dir is not None:
+        (pred_dir / f"{path.stem}.json").write_text(json.dumps(pred, indent=2, ensure_ascii=False))
+    score = scorer.score_doc(truth, pred)
+    confidences = []
+    for entry in (pred or {}).get("entries", []):
+        # One predicted entry scored alone against the whole truth: did it match, and were its fields right?
+        single = scorer.score_doc(truth, {"entries": [entry]})
+        matched = single["tp"] == 1
+        fields_ok = matched and all(v == 1 for v in single["field_right"].values())
+        confidences.append((entry.get("confidence"), matched, fields_ok))
+    return DocResult(path, doc_format(path), score, seconds, max(pages, 1), error, confidences)
+
+
+# ----------------------------------------------------------------------------------------- tables
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def summary_rows(label: str, results: list[DocResult], scorer: ModuleType) -> list[list[str]]:
+    by_format: dict[str, list[DocResult]] = defaultdict(list)
+    for r in results:
+        by_format[r.fmt].append(r)
+    rows = []
+    for fmt in sorted(by_format):
+        rows.append(_summary_cells(label, fmt, by_format[fmt], scorer))
+    if len(by_format) > 1:
+        rows.append(_summary_cells(label, "**all**", results, scorer))
+    return rows
+
+
+def _summary_cells(label: str, fmt: str, results: list[DocResult], scorer: ModuleType) -> list[str]:
+    summary = scorer.summarise({r.path.stem: r.score for r in results})
+    fields = {k: (f"{v:.3f}" if summary["true_positives"] else "–") for k, v in summary["field_accuracy"].items()}
+    per_page = statistics.median(r.seconds / r.pages for r in results)
+    failed = sum(1 for r in results if r.error)
+    return [
+        label,
+        fmt,
+        str(summary["documents"]) + (f" ({failed} failed)" if failed else ""),
+        f"{summary['entry_f1']:.3f}",
+        f"{summary['precision']:.3f}",
+        f"{summary['recall']:.3f}",
+        fields["teacher"],
+        fields["room"],
+        fields["group"],
+        f"{per_page:.2f}",
+    ]
+
+
+SUMMARY_HEAD = ["folder", "format", "documents", "entry F1", "precision", "recall", "teacher", "room", "group",
+                "median s/page"]  # fmt: skip
+
+
+def per_file_rows(results: list[DocResult], scorer: ModuleType) -> list[list[str]]:
+    rows = []
+    for r in results:
+        _, _, f1 = scorer.f1(r.score["tp"], r.score["pred"], r.score["truth"])
+        rows.append(
+            [r.path.name, f"{f1:.3f}", str(r.score["truth"]), str(r.score["pred"]), str(r.score["tp"]),
+             f"{r.seconds:.2f}", r.error or ""]
+        )  # fmt: skip
+    return rows
+
+
+def calibration_rows(results: list[DocResult]) -> list[list[str]]:
+    buckets: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    bounds = list(pairwise(BUCKETS))
+    labels = [f"{lo:.2f}-{min(hi, 1.0):.2f}" for lo, hi in bounds]
+    for r in results:
+        for conf, matched, fields_ok in r.confidences:
+            if conf is None:
+                buckets["none"].append((matched, fields_ok))
+                continue
+            for label, (lo, hi) in zip(labels, bounds, strict=True):
+                if lo <= conf < hi:
+                    buckets[label].append((matched, fields_ok))
+                    break
+    rows = []
+    for label in [*labels, "none"]:
+        items = buckets.get(label)
+        if not items:
+            continue
+        matched = sum(1 for m, _ in items if m) / len(items)
+        exact = sum(1 for _, f in items if f) / len(items)
+        rows.append([label, str(len(items)), f"{matched:.3f}", f"{exact:.3f}"])
+    return rows
+
+
+def markdown_table(head: list[str], rows: list[list[str]]) -> str:
+    return "\n".join([_row(head), _row(["---"] * len(head)), *(_row(r) for r in rows)])
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def replace_section(readme: Path, body: str) -> None:
+    """Replace this script's section (heading to the next ``## ``), leaving the other sections alone."""
+    text = readme.read_text() if readme.is_file() else README_INTRO
+    section = f"{SECTION}\n\n{body.strip()}\n"
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip("\n") == SECTION), None)
+    if start is None:
+        new = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = next((j for j in range(start + 1, len(lines)) if lines[j].startswith("## ")), len(lines))
+        after = "".join(lines[end:])
+        new = "".join(lines[:start]) + section + ("\n" + after if after else "")
+    readme.write_text(new)
+
+
+# ----------------------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--mode", choices=("hybrid", "document_ai", "fallback"), default="hybrid")
+    parser.add_argument("--folder", action="append", type=Path, help="a folder of documents + truth (repeatable); "
+                        "default: ../shared/corpus and ../shared/corpus/real")  # fmt: skip
+    parser.add_argument("--generated", type=int, default=40, help="also generate N fresh documents (0: none)")
+    parser.add_argument("--seed", type=int, default=1, help="generator seed")
+    parser.add_argument(
+        "--per-file", action="append", default=None, help="folder names listed per file (default: real)"
+    )
+    parser.add_argument(
+        "--pred-dir", type=Path, help="keep predictions here (one sub-folder per input folder)"
+    )
+    parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    parser.add_argument("--no-readme", action="store_true", help="do not update bench/README.md")
+    parser.add_argument("--readme", type=Path, default=README, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    import logging
+
+    logging.basicConfig(level=logging.ERROR)
+    scorer = load_scorer()
+    folders: list[tuple[str, Path]] = []
+    for folder in args.folder or [SHARED / "corpus", SHARED / "corpus" / "real"]:
+        if folder.is_dir():
+            label = folder.name if folder.name != "corpus" else "corpus"
+            folders.append((label, folder))
+        else:
+            print(f"skipping {folder}: not a folder", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="bench-accuracy-") as scratch:
+        if args.generated > 0:
+            from tests.corpusgen import generate
+
+            gen_dir = Path(scratch) / "generated"
+            generate(gen_dir, count=args.generated, seed=args.seed)
+            folders.append((f"generated (seed {args.seed})", gen_dir))
+        if not folders:
+            print("nothing to benchmark", file=sys.stderr)
+            return 2
+
+        per_folder: dict[str, list[DocResult]] = {}
+        started = time.perf_counter()
+        for label, folder in folders:
+            pred_dir = None
+            if args.pred_dir:
+                pred_dir = args.pred_dir / re.sub(r"[^\w.-]+", "_", label)
+                pred_dir.mkdir(parents=True, exist_ok=True)
+            results = []
+            docs = documents_in(folder)
+            for i, path in enumerate(docs, 1):
+                result = run_document(path, args.mode, scorer, pred_dir)
+                _, _, f1 = scorer.f1(result.score["tp"], result.score["pred"], result.score["truth"])
+                note = f"  ERROR {result.error}" if result.error else ""
+                print(
+                    f"[{label} {i}/{len(docs)}] {path.name}: f1={f1:.3f} {result.seconds:.2f}s{note}",
+                    file=sys.stderr,
+                )
+                results.append(result)
+            per_folder[label] = results
+        total_seconds = time.perf_counter() - started
+
+    summary = [
+        row
+        for label, results in per_folder.items()
+        if results
+        for row in summary_rows(label, results, scorer)
+    ]
+    everything = [r for results in per_folder.values() for r in results]
+    per_file_labels = set(args.per_file or ["real"])
+    lines = [
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}, mode `{args.mode}`, on {machine()}; "
+        f"{len(everything)} documents in {total_seconds:.0f} s. Command: `.venv/bin/python bench/accuracy.py"
+        + (f" --mode {args.mode}" if args.mode != "hybrid" else "")
+        + "`.",
+        "",
+        "Entry F1 as `../shared/eval/score.py` computes it; teacher/room/group are field accuracy over matched entries.",
+        "",
+        markdown_table(SUMMARY_HEAD, summary),
+    ]
+    for label, results in per_folder.items():
+        if label in per_file_labels and results:
+            lines += ["", f"Per file, `{label}/`:", "", markdown_table(
+                ["file", "entry F1", "truth", "predicted", "matched", "seconds", "error"], per_file_rows(results, scorer)
+            )]  # fmt: skip
+    calibration = calibration_rows(everything)
+    if calibration:
+        lines += [
+            "",
+            "Calibration (all folders): predicted entries by confidence; *matched* = the entry is in the truth "
+            "(day, times, week, subject), *exact* = matched with teacher, room and group right too.",
+            "",
+            markdown_table(["confidence", "entries", "matched", "exact"], calibration),
+        ]
+    failures = [r for r in everything if r.error]
+    if failures:
+        lines += ["", "Failed documents: " + "; ".join(f"`{r.path.name}`: {r.error}" for r in failures)]
+    body = "\n".join(lines)
+    print(body)
+    if not args.no_readme:
+        replace_section(args.readme, body)
+        print(f"\nupdated {args.readme}", file=sys.stderr)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    label: {
+                        r.path.name: {"format": r.fmt, "seconds": r.seconds, "pages": r.pages, "error": r.error,
+                                      **{k: v for k, v in r.score.items() if k != "misses"}}
+                        for r in results
+                    }
+                    for label, results in per_folder.items()
+                },
+                indent=2,
+            )
+        )  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
