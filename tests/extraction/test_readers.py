@@ -137,6 +137,20 @@ def test_pdf_vertical_text_reads_in_order() -> None:
     assert {w.rotation for w in lines["Timetable heading"].words} == {0}
 
 
+def test_pdf_page_turned_by_rotate_reads_as_displayed() -> None:
+    buf = io.BytesIO()
+    page = canvas.Canvas(buf, pagesize=(300, 400))
+    page.setPageRotation(90)  # a landscape timetable stored on a portrait page
+    page.translate(250, 50)
+    page.rotate(90)
+    page.drawString(0, 0, "Heading upright when shown")
+    page.save()
+    shown = _read(buf.getvalue()).pages[0]
+    assert (shown.width, shown.height) == (400, 300)
+    assert [line.text for line in shown.lines] == ["Heading upright when shown"]
+    assert all(w.rotation == 0 and w.bbox.x1 <= shown.width for w in shown.words)
+
+
 def test_encrypted_pdf() -> None:
     content = _text_pdf(encrypt=pdfencrypt.StandardEncryption("secret", canPrint=0))
     with pytest.raises(EncryptedDocument, match="password"):

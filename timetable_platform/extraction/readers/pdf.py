@@ -114,9 +114,12 @@ def _read_page(page: Any) -> Page:
     words = _extract_words(chars)
     lines = group_lines(words)
     rulings = [BBox(e["x0"], e["top"], e["x1"], e["bottom"]) for e in page.edges]
+    width, height = float(page.width), float(page.height)
+    if page.rotation in (90, 270):
+        # pdfminer already turns the content as displayed; pdfplumber keeps the unturned page size.
+        width, height = height, width
     out = Page(
-        number=page.page_number, width=float(page.width), height=float(page.height), words=words, lines=lines,
-        rulings=rulings,
+        number=page.page_number, width=width, height=height, words=words, lines=lines, rulings=rulings
     )  # fmt: skip
     if page.edges:
         fills = [r for r in page.rects if r.get("fill")]
