@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from timetable_platform.settings import get_settings
 from timetable_platform.store import apikeys
-from timetable_platform.store.api_models import CallbackDelivery
+from timetable_platform.store.api_models import CallbackDelivery, Tenant
 from timetable_platform.store.callbacks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -159,3 +159,24 @@ def test_backoff_grows_and_is_capped() -> None:
     assert delays == sorted(delays)
     assert delays[1] == 2 * delays[0]
     assert max(delays) <= 3600
+
+
+def test_upload_submitted_through_the_api_calls_back_when_finished(make_api: Any, receiver: Receiver) -> None:
+    from tests.api.conftest import PDF_BYTES
+
+    api = make_api()
+    key = api.new_key("school-a")
+    with api.store.session_factory() as session:
+        secret = bytes(session.get(Tenant, "school-a").callback_secret)
+    upload_id = api.submit(key, content=PDF_BYTES, callback_url=receiver.url).json()["upload_id"]
+    api.finish(upload_id)
+    with api.store.session_factory.begin() as session:  # what the pipeline does when the run ends
+        enqueue_completion_callback(session, upload_id)
+    assert deliver_due_callbacks(api.store.session_factory) == 1
+    ((headers, body),) = receiver.calls
+    assert verify_signature(secret, body, headers[SIGNATURE_HEADER])
+    sent = json.loads(body)
+    status = api.client.get(f"/api/v2/timetable/uploads/{upload_id}", headers=key).json()
+    assert {k: sent[k] for k in ("upload_id", "status", "confidence")} == {
+        k: status[k] for k in ("upload_id", "status", "confidence")
+    }

@@ -213,3 +213,22 @@ def test_status_links_to_the_dagster_run_when_configured(make_api) -> None:  # t
     status = api.client.get(f"{PREFIX}/uploads/{upload_id}", headers=key).json()
     assert status["dagster_run_url"] == "http://dagster.internal:3000/runs/run-1"
     assert json.loads(json.dumps(status))["timings"] == {}
+
+
+def test_every_corpus_format_is_accepted(api: Api, corpus_dir) -> None:  # type: ignore[no-untyped-def]
+    key = api.new_key("school-a")
+    expected = {
+        ".pdf": "application/pdf",
+        ".png": "image/png",
+        ".jpg": "image/jpeg",
+        ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    for suffix, media_type in expected.items():
+        path = next(p for p in sorted(corpus_dir.iterdir()) if p.suffix == suffix)
+        response = api.submit(key, content=path.read_bytes(), filename=path.name)
+        assert response.status_code == 202, (path.name, response.text)
+        status = api.client.get(response.json()["links"]["self"], headers=key).json()
+        assert (status["media_type"], status["filename"]) == (media_type, path.name)
+    csv_doc = api.submit(key, content=b"day,start,end,subject\nMON,08:45,09:40,Maths\n", filename="t.csv")
+    assert csv_doc.status_code == 202
