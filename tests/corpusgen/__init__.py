@@ -12,16 +12,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .layouts import GeneratedDocument, make_document
-from .render import FORMATS, write
+from .render import ALL_FORMATS, FORMATS, write
 
-__all__ = ["FORMATS", "GeneratedDocument", "generate", "make_document"]
+__all__ = ["ALL_FORMATS", "FORMATS", "GeneratedDocument", "generate", "make_document"]
 
 
 def generate(
     out_dir: Path, *, count: int, seed: int = 0, formats: Sequence[str] = FORMATS
 ) -> list[tuple[Path, Path]]:
     """Write ``count`` documents, rotating through ``formats``; returns (document, truth) paths."""
-    unknown = set(formats) - set(FORMATS)
+    unknown = set(formats) - set(ALL_FORMATS)
     if unknown:
         raise ValueError(f"unknown format(s): {', '.join(sorted(unknown))}")
     out_dir.mkdir(parents=True, exist_ok=True)

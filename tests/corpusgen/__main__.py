@@ -1,4 +1,4 @@
-"""``python -m tests.corpusgen --out DIR --count N --seed S [--formats pdf,docx,xlsx,csv]``."""
+"""``python -m tests.corpusgen --out DIR --count N --seed S [--formats pdf,docx,xlsx,csv,png,scan]``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import FORMATS, generate
+from . import ALL_FORMATS, FORMATS, generate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,7 +15,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--formats", default=",".join(FORMATS), help=f"comma-separated, of {', '.join(FORMATS)}"
+        "--formats",
+        default=",".join(FORMATS),
+        help=f"comma-separated, of {', '.join(ALL_FORMATS)} (default: {','.join(FORMATS)}; scan needs degrade.py)",
     )
     args = parser.parse_args(argv)
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
@@ -25,8 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         written = generate(args.out, count=args.count, seed=args.seed, formats=formats)
     except ValueError as exc:
         parser.error(str(exc))
-    entries = sum(1 for _ in written)
-    print(f"wrote {entries} documents with truth to {args.out}", file=sys.stderr)
+    print(f"wrote {len(written)} documents with truth to {args.out}", file=sys.stderr)
     return 0
 
 

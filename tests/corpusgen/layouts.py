@@ -18,6 +18,7 @@ from timetable_platform.domain.model import DAYS, Entry, Owner, Timetable
 Lang = Literal["en", "de", "fr", "es", "it", "nl"]
 LANGS: tuple[Lang, ...] = ("en", "de", "fr", "es", "it", "nl")
 Style = Literal["grid", "list", "records"]
+IMAGE_FORMATS = ("png", "scan")
 TimeStyle = Literal["range", "start_only", "12h_ampm", "12h_plain", "period_only"]
 
 DAY_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -350,7 +351,7 @@ Block = Grid | Heading | Paragraph
 @dataclass
 class GeneratedDocument:
     name: str
-    fmt: str  # pdf, docx, xlsx, csv
+    fmt: str  # pdf, docx, xlsx, csv, png, scan
     blocks: list[Block]
     truth: Timetable
     features: dict[str, object]
@@ -452,6 +453,8 @@ def pick_recipe(rng: random.Random, fmt: str) -> Recipe:
         style = "records"
     if fmt == "csv":
         style = rng.choice(("grid", "records"))
+    if fmt in IMAGE_FORMATS:  # one page of grid: an image holds no second page
+        style = "grid"
     time_style: TimeStyle = rng.choices(
         ("range", "start_only", "12h_ampm", "12h_plain", "period_only"), weights=(5, 1, 1, 1, 1)
     )[0]
@@ -471,7 +474,7 @@ def pick_recipe(rng: random.Random, fmt: str) -> Recipe:
         time_style=time_style,
         days_as_columns=rng.random() < 0.6,
         owner_kind="teacher" if rng.random() < 0.25 else "class",
-        weeks=("A", "B") if rng.random() < 0.2 else (),
+        weeks=("A", "B") if rng.random() < 0.2 and fmt not in IMAGE_FORMATS else (),
         saturday=rng.random() < 0.15,
         doubles=fmt != "csv" and rng.random() < 0.6,
         merged_breaks=fmt != "csv" and rng.random() < 0.7,

@@ -23,8 +23,13 @@ MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv",
+    "png": "image/png",
+    "scan": "image/jpeg",
 }
-FORMATS = tuple(MEDIA_TYPES)
+FORMATS = ("pdf", "docx", "xlsx", "csv")  # the default rotation: digital documents, fast to extract
+ALL_FORMATS = tuple(MEDIA_TYPES)  # png: the PDF page rendered clean; scan: degraded by degrade.py
+EXTENSIONS = {"scan": "jpg"}
+IMAGE_DPI = 150
 _FIXED_TIME = datetime(2024, 9, 2, 8, 0, 0)
 
 
@@ -212,7 +217,54 @@ def render_csv(doc: GeneratedDocument) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-RENDERERS = {"pdf": render_pdf, "docx": render_docx, "xlsx": render_xlsx, "csv": render_csv}
+# --------------------------------------------------------------------------- images
+
+
+def _rasterise(doc: GeneratedDocument):  # -> PIL.Image.Image
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(render_pdf(doc))
+    try:
+        if len(pdf) != 1:
+            raise ValueError(f"{doc.name}: an image format needs a one-page document, got {len(pdf)} pages")
+        return pdf[0].render(scale=IMAGE_DPI / 72).to_pil().convert("RGB")
+    finally:
+        pdf.close()
+
+
+def render_png(doc: GeneratedDocument) -> bytes:
+    buffer = io.BytesIO()
+    _rasterise(doc).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def render_scan(doc: GeneratedDocument) -> bytes:
+    """The clean page through ``degrade.py`` (the OCR engineer's: rotation, blur, noise, JPEG artefacts)."""
+    import importlib
+    import random
+
+    try:
+        degrade = importlib.import_module(f"{__package__}.degrade")
+    except ModuleNotFoundError as exc:
+        raise ValueError("the scan format needs tests/corpusgen/degrade.py") from exc
+    image = _rasterise(doc)
+    rng = random.Random(doc.name)
+    result = degrade.degrade_scan(image, rng)
+    if isinstance(result, bytes):
+        return result
+    buffer = io.BytesIO()
+    result.save(buffer, format="JPEG", quality=rng.randint(45, 65))
+    return buffer.getvalue()
+
+
+RENDERERS = {
+    "pdf": render_pdf,
+    "docx": render_docx,
+    "xlsx": render_xlsx,
+    "csv": render_csv,
+    "png": render_png,
+    "scan": render_scan,
+}
 
 
 def _pdf_pages(content: bytes) -> int:
@@ -229,14 +281,16 @@ def write(doc: GeneratedDocument, out_dir: Path) -> tuple[Path, Path]:
     """Write ``NAME.ext`` and ``NAME.json`` (truth with ``source`` filled from the bytes written)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     content = RENDERERS[doc.fmt](doc)
-    path = out_dir / f"{doc.name}.{doc.fmt}"
+    path = out_dir / f"{doc.name}.{EXTENSIONS.get(doc.fmt, doc.fmt)}"
     path.write_bytes(content)
     truth = doc.truth.model_copy(
         update={
             "source": Source(
                 filename=path.name,
                 media_type=MEDIA_TYPES[doc.fmt],
-                pages=_pdf_pages(content) if doc.fmt == "pdf" else None,
+                pages=_pdf_pages(content)
+                if doc.fmt == "pdf"
+                else (1 if doc.fmt in ("png", "scan") else None),
                 sha256=hashlib.sha256(content).hexdigest(),
             )
         }
