@@ -160,7 +160,9 @@ def summary_rows(label: str, results: list[DocResult], scorer: ModuleType) -> li
 
 def _summary_cells(label: str, fmt: str, results: list[DocResult], scorer: ModuleType) -> list[str]:
     summary = scorer.summarise({r.path.stem: r.score for r in results})
-    fields = {k: (f"{v:.3f}" if summary["true_positives"] else "–") for k, v in summary["field_accuracy"].items()}
+    fields = {
+        k: (f"{v:.3f}" if summary["true_positives"] else "–") for k, v in summary["field_accuracy"].items()
+    }
     per_page = statistics.median(r.seconds / r.pages for r in results)
     failed = sum(1 for r in results if r.error)
     return [
@@ -274,6 +276,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generated", type=int, default=40, help="also generate N fresh documents (0: none)")
     parser.add_argument("--seed", type=int, default=1, help="generator seed")
     parser.add_argument(
+        "--generated-formats",
+        default="pdf,docx,xlsx,csv",
+        help="formats to generate (png and scan run OCR: slow)",
+    )
+    parser.add_argument(
         "--per-file", action="append", default=None, help="folder names listed per file (default: real)"
     )
     parser.add_argument(
@@ -300,7 +307,8 @@ def main(argv: list[str] | None = None) -> int:
             from tests.corpusgen import generate
 
             gen_dir = Path(scratch) / "generated"
-            generate(gen_dir, count=args.generated, seed=args.seed)
+            formats = [f.strip() for f in args.generated_formats.split(",") if f.strip()]
+            generate(gen_dir, count=args.generated, seed=args.seed, formats=formats)
             folders.append((f"generated (seed {args.seed})", gen_dir))
         if not folders:
             print("nothing to benchmark", file=sys.stderr)
