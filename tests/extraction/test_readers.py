@@ -194,6 +194,54 @@ def test_pdf_without_text_layer_goes_to_ocr(monkeypatch: pytest.MonkeyPatch) -> 
     assert calls == [sniff.PDF]
 
 
+def _fake_ocr(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """An OCR module that marks each page it reads; returns the list of calls."""
+    calls: list[int] = []
+    fake = types.ModuleType("timetable_platform.extraction.readers.image")
+
+    def scanned(document: Document, limits: Limits) -> Layout:
+        calls.append(1)
+        with_text = _read(_text_pdf(pages=2)).pages  # two real pages, relabelled as OCR output
+        for page in with_text:
+            page.words[0].text = "OCR"
+        return Layout(pages=with_text, media_type=document.media_type, reader="fake-ocr")
+
+    fake.read_scanned_pdf_layout = scanned  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "timetable_platform.extraction.readers.image", fake)
+    return calls
+
+
+def test_pasted_picture_page_is_read_by_ocr_and_text_pages_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+
+    buf = io.BytesIO()
+    page = canvas.Canvas(buf, pagesize=(400, 400))
+    page.drawString(50, 350, "Monday Maths typed page")
+    page.showPage()
+    page.drawString(50, 380, "Our timetable (screenshot below)")
+    page.drawImage(ImageReader(Image.new("RGB", (300, 250), "white")), 50, 50, 300, 250)
+    page.showPage()
+    page.showPage()  # a blank page needs no OCR
+    page.save()
+    calls = _fake_ocr(monkeypatch)
+    layout = _read(buf.getvalue())
+    assert calls == [1]
+    assert layout.reader == "pdfplumber+fake-ocr"
+    assert [p.words[0].text if p.words else None for p in layout.pages] == ["Monday", "OCR", None]
+
+
+def test_text_pdf_with_a_blank_page_does_not_need_ocr(monkeypatch: pytest.MonkeyPatch) -> None:
+    buf = io.BytesIO()
+    page = canvas.Canvas(buf, pagesize=(400, 400))
+    page.drawString(50, 350, "Monday Maths")
+    page.showPage()
+    page.showPage()
+    page.save()
+    calls = _fake_ocr(monkeypatch)
+    assert _read(buf.getvalue()).reader == "pdfplumber" and calls == []
+
+
 def test_missing_ocr_reader_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "timetable_platform.extraction.readers.image", None)
     with pytest.raises(UnsupportedType, match="OCR reader"):
@@ -433,3 +481,16 @@ def test_corpus_docx_and_xlsx_double_periods() -> None:
     assert any(c.rowspan == 2 and c.text.startswith("Maths") for c in docx_table.cells)
     xlsx_table = _read(_corpus("l5_xlsx_002.xlsx")).pages[0].tables[0]
     assert any(c.rowspan == 5 and c.text == "Break" for c in xlsx_table.cells)
+
+
+def test_unmapped_glyph_text_layer_counts_as_garbled() -> None:
+    from timetable_platform.domain.layout import BBox, Page, Word
+    from timetable_platform.extraction.readers.pdf import is_garbled
+
+    def layout_of(texts: list[str]) -> Layout:
+        words = [Word(text=t, bbox=BBox(0, 0, 1, 1)) for t in texts]
+        return Layout(pages=[Page(number=1, width=10, height=10, words=words)], media_type=sniff.PDF, reader="t")
+
+    assert is_garbled(layout_of(["(cid:12)(cid:7)", "(cid:3)", "Maths"]))
+    assert not is_garbled(layout_of(["Monday", "(cid:3)", "Maths"]))
+    assert not is_garbled(layout_of([]))

@@ -26,7 +26,13 @@ def read_layout(document: Document, limits: Limits) -> Layout:
         info = pdf.inspect_pdf(document.content, limits)
         if not info.has_text_layer:
             return _ocr_reader().read_scanned_pdf_layout(document, limits)
-        return pdf.read_pdf_layout(document, limits, info)
+        layout, image_pages = pdf.read_pdf_pages(document, limits, info)
+        if pdf.is_garbled(layout):
+            # Fonts without a Unicode map: the text layer is unreadable, so every page is read as an image.
+            image_pages = [page.number for page in layout.pages]
+        if image_pages:
+            return _with_ocr_pages(layout, image_pages, document, limits)
+        return layout
     if sniff.is_image(media_type):
         return _ocr_reader().read_image_layout(document, limits)
     if media_type == sniff.DOCX:
@@ -57,6 +63,32 @@ def read_document(content: bytes, filename: str | None, limits: Limits) -> tuple
         content=content, media_type=sniff.sniff_media_type(content, filename), filename=filename
     )
     return document, read_layout(document, limits)
+
+
+def _with_ocr_pages(layout: Layout, page_numbers: list[int], document: Document, limits: Limits) -> Layout:
+    """Replace the pages that are pictures (scans, pasted screenshots) with their OCR reading."""
+    from timetable_platform.extraction.readers.pdf import page_paragraphs
+
+    try:
+        ocr = _ocr_reader()
+    except UnsupportedType:
+        layout.warnings.append(
+            "pages needing OCR were read from the text layer only: the OCR reader is not installed"
+        )
+        return layout
+    scanned = ocr.read_scanned_pdf_layout(document, limits)
+    by_number = {page.number: page for page in scanned.pages}
+    pages = [
+        by_number.get(page.number, page) if page.number in page_numbers else page for page in layout.pages
+    ]
+    return Layout(
+        pages=pages,
+        media_type=layout.media_type,
+        reader=f"{layout.reader}+{scanned.reader}",
+        languages=scanned.languages,
+        paragraphs=page_paragraphs(pages),
+        warnings=[*layout.warnings, *scanned.warnings],
+    )
 
 
 def _ocr_reader() -> ModuleType:

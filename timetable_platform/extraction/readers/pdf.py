@@ -26,6 +26,9 @@ from timetable_platform.extraction.readers.common import group_lines, hex_colour
 READER = "pdfplumber"
 # A page with fewer visible characters than this is treated as having no text layer (e.g. only a page number).
 MIN_TEXT_CHARS = 8
+# A picture covering this share of the page with (almost) no text over it is read by OCR.
+IMAGE_PAGE_SHARE = 0.3
+OUTLINED_TEXT_CURVES = 50
 EDGE_TOLERANCE = 2.0  # points: cell edges closer than this are the same grid line
 
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi|[-,]bd\b", re.IGNORECASE)
@@ -81,18 +84,28 @@ def inspect_pdf(content: bytes, limits: Limits) -> PdfInfo:
 
 
 def read_pdf_layout(document: Document, limits: Limits, info: PdfInfo | None = None) -> Layout:
-    """Layout of a PDF that has a text layer (pages without text are kept empty, with a warning)."""
+    """Layout of a PDF that has a text layer (pages that need OCR are kept as read, with a warning)."""
+    return read_pdf_pages(document, limits, info)[0]
+
+
+def read_pdf_pages(
+    document: Document, limits: Limits, info: PdfInfo | None = None
+) -> tuple[Layout, list[int]]:
+    """The layout, and the numbers of pages whose content is an image: no text layer, or a picture
+    (a pasted screenshot or scan) covering much of the page with no text over it."""
     info = info or inspect_pdf(document.content, limits)
     warnings: list[str] = []
     pages: list[Page] = []
+    image_pages: list[int] = []
     try:
         with pdfplumber.open(io.BytesIO(document.content)) as pdf:
             if len(pdf.pages) != info.page_count:
                 warnings.append(f"page count differs between readers ({len(pdf.pages)} vs {info.page_count})")
             for plumber_page in pdf.pages[: limits.max_pages]:
                 page = _read_page(plumber_page)
-                if not page.words:
-                    warnings.append(f"page {page.number} has no text layer")
+                if _is_image_page(plumber_page, page):
+                    image_pages.append(page.number)
+                    warnings.append(f"page {page.number} is an image without a text layer")
                 pages.append(page)
     except (EncryptedDocument, CorruptDocument, TooLarge):
         raise
@@ -100,10 +113,40 @@ def read_pdf_layout(document: Document, limits: Limits, info: PdfInfo | None = N
         if "password" in str(exc).lower() or "encrypt" in type(exc).__name__.lower():
             raise EncryptedDocument("The PDF is password-protected.", detail=repr(exc)) from exc
         raise CorruptDocument("The PDF is damaged and its text cannot be read.", detail=repr(exc)) from exc
-    paragraphs = [line.text for page in pages for line in _lines_outside_tables(page)]
-    return Layout(
-        pages=pages, media_type=document.media_type, reader=READER, paragraphs=paragraphs, warnings=warnings
-    )
+    layout = Layout(
+        pages=pages, media_type=document.media_type, reader=READER, paragraphs=page_paragraphs(pages),
+        warnings=warnings,
+    )  # fmt: skip
+    return layout, image_pages
+
+
+def page_paragraphs(pages: list[Page]) -> list[str]:
+    """Text lines outside tables, page by page, in reading order."""
+    return [line.text for page in pages for line in _lines_outside_tables(page)]
+
+
+def _is_image_page(plumber_page: Any, page: Page) -> bool:
+    if sum(len(w.text) for w in page.words) < MIN_TEXT_CHARS:
+        # A blank page needs nothing; a scan (image) or text drawn as outlines (many curves) needs OCR.
+        return bool(plumber_page.images) or len(plumber_page.curves) > OUTLINED_TEXT_CURVES
+    page_area = max(page.width * page.height, 1.0)
+    for image in plumber_page.images:
+        box = BBox(float(image["x0"]), float(image["top"]), float(image["x1"]), float(image["bottom"]))
+        if box.width * box.height < IMAGE_PAGE_SHARE * page_area:
+            continue
+        covered = sum(1 for w in page.words if box.contains_point(*w.bbox.center))
+        if covered < MIN_TEXT_CHARS:
+            return True
+    return False
+
+
+def is_garbled(layout: Layout) -> bool:
+    """True when most words are unmapped glyphs ("(cid:12)"): the text layer exists but cannot be read."""
+    words = [w.text for page in layout.pages for w in page.words]
+    if not words:
+        return False
+    unmapped = sum(1 for text in words if "(cid:" in text or "\ufffd" in text)
+    return unmapped > 0.5 * len(words)
 
 
 # ---------------------------------------------------------------- page
@@ -323,4 +366,12 @@ def _attach_captions(page: Page) -> None:
             table.caption = best.text
 
 
-__all__ = ["READER", "PdfInfo", "inspect_pdf", "read_pdf_layout"]
+__all__ = [
+    "READER",
+    "PdfInfo",
+    "inspect_pdf",
+    "is_garbled",
+    "page_paragraphs",
+    "read_pdf_layout",
+    "read_pdf_pages",
+]
