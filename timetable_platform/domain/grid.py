@@ -28,7 +28,9 @@ from timetable_platform.domain.times import (
 WEEK_RE = re.compile(
     r"^\s*(?:week|woche|semaine|semana|settimana|wk)\s*[:.]?\s*(?P<label>[AB12])\b\s*$", re.IGNORECASE
 )
-_WEEK_IN_TEXT_RE = re.compile(r"\b(?:week|woche|semaine|semana|settimana)\s*[:.]?\s*(?P<label>[AB])\b", re.IGNORECASE)
+_WEEK_IN_TEXT_RE = re.compile(
+    r"\b(?:week|woche|semaine|semana|settimana)\s*[:.]?\s*(?P<label>[AB])\b", re.IGNORECASE
+)
 _EMPTY_MARKS = {"", "-", "–", "—", "/", "x", "n/a", "·", "."}
 
 # Confidence penalties (a first heuristic; the merge calibrates the final figure).
@@ -130,7 +132,9 @@ def transpose(table: Table) -> Table:
         )
         for c in table.cells
     ]
-    return Table(n_rows=table.n_cols, n_cols=table.n_rows, cells=cells, bbox=table.bbox, caption=table.caption)
+    return Table(
+        n_rows=table.n_cols, n_cols=table.n_rows, cells=cells, bbox=table.bbox, caption=table.caption
+    )
 
 
 def _day_label(text: str) -> str:
@@ -159,6 +163,15 @@ def detect_orientation(table: Table, language: str | None) -> tuple[bool, int] |
         return None
     if best_col > best_row:
         return True, best_col
+    if best_col == best_row:
+        # Tie (a one-day section, say): the time axis runs across the other way.
+        def timed(line: list[Cell | None]) -> int:
+            return sum(1 for _, c in _distinct(line) if find_times(c.text) and len(strip_times(c.text)) <= 12)
+
+        times_along_row = max((timed(m[r]) for r in range(table.n_rows)), default=0)
+        times_along_col = max((timed(col) for col in cols), default=0)
+        if times_along_row > times_along_col:
+            return True, best_col
     return False, best_row
 
 
@@ -188,7 +201,9 @@ def _slot_times(texts: list[str]) -> tuple[Clock | None, Clock | None, str | Non
     return matches[0].start, None, period
 
 
-def _settle(start: Clock | None, end: Clock | None, reference: Clock | None, settled: bool) -> tuple[Clock | None, Clock | None]:
+def _settle(
+    start: Clock | None, end: Clock | None, reference: Clock | None, settled: bool
+) -> tuple[Clock | None, Clock | None]:
     if settled or start is None:
         return start, end
     start = school_day(start, reference=reference)
@@ -238,9 +253,7 @@ def _build_slots(
     return slots
 
 
-def _letter_rows(
-    m: list[list[Cell | None]], slots: list[Slot], day_cols: list[int]
-) -> dict[int, str]:
+def _letter_rows(m: list[list[Cell | None]], slots: list[Slot], day_cols: list[int]) -> dict[int, str]:
     """Cells of a word spelt one letter per day (B | R | E | A | K down the day rows): cell id -> word."""
     out: dict[int, str] = {}
     for slot in slots:
@@ -360,7 +373,9 @@ def sub_table(table: Table, row_start: int, row_stop: int) -> Table:
                 background=c.background,
             )
         )
-    return Table(n_rows=row_stop - row_start, n_cols=table.n_cols, cells=cells, bbox=table.bbox, caption=table.caption)
+    return Table(
+        n_rows=row_stop - row_start, n_cols=table.n_cols, cells=cells, bbox=table.bbox, caption=table.caption
+    )
 
 
 def week_marker_rows(table: Table) -> dict[int, str]:
@@ -494,7 +509,12 @@ def _read_section(
         title_cells: set[int] = set()
         for c in label_cols:
             cell = m[body_rows.start][c]
-            if cell is not None and cell.row <= body_rows.start and cell.row_end >= body_rows.stop and len(body_rows) > 1:
+            if (
+                cell is not None
+                and cell.row <= body_rows.start
+                and cell.row_end >= body_rows.stop
+                and len(body_rows) > 1
+            ):
                 title_cells.add(id(cell))
         slots = _build_slots(m, body_rows, label_cols, title_cells)
         slot_of_row = {r: s for s in slots for r in range(s.row_start, s.row_end)}

@@ -22,7 +22,9 @@ _TITLE_WORDS = re.compile(
     r"\b(time\s*table|schedule|stundenplan|unterrichtsplan|emploi du temps|horaire|horario|orario|rooster|lesrooster)\b",
     re.IGNORECASE,
 )
-_PERSON_TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|M\.|Mme|Mlle|Sr\.?|Sra\.?|Sig\.?|Sig\.ra|Dhr\.?|Mevr\.?)"
+_PERSON_TITLE = (
+    r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|M\.|Mme|Mlle|Sr\.?|Sra\.?|Sig\.?|Sig\.ra|Dhr\.?|Mevr\.?)"
+)
 _NAME = r"[A-ZÀ-Þ][\w'’\-]+(?:\s+[A-ZÀ-Þ][\w'’\-]+)?"
 _TEACHER_LABEL = re.compile(
     r"\b(?:teacher|staff|lehrer(?:in)?|lehrkraft|enseignant(?:e)?|professeur|profesor(?:a)?|docente|insegnante|docent|leraar)\s*[:\-–]\s*"
@@ -36,11 +38,16 @@ _CLASS_LABEL = re.compile(
 )
 _CLASS_CODE = re.compile(r"(?<![\w./])(?P<name>\d{1,2}\s?[A-Za-z]{1,3}\d?)(?![\w./])")
 _YEAR_GROUP = re.compile(
-    r"\b(?P<name>Reception|Nursery|Kindergarten|Year\s+\d{1,2}|Grade\s+\d{1,2}|Jahrgang\s+\d{1,2})\b", re.IGNORECASE
+    r"\b(?P<name>Reception|Nursery|Kindergarten|Year\s+\d{1,2}|Grade\s+\d{1,2}|Jahrgang\s+\d{1,2})\b",
+    re.IGNORECASE,
 )
-_ROOM_LABEL = re.compile(r"\b(?:room|raum|salle|aula|sala|lokaal)\s*[:\-–]?\s*(?P<name>[\w\-]{1,12})", re.IGNORECASE)
+_ROOM_LABEL = re.compile(
+    r"\b(?:room|raum|salle|aula|sala|lokaal)\s*[:\-–]?\s*(?P<name>[\w\-]{1,12})", re.IGNORECASE
+)
 _STUDENT_LABEL = re.compile(
-    r"\b(?:student|pupil|sch[üu]ler(?:in)?|[ée]l[èe]ve|alumno|alunno|leerling|timetable for)\s*[:\-–]?\s*(?P<name>" + _NAME + r")",
+    r"\b(?:student|pupil|sch[üu]ler(?:in)?|[ée]l[èe]ve|alumno|alunno|leerling|timetable for)\s*[:\-–]?\s*(?P<name>"
+    + _NAME
+    + r")",
     re.IGNORECASE,
 )
 _NOT_CLASS_WORDS = {"st", "nd", "rd", "th", "pm", "am", "h", "min"}

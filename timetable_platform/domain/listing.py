@@ -17,7 +17,8 @@ from timetable_platform.domain.times import Clock, find_times, school_day_range,
 _NUMBER_PREFIX = re.compile(r"^\s*(?P<num>\d{1,2})[.)]\s+")
 _HEADING_SPLIT = re.compile(r"\s*(?:,|/|&|\+|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b)\s*", re.IGNORECASE)
 _DAY_RANGE = re.compile(
-    r"^\s*(?P<a>[^\W\d_]+\.?)(?:\s*[-–]\s*|\s+(?:to|bis|à|a|al|tot)\s+)(?P<b>[^\W\d_]+\.?)\s*:?\s*$", re.IGNORECASE
+    r"^\s*(?P<a>[^\W\d_]+\.?)(?:\s*[-–]\s*|\s+(?:to|bis|à|a|al|tot)\s+)(?P<b>[^\W\d_]+\.?)\s*:?\s*$",
+    re.IGNORECASE,
 )
 _TRAILING_PARENS = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<inner>[^()]+)\)\s*$")
 _ORDER: tuple[Day, ...] = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
@@ -40,7 +41,9 @@ def heading_days(line: str, language: str | None = None) -> list[Day] | None:
     return None
 
 
-def read_listing(lines: Sequence[str], *, language: str | None = None, page: int | None = None) -> list[Block]:
+def read_listing(
+    lines: Sequence[str], *, language: str | None = None, page: int | None = None
+) -> list[Block]:
     """Blocks of every day section; empty when the text has no day headings with timed lines under them."""
     sections: list[tuple[list[Day], list[str], str | None]] = []
     week: str | None = None

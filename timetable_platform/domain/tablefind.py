@@ -66,9 +66,9 @@ def _lines_of(words: list[Word]) -> list[Line]:
     for w in sorted(words, key=lambda w: (w.bbox.top, w.bbox.x0)):
         for line in lines:
             overlap = min(line.bbox.bottom, w.bbox.bottom) - max(line.bbox.top, w.bbox.top)
-            if overlap > 0.5 * min(line.bbox.height, w.bbox.height) and abs(w.bbox.x0 - line.bbox.x1) < 3 * max(
-                w.bbox.height, 1
-            ):
+            if overlap > 0.5 * min(line.bbox.height, w.bbox.height) and abs(
+                w.bbox.x0 - line.bbox.x1
+            ) < 3 * max(w.bbox.height, 1):
                 line.words.append(w)
                 line.bbox = line.bbox.union(w.bbox)
                 break
@@ -201,7 +201,9 @@ def table_from_words(words: list[Word]) -> Table | None:
         by_col: dict[int, list[Word]] = {}
         for w in band_words:
             cx = (w.bbox.x0 + w.bbox.x1) / 2
-            col = max(0, min(n_cols - 1, next((k for k in range(n_cols) if xs[k] <= cx < xs[k + 1]), n_cols - 1)))
+            col = max(
+                0, min(n_cols - 1, next((k for k in range(n_cols) if xs[k] <= cx < xs[k + 1]), n_cols - 1))
+            )
             by_col.setdefault(col, []).append(w)
         for col, ws in by_col.items():
             # A word run crossing a gap (a full-width label) spans those columns.
@@ -223,7 +225,12 @@ def table_from_words(words: list[Word]) -> Table | None:
             continue
         seen |= slots
         unique.append(cell)
-    return Table(n_rows=len(bands), n_cols=n_cols, cells=unique, bbox=BBox(x0, bands[0][0].bbox.top, x1, bands[-1][-1].bbox.bottom))
+    return Table(
+        n_rows=len(bands),
+        n_cols=n_cols,
+        cells=unique,
+        bbox=BBox(x0, bands[0][0].bbox.top, x1, bands[-1][-1].bbox.bottom),
+    )
 
 
 def find_table(page: Page) -> Table | None:

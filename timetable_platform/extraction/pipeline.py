@@ -150,7 +150,9 @@ def extract(
     )
 
 
-def extract_path(path: Path | str, *, mode: Mode = "hybrid", limits: Limits | None = None) -> ExtractionResult:
+def extract_path(
+    path: Path | str, *, mode: Mode = "hybrid", limits: Limits | None = None
+) -> ExtractionResult:
     """Load ``path`` and extract it: the convenience the CLI and tests use."""
     limits = limits or Limits()
     document = load_document(Path(path), limits=limits)

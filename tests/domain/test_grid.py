@@ -1,0 +1,182 @@
+"""Day × time grids read from hand-made tables: orientation, spans, in-cell times, letters, weeks."""
+
+from __future__ import annotations
+
+from timetable_platform.domain.grid import Block, read_grid, transpose
+from timetable_platform.domain.layout import Table
+
+from .gridkit import table
+
+
+def _slots(blocks: list[Block]) -> set[tuple[str, str | None, str | None, str | None, str]]:
+    return {
+        (
+            b.day,
+            b.start.hhmm() if b.start else None,
+            b.end.hhmm() if b.end else None,
+            b.week,
+            " ".join(b.lines) or b.subject or "",
+        )
+        for b in blocks
+    }
+
+
+def _read(t: Table, language: str | None = None) -> list[Block]:
+    reading = read_grid(t, language=language)
+    assert reading is not None
+    return reading.blocks
+
+
+DAYS_AS_COLUMNS = table(
+    [
+        ["Time", "Monday", "Tuesday", "Wednesday"],
+        ["08:30-09:20", "Maths", "Art", "PE"],
+        ["09:20-10:10", "^", "English", "History"],
+        ["10:10-10:30", "Break", "<", "<"],
+        ["10:30-11:20", "French", "-", ""],
+    ]
+)
+
+
+def test_double_period_is_one_block_and_full_width_row_is_one_per_day() -> None:
+    got = _slots(_read(DAYS_AS_COLUMNS))
+    assert got == {
+        ("MON", "08:30", "10:10", None, "Maths"),
+        ("TUE", "08:30", "09:20", None, "Art"),
+        ("TUE", "09:20", "10:10", None, "English"),
+        ("WED", "08:30", "09:20", None, "PE"),
+        ("WED", "09:20", "10:10", None, "History"),
+        ("MON", "10:10", "10:30", None, "Break"),
+        ("TUE", "10:10", "10:30", None, "Break"),
+        ("WED", "10:10", "10:30", None, "Break"),
+        ("MON", "10:30", "11:20", None, "French"),
+    }
+
+
+def test_days_as_rows_reads_the_same_as_days_as_columns() -> None:
+    assert _slots(_read(transpose(DAYS_AS_COLUMNS))) == _slots(_read(DAYS_AS_COLUMNS))
+
+
+def test_period_label_over_time_in_header_and_period_kept() -> None:
+    t = table(
+        [
+            ["", "Period 1", "Period 2", ""],
+            ["Day", "8.30 - 9.15", "9.15 - 10.00", "1.15-2pm"],
+            ["Mo", "Maths", "Art", "Music"],
+            ["Tu", "Science", "<", "PE"],
+        ]
+    )
+    blocks = _read(t)
+    by_key = {(b.day, b.lines[0]): b for b in blocks}
+    assert by_key[("MON", "Maths")].period == "Period 1"
+    science = by_key[("TUE", "Science")]
+    assert (science.start.hhmm(), science.end.hhmm(), science.period) == ("08:30", "10:00", "Period 1")
+    music = by_key[("MON", "Music")]  # 12-hour time without am/pm inside a school day
+    assert (music.start.hhmm(), music.end.hhmm()) == ("13:15", "14:00")
+
+
+def test_time_in_cell_overrides_header_and_neighbours_take_printed_boundaries() -> None:
+    # Header slot 2.30-3.15 split into sub-columns; cells print their own times (like a real primary timetable).
+    t = table(
+        [
+            ["", "1.40 - 2.30", "2.30-3.15", "<", "<", "3.20"],
+            ["MON", "Swimming|1.15-3PM", "<", "TTRS/|Story", "<", "H"],
+            ["TUE", "PE", "<", "<", "Story", "O"],
+            ["WED", "Science", "TTRS", "2.50|KS2|Assembly", "<", "M"],
+            ["THU", "Art", "Games", "<", "<", "E"],
+        ]
+    )
+    got = _slots(_read(t, "en"))
+    assert ("MON", "13:15", "15:00", None, "Swimming") in got
+    assert ("MON", "15:00", "15:15", None, "TTRS/ Story") in got  # starts at the neighbour's printed end
+    assert ("TUE", "13:40", "14:30", None, "PE") in got  # ends inside a slot: boundary at the slot start
+    assert ("TUE", "14:30", "15:15", None, "Story") in got
+    assert ("WED", "14:30", "14:50", None, "TTRS") in got  # ends where the next cell's printed time starts
+    assert ("WED", "14:50", "15:15", None, "KS2 Assembly") in got
+    # The last start-only column has no end; its word is spelt one letter per day row.
+    homes = {b for b in got if b[4] == "Home"}
+    assert homes == {(d, "15:20", None, None, "Home") for d in ("MON", "TUE", "WED", "THU")}
+
+
+def test_vertical_day_letters_are_days() -> None:
+    t = table([["", "9:00-10:00"], ["M|O|N", "Maths"], ["T|U|E|S", "Art"], ["W|E|D", "PE"]])
+    assert {(b.day, b.lines[0]) for b in _read(t)} == {("MON", "Maths"), ("TUE", "Art"), ("WED", "PE")}
+
+
+def test_start_only_header_ends_at_next_start_and_last_has_no_end() -> None:
+    t = table(
+        [
+            ["Zeit", "Mo", "Di"],
+            ["08:00", "Mathe", "Deutsch"],
+            ["08:45", "Sport", "Kunst"],
+            ["09:30", "Pause", "<"],
+        ]
+    )
+    got = _slots(_read(t, "de"))
+    assert ("MON", "08:00", "08:45", None, "Mathe") in got
+    assert ("TUE", "08:45", "09:30", None, "Kunst") in got
+    assert ("MON", "09:30", None, None, "Pause") in got
+
+
+def test_period_only_grid_has_no_times() -> None:
+    t = table([["", "Lundi", "Mardi"], ["P1", "Maths", "Anglais"], ["P2", "Histoire", "^"]])
+    blocks = _read(t, "fr")
+    assert {(b.day, b.period, b.start, b.end, b.lines[0]) for b in blocks} == {
+        ("MON", "P1", None, None, "Maths"),
+        ("MON", "P2", None, None, "Histoire"),
+        ("TUE", "P1", None, None, "Anglais"),
+    }
+
+
+def test_week_sections_inside_one_table_and_caption() -> None:
+    t = table(
+        [
+            ["Time", "Monday", "Tuesday"],
+            ["9:00-10:00", "Maths", "Art"],
+            ["Week B", "", ""],
+            ["Time", "Monday", "Tuesday"],
+            ["9:00-10:00", "Music", "PE"],
+        ]
+    )
+    got = _slots(_read(t))
+    assert ("MON", "09:00", "10:00", "A", "Maths") in got  # the section before 'Week B' is week A
+    assert ("TUE", "09:00", "10:00", "B", "PE") in got
+    assert len(got) == 4
+    captioned = table([["", "Mon"], ["9:00-10:00", "Maths"]], caption="Week A")
+    assert {b.week for b in _read(captioned)} == {"A"}
+
+
+def test_stacked_weeks_in_days_as_rows_orientation() -> None:
+    t = table(
+        [
+            ["Woche A", "", ""],
+            ["Zeit", "08:00-08:45", "08:45-09:30"],
+            ["Montag", "Mathe", "Deutsch"],
+            ["Woche B", "", ""],
+            ["Zeit", "08:00-08:45", "08:45-09:30"],
+            ["Montag", "Sport", "Kunst"],
+        ]
+    )
+    got = _slots(_read(t, "de"))
+    assert got == {
+        ("MON", "08:00", "08:45", "A", "Mathe"),
+        ("MON", "08:45", "09:30", "A", "Deutsch"),
+        ("MON", "08:00", "08:45", "B", "Sport"),
+        ("MON", "08:45", "09:30", "B", "Kunst"),
+    }
+
+
+def test_several_timed_blocks_in_one_cell() -> None:
+    t = table([["", "Friday"], ["1:00-3:00", "1:00 Maths|2:15 Art|Room 4"]])
+    got = _slots(_read(t))
+    assert ("FRI", "13:00", "14:15", None, "Maths") in got
+    assert ("FRI", "14:15", "15:00", None, "Art Room 4") in got
+
+
+def test_saturday_and_sunday_columns() -> None:
+    t = table([["", "Sa", "So"], ["10:00-11:00", "Chor", "Orgel"]])
+    assert {b.day for b in _read(t, "de")} == {"SAT", "SUN"}
+
+
+def test_table_without_days_is_not_a_grid() -> None:
+    assert read_grid(table([["Name", "Score"], ["Ann", "3"]])) is None

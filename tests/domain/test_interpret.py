@@ -1,0 +1,105 @@
+"""interpret(): title, owner, the reader chosen per table, fields split from what the document shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from timetable_platform.domain.interpret import find_owner, find_title, interpret
+
+from .gridkit import layout, table
+
+
+@pytest.mark.parametrize(
+    ("title", "kind", "name"),
+    [
+        ("Class 10E – Weekly Timetable", "class", "10E"),
+        ("9D Timetable – Autumn Term 2024", "class", "9D"),
+        ("Timetable: Form 7D", "class", "7D"),
+        ("Klasse 5b: Stundenplan 1. Halbjahr", "class", "5b"),
+        ("Stundenplan 7c – Schuljahr 2024/25", "class", "7c"),
+        ("Mr Ellis – Timetable 2024–25", "teacher", "Mr Ellis"),
+        ("Teacher Timetable – Ms Lewis (LEW)", "teacher", "Ms Lewis"),
+        ("Staff Timetable: Ms Murphy", "teacher", "Ms Murphy"),
+        ("School - Class: 2EJ Term: Autumn 2 2024 Teacher: Miss Joynes", "teacher", "Miss Joynes"),
+        ("Reception timetable January 2025", "class", "Reception"),
+        ("Emploi du temps – Classe 6e", "class", "6e"),
+    ],
+)
+def test_owner_from_title(title: str, kind: str, name: str) -> None:
+    owner = find_owner(title)
+    assert owner is not None
+    assert (owner.kind, owner.name) == (kind, name)
+
+
+def test_no_owner_when_none_printed() -> None:
+    assert find_owner("Daily Schedule") is None
+
+
+def test_title_is_the_heading_that_names_a_timetable() -> None:
+    lines = ["Northfield Academy", "Class 10E – Weekly Timetable", "Tutor: Dr Baptiste"]
+    assert find_title(lines) == "Class 10E – Weekly Timetable"
+    # The tutor line names the class's tutor, not the owner.
+    assert find_owner(find_title(lines), lines).kind == "class"  # type: ignore[union-attr]
+
+
+def test_interpret_grid_splits_fields_consistently() -> None:
+    t = table(
+        [
+            ["Time", "Monday", "Tuesday"],
+            ["09:00-10:00", "Maths|OKA|R101", "English|IBR|R102"],
+            ["10:00-10:20", "Break", "<"],
+            ["10:20-11:20", "History|MIT|R103", "Maths|OKA|R101"],
+        ]
+    )
+    tt = interpret(layout(t, paragraphs=["Oak School", "Class 7B Timetable"]))
+    assert tt.title == "Class 7B Timetable"
+    assert tt.owner is not None and (tt.owner.kind, tt.owner.name) == ("class", "7B")
+    by_slot = {(e.day, e.start, e.end): e for e in tt.entries}
+    maths = by_slot[("MON", "09:00", "10:00")]
+    assert (maths.subject, maths.teacher, maths.room, maths.kind) == ("Maths", "OKA", "R101", "lesson")
+    assert by_slot[("TUE", "10:00", "10:20")].kind == "break"
+    assert len(tt.entries) == 6
+    assert all(e.confidence is not None and 0 < e.confidence <= 1 for e in tt.entries)
+
+
+def test_interpret_records_table() -> None:
+    t = table(
+        [
+            ["Tag", "Beginn", "Ende", "Fach", "Lehrer", "Raum"],
+            ["Montag", "8:00", "8:45", "Mathe", "KOH", "A302"],
+            ["Dienstag", "1.15", "2.00", "Sport", "SCM", "TH2"],
+        ]
+    )
+    tt = interpret(layout(t))
+    got = {(e.day, e.start, e.end, e.subject, e.teacher, e.room) for e in tt.entries}
+    assert got == {
+        ("MON", "08:00", "08:45", "Mathe", "KOH", "A302"),
+        ("TUE", "13:15", "14:00", "Sport", "SCM", "TH2"),
+    }
+
+
+def test_interpret_list_style_document() -> None:
+    paragraphs = [
+        "Daily Schedule",
+        "Monday, Tuesday",
+        "1. 8:35 Students inside",
+        "2. 9:00-10:00 Maths",
+        "Friday",
+        "9:00-9:30 Assembly",
+    ]
+    tt = interpret(layout(paragraphs=paragraphs))
+    assert tt.title == "Daily Schedule"
+    got = {(e.day, e.start, e.end, e.period, e.subject) for e in tt.entries}
+    assert got == {
+        ("MON", "08:35", "09:00", "1", "Students inside"),
+        ("TUE", "08:35", "09:00", "1", "Students inside"),
+        ("MON", "09:00", "10:00", "2", "Maths"),
+        ("TUE", "09:00", "10:00", "2", "Maths"),
+        ("FRI", "09:00", "09:30", None, "Assembly"),
+    }
+
+
+def test_nothing_timetable_like_gives_no_entries_and_a_reason() -> None:
+    tt = interpret(layout(table([["Name", "Score"], ["Ann", "3"]]), paragraphs=["Results"]))
+    assert tt.entries == []
+    assert tt.warnings

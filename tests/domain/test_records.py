@@ -1,0 +1,52 @@
+"""Record tables (one row per block) headed in several languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from timetable_platform.domain.records import read_records
+
+from .gridkit import table
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["Day", "Start", "End", "Subject", "Teacher", "Room"],
+        ["Jour", "Début", "Fin", "Matière", "Professeur", "Salle"],
+        ["Día", "Inicio", "Fin", "Asignatura", "Profesor", "Aula"],
+        ["Giorno", "Inizio", "Fine", "Materia", "Docente", "Aula"],
+        ["Dag", "Begin", "Einde", "Vak", "Docent", "Lokaal"],
+    ],
+)
+def test_headers_in_each_language(header: list[str]) -> None:
+    rows = [header, ["Monday" if header[0] == "Day" else "Mon", "8.30", "9.15", "Maths", "Smith", "R1"]]
+    entries = read_records(table(rows))
+    assert entries is not None
+    (e,) = entries
+    assert (e.day, e.start, e.end, e.subject, e.teacher, e.room) == (
+        "MON",
+        "08:30",
+        "09:15",
+        "Maths",
+        "Smith",
+        "R1",
+    )
+
+
+def test_time_range_column_period_group_and_week() -> None:
+    rows = [
+        ["Day", "Time", "Period", "Subject", "Class", "Week"],
+        ["Tue", "1.15-2.00", "P5", "Physics", "10S", "Week B"],
+        ["", "2.00-2.45", "P6", "Chemistry", "11K", "A"],
+    ]
+    entries = read_records(table(rows))
+    assert entries is not None
+    assert [(e.day, e.start, e.end, e.period, e.subject, e.group, e.week) for e in entries] == [
+        ("TUE", "13:15", "14:00", "P5", "Physics", "10S", "B"),
+        ("TUE", "14:00", "14:45", "P6", "Chemistry", "11K", "A"),  # a blank day continues the day above
+    ]
+
+
+def test_a_grid_is_not_a_record_table() -> None:
+    assert read_records(table([["Time", "Monday"], ["9:00-10:00", "Maths"]])) is None

@@ -1,0 +1,79 @@
+"""Tables rebuilt from words and ruling lines (unruled PDFs, OCR)."""
+
+from __future__ import annotations
+
+from timetable_platform.domain.grid import read_grid
+from timetable_platform.domain.layout import BBox, Page, Word
+from timetable_platform.domain.tablefind import find_table, table_from_rulings, table_from_words
+
+
+def _word(text: str, x: float, y: float, w: float | None = None) -> Word:
+    return Word(text=text, bbox=BBox(x, y, x + (w or 7 * len(text)), y + 10))
+
+
+def _hline(y: float, x0: float, x1: float) -> BBox:
+    return BBox(x0, y - 0.5, x1, y + 0.5)
+
+
+def _vline(x: float, y0: float, y1: float) -> BBox:
+    return BBox(x - 0.5, y0, x + 0.5, y1)
+
+
+def test_rulings_give_slots_and_a_missing_segment_gives_a_span() -> None:
+    xs, ys = [0, 100, 200, 300], [0, 30, 60, 90]
+    rulings = [_hline(y, 0, 300) for y in (0, 90)] + [_hline(y, 0, 300) for y in (30,)]
+    # The line at y=60 is missing under the Monday column: Maths spans two rows there.
+    rulings += [_hline(60, 0, 100), _hline(60, 200, 300)]
+    rulings += [_vline(x, 0, 90) for x in xs]
+    words = [
+        _word("Time", 5, 10),
+        _word("Mon", 105, 10),
+        _word("Tue", 205, 10),
+        _word("9:00-10:00", 5, 40),
+        _word("Maths", 105, 55),
+        _word("Art", 205, 40),
+        _word("10:00-11:00", 5, 70),
+        _word("PE", 205, 70),
+    ]
+    page = Page(number=1, width=300, height=100, words=words, rulings=rulings)
+    t = table_from_rulings(page)
+    assert t is not None and (t.n_rows, t.n_cols) == (len(ys) - 1, len(xs) - 1)
+    maths = next(c for c in t.cells if c.text == "Maths")
+    assert (maths.row, maths.col, maths.rowspan, maths.colspan) == (1, 1, 2, 1)
+    reading = read_grid(t)
+    assert reading is not None
+    got = {(b.day, b.start.hhmm(), b.end.hhmm(), b.lines[0]) for b in reading.blocks if b.start and b.end}
+    assert got == {
+        ("MON", "09:00", "11:00", "Maths"),
+        ("TUE", "09:00", "10:00", "Art"),
+        ("TUE", "10:00", "11:00", "PE"),
+    }
+
+
+def test_words_only_table_uses_shared_column_gaps() -> None:
+    words = [
+        _word("Time", 0, 0),
+        _word("Monday", 120, 0),
+        _word("Tuesday", 240, 0),
+        _word("9:00-10:00", 0, 30),
+        _word("Maths", 120, 30),
+        _word("Art", 240, 30),
+        _word("10:00-11:00", 0, 60),
+        _word("Science", 120, 60),
+        _word("Music", 240, 60),
+    ]
+    t = table_from_words(words)
+    assert t is not None and (t.n_rows, t.n_cols) == (3, 3)
+    reading = read_grid(t)
+    assert reading is not None
+    got = {(b.day, b.start.hhmm(), b.lines[0]) for b in reading.blocks if b.start}
+    assert got == {
+        ("MON", "09:00", "Maths"),
+        ("TUE", "09:00", "Art"),
+        ("MON", "10:00", "Science"),
+        ("TUE", "10:00", "Music"),
+    }
+
+
+def test_no_words_no_table() -> None:
+    assert find_table(Page(number=1, width=100, height=100)) is None

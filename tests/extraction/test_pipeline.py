@@ -1,0 +1,117 @@
+"""The extraction path on corpus documents, every mode, and errors a user can act on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from timetable_platform.domain.model import Entry, Timetable
+from timetable_platform.extraction.base import Document, Limits, StageResult
+from timetable_platform.extraction.errors import EmptyDocument, ExtractionError, NoTimetableFound, TooLarge
+from timetable_platform.extraction.pipeline import extract, extract_path, load_document
+
+
+def _slots(entries: list[dict]) -> set[tuple[str, str | None, str | None, str]]:
+    return {
+        (e["day"], e.get("start"), e.get("end"), " ".join(e["subject"].casefold().split())) for e in entries
+    }
+
+
+@pytest.mark.parametrize("name", ["l1_pdf_001.pdf", "l2_docx_001.docx", "l5_xlsx_001.xlsx", "real/ly_2.pdf"])
+def test_corpus_document_matches_truth(corpus_dir: Path, name: str) -> None:
+    path = corpus_dir / name
+    truth = json.loads(path.with_suffix(".json").read_text())
+    result = extract_path(path, mode="document_ai")
+    got = _slots([e.model_dump() for e in result.timetable.entries])
+    want = _slots(truth["entries"])
+    hits = len(got & want)
+    assert hits / len(want) >= 0.95 and hits / len(got) >= 0.95, sorted(want - got)[:5]
+    tt = result.timetable
+    assert tt.owner is not None and tt.owner.name == truth["owner"]["name"]
+    assert tt.source is not None and tt.source.sha256 == truth["source"]["sha256"]
+    assert result.layout_stage.backend.startswith("embedded:")
+
+
+def test_pdf_source_has_pages_and_media_type(corpus_dir: Path) -> None:
+    result = extract_path(corpus_dir / "l4_pdf_002.pdf", mode="document_ai")
+    assert result.timetable.source is not None
+    assert (result.timetable.source.media_type, result.timetable.source.pages) == ("application/pdf", 1)
+    assert result.mode == "document_ai" and result.interpreter_stage is None
+
+
+class _FixedLayout:
+    name = "fixed-layout"
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.entries = entries
+
+    def extract(self, document: Document, limits: Limits) -> StageResult:
+        return StageResult(timetable=Timetable(entries=list(self.entries)), backend=self.name, seconds=0.0)
+
+
+class _FixedInterpreter:
+    name = "fixed-interpreter"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def extract(self, document: Document, limits: Limits, context: StageResult | None = None) -> StageResult:
+        self.calls += 1
+        entry = Entry(day="MON", start="09:00", end="10:00", subject="Maths", confidence=0.9)
+        return StageResult(timetable=Timetable(entries=[entry]), backend=self.name, seconds=0.0)
+
+
+DOC = Document(content=b"%PDF-1.7 test", media_type="application/pdf", filename="t.pdf")
+
+
+def test_fallback_runs_interpreter_only_when_layout_is_unsure() -> None:
+    sure = _FixedLayout([Entry(day="MON", start="09:00", end="10:00", subject="Maths", confidence=0.99)])
+    interpreter = _FixedInterpreter()
+    result = extract(DOC, mode="fallback", layout_extractor=sure, interpreter=interpreter)
+    assert interpreter.calls == 0 and result.interpreter_stage is None
+
+    unsure = _FixedLayout([Entry(day="MON", start="09:00", end="10:00", subject="Maths", confidence=0.3)])
+    result = extract(DOC, mode="fallback", layout_extractor=unsure, interpreter=interpreter)
+    assert interpreter.calls == 1 and result.backends == ["fixed-layout", "fixed-interpreter"]
+
+
+def test_hybrid_runs_both_and_document_ai_only_the_layout_stage() -> None:
+    layout = _FixedLayout([Entry(day="MON", start="09:00", end="10:00", subject="Maths", confidence=1.0)])
+    interpreter = _FixedInterpreter()
+    result = extract(DOC, mode="hybrid", layout_extractor=layout, interpreter=interpreter)
+    assert interpreter.calls == 1 and result.interpreter_stage is not None
+    assert [e.subject for e in result.timetable.entries] == ["Maths"]
+    extract(DOC, mode="document_ai", layout_extractor=layout, interpreter=interpreter)
+    assert interpreter.calls == 1
+
+
+def test_no_entries_raises_no_timetable_found_with_reason() -> None:
+    empty = _FixedLayout([])
+    with pytest.raises(NoTimetableFound) as info:
+        extract(DOC, mode="document_ai", layout_extractor=empty)
+    assert "no timetable found" in str(info.value)
+
+
+def test_load_document_limits_and_errors(tmp_path: Path) -> None:
+    big = tmp_path / "big.pdf"
+    big.write_bytes(b"%PDF-1.7\n" + b"0" * 2000)
+    with pytest.raises(TooLarge):
+        load_document(big, limits=Limits(max_bytes=1000))
+    with pytest.raises(TooLarge):
+        load_document(b"x" * 2000, limits=Limits(max_bytes=1000))
+    with pytest.raises(ExtractionError, match="not found"):
+        load_document(tmp_path / "missing.pdf", limits=Limits())
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    with pytest.raises(EmptyDocument):
+        load_document(empty, limits=Limits())
+    doc = load_document(
+        b"Day,Start,End,Subject\nMonday,9:00,10:00,Maths\n", filename="t.csv", limits=Limits()
+    )
+    assert doc.media_type.startswith("text/")
+    result = extract(doc, mode="document_ai")
+    assert [(e.day, e.start, e.end, e.subject) for e in result.timetable.entries] == [
+        ("MON", "09:00", "10:00", "Maths")
+    ]
