@@ -1,0 +1,279 @@
+"""Find table grids on an upright page from ruling lines and cell-shading edges (OpenCV).
+
+Boundaries are the union of every horizontal / vertical ruling position inside a table region.
+Two neighbouring slots belong to one (merged) cell when no ruling or shading edge separates them,
+which gives rowspan / colspan without any knowledge of the layout.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from timetable_platform.extraction.ocr.preprocess import binarize
+
+# A boundary counts as printed when ruling / shading covers this share of the slot edge.
+SEPARATOR_COVERAGE = 0.55
+
+
+@dataclass
+class GridCell:
+    row: int
+    col: int
+    rowspan: int
+    colspan: int
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in page pixels
+    background: str | None = None
+
+
+@dataclass
+class GridTable:
+    box: tuple[int, int, int, int]
+    row_edges: list[int]
+    col_edges: list[int]
+    cells: list[GridCell]
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.row_edges) - 1
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.col_edges) - 1
+
+
+@dataclass
+class Rulings:
+    horizontal: np.ndarray  # mask, 255 = horizontal separator
+    vertical: np.ndarray
+    ink: np.ndarray  # text + lines, 255 = ink
+
+
+def find_rulings(gray: np.ndarray, color: np.ndarray) -> Rulings:
+    """Ruling-line masks, with shading edges (a filled cell next to a plain one) added as separators."""
+    ink = binarize(gray)
+    height, width = gray.shape
+    h_len, v_len = _kernel_lengths(gray.shape)
+    fills = _fills(color)
+    # Light lines on a dark fill (header bands) are ink too: look for them in the inverted grey.
+    dark = cv2.resize(cv2.cvtColor(fills, cv2.COLOR_BGR2GRAY), (width, height), interpolation=cv2.INTER_NEAREST) < 110
+    lines_ink = ink.copy()
+    if dark.any():
+        inverted = binarize(255 - gray)
+        lines_ink[dark & (inverted > 0)] = 255
+        lines_ink[dark & (inverted == 0)] = 0
+    horizontal = cv2.morphologyEx(lines_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
+    vertical = cv2.morphologyEx(lines_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len)))
+
+    shade_h, shade_v = _shading_edges(fills, h_len, v_len, (height, width))
+    horizontal = cv2.bitwise_or(horizontal, shade_h)
+    vertical = cv2.bitwise_or(vertical, shade_v)
+    return Rulings(horizontal=horizontal, vertical=vertical, ink=ink)
+
+
+def _kernel_lengths(shape: tuple[int, ...]) -> tuple[int, int]:
+    height, width = shape[:2]
+    return max(30, width // 40), max(18, height // 70)
+
+
+def _fills(color: np.ndarray) -> np.ndarray:
+    """Cell fills with text and thin lines removed: median at half size."""
+    height, width = color.shape[:2]
+    small = cv2.resize(color, (max(1, width // 2), max(1, height // 2)), interpolation=cv2.INTER_AREA)
+    return cv2.medianBlur(small, 9)
+
+
+def _shading_edges(fills: np.ndarray, h_len: int, v_len: int, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Edges between differently filled areas (computed on the half-size fills, returned full size)."""
+    h_len, v_len = max(8, h_len // 2), max(6, v_len // 2)
+    values = fills.astype(np.int16)
+    diff_x = np.abs(np.diff(values, axis=1)).max(axis=2)
+    diff_y = np.abs(np.diff(values, axis=0)).max(axis=2)
+    threshold = 28
+    edge_v = np.zeros(fills.shape[:2], np.uint8)
+    edge_h = np.zeros(fills.shape[:2], np.uint8)
+    edge_v[:, 1:][diff_x > threshold] = 255
+    edge_h[1:, :][diff_y > threshold] = 255
+    edge_v = cv2.dilate(edge_v, np.ones((1, 3), np.uint8))
+    edge_h = cv2.dilate(edge_h, np.ones((3, 1), np.uint8))
+    edge_h = cv2.morphologyEx(edge_h, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len * 2, 1)))
+    edge_v = cv2.morphologyEx(edge_v, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len * 2)))
+    size = (shape[1], shape[0])
+    return (
+        cv2.resize(edge_h, size, interpolation=cv2.INTER_NEAREST),
+        cv2.resize(edge_v, size, interpolation=cv2.INTER_NEAREST),
+    )
+
+
+def _positions(profile: np.ndarray, minimum: float, merge_gap: int) -> list[tuple[int, float]]:
+    """(position, strength) of the strongest point of each run where ``profile`` reaches ``minimum``."""
+    hits = np.flatnonzero(profile >= minimum)
+    if hits.size == 0:
+        return []
+    out: list[tuple[int, float]] = []
+    run = [int(hits[0])]
+    for value in hits[1:]:
+        value = int(value)
+        if value - run[-1] > merge_gap:
+            out.append(_strongest(profile, run))
+            run = []
+        run.append(value)
+    out.append(_strongest(profile, run))
+    return out
+
+
+def _strongest(profile: np.ndarray, run: list[int]) -> tuple[int, float]:
+    best = max(run, key=lambda i: profile[i])
+    return best, float(profile[best])
+
+
+def _coverage(mask: np.ndarray, axis_pos: int, lo: int, hi: int, search: int, vertical: bool) -> float:
+    """Best share of the segment [lo, hi) covered by the mask on one line near ``axis_pos``.
+
+    Lines in photos drift and bend, so the line is looked for within +- ``search`` pixels of the
+    table-wide position, separately for every slot edge.
+    """
+    if hi - lo < 2:
+        return 0.0
+    start = max(0, axis_pos - search)
+    if vertical:
+        strip = mask[lo:hi, start : axis_pos + search + 1]
+        return float((strip > 0).mean(axis=0).max()) if strip.size else 0.0
+    strip = mask[start : axis_pos + search + 1, lo:hi]
+    return float((strip > 0).mean(axis=1).max()) if strip.size else 0.0
+
+
+def find_tables(gray: np.ndarray, color: np.ndarray, rulings: Rulings | None = None) -> list[GridTable]:
+    """Every ruled (or shaded) grid on the page with at least 2 rows and 2 columns, top to bottom."""
+    rulings = rulings or find_rulings(gray, color)
+    height, width = gray.shape
+    frame = cv2.bitwise_or(rulings.horizontal, rulings.vertical)
+    frame = cv2.dilate(frame, np.ones((5, 5), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(frame, connectivity=8)
+    tables: list[GridTable] = []
+    for index in range(1, count):
+        x, y, w, h, _ = (int(v) for v in stats[index])
+        if w < width * 0.12 or h < height * 0.05:
+            continue
+        table = _grid_in_region(rulings, color, (x, y, x + w, y + h))
+        if table is not None:
+            tables.append(table)
+    # A frame around a table (a screenshot's window, a page border) is not a table of its own.
+    tables = [t for t in tables if not any(o is not t and _contains(t.box, o.box) for o in tables)]
+    tables.sort(key=lambda t: (t.box[1], t.box[0]))
+    return tables
+
+
+def _contains(outer: tuple[int, int, int, int], inner: tuple[int, int, int, int]) -> bool:
+    return outer[0] <= inner[0] and outer[1] <= inner[1] and outer[2] >= inner[2] and outer[3] >= inner[3]
+
+
+def _grid_in_region(rulings: Rulings, color: np.ndarray, box: tuple[int, int, int, int]) -> GridTable | None:
+    x0, y0, x1, y1 = box
+    horizontal = rulings.horizontal[y0:y1, x0:x1]
+    vertical = rulings.vertical[y0:y1, x0:x1]
+    h_len, v_len = _kernel_lengths(rulings.horizontal.shape)
+    min_gap = max(14, min(rulings.horizontal.shape) // 60)
+    merge_gap = max(6, min_gap // 2)
+    row_hits = _positions((horizontal > 0).sum(axis=1), h_len * 0.9, merge_gap)
+    col_hits = _positions((vertical > 0).sum(axis=0), v_len * 0.9, merge_gap)
+    # The region's own edges bound the table even when the outer border is not printed.
+    rows = _dedupe([(0, np.inf), *row_hits, (y1 - y0 - 1, np.inf)], min_gap=min_gap)
+    cols = _dedupe([(0, np.inf), *col_hits, (x1 - x0 - 1, np.inf)], min_gap=min_gap)
+    if len(rows) < 3 or len(cols) < 3:
+        return None
+    # Thicken across the line so that a line tilted inside one slot still reads as one row of pixels.
+    horizontal = cv2.dilate(horizontal, np.ones((5, 1), np.uint8))
+    vertical = cv2.dilate(vertical, np.ones((1, 5), np.uint8))
+    n_rows, n_cols = len(rows) - 1, len(cols) - 1
+    tol = 4
+    parent = list(range(n_rows * n_cols))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a: int, b: int) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    for r in range(n_rows):
+        lo, hi = rows[r] + tol, rows[r + 1] - tol
+        for c in range(n_cols - 1):
+            search = int(min(12, max(4, 0.25 * min(cols[c + 1] - cols[c], cols[c + 2] - cols[c + 1]))))
+            if _coverage(vertical, cols[c + 1], lo, hi, search, vertical=True) < SEPARATOR_COVERAGE:
+                union(r * n_cols + c, r * n_cols + c + 1)
+    for c in range(n_cols):
+        lo, hi = cols[c] + tol, cols[c + 1] - tol
+        for r in range(n_rows - 1):
+            search = int(min(12, max(4, 0.25 * min(rows[r + 1] - rows[r], rows[r + 2] - rows[r + 1]))))
+            if _coverage(horizontal, rows[r + 1], lo, hi, search, vertical=False) < SEPARATOR_COVERAGE:
+                union(r * n_cols + c, (r + 1) * n_cols + c)
+
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for r in range(n_rows):
+        for c in range(n_cols):
+            groups.setdefault(find(r * n_cols + c), []).append((r, c))
+    # A region that is all one cell (a box, a banner) is not a table.
+    if len(groups) < 3:
+        return None
+    spans: list[tuple[int, int, int, int]] = []
+    for slots in groups.values():
+        r0 = min(r for r, _ in slots)
+        c0 = min(c for _, c in slots)
+        spans.append((r0, c0, max(r for r, _ in slots) + 1, max(c for _, c in slots) + 1))
+    # Drop boundaries no cell starts at (a stray stroke or underline crossing merged cells only).
+    used_rows = sorted({r0 for r0, _, _, _ in spans} | {n_rows})
+    used_cols = sorted({c0 for _, c0, _, _ in spans} | {n_cols})
+    # A non-rectangular group ends at the next boundary that is kept.
+    row_index = {old: bisect_left(used_rows, old) for old in range(n_rows + 1)}
+    col_index = {old: bisect_left(used_cols, old) for old in range(n_cols + 1)}
+    cells: list[GridCell] = []
+    for r0, c0, r1, c1 in spans:
+        cell_box = (x0 + cols[c0], y0 + rows[r0], x0 + cols[c1], y0 + rows[r1])
+        r1, c1 = used_rows[row_index[r1]], used_cols[col_index[c1]]
+        row, col = row_index[r0], col_index[c0]
+        cells.append(
+            GridCell(
+                row, col, row_index[r1] - row, col_index[c1] - col, cell_box,
+                background=_background(color, cell_box, rulings.ink),
+            )
+        )
+    cells.sort(key=lambda cell: (cell.row, cell.col))
+    return GridTable(
+        box=box,
+        row_edges=[y0 + rows[i] for i in used_rows],
+        col_edges=[x0 + cols[i] for i in used_cols],
+        cells=cells,
+    )
+
+
+def _dedupe(hits: list[tuple[int, float]], min_gap: int) -> list[int]:
+    """Positions at least ``min_gap`` apart; of two closer ones the stronger line wins."""
+    out: list[tuple[int, float]] = []
+    for position, strength in sorted(hits):
+        if out and position - out[-1][0] < min_gap:
+            if strength > out[-1][1]:
+                out[-1] = (position, strength)
+            continue
+        out.append((position, strength))
+    return [position for position, _ in out]
+
+
+def _background(color: np.ndarray, box: tuple[int, int, int, int], ink: np.ndarray) -> str | None:
+    """Dominant fill of a cell: median colour of its non-ink pixels, as #rrggbb."""
+    x0, y0, x1, y1 = box
+    inset = 6
+    region = color[y0 + inset : y1 - inset, x0 + inset : x1 - inset]
+    mask = ink[y0 + inset : y1 - inset, x0 + inset : x1 - inset] == 0
+    if region.size == 0 or not mask.any():
+        return None
+    pixels = region[mask]
+    blue, green, red = (int(v) for v in np.median(pixels, axis=0))
+    return f"#{red:02x}{green:02x}{blue:02x}"

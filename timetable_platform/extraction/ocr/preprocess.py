@@ -1,0 +1,315 @@
+"""Decode an image safely and turn a scan or photo into an upright, flat, evenly lit page.
+
+Steps: decode under a pixel limit -> EXIF orientation -> flatten alpha -> coarse orientation
+(90/180/270 by Tesseract OSD, only when the page does not look upright) -> perspective correction
+when a table border quadrilateral is visible, else deskew by the angle of long ruling lines or text
+lines. Small text is upscaled later, per crop, where OCR needs it. Illumination is normalised on a separate grey copy used for finding
+lines and for OCR, the colour copy is kept for cell shading.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from timetable_platform.extraction.base import Limits
+from timetable_platform.extraction.errors import CorruptDocument, TooLarge
+
+try:  # HEIC/HEIF: registers an opener with Pillow when the wheel is present.
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+except ImportError:  # pragma: no cover - pillow-heif is a hard dependency, keep reading other formats
+    pass
+
+@dataclass
+class PreparedPage:
+    """An upright page: ``color`` (BGR) for shading, ``gray`` (illumination-normalised) for lines and OCR."""
+
+    color: np.ndarray
+    gray: np.ndarray
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def width(self) -> int:
+        return int(self.gray.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.gray.shape[0])
+
+
+def decode_image(content: bytes, limits: Limits) -> list[Image.Image]:
+    """All frames of an image file as RGB Pillow images; bombs -> TooLarge, corrupt/truncated -> CorruptDocument."""
+    if not content:
+        raise CorruptDocument("The image file is empty.")
+    previous_limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = limits.max_pixels
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns between limit and 2x limit; treat that as the bomb it is.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            try:
+                image = Image.open(io.BytesIO(content))
+                width, height = image.size
+                if width * height > limits.max_pixels:
+                    raise TooLarge(
+                        f"The image is {width}x{height} pixels, over the limit of {limits.max_pixels:,} pixels."
+                    )
+                frames: list[Image.Image] = []
+                n_frames = int(getattr(image, "n_frames", 1) or 1)
+                for index in range(n_frames):
+                    if index >= limits.max_pages:
+                        break
+                    image.seek(index)
+                    frame = image.copy()
+                    frame.load()
+                    frames.append(_to_rgb(ImageOps.exif_transpose(frame) or frame))
+                return frames
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+                raise TooLarge(
+                    f"The image has more pixels than the limit of {limits.max_pixels:,} (possible decompression bomb).",
+                    detail=str(exc),
+                ) from exc
+            except UnidentifiedImageError as exc:
+                raise CorruptDocument("The file is not a readable image.", detail=str(exc)) from exc
+            except (OSError, SyntaxError, ValueError, EOFError) as exc:
+                raise CorruptDocument("The image is truncated or corrupt.", detail=str(exc)) from exc
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous_limit
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        array = np.asarray(image, dtype=np.float64)
+        peak = float(array.max()) or 1.0
+        return Image.fromarray((array * (255.0 / peak)).astype(np.uint8)).convert("RGB")
+    return image.convert("RGB")
+
+
+def pil_to_bgr(image: Image.Image) -> np.ndarray:
+    return cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR)
+
+
+def normalise_illumination(gray: np.ndarray) -> np.ndarray:
+    """Divide by a blurred background estimate: removes shadows, uneven light and paper tint."""
+    height, width = gray.shape
+    kernel = max(15, (min(height, width) // 30) | 1)
+    # Closing removes dark strokes (text, lines) so the estimate is the paper and cell fills.
+    small = cv2.resize(gray, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
+    background = cv2.morphologyEx(
+        small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel // 4 | 1, kernel // 4 | 1))
+    )
+    background = cv2.GaussianBlur(background, (0, 0), kernel / 8)
+    background = cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR)
+    normalised = cv2.divide(gray, np.maximum(background, 1), scale=255)
+    return normalised
+
+
+def binarize(gray: np.ndarray) -> np.ndarray:
+    """Ink mask (255 = ink) robust to coloured cell fills: adaptive threshold on the normalised grey."""
+    block = max(15, (min(gray.shape) // 40) | 1)
+    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12)
+
+
+def line_masks(ink: np.ndarray, min_fraction: float = 0.04) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal and vertical ruling-line masks by morphological opening with long thin kernels."""
+    height, width = ink.shape
+    h_len = max(20, int(width * min_fraction))
+    v_len = max(15, int(height * min_fraction * 0.6))
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len)))
+    return horizontal, vertical
+
+
+def estimate_skew(gray: np.ndarray, max_angle: float = 6.0) -> float | None:
+    """Skew in degrees (rotate by this, counter-clockwise, to straighten), by projection profiles.
+
+    Rows of text and ruling lines give the sharpest horizontal profile when level: try angles
+    coarsely, then refine around the best. Works with or without rulings.
+    """
+    scale = 900 / max(gray.shape)
+    small = cv2.resize(gray, None, fx=min(1.0, scale), fy=min(1.0, scale), interpolation=cv2.INTER_AREA)
+    ink = binarize(small)
+    if cv2.countNonZero(ink) < 200:
+        return None
+    height, width = ink.shape
+    centre = (width / 2, height / 2)
+
+    def sharpness(angle: float) -> float:
+        matrix = cv2.getRotationMatrix2D(centre, angle, 1.0)
+        rotated = cv2.warpAffine(ink, matrix, (width, height), flags=cv2.INTER_NEAREST)
+        profile = rotated.sum(axis=1, dtype=np.float64)
+        return float(np.square(np.diff(profile)).sum())
+
+    coarse = np.arange(-max_angle, max_angle + 1e-9, 0.5)
+    scores = [sharpness(a) for a in coarse]
+    best = float(coarse[int(np.argmax(scores))])
+    fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.1)
+    scores = [sharpness(a) for a in fine]
+    return float(fine[int(np.argmax(scores))])
+
+
+def rotate_bound(image: np.ndarray, angle: float, border: int | tuple[int, int, int] = 255) -> np.ndarray:
+    """Rotate by ``angle`` degrees counter-clockwise, enlarging the canvas so nothing is cut."""
+    height, width = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    new_w, new_h = int(height * sin + width * cos), int(height * cos + width * sin)
+    matrix[0, 2] += new_w / 2 - width / 2
+    matrix[1, 2] += new_h / 2 - height / 2
+    value = border if isinstance(border, tuple) else (border, border, border)
+    return cv2.warpAffine(
+        image, matrix, (new_w, new_h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=value
+    )
+
+
+def find_table_quad(gray: np.ndarray) -> np.ndarray | None:
+    """Corners (tl, tr, br, bl) of the largest ruled table border, if it is a clear quadrilateral."""
+    scale = 1000 / max(gray.shape)
+    small = cv2.resize(gray, None, fx=min(1.0, scale), fy=min(1.0, scale), interpolation=cv2.INTER_AREA)
+    factor = gray.shape[1] / small.shape[1]
+    ink = binarize(small)
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (small.shape[1] // 30, 1)))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, small.shape[0] // 30)))
+    grid = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
+    contours, _ = cv2.findContours(grid, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    contour = max(contours, key=cv2.contourArea)
+    area = cv2.contourArea(contour)
+    if area < 0.12 * small.shape[0] * small.shape[1]:
+        return None
+    hull = cv2.convexHull(contour)
+    approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
+    if len(approx) != 4:
+        return None
+    points = approx[:, 0, :].astype(np.float32) * factor
+    # The quad must fill its hull: a ragged outline (no outer border) is not a table frame.
+    if cv2.contourArea(approx) > 1.15 * area:
+        return None
+    return order_corners(points)
+
+
+def order_corners(points: np.ndarray) -> np.ndarray:
+    sums = points.sum(axis=1)
+    diffs = np.diff(points, axis=1)[:, 0]
+    return np.array(
+        [points[np.argmin(sums)], points[np.argmin(diffs)], points[np.argmax(sums)], points[np.argmax(diffs)]],
+        dtype=np.float32,
+    )
+
+
+def perspective_correct(color: np.ndarray, quad: np.ndarray) -> np.ndarray | None:
+    """Warp the whole page so that the table quadrilateral becomes an upright rectangle."""
+    tl, tr, br, bl = quad
+    width = max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))
+    height = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
+    if width < 50 or height < 50:
+        return None
+    target = np.array([tl, [tl[0] + width, tl[1]], [tl[0] + width, tl[1] + height], [tl[0], tl[1] + height]], np.float32)
+    matrix = cv2.getPerspectiveTransform(quad, target)
+    # Keep the whole page in view: map its corners and shift to positive coordinates.
+    h, w = color.shape[:2]
+    corners = cv2.perspectiveTransform(np.array([[[0, 0], [w, 0], [w, h], [0, h]]], np.float32), matrix)[0]
+    x_min, y_min = corners.min(axis=0)
+    x_max, y_max = corners.max(axis=0)
+    out_w, out_h = int(x_max - x_min), int(y_max - y_min)
+    if out_w * out_h > 4 * w * h:  # a degenerate homography would blow the page up
+        return None
+    shift = np.array([[1, 0, -x_min], [0, 1, -y_min], [0, 0, 1]], np.float64)
+    return cv2.warpPerspective(
+        color, shift @ matrix, (out_w, out_h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(255, 255, 255),
+    )
+
+
+def _is_projective(quad: np.ndarray, tolerance: float = 0.01) -> bool:
+    """Whether opposite sides differ in length or angle enough that a rotation alone will not do."""
+    tl, tr, br, bl = quad
+    top, bottom = np.linalg.norm(tr - tl), np.linalg.norm(br - bl)
+    left, right = np.linalg.norm(bl - tl), np.linalg.norm(br - tr)
+    return abs(top - bottom) / max(top, bottom) > tolerance or abs(left - right) / max(left, right) > tolerance
+
+
+def text_height(gray: np.ndarray) -> float | None:
+    """Median height of character-sized connected components, in pixels."""
+    ink = binarize(gray)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    heights = [
+        stats[i, cv2.CC_STAT_HEIGHT]
+        for i in range(1, count)
+        if 6 <= stats[i, cv2.CC_STAT_HEIGHT] <= 80 and 2 <= stats[i, cv2.CC_STAT_WIDTH] <= 80
+    ]
+    if len(heights) < 20:
+        return None
+    return float(np.median(heights))
+
+
+def coarse_orientation(gray: np.ndarray) -> int:
+    """Rotation (0/90/180/270, clockwise) Tesseract OSD says the page needs; 0 when unsure."""
+    import pytesseract
+
+    scale = 1600 / max(gray.shape)
+    small = cv2.resize(gray, None, fx=min(1.0, scale), fy=min(1.0, scale), interpolation=cv2.INTER_AREA)
+    try:
+        result = pytesseract.image_to_osd(small, config="--psm 0", output_type=pytesseract.Output.DICT, timeout=20)
+    except (pytesseract.TesseractError, RuntimeError):
+        return 0
+    if float(result.get("orientation_conf", 0)) < 2.0:
+        return 0
+    return int(result.get("rotate", 0)) % 360
+
+
+def looks_sideways(gray: np.ndarray) -> bool:
+    """Cheap test before OSD: text rows run vertically when the page is at 90/270 degrees."""
+    ink = binarize(cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
+    horizontal = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 1)))
+    vertical = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 9)))
+    n_h, _, stats_h, _ = cv2.connectedComponentsWithStats(horizontal)
+    n_v, _, stats_v, _ = cv2.connectedComponentsWithStats(vertical)
+    wide = sum(1 for i in range(1, n_h) if stats_h[i, 2] > 3 * stats_h[i, 3] and stats_h[i, 2] > 20)
+    tall = sum(1 for i in range(1, n_v) if stats_v[i, 3] > 3 * stats_v[i, 2] and stats_v[i, 3] > 20)
+    return tall > 1.5 * max(wide, 1)
+
+
+def prepare_page(image: Image.Image | np.ndarray, *, detect_orientation: bool = True) -> PreparedPage:
+    """Upright, flat, deskewed page ready for grid finding and OCR."""
+    color = pil_to_bgr(image) if isinstance(image, Image.Image) else image
+    notes: list[str] = []
+    gray = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)
+
+    if detect_orientation and looks_sideways(normalise_illumination(gray)):
+        rotate = coarse_orientation(gray)
+        if rotate:
+            code = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}[rotate]
+            color = cv2.rotate(color, code)
+            gray = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)
+            notes.append(f"page rotated by {rotate} degrees")
+
+    quad = find_table_quad(normalise_illumination(gray))
+    corrected = False
+    if quad is not None and _is_projective(quad):
+        warped = perspective_correct(color, quad)
+        if warped is not None:
+            color = warped
+            gray = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)
+            corrected = True
+            notes.append("perspective corrected")
+    skew = estimate_skew(normalise_illumination(gray))
+    if skew is not None and 0.15 <= abs(skew) <= 20:
+        color = rotate_bound(color, skew, border=(255, 255, 255))
+        gray = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)
+        if not corrected:
+            notes.append(f"deskewed by {skew:.2f} degrees")
+
+    return PreparedPage(color=color, gray=normalise_illumination(gray), notes=notes)

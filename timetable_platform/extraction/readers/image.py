@@ -1,0 +1,543 @@
+"""OCR reader: images (PNG, JPEG, TIFF, WebP, HEIC, ...) and PDFs without a text layer -> ``Layout``.
+
+Per page: decode under the pixel limit, make the page upright and flat (``ocr.preprocess``), find
+the table grids from rulings and shading (``ocr.gridlines``), then OCR every non-empty cell and
+every text block outside the tables in one batched Tesseract call (``ocr.engine``). Vertical text
+(headers written at 90 or 270 degrees) is read by rotating its cell. Coordinates in the layout are
+pixels of the corrected (upright, deskewed) page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from timetable_platform.domain.layout import BBox, Cell, Layout, Line, Page, Table, Word
+from timetable_platform.extraction.base import Document, Limits
+from timetable_platform.extraction.errors import (
+    CorruptDocument,
+    EncryptedDocument,
+    NoTimetableFound,
+    TooLarge,
+)
+from timetable_platform.extraction.ocr.engine import TARGET_TEXT_HEIGHT, OcrEngine, OcrWord, TesseractEngine
+from timetable_platform.extraction.ocr.gridlines import GridTable, Rulings, find_rulings, find_tables
+from timetable_platform.extraction.ocr.preprocess import PreparedPage, binarize, decode_image, prepare_page
+
+READER_NAME = "tesseract"
+PDF_RENDER_DPI = 200
+# Below this mean confidence a vertical cell is read again turned the other way.
+ROTATION_RETRY_CONFIDENCE = 0.6
+
+
+@dataclass
+class _Crop:
+    """One region sent to OCR and how to map its words back to the page."""
+
+    image: np.ndarray
+    origin: tuple[int, int]  # page x, y of the crop's top-left (before rotation)
+    size: tuple[int, int]  # width, height of the unrotated crop
+    rotation: int  # 0, 90 (text reads bottom-to-top) or 270 (top-to-bottom)
+    scale: float
+    table: int | None = None  # index into the page's tables, None for text outside tables
+    cell: int | None = None
+    words: list[OcrWord] = field(default_factory=list)
+
+
+def read_image_layout(document: Document, limits: Limits, *, languages: str | None = None) -> Layout:
+    """Layout of an image file; every frame of a multi-frame TIFF is a page."""
+    frames = decode_image(document.content, limits)
+    if not frames:
+        raise CorruptDocument("The image has no frames.")
+    reader = _PageReader(_languages(languages))
+    pages: list[Page] = []
+    warnings: list[str] = []
+    for number, frame in enumerate(frames, start=1):
+        prepared = prepare_page(frame)
+        pages.append(reader.read(prepared, number))
+        warnings.extend(f"page {number}: {note}" for note in prepared.notes)
+    return _finish(pages, document.media_type, warnings)
+
+
+def read_scanned_pdf_layout(document: Document, limits: Limits, *, languages: str | None = None) -> Layout:
+    """Layout of a PDF without a text layer: each page rendered with pypdfium2 and read by OCR."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(document.content)
+    except pdfium.PdfiumError as exc:
+        message = str(exc).lower()
+        if "password" in message:
+            raise EncryptedDocument("The PDF is password-protected.", detail=str(exc)) from exc
+        raise CorruptDocument("The PDF could not be opened.", detail=str(exc)) from exc
+    try:
+        n_pages = len(pdf)
+        if n_pages == 0:
+            raise CorruptDocument("The PDF has no pages.")
+        if n_pages > limits.max_pages:
+            raise TooLarge(f"The PDF has {n_pages} pages, over the limit of {limits.max_pages}.")
+        reader = _PageReader(_languages(languages))
+        pages: list[Page] = []
+        warnings: list[str] = []
+        for index in range(n_pages):
+            pdf_page = pdf[index]
+            width_pt, height_pt = pdf_page.get_size()
+            scale = PDF_RENDER_DPI / 72
+            if width_pt * scale * height_pt * scale > limits.max_pixels:
+                # Render big pages at a lower resolution rather than refuse them.
+                scale = (limits.max_pixels / (width_pt * height_pt)) ** 0.5 * 0.99
+                if scale < 72 / 72 * 0.5:
+                    raise TooLarge(f"Page {index + 1} is too large to render within the pixel limit.")
+            try:
+                image = pdf_page.render(scale=scale).to_pil()
+            except pdfium.PdfiumError as exc:
+                raise CorruptDocument(f"Page {index + 1} of the PDF could not be rendered.", detail=str(exc)) from exc
+            prepared = prepare_page(image)
+            pages.append(reader.read(prepared, index + 1))
+            warnings.extend(f"page {index + 1}: {note}" for note in prepared.notes)
+    finally:
+        pdf.close()
+    return _finish(pages, document.media_type, warnings)
+
+
+# Tesseract language codes for the ISO codes ``detect_languages`` returns.
+_TESSERACT_CODES = {"en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "ita", "nl": "nld"}
+
+
+class _PageReader:
+    """Reads pages with the first configured language, and again with the page's own language when the
+    first pass finds another configured language's timetable words (loading all six models at once costs
+    about 3 s a call, one model 0.6 s)."""
+
+    def __init__(self, languages: str) -> None:
+        self.allowed = [code for code in languages.split("+") if code]
+        self.first = self.allowed[0] if self.allowed else "eng"
+
+    def read(self, prepared: PreparedPage, number: int) -> Page:
+        page = read_page(prepared, number, TesseractEngine(languages=self.first))
+        detected = [_TESSERACT_CODES.get(code) for code in detect_languages([w.text for w in page.words])]
+        other = next((code for code in detected if code and code != self.first and code in self.allowed), None)
+        if other is None:
+            return page
+        return read_page(prepared, number, TesseractEngine(languages=f"{other}+{self.first}"))
+
+
+def _languages(languages: str | None) -> str:
+    if languages:
+        return languages
+    from timetable_platform.settings import get_settings
+
+    return get_settings().ocr_languages
+
+
+def _finish(pages: list[Page], media_type: str, warnings: list[str]) -> Layout:
+    if not any(page.words for page in pages):
+        if any(page.tables for page in pages):
+            raise NoTimetableFound("A table grid was found but no text could be read in it.")
+        raise NoTimetableFound("No table and no readable text were found in the image.")
+    paragraphs = [line.text for page in pages for line in page.lines if not _in_table(line.bbox, page.tables)]
+    words = [w.text for page in pages for w in page.words]
+    low = [w for page in pages for w in page.words if w.confidence < 0.5]
+    if words and len(low) > 0.4 * len(words):
+        warnings.append("low OCR confidence on many words; check the image quality")
+    return Layout(
+        pages=pages,
+        media_type=media_type,
+        reader=READER_NAME,
+        languages=detect_languages(words),
+        paragraphs=paragraphs,
+        warnings=warnings,
+    )
+
+
+def _in_table(box: BBox, tables: list[Table]) -> bool:
+    x, y = box.center
+    return any(t.bbox is not None and t.bbox.contains_point(x, y) for t in tables)
+
+
+def read_page(prepared: PreparedPage, number: int, engine: OcrEngine) -> Page:
+    """OCR one upright page into words, lines and tables."""
+    rulings = find_rulings(prepared.gray, prepared.color)
+    grids = find_tables(prepared.gray, prepared.color, rulings)
+    clean = _without_rulings(prepared.gray, rulings, grids)
+    crops: list[_Crop] = []
+    for table_index, grid in enumerate(grids):
+        for cell_index, cell in enumerate(grid.cells):
+            crop = _cell_crop(clean, cell.box)
+            if crop is not None:
+                crop.table, crop.cell = table_index, cell_index
+                crops.append(crop)
+    crops.extend(_outside_text_crops(clean, grids))
+    _ocr(engine, crops)
+
+    page = Page(number=number, width=float(prepared.width), height=float(prepared.height))
+    page.rulings = _ruling_segments(rulings)
+    cell_lines: dict[tuple[int, int], list[Line]] = {}
+    outside_lines: list[Line] = []
+    for crop in crops:
+        lines = _crop_lines(crop)
+        for line in lines:
+            page.words.extend(line.words)
+        if crop.table is not None and crop.cell is not None:
+            cell_lines.setdefault((crop.table, crop.cell), []).extend(lines)
+        else:
+            outside_lines.extend(lines)
+
+    for table_index, grid in enumerate(grids):
+        page.tables.append(_table(grid, table_index, cell_lines))
+    _attach_captions(page.tables, outside_lines)
+    all_lines = outside_lines + [line for table in page.tables for cell in table.cells for line in cell.lines]
+    page.lines = sorted(all_lines, key=lambda line: (round(line.bbox.top / 8), line.bbox.x0))
+    page.words.sort(key=lambda w: (round(w.bbox.top / 8), w.bbox.x0))
+    return page
+
+
+def _without_rulings(gray: np.ndarray, rulings: Rulings, grids: list[GridTable]) -> np.ndarray:
+    """The grey page with the table's ruling lines painted white, so they do not reach OCR as "|".
+
+    Only line pixels near a cell's own border are erased: strokes of big bold letters also pass
+    the line filters, and erasing them would cut the letters.
+    """
+    near_edges = np.zeros_like(gray)
+    band = 8
+    for grid in grids:
+        for cell in grid.cells:
+            x0, y0, x1, y1 = cell.box
+            near_edges[max(0, y0 - band) : y1 + band + 1, max(0, x0 - band) : x1 + band + 1] = 255
+            near_edges[y0 + band : max(y0 + band, y1 - band), x0 + band : max(x0 + band, x1 - band)] = 0
+    lines = cv2.bitwise_and(cv2.bitwise_or(rulings.horizontal, rulings.vertical), near_edges)
+    lines = cv2.bitwise_and(lines, rulings.ink)  # shading edges are not ink; leave fills alone
+    lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+    clean = gray.copy()
+    clean[lines > 0] = 255
+    return clean
+
+
+def _char_height(ink: np.ndarray) -> float | None:
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    heights = [
+        int(stats[i, cv2.CC_STAT_HEIGHT])
+        for i in range(1, count)
+        if stats[i, cv2.CC_STAT_AREA] >= 6 and stats[i, cv2.CC_STAT_HEIGHT] >= 4
+    ]
+    if not heights:
+        return None
+    return float(np.percentile(heights, 75))
+
+
+def _orientation(ink: np.ndarray, char_height: float) -> int:
+    """0 for horizontal text, 90 for vertical text (direction settled later by OCR confidence)."""
+    k = max(3, int(char_height * 0.7))
+    across = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1)))
+    down = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (1, k)))
+
+    def elongated(mask: np.ndarray, vertical: bool) -> int:
+        count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        total = 0
+        for i in range(1, count):
+            w, h = int(stats[i, cv2.CC_STAT_WIDTH]), int(stats[i, cv2.CC_STAT_HEIGHT])
+            long_side, short_side = (h, w) if vertical else (w, h)
+            if long_side >= 2.5 * short_side and long_side >= 2 * char_height:
+                total += long_side
+        return total
+
+    return 90 if elongated(down, True) > 1.5 * max(elongated(across, False), 1) else 0
+
+
+def _cell_crop(clean: np.ndarray, box: tuple[int, int, int, int]) -> _Crop | None:
+    x0, y0, x1, y1 = box
+    inset = 3
+    region = clean[y0 + inset : y1 - inset, x0 + inset : x1 - inset]
+    if region.size == 0 or min(region.shape) < 6:
+        return None
+    return _crop_from_region(region, (x0 + inset, y0 + inset))
+
+
+def _crop_from_region(region: np.ndarray, origin: tuple[int, int]) -> _Crop | None:
+    """Tight crop around the ink of ``region``, oriented and scaled for OCR; None if blank."""
+    # Otsu on a blank area splits paper noise; demand real contrast.
+    if float(region.max()) - float(region.min()) < 60:
+        return None
+    region = _stretched(_dark_fill_inverted(region))
+    _, ink = cv2.threshold(region, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    points = cv2.findNonZero(ink)
+    if points is None or len(points) < 12:
+        return None
+    x, y, w, h = cv2.boundingRect(points)
+    if w < 3 or h < 5:
+        return None
+    pad = 6
+    ox, oy = max(0, x - pad), max(0, y - pad)
+    tight = region[oy : y + h + pad, ox : x + w + pad]
+    tight_ink = ink[oy : y + h + pad, ox : x + w + pad]
+    char_height = _char_height(tight_ink) or float(h)
+    rotation = _orientation(tight_ink, char_height)
+    image = cv2.rotate(tight, cv2.ROTATE_90_CLOCKWISE) if rotation == 90 else tight
+    # Vertical text: component "height" measured above is the letters' width; use the long side.
+    size_hint = char_height
+    scale = float(np.clip(TARGET_TEXT_HEIGHT / max(size_hint, 1.0), 1.0, 3.0))
+    return _Crop(
+        image=image,
+        origin=(origin[0] + ox, origin[1] + oy),
+        size=(tight.shape[1], tight.shape[0]),
+        rotation=rotation,
+        scale=scale,
+    )
+
+
+def _dark_fill_inverted(region: np.ndarray) -> np.ndarray:
+    """Light text on a dark fill (header bands) turned into dark text on light."""
+    return 255 - region if float(np.median(region)) < 110 else region
+
+
+def _stretched(region: np.ndarray) -> np.ndarray:
+    """Paper to white and ink to black for this crop alone: Tesseract thresholds a whole sheet at once,
+    so a grey-filled cell next to white ones would otherwise lose its text."""
+    low = float(np.percentile(region, 1))
+    paper = float(np.percentile(region, 70))
+    if paper - low < 40:
+        return region
+    scaled = (region.astype(np.float32) - low) * (255.0 / (paper - low))
+    return np.clip(scaled, 0, 255).astype(np.uint8)
+
+
+def _outside_text_crops(clean: np.ndarray, grids: list[GridTable]) -> list[_Crop]:
+    """Text blocks outside the tables (titles, headings, footnotes, list timetables)."""
+    masked = clean.copy()
+    for grid in grids:
+        x0, y0, x1, y1 = grid.box
+        masked[y0:y1, x0:x1] = 255
+    ink = binarize(masked)
+    ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    char_height = _char_height(ink) or 20.0
+    smear = cv2.dilate(
+        ink, cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, int(char_height * 2.5)), max(3, int(char_height * 0.6))))
+    )
+    count, _, stats, _ = cv2.connectedComponentsWithStats(smear, connectivity=8)
+    page_area = clean.shape[0] * clean.shape[1]
+    crops: list[_Crop] = []
+    for i in range(1, count):
+        x, y, w, h, _ = (int(v) for v in stats[i])
+        if w * h > 0.3 * page_area or h < char_height * 0.6 or w < char_height:
+            continue
+        region_ink = ink[y : y + h, x : x + w]
+        if cv2.countNonZero(region_ink) < 20:
+            continue
+        crop = _crop_from_region(masked[y : y + h, x : x + w], (x, y))
+        if crop is not None:
+            crops.append(crop)
+    return crops
+
+
+def _ocr(engine: OcrEngine, crops: list[_Crop]) -> None:
+    if not crops:
+        return
+    results = engine.read_crops([c.image for c in crops], [c.scale for c in crops])
+    for crop, words in zip(crops, results, strict=True):
+        crop.words = words
+    # Vertical text could read either way; try the other direction where confidence is poor.
+    retry = [c for c in crops if c.rotation == 90 and _mean_confidence(c.words) < ROTATION_RETRY_CONFIDENCE]
+    if not retry:
+        return
+    flipped = [cv2.rotate(c.image, cv2.ROTATE_180) for c in retry]
+    again = engine.read_crops(flipped, [c.scale for c in retry])
+    for crop, words, image in zip(retry, again, flipped, strict=True):
+        if _mean_confidence(words) > _mean_confidence(crop.words):
+            crop.words, crop.rotation, crop.image = words, 270, image
+
+
+def _mean_confidence(words: list[OcrWord]) -> float:
+    if not words:
+        return 0.0
+    weights = [len(w.text) for w in words]
+    return float(sum(w.confidence * n for w, n in zip(words, weights, strict=True)) / sum(weights))
+
+
+def _to_page_box(crop: _Crop, box: tuple[float, float, float, float]) -> BBox:
+    """Map a box in the (possibly rotated) crop back to page coordinates."""
+    x0, y0, x1, y1 = box
+    width, height = crop.size
+    if crop.rotation == 90:  # crop was turned clockwise: crop (x, y) -> original (y, height - x)
+        px0, px1 = y0, y1
+        py0, py1 = height - x1, height - x0
+    elif crop.rotation == 270:  # turned counter-clockwise: crop (x, y) -> original (width - y, x)
+        px0, px1 = width - y1, width - y0
+        py0, py1 = x0, x1
+    else:
+        px0, py0, px1, py1 = x0, y0, x1, y1
+    ox, oy = crop.origin
+    return BBox(ox + max(0.0, px0), oy + max(0.0, py0), ox + max(0.0, px1), oy + max(0.0, py1))
+
+
+def _crop_lines(crop: _Crop) -> list[Line]:
+    by_line: dict[int, list[OcrWord]] = {}
+    for word in crop.words:
+        if _is_noise(word.text, word.confidence):
+            continue
+        by_line.setdefault(word.line, []).append(word)
+    lines: list[Line] = []
+    for index in sorted(by_line):
+        ocr_words = sorted(by_line[index], key=lambda w: w.box[0])
+        words = [
+            Word(text=w.text, bbox=_to_page_box(crop, w.box), confidence=round(w.confidence, 3), rotation=crop.rotation)
+            for w in ocr_words
+        ]
+        box = words[0].bbox
+        for word in words[1:]:
+            box = box.union(word.bbox)
+        lines.append(Line(words=words, bbox=box))
+    return lines
+
+
+_NOISE = re.compile(r"^[\W_]{1,3}$")
+_RULING_REMNANT = re.compile(r"^[|!\[\]{}()_—=~]+$")
+
+
+def _is_noise(text: str, confidence: float) -> bool:
+    """Specks and leftover ruling fragments that OCR reads as punctuation."""
+    if _RULING_REMNANT.match(text):
+        return True
+    if confidence < 0.3 and len(text) <= 2:
+        return True
+    return bool(_NOISE.match(text)) and text not in {"-", "–", "&", "/", "+"} and confidence < 0.8
+
+
+def _table(grid: GridTable, table_index: int, cell_lines: dict[tuple[int, int], list[Line]]) -> Table:
+    cells: list[Cell] = []
+    for cell_index, grid_cell in enumerate(grid.cells):
+        lines = cell_lines.get((table_index, cell_index), [])
+        x0, y0, x1, y1 = grid_cell.box
+        cell = Cell(
+            row=grid_cell.row,
+            col=grid_cell.col,
+            text="\n".join(line.text for line in lines),
+            rowspan=grid_cell.rowspan,
+            colspan=grid_cell.colspan,
+            bbox=BBox(float(x0), float(y0), float(x1), float(y1)),
+            lines=lines,
+            confidence=_cell_confidence(lines),
+            background=grid_cell.background,
+        )
+        cells.extend(_split_false_merge(cell, grid))
+    cells.sort(key=lambda c: (c.row, c.col))
+    x0, y0, x1, y1 = grid.box
+    return Table(n_rows=grid.n_rows, n_cols=grid.n_cols, cells=cells, bbox=BBox(float(x0), float(y0), float(x1), float(y1)))
+
+
+def _cell_confidence(lines: list[Line]) -> float:
+    words = [w for line in lines for w in line.words]
+    if not words:
+        return 1.0
+    return round(sum(w.confidence for w in words) / len(words), 3)
+
+
+def _split_false_merge(cell: Cell, grid: GridTable) -> list[Cell]:
+    """Split a spanning cell whose words sit in separate slots (a separator too faint to see, e.g. on
+    a dark header band): every spanned column (row) holds words of its own and no word crosses an edge."""
+    words = [w for line in cell.lines for w in line.words]
+    if cell.bbox is None or not words:
+        return [cell]
+    for axis in ("col", "row"):
+        span = cell.colspan if axis == "col" else cell.rowspan
+        if span < 2:
+            continue
+        start = cell.col if axis == "col" else cell.row
+        edges = grid.col_edges if axis == "col" else grid.row_edges
+        groups: dict[int, list[Word]] = {}
+        for word in words:
+            lo, hi = (word.bbox.x0, word.bbox.x1) if axis == "col" else (word.bbox.top, word.bbox.bottom)
+            slot = next((k for k in range(start, start + span) if edges[k] - 2 <= lo and hi <= edges[k + 1] + 2), None)
+            if slot is None:
+                break
+            groups.setdefault(slot, []).append(word)
+        else:
+            if len(groups) != span:
+                continue
+            out: list[Cell] = []
+            for slot, slot_words in sorted(groups.items()):
+                lines = _regroup_lines(slot_words)
+                if axis == "col":
+                    box = BBox(float(edges[slot]), cell.bbox.top, float(edges[slot + 1]), cell.bbox.bottom)
+                    row, col, rowspan, colspan = cell.row, slot, cell.rowspan, 1
+                else:
+                    box = BBox(cell.bbox.x0, float(edges[slot]), cell.bbox.x1, float(edges[slot + 1]))
+                    row, col, rowspan, colspan = slot, cell.col, 1, cell.colspan
+                out.append(
+                    Cell(
+                        row=row, col=col, text="\n".join(line.text for line in lines), rowspan=rowspan,
+                        colspan=colspan, bbox=box, lines=lines, confidence=_cell_confidence(lines),
+                        background=cell.background,
+                    )
+                )
+            return out
+    return [cell]
+
+
+def _regroup_lines(words: list[Word]) -> list[Line]:
+    """Words into lines by vertical overlap, top to bottom, left to right."""
+    lines: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: (w.bbox.top, w.bbox.x0)):
+        for line in lines:
+            ref = line[0].bbox
+            overlap = min(ref.bottom, word.bbox.bottom) - max(ref.top, word.bbox.top)
+            if overlap > 0.5 * min(ref.height, word.bbox.height):
+                line.append(word)
+                break
+        else:
+            lines.append([word])
+    out: list[Line] = []
+    for line_words in lines:
+        line_words.sort(key=lambda w: w.bbox.x0)
+        box = line_words[0].bbox
+        for word in line_words[1:]:
+            box = box.union(word.bbox)
+        out.append(Line(words=line_words, bbox=box))
+    return out
+
+
+def _attach_captions(tables: list[Table], outside: list[Line]) -> None:
+    """The text line just above a table (within two line heights) is its caption."""
+    for table in tables:
+        if table.bbox is None:
+            continue
+        above = [
+            line
+            for line in outside
+            if line.bbox.bottom <= table.bbox.top + 2
+            and line.bbox.x1 > table.bbox.x0
+            and line.bbox.x0 < table.bbox.x1
+            and table.bbox.top - line.bbox.bottom < 2.5 * max(line.bbox.height, 10)
+        ]
+        if above:
+            table.caption = max(above, key=lambda line: line.bbox.bottom).text
+
+
+def _ruling_segments(rulings: Rulings) -> list[BBox]:
+    segments: list[BBox] = []
+    for mask in (rulings.horizontal, rulings.vertical):
+        count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        for i in range(1, count):
+            x, y, w, h, _ = (int(v) for v in stats[i])
+            segments.append(BBox(float(x), float(y), float(x + w), float(y + h)))
+    return segments
+
+
+_DAY_WORDS = {
+    "en": {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "break", "lunch", "period"},
+    "de": {"montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "pause", "stunde", "std"},
+    "fr": {"lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "récréation", "déjeuner"},
+    "es": {"lunes", "martes", "miércoles", "miercoles", "jueves", "viernes", "sábado", "recreo"},
+    "it": {"lunedì", "lunedi", "martedì", "martedi", "mercoledì", "giovedì", "venerdì", "venerdi", "intervallo"},
+    "nl": {"maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "pauze"},
+}
+
+
+def detect_languages(words: list[str]) -> list[str]:
+    """ISO 639-1 codes of the languages whose day / timetable words appear, most hits first."""
+    lowered = [re.sub(r"[^\w]", "", w.lower()) for w in words]
+    counts = {code: sum(1 for w in lowered if w in vocab) for code, vocab in _DAY_WORDS.items()}
+    return [code for code, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n > 0]
