@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 
 from timetable_platform.extraction.base import Limits
 from timetable_platform.extraction.errors import CorruptDocument, TooLarge
@@ -32,7 +33,7 @@ def check_ooxml_archive(content: bytes, limits: Limits) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
         raise CorruptDocument("The Office file is damaged and cannot be opened.", detail=str(exc)) from exc
     if len(infos) > MAX_ZIP_ENTRIES:
         raise TooLarge(f"The Office file holds {len(infos)} parts; the limit is {MAX_ZIP_ENTRIES}.")

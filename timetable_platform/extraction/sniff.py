@@ -10,6 +10,7 @@ import contextlib
 import csv
 import io
 import zipfile
+import zlib
 from collections import Counter
 
 import filetype
@@ -137,6 +138,7 @@ def _sniff_zip(content: bytes, filename: str | None) -> str:
     except (
         zipfile.BadZipFile,
         zipfile.LargeZipFile,
+        zlib.error,
         OSError,
         EOFError,
         ValueError,
@@ -218,7 +220,9 @@ def _sniff_text(text: str, filename: str | None) -> str:
         raise UnsupportedType("The document is a PostScript file; convert it to PDF and upload again.")
     if head.startswith(("<?xml", "<svg")):
         what = "an SVG drawing" if "<svg" in head else "an XML file"
-        raise UnsupportedType(f"The document is {what}; export the timetable as PDF or an image and upload that.")
+        raise UnsupportedType(
+            f"The document is {what}; export the timetable as PDF or an image and upload that."
+        )
     if not text.strip():
         raise EmptyDocument("The document contains only whitespace.")
     delimiter = sniff_delimiter(text)
