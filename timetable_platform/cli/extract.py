@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -270,6 +271,10 @@ def run(args: argparse.Namespace) -> int:
             return 1
         try:
             _write(outcome.job, payload)
+        except BrokenPipeError:
+            # The reader went away (``| head``): stop quietly, as other command-line tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
         except OSError as exc:
             _say(console, f"{outcome.job.output}: cannot write: {exc.strerror or exc}")
             return 1
