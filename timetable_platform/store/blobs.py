@@ -190,6 +190,8 @@ class S3BlobStore(BlobStore):
     ``endpoint_url`` targets LocalStack, MinIO or moto; credentials come from the usual boto3 chain.
     """
 
+    DELETE_BATCH = 1000  # the DeleteObjects limit
+
     def __init__(
         self,
         bucket: str,
@@ -306,7 +308,7 @@ class S3BlobStore(BlobStore):
         batch: list[str] = []
         for full_key in self._list_full(prefix):
             batch.append(full_key)
-            if len(batch) == 1000:  # DeleteObjects limit
+            if len(batch) == self.DELETE_BATCH:
                 deleted += self._delete_batch(batch)
                 batch = []
         if batch:

@@ -11,7 +11,6 @@ Semantics (both backends):
 
 from __future__ import annotations
 
-import contextlib
 import json
 import secrets
 import time
@@ -537,15 +536,17 @@ class SqsQueue(UploadQueue):
             dead_visible = dead_hidden = 0
         return {"visible": visible, "in_flight": in_flight, "dead": dead_visible + dead_hidden}
 
-    def purge_upload(self, upload_id: str, *, max_batches: int = 100) -> int:
-        """Best effort: scan the visible messages, delete this upload's, release the others at once.
+    def purge_upload(self, upload_id: str, *, max_batches: int = 20) -> int:
+        """Best effort: scan up to ``max_batches`` x 10 visible messages and delete this upload's.
 
-        SQS has no delete-by-content, so this receives messages: each one scanned counts one receive
-        towards its redrive limit, and in-flight messages are not seen. Consumers must therefore
-        still skip messages whose upload no longer exists.
+        SQS cannot delete by content, so the scan receives messages. Releasing the others would
+        count one receive towards their redrive limit per purge (enough DELETEs would dead-letter
+        live uploads), so each of them is re-sent as a fresh copy and the original deleted once the
+        scan ends (copy first: a crash duplicates, never loses; consumers are idempotent per upload).
+        In-flight messages are not seen: consumers must still skip messages of deleted uploads.
         """
         removed = 0
-        held: list[str] = []  # others stay hidden until the scan ends, so each is seen once
+        held: list[ReceivedMessage] = []  # stay hidden until the scan ends, so each is seen once
         try:
             for _ in range(max_batches):
                 batch = self.receive(10, visibility_timeout=60)
@@ -556,15 +557,12 @@ class SqsQueue(UploadQueue):
                         self.delete(message.receipt)
                         removed += 1
                     else:
-                        held.append(message.receipt)
+                        held.append(message)
         finally:
-            for receipt in held:
-                self._release(receipt)
+            for message in held:
+                self.send_raw(message.body_text)
+                self.delete(message.receipt)
         return removed
-
-    def _release(self, receipt: str) -> None:
-        with contextlib.suppress(ReceiptInvalid):
-            self.change_visibility(receipt, 0)
 
     def ping(self) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
