@@ -45,6 +45,22 @@ def corpus_file(name: str) -> Path:
     return path
 
 
+SMALL_CSV = (
+    "Day,Start,End,Subject,Teacher,Room\n"
+    "Monday,09:00,10:00,Maths,Ms Lee,R1\n"
+    "Monday,10:00,11:00,Art,Mr Poe,R2\n"
+    "Tuesday,09:00,10:00,History,Ms Lee,R1\n"
+)
+
+
+@pytest.fixture
+def small_timetable(tmp_path: Path) -> Path:
+    """A three-entry record-table CSV: the cheapest real document to extract."""
+    path = tmp_path / "week.csv"
+    path.write_text(SMALL_CSV)
+    return path
+
+
 @dataclass
 class Platform:
     store: StoreResource

@@ -1,0 +1,254 @@
+"""Sensors against real queues and a real (temporary, persistent) Dagster instance.
+
+"Crash" tests stop between the steps the daemon takes: a tick's result is thrown away (the daemon
+died before committing it), or a run was created but the message was never deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.storage.dagster_run import RunsFilter
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from tests.dagster.conftest import Platform, corpus_file
+from timetable_platform.assets.partitions import BACKFILL_LANE, LANE_TAG, UPLOAD_ID_TAG
+from timetable_platform.definitions import defs
+from timetable_platform.resources import StoreResource
+from timetable_platform.sensors import historical, run_status, upload_queue
+from timetable_platform.store import repository
+from timetable_platform.store.blobs import HISTORICAL_PREFIX
+from timetable_platform.store.queue import upload_message
+
+
+@pytest.fixture(autouse=True)
+def _short_visibility(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A requested-but-unconfirmed message comes back after 1 s instead of 30 s.
+    monkeypatch.setattr(upload_queue, "VISIBILITY_SECONDS", 1)
+
+
+def _tick(platform: Platform, sensor: dg.SensorDefinition, cursor: str | None = None) -> dg.SensorResult:
+    context = dg.build_sensor_context(
+        instance=platform.instance, cursor=cursor, resources={"store": platform.store}, definitions=defs
+    )
+    result = sensor(context)
+    assert isinstance(result, dg.SensorResult)
+    return result
+
+
+def _commit(platform: Platform, result: dg.SensorResult) -> list[dg.ExecuteInProcessResult]:
+    """What the daemon does after a tick: add the requested partitions, then launch the runs."""
+    for request in result.dynamic_partitions_requests or []:
+        platform.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    return [platform.launch(r) for r in result.run_requests or []]
+
+
+def _runs_for(platform: Platform, upload_id: str) -> int:
+    return len(platform.instance.get_run_ids(RunsFilter(tags={UPLOAD_ID_TAG: upload_id})))
+
+
+def _queue_empty(platform: Platform) -> bool:
+    depth = platform.store.queue.depth()
+    return depth.get("visible", 0) == 0 and depth.get("in_flight", 0) == 0
+
+
+def _wait_visible(platform: Platform, seconds: float = 1.2) -> None:
+    time.sleep(seconds)  # past the 1 s visibility timeout
+
+
+def test_message_becomes_one_run_and_is_deleted_only_after_the_run_exists(platform: Platform, small_timetable: Path) -> None:
+    upload_id = platform.submit(small_timetable)
+
+    first = _tick(platform, upload_queue.upload_queue_sensor)
+    assert [r.run_key for r in first.run_requests] == [upload_id]
+    assert first.run_requests[0].partition_key == upload_id
+    assert list(first.dynamic_partitions_requests[0].partition_keys) == [upload_id]
+    assert platform.store.queue.depth()["in_flight"] == 1  # not deleted: the request is not committed yet
+
+    (run,) = _commit(platform, first)
+    assert run.success and str(platform.upload(upload_id).status) == "succeeded"
+
+    _wait_visible(platform)
+    second = _tick(platform, upload_queue.upload_queue_sensor)
+    assert second.run_requests == []  # the run exists: the message is deleted, nothing new requested
+    assert _queue_empty(platform)
+    assert _runs_for(platform, upload_id) == 1
+
+
+def test_crash_before_the_daemon_commits_the_tick_loses_nothing(platform: Platform, small_timetable: Path) -> None:
+    upload_id = platform.submit(small_timetable)
+    lost = _tick(platform, upload_queue.upload_queue_sensor)
+    assert len(lost.run_requests) == 1
+    # The daemon dies here: neither the partition nor the run is recorded.
+    assert upload_id not in platform.instance.get_dynamic_partitions("uploads")
+
+    _wait_visible(platform)
+    retried = _tick(platform, upload_queue.upload_queue_sensor)
+    assert [r.run_key for r in retried.run_requests] == [upload_id]
+    _commit(platform, retried)
+    _wait_visible(platform)
+    assert _tick(platform, upload_queue.upload_queue_sensor).run_requests == []
+    assert _runs_for(platform, upload_id) == 1
+    assert _queue_empty(platform)
+    assert str(platform.upload(upload_id).status) == "succeeded"
+
+
+def test_crash_after_the_run_is_created_deletes_without_a_second_run(platform: Platform, small_timetable: Path) -> None:
+    upload_id = platform.submit(small_timetable)
+    tick = _tick(platform, upload_queue.upload_queue_sensor)
+    _commit(platform, tick)
+    # The process dies before any later tick: the message is still in the queue.
+    depth = platform.store.queue.depth()
+    assert depth.get("visible", 0) + depth.get("in_flight", 0) == 1
+    _wait_visible(platform)
+    again = _tick(platform, upload_queue.upload_queue_sensor)
+    assert again.run_requests == []
+    assert _queue_empty(platform)
+    assert _runs_for(platform, upload_id) == 1
+
+
+def test_duplicate_messages_give_one_run(platform: Platform, small_timetable: Path) -> None:
+    upload_id = platform.submit(small_timetable)
+    platform.store.queue.send(upload_message(upload_id, "school-1"))  # same upload, twice in one batch
+    first = _tick(platform, upload_queue.upload_queue_sensor)
+    assert len(first.run_requests) == 1
+    _commit(platform, first)
+    platform.store.queue.send(upload_message(upload_id, "school-1"))  # and once more, later
+    _wait_visible(platform)
+    later = _tick(platform, upload_queue.upload_queue_sensor)
+    assert later.run_requests == []
+    assert _runs_for(platform, upload_id) == 1
+    assert _queue_empty(platform)
+
+
+def test_poison_messages_go_to_the_dead_letter_queue(platform: Platform) -> None:
+    queue = platform.store.queue
+    queue.send_raw("{not json")  # type: ignore[attr-defined]
+    queue.send({"tenant": "school-1"})
+    queue.send(upload_message("0" * 32, "school-1"))
+    result = _tick(platform, upload_queue.upload_queue_sensor)
+    assert result.run_requests == []
+    reasons = sorted(d.reason or "" for d in queue.dead_letters(10))
+    assert len(reasons) == 3
+    assert any("malformed" in r for r in reasons)
+    assert any("no upload_id" in r for r in reasons)
+    assert any("unknown upload" in r for r in reasons)
+    assert _queue_empty(platform)
+
+
+@pytest.mark.postgres
+def test_s3_sqs_postgres_upload_ends_as_entries_and_json(aws_platform: Platform) -> None:
+    platform = aws_platform
+    upload_id = platform.submit(corpus_file("l1_docx_001.docx"))
+    from tests.support.aws import sqs_client
+
+    settings = platform.store.settings()
+    sqs_client(settings.sqs_endpoint_url).send_message(QueueUrl=settings.sqs_queue_url, MessageBody="{oops")
+
+    tick = _tick(platform, upload_queue.upload_queue_sensor)
+    assert [r.run_key for r in tick.run_requests] == [upload_id]
+    (run,) = _commit(platform, tick)
+    assert run.success
+    upload = platform.upload(upload_id)
+    assert str(upload.status) == "succeeded" and upload.entry_count and upload.entry_count > 0
+    stored = json.loads(platform.store.blobs.get(f"results/{upload_id}/timetable.json"))
+    with platform.store.session() as session:
+        timetable = repository.get_timetable(session, upload_id)
+    assert timetable is not None and len(timetable.entries) == len(stored["entries"]) == upload.entry_count
+
+    _wait_visible(platform)
+    assert _tick(platform, upload_queue.upload_queue_sensor).run_requests == []
+    assert _runs_for(platform, upload_id) == 1
+    dead = platform.store.queue.dead_letters(10)
+    assert [d.body_text for d in dead] == ["{oops"]
+
+
+def _status_context(platform: Platform, run_id: str, event_type: dg.DagsterEventType) -> dg.RunStatusSensorContext:
+    run = platform.instance.get_run_by_id(run_id)
+    assert run is not None
+    records = platform.instance.get_records_for_run(run_id, of_type=event_type).records
+    return dg.build_run_status_sensor_context(
+        sensor_name="test",
+        dagster_instance=platform.instance,
+        dagster_run=run,
+        dagster_event=records[-1].event_log_entry.dagster_event,
+        resources={"store": platform.store},
+    )
+
+
+def test_run_status_sensors_settle_uploads_a_run_left_unfinished(platform: Platform, small_timetable: Path) -> None:
+    from timetable_platform.assets import raw_upload
+
+    upload_id = platform.submit(small_timetable, callback_url="https://example.test/hook")
+    # A run that materialises only raw_upload succeeds but leaves the upload "running".
+    partial = platform.materialize(upload_id, assets=[raw_upload])
+    assert partial.success and str(platform.upload(upload_id).status) == "running"
+    run_status.upload_run_succeeded_sensor(
+        _status_context(platform, partial.run_id, dg.DagsterEventType.RUN_SUCCESS)
+    )
+    upload = platform.upload(upload_id)
+    assert str(upload.status) == "failed" and "without materialising merged_timetable" in upload.error
+
+    from timetable_platform.store.api_models import CallbackDelivery
+
+    with platform.store.session() as session:
+        outbox = session.query(CallbackDelivery).filter_by(upload_id=upload_id).all()
+        assert len(outbox) == 1 and json.loads(outbox[0].body)["status"] == "failed"
+
+
+def test_run_failure_sensor_records_the_step_error(platform: Platform, small_timetable: Path) -> None:
+    path = small_timetable
+    upload_id = platform.register(path.read_bytes(), filename=path.name, sha256="1" * 64)
+    failed = platform.materialize(upload_id)
+    assert not failed.success
+    # As if the run process died after its first step marked the upload running.
+    with platform.store.session() as session:
+        repository.mark_running(session, upload_id, run_id=failed.run_id)
+    context = _status_context(platform, failed.run_id, dg.DagsterEventType.RUN_FAILURE).for_run_failure()
+    run_status.upload_run_failed_sensor(context)
+    upload = platform.upload(upload_id)
+    assert str(upload.status) == "failed"
+    assert "raw_upload" in upload.error and "checksum" in upload.error
+
+
+def test_run_started_sensor_never_moves_a_finished_upload_back(platform: Platform, small_timetable: Path) -> None:
+    upload_id = platform.submit(small_timetable)
+    done = platform.materialize(upload_id)
+    run_status.upload_run_started_sensor(_status_context(platform, done.run_id, dg.DagsterEventType.RUN_START))
+    assert str(platform.upload(upload_id).status) == "succeeded"
+
+
+def test_historical_documents_are_registered_once_and_run_as_a_ranged_backfill(
+    platform: Platform, small_timetable: Path
+) -> None:
+    # Historical uploads take the configured default mode.
+    platform.store = StoreResource(overrides={**platform.store.overrides, "mode": "document_ai"})
+    blobs = platform.store.blobs
+    term1 = small_timetable.read_bytes()
+    blobs.put(f"{HISTORICAL_PREFIX}school-9/2019/term1.csv", term1)
+    blobs.put(f"{HISTORICAL_PREFIX}school-9/2019/term2.docx", corpus_file("l1_docx_001.docx").read_bytes())
+    blobs.put(f"{HISTORICAL_PREFIX}school-9/2019/copy-of-term1.csv", term1)  # same bytes: one upload
+    blobs.put(f"{HISTORICAL_PREFIX}stray.csv", term1)  # no tenant folder: ignored
+
+    lost = _tick(platform, historical.historical_upload_sensor)
+    # The daemon dies before committing the tick: the uploads exist but were never run.
+    retried = _tick(platform, historical.historical_upload_sensor)
+    with platform.store.session() as session:
+        uploads, _ = repository.list_uploads(session, tenant="school-9")
+    assert len(uploads) == 2
+    assert {u.label for u in uploads} >= {"historical:historical/school-9/2019/term2.docx"}
+    for result in (lost, retried):
+        (request,) = result.run_requests
+        assert request.tags[LANE_TAG] == BACKFILL_LANE
+        covered = {request.tags[ASSET_PARTITION_RANGE_START_TAG], request.tags[ASSET_PARTITION_RANGE_END_TAG]}
+        assert covered == {u.id for u in uploads}
+
+    (run,) = _commit(platform, retried)
+    assert run.success
+    assert all(str(platform.upload(u.id).status) == "succeeded" for u in uploads)
+    again = _tick(platform, historical.historical_upload_sensor, cursor=retried.cursor)
+    assert again.run_requests == []
