@@ -269,9 +269,19 @@ def _split(
         notes = " ".join(block.lines[1:]) or None
         return subject, None, None, None, notes, _kind(subject, language)
     fields = splitter.split(block.lines, styles=block.styles)  # type: ignore[attr-defined]
-    if not fields.subject:
-        return None
-    return fields.subject, fields.teacher, fields.room, fields.group, fields.notes, fields.kind
+    subject, teacher, room, group = fields.subject, fields.teacher, fields.room, fields.group
+    if not subject:
+        # Every line was read as a field ('9M / SVT / A-12'): a short upper-case name is a subject too.
+        if teacher:
+            subject, teacher = teacher, None
+        elif room or group:
+            subject = room or group or ""
+            room, group = (None, group) if subject == room else (room, None)
+        else:
+            return None
+        block.confidence -= 0.2
+        return subject, teacher, room, group, fields.notes, _kind(subject, language)
+    return subject, teacher, room, group, fields.notes, fields.kind
 
 
 def _kind(text: str, language: str | None) -> Kind:

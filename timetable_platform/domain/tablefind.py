@@ -147,36 +147,22 @@ def table_from_rulings(page: Page) -> Table | None:
     return Table(n_rows=n_rows, n_cols=n_cols, cells=cells, bbox=BBox(xs[0], ys[0], xs[-1], ys[-1]))
 
 
-def table_from_words(words: list[Word]) -> Table | None:
-    """A table from word positions alone: rows from line clusters, columns from shared vertical gaps."""
-    if len(words) < 4:
-        return None
-    lines = _lines_of(words)
-    if len(lines) < _MIN_GRID:
-        return None
-    height = sorted(w.bbox.height for w in words)[len(words) // 2] or 1.0
-    # Row bands: lines whose vertical extents overlap form one band.
-    bands: list[list[Line]] = []
-    for line in sorted(lines, key=lambda ln: ln.bbox.top):
-        if bands and line.bbox.top < max(ln.bbox.bottom for ln in bands[-1]) - 0.2 * height:
-            bands[-1].append(line)
-        else:
-            bands.append([line])
-    # Column gaps: x positions not covered by any word in most bands.
+def _column_edges(lines: list[Line], height: float) -> list[float] | None:
+    """Column edges: x positions that nearly every line leaves empty (a title crossing them is tolerated)."""
+    words = [w for line in lines for w in line.words]
     x0 = min(w.bbox.x0 for w in words)
     x1 = max(w.bbox.x1 for w in words)
     step = max(1.0, height / 4)
     n = int((x1 - x0) / step) + 1
     covered = [0] * n
-    for band in bands:
+    for line in lines:
         mark = [False] * n
-        for line in band:
-            for w in line.words:
-                for i in range(int((w.bbox.x0 - x0) / step), min(n, int((w.bbox.x1 - x0) / step) + 1)):
-                    mark[i] = True
+        for w in line.words:
+            for i in range(int((w.bbox.x0 - x0) / step), min(n, int((w.bbox.x1 - x0) / step) + 1)):
+                mark[i] = True
         for i in range(n):
             covered[i] += mark[i]
-    limit = max(1, int(len(bands) * 0.15))
+    limit = max(1, int(len(lines) * 0.1))
     gaps: list[tuple[int, int]] = []
     i = 0
     while i < n:
@@ -190,47 +176,112 @@ def table_from_words(words: list[Word]) -> Table | None:
         else:
             i += 1
     xs = [x0] + [x0 + (a + b) / 2 * step for a, b in gaps] + [x1 + 1]
-    if len(xs) - 1 < _MIN_GRID:
-        return None
+    return xs if len(xs) - 1 >= _MIN_GRID else None
+
+
+@dataclass
+class _Chunk:
+    """Consecutive text lines of one column that belong together (one cell's text)."""
+
+    col: int
+    words: list[Word]
+    top: float
+    bottom: float
+
+
+def _chunks(lines: list[Line], xs: list[float], height: float) -> list[_Chunk]:
     n_cols = len(xs) - 1
-    cells: list[Cell] = []
-    for r, band in enumerate(bands):
-        band_words = [w for line in band for w in line.words]
-        top = min(w.bbox.top for w in band_words)
-        bottom = max(w.bbox.bottom for w in band_words)
+    pieces: dict[int, list[tuple[float, float, list[Word]]]] = {}
+    for line in lines:
         by_col: dict[int, list[Word]] = {}
-        for w in band_words:
+        for w in line.words:
             cx = (w.bbox.x0 + w.bbox.x1) / 2
-            col = max(
-                0, min(n_cols - 1, next((k for k in range(n_cols) if xs[k] <= cx < xs[k + 1]), n_cols - 1))
-            )
+            col = next((k for k in range(n_cols) if xs[k] <= cx < xs[k + 1]), n_cols - 1)
             by_col.setdefault(col, []).append(w)
         for col, ws in by_col.items():
-            # A word run crossing a gap (a full-width label) spans those columns.
-            c0 = col
-            c1 = col + 1
-            left = min(w.bbox.x0 for w in ws)
-            right = max(w.bbox.x1 for w in ws)
-            while c0 > 0 and left < xs[c0] - step and (c0 - 1) not in by_col:
-                c0 -= 1
-            while c1 < n_cols and right > xs[c1] + step and c1 not in by_col:
-                c1 += 1
-            cells.append(_make_cell(r, c0, 1, c1 - c0, BBox(xs[c0], top, xs[c1], bottom), ws))
-    # Drop duplicate coverage created by span growth.
-    seen: set[tuple[int, int]] = set()
-    unique: list[Cell] = []
-    for cell in sorted(cells, key=lambda c: (c.row, c.col)):
-        slots = {(cell.row, k) for k in range(cell.col, cell.col_end)}
-        if slots & seen:
+            pieces.setdefault(col, []).append(
+                (min(w.bbox.top for w in ws), max(w.bbox.bottom for w in ws), ws)
+            )
+    chunks: list[_Chunk] = []
+    for col, items in pieces.items():
+        items.sort(key=lambda item: item[0])
+        for top, bottom, ws in items:
+            last = chunks[-1] if chunks and chunks[-1].col == col else None
+            if last is not None and top - last.bottom <= 0.45 * height:
+                last.words.extend(ws)
+                last.bottom = max(last.bottom, bottom)
+            else:
+                chunks.append(_Chunk(col=col, words=list(ws), top=top, bottom=bottom))
+    return chunks
+
+
+def table_from_words(words: list[Word]) -> Table | None:
+    """A table from word positions alone (no rulings).
+
+    Columns are the x-gaps shared by nearly all lines. Rows are anchored on the first column (the
+    label column: times, periods or days), one row per text chunk there; a chunk elsewhere that
+    reaches into two rows (a double lesson printed between them) spans both.
+    """
+    if len(words) < 4:
+        return None
+    lines = _lines_of(words)
+    if len(lines) < _MIN_GRID:
+        return None
+    height = sorted(w.bbox.height for w in words)[len(words) // 2] or 1.0
+    xs = _column_edges(lines, height)
+    if xs is None:
+        return None
+    n_cols = len(xs) - 1
+    chunks = _chunks(lines, xs, height)
+    anchors = sorted((c for c in chunks if c.col == 0), key=lambda c: c.top)
+    if len(anchors) < _MIN_GRID:
+        return None
+    # Row bands: from each anchor's top to the next anchor's top (text sits at the top or middle of a row).
+    centres = [(a.top + a.bottom) / 2 for a in anchors]
+    bounds = [anchors[0].top - 0.5 * height]
+    bounds += [
+        (centres[k] + centres[k + 1]) / 2 if _centred(anchors, chunks) else anchors[k + 1].top - 0.3 * height
+        for k in range(len(anchors) - 1)
+    ]
+    bounds.append(max(c.bottom for c in chunks) + 1)
+    n_rows = len(anchors)
+    slots: dict[tuple[int, int], list[_Chunk]] = {}
+    spans: dict[int, tuple[int, int]] = {}
+    for index, chunk in enumerate(chunks):
+        if chunk.bottom < bounds[0]:
+            continue  # above the table: headings
+        rows = [
+            r
+            for r in range(n_rows)
+            if min(chunk.bottom, bounds[r + 1]) - max(chunk.top, bounds[r])
+            >= 0.3 * min(chunk.bottom - chunk.top, height)
+        ]
+        if not rows:
             continue
-        seen |= slots
-        unique.append(cell)
-    return Table(
-        n_rows=len(bands),
-        n_cols=n_cols,
-        cells=unique,
-        bbox=BBox(x0, bands[0][0].bbox.top, x1, bands[-1][-1].bbox.bottom),
-    )
+        spans[index] = (rows[0], rows[-1] + 1)
+        slots.setdefault((rows[0], chunk.col), []).append(chunk)
+    cells: list[Cell] = []
+    taken: set[tuple[int, int]] = set()
+    for (row, col), group in sorted(slots.items()):
+        row_end = max(spans[chunks.index(c)][1] for c in group)
+        cover = {(r, col) for r in range(row, row_end)}
+        if cover & taken:
+            row_end = row + 1
+            cover = {(row, col)}
+        taken |= cover
+        ws = [w for c in group for w in c.words]
+        box = BBox(xs[col], bounds[row], xs[col + 1], bounds[row_end])
+        cells.append(_make_cell(row, col, row_end - row, 1, box, ws))
+    if not cells:
+        return None
+    return Table(n_rows=n_rows, n_cols=n_cols, cells=cells, bbox=BBox(xs[0], bounds[0], xs[-1], bounds[-1]))
+
+
+def _centred(anchors: list[_Chunk], chunks: list[_Chunk]) -> bool:
+    """Whether label text sits in the middle of its row (tall neighbours around a short label)."""
+    tallest = max((c.bottom - c.top for c in chunks if c.col != 0), default=0.0)
+    label = max((a.bottom - a.top for a in anchors), default=0.0)
+    return tallest > label * 1.8
 
 
 def find_table(page: Page) -> Table | None:
