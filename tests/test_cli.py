@@ -195,6 +195,8 @@ def test_unexpected_exception_is_one_line_and_counts_as_failure(
         ["extract", "{a}", "-o", "{tmp}/x.json", "--out-dir", "{tmp}/out"],
         ["extract", "{a}", "--format", "pdf"],
         ["extract", "{a}", "--max-pages", "0"],
+        ["extract", "{a}", "--format", "ics", "--tz", "Mars/Olympus"],
+        ["extract", "{a}", "--week-start", "next monday"],
         ["extract"],
     ],
 )

@@ -253,3 +253,18 @@ def test_html_overlapping_entries_share_a_cell_without_breaking_the_grid(weeks: 
     assert "One" in text and "Two" in text and "Three" in text
     if weeks:
         assert re.search(r"<h2>Week A</h2>", to_html_week(timetable))
+
+
+def test_malformed_times_degrade_to_untimed_instead_of_failing() -> None:
+    odd = Timetable(
+        entries=[
+            Entry(day="MON", start="9.30", end="10:00", subject="Odd"),
+            Entry(day="MON", start="10:00", end="11:00", subject="Fine"),
+        ]
+    )
+    events = {str(e["SUMMARY"]): e for e in _events(to_ics(odd, week_start=MONDAY))}
+    assert events["Odd"].decoded("DTSTART") == MONDAY
+    assert isinstance(events["Fine"].decoded("DTSTART"), datetime)
+    calendar = {e["title"]: e for e in to_fullcalendar(odd, week_start=MONDAY)}
+    assert calendar["Odd"]["allDay"] is True and "startTime" not in calendar["Odd"]
+    assert "Odd" in to_html_week(odd) and "Odd" in to_markdown_week(odd)

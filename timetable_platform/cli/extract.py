@@ -57,6 +57,16 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+def _zone(text: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(f"unknown time zone: {text!r}") from None
+    return text
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "extract",
@@ -88,7 +98,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--week-start", type=_iso_date, metavar="DATE", help="ics: first week's Monday (default: this week)"
     )
     parser.add_argument(
-        "--tz", default="Europe/London", help="ics: time zone of the printed times (default: Europe/London)"
+        "--tz",
+        type=_zone,
+        default="Europe/London",
+        help="ics: time zone of the printed times (default: Europe/London)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no warnings, no progress bar")
     parser.set_defaults(func=run)

@@ -9,6 +9,7 @@ import csv
 import hashlib
 import html
 import io
+import re
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -45,6 +46,7 @@ DAY_NAMES = {
 }
 WORK_WEEK = DAYS[:5]
 PRODID = "-//timetable-platform//timetable export//EN"
+_HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
 # ----------------------------------------------------------------------------------------- helpers
@@ -99,6 +101,16 @@ def _hhmm(value: str) -> time:
     return time(int(hours), int(minutes))
 
 
+def _minutes(value: str) -> int:
+    clock = _hhmm(value)
+    return clock.hour * 60 + clock.minute
+
+
+def _clean_time(value: str | None) -> str | None:
+    """A schema-valid ``HH:MM`` or None: calendars treat a malformed time as no time rather than fail."""
+    return value if value and _HHMM.match(value) else None
+
+
 def _days_shown(timetable: Timetable) -> list[str]:
     used = {e.day for e in timetable.entries}
     return [d for d in DAYS if d in WORK_WEEK or d in used]
@@ -148,13 +160,14 @@ def to_ics(timetable: Timetable, *, week_start: date | None = None, tz: str = "E
         event.add("uid", uid)
         event.add("dtstamp", stamp)
         event.add("summary", entry.subject)
-        if entry.start:
-            start = datetime.combine(day, _hhmm(entry.start), tzinfo=zone)
-            end_time = _hhmm(entry.end) if entry.end and entry.end > entry.start else None
+        start_text, end_text = _clean_time(entry.start), _clean_time(entry.end)
+        if start_text:
+            start = datetime.combine(day, _hhmm(start_text), tzinfo=zone)
+            end_time = _hhmm(end_text) if end_text and end_text > start_text else None
             end = datetime.combine(day, end_time, tzinfo=zone) if end_time else start + timedelta(minutes=1)
             event.add("dtstart", start)
             event.add("dtend", end)
-            if not entry.end:
+            if not end_text:
                 event.add("x-timetable-note", "no end time printed")
         else:
             event.add("dtstart", day)
@@ -204,20 +217,19 @@ def to_fullcalendar(timetable: Timetable, *, week_start: date | None = None) -> 
                 if k not in ("day", "start", "end", "subject") and v is not None
             },
         }
-        timed = bool(entry.start and entry.end and entry.end > entry.start)
+        start_text, end_text = _clean_time(entry.start), _clean_time(entry.end)
+        timed = bool(start_text and end_text and end_text > start_text)
         if entry.week and cycle > 1:
             rrule: dict[str, Any] = {
                 "freq": "weekly",
                 "interval": cycle,
                 "byweekday": [entry.day.lower()[:2]],
-                "dtstart": f"{first.isoformat()}T{entry.start}:00" if timed else first.isoformat(),
+                "dtstart": f"{first.isoformat()}T{start_text}:00" if timed else first.isoformat(),
             }
             event["rrule"] = rrule
             if timed:
-                assert entry.start and entry.end
-                minutes = (_hhmm(entry.end).hour * 60 + _hhmm(entry.end).minute) - (
-                    _hhmm(entry.start).hour * 60 + _hhmm(entry.start).minute
-                )
+                assert start_text and end_text
+                minutes = _minutes(end_text) - _minutes(start_text)
                 event["duration"] = f"{minutes // 60:02d}:{minutes % 60:02d}"
             else:
                 event["allDay"] = True
@@ -225,8 +237,8 @@ def to_fullcalendar(timetable: Timetable, *, week_start: date | None = None) -> 
             event["daysOfWeek"] = [(weekday + 1) % 7]  # FullCalendar counts from Sunday = 0
             event["startRecur"] = first.isoformat()
             if timed:
-                event["startTime"] = entry.start
-                event["endTime"] = entry.end
+                event["startTime"] = start_text
+                event["endTime"] = end_text
             else:
                 event["allDay"] = True
         events.append(event)
@@ -317,8 +329,10 @@ def _html_entry(entry: Entry, low_confidence: float) -> str:
 
 def _html_grid(entries: list[Entry], days: list[str], low_confidence: float) -> str:
     """Days as columns; rows are the intervals between every printed time, so a double period spans rows."""
-    timed = [e for e in entries if e.start and e.end and e.end > e.start]
-    untimed = [e for e in entries if e not in timed]
+    timed, untimed = [], []
+    for e in entries:
+        start, end = _clean_time(e.start), _clean_time(e.end)
+        (timed if start and end and end > start else untimed).append(e)
     bounds = sorted({t for e in timed for t in (e.start, e.end) if t})
     segments = list(pairwise(bounds))
     seg_index = {start: i for i, (start, _) in enumerate(segments)}
