@@ -88,11 +88,33 @@ class GridReading:
     warnings: list[str] = field(default_factory=list)
 
 
+_HEX = re.compile(r"#([0-9a-fA-F]{6})\b")
+
+
+def note_style(style: str | None) -> str | None:
+    """The part of a style that marks a note: italics or a strong colour (red, blue...).
+
+    Weight and grey shades only set names apart from codes ('Maths' bold, 'OKA · R1' grey), so they
+    are dropped; what remains is compared between a cell's lines by the splitter.
+    """
+    if not style:
+        return None
+    marks: list[str] = []
+    if "italic" in style.casefold():
+        marks.append("italic")
+    colour = _HEX.search(style)
+    if colour:
+        rgb = [int(colour.group(1)[i : i + 2], 16) for i in (0, 2, 4)]
+        if max(rgb) - min(rgb) > 90:
+            marks.append(colour.group(0).lower())
+    return " ".join(marks) or None
+
+
 def cell_text_lines(cell: Cell) -> tuple[list[str], list[str | None]]:
     """A cell's text lines with one style per line (the first word's), letters spelt one per line joined."""
     if cell.lines:
         lines = [ln.text for ln in cell.lines]
-        styles: list[str | None] = [ln.words[0].style if ln.words else None for ln in cell.lines]
+        styles: list[str | None] = [note_style(ln.words[0].style) if ln.words else None for ln in cell.lines]
     else:
         lines = cell.text.splitlines()
         styles = [None] * len(lines)
