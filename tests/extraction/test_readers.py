@@ -335,6 +335,24 @@ def test_macro_enabled_docx_is_read_like_docx() -> None:
     assert _spans(layout.pages[0].tables[0])["Science"] == (1, 1, 2, 1)
 
 
+def test_docx_text_box_read_once() -> None:
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    paragraph = document.add_paragraph("Before the box")
+    box = (
+        '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">'
+        "<mc:AlternateContent><mc:Choice Requires=\"wps\"><w:txbxContent><w:p><w:r><w:t>Year 4 Timetable</w:t>"
+        "</w:r></w:p></w:txbxContent></mc:Choice><mc:Fallback><w:txbxContent><w:p><w:r><w:t>Year 4 Timetable</w:t>"
+        "</w:r></w:p></w:txbxContent></mc:Fallback></mc:AlternateContent></w:r>"
+    )
+    paragraph._p.append(parse_xml(box))
+    buf = io.BytesIO()
+    document.save(buf)
+    assert _read(buf.getvalue()).paragraphs == ["Before the box", "Year 4 Timetable"]
+
+
 def test_empty_docx() -> None:
     buf = io.BytesIO()
     docx.Document().save(buf)

@@ -146,8 +146,29 @@ def _read_blocks(parent_element: Any, parent: Any, builder: _Builder) -> None:
     for element in _iter_block_elements(parent_element):
         if element.tag == qn("w:p"):
             builder.add_paragraph(_paragraph_lines(Paragraph(element, parent), builder.flags))
+            # Text boxes anchored in the paragraph (titles, sometimes whole tables) are read in place.
+            for box in _text_boxes(element):
+                _read_blocks(box, parent, builder)
         else:
             _read_table(DocxTable(element, parent), builder)
+
+
+def _text_boxes(paragraph_element: Any) -> list[Any]:
+    """w:txbxContent inside a paragraph, skipping the legacy VML copy Word keeps under mc:Fallback."""
+    fallback = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+    boxes = []
+    for box in paragraph_element.iter(qn("w:txbxContent")):
+        keep = True
+        for ancestor in box.iterancestors():
+            if ancestor is paragraph_element:
+                break
+            # The fallback copy, or a box inside another box (read when that box is).
+            if ancestor.tag in (fallback, qn("w:txbxContent")):
+                keep = False
+                break
+        if keep:
+            boxes.append(box)
+    return boxes
 
 
 def _read_table(table: DocxTable, builder: _Builder) -> None:
