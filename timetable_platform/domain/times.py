@@ -75,7 +75,7 @@ class TimeMatch:
 _MERIDIEM = r"(?:\s?(?P<{p}mer>[aApP])\.?\s?[mM]\.?(?![^\W\d_]))"
 _TOKEN = (
     r"(?P<{p}h>\d{{1,2}})"
-    r"(?:(?P<{p}sep>[:.hH])(?P<{p}m>\d{{2}})(?!\d)|(?P<{p}hh>[hH])(?![^\W\d_]))?"
+    r"(?:(?P<{p}sep>[:.hH]|,(?=\d\d(?!\d)))(?P<{p}m>\d{{2}})(?!\d)|(?P<{p}hh>[hH])(?![^\W\d_]))?"
     + _MERIDIEM
     + "?"
 )

@@ -1,0 +1,145 @@
+"""Calibrate and measure the hybrid merge on the corpora.
+
+For every corpus document: read the layout once, run the grid reader (``domain.interpret``) and the
+text-stream reader (``domain.textstream``), merge them, and score all three with
+``../shared/eval/score.py``. Prints entry F1 per reader and the calibration tables: observed share
+of right entries per agreement class and per confidence bucket (an entry is right when score.py
+would count it as a true positive).
+
+    .venv/bin/python bench/calibrate_merge.py [--cache DIR] [--out DIR] [--only SUBSTR]
+
+``--cache`` keeps each document's layout (pickled) so that OCR runs once across invocations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import itertools
+import json
+import pickle
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from timetable_platform.domain.interpret import interpret  # noqa: E402
+from timetable_platform.domain.layout import Layout  # noqa: E402
+from timetable_platform.domain.merge import merge_with_agreements  # noqa: E402
+from timetable_platform.domain.model import Timetable  # noqa: E402
+from timetable_platform.domain.textstream import read_text_stream  # noqa: E402
+from timetable_platform.extraction.base import Limits  # noqa: E402
+from timetable_platform.extraction.pipeline import load_document  # noqa: E402
+
+SHARED = ROOT.parent / "shared"
+CORPORA = [SHARED / "corpus", SHARED / "corpus" / "real"]
+BUCKETS = [0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.01]
+
+
+def load_scorer() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("score", SHARED / "eval" / "score.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def documents(only: str | None) -> list[tuple[Path, Path]]:
+    out = []
+    for corpus in CORPORA:
+        for truth in sorted(corpus.glob("*.json")):
+            docs = [p for p in corpus.glob(truth.stem + ".*") if p.suffix not in (".json", ".md")]
+            if docs and (only is None or only in truth.stem):
+                out.append((docs[0], truth))
+    return out
+
+
+def layout_of(path: Path, cache: Path | None) -> Layout:
+    if cache is not None:
+        cached = cache / (path.name + ".layout.pkl")
+        if cached.exists():
+            return pickle.loads(cached.read_bytes())
+    from timetable_platform.extraction.readers import read_layout
+
+    limits = Limits()
+    layout = read_layout(load_document(path, limits=limits), limits)
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / (path.name + ".layout.pkl")).write_bytes(pickle.dumps(layout))
+    return layout
+
+
+def right_flags(scorer: ModuleType, truth: dict, pred: Timetable) -> list[bool]:
+    """Per predicted entry: would score.py count it (slot and subject match a truth entry)?"""
+    t_entries = truth.get("entries", [])
+    use_period = bool(t_entries) and all(e.get("start") in (None, "") for e in t_entries)
+    by_slot: dict[tuple, list[dict]] = defaultdict(list)
+    for e in t_entries:
+        by_slot[scorer.slot(e, use_period)].append(e)
+    flags = []
+    for e in pred.to_json_dict()["entries"]:
+        hits = by_slot.get(scorer.slot(e, use_period), [])
+        flags.append(any(scorer.text_match(e.get("subject"), t.get("subject")) for t in hits))
+    return flags
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cache", type=Path, default=None, help="directory for pickled layouts")
+    parser.add_argument("--out", type=Path, default=Path("/tmp/timetable-merge-bench"))
+    parser.add_argument("--only", default=None, help="only documents whose name contains this")
+    args = parser.parse_args()
+    scorer = load_scorer()
+    readers = ("grid", "textstream", "hybrid")
+    totals = {r: [0, 0, 0] for r in readers}  # tp, pred, truth
+    by_agreement: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_bucket: dict[tuple[float, float], list[int]] = defaultdict(lambda: [0, 0])
+    started = time.perf_counter()
+    for path, truth_path in documents(args.only):
+        truth = json.loads(truth_path.read_text())
+        layout = layout_of(path, args.cache)
+        grid = interpret(layout)
+        stream = read_text_stream(layout)
+        hybrid, agreements = merge_with_agreements(grid, stream)
+        line = [f"{path.name:24}"]
+        for name, tt in zip(readers, (grid, stream, hybrid), strict=True):
+            result = scorer.score_doc(truth, tt.to_json_dict())
+            totals[name][0] += result["tp"]
+            totals[name][1] += result["pred"]
+            totals[name][2] += result["truth"]
+            line.append(f"{name}={scorer.f1(result['tp'], result['pred'], result['truth'])[2]:.3f}")
+            out_dir = args.out / name
+            out_dir.mkdir(parents=True, exist_ok=True)
+            (out_dir / truth_path.name).write_text(json.dumps(tt.to_json_dict(), indent=1))
+        print("  ".join(line), flush=True)
+        for entry, agreement, right in zip(hybrid.entries, agreements, right_flags(scorer, truth, hybrid), strict=True):
+            by_agreement[agreement.value][0] += int(right)
+            by_agreement[agreement.value][1] += 1
+            conf = entry.confidence if entry.confidence is not None else 0.0
+            for lo, hi in itertools.pairwise(BUCKETS):
+                if lo <= conf < hi:
+                    by_bucket[(lo, hi)][0] += int(right)
+                    by_bucket[(lo, hi)][1] += 1
+    print()
+    for name in readers:
+        tp, pred, truth_n = totals[name]
+        precision = tp / pred if pred else 0.0
+        recall = tp / truth_n if truth_n else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        print(f"{name:10} precision={precision:.4f} recall={recall:.4f} entry_f1={f1:.4f}")
+    print("\nagreement        right/total  share")
+    for key, (right, total) in sorted(by_agreement.items()):
+        print(f"{key:16} {right:5}/{total:<5}  {right / total:.3f}")
+    print("\nconfidence bucket  right/total  share")
+    for (lo, hi), (right, total) in sorted(by_bucket.items()):
+        print(f"[{lo:.2f}, {min(hi, 1.0):.2f})       {right:5}/{total:<5}  {right / total:.3f}")
+    print(f"\n{time.perf_counter() - started:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

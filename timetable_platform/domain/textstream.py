@@ -1,0 +1,897 @@
+"""The second, independent reader: timetables from the page's WORDS and their positions, not its table cells.
+
+Where ``domain.interpret`` walks the table structure the reader found, this reader ignores cells
+altogether. It groups words into phrases, finds the day names that line up along a row or a column,
+finds the time (or period) labels beside them, and places every other phrase by its position
+between those anchors. So it keeps working when a reader gets the cell structure wrong (missed
+rulings, merged cells read as one, OCR tables without lines), and it fails in other places (dense
+text without spacing), which is what the merge needs from a second opinion.
+
+Everything is computed in canonical coordinates: ``u`` runs along the time axis, ``v`` along the
+day axis, so days-as-columns and days-as-rows share one code path.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from timetable_platform.domain.cells import CellSplitter, classify_kind
+from timetable_platform.domain.days import day_candidates, detect_language, parse_day, resolve_day_sequence
+from timetable_platform.domain.layout import Layout, Page, Word
+from timetable_platform.domain.model import Day, Entry, Owner, Timetable
+from timetable_platform.domain.text import tidy_whitespace
+from timetable_platform.domain.times import Clock, TimeMatch, find_times, school_day_range, strip_times
+
+PERIOD_LABEL = re.compile(
+    r"^(?:(?:p|per|period|periode|période|lesson|les|lesuur|std|stunde|h|heure|ora|hora|block|#)\.?\s*)?"
+    r"\d{1,2}\.?(?:st|nd|rd|th|e|er|ª|º)?(?:\s*(?:period|lesson|std\.?|stunde|h))?$",
+    re.IGNORECASE,
+)
+WEEK_MARK = re.compile(r"\b(?:week|woche|semaine|semana|settimana|wk)\s*[:.]?\s*(?P<label>[AB])\b", re.IGNORECASE)
+_BLANK = {"", "-", "–", "—", "/", "x", "n/a", "·", "."}
+
+# Confidence of a block before the merge calibrates it.
+BASE_CONFIDENCE = 0.85
+PENALTY_NO_SLOT_TIME = 0.15
+PENALTY_SPAN = 0.1
+PENALTY_REPLICATED = 0.05
+
+
+@dataclass
+class Phrase:
+    """Words close together on one line (or stacked letters / a wrapped time label)."""
+
+    words: list[Word]
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    height: float  # text height, whatever the orientation
+
+    @property
+    def xc(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def yc(self) -> float:
+        return (self.top + self.bottom) / 2
+
+    @property
+    def style(self) -> str | None:
+        return self.words[0].style if self.words else None
+
+
+@dataclass
+class Item:
+    """A phrase in canonical coordinates (u along the time axis, v along the day axis)."""
+
+    phrase: Phrase
+    u0: float
+    u1: float
+    v0: float
+    v1: float
+
+    @property
+    def uc(self) -> float:
+        return (self.u0 + self.u1) / 2
+
+    @property
+    def vc(self) -> float:
+        return (self.v0 + self.v1) / 2
+
+    @property
+    def h(self) -> float:
+        return self.phrase.height
+
+    @property
+    def text(self) -> str:
+        return self.phrase.text
+
+
+@dataclass
+class SlotAnchor:
+    items: list[Item]
+    start: Clock | None = None
+    end: Clock | None = None
+    period: str | None = None
+    label: str | None = None  # non-time, non-period text of the label ('Break')
+    start_only: bool = False
+    lo: float = 0.0  # band along u
+    hi: float = 0.0
+
+    @property
+    def u0(self) -> float:
+        return min(i.u0 for i in self.items)
+
+    @property
+    def u1(self) -> float:
+        return max(i.u1 for i in self.items)
+
+    @property
+    def uc(self) -> float:
+        return (self.u0 + self.u1) / 2
+
+
+@dataclass
+class DayBand:
+    day: Day
+    item: Item
+    lo: float = 0.0
+    hi: float = 0.0
+
+
+@dataclass
+class Cluster:
+    items: list[Item]
+    day_index: int
+    slots: tuple[int, int] = (0, 0)  # inclusive run of slot indices
+    text_override: str | None = None
+    spanned: bool = False
+    replicated: bool = False
+
+    @property
+    def u0(self) -> float:
+        return min(i.u0 for i in self.items)
+
+    @property
+    def u1(self) -> float:
+        return max(i.u1 for i in self.items)
+
+    @property
+    def uc(self) -> float:
+        return (self.u0 + self.u1) / 2
+
+    @property
+    def text(self) -> str:
+        return " ".join(i.text for i in self.items)
+
+
+@dataclass
+class StreamBlock:
+    day: Day
+    start: Clock | None
+    end: Clock | None
+    period: str | None
+    lines: list[str]
+    styles: list[str | None]
+    page: int
+    week: str | None = None
+    subject: str | None = None
+    confidence: float = BASE_CONFIDENCE
+    notes: list[str] = field(default_factory=list)
+
+
+# --- phrases ------------------------------------------------------------------------------------
+
+
+def _median(values: Sequence[float], default: float = 10.0) -> float:
+    return statistics.median(values) if values else default
+
+
+def build_phrases(words: Sequence[Word]) -> list[Phrase]:
+    """Words -> phrases: same line and a gap under ~0.8 text heights; then wrapped time labels and
+    letters stacked one per line are joined vertically."""
+    upright = [w for w in words if w.text.strip() and w.rotation in (0, 180)]
+    if not upright:
+        return []
+    heights = [w.bbox.height for w in upright if w.bbox.height > 0]
+    h_med = _median(heights)
+    lines: list[list[Word]] = []
+    for w in sorted(upright, key=lambda w: (w.bbox.center[1], w.bbox.x0)):
+        cy = w.bbox.center[1]
+        for line in lines[-6:]:
+            ref = line[-1].bbox
+            if abs(ref.center[1] - cy) < 0.45 * max(ref.height, w.bbox.height, 1.0):
+                line.append(w)
+                break
+        else:
+            lines.append([w])
+    phrases: list[Phrase] = []
+    for line in lines:
+        line.sort(key=lambda w: w.bbox.x0)
+        current: list[Word] = [line[0]]
+        for w in line[1:]:
+            prev = current[-1]
+            h = max(prev.bbox.height, w.bbox.height, 0.5 * h_med)
+            if w.bbox.x0 - prev.bbox.x1 > 0.8 * h:
+                phrases.append(_phrase(current))
+                current = [w]
+            else:
+                current.append(w)
+        phrases.append(_phrase(current))
+    phrases = _join_stacked(phrases)
+    return phrases
+
+
+def _phrase(words: list[Word]) -> Phrase:
+    heights = [w.bbox.height for w in words]
+    return Phrase(
+        words=list(words),
+        text=" ".join(w.text for w in words),
+        x0=min(w.bbox.x0 for w in words),
+        top=min(w.bbox.top for w in words),
+        x1=max(w.bbox.x1 for w in words),
+        bottom=max(w.bbox.bottom for w in words),
+        height=_median(heights, 10.0),
+    )
+
+
+def _x_overlap(a: Phrase, b: Phrase) -> float:
+    return min(a.x1, b.x1) - max(a.x0, b.x0)
+
+
+def _join_stacked(phrases: list[Phrase]) -> list[Phrase]:
+    """'8.45 –' over '8.55' -> one label; 'M' over 'O' over 'N' -> 'MON'."""
+    phrases = sorted(phrases, key=lambda p: (p.top, p.x0))
+    used = [False] * len(phrases)
+    out: list[Phrase] = []
+    for i, p in enumerate(phrases):
+        if used[i]:
+            continue
+        current = p
+        used[i] = True
+        while True:
+            nxt = None
+            for j in range(i + 1, len(phrases)):
+                q = phrases[j]
+                if used[j]:
+                    continue
+                if q.top - current.bottom > 1.0 * current.height:
+                    if q.top > current.bottom + 3 * current.height:
+                        break
+                    continue
+                if q.top < current.bottom - 0.3 * current.height:
+                    continue
+                letters = _is_letter(current.text.split()[-1]) and _is_letter(q.text) and (
+                    abs(q.xc - current.words[-1].bbox.center[0]) < 0.8 * current.height
+                )
+                wrapped_time = bool(re.search(r"[-–—‑−]\s*$|\b(?:to|bis|à)\s*$", current.text)) and bool(
+                    find_times(current.text.rstrip(" -–—‑−"))
+                ) and bool(re.match(r"^\d", q.text)) and _x_overlap(current, q) > 0
+                if letters or wrapped_time:
+                    nxt = j
+                    joiner = "" if letters else " "
+                    current = Phrase(
+                        words=[*current.words, *q.words],
+                        text=current.text + joiner + q.text,
+                        x0=min(current.x0, q.x0),
+                        top=current.top,
+                        x1=max(current.x1, q.x1),
+                        bottom=q.bottom,
+                        height=current.height,
+                    )
+                    break
+            if nxt is None:
+                break
+            used[nxt] = True
+        out.append(current)
+    return out
+
+
+def _is_letter(text: str) -> bool:
+    return len(text) == 1 and text.isalpha()
+
+
+# --- day axis -----------------------------------------------------------------------------------
+
+
+@dataclass
+class DayAxis:
+    vertical_days: bool  # True: days as rows (labels stacked in a column)
+    labels: list[tuple[Phrase, Day]]
+
+
+def _is_day_like(p: Phrase) -> bool:
+    text = p.text.strip()
+    return 0 < len(text) <= 14 and bool(day_candidates(text))
+
+
+def _groups(phrases: list[Phrase], *, by_row: bool) -> list[list[Phrase]]:
+    """Phrases lined up on one row (same y) or one column (overlapping x)."""
+    out: list[list[Phrase]] = []
+    key = (lambda p: p.yc) if by_row else (lambda p: p.xc)
+    for p in sorted(phrases, key=key):
+        placed = False
+        for g in out:
+            ref = g[0]
+            if by_row and abs(ref.yc - p.yc) < 0.6 * max(ref.height, p.height):
+                g.append(p)
+                placed = True
+                break
+            if not by_row and (
+                _x_overlap(ref, p) > 0.3 * min(ref.x1 - ref.x0, p.x1 - p.x0) or abs(ref.x0 - p.x0) < 0.6 * ref.height
+            ):
+                g.append(p)
+                placed = True
+                break
+        if not placed:
+            out.append([p])
+    return out
+
+
+def _resolve(group: list[Phrase], *, by_row: bool, language: str | None) -> list[tuple[Phrase, Day]]:
+    ordered = sorted(group, key=(lambda p: p.x0) if by_row else (lambda p: p.top))
+    days = resolve_day_sequence([p.text for p in ordered], language)
+    pairs = [(p, d) for p, d in zip(ordered, days, strict=True) if d is not None]
+    # Single letters count only in a run of several ('M T W T F'), never alone.
+    letters = sum(1 for p, _ in pairs if len(p.text.strip().rstrip(".")) == 1)
+    if letters and len(pairs) < 3:
+        return []
+    return pairs
+
+
+def find_day_axes(phrases: list[Phrase], language: str | None) -> list[DayAxis]:
+    """Day header rows (days as columns) or the day column (days as rows); several rows = stacked sections."""
+    candidates = [p for p in phrases if _is_day_like(p)]
+    rows = [_resolve(g, by_row=True, language=language) for g in _groups(candidates, by_row=True)]
+    cols = [_resolve(g, by_row=False, language=language) for g in _groups(candidates, by_row=False)]
+    best_row = max((len({d for _, d in r}) for r in rows), default=0)
+    best_col = max((len({d for _, d in c}) for c in cols), default=0)
+    if max(best_row, best_col) < 2:
+        return []
+    if best_row >= best_col:
+        keep = [r for r in rows if len({d for _, d in r}) >= max(2, best_row - 1)]
+        return [DayAxis(vertical_days=False, labels=r) for r in sorted(keep, key=lambda r: r[0][0].top)]
+    best = max(cols, key=lambda c: len({d for _, d in c}))
+    # A column running MON..FRI twice is two stacked weeks; each run is a section.
+    sections: list[list[tuple[Phrase, Day]]] = [[]]
+    order = {d: i for i, d in enumerate(("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"))}
+    for p, d in best:
+        if sections[-1] and order[d] <= order[sections[-1][-1][1]]:
+            sections.append([])
+        sections[-1].append((p, d))
+    return [DayAxis(vertical_days=True, labels=s) for s in sections if len(s) >= 2]
+
+
+# --- canonical coordinates ----------------------------------------------------------------------
+
+
+def _item(p: Phrase, vertical_days: bool) -> Item:
+    if vertical_days:  # days run down the page: time axis is x
+        return Item(p, u0=p.x0, u1=p.x1, v0=p.top, v1=p.bottom)
+    return Item(p, u0=p.top, u1=p.bottom, v0=p.x0, v1=p.x1)
+
+
+def _start_aligned(anchors: list[tuple[float, float]], items: list[Item], axis: str, h: float) -> bool:
+    """Do contents start where their labels start (top-aligned cells) or centre on them?
+
+    A line in the middle of a centred three-line cell also starts level with its label, so
+    starting wins only clearly.
+    """
+    starts = centres = 0
+    for a0, a1 in anchors:
+        ac = (a0 + a1) / 2
+        for it in items:
+            lo, hi = (it.u0, it.u1) if axis == "u" else (it.v0, it.v1)
+            if abs(lo - a0) < 0.35 * h:
+                starts += 1
+            if abs((lo + hi) / 2 - ac) < 0.35 * h:
+                centres += 1
+    return starts > 1.5 * centres
+
+
+def _bands(spans: list[tuple[float, float]], start_aligned: bool, h: float, limit_hi: float) -> list[tuple[float, float]]:
+    """Bands along one axis from label extents: from each label's start, or centred on each label."""
+    n = len(spans)
+    if n == 0:
+        return []
+    if start_aligned:
+        starts = [s[0] - 0.4 * h for s in spans]
+        pitches = [b - a for a, b in itertools.pairwise(starts)]
+        pitch = _median(pitches, 4 * h) if pitches else 4 * h
+        out = [(starts[i], starts[i + 1]) for i in range(n - 1)]
+        out.append((starts[-1], min(limit_hi, starts[-1] + 1.6 * max(pitch, spans[-1][1] - spans[-1][0] + h))))
+        return out
+    centres = [(a + b) / 2 for a, b in spans]
+    bounds = [(centres[i] + centres[i + 1]) / 2 for i in range(n - 1)]
+    if n == 1:
+        half = max(2 * h, (spans[0][1] - spans[0][0]))
+        return [(centres[0] - half, min(limit_hi, centres[0] + half))]
+    first = (centres[0] - (bounds[0] - centres[0]), bounds[0])
+    last = (bounds[-1], min(limit_hi, centres[-1] + (centres[-1] - bounds[-1])))
+    middle = [(bounds[i], bounds[i + 1]) for i in range(n - 2)]
+    return [first, *middle, last]
+
+
+# --- slots ----------------------------------------------------------------------------------------
+
+
+def _is_period(text: str) -> bool:
+    return bool(PERIOD_LABEL.match(text.strip()))
+
+
+def _anchor_kind(text: str) -> tuple[bool, bool]:
+    """(has a time, is a period label) for a label phrase."""
+    has_time = bool(find_times(text))
+    rest = strip_times(text) if has_time else text
+    return has_time, bool(rest) and _is_period(rest)
+
+
+def _group_anchors(items: list[Item]) -> list[SlotAnchor]:
+    """Label phrases -> slots. Phrases on one line ('1', '08:50 - 09:45') are one slot; a time line
+    joins the slot above only to complete a bare period label ('Period 1' over '08:55-09:50')."""
+    rows: list[list[Item]] = []
+    for it in sorted(items, key=lambda i: (i.uc, i.v0)):
+        if rows and abs(rows[-1][0].uc - it.uc) < 0.4 * it.h:
+            rows[-1].append(it)
+        else:
+            rows.append([it])
+    slots: list[SlotAnchor] = []
+    for row in rows:
+        kinds = [_anchor_kind(i.text) for i in row]
+        has_time = any(k[0] for k in kinds)
+        is_period = any(k[1] for k in kinds)
+        if slots:
+            cur = slots[-1]
+            cur_kinds = [_anchor_kind(i.text) for i in cur.items]
+            cur_time = any(k[0] for k in cur_kinds)
+            cur_period = any(k[1] for k in cur_kinds)
+            h = row[0].h
+            top = min(i.u0 for i in row)
+            close = top - cur.u1 < 0.5 * h
+            completes = cur_period and not cur_time and has_time and not is_period
+            if close and completes:
+                cur.items.extend(row)
+                continue
+        slots.append(SlotAnchor(items=list(row)))
+    return slots
+
+
+def _read_slot_times(slots: list[SlotAnchor]) -> None:
+    reference: Clock | None = None
+    for slot in slots:
+        texts = [i.text for i in sorted(slot.items, key=lambda i: (i.u0, i.v0))]
+        matches: list[TimeMatch] = []
+        rest_parts: list[str] = []
+        for text in texts:
+            found = find_times(text)
+            matches.extend(found)
+            rest = strip_times(text) if found else text.strip()
+            if rest:
+                rest_parts.append(rest)
+        for rest in rest_parts:
+            if _is_period(rest) and slot.period is None:
+                slot.period = rest
+            elif slot.label is None and not _is_period(rest):
+                slot.label = rest
+        ranges = [m for m in matches if m.end is not None]
+        chosen: TimeMatch | None = ranges[0] if ranges else (matches[0] if matches else None)
+        if chosen is None:
+            continue
+        settled = school_day_range(chosen, reference=reference)
+        slot.start, slot.end = settled.start, settled.end
+        if not ranges and len(matches) >= 2:
+            second = school_day_range(matches[1], reference=settled.start)
+            slot.end = second.start
+        slot.start_only = slot.end is None
+        reference = slot.start
+    # Start-only slots end where the next one starts; the last keeps no end.
+    for a, b in itertools.pairwise(slots):
+        if a.end is None and a.start is not None and b.start is not None and b.start >= a.start:
+            a.end = b.start
+
+
+# --- the reader ----------------------------------------------------------------------------------
+
+
+def read_page(page: Page, *, language: str | None, nominal: bool = False) -> tuple[list[StreamBlock], list[str]]:
+    """Blocks of one page. ``nominal``: the page comes from an office format, whose readers place each
+    cell's lines from the top of its row on a nominal grid (so cells are start-aligned on both axes)."""
+    phrases = build_phrases(page.words)
+    axes = find_day_axes(phrases, language)
+    if not axes:
+        return [], []
+    blocks: list[StreamBlock] = []
+    warnings: list[str] = []
+    h = _median([p.height for p in phrases])
+    used_days = {id(p) for axis in axes for p, _ in axis.labels}
+    others = [p for p in phrases if id(p) not in used_days]
+    for index, axis in enumerate(axes):
+        next_axis = axes[index + 1] if index + 1 < len(axes) else None
+        section = _read_section(page, axis, next_axis, others, phrases, h, language, nominal)
+        blocks.extend(section)
+    return blocks, warnings
+
+
+def _week_for(axis: DayAxis, phrases: list[Phrase], previous_bottom: float) -> str | None:
+    header_top = min(p.top for p, _ in axis.labels)
+    for p in sorted(phrases, key=lambda p: -p.top):
+        if previous_bottom <= p.bottom <= header_top + 0.5 * p.height:
+            m = WEEK_MARK.search(p.text)
+            if m:
+                return m.group("label").upper()
+    return None
+
+
+def _read_section(
+    page: Page,
+    axis: DayAxis,
+    next_axis: DayAxis | None,
+    others: list[Phrase],
+    all_phrases: list[Phrase],
+    h: float,
+    language: str | None,
+    nominal: bool,
+) -> list[StreamBlock]:
+    vertical = axis.vertical_days
+    day_items = [(_item(p, vertical), d) for p, d in axis.labels]
+    day_items.sort(key=lambda t: t[0].v0)
+    header_u1 = max(it.u1 for it, _ in day_items)
+    first_v0 = min(it.v0 for it, _ in day_items)
+    # Section limits: a stacked second week starts at its own header.
+    if next_axis is not None and not vertical:
+        limit_u = min(p.top for p, _ in next_axis.labels) - 0.5 * h
+    elif next_axis is not None and vertical:
+        limit_u = float("inf")
+    else:
+        limit_u = float("inf")
+    limit_v = float("inf")
+    if next_axis is not None and vertical:
+        limit_v = min(p.top for p, _ in next_axis.labels) - 0.5 * h
+    items = [_item(p, vertical) for p in others]
+    if vertical:
+        # Days as rows: the stacked sections share no anchors; keep this section's rows only.
+        items = [it for it in items if it.v1 <= limit_v + h]
+    items = [it for it in items if it.u0 > header_u1 - 0.3 * it.h and it.u1 < limit_u + it.h]
+
+    # Slot labels: before the first day band along v, carrying a time or a period label.
+    day_pitch = _median([b[0].vc - a[0].vc for a, b in itertools.pairwise(day_items)], 8 * h)
+    margin_hi = first_v0 - 0.1 * h
+    margin_lo = first_v0 - 3.5 * day_pitch
+    label_items = [
+        it for it in items
+        if it.v1 <= margin_hi + 0.5 * it.h and it.v0 >= margin_lo and any(_anchor_kind(it.text))
+    ]
+    if vertical and axis.labels:
+        # Days as rows: labels live in the header band above the first day row, not beside it.
+        label_items = [it for it in items if it.v1 <= first_v0 + 0.2 * it.h and any(_anchor_kind(it.text))]
+    if not label_items:
+        return []
+    slots = _group_anchors(label_items)
+    # Other text in the label lane between labels ('Break' in the time column) joins the nearest slot.
+    label_ids = {id(i) for i in label_items}
+    lane_lo = min(i.v0 for i in label_items)
+    lane_hi = max(i.v1 for i in label_items)
+    for it in items:
+        if id(it) in label_ids or it.v0 < lane_lo - it.h or it.v1 > lane_hi + it.h:
+            continue
+        if it.u0 < slots[0].u0 - it.h or it.u1 > slots[-1].u1 + 3 * it.h:
+            continue
+        nearest = min(slots, key=lambda s: abs(s.uc - it.uc))
+        if it.u0 < nearest.u1 + 0.5 * it.h and it.u1 > nearest.u0 - 0.5 * it.h:
+            nearest.items.append(it)
+            label_ids.add(id(it))
+    slots.sort(key=lambda s: s.u0)
+    _read_slot_times(slots)
+
+    content = [it for it in items if id(it) not in label_ids and it.v0 >= margin_hi - 0.2 * it.h]
+    content = [it for it in content if it.text.strip().casefold() not in _BLANK]
+    if not content:
+        return []
+
+    # Bands along u (slots) and v (days).
+    u_start = nominal or _start_aligned([(s.u0, s.u1) for s in slots], content, "u", h)
+    slot_bands = _bands([(s.u0, s.u1) for s in slots], u_start, h, limit_u)
+    for s, (lo, hi) in zip(slots, slot_bands, strict=True):
+        s.lo, s.hi = lo, hi
+    v_start = nominal or _start_aligned([(it.v0, it.v1) for it, _ in day_items], content, "v", h)
+    day_bands_raw = _bands([(it.v0, it.v1) for it, _ in day_items], v_start, h, limit_v)
+    days = [DayBand(day=d, item=it, lo=lo, hi=hi) for (it, d), (lo, hi) in zip(day_items, day_bands_raw, strict=True)]
+
+    u_lo, u_hi = slots[0].lo, slots[-1].hi
+    by_day: list[list[Item]] = [[] for _ in days]
+    for it in content:
+        if it.uc < u_lo or it.uc > u_hi:
+            continue
+        key = it.v0 + 0.3 * it.h if v_start else it.vc
+        for j, band in enumerate(days):
+            if band.lo <= key < band.hi:
+                by_day[j].append(it)
+                break
+
+    clusters: list[Cluster] = []
+    for j, day_items_j in enumerate(by_day):
+        clusters.extend(_clusters_for_day(j, day_items_j, slots, u_start))
+    _spread_full_rows(clusters, days, slots)
+    week = _week_for(axis, all_phrases, 0.0) if not vertical else None
+    return _blocks(clusters, days, slots, page.number, week)
+
+
+def _clusters_for_day(day_index: int, items: list[Item], slots: list[SlotAnchor], u_start: bool) -> list[Cluster]:
+    if not items:
+        return []
+    items = sorted(items, key=lambda i: (i.u0, i.v0))
+    out: list[Cluster] = []
+    if u_start:
+        by_slot: dict[int, list[Item]] = {}
+        for it in items:
+            key = it.u0 + 0.3 * it.h
+            for k, s in enumerate(slots):
+                if s.lo <= key < s.hi:
+                    by_slot.setdefault(k, []).append(it)
+                    break
+        for k, group in sorted(by_slot.items()):
+            out.append(Cluster(items=group, day_index=day_index, slots=(k, k)))
+        return out
+    groups: list[list[Item]] = []
+    for it in items:
+        if groups and it.u0 - max(g.u1 for g in groups[-1]) < 0.6 * it.h:
+            groups[-1].append(it)
+        else:
+            groups.append([it])
+    claimed: dict[int, int] = {}
+    for gi, g in enumerate(groups):
+        c = Cluster(items=g, day_index=day_index)
+        nearest = min(range(len(slots)), key=lambda k: abs((slots[k].lo + slots[k].hi) / 2 - c.uc))
+        claimed.setdefault(nearest, gi)
+        out.append(c)
+    for gi, c in enumerate(out):
+        nearest = min(range(len(slots)), key=lambda k: abs((slots[k].lo + slots[k].hi) / 2 - c.uc))
+        best = (nearest, nearest)
+        best_score = abs((slots[nearest].lo + slots[nearest].hi) / 2 - c.uc)
+        for a in range(max(0, nearest - 3), nearest + 1):
+            for b in range(nearest, min(len(slots), a + 4)):
+                if a == b:
+                    continue
+                if any(claimed.get(k, gi) != gi for k in range(a, b + 1)):
+                    continue
+                centre = (slots[a].lo + slots[b].hi) / 2
+                score = abs(centre - c.uc)
+                # A span must be clearly better than the single slot, and the text must reach into it.
+                if score < best_score - 0.25 * (slots[nearest].hi - slots[nearest].lo):
+                    best, best_score = (a, b), score
+        c.slots = best
+        c.spanned = best[0] != best[1]
+    return out
+
+
+def _spread_full_rows(clusters: list[Cluster], days: list[DayBand], slots: list[SlotAnchor]) -> None:
+    """A row printed once across all days (Break, Lunch) or spelt one letter per day (B R E A K)."""
+    if len(days) < 2:
+        return
+    for k in range(len(slots)):
+        in_slot = [c for c in clusters if c.slots[0] <= k <= c.slots[1]]
+        starting = [c for c in in_slot if c.slots[0] == k]
+        if len(in_slot) == 1 and len(starting) == 1:
+            only = starting[0]
+            v_extent = max(i.v1 for i in only.items) - min(i.v0 for i in only.items)
+            day_pitch = (days[-1].hi - days[0].lo) / len(days)
+            if classify_kind(only.text) in ("break", "other") or v_extent > 1.5 * day_pitch:
+                for j in range(len(days)):
+                    if j == only.day_index:
+                        continue
+                    clusters.append(
+                        Cluster(items=only.items, day_index=j, slots=only.slots, replicated=True, spanned=only.spanned)
+                    )
+                only.replicated = True
+            continue
+        letters = [c for c in starting if _is_letter(c.text.strip())]
+        if len(letters) >= 3 and len(letters) == len(starting) == len(days):
+            word = "".join(c.text.strip() for c in sorted(letters, key=lambda c: c.day_index))
+            for c in letters:
+                c.text_override = word.capitalize() if word.isupper() else word
+                c.replicated = True
+
+
+def _lines(cluster: Cluster) -> tuple[list[str], list[str | None]]:
+    """The cluster's phrases back in reading order, one text line per printed line."""
+    phrases = sorted((i.phrase for i in cluster.items), key=lambda p: (p.top, p.x0))
+    lines: list[list[Phrase]] = []
+    for p in phrases:
+        if lines and abs(lines[-1][0].yc - p.yc) < 0.5 * p.height:
+            lines[-1].append(p)
+        else:
+            lines.append([p])
+    texts = [" ".join(q.text for q in sorted(line, key=lambda q: q.x0)) for line in lines]
+    styles = [line[0].style for line in lines]
+    return texts, styles
+
+
+def _blocks(
+    clusters: list[Cluster], days: list[DayBand], slots: list[SlotAnchor], page: int, week: str | None
+) -> list[StreamBlock]:
+    out: list[StreamBlock] = []
+    for c in clusters:
+        a, b = c.slots
+        first, last = slots[a], slots[b]
+        start, end = first.start, last.end
+        lines, styles = _lines(c)
+        confidence = BASE_CONFIDENCE
+        if start is None:
+            confidence -= PENALTY_NO_SLOT_TIME
+        if c.spanned:
+            confidence -= PENALTY_SPAN
+        if c.replicated:
+            confidence -= PENALTY_REPLICATED
+        # A time printed in the cell overrides the labels ('1.15-3PM', '2.50 KS2 Assembly').
+        inner = [m for line in lines for m in find_times(line)]
+        if inner and c.text_override is None:
+            m = school_day_range(inner[0], reference=None)
+            if m.end is not None:
+                start, end = m.start, m.end
+            else:
+                start = m.start
+        out.append(
+            StreamBlock(
+                day=days[c.day_index].day,
+                start=start,
+                end=end,
+                period=first.period,
+                lines=lines,
+                styles=styles,
+                page=page,
+                week=week,
+                subject=c.text_override,
+                confidence=confidence,
+            )
+        )
+    return out
+
+
+# --- list-style pages ------------------------------------------------------------------------------
+
+
+_LIST_NUMBER = re.compile(r"^\s*(?P<num>\d{1,2})[.)]\s+")
+_HEADING_SPLIT = re.compile(r"\s*(?:,|/|&|\band\b|\bund\b|\bet\b|\by\b|\ben\b|\be\b)\s*", re.IGNORECASE)
+
+
+def _heading_days(text: str, language: str | None) -> list[Day] | None:
+    text = text.strip().rstrip(":").strip()
+    if not text or len(text) > 60 or find_times(text):
+        return None
+    parts = [p for p in _HEADING_SPLIT.split(text) if p.strip()]
+    days = [parse_day(p, language) for p in parts]
+    if days and all(days):
+        return [d for d in days if d is not None]
+    return None
+
+
+def read_list_page(page: Page, *, language: str | None) -> list[StreamBlock]:
+    """Day headings with one timed line per block under them, in one or several columns of text."""
+    phrases = build_phrases(page.words)
+    if not phrases:
+        return []
+    h = _median([p.height for p in phrases])
+    # Columns of text: phrases grouped by where their lines start.
+    columns: list[list[Phrase]] = []
+    for p in sorted(phrases, key=lambda p: p.x0):
+        for col in columns:
+            if abs(col[0].x0 - p.x0) < 4 * h or (p.x0 > col[0].x0 and p.x0 < max(q.x1 for q in col) - 2 * h):
+                col.append(p)
+                break
+        else:
+            columns.append([p])
+    out: list[StreamBlock] = []
+    for col in columns:
+        rows: list[list[Phrase]] = []
+        for p in sorted(col, key=lambda p: (p.yc, p.x0)):
+            if rows and abs(rows[-1][0].yc - p.yc) < 0.5 * p.height:
+                rows[-1].append(p)
+            else:
+                rows.append([p])
+        texts = [tidy_whitespace(" ".join(q.text for q in sorted(r, key=lambda q: q.x0))) for r in rows]
+        out.extend(_list_blocks(texts, page.number, language))
+    return out
+
+
+def _list_blocks(texts: list[str], page: int, language: str | None) -> list[StreamBlock]:
+    out: list[StreamBlock] = []
+    current: list[Day] = []
+    items: list[tuple[str | None, TimeMatch, str]] = []
+
+    def flush() -> None:
+        reference: Clock | None = None
+        settled: list[tuple[str | None, Clock, Clock | None, str]] = []
+        for period, m, text in items:
+            s = school_day_range(m, reference=reference)
+            settled.append((period, s.start, s.end, text))
+            reference = s.start
+        for i, (period, start, end, text) in enumerate(settled):
+            if end is None and i + 1 < len(settled):
+                end = settled[i + 1][1]
+            for day in current:
+                out.append(
+                    StreamBlock(day=day, start=start, end=end, period=period, lines=[text], styles=[None],
+                                page=page, confidence=BASE_CONFIDENCE - 0.05)
+                )
+
+    for text in texts:
+        days = _heading_days(text, language)
+        if days:
+            if current and items:
+                flush()
+            current, items = days, []
+            continue
+        if not current:
+            continue
+        period = None
+        m_num = _LIST_NUMBER.match(text)
+        body = text
+        if m_num:
+            period = m_num.group("num")
+            body = text[m_num.end():]
+        found = find_times(body)
+        if not found or found[0].span[0] > 2:
+            continue
+        rest = strip_times(body)
+        if rest:
+            items.append((period, found[0], rest))
+    if current and items:
+        flush()
+    return out
+
+
+# --- document --------------------------------------------------------------------------------------
+
+
+def read_text_stream(layout: Layout, *, language: str | None = None) -> Timetable:
+    """The timetable this reader sees in ``layout``'s words; empty (with a warning) when it sees none."""
+    texts = [*layout.paragraphs, *(w.text for p in layout.pages for w in p.words)]
+    language = language or (layout.languages[0] if layout.languages else detect_language(texts))
+    blocks: list[StreamBlock] = []
+    warnings: list[str] = []
+    nominal = not (layout.media_type == "application/pdf" or layout.media_type.startswith("image/"))
+    for page in layout.pages:
+        found, page_warnings = read_page(page, language=language, nominal=nominal)
+        if not found:
+            found = read_list_page(page, language=language)
+        blocks.extend(found)
+        warnings.extend(page_warnings)
+    title, owner = _title_owner(layout)
+    entries = _entries(blocks, owner, language)
+    if not entries:
+        warnings.append("text stream: no day names lined up with times or periods")
+    return Timetable(title=title, owner=owner, entries=entries, warnings=warnings)
+
+
+def _title_owner(layout: Layout) -> tuple[str | None, Owner | None]:
+    from timetable_platform.domain.interpret import find_owner, find_title, heading_lines
+
+    lines = heading_lines(layout)
+    title = find_title(lines) if lines else None
+    return title, find_owner(title, lines)
+
+
+def _entries(blocks: list[StreamBlock], owner: Owner | None, language: str | None) -> list[Entry]:
+    if not blocks:
+        return []
+    splitter = CellSplitter.fit(
+        [b.lines for b in blocks if b.subject is None], owner_kind=owner.kind if owner else None, language=language
+    )
+    out: list[Entry] = []
+    seen: set[tuple[object, ...]] = set()
+    for b in blocks:
+        if b.subject is not None:
+            subject, teacher, room, group, notes, kind = b.subject, None, None, None, None, classify_kind(b.subject)
+        else:
+            f = splitter.split(b.lines, styles=b.styles)
+            subject, teacher, room, group, notes, kind = f.subject, f.teacher, f.room, f.group, f.notes, f.kind
+        if not subject or subject.strip().casefold() in _BLANK:
+            continue
+        key = (b.week, b.day, b.start, b.end, b.period, subject)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(
+            Entry(
+                day=b.day,
+                start=b.start.hhmm() if b.start else None,
+                end=b.end.hhmm() if b.end else None,
+                period=b.period,
+                kind=kind,
+                subject=subject,
+                teacher=teacher,
+                room=room,
+                group=group,
+                week=b.week,
+                notes=notes,
+                confidence=round(max(0.0, min(1.0, b.confidence)), 3),
+                page=b.page,
+            )
+        )
+    return out
