@@ -150,21 +150,44 @@ def find_tables(gray: np.ndarray, color: np.ndarray, rulings: Rulings | None = N
     """Every ruled (or shaded) grid on the page with at least 2 rows and 2 columns, top to bottom."""
     rulings = rulings or find_rulings(gray, color)
     height, width = gray.shape
-    frame = cv2.bitwise_or(rulings.horizontal, rulings.vertical)
-    frame = cv2.dilate(frame, np.ones((5, 5), np.uint8))
+    lines = cv2.bitwise_or(rulings.horizontal, rulings.vertical)
+    frame = cv2.dilate(lines, np.ones((5, 5), np.uint8))
     count, _, stats, _ = cv2.connectedComponentsWithStats(frame, connectivity=8)
+    boxes = [tuple(int(v) for v in stats[i][:4]) for i in range(1, count)]
+    reach = max(14, min(height, width) // 30)
     tables: list[GridTable] = []
-    for index in range(1, count):
-        x, y, w, h, _ = (int(v) for v in stats[index])
+    for x, y, w, h in boxes:
         if w < width * 0.12 or h < height * 0.05:
             continue
-        table = _grid_in_region(rulings, color, (x, y, x + w, y + h))
+        top, bottom = _extend_by_bands(boxes, (x, y, x + w, y + h), reach)
+        table = _grid_in_region(rulings, color, (x, top, x + w, bottom))
         if table is not None:
             tables.append(table)
     # A frame around a table (a screenshot's window, a page border) is not a table of its own.
     tables = [t for t in tables if not any(o is not t and _contains(t.box, o.box) for o in tables)]
     tables.sort(key=lambda t: (t.box[1], t.box[0]))
     return tables
+
+
+def _extend_by_bands(
+    boxes: list[tuple[int, ...]], box: tuple[int, int, int, int], reach: int
+) -> tuple[int, int]:
+    """Top and bottom of a table grown by full-width line bands just above or below it: a dark header
+    band whose side borders are invisible is a separate component, but still the table's first row."""
+    x0, top, x1, bottom = box
+    width = x1 - x0
+    changed = True
+    while changed:
+        changed = False
+        for bx, by, bw, bh in boxes:
+            overlap = min(x1, bx + bw) - max(x0, bx)
+            if overlap < 0.8 * width or bw > 1.3 * width:
+                continue
+            if by + bh <= top and top - (by + bh) <= reach and by < top:
+                top, changed = by, True
+            elif by >= bottom and by - bottom <= reach:
+                bottom, changed = by + bh, True
+    return top, bottom
 
 
 def _contains(outer: tuple[int, int, int, int], inner: tuple[int, int, int, int]) -> bool:
@@ -181,8 +204,8 @@ def _grid_in_region(rulings: Rulings, color: np.ndarray, box: tuple[int, int, in
     row_hits = _positions((horizontal > 0).sum(axis=1), h_len * 0.9, merge_gap)
     col_hits = _positions((vertical > 0).sum(axis=0), v_len * 0.9, merge_gap)
     # The region's own edges bound the table even when the outer border is not printed.
-    rows = _dedupe([(0, np.inf), *row_hits, (y1 - y0 - 1, np.inf)], min_gap=min_gap)
-    cols = _dedupe([(0, np.inf), *col_hits, (x1 - x0 - 1, np.inf)], min_gap=min_gap)
+    rows = _dedupe([(0, 0.0), *row_hits, (y1 - y0 - 1, 0.0)], min_gap=min_gap)
+    cols = _dedupe([(0, 0.0), *col_hits, (x1 - x0 - 1, 0.0)], min_gap=min_gap)
     if len(rows) < 3 or len(cols) < 3:
         return None
     # Thicken across the line so that a line tilted inside one slot still reads as one row of pixels.

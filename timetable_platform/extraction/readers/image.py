@@ -450,8 +450,13 @@ def _split_false_merge(cell: Cell, grid: GridTable) -> list[Cell]:
         groups: dict[int, list[Word]] = {}
         for word in words:
             lo, hi = (word.bbox.x0, word.bbox.x1) if axis == "col" else (word.bbox.top, word.bbox.bottom)
-            slot = next((k for k in range(start, start + span) if edges[k] - 2 <= lo and hi <= edges[k + 1] + 2), None)
+            centre = (lo + hi) / 2
+            slot = next((k for k in range(start, start + span) if edges[k] <= centre < edges[k + 1]), None)
             if slot is None:
+                slot = start if centre < edges[start] else start + span - 1
+            overhang = max(0.0, edges[slot] - lo) + max(0.0, hi - edges[slot + 1])
+            # A confident word across an edge means the text really spans: keep the merge.
+            if overhang > 0.25 * max(hi - lo, 1.0) and word.confidence >= 0.6:
                 break
             groups.setdefault(slot, []).append(word)
         else:
