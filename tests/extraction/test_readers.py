@@ -353,6 +353,43 @@ def test_docx_text_box_read_once() -> None:
     assert _read(buf.getvalue()).paragraphs == ["Before the box", "Year 4 Timetable"]
 
 
+def _docx_with_picture(size: tuple[int, int], with_table: bool) -> bytes:
+    from PIL import Image
+
+    document = docx.Document()
+    document.add_paragraph("Year 2 timetable")
+    if with_table:
+        document.add_table(rows=2, cols=2).cell(0, 0).text = "Time"
+    picture = io.BytesIO()
+    Image.new("RGB", size, "white").save(picture, format="PNG")
+    picture.seek(0)
+    document.add_picture(picture)
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+def test_docx_pasted_picture_goes_to_ocr_only_without_a_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    fake = types.ModuleType("timetable_platform.extraction.readers.image")
+
+    def picture(document: Document, limits: Limits) -> Layout:
+        calls.append(document.media_type)
+        pages = _read(_text_pdf()).pages
+        return Layout(pages=pages, media_type=document.media_type, reader="fake-ocr", paragraphs=["OCR"])
+
+    fake.read_image_layout = picture  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "timetable_platform.extraction.readers.image", fake)
+    layout = _read(_docx_with_picture((600, 400), with_table=False))
+    assert calls == [sniff.PNG]
+    assert layout.reader == "python-docx+fake-ocr"
+    assert [p.number for p in layout.pages] == [1, 2]
+    assert layout.paragraphs == ["Year 2 timetable", "OCR"]
+    _read(_docx_with_picture((600, 400), with_table=True))  # the table is the timetable
+    _read(_docx_with_picture((60, 40), with_table=False))  # a logo is not
+    assert calls == [sniff.PNG]
+
+
 def test_empty_docx() -> None:
     buf = io.BytesIO()
     docx.Document().save(buf)

@@ -12,7 +12,7 @@ from types import ModuleType
 from timetable_platform.domain.layout import Layout
 from timetable_platform.extraction import sniff
 from timetable_platform.extraction.base import Document, Limits
-from timetable_platform.extraction.errors import UnsupportedType
+from timetable_platform.extraction.errors import ExtractionError, UnsupportedType
 from timetable_platform.extraction.safety import check_ooxml_archive, check_size
 
 
@@ -39,7 +39,13 @@ def read_layout(document: Document, limits: Limits) -> Layout:
         check_ooxml_archive(document.content, limits)
         from timetable_platform.extraction.readers import docx
 
-        return docx.read_docx_layout(document, limits)
+        layout = docx.read_docx_layout(document, limits)
+        if not any(page.tables for page in layout.pages):
+            # No table in the text: the timetable may be a pasted picture (screenshot, scan).
+            pictures = docx.read_docx_images(document)
+            if pictures:
+                return _with_ocr_pictures(layout, pictures, limits)
+        return layout
     if media_type == sniff.XLSX:
         check_ooxml_archive(document.content, limits)
         from timetable_platform.extraction.readers import xlsx
@@ -88,6 +94,50 @@ def _with_ocr_pages(layout: Layout, page_numbers: list[int], document: Document,
         languages=scanned.languages,
         paragraphs=page_paragraphs(pages),
         warnings=[*layout.warnings, *scanned.warnings],
+    )
+
+
+def _with_ocr_pictures(layout: Layout, pictures: list[bytes], limits: Limits) -> Layout:
+    """Append the OCR reading of pictures embedded in an office document as further pages."""
+    try:
+        ocr = _ocr_reader()
+    except UnsupportedType:
+        layout.warnings.append("the document holds pictures but the OCR reader is not installed")
+        return layout
+    pages = list(layout.pages)
+    warnings = list(layout.warnings)
+    languages = list(layout.languages)
+    paragraphs = list(layout.paragraphs)
+    readers = [layout.reader]
+    for picture in pictures[: max(0, limits.max_pages - len(pages))]:
+        try:
+            image = Document(content=picture, media_type=sniff.sniff_media_type(picture))
+        except ExtractionError:
+            continue
+        if not sniff.is_image(image.media_type):
+            continue
+        try:
+            read = ocr.read_image_layout(image, limits)
+        except ExtractionError as exc:
+            warnings.append(f"an embedded picture could not be read: {exc.message}")
+            continue
+        for page in read.pages:
+            page.number = len(pages) + 1
+            pages.append(page)
+        warnings.extend(read.warnings)
+        paragraphs.extend(read.paragraphs)
+        if read.reader not in readers:
+            readers.append(read.reader)
+        languages.extend(code for code in read.languages if code not in languages)
+    if len(pages) == len(layout.pages):
+        return layout
+    return Layout(
+        pages=pages,
+        media_type=layout.media_type,
+        reader="+".join(readers),
+        languages=languages,
+        paragraphs=paragraphs,
+        warnings=warnings,
     )
 
 

@@ -84,7 +84,7 @@ def read_docx_layout(document: Document, limits: Limits) -> Layout:
         raise CorruptDocument(
             "The Word document has a structure that cannot be read.", detail=repr(exc)
         ) from exc
-    if not builder.words:
+    if not builder.words and not embedded_images(word_doc):
         raise EmptyDocument("The Word document contains no text.")
     width = max([builder.width, *(w.bbox.x1 for w in builder.words)])
     page = Page(
@@ -92,6 +92,41 @@ def read_docx_layout(document: Document, limits: Limits) -> Layout:
         lines=group_lines(builder.words), tables=builder.tables,
     )  # fmt: skip
     return Layout(pages=[page], media_type=document.media_type, reader=READER, paragraphs=builder.paragraphs)
+
+
+# A picture smaller than this (logos, icons, signatures) cannot hold a readable timetable.
+MIN_PICTURE_PIXELS = 300 * 200
+
+
+def embedded_images(word_doc: DocxDocument) -> list[bytes]:
+    """Pictures in the body, in document order, large enough to be a pasted timetable (screenshot or scan)."""
+    from PIL import Image, UnidentifiedImageError
+
+    out: list[bytes] = []
+    seen: set[str] = set()
+    body = word_doc.element.body
+    for blip in body.iter(qn("a:blip")):
+        rid = blip.get(qn("r:embed"))
+        if not rid or rid in seen or rid not in word_doc.part.related_parts:
+            continue
+        seen.add(rid)
+        blob = word_doc.part.related_parts[rid].blob
+        try:
+            with Image.open(io.BytesIO(blob)) as image:
+                if image.width * image.height < MIN_PICTURE_PIXELS:
+                    continue
+        except (UnidentifiedImageError, OSError, ValueError):
+            continue  # EMF/WMF and other vector formats: nothing OCR can read here
+        out.append(blob)
+    return out
+
+
+def read_docx_images(document: Document) -> list[bytes]:
+    """The pictures of a DOCX (see ``embedded_images``); empty when the file cannot be opened."""
+    try:
+        return embedded_images(docx.Document(io.BytesIO(_as_plain_docx(document.content))))
+    except Exception:  # the text reader reports damage; pictures are a best-effort extra
+        return []
 
 
 _MACRO_MAIN = b"application/vnd.ms-word.document.macroEnabled.main+xml"
