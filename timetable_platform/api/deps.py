@@ -10,10 +10,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
+from starlette.concurrency import run_in_threadpool
 
 from timetable_platform.api.observability import Metrics
 from timetable_platform.api.problems import Problem
-from timetable_platform.api.ratelimit import RateLimiter
+from timetable_platform.api.ratelimit import MemoryRateLimiter, RateLimiter
 from timetable_platform.settings import Settings
 from timetable_platform.store import apikeys
 from timetable_platform.store.apikeys import Principal
@@ -60,7 +61,7 @@ class AppState:
         self.key_cache = KeyCache(self.settings.api_key_cache_seconds)
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     return request.app.state.timetable
 
 
@@ -77,22 +78,28 @@ def _unauthorized(detail: str) -> Problem:
     )
 
 
-def authenticate(
+async def authenticate(
     state: StateDep, request: Request, key: Annotated[str | None, Security(api_key_scheme)]
 ) -> Principal:
-    """The caller's tenant from ``X-API-Key``, then one token from its rate budget."""
+    """The caller's tenant from ``X-API-Key``, then one token from its rate budget.
+
+    Async so the common case (a cached key, an in-memory limit) costs no thread-pool hop; the
+    database and Redis calls run in the pool."""
     if not key:
         raise _unauthorized(f"Send an API key in the {API_KEY_HEADER} header.")
     key_hash = apikeys.hash_key(key)
     hit, principal = state.key_cache.get(key_hash)
     if not hit:
-        with state.store.session_factory() as session:
-            principal = apikeys.authenticate(session, key)
+        principal = await run_in_threadpool(_lookup_key, state, key)
         state.key_cache.put(key_hash, principal)
     if principal is None:
         raise _unauthorized("The API key is unknown or revoked.")
     request.scope["state"]["tenant"] = principal.tenant
-    decision = state.limiter.hit(f"key:{principal.api_key_id}")
+    limit_key = f"key:{principal.api_key_id}"
+    if isinstance(state.limiter, MemoryRateLimiter):
+        decision = state.limiter.hit(limit_key)
+    else:
+        decision = await run_in_threadpool(state.limiter.hit, limit_key)
     if not decision.allowed:
         state.metrics.rate_limited.inc()
         retry_after = max(1, math.ceil(decision.retry_after))
@@ -104,6 +111,11 @@ def authenticate(
             retry_after=retry_after,
         )
     return principal
+
+
+def _lookup_key(state: AppState, key: str) -> Principal | None:
+    with state.store.session_factory() as session:
+        return apikeys.authenticate(session, key)
 
 
 PrincipalDep = Annotated[Principal, Depends(authenticate)]

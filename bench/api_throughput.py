@@ -1,0 +1,299 @@
+"""Submission throughput of the API against a bare FastAPI endpoint that only writes the upload to disk.
+
+Both run under uvicorn in their own process; the load comes from a second process (httpx + asyncio)
+at a fixed concurrency, each request a unique ~100 KB PDF (unique, so every request is a real new
+upload: blob + row + queue message + audit, never the duplicate short-cut). Reports req/s, p50/p99
+and the ratio API / bare, and writes them to the "## API submission throughput" section of
+``bench/README.md``.
+
+    .venv/bin/python bench/api_throughput.py                    # SQLite + local blobs (embedded default)
+    .venv/bin/python bench/api_throughput.py --database-url postgresql+psycopg://postgres@127.0.0.1/db
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, File, UploadFile
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "bench" / "README.md"
+SECTION = "## API submission throughput"
+PYTHON = sys.executable
+
+# --- the bare endpoint ----------------------------------------------------------------------------
+
+
+def bare_app() -> Any:
+    """POST /upload: write the multipart file to disk and answer 202. The floor the API is compared with."""
+    app = FastAPI()
+    directory = Path(os.environ.get("BARE_DIR", tempfile.gettempdir()))
+
+    @app.post("/upload", status_code=202)
+    def upload(file: UploadFile = File(...)) -> dict[str, str]:  # noqa: B008 - FastAPI's idiom
+        upload_id = uuid.uuid4().hex
+        (directory / upload_id).write_bytes(file.file.read())
+        return {"upload_id": upload_id}
+
+    return app
+
+
+# --- the load generator (runs in its own process) -------------------------------------------------
+
+
+def pdf_of_size(size: int) -> bytes:
+    """A valid one-page PDF padded with an uncompressed stream to ``size`` bytes."""
+    body = b"BT /F1 12 Tf 72 720 Td (Timetable 7A) Tj ET\n"
+    filler = b"% " + b"x" * 76 + b"\n"
+    stream = body + filler * max(0, (size - 600) // len(filler))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"endstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, obj in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + obj + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer << /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+async def _load(url: str, headers: dict[str, str], requests: int, concurrency: int, size: int, warmup: int) -> dict[str, Any]:
+    import httpx
+
+    base = pdf_of_size(size)
+    boundary = "bench" + uuid.uuid4().hex
+    head_a = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="'.encode()
+    head_b = b'"\r\nContent-Type: application/pdf\r\n\r\n'
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    request_headers = {**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    counter = iter(range(10**9))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30.0) as client:
+
+        async def one(record: bool) -> None:
+            n = next(counter)
+            unique = f"%{os.getpid()}-{n}-{time.time_ns()}\n".encode()  # unique bytes: a new upload each time
+            # multipart/form-data built by hand: httpx's encoder would cost the generator more CPU than the server
+            body = b"".join((head_a, f"t{n}.pdf".encode(), head_b, base, unique, tail))
+            started = time.perf_counter()
+            response = await client.post(url, headers=request_headers, content=body)
+            elapsed = time.perf_counter() - started
+            if record:
+                latencies.append(elapsed)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+        async def worker(count: int, record: bool) -> None:
+            for _ in range(count):
+                await one(record)
+
+        await asyncio.gather(*(worker(warmup // concurrency, False) for _ in range(concurrency)))
+        started = time.perf_counter()
+        per_worker = requests // concurrency
+        await asyncio.gather(*(worker(per_worker, True) for _ in range(concurrency)))
+        wall = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "seconds": wall,
+        "rps": len(latencies) / wall,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        "max_ms": latencies[-1] * 1000,
+        "statuses": statuses,
+    }
+
+
+def run_load_process(url: str, headers: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    """The load generator as a second process (its CPU is not the server's event loop)."""
+    command = [PYTHON, __file__, "--load", url, "--headers", json.dumps(headers), "--requests", str(args.requests),
+               "--concurrency", str(args.concurrency), "--size", str(args.size), "--warmup", str(args.warmup)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
+    if done.returncode != 0:
+        raise RuntimeError(f"load generator failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- servers --------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(target: str, env: dict[str, str], workers: int, app_dir: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    command = [PYTHON, "-m", "uvicorn", target, "--factory", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    if app_dir is not None:
+        command += ["--app-dir", str(app_dir)]
+
+    def child_setup() -> None:  # this sandbox may start children with SIGINT/SIGTERM ignored
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    process = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, preexec_fn=child_setup, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{target} exited with {process.returncode}")
+        try:
+            if httpx.get(base + "/docs", timeout=1).status_code < 500:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    stop(process)
+    raise RuntimeError(f"{target} did not start")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def api_environment(work: Path, database_url: str | None) -> tuple[dict[str, str], str]:
+    """Settings for the API server under test, the schema migrated and one API key."""
+    env = {
+        "TIMETABLE_DATA_DIR": str(work),
+        "TIMETABLE_RATE_LIMIT_PER_MINUTE": "100000000",  # measuring throughput, not the limiter's refusals
+        "TIMETABLE_LOG_LEVEL": "INFO",
+        "TIMETABLE_REDIS_URL": "",
+    }
+    if database_url:
+        env["TIMETABLE_DATABASE_URL"] = database_url
+    os.environ.update(env)
+    from timetable_platform.settings import Settings
+    from timetable_platform.store import apikeys
+    from timetable_platform.store.factory import build_store
+
+    store = build_store(Settings(_env_file=None), migrate=True)  # type: ignore[call-arg]
+    with store.session_factory.begin() as session:
+        key = apikeys.create_api_key(session, "bench").key
+    store.dispose()
+    return env, key
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="api-bench-") as tmp:
+        work = Path(tmp)
+        (work / "bare").mkdir()
+        results: dict[str, Any] = {}
+        bare, bare_url = start_server("api_throughput:bare_app", {"BARE_DIR": str(work / "bare")}, args.workers,
+                                      app_dir=ROOT / "bench")
+        try:
+            results["bare"] = run_load_process(bare_url + "/upload", {}, args)
+        finally:
+            stop(bare)
+        env, key = api_environment(work, args.database_url)
+        api, api_url = start_server("timetable_platform.api:create_app", env, args.workers)
+        try:
+            results["api"] = run_load_process(api_url + "/api/v2/timetable/uploads", {"X-API-Key": key}, args)
+        finally:
+            stop(api)
+        results["ratio"] = results["api"]["rps"] / results["bare"]["rps"]
+        results["database"] = "postgresql" if args.database_url else "sqlite"
+        return results
+
+
+def report(results: dict[str, Any], args: argparse.Namespace) -> str:
+    api, bare = results["api"], results["bare"]
+    load = os.getloadavg()[0]
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on this machine ({os.cpu_count()} cores, "
+        f"load average {load:.1f} when the run ended: other engineers' jobs share the cores), Python "
+        f"{platform.python_version()}, uvicorn with {args.workers} worker(s), {results['database']} database, local "
+        f"blob directory, database queue; load from a second process: httpx/asyncio, concurrency "
+        f"{args.concurrency}, {args.requests} requests after {args.warmup} warm-up, each a unique "
+        f"{args.size // 1024} KB PDF (so each is a real new upload: sniff, blob, row, message, audit).",
+        "",
+        "| endpoint | req/s | p50 ms | p99 ms | max ms | statuses |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, row in (("API `POST /api/v2/timetable/uploads`", api), ("bare FastAPI, write to disk only", bare)):
+        lines.append(f"| {name} | {row['rps']:.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['max_ms']:.1f} | "
+                     f"{', '.join(f'{k}: {v}' for k, v in sorted(row['statuses'].items()))} |")
+    lines += [
+        "",
+        f"Ratio API / bare: **{results['ratio']:.2f}**. Targets: >= 300 submissions/s, p99 <= 100 ms, ratio >= 0.5.",
+        "",
+        f"Reproduce: `.venv/bin/python bench/api_throughput.py --workers {args.workers} --concurrency "
+        f"{args.concurrency} --requests {args.requests}`"
+        + (" --database-url ..." if args.database_url else "") + ".",
+    ]
+    return "\n".join(lines)
+
+
+def replace_section(readme: Path, body: str) -> None:
+    """Replace this script's section (heading to the next ``## ``), leaving the other sections alone."""
+    text = readme.read_text() if readme.is_file() else "# Benchmarks\n"
+    section = f"{SECTION}\n\n{body.strip()}\n"
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
+    if start is None:
+        readme.write_text(text.rstrip("\n") + "\n\n" + section)
+        return
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    after = "".join(lines[end:])
+    readme.write_text("".join(lines[:start]) + section + ("\n" + after if after else ""))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--size", type=int, default=100 * 1024, help="bytes per PDF (default 100 KB)")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes for both servers")
+    parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary directory")
+    parser.add_argument("--no-readme", action="store_true", help="do not update bench/README.md")
+    parser.add_argument("--load", default=None, help=argparse.SUPPRESS)  # internal: be the load generator
+    parser.add_argument("--headers", default="{}", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.load:
+        result = asyncio.run(_load(args.load, json.loads(args.headers), args.requests, args.concurrency, args.size,
+                                   args.warmup))
+        print(json.dumps(result))
+        return 0
+    sys.path.insert(0, str(ROOT))
+    results = measure(args)
+    body = report(results, args)
+    print(body)
+    if not args.no_readme:
+        replace_section(README, body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
