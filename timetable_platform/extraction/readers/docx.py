@@ -115,6 +115,8 @@ def embedded_images(word_doc: DocxDocument) -> list[bytes]:
             with Image.open(io.BytesIO(blob)) as image:
                 if image.width * image.height < MIN_PICTURE_PIXELS:
                     continue
+        except Image.DecompressionBombError:
+            pass  # huge: the OCR reader applies the pixel limit and says so
         except (UnidentifiedImageError, OSError, ValueError):
             continue  # EMF/WMF and other vector formats: nothing OCR can read here
         out.append(blob)
