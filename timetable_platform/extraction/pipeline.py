@@ -123,9 +123,10 @@ def extract(
             interpreter_stage = _run_interpreter(interpreter, document, limits, layout_stage)
 
     if interpreter_stage is None or not interpreter_stage.timetable.entries:
-        timetable = primary
+        # In hybrid mode an unconfirmed reading is scored as such (the merge's single-reader confidence).
+        timetable = _merge(primary, None) if mode == "hybrid" else primary
     elif not primary.entries:
-        timetable = interpreter_stage.timetable
+        timetable = _merge(primary, interpreter_stage.timetable)  # the second reading alone, scored so
     else:  # hybrid, or fallback with an unsure layout stage: the merge weighs both
         timetable = _merge(primary, interpreter_stage.timetable)
 
