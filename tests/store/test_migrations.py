@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import multiprocessing
+import shutil
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from timetable_platform.store.db import alembic_config, current_revision, downgrade, make_engine, migrate
+from timetable_platform.domain.model import Entry, Timetable
+from timetable_platform.store import repository
+from timetable_platform.store.db import (
+    MIGRATIONS_DIR,
+    alembic_config,
+    current_revision,
+    downgrade,
+    make_engine,
+    make_session_factory,
+    migrate,
+)
 from timetable_platform.store.models import Base
 
 OWN_TABLES = {"uploads", "entries", "queue_messages"}
@@ -81,3 +94,37 @@ def test_concurrent_migrations_do_not_collide(db_url: str) -> None:
             future.result(timeout=120)
     assert _tables(db_url) >= OWN_TABLES
     assert current_revision(db_url) is not None
+
+
+def test_a_later_batch_migration_of_uploads_keeps_its_entries_on_sqlite(tmp_path: Path) -> None:
+    """SQLite batch mode rebuilds `uploads`; with foreign keys on, that would cascade-delete all entries."""
+    scripts = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    (scripts / "versions" / "9999_batch.py").write_text(
+        "import sqlalchemy as sa\nfrom alembic import op\n"
+        f"revision = '9999'\ndown_revision = {head!r}\nbranch_labels = None\ndepends_on = None\n"
+        "def upgrade():\n"
+        "    with op.batch_alter_table('uploads') as batch:\n"
+        "        batch.add_column(sa.Column('extra', sa.Text(), nullable=True))\n"
+        "        batch.alter_column('label', type_=sa.String(300))\n"
+        "def downgrade():\n    pass\n"
+    )
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            upload = repository.create_upload(
+                session, tenant="t", filename="f", media_type="text/csv", size_bytes=1, sha256="0" * 64, mode="hybrid"
+            )
+            repository.replace_entries(session, upload.id, Timetable(entries=[Entry(day="MON", subject="Maths")]))
+        config = alembic_config(engine)
+        config.set_main_option("script_location", str(scripts))
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM entries").scalar() == 1
+            assert "extra" in {c["name"] for c in inspect(conn).get_columns("uploads")}
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on afterwards
+    finally:
+        engine.dispose()

@@ -17,6 +17,7 @@ from timetable_platform.store.errors import BackendUnavailable, StoreConfigError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BEGIN_OPTION = "sqlite_begin"  # execution option: "IMMEDIATE" (default) or "DEFERRED"
 
 
 def normalise_url(url: str) -> URL:
@@ -71,13 +72,23 @@ def _sqlite_engine(parsed: URL, **engine_kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {'DEFERRED' if mode == 'DEFERRED' else 'IMMEDIATE'}")
 
     return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     # expire_on_commit=False: objects stay readable after the transaction (API responses, CLI output).
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for reads only. On SQLite they begin DEFERRED, so they never wait for (or block) a writer;
+    a write in such a session can fail with "database is locked". Elsewhere the same as ``make_session_factory``.
+    """
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 

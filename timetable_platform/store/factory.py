@@ -21,6 +21,12 @@ class Store:
     blobs: BlobStore
     queue: UploadQueue
     database_url: str = field(default="", repr=False)
+    # Sessions for pure reads (GET endpoints, status): on SQLite they do not queue behind writers.
+    read_session_factory: sessionmaker[Session] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.read_session_factory is None:
+            self.read_session_factory = self.session_factory
 
     def ping(self) -> dict[str, str]:
         """Check every backend; ``{"database": "ok", "blobs": "ok", "queue": "ok"}`` or the error text."""
@@ -84,4 +90,5 @@ def build_store(settings: Settings, *, migrate: bool = False) -> Store:
         blobs=build_blobs(settings),
         queue=build_queue(settings, session_factory),
         database_url=url,
+        read_session_factory=db.make_read_session_factory(engine),
     )
