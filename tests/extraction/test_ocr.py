@@ -1,0 +1,210 @@
+"""OCR reader on generated scans and photos with known cells, one corpus image, and bad input.
+
+OCR is slow, so each test reads at most one small image.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import shutil
+import struct
+import zlib
+from difflib import SequenceMatcher
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.corpusgen.degrade import GridSpec, Recipe, degrade, grid_page, photo_recipe
+from timetable_platform.domain.layout import Cell, Layout, Table
+from timetable_platform.extraction.base import Document, Limits
+from timetable_platform.extraction.errors import CorruptDocument, NoTimetableFound, TooLarge
+from timetable_platform.extraction.readers.image import read_image_layout, read_scanned_pdf_layout
+
+pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
+
+GREY = (200, 200, 200)
+BLUE = (170, 200, 240)
+PINK = (245, 190, 200)
+
+
+def timetable_spec() -> GridSpec:
+    """Days as columns; a merged break row, a double lesson, colour-coded cells, a vertical header."""
+    return GridSpec(
+        title="Timetable Class 7B",
+        rows=[
+            ["", "Monday", "Tuesday", "Wednesday", "Assembly"],
+            ["09:00", "Maths", "English", "Science", None],
+            ["10:00", "BREAK", None, None, None],
+            ["10:30", "History", "Art", "French", None],
+            ["11:30", None, "Music", "Drama", None],
+        ],
+        spans={(2, 1): (1, 3), (3, 1): (2, 1), (0, 4): (5, 1)},
+        fills={(2, 1): GREY, (3, 1): BLUE, (3, 2): PINK},
+        vertical={(0, 4)},
+        col_widths=[130, 190, 190, 190, 90],
+        row_heights=[64, 64, 56, 64, 64],
+    )
+
+
+def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def only_table(layout: Layout) -> Table:
+    assert len(layout.pages) == 1
+    tables = layout.pages[0].tables
+    assert len(tables) == 1, [(t.n_rows, t.n_cols) for t in tables]
+    return tables[0]
+
+
+def cell_with(table: Table, text: str) -> Cell:
+    best = max(table.cells, key=lambda c: SequenceMatcher(None, c.text.lower(), text.lower()).ratio())
+    assert SequenceMatcher(None, best.text.lower(), text.lower()).ratio() >= 0.8, (text, best.text)
+    return best
+
+
+def assert_structure(table: Table) -> None:
+    assert (table.n_rows, table.n_cols) == (5, 5)
+    brk = cell_with(table, "BREAK")
+    assert (brk.row, brk.col, brk.rowspan, brk.colspan) == (2, 1, 1, 3)
+    history = cell_with(table, "History")
+    assert (history.row, history.col, history.rowspan, history.colspan) == (3, 1, 2, 1)
+    monday = cell_with(table, "Monday")
+    assert (monday.row, monday.col, monday.rowspan, monday.colspan) == (0, 1, 1, 1)
+    for text, slot in (("Maths", (1, 1)), ("Science", (1, 3)), ("Drama", (4, 3)), ("11:30", (4, 0))):
+        cell = cell_with(table, text)
+        assert (cell.row, cell.col) == slot, text
+
+
+def test_scan_grid_spans_shading_and_vertical_header() -> None:
+    page = grid_page(timetable_spec())
+    scan = degrade(page.image, Recipe(rotation_deg=1.8, blur_sigma=0.6, noise_sigma=5, jpeg_quality=55, light_gradient=0.2))
+    assert scan.jpeg is not None
+    layout = read_image_layout(Document(scan.jpeg, "image/jpeg", "scan.jpg"), Limits(), languages="eng")
+
+    assert layout.reader == "tesseract"
+    assert "en" in layout.languages
+    table = only_table(layout)
+    assert_structure(table)
+
+    # Shading: the dominant fill of a colour-coded cell, after paper tint and JPEG.
+    history = cell_with(table, "History")
+    assert history.background is not None
+    red, _green, blue = (int(history.background[i : i + 2], 16) for i in (1, 3, 5))
+    assert blue > red + 25
+    art = cell_with(table, "Art")
+    assert art.background is not None and int(art.background[1:3], 16) > int(art.background[5:7], 16) + 20
+
+    # Text written at 90 degrees, read by turning the cell; the cell spans the whole height.
+    assembly = cell_with(table, "Assembly")
+    assert (assembly.col, assembly.rowspan) == (4, 5)
+    assert all(w.rotation in (90, 270) for line in assembly.lines for w in line.words)
+    assert assembly.bbox is not None and assembly.bbox.height > 3 * assembly.bbox.width
+
+    # Words keep boxes and confidences; the title is outside the table.
+    maths = cell_with(table, "Maths")
+    word = maths.lines[0].words[0]
+    assert 0.5 < word.confidence <= 1.0
+    assert maths.bbox is not None and maths.bbox.contains_point(*word.bbox.center)
+    assert any("Timetable" in p for p in layout.paragraphs)
+    assert table.caption is not None and "7B" in table.caption
+
+
+def test_phone_photo_with_perspective_and_shadow() -> None:
+    page = grid_page(timetable_spec())
+    recipe = photo_recipe(random.Random(7))
+    photo = degrade(page.image, recipe)
+    assert photo.jpeg is not None
+    layout = read_image_layout(Document(photo.jpeg, "image/jpeg", "photo.jpg"), Limits(), languages="eng")
+    table = only_table(layout)
+    assert_structure(table)
+    texts = {c.text.replace("\n", " ") for c in table.cells}
+    expected = {"Monday", "Tuesday", "Wednesday", "Maths", "English", "Science", "History", "Art", "Music", "Drama"}
+    assert len(expected & texts) >= 8, texts
+
+
+def test_scanned_pdf_pages_are_rendered_and_read() -> None:
+    spec = GridSpec(rows=[["", "Monday", "Tuesday"], ["09:00", "Maths", "Physics"]], col_widths=[120, 180, 180])
+    image = grid_page(spec).image
+    pdf = encode(image, "PDF", resolution=150)
+    layout = read_scanned_pdf_layout(Document(pdf, "application/pdf", "scan.pdf"), Limits(), languages="eng")
+    table = only_table(layout)
+    assert (table.n_rows, table.n_cols) == (2, 3)
+    assert cell_with(table, "Physics").col == 2
+    assert layout.pages[0].width > 0
+
+
+def test_corpus_png_grid(corpus_dir: Path) -> None:
+    """A clean 150 dpi render from the shared corpus: dark header band, merged Registration/Break rows."""
+    path = corpus_dir / "l1_png_001.png"
+    if not path.exists():
+        pytest.skip("corpus image missing")
+    layout = read_image_layout(Document(path.read_bytes(), "image/png", path.name), Limits(), languages="eng")
+    table = only_table(layout)
+    assert (table.n_rows, table.n_cols) == (9, 6)
+    assert [table.cell_at(0, c).text for c in range(1, 6)] == ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+    registration = cell_with(table, "Registration")
+    assert (registration.row, registration.col, registration.colspan) == (1, 1, 5)
+    assert cell_with(table, "Drama\nPAT Drama Studio").lines[1].text == "PAT Drama Studio"
+
+
+# --- bad input: no OCR runs, these are fast -------------------------------------------------------
+
+
+def test_decompression_bomb_is_too_large() -> None:
+    # A 1-bit PNG of 20000 x 20000 pixels compresses to a few kilobytes.
+    width = height = 20000
+    row = b"\x00" + b"\x00" * (width // 8)
+    raw = zlib.compress(row * height, 9)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+    png += chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+    assert len(png) < 200_000
+    with pytest.raises(TooLarge) as info:
+        read_image_layout(Document(png, "image/png"), Limits(max_pixels=60_000_000))
+    assert "pixels" in str(info.value)
+    # A modest image over a tight configured limit is refused the same way.
+    small = encode(Image.new("RGB", (1200, 1000), "white"), "PNG")
+    with pytest.raises(TooLarge):
+        read_image_layout(Document(small, "image/png"), Limits(max_pixels=1_000_000))
+
+
+def test_truncated_and_garbage_images_are_corrupt() -> None:
+    image = grid_page(GridSpec(rows=[["a", "b"], ["c", "d"]])).image
+    jpeg = encode(image, "JPEG", quality=80)
+    with pytest.raises(CorruptDocument):
+        read_image_layout(Document(jpeg[: len(jpeg) // 2], "image/jpeg"), Limits())
+    with pytest.raises(CorruptDocument):
+        read_image_layout(Document(b"\xff\xd8\xff\xe0 not really a jpeg", "image/jpeg"), Limits())
+    with pytest.raises(CorruptDocument):
+        read_image_layout(Document(b"", "image/png"), Limits())
+    with pytest.raises(CorruptDocument):
+        read_scanned_pdf_layout(Document(b"%PDF-1.4 truncated", "application/pdf"), Limits())
+
+
+def test_blank_photo_has_no_timetable() -> None:
+    # An evenly lit but shaded sheet of paper with sensor noise and nothing printed on it.
+    ramp = np.linspace(150, 230, 900, dtype=np.float32)[None, :].repeat(700, axis=0)
+    noisy = np.clip(ramp + np.random.default_rng(1).normal(0, 4, ramp.shape), 0, 255).astype(np.uint8)
+    photo = encode(Image.fromarray(noisy).convert("RGB"), "JPEG", quality=70)
+    with pytest.raises(NoTimetableFound) as info:
+        read_image_layout(Document(photo, "image/jpeg"), Limits(), languages="eng")
+    assert "no table" in str(info.value).lower()
+
+
+def test_degrade_reports_where_the_page_went() -> None:
+    page = Image.new("RGB", (400, 300), "white")
+    page.paste((0, 0, 0), (195, 145, 205, 155))  # a dot at (200, 150)
+    result = degrade(page, Recipe(rotation_deg=2.5, perspective=((0.03, 0.0), (-0.02, 0.02), (0, 0), (0.01, -0.03)), margin=0.1))
+    x, y = result.map_point(200, 150)
+    pixels = np.asarray(result.image.convert("L"))
+    ys, xs = np.nonzero(pixels < 100)
+    assert abs(xs.mean() - x) < 2 and abs(ys.mean() - y) < 2
