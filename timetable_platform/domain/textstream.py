@@ -247,7 +247,7 @@ def _join_stacked(phrases: list[Phrase]) -> list[Phrase]:
                     continue
                 if q.top < current.bottom - 0.3 * current.height:
                     continue
-                letters = _is_letter(current.text.split()[-1]) and _is_letter(q.text) and (
+                letters = _is_letter(current.words[-1].text) and _is_letter(q.text) and (
                     abs(q.xc - current.words[-1].bbox.center[0]) < 0.8 * current.height
                 )
                 wrapped_time = bool(re.search(r"[-–—‑−]\s*$|\b(?:to|bis|à)\s*$", current.text)) and bool(
@@ -539,17 +539,16 @@ def _read_section(
         items = [it for it in items if it.v1 <= limit_v + h]
     items = [it for it in items if it.u0 > header_u1 - 0.3 * it.h and it.u1 < limit_u + it.h]
 
-    # Slot labels: before the first day band along v, carrying a time or a period label.
+    # Slot labels: before the first day band along v, carrying a time or a period label. The first
+    # band starts half a day pitch before the first label's centre (its start, on a nominal grid),
+    # since centred day names sit over left-aligned contents.
     day_pitch = _median([b[0].vc - a[0].vc for a, b in itertools.pairwise(day_items)], 8 * h)
-    margin_hi = first_v0 - 0.1 * h
-    margin_lo = first_v0 - 3.5 * day_pitch
+    first_lo = first_v0 - 0.4 * h if nominal else min(first_v0 - 0.1 * h, day_items[0][0].vc - day_pitch / 2)
+    margin_lo = first_lo - 3.5 * day_pitch if not vertical else float("-inf")
     label_items = [
         it for it in items
-        if it.v1 <= margin_hi + 0.5 * it.h and it.v0 >= margin_lo and any(_anchor_kind(it.text))
+        if it.v1 <= first_lo + 0.5 * it.h and it.v0 >= margin_lo and any(_anchor_kind(it.text))
     ]
-    if vertical and axis.labels:
-        # Days as rows: labels live in the header band above the first day row, not beside it.
-        label_items = [it for it in items if it.v1 <= first_v0 + 0.2 * it.h and any(_anchor_kind(it.text))]
     if not label_items:
         return []
     slots = _group_anchors(label_items)
@@ -569,7 +568,11 @@ def _read_section(
     slots.sort(key=lambda s: s.u0)
     _read_slot_times(slots)
 
-    content = [it for it in items if id(it) not in label_ids and it.v0 >= margin_hi - 0.2 * it.h]
+    labels_end = max(i.v1 for i in label_items)
+    content = [
+        it for it in items
+        if id(it) not in label_ids and it.v0 >= min(first_lo, labels_end) - 0.2 * it.h and it.v1 > labels_end
+    ]
     content = [it for it in content if it.text.strip().casefold() not in _BLANK]
     if not content:
         return []
