@@ -88,3 +88,35 @@ def test_generator_is_deterministic_by_seed(tmp_path: Path) -> None:
     first = truths(tmp_path / "a", 3)
     assert first == truths(tmp_path / "b", 3)
     assert first != truths(tmp_path / "c", 4)
+
+
+def test_office_documents_carry_real_merged_cells(tmp_path: Path) -> None:
+    """Double periods and full-width breaks are real merges: Word gridSpan/vMerge, Excel merged ranges."""
+    import random
+
+    import docx
+    import openpyxl
+
+    from tests.corpusgen.layouts import Grid, Recipe, make_document, pick_recipe
+    from tests.corpusgen.render import write
+
+    def merged_recipe(fmt: str, seed: int) -> Recipe:
+        recipe = pick_recipe(random.Random(seed), fmt)
+        recipe.style, recipe.doubles, recipe.merged_breaks, recipe.weeks = "grid", True, True, ()
+        return recipe
+
+    for fmt in ("docx", "xlsx"):
+        doc = make_document(random.Random(5), fmt, f"merged_{fmt}", merged_recipe(fmt, 5))
+        grid = next(b for b in doc.blocks if isinstance(b, Grid))
+        horizontal = sum(1 for rs, cs in grid.spans.values() if cs > 1)
+        vertical = sum(1 for rs, cs in grid.spans.values() if rs > 1)
+        assert horizontal and vertical  # the recipe asked for both kinds
+        path, _ = write(doc, tmp_path)
+        if fmt == "docx":
+            xml = docx.Document(str(path)).tables[0]._tbl.xml
+            assert xml.count("<w:gridSpan ") >= horizontal
+            assert xml.count('<w:vMerge w:val="restart"/>') >= vertical
+        else:
+            sheet = openpyxl.load_workbook(path).active
+            assert sheet is not None
+            assert len(sheet.merged_cells.ranges) == horizontal + vertical
