@@ -1,4 +1,4 @@
-"""``python -m tests.corpusgen --out DIR --count N --seed S [--formats pdf,docx,xlsx,csv,png,scan]``."""
+"""``python -m tests.corpusgen --out DIR --count N --seed S [--formats pdf,docx,xlsx,csv,png,scan,photo]``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--formats",
         default=",".join(FORMATS),
-        help=f"comma-separated, of {', '.join(ALL_FORMATS)} (default: {','.join(FORMATS)}; scan needs degrade.py)",
+        help=f"comma-separated, of {', '.join(ALL_FORMATS)} (default: {','.join(FORMATS)}; scan and photo need degrade.py)",
     )
     args = parser.parse_args(argv)
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]

@@ -18,7 +18,7 @@ from timetable_platform.domain.model import DAYS, Entry, Owner, Timetable
 Lang = Literal["en", "de", "fr", "es", "it", "nl"]
 LANGS: tuple[Lang, ...] = ("en", "de", "fr", "es", "it", "nl")
 Style = Literal["grid", "list", "records"]
-IMAGE_FORMATS = ("png", "scan")
+IMAGE_FORMATS = ("png", "scan", "photo")
 TimeStyle = Literal["range", "start_only", "12h_ampm", "12h_plain", "period_only"]
 
 DAY_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -351,7 +351,7 @@ Block = Grid | Heading | Paragraph
 @dataclass
 class GeneratedDocument:
     name: str
-    fmt: str  # pdf, docx, xlsx, csv, png, scan
+    fmt: str  # pdf, docx, xlsx, csv, png, scan, photo
     blocks: list[Block]
     truth: Timetable
     features: dict[str, object]

@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 
 from timetable_platform.domain.model import Source
 
-from .layouts import GeneratedDocument, Heading, Paragraph
+from .layouts import IMAGE_FORMATS, GeneratedDocument, Heading, Paragraph
 
 MEDIA_TYPES = {
     "pdf": "application/pdf",
@@ -25,10 +25,12 @@ MEDIA_TYPES = {
     "csv": "text/csv",
     "png": "image/png",
     "scan": "image/jpeg",
+    "photo": "image/jpeg",
 }
 FORMATS = ("pdf", "docx", "xlsx", "csv")  # the default rotation: digital documents, fast to extract
-ALL_FORMATS = tuple(MEDIA_TYPES)  # png: the PDF page rendered clean; scan: degraded by degrade.py
-EXTENSIONS = {"scan": "jpg"}
+# png: the PDF page rendered clean; scan and photo: that page through degrade.py
+ALL_FORMATS = tuple(MEDIA_TYPES)
+EXTENSIONS = {"scan": "jpg", "photo": "jpg"}
 IMAGE_DPI = 150
 _FIXED_TIME = datetime(2024, 9, 2, 8, 0, 0)
 
@@ -238,23 +240,29 @@ def render_png(doc: GeneratedDocument) -> bytes:
     return buffer.getvalue()
 
 
-def render_scan(doc: GeneratedDocument) -> bytes:
-    """The clean page through ``degrade.py`` (the OCR engineer's: rotation, blur, noise, JPEG artefacts)."""
+def _degraded(doc: GeneratedDocument, kind: str) -> bytes:
+    """The clean page through the OCR engineer's ``degrade.py`` (``degrade_scan`` / ``degrade_photo``)."""
     import importlib
     import random
 
     try:
         degrade = importlib.import_module(f"{__package__}.degrade")
     except ModuleNotFoundError as exc:
-        raise ValueError("the scan format needs tests/corpusgen/degrade.py") from exc
-    image = _rasterise(doc)
-    rng = random.Random(doc.name)
-    result = degrade.degrade_scan(image, rng)
+        raise ValueError(f"the {kind} format needs tests/corpusgen/degrade.py") from exc
+    result = getattr(degrade, f"degrade_{kind}")(_rasterise(doc), random.Random(doc.name))
     if isinstance(result, bytes):
         return result
     buffer = io.BytesIO()
-    result.save(buffer, format="JPEG", quality=rng.randint(45, 65))
+    result.save(buffer, format="JPEG", quality=60)
     return buffer.getvalue()
+
+
+def render_scan(doc: GeneratedDocument) -> bytes:
+    return _degraded(doc, "scan")
+
+
+def render_photo(doc: GeneratedDocument) -> bytes:
+    return _degraded(doc, "photo")
 
 
 RENDERERS = {
@@ -264,6 +272,7 @@ RENDERERS = {
     "csv": render_csv,
     "png": render_png,
     "scan": render_scan,
+    "photo": render_photo,
 }
 
 
@@ -288,9 +297,7 @@ def write(doc: GeneratedDocument, out_dir: Path) -> tuple[Path, Path]:
             "source": Source(
                 filename=path.name,
                 media_type=MEDIA_TYPES[doc.fmt],
-                pages=_pdf_pages(content)
-                if doc.fmt == "pdf"
-                else (1 if doc.fmt in ("png", "scan") else None),
+                pages=_pdf_pages(content) if doc.fmt == "pdf" else (1 if doc.fmt in IMAGE_FORMATS else None),
                 sha256=hashlib.sha256(content).hexdigest(),
             )
         }
