@@ -65,6 +65,7 @@ def find_rulings(gray: np.ndarray, color: np.ndarray) -> Rulings:
         inverted = binarize(255 - gray)
         lines_ink[dark & (inverted > 0)] = 255
         lines_ink[dark & (inverted == 0)] = 0
+    lines_ink = _without_small_components(lines_ink)
     horizontal = cv2.morphologyEx(lines_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
     vertical = cv2.morphologyEx(lines_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len)))
 
@@ -72,6 +73,18 @@ def find_rulings(gray: np.ndarray, color: np.ndarray) -> Rulings:
     horizontal = cv2.bitwise_or(horizontal, shade_h)
     vertical = cv2.bitwise_or(vertical, shade_v)
     return Rulings(horizontal=horizontal, vertical=vertical, ink=ink)
+
+
+def _without_small_components(ink: np.ndarray) -> np.ndarray:
+    """Drop letter-sized ink blobs. Rulings join into large components, so tall letters ("l", "I",
+    "1") no longer pass for short column separators."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    letters = heights[1:][(heights[1:] >= 5) & (heights[1:] <= 80) & (widths[1:] <= 80)]
+    size = max(24.0, 1.8 * float(np.median(letters))) if letters.size >= 10 else 24.0
+    keep = (widths >= size) | (heights >= size)
+    keep[0] = False
+    return np.where(keep[labels], 255, 0).astype(np.uint8)
 
 
 def _kernel_lengths(shape: tuple[int, ...]) -> tuple[int, int]:

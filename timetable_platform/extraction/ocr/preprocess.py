@@ -286,30 +286,30 @@ def prepare_page(image: Image.Image | np.ndarray, *, detect_orientation: bool = 
     """Upright, flat, deskewed page ready for grid finding and OCR."""
     color = pil_to_bgr(image) if isinstance(image, Image.Image) else image
     notes: list[str] = []
-    gray = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)
+    # The normalised grey is computed once and moved along with the colour image where possible.
+    flat = normalise_illumination(cv2.cvtColor(color, cv2.COLOR_BGR2GRAY))
 
-    if detect_orientation and looks_sideways(normalise_illumination(gray)):
-        rotate = coarse_orientation(gray)
+    if detect_orientation and looks_sideways(flat):
+        rotate = coarse_orientation(flat)
         if rotate:
             code = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}[rotate]
-            color = cv2.rotate(color, code)
-            gray = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)
+            color, flat = cv2.rotate(color, code), cv2.rotate(flat, code)
             notes.append(f"page rotated by {rotate} degrees")
 
-    quad = find_table_quad(normalise_illumination(gray))
+    quad = find_table_quad(flat)
     corrected = False
     if quad is not None and _is_projective(quad):
         warped = perspective_correct(color, quad)
         if warped is not None:
             color = warped
-            gray = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)
+            flat = normalise_illumination(cv2.cvtColor(color, cv2.COLOR_BGR2GRAY))
             corrected = True
             notes.append("perspective corrected")
-    skew = estimate_skew(normalise_illumination(gray))
+    skew = estimate_skew(flat)
     if skew is not None and 0.15 <= abs(skew) <= 20:
         color = rotate_bound(color, skew, border=(255, 255, 255))
-        gray = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)
+        flat = rotate_bound(flat, skew, border=255)
         if not corrected:
             notes.append(f"deskewed by {skew:.2f} degrees")
 
-    return PreparedPage(color=color, gray=normalise_illumination(gray), notes=notes)
+    return PreparedPage(color=color, gray=flat, notes=notes)
