@@ -10,6 +10,7 @@ import bisect
 import io
 import logging
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,9 @@ EDGE_TOLERANCE = 2.0  # points: cell edges closer than this are the same grid li
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi|[-,]bd\b", re.IGNORECASE)
 _ITALIC = re.compile(r"italic|oblique|[-,]it\b", re.IGNORECASE)
 
+# PDFium is not thread-safe, not even across documents: every pdfium call in the process holds this lock.
+PDFIUM_LOCK = threading.RLock()
+
 # pdfminer/pdfplumber are chatty about malformed files; the outcome is reported through our errors.
 logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
@@ -50,6 +54,11 @@ class PdfInfo:
 
 def inspect_pdf(content: bytes, limits: Limits) -> PdfInfo:
     """Open with pdfium: raise Encrypted/Corrupt/TooLarge/Empty, else page count and text per page."""
+    with PDFIUM_LOCK:
+        return _inspect_pdf(content, limits)
+
+
+def _inspect_pdf(content: bytes, limits: Limits) -> PdfInfo:
     try:
         pdf = pypdfium2.PdfDocument(content)
     except pypdfium2.PdfiumError as exc:
@@ -367,6 +376,7 @@ def _attach_captions(page: Page) -> None:
 
 
 __all__ = [
+    "PDFIUM_LOCK",
     "READER",
     "PdfInfo",
     "inspect_pdf",
