@@ -444,6 +444,8 @@ class Recipe:
     separator: str
     cell_layout: str  # stacked | comma | subject_room
     abbreviated_days: bool
+    # Some cells print their own time: a late start overriding the header, or two short blocks in one slot.
+    in_cell_times: bool = False
 
 
 def pick_recipe(rng: random.Random, fmt: str) -> Recipe:
@@ -484,6 +486,7 @@ def pick_recipe(rng: random.Random, fmt: str) -> Recipe:
         separator=rng.choice(("-", " - ", "–", " – ")),
         cell_layout=rng.choice(("stacked", "comma", "subject_room")),
         abbreviated_days=rng.random() < 0.35,
+        in_cell_times=style == "grid" and time_style in ("range", "12h_ampm") and rng.random() < 0.3,
     )
 
 
@@ -496,6 +499,15 @@ class Lesson:
     teacher: str | None
     room: str | None
     group: str | None
+
+
+@dataclass
+class Placed:
+    """A block at its first slot: ``n`` slots long; ``parts`` when the cell prints its own time(s)."""
+
+    lesson: Lesson
+    n: int
+    parts: list[tuple[int, int, Lesson]] | None = None  # (start, end, lesson) in minutes
 
 
 def _people(rng: random.Random, lang: Lang, n: int) -> list[str]:
@@ -527,6 +539,21 @@ def _lesson_pool(rng: random.Random, recipe: Recipe) -> list[Lesson]:
     return pool
 
 
+def _in_cell_parts(
+    rng: random.Random, recipe: Recipe, slot: Slot, lesson: Lesson, pool: list[Lesson]
+) -> list[tuple[int, int, Lesson]] | None:
+    if not recipe.in_cell_times or rng.random() >= 0.15:
+        return None
+    if recipe.owner_kind == "class" and rng.random() < 0.5:
+        middle = slot.start + (slot.end - slot.start) // 10 * 5
+        other = rng.choice([p for p in pool if p.subject != lesson.subject] or pool)
+        return [
+            (slot.start, middle, Lesson(lesson.subject, None, None, None)),
+            (middle, slot.end, Lesson(other.subject, None, None, None)),
+        ]
+    return [(slot.start + rng.choice((5, 10, 15)), slot.end, lesson)]
+
+
 def make_document(rng: random.Random, fmt: str, name: str, recipe: Recipe | None = None) -> GeneratedDocument:
     recipe = recipe or pick_recipe(rng, fmt)
     lang = recipe.lang
@@ -549,11 +576,11 @@ def make_document(rng: random.Random, fmt: str, name: str, recipe: Recipe | None
     lesson_idx = [i for i, s in enumerate(slots) if s.kind == "lesson"]
     weeks: tuple[str | None, ...] = recipe.weeks or (None,)
     # plan[week][day][slot index] = (Lesson, n_slots) at a block's first slot; None = empty; "covered"
-    plan: dict[str | None, dict[str, dict[int, tuple[Lesson, int] | str | None]]] = {}
+    plan: dict[str | None, dict[str, dict[int, Placed | str | None]]] = {}
     for week in weeks:
         plan[week] = {}
         for day in days:
-            row: dict[int, tuple[Lesson, int] | str | None] = {}
+            row: dict[int, Placed | str | None] = {}
             k = 0
             while k < len(lesson_idx):
                 i = lesson_idx[k]
@@ -565,11 +592,11 @@ def make_document(rng: random.Random, fmt: str, name: str, recipe: Recipe | None
                 lesson = rng.choice(pool)
                 nxt = lesson_idx[k + 1] if k + 1 < len(lesson_idx) else None
                 if recipe.doubles and nxt == i + 1 and rng.random() < 0.25:
-                    row[i] = (lesson, 2)
+                    row[i] = Placed(lesson, 2)
                     row[nxt] = "covered"
                     k += 2
                     continue
-                row[i] = (lesson, 1)
+                row[i] = Placed(lesson, 1, _in_cell_parts(rng, recipe, slots[i], lesson, pool))
                 k += 1
             plan[week][day] = row
 
@@ -601,9 +628,17 @@ def make_document(rng: random.Random, fmt: str, name: str, recipe: Recipe | None
                     )
                     continue
                 cell = plan[week][day].get(i)
-                if not isinstance(cell, tuple):
+                if not isinstance(cell, Placed):
                     continue
-                lesson, n = cell
+                for part_start, part_end, part in cell.parts or []:
+                    entries.append(
+                        Entry(day=day, start=_hhmm(part_start), end=_hhmm(part_end), period=slot.label,
+                              kind="lesson", subject=part.subject, teacher=part.teacher, room=part.room,
+                              group=part.group, week=week)
+                    )  # fmt: skip
+                if cell.parts:
+                    continue
+                lesson, n = cell.lesson, cell.n
                 entries.append(
                     Entry(
                         day=day,
@@ -696,9 +731,14 @@ def _grid(recipe: Recipe, slots: list[Slot], days: list[str], plan: dict[str, di
             cell = plan[day].get(i)
             if cell == "covered":
                 cells[r][c] = None
-            elif isinstance(cell, tuple):
-                lesson, n = cell
+            elif isinstance(cell, Placed):
+                lesson, n = cell.lesson, cell.n
                 cells[r][c] = _cell_lines(recipe, lesson)
+                if cell.parts and len(cell.parts) == 1:  # a late start printed under the lesson
+                    part_start, part_end, _ = cell.parts[0]
+                    cells[r][c] = [*_cell_lines(recipe, lesson), _time_text(recipe, part_start, part_end)]
+                elif cell.parts:  # short blocks, one line each: "09:00-09:25 Phonics"
+                    cells[r][c] = [f"{_time_text(recipe, a, b)} {part.subject}" for a, b, part in cell.parts]
                 if n > 1:
                     spans[(r, c)] = (n, 1)
     if recipe.time_style == "start_only":
