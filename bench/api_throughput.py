@@ -78,7 +78,9 @@ def pdf_of_size(size: int) -> bytes:
     return bytes(out)
 
 
-async def _load(url: str, headers: dict[str, str], requests: int, concurrency: int, size: int, warmup: int) -> dict[str, Any]:
+async def _load(
+    url: str, headers: dict[str, str], requests: int, concurrency: int, size: int, warmup: int
+) -> dict[str, Any]:
     import httpx
 
     base = pdf_of_size(size)
@@ -128,8 +130,22 @@ async def _load(url: str, headers: dict[str, str], requests: int, concurrency: i
 
 def run_load_process(url: str, headers: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
     """The load generator as a second process (its CPU is not the server's event loop)."""
-    command = [PYTHON, __file__, "--load", url, "--headers", json.dumps(headers), "--requests", str(args.requests),
-               "--concurrency", str(args.concurrency), "--size", str(args.size), "--warmup", str(args.warmup)]
+    command = [
+        PYTHON,
+        __file__,
+        "--load",
+        url,
+        "--headers",
+        json.dumps(headers),
+        "--requests",
+        str(args.requests),
+        "--concurrency",
+        str(args.concurrency),
+        "--size",
+        str(args.size),
+        "--warmup",
+        str(args.warmup),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
     if done.returncode != 0:
         raise RuntimeError(f"load generator failed:\n{done.stderr[-2000:]}")
@@ -139,16 +155,62 @@ def run_load_process(url: str, headers: dict[str, str], args: argparse.Namespace
 # --- servers --------------------------------------------------------------------------------------
 
 
+def process_tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (uvicorn workers), from /proc."""
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.is_file():
+        pids += [int(child) for child in children.read_text().split()]
+    ticks = 0
+    for one in pids:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measured_load(
+    server: subprocess.Popen[bytes], url: str, headers: dict[str, str], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Run the load and add the server's CPU per request: a figure other jobs on the machine do not skew."""
+    before = process_tree_cpu_seconds(server.pid)
+    result = run_load_process(url, headers, args)
+    total = (
+        args.requests // args.concurrency * args.concurrency
+        + args.warmup // args.concurrency * args.concurrency
+    )
+    result["server_cpu_ms"] = (process_tree_cpu_seconds(server.pid) - before) / total * 1000
+    return result
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def start_server(target: str, env: dict[str, str], workers: int, app_dir: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    target: str, env: dict[str, str], workers: int, app_dir: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    command = [PYTHON, "-m", "uvicorn", target, "--factory", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    command = [
+        PYTHON,
+        "-m",
+        "uvicorn",
+        target,
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     if app_dir is not None:
         command += ["--app-dir", str(app_dir)]
 
@@ -156,8 +218,15 @@ def start_server(target: str, env: dict[str, str], workers: int, app_dir: Path |
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
 
-    process = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, preexec_fn=child_setup, start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=child_setup,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     import httpx
 
@@ -210,16 +279,19 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         work = Path(tmp)
         (work / "bare").mkdir()
         results: dict[str, Any] = {}
-        bare, bare_url = start_server("api_throughput:bare_app", {"BARE_DIR": str(work / "bare")}, args.workers,
-                                      app_dir=ROOT / "bench")
+        bare, bare_url = start_server(
+            "api_throughput:bare_app", {"BARE_DIR": str(work / "bare")}, args.workers, app_dir=ROOT / "bench"
+        )
         try:
-            results["bare"] = run_load_process(bare_url + "/upload", {}, args)
+            results["bare"] = measured_load(bare, bare_url + "/upload", {}, args)
         finally:
             stop(bare)
         env, key = api_environment(work, args.database_url)
         api, api_url = start_server("timetable_platform.api:create_app", env, args.workers)
         try:
-            results["api"] = run_load_process(api_url + "/api/v2/timetable/uploads", {"X-API-Key": key}, args)
+            results["api"] = measured_load(
+                api, api_url + "/api/v2/timetable/uploads", {"X-API-Key": key}, args
+            )
         finally:
             stop(api)
         results["ratio"] = results["api"]["rps"] / results["bare"]["rps"]
@@ -238,19 +310,30 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         f"{args.concurrency}, {args.requests} requests after {args.warmup} warm-up, each a unique "
         f"{args.size // 1024} KB PDF (so each is a real new upload: sniff, blob, row, message, audit).",
         "",
-        "| endpoint | req/s | p50 ms | p99 ms | max ms | statuses |",
-        "|---|---|---|---|---|---|",
+        "| endpoint | req/s | p50 ms | p99 ms | max ms | server CPU ms/request | statuses |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for name, row in (("API `POST /api/v2/timetable/uploads`", api), ("bare FastAPI, write to disk only", bare)):
-        lines.append(f"| {name} | {row['rps']:.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['max_ms']:.1f} | "
-                     f"{', '.join(f'{k}: {v}' for k, v in sorted(row['statuses'].items()))} |")
+    for name, row in (
+        ("API `POST /api/v2/timetable/uploads`", api),
+        ("bare FastAPI, write to disk only", bare),
+    ):
+        lines.append(
+            f"| {name} | {row['rps']:.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['max_ms']:.1f} | "
+            f"{row['server_cpu_ms']:.1f} | "
+            f"{', '.join(f'{k}: {v}' for k, v in sorted(row['statuses'].items()))} |"
+        )
     lines += [
         "",
         f"Ratio API / bare: **{results['ratio']:.2f}**. Targets: >= 300 submissions/s, p99 <= 100 ms, ratio >= 0.5.",
+        f"Server CPU per submission: API {api['server_cpu_ms']:.1f} ms, bare {bare['server_cpu_ms']:.1f} ms, so on "
+        f"{os.cpu_count()} otherwise idle cores the API's ceiling is about "
+        f"{(os.cpu_count() or 1) * 1000 / api['server_cpu_ms']:.0f} submissions/s (the bare endpoint's about "
+        f"{(os.cpu_count() or 1) * 1000 / bare['server_cpu_ms']:.0f}/s), before the load generator's own share.",
         "",
         f"Reproduce: `.venv/bin/python bench/api_throughput.py --workers {args.workers} --concurrency "
         f"{args.concurrency} --requests {args.requests}`"
-        + (" --database-url ..." if args.database_url else "") + ".",
+        + (" --database-url ..." if args.database_url else "")
+        + ".",
     ]
     return "\n".join(lines)
 
@@ -270,7 +353,9 @@ def replace_section(readme: Path, body: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=16)
@@ -282,8 +367,11 @@ def main() -> int:
     parser.add_argument("--headers", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load:
-        result = asyncio.run(_load(args.load, json.loads(args.headers), args.requests, args.concurrency, args.size,
-                                   args.warmup))
+        result = asyncio.run(
+            _load(
+                args.load, json.loads(args.headers), args.requests, args.concurrency, args.size, args.warmup
+            )
+        )
         print(json.dumps(result))
         return 0
     sys.path.insert(0, str(ROOT))
