@@ -11,8 +11,9 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from timetable_platform.domain.days import join_spaced_letters, resolve_day_sequence
+from timetable_platform.domain.days import day_candidates, join_spaced_letters, resolve_day_sequence
 from timetable_platform.domain.layout import Cell, Table
 from timetable_platform.domain.model import Day
 from timetable_platform.domain.times import (
@@ -163,10 +164,20 @@ def _day_label(text: str) -> str:
     return join_spaced_letters(text.strip())
 
 
+@lru_cache(maxsize=8192)
+def _may_name_day(text: str, language: str | None) -> bool:
+    label = _day_label(text)
+    if not label or len(label) > 24:
+        return False
+    return bool(day_candidates(label, language) or (language and day_candidates(label, None)))
+
+
 def _line_days(cells: list[Cell | None], language: str | None) -> dict[int, Day]:
     """Days named along one row/column: distinct cell -> day, keyed by the cell's first index."""
     distinct = _distinct(cells)
-    labels = [_day_label(c.text) if not is_blank(c.text) else "" for _, c in distinct]
+    labels = [_day_label(c.text) if _may_name_day(c.text, language) else "" for _, c in distinct]
+    if not any(labels):
+        return {}
     days = resolve_day_sequence(labels, language)
     return {i: d for (i, _), d in zip(distinct, days, strict=True) if d is not None}
 

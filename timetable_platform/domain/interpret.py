@@ -147,7 +147,8 @@ def _tables(page: Page) -> list[Table]:
 
 def interpret(layout: Layout) -> Timetable:
     """The timetable a layout shows; an empty one (with warnings saying why) when none is found."""
-    language = layout.languages[0] if layout.languages else detect_language(_texts(layout))
+    # Distinct texts only: a timetable repeats its subjects many times.
+    language = layout.languages[0] if layout.languages else detect_language(dict.fromkeys(_texts(layout)))
     warnings: list[str] = []
     blocks: list[Block] = []
     record_entries: list[Entry] = []
@@ -223,8 +224,18 @@ def _entries(blocks: list[Block], owner: Owner | None, language: str | None) -> 
         return []
     splitter = _fit_splitter([b.lines for b in blocks if not b.subject], owner, language)
     out: list[Entry] = []
+    # Timetables repeat the same cell text many times: split each distinct text once.
+    split_cache: dict[tuple[object, ...], tuple[object, float]] = {}
     for block in blocks:
-        fields = _split(splitter, block, language)
+        key = (block.subject, tuple(block.lines), tuple(block.styles))
+        if key in split_cache:
+            cached, penalty = split_cache[key]
+            fields = cached  # type: ignore[assignment]
+            block.confidence -= penalty
+        else:
+            before = block.confidence
+            fields = _split(splitter, block, language)
+            split_cache[key] = (fields, before - block.confidence)
         if fields is None:
             continue
         subject, teacher, room, group, notes, kind = fields
