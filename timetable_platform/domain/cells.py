@@ -414,7 +414,13 @@ class CellSplitter:
                 parsed.put(whole, line)
                 continue
             if not at_subject and style != subject_style:
-                parsed.note(line, index, new_block=False)
+                # Another style: fields printed smaller or in grey ('CHO R305') stay fields; text is a note.
+                rest, tail = self._tail_fields(line, consume_all=True)
+                if tail and not rest:
+                    for name, value in tail:
+                        parsed.put(name, value)
+                else:
+                    parsed.note(line, index, new_block=False)
                 continue
             if description:
                 parsed.note(line, index, new_block=False)

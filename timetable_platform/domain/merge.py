@@ -49,7 +49,7 @@ CALIBRATION: dict[Agreement, tuple[float, float, float]] = {
     Agreement.TIME_DIFF: (0.9, 0.8, 0.5),
     Agreement.BOTH_DIFF: (0.6, 0.5, 0.3),
     Agreement.SECONDARY_ONLY: (0.2, 0.2, 0.2),
-    Agreement.SINGLE: (0.55, 0.4, 0.4),
+    Agreement.SINGLE: (0.45, 0.25, 0.25),
 }
 # Below this share of the first reading's entries confirmed by the second, the two readings disagree
 # about the document as a whole; then no single entry is vouched for (observed: about half right).

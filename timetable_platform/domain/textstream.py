@@ -491,11 +491,38 @@ def read_page(page: Page, *, language: str | None, nominal: bool = False) -> tup
     h = _median([p.height for p in phrases])
     used_days = {id(p) for axis in axes for p, _ in axis.labels}
     others = [p for p in phrases if id(p) not in used_days]
+    if nominal:
+        others = _split_at_columns(others, _column_starts(axes, others))
     for index, axis in enumerate(axes):
         next_axis = axes[index + 1] if index + 1 < len(axes) else None
         section = _read_section(page, axis, next_axis, others, phrases, h, language, nominal)
         blocks.extend(section)
     return blocks, warnings
+
+
+def _column_starts(axes: list[DayAxis], phrases: list[Phrase]) -> list[float]:
+    """Where columns start on a nominal grid: the day names (days across) or the time labels (days down)."""
+    starts = {round(p.x0, 1) for axis in axes if not axis.vertical_days for p, _ in axis.labels}
+    if any(axis.vertical_days for axis in axes):
+        starts |= {round(p.x0, 1) for p in phrases if find_times(p.text) or _is_period(p.text)}
+    return sorted(starts)
+
+
+def _split_at_columns(phrases: list[Phrase], starts: list[float]) -> list[Phrase]:
+    """Office readers estimate word widths, so text of neighbouring cells can run together into one
+    phrase ('Religious Studies French'); a word that begins exactly at a column start begins a new one."""
+    if not starts:
+        return phrases
+    out: list[Phrase] = []
+    for p in phrases:
+        current: list[Word] = []
+        for w in p.words:
+            if current and any(abs(w.bbox.x0 - x) < 1.0 for x in starts):
+                out.append(_phrase(current))
+                current = []
+            current.append(w)
+        out.append(_phrase(current) if len(current) != len(p.words) else p)
+    return out
 
 
 def _week_for(axis: DayAxis, phrases: list[Phrase], previous_bottom: float) -> str | None:
@@ -557,7 +584,7 @@ def _read_section(
     lane_lo = min(i.v0 for i in label_items)
     lane_hi = max(i.v1 for i in label_items)
     for it in items:
-        if id(it) in label_ids or it.v0 < lane_lo - it.h or it.v1 > lane_hi + it.h:
+        if id(it) in label_ids or it.v0 < lane_lo - 0.3 * it.h or it.v1 > min(lane_hi + 0.3 * it.h, first_lo + 0.5 * it.h):
             continue
         if it.u0 < slots[0].u0 - it.h or it.u1 > slots[-1].u1 + 3 * it.h:
             continue
@@ -637,17 +664,20 @@ def _clusters_for_day(day_index: int, items: list[Item], slots: list[SlotAnchor]
         nearest = min(range(len(slots)), key=lambda k: abs((slots[k].lo + slots[k].hi) / 2 - c.uc))
         best = (nearest, nearest)
         best_score = abs((slots[nearest].lo + slots[nearest].hi) / 2 - c.uc)
-        for a in range(max(0, nearest - 3), nearest + 1):
-            for b in range(nearest, min(len(slots), a + 4)):
-                if a == b:
-                    continue
-                if any(claimed.get(k, gi) != gi for k in range(a, b + 1)):
-                    continue
-                centre = (slots[a].lo + slots[b].hi) / 2
-                score = abs(centre - c.uc)
-                # A span must be clearly better than the single slot, and the text must reach into it.
-                if score < best_score - 0.25 * (slots[nearest].hi - slots[nearest].lo):
-                    best, best_score = (a, b), score
+        margin = 0.25 * (slots[nearest].hi - slots[nearest].lo)
+        runs = [
+            (a, b)
+            for a in range(max(0, nearest - 3), nearest + 1)
+            for b in range(nearest, min(len(slots), a + 4))
+            if a != b
+        ]
+        # Shorter runs first: a longer span must be clearly better centred than the best so far.
+        for a, b in sorted(runs, key=lambda r: r[1] - r[0]):
+            if any(claimed.get(k, gi) != gi for k in range(a, b + 1)):
+                continue
+            score = abs((slots[a].lo + slots[b].hi) / 2 - c.uc)
+            if score < best_score - margin:
+                best, best_score = (a, b), score
         c.slots = best
         c.spanned = best[0] != best[1]
     return out
