@@ -228,23 +228,30 @@ def _char_height(ink: np.ndarray) -> float | None:
     return float(np.percentile(heights, 75))
 
 
-def _orientation(ink: np.ndarray, char_height: float) -> int:
-    """0 for horizontal text, 90 for vertical text (direction settled later by OCR confidence)."""
-    k = max(3, int(char_height * 0.7))
-    across = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1)))
-    down = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (1, k)))
+def _orientation(ink: np.ndarray) -> int:
+    """0 for horizontal text, 90 for vertical text (direction settled later by OCR confidence).
 
-    def elongated(mask: np.ndarray, vertical: bool) -> int:
-        count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        total = 0
-        for i in range(1, count):
-            w, h = int(stats[i, cv2.CC_STAT_WIDTH]), int(stats[i, cv2.CC_STAT_HEIGHT])
-            long_side, short_side = (h, w) if vertical else (w, h)
-            if long_side >= 2.5 * short_side and long_side >= 2 * char_height:
-                total += long_side
-        return total
+    Smearing ink along the writing direction joins letters into a few blobs (one per word or line);
+    smearing across it leaves them apart. Whichever direction gives clearly fewer blobs is the
+    writing direction. Letter size is taken orientation-free (the longer side of each blob).
+    """
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    sizes = [
+        max(int(stats[i, cv2.CC_STAT_WIDTH]), int(stats[i, cv2.CC_STAT_HEIGHT]))
+        for i in range(1, count)
+        if stats[i, cv2.CC_STAT_AREA] >= 6
+    ]
+    if len(sizes) < 3:
+        return 0
+    k = max(3, int(float(np.median(sizes)) * 0.6))
 
-    return 90 if elongated(down, True) > 1.5 * max(elongated(across, False), 1) else 0
+    def blobs(kernel: tuple[int, int]) -> int:
+        smeared = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+        n, _, smeared_stats, _ = cv2.connectedComponentsWithStats(smeared, connectivity=8)
+        return sum(1 for i in range(1, n) if smeared_stats[i, cv2.CC_STAT_AREA] >= 6)
+
+    across, down = blobs((k, 1)), blobs((1, k))
+    return 90 if down < 0.7 * across else 0
 
 
 def _cell_crop(clean: np.ndarray, box: tuple[int, int, int, int]) -> _Crop | None:
@@ -275,7 +282,7 @@ def _crop_from_region(region: np.ndarray, origin: tuple[int, int]) -> _Crop | No
     tight = region[oy : y + h + pad, ox : x + w + pad]
     tight_ink = ink[oy : y + h + pad, ox : x + w + pad]
     char_height = _char_height(tight_ink) or float(h)
-    rotation = _orientation(tight_ink, char_height)
+    rotation = _orientation(tight_ink)
     image = cv2.rotate(tight, cv2.ROTATE_90_CLOCKWISE) if rotation == 90 else tight
     # Vertical text: component "height" measured above is the letters' width; use the long side.
     size_hint = char_height
