@@ -706,7 +706,9 @@ def _slot_header(recipe: Recipe, slot: Slot) -> list[str]:
     return lines
 
 
-def _grid(recipe: Recipe, slots: list[Slot], days: list[str], plan: dict[str, dict[int, object]]) -> Grid:
+def _grid(
+    recipe: Recipe, slots: list[Slot], days: list[str], plan: dict[str, dict[int, Placed | str | None]]
+) -> Grid:
     """Rows are slots and columns days (transposed at the end for days-as-rows)."""
     n_rows = len(slots) + 1
     cells: list[list[list[str] | None]] = [[[] for _ in range(len(days) + 1)] for _ in range(n_rows)]

@@ -12,11 +12,15 @@ import io
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from timetable_platform.domain.model import Source
 
 from .layouts import IMAGE_FORMATS, GeneratedDocument, Heading, Paragraph
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 MEDIA_TYPES = {
     "pdf": "application/pdf",
@@ -222,7 +226,7 @@ def render_csv(doc: GeneratedDocument) -> bytes:
 # --------------------------------------------------------------------------- images
 
 
-def _rasterise(doc: GeneratedDocument):  # -> PIL.Image.Image
+def _rasterise(doc: GeneratedDocument) -> Image.Image:
     import pypdfium2
 
     pdf = pypdfium2.PdfDocument(render_pdf(doc))
