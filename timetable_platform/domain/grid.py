@@ -213,8 +213,8 @@ def _week_of(text: str) -> str | None:
     return m.group("label").upper() if m else None
 
 
-def _slot_times(texts: list[str]) -> tuple[Clock | None, Clock | None, str | None]:
-    """Start, end and period label from a slot's label texts."""
+def _slot_times(texts: list[str]) -> tuple[TimeMatch | None, TimeMatch | None, str | None]:
+    """The start match, a separate end match (when start and end are printed apart) and the period label."""
     matches: list[TimeMatch] = []
     period: str | None = None
     for text in texts:
@@ -228,22 +228,24 @@ def _slot_times(texts: list[str]) -> tuple[Clock | None, Clock | None, str | Non
         return None, None, period
     ranges = [m for m in matches if m.end is not None]
     if ranges:
-        return ranges[0].start, ranges[0].end, period
-    if len(matches) >= 2:  # start and end printed in separate label cells
-        return matches[0].start, matches[1].start, period
-    return matches[0].start, None, period
+        return ranges[0], None, period
+    if len(matches) >= 2:  # start and end printed apart (separate cells, or a dash lost in OCR)
+        return matches[0], matches[1], period
+    return matches[0], None, period
 
 
-def _settle(
-    start: Clock | None, end: Clock | None, reference: Clock | None, settled: bool
+def _settled_times(
+    first: TimeMatch | None, second: TimeMatch | None, reference: Clock | None
 ) -> tuple[Clock | None, Clock | None]:
-    if settled or start is None:
-        return start, end
-    start = school_day(start, reference=reference)
-    if end is not None:
-        later = school_day(end, reference=start)
-        end = later if later >= start else end
-    return start, end
+    """24-hour clocks for a slot: 12-hour times without am/pm are read inside a school day, each on its own."""
+    if first is None:
+        return None, None
+    if second is None:
+        match = school_day_range(first, reference=reference)
+        return match.start, match.end
+    start = first.start if first.settled else school_day(first.start, reference=reference)
+    end = second.start if second.settled else school_day(second.start, reference=start)
+    return start, (end if end > start else None)
 
 
 def _build_slots(
@@ -259,7 +261,6 @@ def _build_slots(
         else:
             slots[-1].row_end = r + 1
     reference: Clock | None = None
-    any_settled = False
     for slot in slots:
         seen: set[int] = set()
         texts: list[str] = []
@@ -269,10 +270,8 @@ def _build_slots(
                 continue
             seen.add(id(cell))
             texts.append(cell.text)
-        start, end, period = _slot_times(texts)
-        settled = any(mt.settled for t in texts for mt in find_times(t))
-        any_settled = any_settled or settled
-        start, end = _settle(start, end, reference, settled)
+        first, second, period = _slot_times(texts)
+        start, end = _settled_times(first, second, reference)
         slot.start, slot.end, slot.period = start, end, period
         if start is not None:
             reference = end or start
@@ -329,9 +328,14 @@ def _apply_cell_time(block: Block, reference: Clock | None) -> None:
     found = find_times(text)
     if not found:
         return
-    match = school_day_range(found[0], reference=reference)
-    # A bare hour in running text ('Year 9') is not a time; demand a separator or a range.
-    start, end = match.start, match.end
+    second = None
+    if found[0].end is None and len(found) >= 2:
+        between = text[found[0].span[1] : found[1].span[0]]
+        if not between.strip(" \t\n-–—~"):  # '1:30 2:30': a range whose dash was lost (OCR)
+            second = found[1]
+    start, end = _settled_times(found[0], second, reference)
+    if start is None:
+        return
     tentative_end = block.end
     block.start = start
     block.printed_start = True
