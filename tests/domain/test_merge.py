@@ -129,3 +129,16 @@ def test_confidence_table_orders_evidence() -> None:
     low = entry_confidence(Agreement.AGREE, coverage=MIN_COVERAGE / 2)
     assert low == entry_confidence(Agreement.SINGLE)
     assert all(0.0 <= v <= 1.0 for row in CALIBRATION.values() for v in row)
+
+
+def test_days_only_the_second_reading_found_are_added_unconfirmed() -> None:
+    first = [e("WED", "09:00", "10:00", "Science", confidence=1.0), e("WED", "10:00", "11:00", "Art", confidence=1.0)]
+    second = [x.model_copy() for x in first] + [
+        e("THU", f"{h:02d}:00", f"{h + 1:02d}:00", s, confidence=0.85)
+        for h, s in ((9, "Maths"), (10, "PE"), (11, "Latin"))
+    ] + [e("FRI", "09:00", "10:00", "Lone", confidence=0.85)]
+    merged, agreements = merge_with_agreements(week(first), week(second))
+    added = [x for x, a in zip(merged.entries, agreements, strict=True) if a is Agreement.SECOND_ALONE]
+    assert [x.subject for x in added] == ["Maths", "PE", "Latin"]  # FRI has one block only: not enough
+    assert all(x.confidence is not None and x.confidence < 0.9 for x in added)
+    assert any(w.startswith("THU: only the second reading") for w in merged.warnings)

@@ -182,3 +182,21 @@ def test_corpus_pdf_reads_close_to_truth(name: str) -> None:
     hits = sum((t["day"], t["start"], t["end"], t["subject"].casefold()) in predicted for t in truth)
     assert hits / len(truth) >= 0.85
     assert len(timetable.entries) <= len(truth) * 1.1
+
+
+def test_day_names_lost_by_ocr_are_inferred_with_a_warning() -> None:
+    """No day header at all: a time column and five evenly spaced text columns read as MON..FRI."""
+    words: list[Word] = []
+    col_x = [150, 280, 410, 540, 670]
+    times = ["08:50-09:40", "09:40-10:30", "10:50-11:40", "11:40-12:30"]
+    for r, label in enumerate(times):
+        y = 70 + r * 40
+        words += cell([label], 20, y, row_h=40)
+        for c, x in enumerate(col_x):
+            words += cell([["Maths", "Art", "PE", "Latin", "Music"][(r + c) % 5], "R1"], x, y, row_h=40)
+    timetable = read_text_stream(layout_of(page_of(words)))
+    got = {(x.day, x.start): x for x in timetable.entries}
+    assert got[("MON", "08:50")].subject == "Maths" and got[("FRI", "11:40")].subject == "PE"
+    assert len(timetable.entries) == 20
+    assert any("no day names found" in w for w in timetable.warnings)
+    assert all(x.confidence is not None and x.confidence < 0.85 for x in timetable.entries)

@@ -37,6 +37,7 @@ class Agreement(StrEnum):
     PRIMARY_ONLY = "primary_only"  # the second reading has nothing there (but read the document)
     SECONDARY_ONLY = "secondary_only"  # only the second reading found it
     SINGLE = "single"  # no usable second reading of this document
+    SECOND_ALONE = "second_alone"  # the first reading found (almost) nothing; the second stands alone
 
 
 # Confidence per agreement and the first reader's own confidence (>= 0.95, >= 0.8, below), from the
@@ -50,11 +51,14 @@ CALIBRATION: dict[Agreement, tuple[float, float, float]] = {
     Agreement.BOTH_DIFF: (0.6, 0.5, 0.3),
     Agreement.SECONDARY_ONLY: (0.2, 0.2, 0.2),
     Agreement.SINGLE: (0.45, 0.25, 0.25),
+    Agreement.SECOND_ALONE: (0.75, 0.7, 0.7),
 }
 # Below this share of the first reading's entries confirmed by the second, the two readings disagree
 # about the document as a whole; then no single entry is vouched for (observed: about half right).
 MIN_COVERAGE = 0.35
 OWN_HIGH = 0.95
+# Blocks the second reading must find on a day the first has nothing on before they are added.
+MIN_DAY_BLOCKS = 3
 OWN_MID = 0.8
 
 
@@ -117,7 +121,7 @@ def entry_confidence(
     first reading's entries the second one confirmed. Under ``MIN_COVERAGE`` the readings disagree
     about the whole document and every entry counts as unconfirmed (``SINGLE``).
     """
-    if coverage < MIN_COVERAGE and agreement is not Agreement.SECONDARY_ONLY:
+    if coverage < MIN_COVERAGE and agreement not in (Agreement.SECONDARY_ONLY, Agreement.SECOND_ALONE):
         agreement = Agreement.SINGLE
     own = 1.0 if own_confidence is None else own_confidence
     high, mid, low = CALIBRATION[agreement]
@@ -207,9 +211,9 @@ def merge_with_agreements(
     if not primary.entries:
         out = secondary.model_copy(deep=True)
         for e in out.entries:
-            e.confidence = entry_confidence(Agreement.SINGLE, own_confidence=e.confidence)
+            e.confidence = entry_confidence(Agreement.SECOND_ALONE, own_confidence=e.confidence)
         out.warnings = [*primary.warnings, *out.warnings]
-        return out, [Agreement.SINGLE] * len(out.entries)
+        return out, [Agreement.SECOND_ALONE] * len(out.entries)
 
     p_entries, s_entries = primary.entries, secondary.entries
     pairs, only_p, only_s = align(p_entries, s_entries)
@@ -238,8 +242,23 @@ def merge_with_agreements(
     entries = [e for _, e, _ in result]
     agreements = [a for _, _, a in result]
     # Blocks only the second reading saw are not added (on the corpora they were almost never right
-    # next to a first reading that found the document); they are reported instead.
+    # next to a first reading that found the document); they are reported instead. The exception is a
+    # day the first reading has nothing on while the second has several blocks there (the first saw
+    # only part of the page): those are added, unconfirmed.
     unseen = [s_entries[j] for j in only_s]
+    first_days = {(e.week or None, e.day) for e in p_entries}
+    second_days = Counter((s.week or None, s.day) for s in unseen)
+    missing_days = {key for key, n in second_days.items() if key not in first_days and n >= MIN_DAY_BLOCKS}
+    if missing_days:
+        kept = [s for s in unseen if (s.week or None, s.day) in missing_days]
+        for s in kept:
+            entry = s.model_copy()
+            entry.confidence = entry_confidence(Agreement.SECOND_ALONE, own_confidence=s.confidence)
+            entries.append(entry)
+            agreements.append(Agreement.SECOND_ALONE)
+        unseen = [s for s in unseen if (s.week or None, s.day) not in missing_days]
+        days = ", ".join(sorted(day for _, day in missing_days))
+        warnings.append(f"{days}: only the second reading found blocks on these days; {len(kept)} added, unconfirmed")
     if unseen:
         sample = ", ".join(f"{_label(s)} '{s.subject}'" for s in unseen[:3])
         more = f" and {len(unseen) - 3} more" if len(unseen) > 3 else ""
@@ -253,6 +272,10 @@ def merge_with_agreements(
         warnings = [*warnings[:MAX_WARNINGS], f"... and {extra} more disagreements between the two readings"]
     merged.warnings = [*primary.warnings, *warnings]
     return merged, agreements
+
+
+def _same_slot_week(a: Entry, b: Entry) -> bool:
+    return a.day == b.day and (a.week or None) == (b.week or None)
 
 
 def _clashes(a: Entry, b: Entry) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from timetable_platform.domain.cells import CellSplitter, classify_kind
 from timetable_platform.domain.days import day_candidates, detect_language, parse_day, resolve_day_sequence
-from timetable_platform.domain.layout import Layout, Page, Word
+from timetable_platform.domain.layout import BBox, Layout, Page, Word
 from timetable_platform.domain.model import Day, Entry, Owner, Timetable
 from timetable_platform.domain.text import tidy_whitespace
 from timetable_platform.domain.times import Clock, TimeMatch, find_times, school_day_range, strip_times
@@ -39,6 +39,7 @@ BASE_CONFIDENCE = 0.85
 PENALTY_NO_SLOT_TIME = 0.15
 PENALTY_SPAN = 0.1
 PENALTY_REPLICATED = 0.05
+PENALTY_GUESSED_DAYS = 0.2
 
 
 @dataclass
@@ -484,10 +485,20 @@ def read_page(page: Page, *, language: str | None, nominal: bool = False) -> tup
     cell's lines from the top of its row on a nominal grid (so cells are start-aligned on both axes)."""
     phrases = build_phrases(page.words)
     axes = find_day_axes(phrases, language)
-    if not axes:
-        return [], []
-    blocks: list[StreamBlock] = []
     warnings: list[str] = []
+    inferred = False
+    if not axes:
+        guessed = infer_day_columns(phrases)
+        if guessed is None:
+            return [], []
+        phrases = [*phrases, *(p for p, _ in guessed.labels)]
+        axes = [guessed]
+        inferred = True
+        warnings.append(
+            f"page {page.number}: no day names found; the {len(guessed.labels)} columns beside the times "
+            "are read as consecutive days from Monday"
+        )
+    blocks: list[StreamBlock] = []
     h = _median([p.height for p in phrases])
     used_days = {id(p) for axis in axes for p, _ in axis.labels}
     others = [p for p in phrases if id(p) not in used_days]
@@ -496,8 +507,54 @@ def read_page(page: Page, *, language: str | None, nominal: bool = False) -> tup
     for index, axis in enumerate(axes):
         next_axis = axes[index + 1] if index + 1 < len(axes) else None
         section = _read_section(page, axis, next_axis, others, phrases, h, language, nominal)
+        if inferred:
+            for b in section:
+                b.confidence -= PENALTY_GUESSED_DAYS
         blocks.extend(section)
     return blocks, warnings
+
+
+def infer_day_columns(phrases: list[Phrase]) -> DayAxis | None:
+    """Days as columns when the day names did not come through (a dark header row lost by OCR).
+
+    Needs a column of at least three time ranges and five to seven columns of text beside it,
+    evenly spaced; the columns are then read as MON, TUE, ... in order, with a warning.
+    """
+    timed = [p for p in phrases if any(m.end is not None for m in find_times(p.text))]
+    if len(timed) < 3:
+        return None
+    lanes = _groups(timed, by_row=False)
+    lane = max(lanes, key=len)
+    if len(lane) < 3:
+        return None
+    lane_x1 = max(p.x1 for p in lane)
+    top = min(p.top for p in lane)
+    bottom = max(p.bottom for p in lane)
+    h = _median([p.height for p in lane])
+    body = [p for p in phrases if p.x0 > lane_x1 + h and top - 2 * h <= p.yc <= bottom + 4 * h]
+    if len(body) < 10:
+        return None
+    centres = sorted(p.xc for p in body)
+    columns: list[list[float]] = [[centres[0]]]
+    for x in centres[1:]:
+        if x - columns[-1][-1] > 3 * h:
+            columns.append([x])
+        else:
+            columns[-1].append(x)
+    # Columns with a little text only (a centred 'BREAK' row) are not columns of their own.
+    columns = [c for c in columns if len(c) >= 3]
+    if not 5 <= len(columns) <= 7:
+        return None
+    mids = [statistics.median(c) for c in columns]
+    pitches = [b - a for a, b in itertools.pairwise(mids)]
+    if max(pitches) > 1.35 * min(pitches):
+        return None
+    labels: list[tuple[Phrase, Day]] = []
+    header_top = top - 3 * h
+    for x, day in zip(mids, ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"), strict=False):
+        word = Word(day, BBox(x - h, header_top, x + h, header_top + h))
+        labels.append((_phrase([word]), day))
+    return DayAxis(vertical_days=False, labels=labels)
 
 
 def _column_starts(axes: list[DayAxis], phrases: list[Phrase]) -> list[float]:
