@@ -133,3 +133,14 @@ def test_document_codes_decide_teacher_or_subject() -> None:
     fields = splitter.split(["Reading ABC"])
     assert (fields.subject, fields.teacher) == ("Reading", "ABC")
     assert splitter.split(["Bedrock & TTRS"]).subject == "Bedrock & TTRS"
+
+
+def test_split_tolerates_a_bracket_lost_by_ocr() -> None:
+    splitter = CellSplitter.fit([["Mathe (324)", "KRU"], ["Englisch (322)", "KOH"]])
+    assert (splitter.split(["Englisch 322)", "KOH"]).subject, splitter.split(["Englisch 322)", "KOH"]).room) == (
+        "Englisch",
+        "322",
+    )
+    lost = splitter.split(["Informatik (Inf", "LEH"])
+    assert (lost.subject, lost.teacher, lost.notes) == ("Informatik", "LEH", "Inf")
+    assert splitter.split(["Word Work (Phonics)"]).subject == "Word Work (Phonics)"

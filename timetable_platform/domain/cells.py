@@ -352,6 +352,16 @@ class CellSplitter:
                 found.append((name, bracket.group(1)))
                 tokens.pop()
                 continue
+            # OCR drops one bracket: 'Englisch 322)', 'Informatik (Inf'.
+            half = re.fullmatch(r"[(\[]([^()\[\]]+)|([^()\[\]]+)[)\]]", last)
+            if half and not any(c in " ".join(tokens[:-1]) for c in "()[]"):
+                inner = half.group(1) or half.group(2)
+                name = self.classify(inner, subject_position=False)
+                if name is None and half.group(1) is None:
+                    break
+                found.append((name or "notes", inner))
+                tokens.pop()
+                continue
             if len(tokens) - 2 >= floor:
                 two = " ".join(tokens[-2:])
                 if is_room(two) and not _ROOM_NUMBER.match(tokens[-1]) and not is_code(tokens[-2]):
