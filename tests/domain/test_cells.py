@@ -144,3 +144,11 @@ def test_split_tolerates_a_bracket_lost_by_ocr() -> None:
     lost = splitter.split(["Informatik (Inf", "LEH"])
     assert (lost.subject, lost.teacher, lost.notes) == ("Informatik", "LEH", "Inf")
     assert splitter.split(["Word Work (Phonics)"]).subject == "Word Work (Phonics)"
+
+
+def test_split_ocr_line_artifacts() -> None:
+    splitter = CellSplitter.fit([["Mathe", "BRA · C219"]])
+    dangling = splitter.split(["Musik", "KLE -", "Musiksaal"])
+    assert (dangling.subject, dangling.teacher, dangling.room) == ("Musik", "KLE", "Musiksaal")
+    merged = splitter.split(["Kunst MEI · Kunstraum"])
+    assert (merged.subject, merged.teacher, merged.room) == ("Kunst", "MEI", "Kunstraum")

@@ -334,7 +334,9 @@ class CellSplitter:
             return "teacher"
         return None
 
-    def _tail_fields(self, line: str, *, consume_all: bool) -> tuple[str, list[tuple[FieldName, str]]]:
+    def _tail_fields(
+        self, line: str, *, consume_all: bool, after_field: bool = False
+    ) -> tuple[str, list[tuple[FieldName, str]]]:
         """Peel fields printed after the subject on one line: 'Maths (OKA) R101', 'CHO R323', 'NOL Gym'.
 
         With ``consume_all`` (a line below the subject) the first token may be a field too.
@@ -379,7 +381,8 @@ class CellSplitter:
                 tokens.pop()
                 continue
             if is_code(last) and (
-                last in self.teacher_codes or ((found or consume_all) and last not in self.subject_codes)
+                last in self.teacher_codes
+                or ((found or consume_all or after_field) and last not in self.subject_codes)
             ):
                 found.append(("teacher", last))
                 tokens.pop()
@@ -418,7 +421,11 @@ class CellSplitter:
                 else:
                     parsed.put(name, inner)
                 continue
-            whole = self.classify(line, subject_position=index == 0)
+            # Separators left dangling by a lost word or an OCR split ('KLE -') do not hide a field.
+            bare = line.strip(" -–—·•|,;")
+            whole = self.classify(bare, subject_position=index == 0) if bare else None
+            if whole is not None and bare != line:
+                line = bare
             # A lone '7B' in a class's own timetable is more likely a subject-less label than a class.
             if whole is not None and not (whole == "group" and len(pairs) == 1 and self.owner_kind != "teacher"):
                 parsed.put(whole, line)
@@ -479,7 +486,7 @@ class CellSplitter:
                     if k is not None:
                         parsed.put(k, s)
                         continue
-                    rest, tail = self._tail_fields(s, consume_all=False)
+                    rest, tail = self._tail_fields(s, consume_all=False, after_field=True)
                     for name, value in tail:
                         parsed.put(name, value)
                     parsed.put("subject", rest, index)
