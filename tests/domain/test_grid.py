@@ -180,3 +180,16 @@ def test_saturday_and_sunday_columns() -> None:
 
 def test_table_without_days_is_not_a_grid() -> None:
     assert read_grid(table([["Name", "Score"], ["Ann", "3"]])) is None
+
+
+def test_times_settled_one_by_one_and_a_lost_dash_still_gives_a_range() -> None:
+    # OCR often loses the dash: '1.15 2pm' in the header, '1:30 2:30' inside a cell.
+    t = table([["", "1.15 2pm", "2- 3pm"], ["Monday", "1:30 2:30|Science", "Art"]])
+    got = _slots(_read(t))
+    assert ("MON", "13:30", "14:30", None, "Science") in got
+    # Art's header slot is 2-3pm, but Science prints its end at 2:30 inside that slot.
+    assert ("MON", "14:30", "15:00", None, "Art") in got
+
+
+def test_one_day_name_across_the_whole_table_is_a_heading_not_an_axis() -> None:
+    assert read_grid(table([["Daily Schedule|Friday", "<"], ["8:35", "Arrival"]])) is None

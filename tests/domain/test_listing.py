@@ -40,3 +40,30 @@ def test_week_markers_and_parenthesised_fields() -> None:
 
 def test_text_without_day_headings_gives_nothing() -> None:
     assert read_listing(["Dear parents,", "School starts at 8:30."]) == []
+
+
+def test_list_printed_as_a_table_under_a_day_heading() -> None:
+    from timetable_platform.domain.listing import read_table_listing
+
+    from .gridkit import table
+
+    t = table(
+        [
+            ["Daily Schedule|Monday, Thursday", "<", "<"],
+            ["1", "8:35", "Students inside"],
+            ["2", "9:00-9:15", "Morning Work"],
+            ["3", "3:15", "Dismissal"],
+        ]
+    )
+    got = [
+        (b.day, b.period, b.start.hhmm(), b.end.hhmm() if b.end else None, b.lines[0])
+        for b in read_table_listing(t)
+    ]
+    assert got == [
+        ("MON", "1", "08:35", "09:00", "Students inside"),
+        ("MON", "2", "09:00", "09:15", "Morning Work"),
+        ("MON", "3", "15:15", None, "Dismissal"),
+        ("THU", "1", "08:35", "09:00", "Students inside"),
+        ("THU", "2", "09:00", "09:15", "Morning Work"),
+        ("THU", "3", "15:15", None, "Dismissal"),
+    ]

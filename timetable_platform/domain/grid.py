@@ -201,8 +201,12 @@ def detect_orientation(table: Table, language: str | None) -> tuple[bool, int] |
         def timed(line: list[Cell | None]) -> int:
             return sum(1 for _, c in _distinct(line) if find_times(c.text) and len(strip_times(c.text)) <= 12)
 
-        times_along_row = max((timed(m[r]) for r in range(table.n_rows)), default=0)
-        times_along_col = max((timed(col) for col in cols), default=0)
+        def edge(lines: list[list[Cell | None]]) -> list[Cell | None]:
+            # The header is at the table's edge; a full-width title line does not count.
+            return next((line for line in lines if len(_distinct(line)) >= 2), [])
+
+        times_along_row = timed(edge([m[r] for r in range(table.n_rows)]))
+        times_along_col = timed(edge(cols))
         if times_along_row > times_along_col:
             return True, best_col
     return False, best_row
@@ -517,8 +521,8 @@ def _read_section(
             first = next(i for i in range(canonical.n_cols) if m[header][i] is cell)
             if first in day_by_first:
                 day_of_col[c] = day_by_first[first]
-        if not day_of_col:
-            continue
+        if not day_of_col or (len(set(day_of_col.values())) == 1 and len(day_of_col) == canonical.n_cols):
+            continue  # one day name across the whole width is a heading ('Daily Schedule — Friday'), not an axis
         for c in range(canonical.n_cols):
             cell = m[header][c]
             if cell is not None and c not in day_of_col:

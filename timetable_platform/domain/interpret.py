@@ -170,6 +170,7 @@ def interpret(layout: Layout) -> Timetable:
                 week = previous_week  # a table continued from the previous page keeps its week
             reading = grid.read_grid(table, language=language, page=page.number, default_week=week)
             if reading is None or not reading.blocks:
+                blocks.extend(listing.read_table_listing(table, language=language, page=page.number))
                 continue
             previous_week = reading.blocks[-1].week
             blocks.extend(reading.blocks)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from timetable_platform.domain.days import parse_day
 from timetable_platform.domain.grid import WEEK_RE, Block
+from timetable_platform.domain.layout import Table
 from timetable_platform.domain.model import Day
 from timetable_platform.domain.times import Clock, find_times, school_day_range, strip_times
 
@@ -125,3 +126,65 @@ def _items(lines: list[str]) -> list[tuple[Clock | None, Clock | None, str | Non
             if nxt is not None and nxt >= s:
                 out[i] = (s, nxt, p, t)
     return out
+
+
+def read_table_listing(table: Table, *, language: str | None = None, page: int | None = None) -> list[Block]:
+    """A list printed as a table: heading rows naming the days, then rows of 'number | time | name'.
+
+    Used when a table has no day axis of its own (e.g. three side-by-side daily lists).
+    """
+    m = table.grid()
+    heading: list[str] = [table.caption] if table.caption else []
+    lines: list[str] = []
+    for r in range(table.n_rows):
+        seen: set[int] = set()
+        texts: list[str] = []
+        raw: list[str] = []
+        for cell in m[r]:
+            if cell is None or id(cell) in seen or cell.row != r:
+                continue
+            seen.add(id(cell))
+            if cell.text.strip():
+                texts.append(" ".join(cell.text.split()))
+                raw.append(cell.text)
+        if not texts:
+            continue
+        timed = next((i for i, t in enumerate(texts) if find_times(t)), None)
+        if timed is None:
+            if not lines:
+                heading.extend(line for cell_text in raw for line in cell_text.splitlines())
+            continue
+        label = " ".join(texts[:timed])
+        time_cell = texts[timed]
+        found = find_times(time_cell)
+        before = time_cell[: found[0].span[0]].strip()
+        if not label and re.fullmatch(r"\d{1,2}[.)]?", before):
+            label, time_cell = before, time_cell[found[0].span[0] :]
+        label = label.rstrip(".)")
+        name = " ".join([time_cell, *texts[timed + 1 :]])
+        lines.append(f"{label}. {name}" if re.fullmatch(r"\d{1,2}", label) else name)
+    days: list[Day] = []
+    for text in heading:
+        for part in text.splitlines():
+            found_days = heading_days(part.strip(" -—–:"), language)
+            for day in found_days or []:
+                if day not in days:
+                    days.append(day)
+    if not days or not lines:
+        return []
+    parsed = _items(lines)
+    return [
+        Block(
+            day=day,
+            start=start,
+            end=end,
+            period=period,
+            lines=item_lines(text),
+            styles=[None] * len(item_lines(text)),
+            page=page,
+            confidence=0.85 if end is not None else 0.75,
+            printed_start=start is not None,
+        )
+        for day in days
+        for start, end, period, text in parsed
+    ]
