@@ -44,3 +44,16 @@ def test_nothing_found_is_a_clear_error() -> None:
     document = Document(content=b"just,some\nwords,here\n", media_type="text/csv", filename="x.csv")
     with pytest.raises(NoTimetableFound, match="no timetable found"):
         TextStreamInterpreter().extract(document, Limits())
+
+
+def test_a_fault_in_the_reader_is_a_backend_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import timetable_platform.extraction.textstream as module
+    from timetable_platform.extraction.errors import BackendError
+
+    def broken(layout: Layout) -> None:
+        raise ZeroDivisionError
+
+    monkeypatch.setattr(module, "read_text_stream", broken)
+    document = Document(content=GRID_CSV, media_type="text/csv", filename="t.csv")
+    with pytest.raises(BackendError, match="text-stream reader failed"):
+        TextStreamInterpreter().extract(document, Limits())

@@ -6,11 +6,14 @@ itself when run alone, so hybrid mode pays for one read and OCR pass.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from timetable_platform.domain.textstream import read_text_stream
 from timetable_platform.extraction.base import Document, Limits, StageResult
-from timetable_platform.extraction.errors import NoTimetableFound
+from timetable_platform.extraction.errors import BackendError, NoTimetableFound
+
+log = logging.getLogger(__name__)
 
 
 class TextStreamInterpreter:
@@ -25,7 +28,13 @@ class TextStreamInterpreter:
             from timetable_platform.extraction.readers import read_layout
 
             layout = read_layout(document, limits)
-        timetable = read_text_stream(layout)
+        try:
+            timetable = read_text_stream(layout)
+        except Exception as exc:
+            # A fault in the second opinion must not sink an upload the first stage has read; the
+            # pipeline turns this into a warning beside the first stage's result.
+            log.exception("text-stream reader failed on %s", document.filename or "document")
+            raise BackendError(f"text-stream reader failed: {type(exc).__name__}") from exc
         if not timetable.entries:
             reason = "; ".join(timetable.warnings) or "no timetable structure in the text"
             raise NoTimetableFound(f"no timetable found: {reason}", detail=reason)
