@@ -249,3 +249,25 @@ def test_unexpected_errors_are_problems_without_traceback(api: Api, monkeypatch:
     monkeypatch.setattr("timetable_platform.store.repository.list_uploads", explode)
     body = _assert_problem(api.client.get(f"{PREFIX}/uploads", headers=key), 500)
     assert "internal detail" not in body["detail"] and "Traceback" not in body["detail"]
+
+
+def test_oversized_bodies_are_refused_before_parsing(make_api: Callable[..., Api]) -> None:
+    api = make_api(max_upload_bytes=1000)
+    key = api.new_key("school-a")
+    big = PDF_BYTES + b"0" * 200_000
+    declared = api.submit(key, content=big)  # Content-Length known: refused before the body is read
+    assert _assert_problem(declared, 413)["limit_bytes"] == 1000
+
+    def chunks():  # type: ignore[no-untyped-def]
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="t.pdf"\r\n\r\n'
+        for _ in range(50):
+            yield b"%PDF-" + b"0" * 9_995
+        yield b"\r\n--b--\r\n"
+
+    streamed = api.client.post(
+        f"{PREFIX}/uploads",
+        headers={**key, "Content-Type": "multipart/form-data; boundary=b"},
+        content=chunks(),
+    )
+    _assert_problem(streamed, 413)
+    assert _count(api) == 0

@@ -7,7 +7,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -22,8 +22,10 @@ class ProblemResponse(JSONResponse):
     media_type = PROBLEM_MEDIA_TYPE
 
 
-class Problem(Exception):
-    """Raise anywhere in a route to answer with a problem document."""
+class Problem(HTTPException):
+    """Raise anywhere in a route (or while the body is read) to answer with a problem document.
+
+    An ``HTTPException`` so FastAPI lets it through unchanged where it wraps other errors (body parsing)."""
 
     def __init__(
         self,
@@ -35,7 +37,7 @@ class Problem(Exception):
         headers: dict[str, str] | None = None,
         **extra: Any,
     ) -> None:
-        super().__init__(detail)
+        super().__init__(status_code=status, detail=detail, headers=headers)
         self.status = status
         self.detail = detail
         self.code = code or _default_code(status)
