@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -212,3 +213,34 @@ def test_sqs_queue_finds_its_dead_letter_queue_and_creates_queues(moto_server: s
     other.dead_letter(message, "unknown upload x")
     [dead] = queue.dead_letters(5)
     assert dead.message_id == message.message_id and dead.reason == "unknown upload x"
+
+
+def test_receive_waits_for_a_message_that_arrives_during_the_wait(queue: UploadQueue) -> None:
+    sender = threading.Timer(0.3, lambda: queue.send(upload_message("late", "acme")))
+    sender.start()
+    try:
+        started = time.monotonic()
+        messages = queue.receive(1, wait_seconds=3)
+        assert [m.body for m in messages] == [upload_message("late", "acme")]
+        assert time.monotonic() - started < 2.9  # returned on arrival, not at the end of the wait
+    finally:
+        sender.join()
+
+
+def test_database_queue_on_postgres_uses_the_database_clock(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A producer whose clock runs an hour fast must not hide its messages from consumers for an hour."""
+    import timetable_platform.store.queue as queue_module
+
+    migrate(postgres_url)
+    engine = make_engine(postgres_url)
+    try:
+        queue = DatabaseQueue(make_session_factory(engine), visibility_timeout=1)
+        real_utcnow = queue_module.utcnow
+        monkeypatch.setattr(queue_module, "utcnow", lambda: real_utcnow() + timedelta(hours=1))
+        queue.send(upload_message("u1", "t"))
+        monkeypatch.setattr(queue_module, "utcnow", real_utcnow)
+        assert [m.body for m in queue.receive(1)] == [upload_message("u1", "t")]
+    finally:
+        engine.dispose()

@@ -16,7 +16,7 @@ import secrets
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
@@ -100,6 +100,14 @@ class UploadQueue(ABC):
     def ping(self) -> None: ...
 
 
+def _now(session: Session) -> datetime:
+    """The database's clock on PostgreSQL (API and workers on different hosts agree), else this process's."""
+    if session.get_bind().dialect.name == "postgresql":
+        value = session.execute(text("SELECT clock_timestamp()")).scalar_one()
+        return value.astimezone(UTC)
+    return utcnow()
+
+
 def _check_receive_args(max_messages: int, visibility_timeout: int, wait_seconds: int) -> None:
     if max_messages < 1:
         raise ValueError("max_messages must be at least 1")
@@ -113,7 +121,8 @@ class DatabaseQueue(UploadQueue):
     Claiming is atomic: on PostgreSQL ``SELECT ... FOR UPDATE SKIP LOCKED`` so concurrent consumers
     take different messages; on SQLite every transaction is ``BEGIN IMMEDIATE`` (see ``db.make_engine``)
     and the claim is a compare-and-set ``UPDATE ... WHERE receive_count = :seen``.
-    Times come from the clock of the process that calls (keep hosts in NTP sync).
+    Times come from the database clock on PostgreSQL (hosts may disagree), the process clock on SQLite
+    (one host).
     """
 
     def __init__(
@@ -137,29 +146,21 @@ class DatabaseQueue(UploadQueue):
         return f"DatabaseQueue(name={self.name!r})"
 
     def send(self, body: dict[str, Any]) -> str:
-        body_text = json.dumps(body, separators=(",", ":"))
         upload_id = body.get("upload_id")
-        message = QueueMessage(
-            id=new_id(),
-            queue=self.name,
-            body=body_text,
-            upload_id=upload_id if isinstance(upload_id, str) else None,
-            created_at=utcnow(),
-            visible_at=utcnow(),
-            receive_count=0,
-        )
-        with self.session_factory.begin() as session:
-            session.add(message)
-        return message.id
+        return self._insert(json.dumps(body, separators=(",", ":")), upload_id if isinstance(upload_id, str) else None)
 
     def send_raw(self, body_text: str) -> str:
         """Enqueue a body as is (tests and tools: malformed messages arrive this way on SQS too)."""
+        return self._insert(body_text, None)
+
+    def _insert(self, body_text: str, upload_id: str | None) -> str:
         message_id = new_id()
         with self.session_factory.begin() as session:
+            now = _now(session)
             session.add(
                 QueueMessage(
-                    id=message_id, queue=self.name, body=body_text, created_at=utcnow(), visible_at=utcnow(),
-                    receive_count=0,
+                    id=message_id, queue=self.name, body=body_text, upload_id=upload_id, created_at=now,
+                    visible_at=now, receive_count=0,
                 )
             )
         return message_id
@@ -179,7 +180,7 @@ class DatabaseQueue(UploadQueue):
     def _claim(self, max_messages: int, timeout: int) -> list[ReceivedMessage]:
         claimed: list[ReceivedMessage] = []
         with self.session_factory.begin() as session:
-            now = utcnow()
+            now = _now(session)
             postgres = session.get_bind().dialect.name == "postgresql"
             # Look past the batch: some candidates may be dead-lettered instead of returned.
             stmt = (
@@ -258,14 +259,14 @@ class DatabaseQueue(UploadQueue):
             message = self._in_flight(session, receipt)
             if message is None:
                 raise ReceiptInvalid("no message holds this receipt (deleted, dead-lettered or received again)")
-            message.visible_at = utcnow() + timedelta(seconds=seconds)
+            message.visible_at = _now(session) + timedelta(seconds=seconds)
 
     def dead_letter(self, message: ReceivedMessage, reason: str) -> None:
         with self.session_factory.begin() as session:
             row = self._in_flight(session, message.receipt)
             if row is None:
                 raise ReceiptInvalid("message is not in flight under this receipt")
-            row.dead_lettered_at = utcnow()
+            row.dead_lettered_at = _now(session)
             row.dead_letter_reason = reason
             row.receipt = None
 
@@ -290,7 +291,7 @@ class DatabaseQueue(UploadQueue):
 
     def depth(self) -> dict[str, int]:
         with self.session_factory() as session:
-            now = utcnow()
+            now = _now(session)
             base = select(func.count()).select_from(QueueMessage).where(QueueMessage.queue == self.name)
             alive = base.where(QueueMessage.dead_lettered_at.is_(None))
             return {
@@ -323,7 +324,7 @@ class DatabaseQueue(UploadQueue):
             session.execute(
                 update(QueueMessage)
                 .where(QueueMessage.id.in_(ids))
-                .values(dead_lettered_at=None, dead_letter_reason=None, receive_count=0, visible_at=utcnow())
+                .values(dead_lettered_at=None, dead_letter_reason=None, receive_count=0, visible_at=_now(session))
             )
             return len(ids)
 
