@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 # seconds and a ranged run touches many uploads; rebuilding engines each time would dominate.
 _STORES: dict[str, Store] = {}
 _STORES_LOCK = threading.Lock()
+# Reading the environment and .env costs ~50 ms; a ranged run asks hundreds of times.
+_SETTINGS: dict[tuple[tuple[str, str], ...], Settings] = {}
 
 
 class StoreResource(dg.ConfigurableResource):
@@ -37,7 +39,11 @@ class StoreResource(dg.ConfigurableResource):
     )
 
     def settings(self) -> Settings:
-        return Settings(**self.overrides)  # type: ignore[arg-type]  # pydantic coerces the strings
+        key = tuple(sorted(self.overrides.items()))
+        found = _SETTINGS.get(key)
+        if found is None:
+            found = _SETTINGS[key] = Settings(**self.overrides)  # type: ignore[arg-type]  # coerced by pydantic
+        return found
 
     def store(self) -> Store:
         from timetable_platform.store.factory import build_store
@@ -72,8 +78,9 @@ class StoreResource(dg.ConfigurableResource):
 
 
 def forget_cached_stores() -> None:
-    """Dispose every cached engine (tests that drop their databases call this first)."""
+    """Dispose every cached engine and settings (tests that drop their databases call this first)."""
     with _STORES_LOCK:
         for built in _STORES.values():
             built.engine.dispose()
         _STORES.clear()
+        _SETTINGS.clear()
