@@ -193,3 +193,23 @@ def test_times_settled_one_by_one_and_a_lost_dash_still_gives_a_range() -> None:
 
 def test_one_day_name_across_the_whole_table_is_a_heading_not_an_axis() -> None:
     assert read_grid(table([["Daily Schedule|Friday", "<"], ["8:35", "Arrival"]])) is None
+
+
+def test_activity_printed_in_the_header_applies_to_days_without_their_own_text() -> None:
+    t = table(
+        [
+            ["", "8.40", "9.15 - 10.45", "10.45 - 11.00"],
+            ["Daily routine", "Register", "Indoor provision", "Snack time"],
+            ["Mon", "", "Readers", ""],
+            ["Tue", "", "", "Fruit"],
+        ]
+    )
+    blocks = _read(t)
+    got = _slots(blocks)
+    assert ("MON", "08:40", "09:15", None, "Register") in got  # start-only header: ends at the next start
+    assert ("MON", "09:15", "10:45", None, "Readers") in got
+    assert ("TUE", "09:15", "10:45", None, "Indoor provision") in got
+    assert ("TUE", "10:45", "11:00", None, "Fruit") in got
+    assert len(got) == 6
+    readers = next(b for b in blocks if b.lines == ["Readers"])
+    assert readers.notes == ["column header: Indoor provision"] and readers.period is None

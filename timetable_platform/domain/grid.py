@@ -78,6 +78,9 @@ class Slot:
     end: Clock | None = None
     period: str | None = None
     start_only: bool = False
+    # A named activity printed in the label instead of a period ('Snack time'): it applies to every
+    # day whose own cell in this slot is empty.
+    activity: str | None = None
 
 
 @dataclass
@@ -238,6 +241,23 @@ def _slot_times(texts: list[str]) -> tuple[TimeMatch | None, TimeMatch | None, s
     return matches[0], None, period
 
 
+_PERIOD_WORDS = re.compile(
+    r"^(?:p|per|period|lesson|les|stunde|std|heure|h|ora|uur|sesi[oó]n|hour|block|slot|time|zeit|horaire|orario|"
+    r"horario|tijd|#|nr|no)\.?$",
+    re.IGNORECASE,
+)
+
+
+def _is_activity(label: str) -> bool:
+    """A label naming what happens ('Snack time', 'Daily routine: Yoga') rather than a period ('P3', '2. Std')."""
+    if re.search(r"\d", label):
+        return False
+    words = re.findall(r"[^\W\d_]+", label)
+    if not words or all(_PERIOD_WORDS.match(w) for w in words):
+        return False
+    return sum(len(w) for w in words) >= 3 and not re.fullmatch(r"[IVXivx]+", label.strip(" ."))
+
+
 def _settled_times(
     first: TimeMatch | None, second: TimeMatch | None, reference: Clock | None
 ) -> tuple[Clock | None, Clock | None]:
@@ -277,6 +297,8 @@ def _build_slots(
         first, second, period = _slot_times(texts)
         start, end = _settled_times(first, second, reference)
         slot.start, slot.end, slot.period = start, end, period
+        if period is not None and _is_activity(period):
+            slot.period, slot.activity = None, period
         if start is not None:
             reference = end or start
     # Start-only headers: a block ends where the next one starts.
@@ -587,10 +609,40 @@ def _read_section(
                     day_blocks.extend(
                         _cell_blocks(cell, r0, r, slot_of_row, day, week, page, word, has_times, lane)
                     )
+            _apply_activities(day_blocks, slots, day, week, page)
             _fix_neighbours(day_blocks)
             reading.blocks.extend(day_blocks)
     reading.has_times = all_slots_have_times
     return reading
+
+
+def _apply_activities(blocks: list[Block], slots: list[Slot], day: Day, week: str | None, page: int | None) -> None:
+    """Activity labels: a day with nothing of its own in the slot gets the activity; one with its own text
+    keeps it, noting the activity it replaces."""
+    for slot in slots:
+        if slot.activity is None:
+            continue
+        own = [b for b in blocks if b.row_start < slot.row_end and b.row_end > slot.row_start]
+        if not own:
+            blocks.append(
+                Block(
+                    day=day,
+                    start=slot.start,
+                    end=slot.end,
+                    period=None,
+                    lines=[slot.activity],
+                    styles=[None],
+                    week=week,
+                    page=page,
+                    confidence=0.9,
+                    row_start=slot.row_start,
+                    row_end=slot.row_end,
+                )
+            )
+            continue
+        for block in own:
+            if block.text.casefold() != slot.activity.casefold():
+                block.notes.append(f"column header: {slot.activity}")
 
 
 def _cell_blocks(
