@@ -179,7 +179,13 @@ def test_retention_erases_only_old_uploads(api: Api) -> None:
         session.execute(
             update(Upload).where(Upload.id == old).values(created_at=datetime.now(UTC) - timedelta(days=91))
         )
+    replayable = {**key, "Idempotency-Key": "k1"}
+    assert api.submit(replayable, content=PDF_BYTES + b"%3\n").status_code == 202
     assert purge_expired_uploads(api.store, days=90) == 1
+    assert api.submit(replayable, content=PDF_BYTES + b"%3\n").headers["idempotent-replayed"] == "true"
+    # a day later the key is forgotten: the same request is answered afresh (here: the existing upload)
+    purge_expired_uploads(api.store, days=90, now=datetime.now(UTC) + timedelta(hours=25))
+    assert "idempotent-replayed" not in api.submit(replayable, content=PDF_BYTES + b"%3\n").headers
     assert api.client.get(f"{PREFIX}/uploads/{old}", headers=key).status_code == 404
     assert api.client.get(f"{PREFIX}/uploads/{new}", headers=key).status_code == 200
     assert list(api.store.blobs.list(f"uploads/school-a/{old}/")) == []

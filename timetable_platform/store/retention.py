@@ -56,9 +56,20 @@ def erase_upload(
     return True
 
 
+IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
+
+
 def purge_expired_uploads(store: Any, *, days: int, now: datetime | None = None) -> int:
-    """Erase every upload created more than ``days`` ago; returns how many were erased."""
-    cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+    """Erase every upload created more than ``days`` ago; returns how many were erased.
+
+    Also forgets ``Idempotency-Key`` records older than a day: a retry comes within minutes, and
+    an old key must not pin an answer forever."""
+    now = now or datetime.now(UTC)
+    with store.session_factory.begin() as session:
+        session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - IDEMPOTENCY_KEY_LIFETIME)
+        )
+    cutoff = now - timedelta(days=days)
     with store.session_factory() as session:
         ids = [upload.id for upload in repository.uploads_older_than(session, cutoff)]
     erased = 0

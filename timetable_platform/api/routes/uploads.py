@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from timetable_platform.api.deps import AppState, PrincipalDep, StateDep, request_id
 from timetable_platform.api.problems import Problem, problem_openapi
 from timetable_platform.api.schemas import (
+    UPLOAD_ID_EXAMPLE,
     ReprocessRequest,
     SubmitResponse,
     UploadPage,
@@ -47,7 +48,13 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix=PREFIX, tags=["uploads"], responses=problem_openapi(401, 422, 429))
 
 UploadIdPath = Annotated[
-    str, Path(min_length=1, max_length=64, description="The id returned by POST /uploads")
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        description="The id returned by POST /uploads",
+        examples=[UPLOAD_ID_EXAMPLE],
+    ),
 ]
 StatusFilter = Literal["queued", "running", "succeeded", "failed"]
 assert set(UPLOAD_STATUSES) == set(StatusFilter.__args__)  # type: ignore[attr-defined]
@@ -220,16 +227,27 @@ def submit_upload(
     state: StateDep,
     principal: PrincipalDep,
     file: Annotated[UploadFile, File(description="PDF, PNG/JPEG/TIFF/WebP/HEIC, DOCX, XLSX or CSV")],
-    mode: Annotated[Mode | None, Form(description="extraction mode; default from settings")] = None,
-    label: Annotated[str | None, Form(max_length=255, description="free text shown back to you")] = None,
+    mode: Annotated[
+        Mode | None, Form(description="extraction mode; default from settings", examples=["hybrid"])
+    ] = None,
+    label: Annotated[
+        str | None,
+        Form(max_length=255, description="free text shown back to you", examples=["Year 7 autumn"]),
+    ] = None,
     callback_url: Annotated[
-        str | None, Form(max_length=2000, description="POSTed (signed) when the upload finishes")
+        str | None,
+        Form(
+            max_length=2000,
+            description="POSTed (signed) when the upload finishes",
+            examples=["https://sis.example/hooks/timetable"],
+        ),
     ] = None,
     force: Annotated[
         bool, Form(description="submit again even if these bytes were already submitted")
     ] = False,
     idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
+        str | None,
+        Header(alias="Idempotency-Key", min_length=1, max_length=255, examples=["5f1c2a9e-submit-7A"]),
     ] = None,
 ) -> Response:
     limit = state.settings.max_upload_bytes
@@ -300,10 +318,16 @@ def submit_upload(
 def list_uploads(
     state: StateDep,
     principal: PrincipalDep,
-    status: Annotated[StatusFilter | None, Query(description="only uploads in this status")] = None,
-    created_after: Annotated[datetime | None, Query(description="ISO 8601 with time zone, inclusive")] = None,
+    status: Annotated[
+        StatusFilter | None, Query(description="only uploads in this status", examples=["succeeded"])
+    ] = None,
+    created_after: Annotated[
+        datetime | None,
+        Query(description="ISO 8601 with time zone, inclusive", examples=["2026-11-01T00:00:00Z"]),
+    ] = None,
     created_before: Annotated[
-        datetime | None, Query(description="ISO 8601 with time zone, exclusive")
+        datetime | None,
+        Query(description="ISO 8601 with time zone, exclusive", examples=["2026-12-01T00:00:00Z"]),
     ] = None,
     cursor: Annotated[
         str | None, Query(max_length=500, description="next_cursor of the previous page")
@@ -443,7 +467,8 @@ def get_timetable(
     upload_id: UploadIdPath,
     request: Request,
     format: Annotated[
-        ExportFormat, Query(description="json (the schema), csv, ics, or fullcalendar events")
+        ExportFormat,
+        Query(description="json (the schema), csv, ics, or fullcalendar events", examples=["ics"]),
     ] = "json",
 ) -> Response:
     timetable = _ready_timetable(state, principal, upload_id, request, f"timetable.read.{format}")
