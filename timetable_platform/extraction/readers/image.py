@@ -108,9 +108,9 @@ _TESSERACT_CODES = {"en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "i
 
 
 class _PageReader:
-    """Reads pages with the first configured language, and again with the page's own language when the
-    first pass finds another configured language's timetable words (loading all six models at once costs
-    about 3 s a call, one model 0.6 s)."""
+    """Reads pages with the first configured language, and again with the page's own language alone
+    when the first pass finds another configured language's timetable words (loading all six models
+    at once costs about 3 s a call, one model 0.6 s)."""
 
     def __init__(self, languages: str) -> None:
         self.allowed = [code for code in languages.split("+") if code]
@@ -122,7 +122,7 @@ class _PageReader:
         other = next((code for code in detected if code and code != self.first and code in self.allowed), None)
         if other is None:
             return page
-        return read_page(prepared, number, TesseractEngine(languages=f"{other}+{self.first}"))
+        return read_page(prepared, number, TesseractEngine(languages=other))
 
 
 def _languages(languages: str | None) -> str:
@@ -202,7 +202,7 @@ def _without_rulings(gray: np.ndarray, rulings: Rulings, grids: list[GridTable])
     the line filters, and erasing them would cut the letters.
     """
     near_edges = np.zeros_like(gray)
-    band = 8
+    band = 5
     for grid in grids:
         for cell in grid.cells:
             x0, y0, x1, y1 = cell.box
@@ -268,16 +268,21 @@ def _crop_from_region(region: np.ndarray, origin: tuple[int, int]) -> _Crop | No
     # Otsu on a blank area splits paper noise; demand real contrast.
     if float(region.max()) - float(region.min()) < 60:
         return None
-    region = _stretched(_dark_fill_inverted(region))
+    region = _despeckled(_stretched(_dark_fill_inverted(region)))
     _, ink = cv2.threshold(region, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    # Drop specks by size, not by opening: an opening also erases the 1-pixel strokes of small text.
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    specks = stats[:, cv2.CC_STAT_AREA] < 5
+    specks[0] = False
+    ink[specks[labels]] = 0
+    region, ink = _without_line_remnants(region, ink)
     points = cv2.findNonZero(ink)
     if points is None or len(points) < 12:
         return None
     x, y, w, h = cv2.boundingRect(points)
     if w < 3 or h < 5:
         return None
-    pad = 6
+    pad = 8
     ox, oy = max(0, x - pad), max(0, y - pad)
     tight = region[oy : y + h + pad, ox : x + w + pad]
     tight_ink = ink[oy : y + h + pad, ox : x + w + pad]
@@ -296,16 +301,55 @@ def _crop_from_region(region: np.ndarray, origin: tuple[int, int]) -> _Crop | No
     )
 
 
+def _without_line_remnants(region: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Paint out thin straight blobs (a border edge left in the crop, the edge of a fill band): they
+    would stretch the tight crop and pass for a line of text written the other way."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if count <= 1:
+        return region, ink
+    widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    letter = float(np.median(np.maximum(widths, heights)))
+    long_side, short_side = np.maximum(widths, heights), np.maximum(np.minimum(widths, heights), 1)
+    remnant = (long_side >= 8 * short_side) & (long_side >= 3 * letter) & (short_side <= max(4.0, letter / 4))
+    if not remnant.any():
+        return region, ink
+    mask = np.isin(labels, np.flatnonzero(remnant) + 1)
+    region, ink = region.copy(), ink.copy()
+    region[mask] = 255
+    ink[mask] = 0
+    return region, ink
+
+
 def _dark_fill_inverted(region: np.ndarray) -> np.ndarray:
-    """Light text on a dark fill (header bands) turned into dark text on light."""
-    return 255 - region if float(np.median(region)) < 110 else region
+    """Light text on a dark fill (header bands) turned into dark text on light: text is the minority
+    side of the Otsu threshold, whatever the fill."""
+    threshold, _ = cv2.threshold(region, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    bright = float((region > threshold).mean())
+    return 255 - region if bright < 0.4 else region
+
+
+def _despeckled(region: np.ndarray) -> np.ndarray:
+    """A grainy fill (grey paper under a scanner) binarised half-way between ink and paper, with
+    specks removed; clean crops keep their grey levels, which the LSTM recogniser reads best."""
+    mid_grey = float(((region > 80) & (region < 200)).mean())
+    if mid_grey < 0.25:
+        return region
+    ink_level, paper_level = float(np.percentile(region, 1)), float(np.median(region))
+    ink = np.where(region < (ink_level + paper_level) / 2, 255, 0).astype(np.uint8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] < 8
+    small[0] = False
+    ink[small[labels]] = 0
+    return 255 - ink
 
 
 def _stretched(region: np.ndarray) -> np.ndarray:
     """Paper to white and ink to black for this crop alone: Tesseract thresholds a whole sheet at once,
-    so a grey-filled cell next to white ones would otherwise lose its text."""
+    so a grey-filled cell next to white ones would otherwise lose its text. Everything lighter than
+    three quarters of the way from ink to the median (paper) becomes white, which also wipes the
+    light grain of scanned fills that the recogniser would read as letters."""
     low = float(np.percentile(region, 1))
-    paper = float(np.percentile(region, 70))
+    paper = low + 0.75 * (float(np.median(region)) - low)
     if paper - low < 40:
         return region
     scaled = (region.astype(np.float32) - low) * (255.0 / (paper - low))
@@ -406,7 +450,7 @@ _RULING_REMNANT = re.compile(r"^[|!\[\]{}()_—=~]+$")
 
 def _is_noise(text: str, confidence: float) -> bool:
     """Specks and leftover ruling fragments that OCR reads as punctuation."""
-    if _RULING_REMNANT.match(text):
+    if _RULING_REMNANT.match(text) or confidence < 0.25:
         return True
     if confidence < 0.3 and len(text) <= 2:
         return True
@@ -446,8 +490,16 @@ def _split_false_merge(cell: Cell, grid: GridTable) -> list[Cell]:
     """Split a spanning cell whose words sit in separate slots (a separator too faint to see, e.g. on
     a dark header band): every spanned column (row) holds words of its own and no word crosses an edge."""
     words = [w for line in cell.lines for w in line.words]
-    if cell.bbox is None or not words:
+    # Only confident words can prove a separator: specks in a wide shaded cell read as junk letters.
+    solid = [w for w in words if w.confidence >= 0.6 and sum(ch.isalnum() for ch in w.text) >= 2]
+    if cell.bbox is None or not solid:
         return [cell]
+    return _split_on(cell, grid, solid)
+
+
+def _split_on(cell: Cell, grid: GridTable, words: list[Word]) -> list[Cell]:
+    """``cell`` split by ``words`` (the other words are dropped), or ``[cell]`` unchanged."""
+    assert cell.bbox is not None
     for axis in ("col", "row"):
         span = cell.colspan if axis == "col" else cell.rowspan
         if span < 2:
