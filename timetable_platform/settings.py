@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     documentai_endpoint: str | None = None  # override, e.g. http://127.0.0.1:PORT in tests
     documentai_sync_page_limit: int = 15
     documentai_max_retries: int = 3
+    documentai_retry_initial_seconds: float = Field(1.0, gt=0, description="first delay of the retry backoff")
+    documentai_timeout_seconds: float = 120.0
 
     # --- Anthropic Claude
     anthropic_api_key: SecretStr | None = None
@@ -80,6 +82,7 @@ class Settings(BaseSettings):
     retention_days: int = 90
     callback_timeout_seconds: float = 10.0
     callback_max_attempts: int = 5
+    callback_allow_private_networks: bool = False  # True only where receivers run on localhost/private nets
     api_key_cache_seconds: float = Field(30.0, ge=0, description="how long a checked key is trusted; revocation takes effect within this")
     view_low_confidence: float = Field(0.6, ge=0, le=1, description="week view outlines entries under this confidence")
 

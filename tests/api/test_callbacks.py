@@ -20,7 +20,9 @@ from timetable_platform.store.api_models import CallbackDelivery, Tenant
 from timetable_platform.store.callbacks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    ForbiddenDestination,
     backoff_seconds,
+    check_destination,
     deliver_due_callbacks,
     enqueue_completion_callback,
     verify_signature,
@@ -93,8 +95,10 @@ def test_signed_callback_is_delivered_once(sessions: sessionmaker[Session], rece
         upload_id = _finished_upload(session, "school-a", receiver.url)
         enqueue_completion_callback(session, upload_id)
 
-    assert deliver_due_callbacks(sessions) == 1
-    assert deliver_due_callbacks(sessions) == 0  # delivered rows are not sent again
+    assert deliver_due_callbacks(sessions, allow_private_networks=True) == 1
+    assert (
+        deliver_due_callbacks(sessions, allow_private_networks=True) == 0
+    )  # delivered rows are not sent again
     ((headers, body),) = receiver.calls
     assert verify_signature(secret, body, headers[SIGNATURE_HEADER])
     assert not verify_signature(b"another tenant's secret", body, headers[SIGNATURE_HEADER])
@@ -121,11 +125,21 @@ def test_failures_back_off_then_give_up(sessions: sessionmaker[Session], receive
 
     now = datetime.now(UTC)
     for attempt in range(1, max_attempts + 1):
-        assert deliver_due_callbacks(sessions, now=now, secret_for_tenant=lambda _t: b"s") == 0
+        assert (
+            deliver_due_callbacks(
+                sessions, allow_private_networks=True, now=now, secret_for_tenant=lambda _t: b"s"
+            )
+            == 0
+        )
         assert len(receiver.calls) == attempt
         # not due again before the backoff has passed
         assert (
-            deliver_due_callbacks(sessions, now=now + timedelta(seconds=1), secret_for_tenant=lambda _t: b"s")
+            deliver_due_callbacks(
+                sessions,
+                allow_private_networks=True,
+                now=now + timedelta(seconds=1),
+                secret_for_tenant=lambda _t: b"s",
+            )
             == 0
         )
         assert len(receiver.calls) == attempt
@@ -136,7 +150,7 @@ def test_failures_back_off_then_give_up(sessions: sessionmaker[Session], receive
     assert row.state == "failed"
     assert row.attempts == max_attempts
     assert row.last_error == "HTTP 500"
-    assert deliver_due_callbacks(sessions, now=now + timedelta(days=1)) == 0
+    assert deliver_due_callbacks(sessions, allow_private_networks=True, now=now + timedelta(days=1)) == 0
     assert len(receiver.calls) == max_attempts
 
 
@@ -146,12 +160,28 @@ def test_unreachable_receiver_is_retried_later(sessions: sessionmaker[Session]) 
             session, _finished_upload(session, "school-c", "http://127.0.0.1:9/closed")
         )
     now = datetime.now(UTC)
-    assert deliver_due_callbacks(sessions, now=now) == 0
+    assert deliver_due_callbacks(sessions, allow_private_networks=True, now=now) == 0
     with sessions() as session:
         row = session.scalars(select(CallbackDelivery)).one()
     assert row.state == "pending"
     assert row.attempts == 1
     assert row.next_attempt_at >= now + timedelta(seconds=backoff_seconds(1))
+
+
+def test_private_destinations_are_refused_without_retry(
+    sessions: sessionmaker[Session], receiver: Receiver
+) -> None:
+    with sessions.begin() as session:
+        enqueue_completion_callback(session, _finished_upload(session, "school-d", receiver.url))
+    assert deliver_due_callbacks(sessions) == 0  # the default: no private networks
+    assert receiver.calls == []
+    with sessions() as session:
+        row = session.scalars(select(CallbackDelivery)).one()
+    assert (row.state, row.attempts) == ("failed", 1)
+    assert row.last_error is not None and "127.0.0.1" in row.last_error
+    for url in ("http://10.1.2.3/x", "http://169.254.169.254/latest", "http://[::1]/x", "http://localhost/x"):
+        with pytest.raises(ForbiddenDestination):
+            check_destination(url)
 
 
 def test_backoff_grows_and_is_capped() -> None:
@@ -172,7 +202,7 @@ def test_upload_submitted_through_the_api_calls_back_when_finished(make_api: Any
     api.finish(upload_id)
     with api.store.session_factory.begin() as session:  # what the pipeline does when the run ends
         enqueue_completion_callback(session, upload_id)
-    assert deliver_due_callbacks(api.store.session_factory) == 1
+    assert deliver_due_callbacks(api.store.session_factory, allow_private_networks=True) == 1
     ((headers, body),) = receiver.calls
     assert verify_signature(secret, body, headers[SIGNATURE_HEADER])
     sent = json.loads(body)

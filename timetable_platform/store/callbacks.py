@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
@@ -135,6 +138,27 @@ def _claim_due(session_factory: sessionmaker[Session], now: datetime, lease: tim
         return [row.id for row in rows]
 
 
+class ForbiddenDestination(Exception):
+    """The callback URL points into a private network (a request forgery risk); never retried."""
+
+
+def check_destination(url: str) -> None:
+    """Refuse URLs whose host resolves to a loopback, private, link-local or reserved address, so a
+    tenant cannot make the platform POST to internal services. (Resolution is checked just before
+    each delivery; a DNS answer changing in between is not covered.)"""
+    host = urlsplit(url).hostname
+    if not host:
+        raise ForbiddenDestination("callback URL has no host")
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise ForbiddenDestination(f"cannot resolve {host}: {exc}") from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global or address.is_multicast:
+            raise ForbiddenDestination(f"{host} resolves to non-public address {address}")
+
+
 def _post(client: httpx.Client, row: CallbackDelivery, secret: bytes | None, now: datetime) -> str | None:
     """One delivery attempt; returns None on success, else a short reason."""
     body = json.loads(row.body)
@@ -163,13 +187,18 @@ def deliver_due_callbacks(
     secret_for_tenant: Callable[[str], bytes | None] | None = None,
     http_client: httpx.Client | None = None,
     now: datetime | None = None,
+    allow_private_networks: bool | None = None,
 ) -> int:
     """POST every due callback once; returns how many were delivered (2xx) in this call.
 
     A failure is retried after ``backoff_seconds(attempts)``; after ``callback_max_attempts`` the row
-    is marked ``failed`` and kept for inspection. Never raises for a receiver's failure.
+    is marked ``failed`` and kept for inspection. Never raises for a receiver's failure. A URL into
+    a private network fails at once unless ``allow_private_networks`` (default: the setting
+    ``callback_allow_private_networks``).
     """
     settings = get_settings()
+    if allow_private_networks is None:
+        allow_private_networks = settings.callback_allow_private_networks
     now = _aware(now or datetime.now(UTC))
     lease = timedelta(seconds=settings.callback_timeout_seconds * 3 + 30)
     secret_for_tenant = secret_for_tenant or tenant_secret_from_db(session_factory)
@@ -186,7 +215,13 @@ def deliver_due_callbacks(
                     continue
                 session.expunge(row)
             # The POST happens outside any transaction: a slow receiver holds no database locks.
-            error = _post(client, row, secret_for_tenant(row.tenant), now)
+            permanent = False
+            try:
+                if not allow_private_networks:
+                    check_destination(row.url)
+                error = _post(client, row, secret_for_tenant(row.tenant), now)
+            except ForbiddenDestination as exc:
+                error, permanent = f"refused: {exc}", True
             with session_factory() as session, session.begin():
                 row = session.get(CallbackDelivery, row_id)
                 if row is None:  # the upload was erased meanwhile
@@ -199,7 +234,7 @@ def deliver_due_callbacks(
                     delivered += 1
                     continue
                 row.last_error = error
-                if row.attempts >= settings.callback_max_attempts:
+                if permanent or row.attempts >= settings.callback_max_attempts:
                     row.state = "failed"
                     log.warning(
                         "callback for upload %s gave up after %d attempts: %s",
