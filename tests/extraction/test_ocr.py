@@ -21,6 +21,7 @@ from tests.corpusgen.degrade import GridSpec, Recipe, degrade, grid_page, photo_
 from timetable_platform.domain.layout import Cell, Layout, Table
 from timetable_platform.extraction.base import Document, Limits
 from timetable_platform.extraction.errors import CorruptDocument, NoTimetableFound, TooLarge
+from timetable_platform.extraction.ocr.preprocess import decode_image
 from timetable_platform.extraction.readers.image import read_image_layout, read_scanned_pdf_layout
 
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
@@ -188,6 +189,23 @@ def test_truncated_and_garbage_images_are_corrupt() -> None:
         read_image_layout(Document(b"", "image/png"), Limits())
     with pytest.raises(CorruptDocument):
         read_scanned_pdf_layout(Document(b"%PDF-1.4 truncated", "application/pdf"), Limits())
+
+
+def test_heic_webp_and_multipage_tiff_decode() -> None:
+    page = Image.new("RGB", (240, 120), "white")
+    for fmt in ("HEIF", "WEBP"):
+        frames = decode_image(encode(page, fmt), Limits())
+        assert [f.size for f in frames] == [(240, 120)], fmt
+    tiff = encode(page, "TIFF", save_all=True, append_images=[Image.new("RGB", (90, 60), "white")])
+    assert [f.size for f in decode_image(tiff, Limits())] == [(240, 120), (90, 60)]
+    assert len(decode_image(tiff, Limits(max_pages=1))) == 1
+    # A later frame over the pixel limit is refused even when the first one is small.
+    big_second = encode(page, "TIFF", save_all=True, append_images=[Image.new("1", (3000, 3000))])
+    with pytest.raises(TooLarge):
+        decode_image(big_second, Limits(max_pixels=1_000_000))
+    # Transparency is flattened onto white, not black.
+    clear = Image.new("RGBA", (40, 40), (0, 0, 0, 0))
+    assert decode_image(encode(clear, "PNG"), Limits())[0].getpixel((5, 5)) == (255, 255, 255)
 
 
 def test_blank_photo_has_no_timetable() -> None:

@@ -67,6 +67,8 @@ def decode_image(content: bytes, limits: Limits) -> list[Image.Image]:
                     if index >= limits.max_pages:
                         break
                     image.seek(index)
+                    if image.size[0] * image.size[1] > limits.max_pixels:
+                        raise TooLarge(f"Frame {index + 1} of the image is over the limit of {limits.max_pixels:,} pixels.")
                     frame = image.copy()
                     frame.load()
                     frames.append(_to_rgb(ImageOps.exif_transpose(frame) or frame))
