@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from timetable_platform.domain.model import Entry, Owner, Source, Timetable
 from timetable_platform.store import repository as repo
-from timetable_platform.store.errors import InvalidCursor, UploadNotFound
+from timetable_platform.store.errors import InvalidCursor, InvalidUploadField, UploadNotFound
 from timetable_platform.store.models import EntryRow, Upload, UploadStatus
 
 
@@ -223,3 +223,27 @@ def test_naive_datetimes_are_refused(session_factory: sessionmaker[Session]) -> 
         upload = _new(s)
         upload.finished_at = datetime(2026, 1, 1)  # naive: the point of the test
         s.flush()
+
+
+def test_text_that_sqlite_accepts_is_accepted_on_postgresql_too(session_factory: sessionmaker[Session]) -> None:
+    """Long free text and NUL characters (odd PDF text layers) must not fail on only one of the databases."""
+    odd = Entry(day="MON", start="8:00 in the morning", period="Lesson 2 (double period, shared with 7C and 7D)" * 3,
+                subject="Ma\x00ths", week="Week A of the autumn term" * 2, notes="x" * 5000)  # fmt: skip
+    with session_factory.begin() as s:
+        upload = _new(s, label="L\x00" * 300)
+        upload_id = upload.id
+        repo.replace_entries(s, upload_id, Timetable(title="T\x00", entries=[odd], warnings=["w\x00"]))
+    with session_factory() as s:
+        rebuilt = repo.get_timetable(s, upload_id)
+        assert rebuilt is not None
+        [entry] = rebuilt.entries
+        assert entry.subject == "Maths" and entry.period == odd.period and entry.notes == odd.notes
+        assert rebuilt.title == "T" and rebuilt.warnings == ["w"]
+
+
+@pytest.mark.parametrize(("field", "value"), [("tenant", "t" * 129), ("mode", "m" * 33), ("tenant", "a\x00b")])
+def test_fields_the_database_would_refuse_are_clear_errors(
+    session_factory: sessionmaker[Session], field: str, value: str
+) -> None:
+    with pytest.raises(InvalidUploadField, match=field), session_factory.begin() as s:
+        _new(s, **{field: value})

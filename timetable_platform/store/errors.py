@@ -28,6 +28,10 @@ class UploadNotFound(StoreError, LookupError):
     pass
 
 
+class InvalidUploadField(StoreError, ValueError):
+    """An upload field the database cannot store (too long, NUL character)."""
+
+
 class InvalidCursor(StoreError, ValueError):
     """A pagination cursor that this store did not hand out."""
 

@@ -117,12 +117,12 @@ class Upload(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     tenant: Mapped[str] = mapped_column(String(128))
-    filename: Mapped[str] = mapped_column(String(512))
+    filename: Mapped[str] = mapped_column(Text)
     media_type: Mapped[str] = mapped_column(String(255))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     mode: Mapped[str] = mapped_column(String(32))
-    label: Mapped[str | None] = mapped_column(String(255))
+    label: Mapped[str | None] = mapped_column(Text)
     callback_url: Mapped[str | None] = mapped_column(Text)
 
     status: Mapped[UploadStatus] = mapped_column(upload_status_type, default=UploadStatus.QUEUED)
@@ -177,15 +177,16 @@ class EntryRow(Base):
 
     day: Mapped[str] = mapped_column(String(3))
     # "start", "end" and "group" are SQL keywords: plain column names keep hand-written SQL simple.
-    start: Mapped[str | None] = mapped_column("start_time", String(5))
-    end: Mapped[str | None] = mapped_column("end_time", String(5))
-    period: Mapped[str | None] = mapped_column(String(64))
+    # Free text is TEXT: a long period label must not fail on PostgreSQL when it passes on SQLite.
+    start: Mapped[str | None] = mapped_column("start_time", Text)
+    end: Mapped[str | None] = mapped_column("end_time", Text)
+    period: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(16), default="lesson")
     subject: Mapped[str] = mapped_column(Text)
     teacher: Mapped[str | None] = mapped_column(Text)
     room: Mapped[str | None] = mapped_column(Text)
     group: Mapped[str | None] = mapped_column("group_name", Text)
-    week: Mapped[str | None] = mapped_column(String(32))
+    week: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
     confidence: Mapped[float | None] = mapped_column(Float)
     page: Mapped[int | None] = mapped_column(Integer)

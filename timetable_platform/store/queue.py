@@ -147,7 +147,9 @@ class DatabaseQueue(UploadQueue):
 
     def send(self, body: dict[str, Any]) -> str:
         upload_id = body.get("upload_id")
-        return self._insert(json.dumps(body, separators=(",", ":")), upload_id if isinstance(upload_id, str) else None)
+        if not isinstance(upload_id, str) or len(upload_id) > 64:  # the column's size; such bodies are dead-lettered
+            upload_id = None
+        return self._insert(json.dumps(body, separators=(",", ":")), upload_id)
 
     def send_raw(self, body_text: str) -> str:
         """Enqueue a body as is (tests and tools: malformed messages arrive this way on SQS too)."""

@@ -13,11 +13,16 @@ from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from timetable_platform.domain.model import Entry, Owner, Source, Timetable
-from timetable_platform.store.errors import InvalidCursor, UploadNotFound
+from timetable_platform.store.errors import InvalidCursor, InvalidUploadField, UploadNotFound
 from timetable_platform.store.models import EntryRow, Upload, UploadStatus, new_id, utcnow
 
 MAX_ERROR_CHARS = 4000
 MAX_PAGE_SIZE = 500
+
+
+def _text(value: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL (SQLite can): text layers of odd PDFs do contain it."""
+    return value.replace("\x00", "") if value is not None else None
 
 
 def create_upload(
@@ -33,18 +38,29 @@ def create_upload(
     callback_url: str | None = None,
     upload_id: str | None = None,
 ) -> Upload:
-    """A new upload in status ``queued``. Pass ``upload_id`` when the blob was stored under it first."""
+    """A new upload in status ``queued``. Pass ``upload_id`` when the blob was stored under it first.
+
+    Raises ``InvalidUploadField`` (a ValueError) for values the database would refuse (too long, NUL).
+    """
+    for name, value, limit in (("tenant", tenant, 128), ("media_type", media_type, 255), ("mode", mode, 32),
+                               ("sha256", sha256, 64), ("upload_id", upload_id or "", 32)):  # fmt: skip
+        if len(value) > limit:
+            raise InvalidUploadField(f"{name} is longer than {limit} characters")
+        if "\x00" in value:
+            raise InvalidUploadField(f"{name} contains a NUL character")
+    if size_bytes < 0:
+        raise InvalidUploadField("size_bytes cannot be negative")
     now = utcnow()
     upload = Upload(
         id=upload_id or new_id(),
         tenant=tenant,
-        filename=filename,
+        filename=_text(filename) or "",
         media_type=media_type,
         size_bytes=size_bytes,
         sha256=sha256,
         mode=mode,
-        label=label,
-        callback_url=callback_url,
+        label=_text(label),
+        callback_url=_text(callback_url),
         status=UploadStatus.QUEUED,
         attempts=0,
         created_at=now,
@@ -196,7 +212,7 @@ def mark_failed(session: Session, upload_id: str, *, error: str, run_id: str | N
     upload = _require(session, upload_id)
     now = utcnow()
     upload.status = UploadStatus.FAILED
-    upload.error = (error or "failed")[:MAX_ERROR_CHARS]
+    upload.error = (_text(error) or "failed")[:MAX_ERROR_CHARS]
     if run_id is not None:
         upload.dagster_run_id = run_id
     upload.finished_at = now
@@ -219,16 +235,16 @@ def replace_entries(session: Session, upload_id: str, timetable: Timetable) -> i
             "upload_id": upload_id,
             "position": position,
             "day": entry.day,
-            "start": entry.start,
-            "end": entry.end,
-            "period": entry.period,
+            "start": _text(entry.start),
+            "end": _text(entry.end),
+            "period": _text(entry.period),
             "kind": entry.kind,
-            "subject": entry.subject,
-            "teacher": entry.teacher,
-            "room": entry.room,
-            "group": entry.group,
-            "week": entry.week,
-            "notes": entry.notes,
+            "subject": _text(entry.subject),
+            "teacher": _text(entry.teacher),
+            "room": _text(entry.room),
+            "group": _text(entry.group),
+            "week": _text(entry.week),
+            "notes": _text(entry.notes),
             "confidence": entry.confidence,
             "page": entry.page,
         }
@@ -236,16 +252,16 @@ def replace_entries(session: Session, upload_id: str, timetable: Timetable) -> i
     ]
     if rows:
         session.execute(insert(EntryRow), rows)  # ORM bulk insert: one executemany
-    upload.title = timetable.title
+    upload.title = _text(timetable.title)
     upload.owner_kind = timetable.owner.kind if timetable.owner else None
-    upload.owner_name = timetable.owner.name if timetable.owner else None
+    upload.owner_name = _text(timetable.owner.name) if timetable.owner else None
     if timetable.source is not None and timetable.source.pages is not None:
         upload.pages = timetable.source.pages
     confidences = [e.confidence for e in timetable.entries if e.confidence is not None]
     upload.entry_count = len(rows)
     upload.confidence_mean = sum(confidences) / len(confidences) if confidences else None
     upload.confidence_min = min(confidences) if confidences else None
-    upload.warnings = list(timetable.warnings)
+    upload.warnings = [_text(w) or "" for w in timetable.warnings]
     upload.updated_at = utcnow()
     session.flush()
     return len(rows)
