@@ -1,7 +1,7 @@
 """The two extraction stages as Dagster resources: ``backend`` picks the implementation.
 
-Embedded backends are built here now; cloud backends ("documentai", "claude") plug in behind
-``layout_extractor()`` / ``interpreter()`` without any asset changing.
+Backends are built by ``extraction.backends`` (the one place that branches on the choice); cloud
+backends read their configuration from settings, where ``overrides`` win over the environment.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ class LayoutExtractionResource(dg.ConfigurableResource):
     max_pixels: int = 60_000_000
     retry_base_seconds: float = Field(default=2.0, description="first delay of the exponential backoff")
     max_retries: int = 4
+    overrides: dict[str, str] = Field(default_factory=dict, description="TIMETABLE_* settings for cloud backends")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LayoutExtractionResource:
@@ -36,11 +37,12 @@ class LayoutExtractionResource(dg.ConfigurableResource):
         return Limits(max_bytes=self.max_bytes, max_pages=self.max_pages, max_pixels=self.max_pixels)
 
     def layout_extractor(self) -> LayoutExtractor:
-        if self.backend == "embedded":
-            from timetable_platform.extraction.embedded import EmbeddedLayoutExtractor
+        from timetable_platform.extraction import backends
 
-            return EmbeddedLayoutExtractor()
-        raise dg.DagsterInvariantViolationError(f"layout backend {self.backend!r} is not available")
+        try:
+            return backends.layout_extractor(self.backend, Settings(**self.overrides))  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise dg.DagsterInvariantViolationError(str(exc)) from exc
 
 
 class InterpretationResource(dg.ConfigurableResource):
@@ -52,14 +54,16 @@ class InterpretationResource(dg.ConfigurableResource):
     )
     retry_base_seconds: float = 2.0
     max_retries: int = 4
+    overrides: dict[str, str] = Field(default_factory=dict, description="TIMETABLE_* settings for cloud backends")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> InterpretationResource:
         return cls(backend=settings.interpreter_backend, fallback_threshold=settings.fallback_threshold)
 
     def interpreter(self) -> Interpreter:
-        if self.backend == "embedded":
-            from timetable_platform.extraction.textstream import TextStreamInterpreter
+        from timetable_platform.extraction import backends
 
-            return TextStreamInterpreter()
-        raise dg.DagsterInvariantViolationError(f"interpreter backend {self.backend!r} is not available")
+        try:
+            return backends.interpreter(self.backend, Settings(**self.overrides))  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise dg.DagsterInvariantViolationError(str(exc)) from exc
