@@ -213,3 +213,11 @@ def test_activity_printed_in_the_header_applies_to_days_without_their_own_text()
     assert len(got) == 6
     readers = next(b for b in blocks if b.lines == ["Readers"])
     assert readers.notes == ["column header: Indoor provision"] and readers.period is None
+
+
+def test_bare_hour_before_a_time_in_a_header_is_a_start_but_a_period_number_is_not() -> None:
+    lost_dash = table([["", "3 3.15pm"], ["Monday", "Storytime"]])
+    assert _slots(_read(lost_dash)) == {("MON", "15:00", "15:15", None, "Storytime")}
+    period_over_time = table([["Time", "Mon"], ["1|08:40", "English"], ["2|09:25", "Drama"]])
+    blocks = _read(period_over_time)
+    assert [(b.period, b.start.hhmm()) for b in blocks if b.start] == [("1", "08:40"), ("2", "09:25")]

@@ -238,9 +238,24 @@ def _slot_times(texts: list[str]) -> tuple[TimeMatch | None, TimeMatch | None, s
         return ranges[0], None, period
     if len(matches) >= 2:  # start and end printed apart (separate cells, or a dash lost in OCR)
         return matches[0], matches[1], period
+    if len(matches) == 1 and period is not None:
+        # '3 3.15pm' (a dash lost in OCR): a bare hour on the same line just before the time is its start,
+        # when it is shortly before it (a period number on its own line, '1' over '08:40', is not).
+        only = matches[0]
+        for text in texts:
+            for line in text.splitlines():
+                hour = re.match(r"\s*(\d{1,2})\s*[-–]?\s+(?=\d)", line)
+                if not hour or not find_times(line[hour.end() :]) or not 1 <= int(hour.group(1)) <= 12:
+                    continue
+                start = school_day(Clock.of(int(hour.group(1))))
+                end = only.start if only.settled else school_day(only.start, reference=start)
+                if start < end and end.minutes - start.minutes <= 120:
+                    return TimeMatch(start=start, end=end, span=(0, 0), twenty_four_hour=True), None, None
     return matches[0], None, period
 
 
+# No school block starts this late: a 12-hour reading that lands here is a misreading.
+_EVENING = Clock.of(19)
 _PERIOD_WORDS = re.compile(
     r"^(?:p|per|period|lesson|les|stunde|std|heure|h|ora|uur|sesi[oó]n|hour|block|slot|time|zeit|horaire|orario|"
     r"horario|tijd|#|nr|no)\.?$",
@@ -253,7 +268,7 @@ def _is_activity(label: str) -> bool:
     if re.search(r"\d", label):
         return False
     words = re.findall(r"[^\W\d_]+", label)
-    if not words or all(_PERIOD_WORDS.match(w) for w in words):
+    if not words or all(_PERIOD_WORDS.match(w) for w in words) or max(len(w) for w in words) < 3:
         return False
     return sum(len(w) for w in words) >= 3 and not re.fullmatch(r"[IVXivx]+", label.strip(" ."))
 
@@ -264,10 +279,16 @@ def _settled_times(
     """24-hour clocks for a slot: 12-hour times without am/pm are read inside a school day, each on its own."""
     if first is None:
         return None, None
+    if reference is not None and reference >= _EVENING:
+        reference = None
     if second is None:
         match = school_day_range(first, reference=reference)
+        if match.start >= _EVENING and not first.settled:
+            match = school_day_range(first)  # a reference that pushes a morning time into the night is wrong
         return match.start, match.end
     start = first.start if first.settled else school_day(first.start, reference=reference)
+    if start >= _EVENING and not first.settled:
+        start = school_day(first.start)
     end = second.start if second.settled else school_day(second.start, reference=start)
     return start, (end if end > start else None)
 
@@ -301,6 +322,11 @@ def _build_slots(
             slot.period, slot.activity = None, period
         if start is not None:
             reference = end or start
+    # One unreadable label between two timed slots (OCR): it runs from the one's end to the other's start.
+    for i in range(1, len(slots) - 1):
+        prev, slot, nxt = slots[i - 1], slots[i], slots[i + 1]
+        if slot.start is None and prev.end is not None and nxt.start is not None and prev.end < nxt.start:
+            slot.start, slot.end = prev.end, nxt.start
     # Start-only headers: a block ends where the next one starts.
     for i, slot in enumerate(slots):
         if slot.start is not None and slot.end is None:
