@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -198,6 +198,10 @@ def test_database_queue_stale_receipt_cannot_touch_the_redelivered_message(tmp_p
         assert queue.redrive_dead_letters() == 1
         [back] = queue.receive(1)
         assert back.receive_count == 1 and back.body == upload_message("u2", "t")
+        queue.dead_letter(back, "bad again")
+        assert queue.delete_dead_letters(older_than=datetime.now(UTC) - timedelta(hours=1)) == 0
+        assert queue.delete_dead_letters() == 1
+        assert queue.depth() == {"visible": 0, "in_flight": 0, "dead": 0}
     finally:
         engine.dispose()
 

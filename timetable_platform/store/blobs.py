@@ -218,12 +218,12 @@ class S3BlobStore(BlobStore):
             import boto3
             from botocore.config import Config
 
-            client = boto3.client(
-                "s3",
-                region_name=region,
-                endpoint_url=endpoint_url,
-                config=Config(retries={"max_attempts": 5, "mode": "standard"}),
+            # Path-style for custom endpoints: MinIO and most S3-compatible servers have no per-bucket DNS.
+            config = Config(
+                retries={"max_attempts": 5, "mode": "standard"},
+                s3={"addressing_style": "path"} if endpoint_url else {},
             )
+            client = boto3.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
         self.client = client
 
     def __repr__(self) -> str:

@@ -330,6 +330,16 @@ class DatabaseQueue(UploadQueue):
             )
             return len(ids)
 
+    def delete_dead_letters(self, *, older_than: datetime | None = None) -> int:
+        """Forget dead letters (all, or those dead-lettered before ``older_than``); SQS's DLQ expires them itself."""
+        with self.session_factory.begin() as session:
+            stmt = delete(QueueMessage).where(
+                QueueMessage.queue == self.name, QueueMessage.dead_lettered_at.is_not(None)
+            )
+            if older_than is not None:
+                stmt = stmt.where(QueueMessage.dead_lettered_at < older_than)
+            return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
     def ping(self) -> None:
         try:
             with self.session_factory() as session:
