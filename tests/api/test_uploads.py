@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from tests.api.conftest import PDF_BYTES, PREFIX, Api
 from timetable_platform.store import audit
+from timetable_platform.store.api_models import IdempotencyRecord
 from timetable_platform.store.blobs import upload_key
 from timetable_platform.store.models import QueueMessage, Upload
 
@@ -139,6 +140,12 @@ def test_idempotency_key_replays_the_first_response(any_db_api: Api) -> None:
     assert _upload_count(api) == 1
     with api.store.session_factory() as session:
         assert session.scalar(select(func.count()).select_from(QueueMessage)) == 1
+
+    # a retry while the first request is still being processed waits its turn
+    with api.store.session_factory.begin() as session:
+        session.add(IdempotencyRecord(tenant="school-a", key="busy", fingerprint="-"))
+    busy = api.submit({**key, "Idempotency-Key": "busy"})
+    assert busy.status_code == 409 and busy.headers["retry-after"]
 
     reused = api.submit(headers, content=PDF_BYTES + b"%changed\n")
     assert reused.status_code == 422

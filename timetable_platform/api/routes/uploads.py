@@ -111,18 +111,18 @@ def _validate_callback_url(url: str | None) -> str | None:
 
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
-    if record.fingerprint != fingerprint:
-        raise Problem(
-            422,
-            "This Idempotency-Key was already used for a different request.",
-            code="idempotency_key_reused",
-        )
     if record.status_code is None:
         raise Problem(
             409,
             "A request with this Idempotency-Key is still being processed.",
             code="idempotency_in_progress",
             headers={"Retry-After": "1"},
+        )
+    if record.fingerprint != fingerprint:
+        raise Problem(
+            422,
+            "This Idempotency-Key was already used for a different request.",
+            code="idempotency_key_reused",
         )
     headers = {"Idempotent-Replayed": "true"}
     if record.location:
@@ -152,18 +152,24 @@ def _reserve_idempotency_key(state: AppState, tenant: str, key: str, fingerprint
 def _settle_idempotency_key(
     state: AppState, tenant: str, key: str, response: JSONResponse | None, upload_id: str | None
 ) -> None:
-    """Store the response to replay, or release the claim when the request failed (so it may be retried)."""
-    with state.store.session_factory.begin() as session:
-        record = session.query(IdempotencyRecord).filter_by(tenant=tenant, key=key).one_or_none()
-        if record is None:
-            return
-        if response is None:
-            session.delete(record)
-            return
-        record.status_code = response.status_code
-        record.body = bytes(response.body).decode()
-        record.location = response.headers.get("location")
-        record.upload_id = upload_id
+    """Store the response to replay, or release the claim when the request failed (so it may be retried).
+
+    A failure here is logged, not raised: the request's own outcome stands, and an unsettled claim
+    answers 409 to retries until retention forgets it."""
+    try:
+        with state.store.session_factory.begin() as session:
+            record = session.query(IdempotencyRecord).filter_by(tenant=tenant, key=key).one_or_none()
+            if record is None:
+                return
+            if response is None:
+                session.delete(record)
+                return
+            record.status_code = response.status_code
+            record.body = bytes(response.body).decode()
+            record.location = response.headers.get("location")
+            record.upload_id = upload_id
+    except Exception:
+        log.exception("could not settle Idempotency-Key for tenant %s", tenant)
 
 
 # --- submit ---------------------------------------------------------------------------------------
