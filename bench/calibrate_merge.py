@@ -48,9 +48,9 @@ def load_scorer() -> ModuleType:
     return module
 
 
-def documents(only: str | None) -> list[tuple[Path, Path]]:
+def documents(only: str | None, extra: list[Path] | None = None) -> list[tuple[Path, Path]]:
     out = []
-    for corpus in CORPORA:
+    for corpus in [*CORPORA, *(extra or [])]:
         for truth in sorted(corpus.glob("*.json")):
             docs = [p for p in corpus.glob(truth.stem + ".*") if p.suffix not in (".json", ".md")]
             if docs and (only is None or only in truth.stem):
@@ -92,14 +92,23 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=None, help="directory for pickled layouts")
     parser.add_argument("--out", type=Path, default=Path("/tmp/timetable-merge-bench"))
     parser.add_argument("--only", default=None, help="only documents whose name contains this")
+    parser.add_argument("--generated", type=int, default=0, help="also N documents from tests.corpusgen")
+    parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    extra: list[Path] = []
+    if args.generated:
+        from tests.corpusgen import generate
+
+        gen_dir = args.out / f"generated-{args.seed}"
+        generate(gen_dir, count=args.generated, seed=args.seed)
+        extra.append(gen_dir)
     scorer = load_scorer()
     readers = ("grid", "textstream", "hybrid")
     totals = {r: [0, 0, 0] for r in readers}  # tp, pred, truth
     by_agreement: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_bucket: dict[tuple[float, float], list[int]] = defaultdict(lambda: [0, 0])
     started = time.perf_counter()
-    for path, truth_path in documents(args.only):
+    for path, truth_path in documents(args.only, extra):
         truth = json.loads(truth_path.read_text())
         layout = layout_of(path, args.cache)
         grid = interpret(layout)

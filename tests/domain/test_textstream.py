@@ -200,3 +200,37 @@ def test_day_names_lost_by_ocr_are_inferred_with_a_warning() -> None:
     assert len(timetable.entries) == 20
     assert any("no day names found" in w for w in timetable.warnings)
     assert all(x.confidence is not None and x.confidence < 0.85 for x in timetable.entries)
+
+
+def test_records_one_line_per_block() -> None:
+    """Day, start, end and text in columns; the day printed once for its lines; a Week column."""
+    rows = [
+        ("Day", "Week", "Start", "End", "Subject", "Room"),
+        ("Monday", "A", "8.30", "9.15", "Maths", "R101"),
+        ("", "A", "9.15", "10.00", "Art", "A-2"),
+        ("", "B", "1.15", "2.00", "PE", "Gym"),
+        ("Tuesday", "A", "8.30", "9.15", "Latin", "R7"),
+    ]
+    xs = [20, 120, 170, 240, 310, 420]
+    words: list[Word] = []
+    for r, row in enumerate(rows):
+        for x, text in zip(xs, row, strict=True):
+            if text:
+                words += words_at(text, x, 30 + r * 20)
+    timetable = read_text_stream(layout_of(page_of(words)))
+    got = [(x.day, x.week, x.start, x.end, x.subject, x.room) for x in timetable.entries]
+    assert got == [
+        ("MON", "A", "08:30", "09:15", "Maths", "R101"),
+        ("MON", "A", "09:15", "10:00", "Art", "A-2"),
+        ("MON", "B", "13:15", "14:00", "PE", "Gym"),
+        ("TUE", "A", "08:30", "09:15", "Latin", "R7"),
+    ]
+
+
+def test_list_under_week_headings() -> None:
+    lines = ["Week A", "Monday", "9:00 - 10:00 Maths", "Week B", "Monday", "9:00 - 10:00 Art"]
+    words: list[Word] = []
+    for i, text in enumerate(lines):
+        words += words_at(text, 30, 30 + i * 16)
+    timetable = read_text_stream(layout_of(page_of(words)))
+    assert [(x.week, x.day, x.subject) for x in timetable.entries] == [("A", "MON", "Maths"), ("B", "MON", "Art")]

@@ -151,9 +151,11 @@ def _pair_score(p: Entry, s: Entry) -> float | None:
 def align(primary: Sequence[Entry], secondary: Sequence[Entry]) -> tuple[list[tuple[int, int]], list[int], list[int]]:
     """One-to-one pairs (primary index, secondary index), best first; then the unpaired of each side."""
     candidates: list[tuple[float, int, int]] = []
+    # A reading that saw no A/B weeks at all is compared on days alone.
+    use_weeks = any(x.week for x in primary) and any(x.week for x in secondary)
     for i, p in enumerate(primary):
         for j, s in enumerate(secondary):
-            if p.day != s.day or (p.week or None) != (s.week or None):
+            if p.day != s.day or (use_weeks and (p.week or None) != (s.week or None)):
                 continue
             score = _pair_score(p, s)
             if score is not None:
@@ -246,18 +248,18 @@ def merge_with_agreements(
     # day the first reading has nothing on while the second has several blocks there (the first saw
     # only part of the page): those are added, unconfirmed.
     unseen = [s_entries[j] for j in only_s]
-    first_days = {(e.week or None, e.day) for e in p_entries}
-    second_days = Counter((s.week or None, s.day) for s in unseen)
-    missing_days = {key for key, n in second_days.items() if key not in first_days and n >= MIN_DAY_BLOCKS}
+    first_days = {e.day for e in p_entries}
+    second_days = Counter(s.day for s in unseen)
+    missing_days = {day for day, n in second_days.items() if day not in first_days and n >= MIN_DAY_BLOCKS}
     if missing_days:
-        kept = [s for s in unseen if (s.week or None, s.day) in missing_days]
+        kept = [s for s in unseen if s.day in missing_days]
         for s in kept:
             entry = s.model_copy()
             entry.confidence = entry_confidence(Agreement.SECOND_ALONE, own_confidence=s.confidence)
             entries.append(entry)
             agreements.append(Agreement.SECOND_ALONE)
-        unseen = [s for s in unseen if (s.week or None, s.day) not in missing_days]
-        days = ", ".join(sorted(day for _, day in missing_days))
+        unseen = [s for s in unseen if s.day not in missing_days]
+        days = ", ".join(sorted(missing_days))
         warnings.append(f"{days}: only the second reading found blocks on these days; {len(kept)} added, unconfirmed")
     if unseen:
         sample = ", ".join(f"{_label(s)} '{s.subject}'" for s in unseen[:3])

@@ -249,6 +249,8 @@ def _join_stacked(phrases: list[Phrase]) -> list[Phrase]:
                 if q.top < current.bottom - 0.3 * current.height:
                     continue
                 letters = _is_letter(current.words[-1].text) and _is_letter(q.text) and (
+                    q.top - current.bottom < 0.5 * current.height
+                ) and (
                     abs(q.xc - current.words[-1].bbox.center[0]) < 0.8 * current.height
                 )
                 wrapped_time = bool(re.search(r"[-–—‑−]\s*$|\b(?:to|bis|à)\s*$", current.text)) and bool(
@@ -506,7 +508,8 @@ def read_page(page: Page, *, language: str | None, nominal: bool = False) -> tup
         others = _split_at_columns(others, _column_starts(axes, others))
     for index, axis in enumerate(axes):
         next_axis = axes[index + 1] if index + 1 < len(axes) else None
-        section = _read_section(page, axis, next_axis, others, phrases, h, language, nominal)
+        previous_bottom = max(p.bottom for p, _ in axes[index - 1].labels) if index else 0.0
+        section = _read_section(page, axis, next_axis, others, phrases, h, language, nominal, previous_bottom)
         if inferred:
             for b in section:
                 b.confidence -= PENALTY_GUESSED_DAYS
@@ -601,6 +604,7 @@ def _read_section(
     h: float,
     language: str | None,
     nominal: bool,
+    previous_bottom: float = 0.0,
 ) -> list[StreamBlock]:
     vertical = axis.vertical_days
     day_items = [(_item(p, vertical), d) for p, d in axis.labels]
@@ -685,7 +689,7 @@ def _read_section(
     for j, day_items_j in enumerate(by_day):
         clusters.extend(_clusters_for_day(j, day_items_j, slots, u_start))
     _spread_full_rows(clusters, days, slots)
-    week = _week_for(axis, all_phrases, 0.0) if not vertical else None
+    week = _week_for(axis, all_phrases, previous_bottom)
     return _blocks(clusters, days, slots, page.number, week)
 
 
@@ -841,6 +845,82 @@ def _heading_days(text: str, language: str | None) -> list[Day] | None:
     return None
 
 
+def _rows(phrases: list[Phrase]) -> list[list[Phrase]]:
+    """Phrases on one printed line, top to bottom, each row left to right."""
+    rows: list[list[Phrase]] = []
+    for p in sorted(phrases, key=lambda p: (p.yc, p.x0)):
+        if rows and abs(rows[-1][0].yc - p.yc) < 0.5 * max(p.height, rows[-1][0].height):
+            rows[-1].append(p)
+        else:
+            rows.append([p])
+    return [sorted(r, key=lambda p: p.x0) for r in rows]
+
+
+_WEEK_HEADER = re.compile(r"^(?:week|woche|semaine|semana|settimana|wk)\.?$", re.IGNORECASE)
+
+
+def read_records_page(page: Page, *, language: str | None) -> list[StreamBlock]:
+    """One block per printed line that names a day and a time ('Monday  08:30  09:15  Maths  R101').
+
+    A line without a day continues the day above it; separate start and end columns are read as a
+    range; start-only lines end where the next line of the same day starts.
+    """
+    phrases = build_phrases(page.words)
+    rows = _rows(phrases)
+    has_week_column = any(_WEEK_HEADER.match(p.text.strip()) for p in phrases)
+    parsed: list[tuple[Day, TimeMatch, TimeMatch | None, str | None, str | None, list[str]]] = []
+    day: Day | None = None
+    for row in rows:
+        days = [(i, parse_day(p.text, language)) for i, p in enumerate(row) if len(p.text) <= 14]
+        days = [(i, d) for i, d in days if d is not None]
+        if len(days) > 1:
+            day = None
+            continue  # a header row of day names, not a record
+        if days:
+            day = days[0][1]
+        times: list[tuple[int, TimeMatch]] = []
+        for i, p in enumerate(row):
+            times.extend((i, m) for m in find_times(p.text))
+        if day is None or not times:
+            continue
+        used = {i for i, _ in days} | {i for i, _ in times}
+        ranges = [m for _, m in times if m.end is not None]
+        first = ranges[0] if ranges else times[0][1]
+        second = None if ranges or len(times) < 2 else times[1][1]
+        period: str | None = None
+        week: str | None = None
+        lines: list[str] = []
+        for i, p in enumerate(row):
+            rest = strip_times(p.text) if i in {j for j, _ in times} else ("" if i in used else p.text.strip())
+            if not rest:
+                continue
+            if period is None and _is_period(rest) and not lines:
+                period = rest
+            elif has_week_column and rest.upper() in ("A", "B") and week is None:
+                week = rest.upper()
+            else:
+                lines.append(rest)
+        if lines:
+            parsed.append((day, first, second, period, week, lines))
+    if len(parsed) < 3:
+        return []
+    out: list[StreamBlock] = []
+    reference: dict[Day, Clock | None] = {}
+    for d, first, second, period, week, lines in parsed:
+        m = school_day_range(first, reference=reference.get(d))
+        start, end = m.start, m.end
+        if second is not None:
+            end = school_day_range(second, reference=start).start
+        reference[d] = start
+        out.append(StreamBlock(day=d, start=start, end=end, period=period, lines=lines, styles=[None] * len(lines),
+                               page=page.number, week=week, confidence=BASE_CONFIDENCE))
+    # Start-only lines end where the next line of the same day (and week) starts.
+    for a, b in itertools.pairwise(out):
+        if a.end is None and a.day == b.day and a.week == b.week and b.start and a.start and b.start >= a.start:
+            a.end = b.start
+    return out
+
+
 def read_list_page(page: Page, *, language: str | None) -> list[StreamBlock]:
     """Day headings with one timed line per block under them, in one or several columns of text."""
     phrases = build_phrases(page.words)
@@ -887,10 +967,22 @@ def _list_blocks(texts: list[str], page: int, language: str | None) -> list[Stre
             for day in current:
                 out.append(
                     StreamBlock(day=day, start=start, end=end, period=period, lines=[text], styles=[None],
-                                page=page, confidence=BASE_CONFIDENCE - 0.05)
+                                page=page, week=week, confidence=BASE_CONFIDENCE - 0.05)
                 )
 
+    week: str | None = None
     for text in texts:
+        marker = WEEK_MARK.search(text)
+        if marker and len(text) <= 40 and not find_times(text):
+            if current and items:
+                flush()
+                items = []
+            week = marker.group("label").upper()
+            rest = WEEK_MARK.sub(" ", text).strip(" :-–")
+            days = _heading_days(rest, language) if rest else None
+            if days:
+                current = days
+            continue
         days = _heading_days(text, language)
         if days:
             if current and items:
@@ -928,6 +1020,9 @@ def read_text_stream(layout: Layout, *, language: str | None = None) -> Timetabl
     nominal = not (layout.media_type == "application/pdf" or layout.media_type.startswith("image/"))
     for page in layout.pages:
         found, page_warnings = read_page(page, language=language, nominal=nominal)
+        records = read_records_page(page, language=language)
+        if len(records) > len(found):
+            found, page_warnings = records, []
         if not found:
             found = read_list_page(page, language=language)
         blocks.extend(found)
