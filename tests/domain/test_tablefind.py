@@ -77,3 +77,38 @@ def test_words_only_table_uses_shared_column_gaps() -> None:
 
 def test_no_words_no_table() -> None:
     assert find_table(Page(number=1, width=100, height=100)) is None
+
+
+def test_unruled_rows_anchor_on_label_column_and_lone_break_spans_the_week() -> None:
+    # Label column with one line per row, body cells with two lines; a break printed once in Monday's column.
+    words = [
+        _word("Zeit", 0, 0),
+        _word("Mo", 100, 0),
+        _word("Di", 200, 0),
+        _word("Mi", 300, 0),
+        _word("8:00-8:45", 0, 30),
+        _word("Mathe", 100, 30),
+        _word("Sport", 200, 30),
+        _word("Kunst", 300, 30),
+        _word("KOH", 100, 41),
+        _word("SCM", 200, 41),
+        _word("ZIM", 300, 41),
+        _word("8:45-9:00", 0, 70),
+        _word("Pause", 100, 70),
+        _word("9:00-9:45", 0, 100),
+        _word("Physik", 100, 100),
+        _word("Musik", 200, 100),
+        _word("Latein", 300, 100),
+        _word("LEH", 100, 111),
+        _word("KLE", 200, 111),
+        _word("HOF", 300, 111),
+    ]
+    t = table_from_words(words)
+    assert t is not None and t.n_rows == 4
+    mathe = next(c for c in t.cells if c.text.startswith("Mathe"))
+    assert mathe.text == "Mathe\nKOH" and mathe.rowspan == 1
+    pause = next(c for c in t.cells if c.text == "Pause")
+    assert pause.colspan == 3
+    reading = read_grid(t, language="de")
+    assert reading is not None
+    assert {b.day for b in reading.blocks if b.lines == ["Pause"]} == {"MON", "TUE", "WED"}

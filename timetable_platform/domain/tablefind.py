@@ -162,7 +162,7 @@ def _column_edges(lines: list[Line], height: float) -> list[float] | None:
                 mark[i] = True
         for i in range(n):
             covered[i] += mark[i]
-    limit = max(1, int(len(lines) * 0.1))
+    limit = max(1, int(len(lines) * 0.03))
     gaps: list[tuple[int, int]] = []
     i = 0
     while i < n:
@@ -274,7 +274,33 @@ def table_from_words(words: list[Word]) -> Table | None:
         cells.append(_make_cell(row, col, row_end - row, 1, box, ws))
     if not cells:
         return None
+    _widen_lone_breaks(cells, n_rows, n_cols, xs)
     return Table(n_rows=n_rows, n_cols=n_cols, cells=cells, bbox=BBox(xs[0], bounds[0], xs[-1], bounds[-1]))
+
+
+def _widen_lone_breaks(cells: list[Cell], n_rows: int, n_cols: int, xs: list[float]) -> None:
+    """Without rulings a merged break row prints its text once, in the first body column: a row holding
+    only a break or registration there spans the whole body."""
+    from timetable_platform.domain.cells import classify_kind
+
+    if n_cols < 3:
+        return
+    by_row: dict[int, list[Cell]] = {}
+    for cell in cells:
+        by_row.setdefault(cell.row, []).append(cell)
+    busy_rows = sum(1 for row in by_row.values() if sum(1 for c in row if c.col > 0 and c.text) >= 2)
+    if busy_rows < 2:
+        return
+    for row in by_row.values():
+        body = [c for c in row if c.col > 0 and c.text]
+        if len(body) != 1 or body[0].col != 1 or body[0].rowspan != 1 or "\n" in body[0].text:
+            continue
+        if classify_kind(body[0].text) == "lesson":
+            continue
+        cell = body[0]
+        cell.colspan = n_cols - 1
+        if cell.bbox is not None:
+            cell.bbox = BBox(cell.bbox.x0, cell.bbox.top, xs[-1], cell.bbox.bottom)
 
 
 def _centred(anchors: list[_Chunk], chunks: list[_Chunk]) -> bool:
