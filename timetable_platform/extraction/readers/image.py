@@ -235,6 +235,9 @@ def _orientation(ink: np.ndarray) -> int:
     smearing across it leaves them apart. Whichever direction gives clearly fewer blobs is the
     writing direction. Letter size is taken orientation-free (the longer side of each blob).
     """
+    height, width = ink.shape
+    if width > 1.5 * height:  # a wide, low block of ink is not a column of rotated letters
+        return 0
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     sizes = [
         max(int(stats[i, cv2.CC_STAT_WIDTH]), int(stats[i, cv2.CC_STAT_HEIGHT]))
@@ -275,7 +278,7 @@ def _crop_from_region(region: np.ndarray, origin: tuple[int, int]) -> _Crop | No
     specks = stats[:, cv2.CC_STAT_AREA] < 5
     specks[0] = False
     ink[specks[labels]] = 0
-    region, ink = _without_line_remnants(region, ink)
+    region, ink = _without_line_remnants(*_without_edge_lines(region, ink))
     points = cv2.findNonZero(ink)
     if points is None or len(points) < 12:
         return None
@@ -301,6 +304,19 @@ def _crop_from_region(region: np.ndarray, origin: tuple[int, int]) -> _Crop | No
     )
 
 
+def _without_edge_lines(region: np.ndarray, ink: np.ndarray, depth: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    """White out rows / columns at the crop's edges that are mostly ink: what is left of a border."""
+    region, ink = region.copy(), ink.copy()
+    height, width = ink.shape
+    for index in [*range(min(depth, height)), *range(max(0, height - depth), height)]:
+        if ink[index].mean() > 0.4 * 255:
+            ink[index], region[index] = 0, 255
+    for index in [*range(min(depth, width)), *range(max(0, width - depth), width)]:
+        if ink[:, index].mean() > 0.4 * 255:
+            ink[:, index], region[:, index] = 0, 255
+    return region, ink
+
+
 def _without_line_remnants(region: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Paint out thin straight blobs (a border edge left in the crop, the edge of a fill band): they
     would stretch the tight crop and pass for a line of text written the other way."""
@@ -310,7 +326,7 @@ def _without_line_remnants(region: np.ndarray, ink: np.ndarray) -> tuple[np.ndar
     widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
     letter = float(np.median(np.maximum(widths, heights)))
     long_side, short_side = np.maximum(widths, heights), np.maximum(np.minimum(widths, heights), 1)
-    remnant = (long_side >= 8 * short_side) & (long_side >= 3 * letter) & (short_side <= max(4.0, letter / 4))
+    remnant = (long_side >= 8 * short_side) & (long_side >= 3 * letter) & (short_side <= max(6.0, letter / 2.5))
     if not remnant.any():
         return region, ink
     mask = np.isin(labels, np.flatnonzero(remnant) + 1)
@@ -519,11 +535,12 @@ def _split_on(cell: Cell, grid: GridTable, words: list[Word]) -> list[Cell]:
                 break
             groups.setdefault(slot, []).append(word)
         else:
-            if len(groups) != span:
+            # Words in (nearly) every slot; a slot left empty (a "#" header) becomes an empty cell.
+            if len(groups) < max(2, span - 1):
                 continue
             out: list[Cell] = []
-            for slot, slot_words in sorted(groups.items()):
-                lines = _regroup_lines(slot_words)
+            for slot in range(start, start + span):
+                lines = _regroup_lines(groups.get(slot, []))
                 if axis == "col":
                     box = BBox(float(edges[slot]), cell.bbox.top, float(edges[slot + 1]), cell.bbox.bottom)
                     row, col, rowspan, colspan = cell.row, slot, cell.rowspan, 1
