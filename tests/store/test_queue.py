@@ -38,11 +38,6 @@ def queue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[UploadQueu
         engine.dispose()
 
 
-def _send_raw(queue: UploadQueue, body_text: str) -> str:
-    assert isinstance(queue, DatabaseQueue | SqsQueue)
-    return queue.send_raw(body_text)
-
-
 def test_send_receive_delete(queue: UploadQueue) -> None:
     message_id = queue.send(upload_message("u1", "acme"))
     assert queue.depth() == {"visible": 1, "in_flight": 0, "dead": 0}
@@ -98,8 +93,8 @@ def test_message_received_too_often_moves_to_dead_letters(queue: UploadQueue) ->
 
 
 def test_malformed_message_is_dead_lettered_by_the_consumer(queue: UploadQueue) -> None:
-    _send_raw(queue, "{not json")
-    _send_raw(queue, "[1, 2]")  # JSON, but not an object
+    queue.send_raw("{not json")
+    queue.send_raw("[1, 2]")  # JSON, but not an object
     messages = queue.receive(10)
     assert sorted(m.body_text for m in messages) == ["[1, 2]", "{not json"]
     assert all(m.body is None for m in messages)

@@ -247,3 +247,13 @@ def test_fields_the_database_would_refuse_are_clear_errors(
 ) -> None:
     with pytest.raises(InvalidUploadField, match=field), session_factory.begin() as s:
         _new(s, **{field: value})
+
+
+@pytest.mark.parametrize("upload_id", ["\x00", "x" * 100, "'; DROP TABLE uploads; --"])
+def test_any_string_as_an_id_is_just_not_found(session_factory: sessionmaker[Session], upload_id: str) -> None:
+    with session_factory() as s:
+        assert repo.get_upload(s, upload_id) is None
+        assert repo.get_timetable(s, upload_id) is None
+        assert repo.delete_upload(s, upload_id) is False
+        with pytest.raises(UploadNotFound):
+            repo.mark_failed(s, upload_id, error="e")

@@ -69,6 +69,10 @@ class UploadQueue(ABC):
         """Enqueue a JSON object; returns the message id."""
 
     @abstractmethod
+    def send_raw(self, body_text: str) -> str:
+        """Enqueue a body as is, JSON or not (tests and tools: how malformed messages arrive)."""
+
+    @abstractmethod
     def receive(
         self, max_messages: int = 10, *, visibility_timeout: int | None = None, wait_seconds: int = 0
     ) -> list[ReceivedMessage]: ...

@@ -73,14 +73,21 @@ def create_upload(
 
 def get_upload(session: Session, upload_id: str, *, tenant: str | None = None) -> Upload | None:
     """The upload, or None when it does not exist or belongs to another tenant (when ``tenant`` is given)."""
-    upload = session.get(Upload, upload_id)
+    upload = _get(session, upload_id)
     if upload is None or (tenant is not None and upload.tenant != tenant):
         return None
     return upload
 
 
+def _get(session: Session, upload_id: str) -> Upload | None:
+    # Any string may arrive from a URL; PostgreSQL rejects NUL in a parameter with an error, not a miss.
+    if not isinstance(upload_id, str) or len(upload_id) > 64 or "\x00" in upload_id:
+        return None
+    return session.get(Upload, upload_id)
+
+
 def _require(session: Session, upload_id: str) -> Upload:
-    upload = session.get(Upload, upload_id)
+    upload = _get(session, upload_id)
     if upload is None:
         raise UploadNotFound(f"upload {upload_id} not found")
     return upload
@@ -272,7 +279,7 @@ def get_timetable(session: Session, upload_id: str) -> Timetable | None:
 
     Does not look at the status: callers decide whether a non-succeeded upload's rows may be shown.
     """
-    upload = session.get(Upload, upload_id)
+    upload = _get(session, upload_id)
     if upload is None:
         return None
     rows = session.scalars(select(EntryRow).where(EntryRow.upload_id == upload_id).order_by(EntryRow.position))
@@ -307,7 +314,7 @@ def get_timetable(session: Session, upload_id: str) -> Timetable | None:
 
 def delete_upload(session: Session, upload_id: str) -> bool:
     """Delete the upload and (by ON DELETE CASCADE) its entries. True when it existed."""
-    upload = session.get(Upload, upload_id)
+    upload = _get(session, upload_id)
     if upload is None:
         return False
     session.delete(upload)
