@@ -177,7 +177,8 @@ def find_tables(gray: np.ndarray, color: np.ndarray, rulings: Rulings | None = N
         if table is not None:
             tables.append(table)
     # A frame around a table (a screenshot's window, a page border) is not a table of its own.
-    tables = [t for t in tables if not any(o is not t and _contains(t.box, o.box) for o in tables)]
+    # When two grids overlap, the outer one is the frame: keep the inner.
+    tables = [t for t in tables if not any(o is not t and _encloses(t.box, o.box) for o in tables)]
     tables.sort(key=lambda t: (t.box[1], t.box[0]))
     return tables
 
@@ -203,8 +204,15 @@ def _extend_by_bands(
     return top, bottom
 
 
-def _contains(outer: tuple[int, int, int, int], inner: tuple[int, int, int, int]) -> bool:
-    return outer[0] <= inner[0] and outer[1] <= inner[1] and outer[2] >= inner[2] and outer[3] >= inner[3]
+def _encloses(outer: tuple[int, int, int, int], inner: tuple[int, int, int, int]) -> bool:
+    """``outer`` is bigger and covers most of ``inner``."""
+    ix = min(outer[2], inner[2]) - max(outer[0], inner[0])
+    iy = min(outer[3], inner[3]) - max(outer[1], inner[1])
+    if ix <= 0 or iy <= 0:
+        return False
+    area_outer = (outer[2] - outer[0]) * (outer[3] - outer[1])
+    area_inner = (inner[2] - inner[0]) * (inner[3] - inner[1])
+    return area_outer > area_inner and ix * iy >= 0.5 * area_inner
 
 
 def _grid_in_region(rulings: Rulings, color: np.ndarray, box: tuple[int, int, int, int]) -> GridTable | None:
