@@ -236,6 +236,8 @@ def _join_stacked(phrases: list[Phrase]) -> list[Phrase]:
             continue
         current = p
         used[i] = True
+        parts = [p]
+        stacked_letters = False
         while True:
             nxt = None
             for j in range(i + 1, len(phrases)):
@@ -258,6 +260,8 @@ def _join_stacked(phrases: list[Phrase]) -> list[Phrase]:
                 ) and bool(re.match(r"^\d", q.text)) and _x_overlap(current, q) > 0
                 if letters or wrapped_time:
                     nxt = j
+                    parts.append(q)
+                    stacked_letters = stacked_letters or letters
                     joiner = "" if letters else " "
                     current = Phrase(
                         words=[*current.words, *q.words],
@@ -272,8 +276,16 @@ def _join_stacked(phrases: list[Phrase]) -> list[Phrase]:
             if nxt is None:
                 break
             used[nxt] = True
-        out.append(current)
+        if stacked_letters and not _spelt_word(current.text):
+            out.extend(parts)  # a column of one-letter values ('A', 'A', 'B'), not a word spelt downwards
+        else:
+            out.append(current)
     return out
+
+
+def _spelt_word(text: str) -> bool:
+    """Letters stacked one per line make a word worth joining: a day name or a break/other label."""
+    return (bool(day_candidates(text)) and len(text) >= 2) or classify_kind(text) != "lesson"
 
 
 def _is_letter(text: str) -> bool:
