@@ -221,3 +221,13 @@ def test_bare_hour_before_a_time_in_a_header_is_a_start_but_a_period_number_is_n
     period_over_time = table([["Time", "Mon"], ["1|08:40", "English"], ["2|09:25", "Drama"]])
     blocks = _read(period_over_time)
     assert [(b.period, b.start.hhmm()) for b in blocks if b.start] == [("1", "08:40"), ("2", "09:25")]
+
+
+def test_half_range_in_a_header_of_ranges_is_repaired_with_the_usual_gap() -> None:
+    t = table(
+        [
+            ["Day", "09:00-09:50", "09:55-10:45", "10:50-11:40", "12:00", "12:05-12:55"],
+            ["Mon", "Maths", "Art", "PE", "Break", "Music"],
+        ]
+    )
+    assert ("MON", "11:45", "12:00", None, "Break") in _slots(_read(t))

@@ -327,6 +327,7 @@ def _build_slots(
         prev, slot, nxt = slots[i - 1], slots[i], slots[i + 1]
         if slot.start is None and prev.end is not None and nxt.start is not None and prev.end < nxt.start:
             slot.start, slot.end = prev.end, nxt.start
+    _repair_half_ranges(slots)
     # Start-only headers: a block ends where the next one starts.
     for i, slot in enumerate(slots):
         if slot.start is not None and slot.end is None:
@@ -335,6 +336,41 @@ def _build_slots(
             if nxt is not None and nxt > slot.start:
                 slot.end = nxt
     return slots
+
+
+def _repair_half_ranges(slots: list[Slot]) -> None:
+    """In a header of ranges, a slot showing one time lost the other half (OCR): '12:00' between
+    '10:50-11:40' and '12:05-13:00' is the end of 11:45-12:00, with the header's usual gap."""
+    timed = [s for s in slots if s.start is not None]
+    ranged = [s for s in timed if s.end is not None]
+    if len(ranged) < 3 or len(ranged) < 0.6 * len(timed) or len(ranged) == len(timed):
+        return
+    gaps = sorted(
+        b.start.minutes - a.end.minutes  # type: ignore[union-attr]
+        for a, b in itertools.pairwise(slots)
+        if a.end is not None and b.start is not None and b.start >= a.end
+    )
+    if not gaps:
+        return
+    gap = gaps[len(gaps) // 2]
+    for i, slot in enumerate(slots):
+        if slot.start is None or slot.end is not None:
+            continue
+        prev = slots[i - 1] if i > 0 else None
+        nxt = slots[i + 1] if i + 1 < len(slots) else None
+        if prev is None or nxt is None or prev.end is None or nxt.start is None:
+            continue
+        t = slot.start
+        if not prev.end < t < nxt.start:
+            continue
+        if t.minutes - prev.end.minutes > nxt.start.minutes - t.minutes:
+            start = prev.end.plus(gap)
+            if start < t:
+                slot.start, slot.end = start, t
+        else:
+            end = nxt.start.plus(-gap)
+            if end > t:
+                slot.end = end
 
 
 def _letter_rows(m: list[list[Cell | None]], slots: list[Slot], day_cols: list[int]) -> dict[int, str]:
