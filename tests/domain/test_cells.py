@@ -152,3 +152,10 @@ def test_split_ocr_line_artifacts() -> None:
     assert (dangling.subject, dangling.teacher, dangling.room) == ("Musik", "KLE", "Musiksaal")
     merged = splitter.split(["Kunst MEI · Kunstraum"])
     assert (merged.subject, merged.teacher, merged.room) == ("Kunst", "MEI", "Kunstraum")
+
+
+def test_split_several_fields_in_one_bracket() -> None:
+    splitter = CellSplitter.fit([])
+    fields = splitter.split(["Science (Mrs Patel, 193)"])
+    assert (fields.subject, fields.teacher, fields.room) == ("Science", "Mrs Patel", "193")
+    assert splitter.split(["Maths (practical, fun)"]).subject == "Maths (practical, fun)"

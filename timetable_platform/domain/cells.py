@@ -499,6 +499,14 @@ class CellSplitter:
             if name is not None:
                 parsed.put(name, inner)
                 rest = rest.replace(pm.group(0), " ")
+                continue
+            # '(Mrs Patel, 193)': several fields in one bracket.
+            parts = [x.strip() for x in _SEPARATORS.split(inner) if x.strip()]
+            names = [self.classify(x, subject_position=False) for x in parts]
+            if len(parts) > 1 and all(names):
+                for n, x in zip(names, parts, strict=True):
+                    parsed.put(n or "notes", x)
+                rest = rest.replace(pm.group(0), " ")
         rest = tidy_whitespace(rest)
         if rest and tail:
             # 'Mrs Mensah B313': what is left may itself be a field.
