@@ -231,3 +231,18 @@ def test_half_range_in_a_header_of_ranges_is_repaired_with_the_usual_gap() -> No
         ]
     )
     assert ("MON", "11:45", "12:00", None, "Break") in _slots(_read(t))
+
+
+def test_misread_day_name_split_over_two_header_cells() -> None:
+    # OCR cut 'Friday' into 'Fric' | 'lay'; the Friday cells span both columns.
+    t = table(
+        [
+            ["Time", "Wednesday", "Thursday", "Fric", "lay"],
+            ["09:00-09:50", "Art", "PE", "French", "<"],
+            ["09:55-10:45", "Maths", "", "Spanish", "<"],
+        ]
+    )
+    got = _slots(_read(t))
+    assert ("FRI", "09:00", "09:50", None, "French") in got
+    assert ("FRI", "09:55", "10:45", None, "Spanish") in got
+    assert all(b.period is None and not b.notes for b in _read(t))

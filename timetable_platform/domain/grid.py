@@ -167,6 +167,9 @@ def _day_label(text: str) -> str:
     return join_spaced_letters(text.strip())
 
 
+_DAY_INDEX = {d: i for i, d in enumerate(("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"))}
+
+
 @lru_cache(maxsize=8192)
 def _may_name_day(text: str, language: str | None) -> bool:
     label = _day_label(text)
@@ -182,6 +185,19 @@ def _line_days(cells: list[Cell | None], language: str | None) -> dict[int, Day]
     if not any(labels):
         return {}
     days = resolve_day_sequence(labels, language)
+    if sum(d is not None for d in days) >= 2:
+        # A misread name among real ones ('Fric' for 'Friday'): its first three letters, if they continue the row.
+        for i, (_, cell) in enumerate(distinct):
+            text = cell.text.strip()
+            if days[i] is not None or not text.isalpha() or len(text) < 4:
+                continue
+            prefix = text[:3]
+            if not _may_name_day(prefix, language):
+                continue
+            guess = resolve_day_sequence([*(d or "" for d in days[:i]), prefix], language)[-1]
+            before = next((d for d in reversed(days[:i]) if d is not None), None)
+            if guess is not None and before is not None and _DAY_INDEX[guess] == _DAY_INDEX[before] + 1:
+                days[i] = guess
     return {i: d for (i, _), d in zip(distinct, days, strict=True) if d is not None}
 
 
@@ -641,7 +657,9 @@ def _read_section(
                 and len(body_rows) > 1
             ):
                 title_cells.add(id(cell))
-        slots = _build_slots(m, body_rows, label_cols, title_cells)
+        # A body cell reaching into a label column (a split day header, OCR) is not a label.
+        body_cells = {id(m[r][c]) for r in body_rows for c in day_of_col if m[r][c] is not None}
+        slots = _build_slots(m, body_rows, label_cols, title_cells | body_cells)
         slot_of_row = {r: s for s in slots for r in range(s.row_start, s.row_end)}
         has_times = any(s.start is not None for s in slots)
         all_slots_have_times = all_slots_have_times or has_times
