@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from timetable_platform.assets.partitions import EXTRACTOR_VERSION, PAID_API_POOL
+from timetable_platform.assets.partitions import CLAUDE_POOL, DOCUMENTAI_POOL, EXTRACTOR_VERSION
 from timetable_platform.definitions import defs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +42,7 @@ def test_definitions_show_assets_checks_sensors_and_schedule() -> None:
     job = defs.resolve_job_def("process_upload")
     assert job.executor_def.name == dg.in_process_executor.name
     pools = {n.name: n.definition.pool for n in job.graph.node_dict.values()}  # type: ignore[attr-defined]
-    assert pools["document_ai_extraction"] == pools["claude_extraction"] == PAID_API_POOL
+    assert pools["document_ai_extraction"] == DOCUMENTAI_POOL and pools["claude_extraction"] == CLAUDE_POOL
 
 
 def test_embedded_instance_config_is_valid(tmp_path: Path) -> None:

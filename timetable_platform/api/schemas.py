@@ -75,6 +75,14 @@ class ConfidenceSummary(BaseModel):
     min: float | None = None
 
 
+class UsageSummary(BaseModel):
+    """What the paid APIs (Document AI, Claude) were charged for this upload; zero on embedded backends."""
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+
+
 class UploadStatusResponse(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -99,6 +107,7 @@ class UploadStatusResponse(BaseModel):
                     "warnings": [],
                     "confidence": {"entries": 35, "mean": 0.93, "min": 0.55},
                     "pages": 1,
+                    "usage": {"input_tokens": 2923, "output_tokens": 1242, "cost_usd": 0.058},
                     "extractor_version": "1",
                     "dagster_run_id": "6d1c...",
                     "dagster_run_url": "http://dagster.internal:3000/runs/6d1c...",
@@ -127,6 +136,7 @@ class UploadStatusResponse(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     confidence: ConfidenceSummary
     pages: int | None = None
+    usage: UsageSummary = Field(default_factory=UsageSummary)
     extractor_version: str | None = None
     dagster_run_id: str | None = None
     dagster_run_url: str | None = None

@@ -11,8 +11,10 @@ EXTRACTOR_VERSION = "2026.11.29.1"
 UPLOADS_PARTITIONS = dg.DynamicPartitionsDefinition(name="uploads")
 GROUP_NAME = "timetables"
 
-# Concurrency pools (limits set in dagster.yaml / `dagster instance concurrency set`).
-PAID_API_POOL = "paid_api"
+# Concurrency pools (limits set in dagster.yaml / `dagster instance concurrency set`): one per paid API,
+# so each service's rate limit is respected on its own.
+DOCUMENTAI_POOL = "documentai"
+CLAUDE_POOL = "claude"
 BACKFILL_POOL = "backfill"
 
 # Run tags.

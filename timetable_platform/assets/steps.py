@@ -291,8 +291,12 @@ def merge_upload(store: StoreResource, upload_id: str, *, raw_seconds: float | N
         timetable = interpreter.timetable
     else:
         from timetable_platform.domain.merge import merge_candidates
+        from timetable_platform.extraction.backends import merge_weights
 
-        timetable = merge_candidates(layout.timetable, interpreter.timetable)
+        primary_weight, secondary_weight = merge_weights(layout, interpreter)
+        timetable = merge_candidates(
+            layout.timetable, interpreter.timetable, primary_weight=primary_weight, secondary_weight=secondary_weight
+        )
     if not timetable.entries:
         reason = "; ".join(dict.fromkeys(layout.warnings)) or "no day and time structure was recognised"
         raise NoTimetableFound(f"no timetable found: {reason}", detail=reason)

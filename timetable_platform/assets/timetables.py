@@ -11,10 +11,11 @@ import dagster as dg
 
 from timetable_platform.assets import checks, steps
 from timetable_platform.assets.partitions import (
+    CLAUDE_POOL,
+    DOCUMENTAI_POOL,
     EXTRACTOR_VERSION,
     GROUP_NAME,
     MAX_PARTITIONS_PER_RUN,
-    PAID_API_POOL,
     UPLOADS_PARTITIONS,
 )
 from timetable_platform.extraction.base import Interpreter
@@ -140,7 +141,7 @@ def raw_upload(
     code_version=EXTRACTOR_VERSION,
     backfill_policy=BACKFILL_POLICY,
     deps=[raw_upload],
-    pool=PAID_API_POOL,
+    pool=DOCUMENTAI_POOL,
 )
 def document_ai_extraction(
     context: dg.AssetExecutionContext, store: StoreResource, layout: LayoutExtractionResource
@@ -168,7 +169,7 @@ def document_ai_extraction(
     code_version=EXTRACTOR_VERSION,
     backfill_policy=BACKFILL_POLICY,
     deps=[document_ai_extraction],
-    pool=PAID_API_POOL,
+    pool=CLAUDE_POOL,
 )
 def claude_extraction(
     context: dg.AssetExecutionContext,

@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from timetable_platform.extraction.base import MODES, Limits, Mode
+from timetable_platform.extraction.base import MODES, Interpreter, LayoutExtractor, Limits, Mode
 from timetable_platform.extraction.errors import ExtractionError
 
 if TYPE_CHECKING:
@@ -185,6 +185,18 @@ def _render(timetable: Timetable, fmt: str, args: argparse.Namespace) -> bytes:
     return (json.dumps(timetable.to_json_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+def _stages() -> tuple[LayoutExtractor, Interpreter]:
+    """The extraction stages TIMETABLE_LAYOUT_BACKEND / TIMETABLE_INTERPRETER_BACKEND choose."""
+    from timetable_platform.extraction.backends import (
+        interpreter_from_settings,
+        layout_extractor_from_settings,
+    )
+    from timetable_platform.settings import Settings
+
+    settings = Settings()
+    return layout_extractor_from_settings(settings), interpreter_from_settings(settings)
+
+
 def _process(job: Job, mode: Mode, limits: Limits, args: argparse.Namespace) -> tuple[Outcome, bytes | None]:
     from timetable_platform.domain.validate import schema_errors, semantic_issues
     from timetable_platform.extraction.pipeline import extract, load_document
@@ -192,7 +204,10 @@ def _process(job: Job, mode: Mode, limits: Limits, args: argparse.Namespace) -> 
     outcome = Outcome(job)
     try:
         document = load_document(job.source, filename=job.source.name, limits=limits)
-        result = extract(document, mode=mode, limits=limits)
+        layout_extractor, interpreter = _stages()
+        result = extract(
+            document, mode=mode, limits=limits, layout_extractor=layout_extractor, interpreter=interpreter
+        )
         timetable = result.timetable
         problems = schema_errors(timetable.to_json_dict())
         if problems:

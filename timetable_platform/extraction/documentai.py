@@ -485,10 +485,19 @@ def _status(exc: Exception) -> str:
 
 
 def _backend_error(exc: Exception, gexc: Any, *, attempts: int) -> BackendError:
+    from google.auth.exceptions import GoogleAuthError
+
     if isinstance(exc, BackendError):
         return exc
     detail = _status(exc)
-    if isinstance(exc, gexc.Unauthenticated | gexc.PermissionDenied):
+    if isinstance(exc, GoogleAuthError):  # a 401 made the client refresh credentials, and that failed
+        return BackendError(
+            f"Document AI credentials were refused and could not be refreshed ({detail}); check "
+            "GOOGLE_APPLICATION_CREDENTIALS.",
+            detail=detail,
+            transient=False,
+        )
+    if isinstance(exc, gexc.Unauthenticated | gexc.PermissionDenied | gexc.Unauthorized | gexc.Forbidden):
         return BackendError(
             "Document AI refused the credentials: check GOOGLE_APPLICATION_CREDENTIALS and that the service "
             f"account has the Document AI API User role on the project ({detail}).",
@@ -507,7 +516,7 @@ def _backend_error(exc: Exception, gexc: Any, *, attempts: int) -> BackendError:
             detail=detail,
             transient=False,
         )
-    if isinstance(exc, gexc.InvalidArgument | gexc.FailedPrecondition):
+    if isinstance(exc, gexc.BadRequest | gexc.InvalidArgument | gexc.FailedPrecondition):
         return BackendError(f"Document AI rejected the document ({detail}).", detail=detail, transient=False)
     if _is_transient(exc, gexc):
         return BackendError(

@@ -64,12 +64,12 @@ def _default_interpreter() -> Interpreter | None:
     return TextStreamInterpreter()
 
 
-def _merge(primary: Timetable, secondary: Timetable | None) -> Timetable:
+def _merge(primary: Timetable, secondary: Timetable | None, weights: tuple[float, float] = (1.0, 1.0)) -> Timetable:
     try:
         from timetable_platform.domain.merge import merge_candidates
     except ImportError:
         return primary
-    return merge_candidates(primary, secondary)
+    return merge_candidates(primary, secondary, primary_weight=weights[0], secondary_weight=weights[1])
 
 
 def _run_interpreter(
@@ -127,8 +127,10 @@ def extract(
         timetable = _merge(primary, None) if mode == "hybrid" else primary
     elif not primary.entries:
         timetable = _merge(primary, interpreter_stage.timetable)  # the second reading alone, scored so
-    else:  # hybrid, or fallback with an unsure layout stage: the merge weighs both
-        timetable = _merge(primary, interpreter_stage.timetable)
+    else:  # hybrid, or fallback with an unsure layout stage: the merge weighs both by their confidence
+        from timetable_platform.extraction.backends import merge_weights
+
+        timetable = _merge(primary, interpreter_stage.timetable, merge_weights(layout_stage, interpreter_stage))
 
     if not timetable.entries:
         reasons = [*primary.warnings, *layout_stage.warnings]

@@ -72,6 +72,11 @@ def upload_status_body(upload: Upload, *, dagster_ui_url: str | None = None) -> 
             "min": upload.confidence_min,
         },
         "pages": upload.pages,
+        "usage": {
+            "input_tokens": upload.input_tokens,
+            "output_tokens": upload.output_tokens,
+            "cost_usd": upload.cost_usd,
+        },
         "extractor_version": upload.extractor_version,
         "dagster_run_id": upload.dagster_run_id,
         "dagster_run_url": run_url,
