@@ -37,7 +37,9 @@ _EMPTY_MARKS = {"", "-", "–", "—", "/", "x", "n/a", "·", "."}
 # Confidence penalties (a first heuristic; the merge calibrates the final figure).
 PENALTY_GUESSED_BOUNDARY = 0.1  # a cell edge falls inside a header slot
 PENALTY_NO_TIME = 0.15  # the grid has times but this block got none
-PENALTY_NEIGHBOUR_TIME = 0.05  # a boundary taken from a neighbour's printed time
+PENALTY_NEIGHBOUR_TIME = 0.05
+# How much earlier than its header slot a time printed in a cell may start ('1.15-3PM' under 1.40-2.30).
+_CELL_TIME_LEEWAY = 75  # a boundary taken from a neighbour's printed time
 
 
 @dataclass
@@ -440,7 +442,14 @@ def _apply_cell_time(block: Block, reference: Clock | None) -> None:
     start, end = _settled_times(found[0], second, reference)
     if start is None:
         return
-    tentative_end = block.end
+    tentative_start, tentative_end = block.start, block.end
+    if tentative_start is not None and tentative_end is not None and not (
+        tentative_start.plus(-_CELL_TIME_LEEWAY) <= start < tentative_end
+    ):
+        # Far from the header slot the cell sits in: a misread, not the block's time. Keep the header's.
+        block.confidence -= PENALTY_GUESSED_BOUNDARY
+        _strip_cell_times(block)
+        return
     block.start = start
     block.printed_start = True
     if end is not None:
@@ -450,6 +459,10 @@ def _apply_cell_time(block: Block, reference: Clock | None) -> None:
         block.end = tentative_end
     else:
         block.end = None
+    _strip_cell_times(block)
+
+
+def _strip_cell_times(block: Block) -> None:
     new_lines: list[str] = []
     new_styles: list[str | None] = []
     for line, style in zip(block.lines, block.styles or [None] * len(block.lines), strict=True):
@@ -784,6 +797,7 @@ def _cell_blocks(
             block.subject = word
         if has_times and block.start is None:
             block.confidence -= PENALTY_NO_TIME
-        if block.lines or block.subject:
+        # Fewer than two letters left ('2', '3:0') is debris of a time or of OCR, not a name.
+        if block.subject or sum(ch.isalpha() for ch in block.text) >= 2:
             blocks.append(block)
     return blocks
