@@ -199,6 +199,7 @@ def test_blocking_check_failure_rejects_the_timetable(platform: Platform) -> Non
     assert str(upload.status) == "failed"
     assert "start_before_end" in upload.error
     assert not platform.store.blobs.exists(result_key(upload_id))
+    assert result.asset_materializations_for_node("merged_timetable") == []
     with platform.store.session() as session:
         assert repository.get_timetable(session, upload_id).entries == []  # type: ignore[union-attr]
 

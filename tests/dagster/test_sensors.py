@@ -252,3 +252,41 @@ def test_historical_documents_are_registered_once_and_run_as_a_ranged_backfill(
     assert all(str(platform.upload(u.id).status) == "succeeded" for u in uploads)
     again = _tick(platform, historical.historical_upload_sensor, cursor=retried.cursor)
     assert again.run_requests == []
+
+
+def test_callback_delivery_sensor_posts_completed_uploads(platform: Platform, small_timetable: Path) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict[str, object]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(json.loads(body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        platform.store = StoreResource(
+            overrides={**platform.store.overrides, "callback_allow_private_networks": "true"}
+        )
+        url = f"http://127.0.0.1:{server.server_port}/hook"
+        upload_id = platform.submit(small_timetable, callback_url=url)
+        done = platform.materialize(upload_id)
+        run_status.upload_run_succeeded_sensor(_status_context(platform, done.run_id, dg.DagsterEventType.RUN_SUCCESS))
+        from timetable_platform.sensors.callbacks import callback_delivery_sensor
+
+        context = dg.build_sensor_context(instance=platform.instance, resources={"store": platform.store})
+        outcome = callback_delivery_sensor(context)
+        assert isinstance(outcome, dg.SkipReason) and "delivered 1" in (outcome.skip_message or "")
+        assert len(received) == 1
+        assert received[0]["status"] == "succeeded" and received[0]["upload_id"] == upload_id
+    finally:
+        server.shutdown()

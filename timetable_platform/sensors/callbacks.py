@@ -14,5 +14,8 @@ from timetable_platform.resources import StoreResource
 def callback_delivery_sensor(context: dg.SensorEvaluationContext, store: StoreResource) -> dg.SkipReason:
     from timetable_platform.store.callbacks import deliver_due_callbacks
 
-    delivered = deliver_due_callbacks(store.store().session_factory)
+    settings = store.settings()
+    delivered = deliver_due_callbacks(
+        store.store().session_factory, allow_private_networks=settings.callback_allow_private_networks
+    )
     return dg.SkipReason(f"delivered {delivered} callbacks")
