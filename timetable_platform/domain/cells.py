@@ -106,6 +106,7 @@ ROOM_WORDS = frozenset(
         "field", "pitch", "court", "pool", "theatre", "theater", "auditorium", "suite", "ict", "classroom",
         "raum", "saal", "halle", "turnhalle", "sporthalle", "aula", "labor", "zimmer", "werkraum",
         "salle", "gymnase", "cdi", "sala", "laboratorio", "gimnasio", "palestra", "lokaal", "gymzaal",
+        "biblioteca", "bibliotheek", "bibliothek", "bibliotheque", "mediatheque", "aula magna", "atelier",
     }
 )
 _ROOM_CODES_OK = frozenset({"ICT", "IT", "PC", "DT", "CDI", "LRC", "PE", "MFL", "IC"})

@@ -935,6 +935,11 @@ def read_records_page(page: Page, *, language: str | None) -> list[StreamBlock]:
 
 def read_list_page(page: Page, *, language: str | None) -> list[StreamBlock]:
     """Day headings with one timed line per block under them, in one or several columns of text."""
+    return _list_blocks(list_lines(page), language)
+
+
+def list_lines(page: Page) -> list[tuple[str, int]]:
+    """The page's text lines in reading order, column by column, each with its page number."""
     phrases = build_phrases(page.words)
     if not phrases:
         return []
@@ -948,7 +953,7 @@ def read_list_page(page: Page, *, language: str | None) -> list[StreamBlock]:
                 break
         else:
             columns.append([p])
-    out: list[StreamBlock] = []
+    out: list[tuple[str, int]] = []
     for col in columns:
         rows: list[list[Phrase]] = []
         for p in sorted(col, key=lambda p: (p.yc, p.x0)):
@@ -956,24 +961,24 @@ def read_list_page(page: Page, *, language: str | None) -> list[StreamBlock]:
                 rows[-1].append(p)
             else:
                 rows.append([p])
-        texts = [tidy_whitespace(" ".join(q.text for q in sorted(r, key=lambda q: q.x0))) for r in rows]
-        out.extend(_list_blocks(texts, page.number, language))
+        out.extend((tidy_whitespace(" ".join(q.text for q in sorted(r, key=lambda q: q.x0))), page.number) for r in rows)
     return out
 
 
-def _list_blocks(texts: list[str], page: int, language: str | None) -> list[StreamBlock]:
+def _list_blocks(texts: list[tuple[str, int]], language: str | None) -> list[StreamBlock]:
+    """Blocks of a list read in order (a list may run over several pages, its week and day carried on)."""
     out: list[StreamBlock] = []
     current: list[Day] = []
-    items: list[tuple[str | None, TimeMatch, str]] = []
+    items: list[tuple[str | None, TimeMatch, str, int]] = []
 
     def flush() -> None:
         reference: Clock | None = None
-        settled: list[tuple[str | None, Clock, Clock | None, str]] = []
-        for period, m, text in items:
+        settled: list[tuple[str | None, Clock, Clock | None, str, int]] = []
+        for period, m, text, page in items:
             s = school_day_range(m, reference=reference)
-            settled.append((period, s.start, s.end, text))
+            settled.append((period, s.start, s.end, text, page))
             reference = s.start
-        for i, (period, start, end, text) in enumerate(settled):
+        for i, (period, start, end, text, page) in enumerate(settled):
             if end is None and i + 1 < len(settled):
                 end = settled[i + 1][1]
             for day in current:
@@ -983,7 +988,7 @@ def _list_blocks(texts: list[str], page: int, language: str | None) -> list[Stre
                 )
 
     week: str | None = None
-    for text in texts:
+    for text, page in texts:
         marker = WEEK_MARK.search(text)
         if marker and len(text) <= 40 and not find_times(text):
             if current and items:
@@ -1014,7 +1019,7 @@ def _list_blocks(texts: list[str], page: int, language: str | None) -> list[Stre
             continue
         rest = strip_times(body)
         if rest:
-            items.append((period, found[0], rest))
+            items.append((period, found[0], rest, page))
     if current and items:
         flush()
     return out
@@ -1030,20 +1035,42 @@ def read_text_stream(layout: Layout, *, language: str | None = None) -> Timetabl
     blocks: list[StreamBlock] = []
     warnings: list[str] = []
     nominal = not (layout.media_type == "application/pdf" or layout.media_type.startswith("image/"))
+    list_text: list[tuple[str, int]] = []
     for page in layout.pages:
         found, page_warnings = read_page(page, language=language, nominal=nominal)
         records = read_records_page(page, language=language)
         if len(records) > len(found):
             found, page_warnings = records, []
-        if not found:
-            found = read_list_page(page, language=language)
+        list_text.extend(list_lines(page))
         blocks.extend(found)
         warnings.extend(page_warnings)
+    # A list (day headings, one timed line per block) may run over pages; it wins where it reads more.
+    listed = _list_blocks(list_text, language) if list_text else []
+    if len(listed) > len(blocks):
+        blocks, warnings = listed, []
+    _settle_weeks(blocks, layout.paragraphs)
     title, owner = _title_owner(layout)
     entries = _entries(blocks, owner, language)
     if not entries:
         warnings.append("text stream: no day names lined up with times or periods")
     return Timetable(title=title, owner=owner, entries=entries, warnings=warnings)
+
+
+def _settle_weeks(blocks: list[StreamBlock], paragraphs: Sequence[str]) -> None:
+    """Blocks of an A/B timetable whose week marker was not among the words (a heading kept only as a
+    paragraph, say) take the other week of the pair, or the one marker the paragraphs print."""
+    weeks = {b.week for b in blocks}
+    if weeks == {None, "A"} or weeks == {None, "B"}:
+        other = "B" if "A" in weeks else "A"
+        for b in blocks:
+            if b.week is None:
+                b.week = other
+    elif weeks == {None}:
+        marks = {m.group("label").upper() for text in paragraphs for m in WEEK_MARK.finditer(text)}
+        if len(marks) == 1:
+            week = marks.pop()
+            for b in blocks:
+                b.week = week
 
 
 def _title_owner(layout: Layout) -> tuple[str | None, Owner | None]:
