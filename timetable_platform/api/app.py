@@ -24,6 +24,7 @@ from timetable_platform.api.routes import system, uploads
 from timetable_platform.api.schemas import ProblemDetails
 from timetable_platform.settings import Settings, get_settings
 from timetable_platform.store import repository
+from timetable_platform.store.factory import Store, build_store
 
 DESCRIPTION = """Submit timetable documents (PDF, scans, photos, DOCX, XLSX, CSV), follow their extraction,
 and fetch the structured timetable as JSON, CSV, iCalendar or FullCalendar events, or see the week.
@@ -32,13 +33,11 @@ Authenticate with an API key in the `X-API-Key` header (`timetable keys create -
 Every error is an RFC 9457 `application/problem+json` document."""
 
 
-def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """Build the app. ``store`` defaults to ``build_store(settings)`` (the schema must be migrated)."""
     settings = settings or get_settings()
     owns_store = store is None
     if store is None:
-        from timetable_platform.store.factory import build_store
-
         store = build_store(settings)
     configure_logging(settings.log_level, settings.log_json)
 

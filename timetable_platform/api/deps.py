@@ -6,7 +6,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
@@ -18,6 +18,7 @@ from timetable_platform.api.ratelimit import MemoryRateLimiter, RateLimiter
 from timetable_platform.settings import Settings
 from timetable_platform.store import apikeys
 from timetable_platform.store.apikeys import Principal
+from timetable_platform.store.factory import Store
 
 API_KEY_HEADER = "X-API-Key"
 _MAX_CACHED_KEYS = 10_000
@@ -52,7 +53,7 @@ class KeyCache:
 @dataclass
 class AppState:
     settings: Settings
-    store: Any  # store.factory.Store
+    store: Store
     limiter: RateLimiter
     metrics: Metrics
     key_cache: KeyCache = field(init=False)

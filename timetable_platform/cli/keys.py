@@ -11,12 +11,15 @@ import re
 import sys
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from timetable_platform.settings import Settings
 from timetable_platform.store.errors import StoreError
+
+if TYPE_CHECKING:
+    from timetable_platform.store.factory import Store
 
 # A tenant name is also a blob key segment and a log field: keep it plain.
 TENANT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -78,7 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     reconcile.set_defaults(func=run_reconcile)
 
 
-def _with_store(action: Callable[[Any], int]) -> int:
+def _with_store(action: Callable[[Store], int]) -> int:
     from timetable_platform.store.factory import build_store
 
     try:
@@ -98,7 +101,7 @@ def _with_store(action: Callable[[Any], int]) -> int:
 def run_create(args: argparse.Namespace) -> int:
     from timetable_platform.store import apikeys
 
-    def create(store: Any) -> int:
+    def create(store: Store) -> int:
         with store.session_factory.begin() as session:
             new = apikeys.create_api_key(session, args.tenant, label=args.label)
         if args.json:
@@ -129,7 +132,7 @@ def run_create(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     from timetable_platform.store import apikeys
 
-    def listing(store: Any) -> int:
+    def listing(store: Store) -> int:
         with store.session_factory() as session:
             rows = apikeys.list_api_keys(session, args.tenant)
         items = [
@@ -159,7 +162,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_revoke(args: argparse.Namespace) -> int:
     from timetable_platform.store import apikeys
 
-    def revoke(store: Any) -> int:
+    def revoke(store: Store) -> int:
         with store.session_factory.begin() as session:
             found = apikeys.revoke_api_key(session, args.key_id)
         if not found:
@@ -174,7 +177,7 @@ def run_revoke(args: argparse.Namespace) -> int:
 def run_rotate_secret(args: argparse.Namespace) -> int:
     from timetable_platform.store import apikeys
 
-    def rotate(store: Any) -> int:
+    def rotate(store: Store) -> int:
         with store.session_factory.begin() as session:
             print(apikeys.rotate_callback_secret(session, args.tenant))
         return 0

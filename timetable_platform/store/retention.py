@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 
@@ -15,12 +15,15 @@ from timetable_platform.store.blobs import result_prefix, upload_prefix
 from timetable_platform.store.models import Upload, UploadStatus
 from timetable_platform.store.queue import upload_message
 
+if TYPE_CHECKING:
+    from timetable_platform.store.factory import Store
+
 log = logging.getLogger(__name__)
 
 
 def erase_upload(
-    store: Any,
-    upload_id: Any,
+    store: Store,
+    upload_id: str,
     *,
     actor_tenant: str | None = None,
     api_key_id: int | None = None,
@@ -36,7 +39,7 @@ def erase_upload(
         upload = repository.get_upload(session, upload_id, tenant=actor_tenant)
         if upload is None:
             return False
-        tenant, key = upload.tenant, str(upload.id)
+        tenant, key = upload.tenant, upload.id
     store.queue.purge_upload(key)
     store.blobs.delete_prefix(upload_prefix(tenant, key))
     store.blobs.delete_prefix(result_prefix(key))
@@ -59,7 +62,7 @@ def erase_upload(
 IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
 
 
-def purge_expired_uploads(store: Any, *, days: int, now: datetime | None = None) -> int:
+def purge_expired_uploads(store: Store, *, days: int, now: datetime | None = None) -> int:
     """Erase every upload created more than ``days`` ago; returns how many were erased.
 
     Also forgets ``Idempotency-Key`` records older than a day: a retry comes within minutes, and
@@ -83,7 +86,7 @@ def purge_expired_uploads(store: Any, *, days: int, now: datetime | None = None)
 
 
 def reconcile_orphans(
-    store: Any, *, older_than: timedelta = timedelta(minutes=10), now: datetime | None = None
+    store: Store, *, older_than: timedelta = timedelta(minutes=10), now: datetime | None = None
 ) -> int:
     """Re-enqueue uploads ``queued`` and untouched for ``older_than``; returns how many were re-sent.
 
