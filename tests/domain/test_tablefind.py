@@ -112,3 +112,40 @@ def test_unruled_rows_anchor_on_label_column_and_lone_break_spans_the_week() -> 
     reading = read_grid(t, language="de")
     assert reading is not None
     assert {b.day for b in reading.blocks if b.lines == ["Pause"]} == {"MON", "TUE", "WED"}
+
+
+def test_random_words_and_rulings_never_raise() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from timetable_platform.domain.interpret import interpret
+    from timetable_platform.domain.layout import Layout
+
+    coords = st.floats(0, 500, allow_nan=False)
+    word = st.builds(
+        lambda t, x, y, w: _word(t, x, y, w),
+        st.sampled_from(["Mon", "Tue", "9:00-10:00", "Maths", "Break", "P1", "x"]),
+        coords,
+        coords,
+        st.floats(1, 80, allow_nan=False),
+    )
+    ruling = st.one_of(
+        st.builds(lambda y, a, b: _hline(y, min(a, b), max(a, b) + 1), coords, coords, coords),
+        st.builds(lambda x, a, b: _vline(x, min(a, b), max(a, b) + 1), coords, coords, coords),
+    )
+
+    @settings(max_examples=80, deadline=None)
+    @given(st.lists(word, max_size=40), st.lists(ruling, max_size=12))
+    def check(words: list[Word], rulings: list[BBox]) -> None:
+        page = Page(number=1, width=600, height=600, words=words, rulings=rulings)
+        table = find_table(page)
+        if table is not None:
+            covered: set[tuple[int, int]] = set()
+            for c in table.cells:
+                assert 0 <= c.row < c.row_end <= table.n_rows and 0 <= c.col < c.col_end <= table.n_cols
+                slots = {(r, k) for r in range(c.row, c.row_end) for k in range(c.col, c.col_end)}
+                assert not slots & covered  # every slot belongs to one cell
+                covered |= slots
+        interpret(Layout(pages=[page], media_type="image/png", reader="test"))
+
+    check()
