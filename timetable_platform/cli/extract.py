@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from timetable_platform.domain.model import Timetable
+    from timetable_platform.settings import Settings
 
 FORMATS = ("json", "csv", "ics")
 # Extensions picked up when a folder is given (the media type itself is sniffed from the bytes).
@@ -185,28 +186,40 @@ def _render(timetable: Timetable, fmt: str, args: argparse.Namespace) -> bytes:
     return (json.dumps(timetable.to_json_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _stages() -> tuple[LayoutExtractor, Interpreter]:
+@dataclass(frozen=True)
+class Plan:
+    """What every document of one run is extracted with (built once per run, not per document)."""
+
+    mode: Mode
+    limits: Limits
+    layout_extractor: LayoutExtractor
+    interpreter: Interpreter | None
+
+
+def _stages(settings: Settings, mode: Mode) -> tuple[LayoutExtractor, Interpreter | None]:
     """The extraction stages TIMETABLE_LAYOUT_BACKEND / TIMETABLE_INTERPRETER_BACKEND choose."""
     from timetable_platform.extraction.backends import (
         interpreter_from_settings,
         layout_extractor_from_settings,
     )
-    from timetable_platform.settings import Settings
 
-    settings = Settings()
-    return layout_extractor_from_settings(settings), interpreter_from_settings(settings)
+    interpreter = None if mode == "document_ai" else interpreter_from_settings(settings)
+    return layout_extractor_from_settings(settings), interpreter
 
 
-def _process(job: Job, mode: Mode, limits: Limits, args: argparse.Namespace) -> tuple[Outcome, bytes | None]:
+def _process(job: Job, plan: Plan, args: argparse.Namespace) -> tuple[Outcome, bytes | None]:
     from timetable_platform.domain.validate import schema_errors, semantic_issues
     from timetable_platform.extraction.pipeline import extract, load_document
 
     outcome = Outcome(job)
     try:
-        document = load_document(job.source, filename=job.source.name, limits=limits)
-        layout_extractor, interpreter = _stages()
+        document = load_document(job.source, filename=job.source.name, limits=plan.limits)
         result = extract(
-            document, mode=mode, limits=limits, layout_extractor=layout_extractor, interpreter=interpreter
+            document,
+            mode=plan.mode,
+            limits=plan.limits,
+            layout_extractor=plan.layout_extractor,
+            interpreter=plan.interpreter,
         )
         timetable = result.timetable
         problems = schema_errors(timetable.to_json_dict())
@@ -287,13 +300,13 @@ def run(args: argparse.Namespace) -> int:
     _route_logs(console, args.quiet)
     try:
         jobs = _plan(args)
-        mode, limits = _mode_and_limits(args)
+        plan = _plan_run(args)
     except UsageError as exc:
         _say(console, f"timetable extract: error: {exc}")
         return 2
 
     if len(jobs) == 1 and args.out_dir is None:
-        outcome, payload = _process(jobs[0], mode, limits, args)
+        outcome, payload = _process(jobs[0], plan, args)
         _report(console, outcome, args.quiet)
         if payload is None:
             return 1
@@ -307,10 +320,10 @@ def run(args: argparse.Namespace) -> int:
             _say(console, f"{outcome.job.output}: cannot write: {exc.strerror or exc}")
             return 1
         return 0
-    return _run_batch(console, jobs, mode, limits, args)
+    return _run_batch(console, jobs, plan, args)
 
 
-def _mode_and_limits(args: argparse.Namespace) -> tuple[Mode, Limits]:
+def _plan_run(args: argparse.Namespace) -> Plan:
     from pydantic import ValidationError
 
     from timetable_platform.settings import Settings
@@ -327,7 +340,11 @@ def _mode_and_limits(args: argparse.Namespace) -> tuple[Mode, Limits]:
         max_pages=args.max_pages or settings.max_pages,
         max_pixels=settings.max_pixels,
     )
-    return mode, limits
+    try:
+        layout_extractor, interpreter = _stages(settings, mode)
+    except (ValueError, ImportError) as exc:  # a backend named in settings that cannot be built here
+        raise UsageError(f"cannot set up the extraction backends: {exc}") from None
+    return Plan(mode, limits, layout_extractor, interpreter)
 
 
 def _report(console: Console, outcome: Outcome, quiet: bool) -> None:
@@ -338,9 +355,7 @@ def _report(console: Console, outcome: Outcome, quiet: bool) -> None:
             _say(console, f"{outcome.job.source}: warning: {warning}")
 
 
-def _run_batch(
-    console: Console, jobs: list[Job], mode: Mode, limits: Limits, args: argparse.Namespace
-) -> int:
+def _run_batch(console: Console, jobs: list[Job], plan: Plan, args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     started = time.perf_counter()
@@ -359,7 +374,7 @@ def _run_batch(
         task = progress.add_task("extract", total=len(jobs), current="")
         for job in jobs:
             progress.update(task, current=job.source.name)
-            outcome, payload = _process(job, mode, limits, args)
+            outcome, payload = _process(job, plan, args)
             if payload is not None:
                 try:
                     _write(job, payload)
