@@ -136,7 +136,7 @@ def _image_block(content: bytes, media_type: str, limits: Limits) -> dict[str, A
     if scale < 1.0 or media_type not in IMAGE_TYPES or len(content) > IMAGE_MAX_BYTES:
         if scale < 1.0:
             image = image.resize(
-                (max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.LANCZOS
+                (max(1, int(width * scale)), max(1, int(height * scale))), Image.Resampling.LANCZOS
             )
         buffer = io.BytesIO()
         if image.mode not in ("RGB", "L"):
