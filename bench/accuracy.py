@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -346,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}, mode `{args.mode}`, on {machine()}; "
         f"{len(everything)} documents in {total_seconds:.0f} s. Command: `.venv/bin/python bench/accuracy.py"
-        + (f" --mode {args.mode}" if args.mode != "hybrid" else "")
+        + "".join(f" {shlex.quote(a)}" for a in (sys.argv[1:] if argv is None else argv))
         + "`.",
         "",
         "Entry F1 as `../shared/eval/score.py` computes it; teacher/room/group are field accuracy over matched entries.",
