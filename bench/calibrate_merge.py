@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from timetable_platform.domain.interpret import interpret  # noqa: E402
 from timetable_platform.domain.layout import Layout  # noqa: E402
-from timetable_platform.domain.merge import merge_with_agreements  # noqa: E402
+from timetable_platform.domain.merge import OWN_HIGH, OWN_MID, merge_with_agreements  # noqa: E402
 from timetable_platform.domain.model import Timetable  # noqa: E402
 from timetable_platform.domain.textstream import read_text_stream  # noqa: E402
 from timetable_platform.extraction.base import Limits  # noqa: E402
@@ -114,6 +114,9 @@ def main() -> int:
         grid = interpret(layout)
         stream = read_text_stream(layout)
         hybrid, agreements = merge_with_agreements(grid, stream)
+        # The first reading's own confidence per merged entry (merged entries keep the primary's order).
+        own: list[float | None] = [e.confidence for e in grid.entries] if grid.entries else []
+        own += [None] * (len(hybrid.entries) - len(own))
         line = [f"{path.name:24}"]
         for name, tt in zip(readers, (grid, stream, hybrid), strict=True):
             result = scorer.score_doc(truth, tt.to_json_dict())
@@ -125,9 +128,12 @@ def main() -> int:
             out_dir.mkdir(parents=True, exist_ok=True)
             (out_dir / truth_path.name).write_text(json.dumps(tt.to_json_dict(), indent=1))
         print("  ".join(line), flush=True)
-        for entry, agreement, right in zip(hybrid.entries, agreements, right_flags(scorer, truth, hybrid), strict=True):
-            by_agreement[agreement.value][0] += int(right)
-            by_agreement[agreement.value][1] += 1
+        flags = right_flags(scorer, truth, hybrid)
+        for entry, agreement, right, own_conf in zip(hybrid.entries, agreements, flags, own, strict=True):
+            band = "-" if own_conf is None else ("high" if own_conf >= OWN_HIGH else "mid" if own_conf >= OWN_MID else "low")
+            for key in (agreement.value, f"{agreement.value} / {band}"):
+                by_agreement[key][0] += int(right)
+                by_agreement[key][1] += 1
             conf = entry.confidence if entry.confidence is not None else 0.0
             for lo, hi in itertools.pairwise(BUCKETS):
                 if lo <= conf < hi:
@@ -140,9 +146,9 @@ def main() -> int:
         recall = tp / truth_n if truth_n else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         print(f"{name:10} precision={precision:.4f} recall={recall:.4f} entry_f1={f1:.4f}")
-    print("\nagreement        right/total  share")
+    print("\nagreement / first reader's own confidence   right/total  share")
     for key, (right, total) in sorted(by_agreement.items()):
-        print(f"{key:16} {right:5}/{total:<5}  {right / total:.3f}")
+        print(f"{key:42} {right:5}/{total:<5}  {right / total:.3f}")
     print("\nconfidence bucket  right/total  share")
     for (lo, hi), (right, total) in sorted(by_bucket.items()):
         print(f"[{lo:.2f}, {min(hi, 1.0):.2f})       {right:5}/{total:<5}  {right / total:.3f}")
