@@ -121,7 +121,9 @@ def test_submit_deduplicates_and_undoes_a_failed_enqueue(isolated_env: Path) -> 
         store.dispose()
 
 
-def test_cli_migrate_submit_status(isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_migrate_submit_status(
+    isolated_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     document = isolated_env / "week.csv"
     document.write_text("Day,Start,End,Subject\nMonday,08:00,08:45,Maths\n")
 
@@ -138,6 +140,12 @@ def test_cli_migrate_submit_status(isolated_env: Path, capsys: pytest.CaptureFix
 
     assert main(["submit", str(isolated_env / "missing.pdf")]) == 1
     assert "cannot read" in capsys.readouterr().err
+    big = isolated_env / "big.pdf"
+    big.write_bytes(b"%PDF" + b"0" * 2000)
+    monkeypatch.setenv("TIMETABLE_MAX_UPLOAD_BYTES", "1000")
+    assert main(["submit", str(big)]) == 1
+    assert "too large" in capsys.readouterr().err
+    monkeypatch.delenv("TIMETABLE_MAX_UPLOAD_BYTES")
     assert main(["submit", str(document), "--tenant", "../evil"]) == 1
     assert "invalid tenant" in capsys.readouterr().err
 

@@ -95,13 +95,14 @@ def run_submit(args: argparse.Namespace) -> int:
     try:
         for path in args.paths:
             try:
-                content = path.read_bytes()
+                too_big = path.stat().st_size > settings.max_upload_bytes  # before reading it all into memory
+                content = b"" if too_big else path.read_bytes()
             except OSError as exc:
                 print(f"{path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
                 failures += 1
                 continue
-            if len(content) > settings.max_upload_bytes:
-                print(f"{path}: too large ({len(content)} bytes, limit {settings.max_upload_bytes})", file=sys.stderr)
+            if too_big or len(content) > settings.max_upload_bytes:
+                print(f"{path}: too large (limit {settings.max_upload_bytes} bytes)", file=sys.stderr)
                 failures += 1
                 continue
             try:
