@@ -187,8 +187,8 @@ def test_times_settled_one_by_one_and_a_lost_dash_still_gives_a_range() -> None:
     t = table([["", "1.15 2pm", "2- 3pm"], ["Monday", "1:30 2:30|Science", "Art"]])
     got = _slots(_read(t))
     assert ("MON", "13:30", "14:30", None, "Science") in got
-    # Art's header slot is 2-3pm, but Science prints its end at 2:30 inside that slot.
-    assert ("MON", "14:30", "15:00", None, "Art") in got
+    # Art fills its own 2-3pm slot: the overlap Science's printed 2:30 creates is kept as printed.
+    assert ("MON", "14:00", "15:00", None, "Art") in got
 
 
 def test_one_day_name_across_the_whole_table_is_a_heading_not_an_axis() -> None:
@@ -246,3 +246,15 @@ def test_misread_day_name_split_over_two_header_cells() -> None:
     assert ("FRI", "09:00", "09:50", None, "French") in got
     assert ("FRI", "09:55", "10:45", None, "Spanish") in got
     assert all(b.period is None and not b.notes for b in _read(t))
+
+
+def test_printed_time_of_the_next_cell_does_not_move_a_clean_slot_boundary() -> None:
+    t = table(
+        [
+            ["Time", "Monday"],
+            ["08:00-08:10", "Tutor time"],
+            ["08:20-09:10", "Maths|08:35-09:10"],
+        ]
+    )
+    got = _slots(_read(t))
+    assert got == {("MON", "08:00", "08:10", None, "Tutor time"), ("MON", "08:35", "09:10", None, "Maths")}

@@ -60,6 +60,9 @@ class Block:
     notes: list[str] = field(default_factory=list)
     printed_start: bool = False
     printed_end: bool = False
+    # The cell edge falls inside a header slot, so the boundary is a guess a neighbour's printed time beats.
+    start_guessed: bool = False
+    end_guessed: bool = False
     # Grid rows (canonical orientation) the block covers, to find its neighbours.
     row_start: int = 0
     row_end: int = 0
@@ -481,6 +484,7 @@ def _fix_neighbours(blocks: list[Block]) -> None:
             continue
         if (
             not a.printed_end
+            and (a.end_guessed or a.end is None)
             and b.printed_start
             and b.start is not None
             and a.start is not None
@@ -491,6 +495,7 @@ def _fix_neighbours(blocks: list[Block]) -> None:
             a.confidence -= PENALTY_NEIGHBOUR_TIME
         if (
             not b.printed_start
+            and b.start_guessed
             and a.printed_end
             and a.end is not None
             and b.start is not None
@@ -782,6 +787,8 @@ def _cell_blocks(
             row_end=r1,
             lane=lane,
         )
+        block.start_guessed = r0 != first.row_start or gi > 0
+        block.end_guessed = r1 != last.row_end or gi + 1 < len(groups)
         _apply_cell_time(block, reference=start)
         if len(groups) > 1:
             if gi + 1 < len(groups) and block.end in (None, end):
