@@ -52,7 +52,8 @@ def for_each_upload(
         try:
             done[upload_id] = work(upload_id)
         except Exception as exc:
-            if steps.is_transient(exc) and not isolate:
+            # On the last attempt a transient error fails the upload here, with its own message.
+            if steps.is_transient(exc) and not isolate and context.retry_number < max_retries:
                 wait = min(MAX_BACKOFF_SECONDS, retry_base_seconds * 2**context.retry_number)
                 context.log.warning(f"{stage} {upload_id}: transient error, retry in {wait:.1f} s: {exc}")
                 raise dg.RetryRequested(max_retries=max_retries, seconds_to_wait=wait) from exc
