@@ -21,6 +21,7 @@ import pickle
 import sys
 import time
 from collections import defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -38,6 +39,22 @@ from timetable_platform.extraction.pipeline import load_document  # noqa: E402
 SHARED = ROOT.parent / "shared"
 CORPORA = [SHARED / "corpus", SHARED / "corpus" / "real"]
 BUCKETS = [0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.01]
+SECTION = "## Hybrid merge calibration"
+
+
+def replace_section(readme: Path, body: str) -> None:
+    """Replace this script's section of the benchmarks README (heading to the next '## '), nothing else."""
+    text = readme.read_text() if readme.is_file() else "# Benchmarks\n"
+    section = f"{SECTION}\n\n{body.strip()}\n"
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip("\n") == SECTION), None)
+    if start is None:
+        new = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = next((j for j in range(start + 1, len(lines)) if lines[j].startswith("## ")), len(lines))
+        after = "".join(lines[end:])
+        new = "".join(lines[:start]) + section + ("\n" + after if after else "")
+    readme.write_text(new)
 
 
 def load_scorer() -> ModuleType:
@@ -94,6 +111,7 @@ def main() -> int:
     parser.add_argument("--only", default=None, help="only documents whose name contains this")
     parser.add_argument("--generated", type=int, default=0, help="also N documents from tests.corpusgen")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--readme", action="store_true", help=f"replace the '{SECTION}' section of bench/README.md")
     args = parser.parse_args()
     extra: list[Path] = []
     if args.generated:
@@ -108,7 +126,9 @@ def main() -> int:
     by_agreement: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_bucket: dict[tuple[float, float], list[int]] = defaultdict(lambda: [0, 0])
     started = time.perf_counter()
+    documents_seen = 0
     for path, truth_path in documents(args.only, extra):
+        documents_seen += 1
         truth = json.loads(truth_path.read_text())
         layout = layout_of(path, args.cache)
         grid = interpret(layout)
@@ -140,19 +160,35 @@ def main() -> int:
                     by_bucket[(lo, hi)][0] += int(right)
                     by_bucket[(lo, hi)][1] += 1
     print()
+    md = [
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC over {documents_seen} documents "
+        f"(../shared/corpus, real/{', generated: ' + str(args.generated) + f' (seed {args.seed})' if args.generated else ''}); "
+        "each document's layout is read once and given to both readers.",
+        "",
+        "| reader | precision | recall | entry F1 |",
+        "|---|---|---|---|",
+    ]
     for name in readers:
         tp, pred, truth_n = totals[name]
         precision = tp / pred if pred else 0.0
         recall = tp / truth_n if truth_n else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         print(f"{name:10} precision={precision:.4f} recall={recall:.4f} entry_f1={f1:.4f}")
+        md.append(f"| {name} | {precision:.4f} | {recall:.4f} | **{f1:.4f}** |")
     print("\nagreement / first reader's own confidence   right/total  share")
+    md += ["", "| agreement / first reader's own confidence | right / total | share |", "|---|---|---|"]
     for key, (right, total) in sorted(by_agreement.items()):
         print(f"{key:42} {right:5}/{total:<5}  {right / total:.3f}")
+        md.append(f"| {key} | {right} / {total} | {right / total:.3f} |")
     print("\nconfidence bucket  right/total  share")
+    md += ["", "| hybrid confidence | right / total | share right |", "|---|---|---|"]
     for (lo, hi), (right, total) in sorted(by_bucket.items()):
         print(f"[{lo:.2f}, {min(hi, 1.0):.2f})       {right:5}/{total:<5}  {right / total:.3f}")
+        md.append(f"| {lo:.2f}-{min(hi, 1.0):.2f} | {right} / {total} | {right / total:.3f} |")
     print(f"\n{time.perf_counter() - started:.1f}s")
+    md += ["", f"Reproduce: `.venv/bin/python bench/calibrate_merge.py --generated {args.generated} --readme`."]
+    if args.readme:
+        replace_section(ROOT / "bench" / "README.md", "\n".join(md))
     return 0
 
 

@@ -234,3 +234,14 @@ def test_list_under_week_headings() -> None:
         words += words_at(text, 30, 30 + i * 16)
     timetable = read_text_stream(layout_of(page_of(words)))
     assert [(x.week, x.day, x.subject) for x in timetable.entries] == [("A", "MON", "Maths"), ("B", "MON", "Art")]
+
+
+@pytest.mark.parametrize(
+    ("text", "is_period"),
+    [("P1", True), ("Period 1", True), ("1.", True), ("1. Heure", True), ("1ª ora", True), ("1e uur", True),
+     ("Lesson 3", True), ("Std. 2", True), ("5a", False), ("7B", False), ("Room 5", False), ("10:00", False)],
+)
+def test_period_labels(text: str, is_period: bool) -> None:
+    from timetable_platform.domain.textstream import PERIOD_LABEL
+
+    assert bool(PERIOD_LABEL.match(text)) is is_period

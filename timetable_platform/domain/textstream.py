@@ -26,9 +26,13 @@ from timetable_platform.domain.model import Day, Entry, Owner, Timetable
 from timetable_platform.domain.text import tidy_whitespace
 from timetable_platform.domain.times import Clock, TimeMatch, find_times, school_day_range, strip_times
 
+_PERIOD_WORDS = (
+    r"p|per|period|periode|période|lesson|les|lesuur|uur|std|stunde|h|heure|ora|hora|sesión|sesion|"
+    r"sessione|block|slot|#"
+)
 PERIOD_LABEL = re.compile(
-    r"^(?:(?:p|per|period|periode|période|lesson|les|lesuur|std|stunde|h|heure|ora|hora|block|#)\.?\s*)?"
-    r"\d{1,2}\.?(?:st|nd|rd|th|e|er|ª|º)?(?:\s*(?:period|lesson|std\.?|stunde|h))?$",
+    rf"^(?:(?:{_PERIOD_WORDS})\.?\s*)?\d{{1,2}}\s?\.?(?:st|nd|rd|th|e|er|re|ème|ª|º)?\.?"
+    rf"(?:\s*(?:{_PERIOD_WORDS})\.?)?$",
     re.IGNORECASE,
 )
 WEEK_MARK = re.compile(r"\b(?:week|woche|semaine|semana|settimana|wk)\s*[:.]?\s*(?P<label>[AB])\b", re.IGNORECASE)
