@@ -16,7 +16,9 @@ FORMATS = ["l1_pdf_001.pdf", "l2_docx_001.docx"]  # images take 20-30 s each thr
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", FORMATS)
-def test_submit_extract_fetch(name: str, make_api: Callable[..., Api], corpus_dir: Path, tmp_path: Path) -> None:
+def test_submit_extract_fetch(
+    name: str, make_api: Callable[..., Api], corpus_dir: Path, tmp_path: Path
+) -> None:
     dg = pytest.importorskip("dagster")
     from timetable_platform.assets import TIMETABLE_ASSETS
     from timetable_platform.resources import (
@@ -36,14 +38,22 @@ def test_submit_extract_fetch(name: str, make_api: Callable[..., Api], corpus_di
     upload_id = submitted.json()["upload_id"]
     links = submitted.json()["links"]
 
-    store = StoreResource(overrides={"data_dir": str(tmp_path), "database_url": api.settings.resolved_database_url})
-    resources = {"store": store, "layout": LayoutExtractionResource(), "interpretation": InterpretationResource()}
+    store = StoreResource(
+        overrides={"data_dir": str(tmp_path), "database_url": api.settings.resolved_database_url}
+    )
+    resources = {
+        "store": store,
+        "layout": LayoutExtractionResource(),
+        "interpretation": InterpretationResource(),
+    }
     home = tmp_path / "dagster-home"
     home.mkdir()
     try:
         with dg.instance_for_test(temp_dir=str(home)) as instance:
             instance.add_dynamic_partitions("uploads", [upload_id])
-            result = dg.materialize(TIMETABLE_ASSETS, partition_key=upload_id, instance=instance, resources=resources)
+            result = dg.materialize(
+                TIMETABLE_ASSETS, partition_key=upload_id, instance=instance, resources=resources
+            )
             assert result.success
     finally:
         forget_cached_stores()
@@ -53,7 +63,11 @@ def test_submit_extract_fetch(name: str, make_api: Callable[..., Api], corpus_di
     assert status["confidence"]["entries"] > 10
     timetable = api.client.get(links["timetable"], headers=key).json()
     assert len(timetable["entries"]) == status["confidence"]["entries"]
-    for fmt, media_type in (("csv", "text/csv"), ("ics", "text/calendar"), ("fullcalendar", "application/json")):
+    for fmt, media_type in (
+        ("csv", "text/csv"),
+        ("ics", "text/calendar"),
+        ("fullcalendar", "application/json"),
+    ):
         response = api.client.get(links["timetable"], params={"format": fmt}, headers=key)
         assert response.status_code == 200 and response.headers["content-type"].startswith(media_type)
     view = api.client.get(links["view"], headers=key)

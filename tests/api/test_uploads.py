@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import icalendar
 from sqlalchemy import func, select
 
 from tests.api.conftest import PDF_BYTES, PREFIX, Api
-from timetable_platform.store import audit
+from timetable_platform.api import sharing
+from timetable_platform.store import apikeys, audit
 from timetable_platform.store.api_models import IdempotencyRecord
 from timetable_platform.store.blobs import upload_key
 from timetable_platform.store.models import QueueMessage, Upload
@@ -239,3 +241,36 @@ def test_every_corpus_format_is_accepted(api: Api, corpus_dir) -> None:  # type:
         assert (status["media_type"], status["filename"]) == (media_type, path.name)
     csv_doc = api.submit(key, content=b"day,start,end,subject\nMON,08:45,09:40,Maths\n", filename="t.csv")
     assert csv_doc.status_code == 202
+
+
+def test_share_links_open_the_view_and_exports_without_a_key(api: Api) -> None:
+    key = api.new_key("school-a")
+    upload_id = api.submit(key).json()["upload_id"]
+    other_id = api.submit(key, content=PDF_BYTES + b"%2\n").json()["upload_id"]
+    api.finish(upload_id)
+    api.finish(other_id)
+    assert (
+        api.client.post(f"{PREFIX}/uploads/{upload_id}/share", headers=api.new_key("school-b")).status_code
+        == 404
+    )
+    shared = api.client.post(f"{PREFIX}/uploads/{upload_id}/share", params={"ttl_seconds": 3600}, headers=key)
+    assert shared.status_code == 201
+    url = shared.json()["url"]
+    page = api.client.get(url)  # no key
+    assert page.status_code == 200 and "Maths" in page.text
+    query = url.split("?", 1)[1]
+    assert f"format=csv&amp;{query.replace('&', '&amp;')}" in page.text  # export links carry the credentials
+    assert api.client.get(f"{PREFIX}/uploads/{upload_id}/timetable?format=csv&{query}").status_code == 200
+
+    assert api.client.get(f"{PREFIX}/uploads/{other_id}/view?{query}").status_code == 401  # another upload
+    assert api.client.get(f"{PREFIX}/uploads/{upload_id}?{query}").status_code == 401  # not the status
+    tampered = query[:-1] + ("0" if query[-1] != "0" else "1")
+    assert api.client.get(f"{PREFIX}/uploads/{upload_id}/view?{tampered}").status_code == 401
+    with api.store.session_factory() as session:
+        secret = apikeys.tenant_secret(session, "school-a")
+    assert secret is not None
+    expired = sharing.share_query(secret, upload_id, int(time.time()) - 1)
+    assert api.client.get(f"{PREFIX}/uploads/{upload_id}/view?{expired}").status_code == 401
+    with api.store.session_factory.begin() as session:
+        apikeys.rotate_callback_secret(session, "school-a")
+    assert api.client.get(url).status_code == 401  # rotating the tenant's secret revokes every link

@@ -8,10 +8,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Path, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from starlette.concurrency import run_in_threadpool
 
+from timetable_platform.api import sharing
 from timetable_platform.api.observability import Metrics
 from timetable_platform.api.problems import Problem
 from timetable_platform.api.ratelimit import MemoryRateLimiter, RateLimiter
@@ -102,15 +103,55 @@ async def authenticate(
     else:
         decision = await run_in_threadpool(state.limiter.hit, limit_key)
     if not decision.allowed:
-        state.metrics.rate_limited.inc()
-        retry_after = max(1, math.ceil(decision.retry_after))
-        raise Problem(
-            429,
-            f"Rate limit of {state.settings.rate_limit_per_minute} requests a minute exceeded; retry in {retry_after} s.",
-            code="rate_limited",
-            headers={"Retry-After": str(retry_after)},
-            retry_after=retry_after,
-        )
+        raise _rate_limited(state, decision.retry_after)
+    return principal
+
+
+def _rate_limited(state: AppState, seconds: float) -> Problem:
+    state.metrics.rate_limited.inc()
+    retry_after = max(1, math.ceil(seconds))
+    return Problem(
+        429,
+        f"Rate limit of {state.settings.rate_limit_per_minute} requests a minute exceeded; retry in {retry_after} s.",
+        code="rate_limited",
+        headers={"Retry-After": str(retry_after)},
+        retry_after=retry_after,
+    )
+
+
+def _check_share_link(state: AppState, upload_id: str, expires: int, token: str) -> Principal | None:
+    from timetable_platform.store.models import Upload
+
+    with state.store.session_factory() as session:
+        upload = session.get(Upload, upload_id)
+        secret = apikeys.tenant_secret(session, upload.tenant) if upload is not None else None
+    if upload is None or secret is None or not sharing.token_is_valid(secret, upload_id, expires, token):
+        return None
+    return Principal(api_key_id=None, tenant=upload.tenant)
+
+
+async def authenticate_reader(
+    state: StateDep,
+    request: Request,
+    upload_id: Annotated[str, Path(min_length=1, max_length=64)],
+    key: Annotated[str | None, Security(api_key_scheme)] = None,
+    expires: Annotated[int | None, Query(ge=0, le=2**40, description="from a share link")] = None,
+    token: Annotated[str | None, Query(min_length=64, max_length=64, description="from a share link")] = None,
+) -> Principal:
+    """An API key, or a share link (``expires`` + ``token``) for this very upload."""
+    if key or token is None or expires is None:
+        return await authenticate(state, request, key)
+    principal = await run_in_threadpool(_check_share_link, state, upload_id, expires, token)
+    if principal is None:
+        raise _unauthorized("The share link is invalid or has expired.")
+    request.scope["state"]["tenant"] = principal.tenant
+    decision = (
+        state.limiter.hit(f"share:{upload_id}")
+        if isinstance(state.limiter, MemoryRateLimiter)
+        else (await run_in_threadpool(state.limiter.hit, f"share:{upload_id}"))
+    )
+    if not decision.allowed:
+        raise _rate_limited(state, decision.retry_after)
     return principal
 
 
@@ -120,6 +161,7 @@ def _lookup_key(state: AppState, key: str) -> Principal | None:
 
 
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
+ReaderDep = Annotated[Principal, Depends(authenticate_reader)]
 
 
 def request_id(request: Request) -> str | None:

@@ -167,6 +167,22 @@ class ReprocessRequest(BaseModel):
     mode: Mode | None = Field(None, description="run with another mode; default: the upload's current mode")
 
 
+class ShareLink(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": f"/api/v2/timetable/uploads/{UPLOAD_ID_EXAMPLE}/view?expires=1796000000&token=9c1f...",
+                    "expires_at": "2026-12-06T09:00:00Z",
+                }
+            ]
+        }
+    )
+
+    url: str = Field(description="path of the week view with the link's credentials; prefix your API host")
+    expires_at: str
+
+
 class DependencyStatus(BaseModel):
     ok: bool
     detail: str | None = None

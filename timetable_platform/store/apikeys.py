@@ -33,9 +33,9 @@ class NewKey:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key's id and its tenant."""
+    """Who is calling: the key's id and its tenant (no key id for a share link)."""
 
-    api_key_id: int
+    api_key_id: int | None
     tenant: str
 
 
@@ -91,6 +91,11 @@ def authenticate(session: Session, key: str) -> Principal | None:
     if row is None or row.revoked_at is not None:
         return None
     return Principal(api_key_id=row.id, tenant=row.tenant)
+
+
+def tenant_secret(session: Session, tenant: str) -> bytes | None:
+    row = session.get(Tenant, tenant)
+    return bytes(row.callback_secret) if row is not None else None
 
 
 def rotate_callback_secret(session: Session, tenant: str) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import datetime
+import time
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
@@ -18,11 +19,13 @@ from fastapi import APIRouter, Body, File, Form, Header, Path, Query, Request, U
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 
-from timetable_platform.api.deps import AppState, PrincipalDep, StateDep, request_id
+from timetable_platform.api import sharing
+from timetable_platform.api.deps import AppState, PrincipalDep, ReaderDep, StateDep, request_id
 from timetable_platform.api.problems import Problem, problem_openapi
 from timetable_platform.api.schemas import (
     UPLOAD_ID_EXAMPLE,
     ReprocessRequest,
+    ShareLink,
     SubmitResponse,
     UploadPage,
     UploadStatusResponse,
@@ -32,7 +35,7 @@ from timetable_platform.domain.model import Timetable
 from timetable_platform.extraction.base import Mode
 from timetable_platform.extraction.errors import ExtractionError
 from timetable_platform.extraction.sniff import sniff_media_type
-from timetable_platform.store import audit, repository
+from timetable_platform.store import apikeys, audit, repository
 from timetable_platform.store.api_models import IdempotencyRecord
 from timetable_platform.store.apikeys import Principal
 from timetable_platform.store.callbacks import upload_status_body
@@ -469,7 +472,7 @@ def _ready_timetable(
 )
 def get_timetable(
     state: StateDep,
-    principal: PrincipalDep,
+    principal: ReaderDep,
     upload_id: UploadIdPath,
     request: Request,
     format: Annotated[
@@ -506,20 +509,61 @@ def get_timetable(
     },
 )
 def view_upload(
-    state: StateDep, principal: PrincipalDep, upload_id: UploadIdPath, request: Request
+    state: StateDep, principal: ReaderDep, upload_id: UploadIdPath, request: Request
 ) -> HTMLResponse:
     timetable = _ready_timetable(state, principal, upload_id, request, "timetable.view")
     base = links(upload_id)["timetable"]
+    # Opened from a share link: the export links carry the same credentials.
+    shared = (
+        f"&{urlencode({k: request.query_params[k] for k in ('expires', 'token')})}"
+        if principal.api_key_id is None
+        else ""
+    )
     export_links = {
-        "JSON": f"{base}?format=json",
-        "CSV": f"{base}?format=csv",
-        "iCalendar": f"{base}?format=ics",
-        "FullCalendar": f"{base}?format=fullcalendar",
+        "JSON": f"{base}?format=json{shared}",
+        "CSV": f"{base}?format=csv{shared}",
+        "iCalendar": f"{base}?format=ics{shared}",
+        "FullCalendar": f"{base}?format=fullcalendar{shared}",
     }
     page = exports.to_html_week(
         timetable, low_confidence=state.settings.view_low_confidence, links=export_links
     )
     return HTMLResponse(page)
+
+
+@router.post(
+    "/uploads/{upload_id}/share",
+    status_code=201,
+    response_model=ShareLink,
+    summary="A link to the week view that works without an API key until it expires",
+    description=(
+        "For people with a browser rather than a key (teachers, parents). The link also opens the exports; "
+        "rotating the tenant's secret (`timetable keys secret`) revokes every link."
+    ),
+    responses=problem_openapi(404),
+)
+def share_upload(
+    state: StateDep,
+    principal: PrincipalDep,
+    upload_id: UploadIdPath,
+    request: Request,
+    ttl_seconds: Annotated[
+        int,
+        Query(ge=60, le=sharing.MAX_SHARE_SECONDS, description="how long the link works", examples=[86400]),
+    ] = sharing.DEFAULT_SHARE_SECONDS,
+) -> dict[str, Any]:
+    request.scope["state"]["upload_id"] = upload_id
+    with state.store.session_factory() as session:
+        upload = repository.get_upload(session, upload_id, tenant=principal.tenant)
+        secret = apikeys.tenant_secret(session, principal.tenant) if upload is not None else None
+    if upload is None or secret is None:
+        raise _not_found(upload_id)
+    expires = int(time.time()) + ttl_seconds
+    _audit(state, principal, "upload.shared", upload_id, request_id(request), f"ttl={ttl_seconds}")
+    return {
+        "url": f"{links(upload_id)['view']}?{sharing.share_query(secret, upload_id, expires)}",
+        "expires_at": datetime.fromtimestamp(expires, UTC).isoformat().replace("+00:00", "Z"),
+    }
 
 
 # --- change ---------------------------------------------------------------------------------------
