@@ -149,3 +149,32 @@ def test_random_words_and_rulings_never_raise() -> None:
         interpret(Layout(pages=[page], media_type="image/png", reader="test"))
 
     check()
+
+
+def test_heading_above_an_unruled_table_and_a_sparse_break_column() -> None:
+    # A centred title crosses the column gaps; the break column holds text in one row only (days as rows).
+    words = [
+        _word("Timetable", 120, -40),
+        _word("Class", 190, -40),
+        _word("7B", 235, -40),
+        _word("Day", 0, 0),
+        _word("9:00-10:00", 80, 0),
+        _word("10:00-10:15", 180, 0),
+        _word("10:15-11:15", 280, 0),
+        _word("Mon", 0, 30),
+        _word("Maths", 80, 30),
+        _word("Art", 280, 30),
+        _word("Tue", 0, 60),
+        _word("PE", 80, 60),
+        _word("Break", 180, 60),
+        _word("Music", 280, 60),
+        _word("Wed", 0, 90),
+        _word("Latin", 80, 90),
+        _word("Drama", 280, 90),
+    ]
+    t = table_from_words(words)
+    assert t is not None and t.n_cols == 4
+    reading = read_grid(t)
+    assert reading is not None
+    breaks = {(b.day, b.start.hhmm()) for b in reading.blocks if b.lines == ["Break"] and b.start}
+    assert breaks == {("MON", "10:00"), ("TUE", "10:00"), ("WED", "10:00")}

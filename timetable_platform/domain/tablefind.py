@@ -155,28 +155,48 @@ def _column_edges(lines: list[Line], height: float) -> list[float] | None:
     step = max(1.0, height / 4)
     n = int((x1 - x0) / step) + 1
     covered = [0] * n
-    for line in lines:
+    for line in _below_headings(lines, height):
         mark = [False] * n
         for w in line.words:
             for i in range(int((w.bbox.x0 - x0) / step), min(n, int((w.bbox.x1 - x0) / step) + 1)):
                 mark[i] = True
         for i in range(n):
             covered[i] += mark[i]
-    limit = max(1, int(len(lines) * 0.03))
+    def runs(limit: int) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = []
+        i = 0
+        while i < n:
+            if covered[i] <= limit:
+                j = i
+                while j < n and covered[j] <= limit:
+                    j += 1
+                if (j - i) * step >= height * 0.8 and i > 0 and j < n:
+                    found.append((i, j))
+                i = j
+            else:
+                i += 1
+        return found
+
+    # A few crossing lines (a title) must not hide a gap, but a sparse column (a break printed once)
+    # must not become one: a tolerant gap holding clean gaps is replaced by them.
+    clean = runs(0)
     gaps: list[tuple[int, int]] = []
-    i = 0
-    while i < n:
-        if covered[i] <= limit:
-            j = i
-            while j < n and covered[j] <= limit:
-                j += 1
-            if (j - i) * step >= height * 0.8 and i > 0 and j < n:
-                gaps.append((i, j))
-            i = j
-        else:
-            i += 1
+    for a, b in runs(max(1, int(len(lines) * 0.03))):
+        inside = [(c, d) for c, d in clean if a <= c and d <= b]
+        gaps.extend(inside if len(inside) >= 2 else [(a, b)])
     xs = [x0] + [x0 + (a + b) / 2 * step for a, b in gaps] + [x1 + 1]
     return xs if len(xs) - 1 >= _MIN_GRID else None
+
+
+def _below_headings(lines: list[Line], height: float) -> list[Line]:
+    """Lines from the first row that holds three or more separate pieces of text: headings above a
+    table (one centred line each) cross its column gaps and are left out."""
+    ordered = sorted(lines, key=lambda ln: ln.bbox.top)
+    for index, line in enumerate(ordered):
+        same_row = [ln for ln in ordered if abs(ln.bbox.top - line.bbox.top) <= height * 0.6]
+        if len(same_row) >= 3:
+            return ordered[index:]
+    return ordered
 
 
 @dataclass
@@ -301,6 +321,24 @@ def _widen_lone_breaks(cells: list[Cell], n_rows: int, n_cols: int, xs: list[flo
         cell.colspan = n_cols - 1
         if cell.bbox is not None:
             cell.bbox = BBox(cell.bbox.x0, cell.bbox.top, xs[-1], cell.bbox.bottom)
+    # Days as rows: a break column prints its text once, somewhere down the column.
+    by_col: dict[int, list[Cell]] = {}
+    for cell in cells:
+        by_col.setdefault(cell.col, []).append(cell)
+    busy_cols = sum(1 for col in by_col.values() if sum(1 for c in col if c.row > 0 and c.text) >= 2)
+    if n_rows < 3 or busy_cols < 2:
+        return
+    for col in by_col.values():
+        body = [c for c in col if c.row > 0 and c.text]
+        if len(body) != 1 or body[0].col == 0 or body[0].colspan != 1 or body[0].rowspan != 1:
+            continue
+        if "\n" in body[0].text or classify_kind(body[0].text) == "lesson":
+            continue
+        cell = body[0]
+        # Only when nothing else sits in the column's body rows.
+        if any(c is not cell and c.col == cell.col and c.row > 0 for c in cells):
+            continue
+        cell.row, cell.rowspan = 1, n_rows - 1
 
 
 def _centred(anchors: list[_Chunk], chunks: list[_Chunk]) -> bool:
