@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.cloud.conftest import Generated, documentai_overrides
-from tests.fakes.documentai_server import FakeDocumentAI, layout_to_document, read_pdf_layout
+from tests.fakes.documentai_server import FakeDocumentAI, layout_to_document, read_pdf_layout, scaled_layout
 from timetable_platform.extraction.base import Document, Limits
 from timetable_platform.extraction.documentai import DocumentAILayoutExtractor, document_to_layout
 from timetable_platform.extraction.embedded import EmbeddedLayoutExtractor
@@ -74,6 +74,39 @@ def test_pdf_reads_like_the_embedded_reader_and_costs_per_page(
     assert stage.backend == "documentai" and stage.pages == 1
     assert stage.cost_usd == documentai_cost(1) > 0
     assert all(e.confidence is not None and 0 < e.confidence <= 1 for e in stage.timetable.entries)
+
+
+def test_image_is_sent_as_raw_bytes_and_read_in_pixels(
+    fake_documentai: FakeDocumentAI, grid_pdf: Generated
+) -> None:
+    import io
+
+    import pypdfium2
+
+    dpi = 150
+    pdf = pypdfium2.PdfDocument(grid_pdf.path.read_bytes())
+    try:
+        buffer = io.BytesIO()
+        pdf[0].render(scale=dpi / 72).to_pil().convert("RGB").save(buffer, format="PNG")
+    finally:
+        pdf.close()
+    png = buffer.getvalue()
+    # What the service would read from the picture: the page's text at pixel coordinates.
+    fake_documentai.image_layouts[png] = scaled_layout(read_pdf_layout(grid_pdf.path.read_bytes()), dpi / 72)
+
+    stage = _extractor(fake_documentai).extract(Document(content=png, media_type="image/png"), Limits())
+
+    (request,) = fake_documentai.requests
+    assert request.mime_type == "image/png" and request.size == len(png)
+    assert stage.layout is not None and stage.layout.media_type == "image/png"
+    assert stage.layout.pages[0].width == pytest.approx(grid_pdf_width_px(grid_pdf, dpi), rel=0.01)
+    embedded = EmbeddedLayoutExtractor().extract(_document(grid_pdf), Limits())
+    assert _keys(stage.timetable.entries) == _keys(embedded.timetable.entries)
+    assert stage.pages == 1 and stage.cost_usd == documentai_cost(1)
+
+
+def grid_pdf_width_px(doc: Generated, dpi: int) -> float:
+    return read_pdf_layout(doc.path.read_bytes()).pages[0].width * dpi / 72
 
 
 def test_processor_version_is_addressed(fake_documentai: FakeDocumentAI, grid_pdf: Generated) -> None:

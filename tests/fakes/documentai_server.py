@@ -197,6 +197,43 @@ def layout_to_document(
     return {"mimeType": mime_type, "text": text.text, "pages": pages}
 
 
+def scaled_layout(layout: Layout, factor: float) -> Layout:
+    """``layout`` with every coordinate times ``factor`` (a PDF page's reading at an image's pixel size)."""
+    from dataclasses import replace
+
+    def box(b: BBox) -> BBox:
+        return BBox(b.x0 * factor, b.top * factor, b.x1 * factor, b.bottom * factor)
+
+    def line(ln: Line) -> Line:
+        return Line(words=[replace(w, bbox=box(w.bbox)) for w in ln.words], bbox=box(ln.bbox))
+
+    pages = []
+    for page in layout.pages:
+        tables = [
+            replace(
+                t,
+                bbox=box(t.bbox) if t.bbox else None,
+                cells=[
+                    replace(c, bbox=box(c.bbox) if c.bbox else None, lines=[line(ln) for ln in c.lines])
+                    for c in t.cells
+                ],
+            )
+            for t in page.tables
+        ]
+        pages.append(
+            replace(
+                page,
+                width=page.width * factor,
+                height=page.height * factor,
+                words=[replace(w, bbox=box(w.bbox)) for w in page.words],
+                lines=[line(ln) for ln in page.lines],
+                tables=tables,
+                rulings=[box(r) for r in page.rulings],
+            )
+        )
+    return replace(layout, pages=pages)
+
+
 def read_pdf_layout(content: bytes) -> Layout:
     """What the fake 'sees' in a PDF: the project's text-layer reader."""
     from timetable_platform.extraction.base import Document, Limits
