@@ -69,6 +69,7 @@ class DagsterStack:
             "PYTHONWARNINGS": "ignore",
         }
         self.processes: list[subprocess.Popen[bytes]] = []
+        self._cpu_by_pid: dict[int, float] = {}
         # This process uses the same settings as the daemon it starts.
         os.environ.update({k: v for k, v in self.env.items() if k.startswith(("TIMETABLE_", "DAGSTER_HOME"))})
         from timetable_platform.store import db
@@ -113,6 +114,25 @@ class DagsterStack:
         finally:
             instance.dispose()
         raise TimeoutError(f"dagster-daemon not ready after {ready_timeout:.0f} s (see {self.workdir}/daemon.log)")
+
+    def sample_cpu(self) -> float:
+        """CPU seconds used so far by every process of the stack (daemon, code server, runs).
+
+        Read from /proc for all processes in the stack's process groups; call it often (about once a
+        second), since a process that exits between two samples loses its last interval.
+        """
+        groups = {p.pid for p in self.processes}
+        ticks = os.sysconf("SC_CLK_TCK")
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            # After the command: state ppid pgrp ... utime(12) stime(13) (0-based after the ')').
+            if int(fields[2]) in groups:
+                pid = int(stat.parent.name)
+                self._cpu_by_pid[pid] = (int(fields[11]) + int(fields[12])) / ticks
+        return sum(self._cpu_by_pid.values())
 
     def stop(self) -> None:
         for process in self.processes:
@@ -169,12 +189,16 @@ def wait_final(stack: DagsterStack, upload_id: str, timeout: float) -> Any:
 
     store = stack.store()
     deadline = time.monotonic() + timeout
+    next_sample = 0.0
     while time.monotonic() < deadline:
         with store.session() as session:
             upload = repository.get_upload(session, upload_id)
             if upload is not None and str(upload.status) in ("succeeded", "failed"):
                 session.expunge(upload)
                 return upload
+        if time.monotonic() >= next_sample:
+            stack.sample_cpu()
+            next_sample = time.monotonic() + 0.5
         time.sleep(0.1)
     raise TimeoutError(f"upload {upload_id} not finished after {timeout:.0f} s (see {stack.workdir}/daemon.log)")
 
@@ -207,9 +231,13 @@ def replace_section(title: str, body: str, readme: Path = README) -> None:
     readme.write_text(text)
 
 
+def load_average() -> float:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
 def machine() -> str:
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return f"{platform.node()} ({os.cpu_count()} CPUs, load {load:.1f} at start), Python {platform.python_version()}"
+    """The machine, with the 1-minute load average now (other engineers share these 2 cores)."""
+    return f"{platform.node()} ({os.cpu_count()} CPUs, load {load_average():.1f} at start), Python {platform.python_version()}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,12 +268,19 @@ def main(argv: list[str] | None = None) -> int:
             instance = stack.instance()
             for i, path in enumerate(documents(args.uploads)):
                 upload_id = stack.register(path.read_bytes(), path.name, mode=args.mode)
+                cpu_before = stack.sample_cpu()
                 sent = datetime.now(UTC)
                 store.queue.send(upload_message(upload_id, "bench"))
                 upload = wait_final(stack, upload_id, args.timeout)
                 latency = (upload.finished_at - sent).total_seconds()
                 records = instance.get_run_records(RunsFilter(tags={UPLOAD_ID_TAG: upload_id}), limit=1)
-                row: dict[str, Any] = {"file": path.name, "status": str(upload.status), "latency": latency}
+                time.sleep(0.5)  # let the run process finish before reading its CPU
+                row: dict[str, Any] = {
+                    "file": path.name,
+                    "status": str(upload.status),
+                    "latency": latency,
+                    "cpu": stack.sample_cpu() - cpu_before,
+                }
                 if records:
                     record = records[0]
                     row["to_run_created"] = (record.create_timestamp - sent).total_seconds()
@@ -257,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{i + 1:>3} {path.name:<22} {row['status']:<9} {latency:6.2f} s"
                     f"  (sensor {row.get('to_run_created', float('nan')):.2f}"
                     f" + queue/launch {row.get('created_to_started', float('nan')):.2f}"
-                    f" + run {row.get('started_to_done', float('nan')):.2f})",
+                    f" + run {row.get('started_to_done', float('nan')):.2f}; CPU {row['cpu']:.2f} s)",
                     flush=True,
                 )
             instance.dispose()
@@ -265,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
+    ended_load = load_average()
     latencies = [r["latency"] for r in rows]
     median, p95 = statistics.median(latencies), percentile(latencies, 0.95)
 
@@ -279,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(summary)
     if not args.no_readme:
-        body = f"""Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {started_load} by `bench/pipeline_latency.py --uploads {args.uploads} --mode {args.mode}`.
+        body = f"""Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {started_load}, load {ended_load:.1f} at the end, by `bench/pipeline_latency.py --uploads {args.uploads} --mode {args.mode}`.
 `dagster-daemon` with the repository's `dagster.yaml` (queued runs, dequeue every 1 s, default run launcher:
 one process per run), upload_queue_sensor every 2 s, embedded backends (SQLite, local blobs, database queue).
 Uploads are submitted one at a time (blob, row, message, as the API does); latency = the row's `finished_at`
@@ -289,6 +325,7 @@ Uploads are submitted one at a time (blob, row, message, as the API does); laten
 |---|---|---|---|---|---|
 | {len(rows)} | {median:.2f} s | {p95:.2f} s | {min(latencies):.2f} s | {max(latencies):.2f} s | {failed} |
 
+Median CPU of the whole stack (daemon, code server, run process) per upload: {med('cpu'):.2f} s.
 Median split: message -> run created (sensor tick) {med('to_run_created'):.2f} s; run created -> run started (queue,
 launch a process, load code) {med('created_to_started'):.2f} s; run started -> entries stored {med('started_to_done'):.2f} s.
 """

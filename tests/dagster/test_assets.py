@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -81,8 +82,8 @@ def test_document_ai_mode_stores_entries_json_and_metadata(platform: Platform) -
     assert checks["schema_valid"].passed and checks["times_in_school_day"].passed
 
 
-def test_rerun_of_an_upload_replaces_its_entries(platform: Platform) -> None:
-    upload_id = platform.submit(corpus_file("l2_pdf_001.pdf"))
+def test_rerun_of_an_upload_replaces_its_entries(platform: Platform, small_timetable: Path) -> None:
+    upload_id = platform.submit(small_timetable)
     first = platform.materialize(upload_id)
     second = platform.materialize(upload_id)
     assert first.success and second.success
@@ -107,8 +108,10 @@ def test_hybrid_mode_runs_both_stages(platform: Platform) -> None:
     _assert_stored(platform, upload_id)
 
 
-def test_fallback_mode_skips_the_interpreter_when_the_layout_is_confident(platform: Platform) -> None:
-    upload_id = platform.submit(corpus_file("l1_pdf_001.pdf"), mode="fallback")
+def test_fallback_mode_skips_the_interpreter_when_the_layout_is_confident(
+    platform: Platform, small_timetable: Path
+) -> None:
+    upload_id = platform.submit(small_timetable, mode="fallback")
     result = platform.materialize(upload_id)
     assert result.success
     doc_ai = _materializations(result, "document_ai_extraction")[0]
@@ -117,8 +120,8 @@ def test_fallback_mode_skips_the_interpreter_when_the_layout_is_confident(platfo
     assert claude["skipped"] is True and "fallback" in claude["skip_reason"]
 
 
-def test_checksum_mismatch_fails_the_upload_with_the_reason(platform: Platform) -> None:
-    path = corpus_file("l1_pdf_001.pdf")
+def test_checksum_mismatch_fails_the_upload_with_the_reason(platform: Platform, small_timetable: Path) -> None:
+    path = small_timetable
     upload_id = platform.register(path.read_bytes(), filename=path.name, sha256="0" * 64)
     result = platform.materialize(upload_id)
     assert not result.success
@@ -165,11 +168,11 @@ GOOD = Timetable(
 )
 
 
-def test_transient_backend_error_is_retried_with_backoff(platform: Platform) -> None:
+def test_transient_backend_error_is_retried_with_backoff(platform: Platform, small_timetable: Path) -> None:
     platform.layout = _scripted_resource(
         [BackendError("busy", transient=True), BackendError("busy", transient=True), GOOD]
     )
-    upload_id = platform.submit(corpus_file("l1_pdf_001.pdf"))
+    upload_id = platform.submit(small_timetable)
     result = platform.materialize(upload_id)
     assert result.success
     retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
@@ -179,9 +182,9 @@ def test_transient_backend_error_is_retried_with_backoff(platform: Platform) -> 
     assert str(upload.status) == "succeeded" and upload.entry_count == 2
 
 
-def test_permanent_backend_error_is_not_retried(platform: Platform) -> None:
+def test_permanent_backend_error_is_not_retried(platform: Platform, small_timetable: Path) -> None:
     platform.layout = _scripted_resource([BackendError("quota exhausted", transient=False), GOOD])
-    upload_id = platform.submit(corpus_file("l1_pdf_001.pdf"))
+    upload_id = platform.submit(small_timetable)
     result = platform.materialize(upload_id)
     assert not result.success
     assert _ScriptedLayout.calls == 1
@@ -189,10 +192,10 @@ def test_permanent_backend_error_is_not_retried(platform: Platform) -> None:
     assert str(upload.status) == "failed" and "quota exhausted" in upload.error
 
 
-def test_blocking_check_failure_rejects_the_timetable(platform: Platform) -> None:
+def test_blocking_check_failure_rejects_the_timetable(platform: Platform, small_timetable: Path) -> None:
     backwards = Timetable(entries=[Entry(day="TUE", start="11:00", end="10:00", subject="History", confidence=0.9)])
     platform.layout = _scripted_resource([backwards])
-    upload_id = platform.submit(corpus_file("l1_pdf_001.pdf"))
+    upload_id = platform.submit(small_timetable)
     result = platform.materialize(upload_id)
     assert not result.success
     upload = platform.upload(upload_id)

@@ -25,4 +25,4 @@ BACKFILL_LANE = "backfill"
 BACKFILL_REASON_TAG = "timetable/backfill_reason"  # historical | stale | failed
 
 # Ranged runs process this many uploads per run (amortises the 2-7 s run start-up).
-MAX_PARTITIONS_PER_RUN = 50
+MAX_PARTITIONS_PER_RUN = 100
