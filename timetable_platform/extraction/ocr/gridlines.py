@@ -220,7 +220,7 @@ def _grid_in_region(rulings: Rulings, color: np.ndarray, box: tuple[int, int, in
     horizontal = rulings.horizontal[y0:y1, x0:x1]
     vertical = rulings.vertical[y0:y1, x0:x1]
     h_len, v_len = _kernel_lengths(rulings.horizontal.shape)
-    min_gap = max(14, min(rulings.horizontal.shape) // 60)
+    min_gap = max(10, min(rulings.horizontal.shape) // 110)
     merge_gap = max(6, min_gap // 2)
     row_hits = _positions((horizontal > 0).sum(axis=1), h_len * 0.9, merge_gap)
     col_hits = _positions((vertical > 0).sum(axis=0), v_len * 0.9, merge_gap)
