@@ -90,7 +90,7 @@ def read_scanned_pdf_layout(document: Document, limits: Limits, *, languages: st
             if width_pt * scale * height_pt * scale > limits.max_pixels:
                 # Render big pages at a lower resolution rather than refuse them.
                 scale = (limits.max_pixels / (width_pt * height_pt)) ** 0.5 * 0.99
-                if scale < 72 / 72 * 0.5:
+                if scale < 0.5:  # under 36 dpi nothing is legible
                     raise TooLarge(f"Page {index + 1} is too large to render within the pixel limit.")
             try:
                 image = pdf_page.render(scale=scale).to_pil()
