@@ -142,3 +142,13 @@ def test_days_only_the_second_reading_found_are_added_unconfirmed() -> None:
     assert [x.subject for x in added] == ["Maths", "PE", "Latin"]  # FRI has one block only: not enough
     assert all(x.confidence is not None and x.confidence < 0.9 for x in added)
     assert any(w.startswith("THU: only the second reading") for w in merged.warnings)
+
+
+def test_a_stray_code_after_the_name_loses_to_the_plain_name() -> None:
+    first = [e("MON", "08:40", "09:00", "Tutor Time RS", confidence=1.0), e("MON", "09:00", "10:00", "Maths", confidence=1.0)]
+    second = [e("MON", "08:40", "09:00", "Tutor Time", confidence=0.85), e("MON", "09:00", "10:00", "Maths", confidence=0.85)]
+    merged = merge_candidates(week(first), week(second))
+    assert merged.entries[0].subject == "Tutor Time"
+    # And the other way round: the first reading's plain name stands.
+    kept = merge_candidates(week(second), week(first))
+    assert kept.entries[0].subject == "Tutor Time"

@@ -277,6 +277,16 @@ def merge_with_agreements(
     return merged, agreements
 
 
+def _stray_tail(longer: str, shorter: str) -> bool:
+    """'Tutor Time RS' against 'Tutor Time': one reading kept a short code or number (a room or
+    teacher it could not place) at the end of the name; the other's name is the name."""
+    a, b = norm_text(longer).split(), norm_text(shorter).split()
+    if not b or len(a) != len(b) + 1 or a[: len(b)] != b:
+        return False
+    tail = longer.split()[-1]
+    return len(tail) <= 5 and (tail.isupper() or any(c.isdigit() for c in tail))
+
+
 def _same_slot_week(a: Entry, b: Entry) -> bool:
     return a.day == b.day and (a.week or None) == (b.week or None)
 
@@ -304,9 +314,11 @@ def _merge_pair(
         p_seen, s_seen = printed[norm_text(p.subject)], printed[norm_text(s.subject)]
         # Two spellings of one word ('Engl1sh' / 'English'): the one the document prints elsewhere wins.
         variants = difflib.SequenceMatcher(None, norm_text(p.subject), norm_text(s.subject)).ratio() >= 0.6
-        take_secondary = (variants and p_seen <= 2 and s_seen > p_seen + 1) or (
-            trust_secondary and not (variants and p_seen > s_seen) and s_score > p_score
-        )
+        take_secondary = (
+            (variants and p_seen <= 2 and s_seen > p_seen + 1)
+            or _stray_tail(p.subject, s.subject)
+            or (trust_secondary and not (variants and p_seen > s_seen) and s_score > p_score)
+        ) and not _stray_tail(s.subject, p.subject)
         if take_secondary:
             entry.subject, entry.kind = s.subject, s.kind
             for name in FIELDS:
