@@ -225,6 +225,7 @@ def _entries(blocks: list[Block], owner: Owner | None, language: str | None) -> 
         return []
     splitter = _fit_splitter([b.lines for b in blocks if not b.subject], owner, language)
     out: list[Entry] = []
+    split_blocks: list[tuple[Block, tuple[str, str | None, str | None, str | None, str | None, Kind]]] = []
     # Timetables repeat the same cell text many times: split each distinct text once.
     split_cache: dict[tuple[object, ...], tuple[object, float]] = {}
     for block in blocks:
@@ -239,6 +240,9 @@ def _entries(blocks: list[Block], owner: Owner | None, language: str | None) -> 
             split_cache[key] = (fields, before - block.confidence)
         if fields is None:
             continue
+        split_blocks.append((block, fields))  # type: ignore[arg-type]
+    _penalise_odd_splits(split_blocks)
+    for block, fields in split_blocks:
         subject, teacher, room, group, notes, kind = fields
         notes_all = "; ".join(n for n in [*block.notes, notes] if n) or None
         out.append(
@@ -259,6 +263,30 @@ def _entries(blocks: list[Block], owner: Owner | None, language: str | None) -> 
             )
         )
     return out
+
+
+# Confidence lost by a cell split unlike most of the document's (its subject swallowed a field line).
+PENALTY_ODD_SPLIT = 0.2
+
+
+def _penalise_odd_splits(
+    split_blocks: list[tuple[Block, tuple[str, str | None, str | None, str | None, str | None, Kind]]],
+) -> None:
+    """Where most multi-line cells keep the subject to one line and fill a field from the next, a cell
+    whose subject also took a later line while no field was found is probably mis-split."""
+    multi = [(b, f) for b, f in split_blocks if len(b.lines) >= 2 and not b.subject]
+    if len(multi) < 4:
+        return
+
+    def swallowed(block: Block, fields: tuple[str, str | None, str | None, str | None, str | None, Kind]) -> bool:
+        subject = fields[0].casefold()
+        later = [ln.casefold() for ln in block.lines[1:] if ln.strip()]
+        return any(ln in subject for ln in later) and not (fields[1] or fields[3])
+
+    odd = [b for b, f in multi if swallowed(b, f)]
+    if len(odd) * 3 < len(multi):
+        for block in odd:
+            block.confidence -= PENALTY_ODD_SPLIT
 
 
 def _fit_splitter(cells: list[list[str]], owner: Owner | None, language: str | None) -> object | None:
