@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-# Real-service fixtures: postgres_url (tests.support.postgres), moto_server, s3_bucket, sqs_queue (tests.support.aws).
+# Real-service fixtures: postgres_url, migrated_postgres_url (tests.support.postgres); moto_server, s3_bucket,
+# sqs_queue (tests.support.aws).
 pytest_plugins = ["tests.support.postgres", "tests.support.aws"]
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,11 +19,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("postgres_url")
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def migrated_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database of each kind at the head migration, with no rows."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        migrate(url)
+        return url
+    return request.getfixturevalue("migrated_postgres_url")
+
+
 @pytest.fixture
-def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+def session_factory(migrated_db_url: str) -> Iterator[sessionmaker[Session]]:
     """Sessions on a migrated database of each kind."""
-    migrate(db_url)
-    engine = make_engine(db_url)
+    engine = make_engine(migrated_db_url)
     try:
         yield make_session_factory(engine)
     finally:

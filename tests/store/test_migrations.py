@@ -86,14 +86,21 @@ def test_migrated_schema_matches_the_models(db_url: str) -> None:
     assert own == [], f"models and migration 0001 differ: {own}"
 
 
-def test_concurrent_migrations_do_not_collide(db_url: str) -> None:
-    """The API and the Dagster daemon may both migrate at start-up (separate processes)."""
+def test_concurrent_migrations_do_not_collide(tmp_path: Path, postgres_url: str) -> None:
+    """The API and the Dagster daemon may both migrate at start-up (separate processes), on either database."""
+    urls = [f"sqlite:///{tmp_path / 'x.db'}", postgres_url]
+    # One pool for both databases: starting interpreters is the slow part.
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(migrate, db_url) for _ in range(2)]
-        for future in futures:
-            future.result(timeout=120)
-    assert _tables(db_url) >= OWN_TABLES
-    assert current_revision(db_url) is not None
+        # Warm both workers (imports) so the two migrations of each database really overlap.
+        for warm in [pool.submit(current_revision, urls[0]) for _ in range(2)]:
+            warm.result(timeout=120)
+        for url in urls:
+            futures = [pool.submit(migrate, url) for _ in range(2)]
+            for future in futures:
+                future.result(timeout=120)
+    for url in urls:
+        assert _tables(url) >= OWN_TABLES
+        assert current_revision(url) is not None
 
 
 def test_a_later_batch_migration_of_uploads_keeps_its_entries_on_sqlite(tmp_path: Path) -> None:

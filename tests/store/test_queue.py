@@ -29,8 +29,11 @@ def queue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[UploadQueu
         queue_url, _dlq_url = make_queue(endpoint, max_receives=MAX_RECEIVES, visibility_timeout=1)
         yield SqsQueue(queue_url, endpoint_url=endpoint, region=REGION, visibility_timeout=1, max_receives=MAX_RECEIVES)
         return
-    url = f"sqlite:///{tmp_path / 'q.db'}" if request.param.endswith("sqlite") else request.getfixturevalue("postgres_url")
-    migrate(url)
+    if request.param.endswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'q.db'}"
+        migrate(url)
+    else:
+        url = request.getfixturevalue("migrated_postgres_url")
     engine = make_engine(url)
     try:
         yield DatabaseQueue(make_session_factory(engine), visibility_timeout=1, max_receives=MAX_RECEIVES)
@@ -143,8 +146,11 @@ def test_bad_arguments(queue: UploadQueue) -> None:
 def test_database_queue_concurrent_consumers_never_share_a_message(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'q.db'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
-    migrate(url)
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'q.db'}"
+        migrate(url)
+    else:
+        url = request.getfixturevalue("migrated_postgres_url")
     engine = make_engine(url, pool_size=8) if backend == "postgres" else make_engine(url)
     try:
         queue = DatabaseQueue(make_session_factory(engine), visibility_timeout=60)
@@ -227,13 +233,12 @@ def test_receive_waits_for_a_message_that_arrives_during_the_wait(queue: UploadQ
 
 
 def test_database_queue_on_postgres_uses_the_database_clock(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    migrated_postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A producer whose clock runs an hour fast must not hide its messages from consumers for an hour."""
     import timetable_platform.store.queue as queue_module
 
-    migrate(postgres_url)
-    engine = make_engine(postgres_url)
+    engine = make_engine(migrated_postgres_url)
     try:
         queue = DatabaseQueue(make_session_factory(engine), visibility_timeout=1)
         real_utcnow = queue_module.utcnow
