@@ -452,7 +452,7 @@ def _group_anchors(items: list[Item]) -> list[SlotAnchor]:
             cur_period = any(k[1] for k in cur_kinds)
             h = row[0].h
             top = min(i.u0 for i in row)
-            close = top - cur.u1 < 0.5 * h
+            close = top - cur.u1 < 1.5 * h  # stacked lines of one label cell
             completes = cur_period and not cur_time and has_time and not is_period
             if close and completes:
                 cur.items.extend(row)
