@@ -105,7 +105,12 @@ class Platform:
         return upload_id
 
     def materialize(
-        self, partition_key: str | None = None, *, tags: dict[str, str] | None = None, assets: Sequence[Any] = ()
+        self,
+        partition_key: str | None = None,
+        *,
+        tags: dict[str, str] | None = None,
+        assets: Sequence[Any] = (),
+        selection: Sequence[str] | None = None,
     ) -> dg.ExecuteInProcessResult:
         if partition_key is not None and partition_key not in self.instance.get_dynamic_partitions("uploads"):
             self.instance.add_dynamic_partitions("uploads", [partition_key])
@@ -115,6 +120,7 @@ class Platform:
             instance=self.instance,
             resources=self.resources(),
             tags=tags,
+            selection=list(selection) if selection is not None else None,
             raise_on_error=False,
         )
 

@@ -200,6 +200,17 @@ def test_run_status_sensors_settle_uploads_a_run_left_unfinished(platform: Platf
         assert len(outbox) == 1 and json.loads(outbox[0].body)["status"] == "failed"
 
 
+def test_partial_rerun_of_upstream_assets_keeps_a_stored_result(platform: Platform, small_timetable: Path) -> None:
+    upload_id = platform.submit(small_timetable)
+    assert platform.materialize(upload_id).success
+    partial = platform.materialize(upload_id, selection=["raw_upload"])  # a data engineer re-checks the blob
+    assert partial.success and str(platform.upload(upload_id).status) == "running"
+    run_status.upload_run_succeeded_sensor(
+        _status_context(platform, partial.run_id, dg.DagsterEventType.RUN_SUCCESS)
+    )
+    assert str(platform.upload(upload_id).status) == "succeeded"
+
+
 def test_run_failure_sensor_records_the_step_error(platform: Platform, small_timetable: Path) -> None:
     path = small_timetable
     upload_id = platform.register(path.read_bytes(), filename=path.name, sha256="1" * 64)

@@ -63,10 +63,20 @@ def record_started(store: StoreResource, run_id: str, upload_ids: Sequence[str])
 
 
 def record_finished(
-    store: StoreResource, run_id: str, upload_ids: Sequence[str], *, error: str | None
+    store: StoreResource,
+    run_id: str,
+    upload_ids: Sequence[str],
+    *,
+    error: str | None,
+    merged_selected: bool = True,
 ) -> int:
-    """After a run ends: uploads it left unfinished fail with ``error``; final ones get their callback."""
+    """After a run ends: uploads it left unfinished fail with ``error``; final ones get their callback.
+
+    A successful run that was never meant to store a timetable (``merged_selected`` False: a data
+    engineer re-materialised upstream assets only) gives back ``succeeded`` where a result exists.
+    """
     from timetable_platform.store import repository
+    from timetable_platform.store.blobs import result_key
     from timetable_platform.store.callbacks import enqueue_completion_callback
 
     changed = 0
@@ -77,6 +87,15 @@ def record_finished(
                 continue
             status = str(upload.status)
             unfinished = status == "queued" or (status == "running" and upload.dagster_run_id == run_id)
+            if (
+                unfinished
+                and error is None
+                and not merged_selected
+                and store.blobs.exists(result_key(upload_id))
+            ):
+                repository.mark_succeeded(session, upload_id)
+                changed += 1
+                continue
             if unfinished:
                 reason = error or "the run ended without materialising merged_timetable"
                 repository.mark_failed(session, upload_id, error=reason, run_id=run_id)
@@ -110,7 +129,15 @@ def upload_run_started_sensor(context: dg.RunStatusSensorContext, store: StoreRe
 def upload_run_succeeded_sensor(context: dg.RunStatusSensorContext, store: StoreResource) -> None:
     run = context.dagster_run
     if _is_upload_run(run):
-        record_finished(store, run.run_id, uploads_of_run(context.instance, run, store), error=None)
+        selection = run.asset_selection
+        merged_selected = selection is None or dg.AssetKey("merged_timetable") in selection
+        record_finished(
+            store,
+            run.run_id,
+            uploads_of_run(context.instance, run, store),
+            error=None,
+            merged_selected=merged_selected,
+        )
 
 
 def _failure_message(context: dg.RunFailureSensorContext) -> str:
