@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from timetable_platform.domain.model import Entry, Owner, Source, Timetable
 from timetable_platform.store import repository as repo
+from timetable_platform.store.db import make_engine, make_session_factory, migrate
 from timetable_platform.store.errors import InvalidCursor, InvalidUploadField, UploadNotFound
 from timetable_platform.store.models import EntryRow, Upload, UploadStatus
 
@@ -257,3 +262,41 @@ def test_any_string_as_an_id_is_just_not_found(session_factory: sessionmaker[Ses
         assert repo.delete_upload(s, upload_id) is False
         with pytest.raises(UploadNotFound):
             repo.mark_failed(s, upload_id, error="e")
+
+
+@pytest.fixture
+def sqlite_factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    minutes=st.lists(st.integers(min_value=0, max_value=5), min_size=0, max_size=15),
+    page_size=st.integers(min_value=1, max_value=6),
+)
+def test_pagination_visits_every_upload_once_in_order(
+    sqlite_factory: sessionmaker[Session], minutes: list[int], page_size: int
+) -> None:
+    """Whatever the timestamps (many equal) and the page size: no upload skipped or repeated, newest first."""
+    base = datetime(2026, 3, 1, tzinfo=UTC)
+    with sqlite_factory.begin() as s:
+        s.execute(delete(Upload))  # one database for all examples
+        for i, minute in enumerate(minutes):
+            _new(s, sha256=f"{i:064d}").created_at = base + timedelta(minutes=minute)
+    seen: list[tuple[datetime, str]] = []
+    cursor = None
+    with sqlite_factory() as s:
+        while True:
+            page, cursor = repo.list_uploads(s, tenant="acme", cursor=cursor, limit=page_size)
+            assert len(page) <= page_size
+            seen += [(u.created_at, u.id) for u in page]
+            if cursor is None:
+                break
+    assert len(seen) == len(set(seen)) == len(minutes)
+    assert seen == sorted(seen, reverse=True)
