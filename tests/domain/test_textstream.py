@@ -245,3 +245,15 @@ def test_period_labels(text: str, is_period: bool) -> None:
     from timetable_platform.domain.textstream import PERIOD_LABEL
 
     assert bool(PERIOD_LABEL.match(text)) is is_period
+
+
+def test_rotated_text_is_read_as_phrases() -> None:
+    """Words written up a narrow cell (rotation 90) read bottom to top, neighbouring lines together."""
+    up = [
+        Word("Early", BBox(100, 150, 110, 180), rotation=90),
+        Word("Registration", BBox(100, 185, 110, 250), rotation=90),
+        Word("work", BBox(113, 200, 123, 225), rotation=90),
+    ]
+    flat = words_at("Maths", 300, 100)
+    texts = sorted(p.text for p in build_phrases([*up, *flat]))
+    assert texts == ["Maths", "Registration Early work"]

@@ -210,7 +210,61 @@ def build_phrases(words: Sequence[Word]) -> list[Phrase]:
                 current.append(w)
         phrases.append(_phrase(current))
     phrases = _join_stacked(phrases)
+    phrases.extend(_rotated_phrases([w for w in words if w.text.strip() and w.rotation in (90, 270)], h_med))
     return phrases
+
+
+def _rotated_phrases(words: Sequence[Word], h_med: float) -> list[Phrase]:
+    """Text written up or down a narrow cell: words sharing a column (by x) and close along it form a
+    line; neighbouring lines form one phrase, read left to right, each line in its writing direction."""
+    if not words:
+        return []
+    lines: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: (w.bbox.center[0], w.bbox.top)):
+        for line in lines:
+            ref = line[-1].bbox
+            if abs(ref.center[0] - w.bbox.center[0]) < 0.45 * max(ref.width, w.bbox.width, 1.0) and (
+                min(abs(w.bbox.top - b.bbox.bottom) for b in line) < 1.2 * max(ref.width, w.bbox.width)
+                or any(w.bbox.intersects(b.bbox) for b in line)
+            ):
+                line.append(w)
+                break
+        else:
+            lines.append([w])
+    # Order each line in its writing direction (90: bottom to top, 270: top to bottom).
+    for line in lines:
+        line.sort(key=lambda w: -w.bbox.bottom if w.rotation == 90 else w.bbox.top)
+    lines.sort(key=lambda line: min(w.bbox.x0 for w in line))
+    groups: list[list[list[Word]]] = []
+    for line in lines:
+        box = _union([w.bbox for w in line])
+        if groups:
+            last = _union([w.bbox for ln in groups[-1] for w in ln])
+            overlap = min(box.bottom, last.bottom) - max(box.top, last.top)
+            if box.x0 - last.x1 < 0.8 * max(box.width, h_med * 0.5) and overlap > 0.3 * min(box.height, last.height):
+                groups[-1].append(line)
+                continue
+        groups.append([line])
+    out: list[Phrase] = []
+    for group in groups:
+        ws = [w for line in group for w in line]
+        box = _union([w.bbox for w in ws])
+        out.append(
+            Phrase(
+                words=ws,
+                text=" ".join(w.text for w in ws),
+                x0=box.x0,
+                top=box.top,
+                x1=box.x1,
+                bottom=box.bottom,
+                height=_median([w.bbox.width for w in ws], h_med),
+            )
+        )
+    return out
+
+
+def _union(boxes: Sequence[BBox]) -> BBox:
+    return BBox(min(b.x0 for b in boxes), min(b.top for b in boxes), max(b.x1 for b in boxes), max(b.bottom for b in boxes))
 
 
 def _phrase(words: list[Word]) -> Phrase:
