@@ -162,6 +162,18 @@ def test_cli_migrate_submit_status(
     assert main(["status", "0" * 32]) == 1
     assert "no upload" in capsys.readouterr().err
 
+    store = build_store(Settings())
+    try:
+        store.queue.send_raw("not json")
+        store.queue.dead_letter(next(m for m in store.queue.receive(10) if m.body is None), "malformed JSON")
+    finally:
+        store.dispose()
+    assert main(["status", "--dead-letters", "--json"]) == 0
+    [dead] = json.loads(capsys.readouterr().out)["dead_letters"]
+    assert dead["reason"] == "malformed JSON" and dead["body"] == "not json"
+    assert main(["status", "--dead-letters"]) == 0
+    assert "malformed JSON" in capsys.readouterr().out
+
 
 def test_cli_reports_an_unreachable_database(isolated_env: Path, monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip

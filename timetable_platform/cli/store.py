@@ -46,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     status.add_argument("upload_id", nargs="?", metavar="ID", help="upload id")
     status.add_argument("--limit", type=int, default=20, help="how many recent uploads to list (default: 20)")
+    status.add_argument("--dead-letters", action="store_true", help="also list the queue's dead letters (up to --limit)")
     status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(func=run_status)
 
@@ -176,16 +177,28 @@ def run_status(args: argparse.Namespace) -> int:
             counts = repository.status_counts(session)
             recent = [_upload_dict(u) for u in repository.recent_uploads(session, limit=args.limit)]
         depth = store.queue.depth()
+        dead = [
+            {"message_id": d.message_id, "reason": d.reason, "receive_count": d.receive_count, "body": d.body_text[:500],
+             "dead_lettered_at": d.dead_lettered_at.isoformat() if d.dead_lettered_at else None}
+            for d in (store.queue.dead_letters(args.limit) if args.dead_letters else [])
+        ]  # fmt: skip
     except (SQLAlchemyError, StoreError) as exc:
         return _fail(f"store unavailable: {exc}")
     finally:
         store.dispose()
     if args.json:
-        print(json.dumps({"uploads": counts, "queue": depth, "recent": recent}, indent=2))
+        payload: dict[str, Any] = {"uploads": counts, "queue": depth, "recent": recent}
+        if args.dead_letters:
+            payload["dead_letters"] = dead
+        print(json.dumps(payload, indent=2))
         return 0
     print("uploads: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     print("queue:   " + ", ".join(f"{k} {v}" for k, v in depth.items()))
     for item in recent:
         entries = "" if item["entry_count"] is None else f"{item['entry_count']} entries"
         print(f"{item['id']}  {item['created_at'][:19]}  {item['status']:9}  {item['tenant']:12}  {item['filename']}  {entries}")
+    if args.dead_letters:
+        print(f"dead letters ({len(dead)} shown):")
+        for letter in dead:
+            print(f"{letter['message_id']}  x{letter['receive_count']}  {letter['reason']}  {letter['body'][:80]!r}")
     return 0
