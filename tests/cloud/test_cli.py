@@ -1,0 +1,51 @@
+"""`timetable extract` with the cloud backends switched on by TIMETABLE_* variables (fakes behind them)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.cloud.conftest import Generated, claude_overrides, documentai_overrides
+from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.documentai_server import FakeDocumentAI
+from timetable_platform.cli import main
+
+
+def _environment(monkeypatch: pytest.MonkeyPatch, values: dict[str, str]) -> None:
+    for name, value in values.items():
+        monkeypatch.setenv(f"TIMETABLE_{name.upper()}", value)
+
+
+def test_extract_uses_the_backends_the_settings_choose(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    fake_documentai: FakeDocumentAI,
+    fake_anthropic: FakeAnthropic,
+    grid_pdf: Generated,
+) -> None:
+    fake_anthropic.truth = grid_pdf.truth
+    _environment(monkeypatch, {"layout_backend": "documentai", "interpreter_backend": "claude"})
+    _environment(monkeypatch, documentai_overrides(fake_documentai))
+    _environment(monkeypatch, claude_overrides(fake_anthropic))
+
+    assert main(["extract", str(grid_pdf.path), "--mode", "hybrid"]) == 0
+
+    printed = json.loads(capsys.readouterr().out)
+    assert len(fake_documentai.requests) == 1 and len(fake_anthropic.requests) == 1
+    assert {(e["day"], e["start"], e["subject"]) for e in printed["entries"]} == {
+        (e.day, e.start, e.subject) for e in grid_pdf.truth.entries
+    }
+
+
+def test_unconfigured_cloud_backend_is_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], grid_pdf: Generated
+) -> None:
+    monkeypatch.setenv("TIMETABLE_LAYOUT_BACKEND", "documentai")
+    for name in ("PROJECT", "PROCESSOR_ID"):
+        monkeypatch.delenv(f"TIMETABLE_DOCUMENTAI_{name}", raising=False)
+
+    assert main(["extract", str(grid_pdf.path), "--mode", "document_ai"]) == 1
+
+    captured = capsys.readouterr()
+    assert "TIMETABLE_DOCUMENTAI_PROJECT" in captured.err and "Traceback" not in captured.err
