@@ -160,13 +160,8 @@ def layout_to_document(
                 for line in _words_of(cell.lines, cell.text, cell.bbox):
                     emit_line(line)
                 box = cell.bbox or table.bbox or BBox(0, 0, page.width, page.height)
-                raw: dict[str, Any] = {"layout": _element((start, text.length), box, page, confidence)}
-                if cell.rowspan > 1:
-                    raw["rowSpan"] = cell.rowspan
-                else:
-                    raw["rowSpan"] = 1
-                raw["colSpan"] = cell.colspan
-                rows[cell.row].append(raw)
+                layout = _element((start, text.length), box, page, confidence)
+                rows[cell.row].append({"layout": layout, "rowSpan": cell.rowspan, "colSpan": cell.colspan})
             box = table.bbox or BBox(0, 0, page.width, page.height)
             tables.append(
                 {
