@@ -15,7 +15,8 @@ GROUP_NAME = "timetables"
 # so each service's rate limit is respected on its own.
 DOCUMENTAI_POOL = "documentai"
 CLAUDE_POOL = "claude"
-BACKFILL_POOL = "backfill"
+# Backfills are limited per run, not per step: runs tagged with the backfill lane share the
+# run-level limit in dagster.yaml (`concurrency.runs.tag_concurrency_limits`).
 
 # Run tags.
 UPLOAD_ID_TAG = "timetable/upload_id"
