@@ -103,3 +103,33 @@ def test_nothing_timetable_like_gives_no_entries_and_a_reason() -> None:
     tt = interpret(layout(table([["Name", "Score"], ["Ann", "3"]]), paragraphs=["Results"]))
     assert tt.entries == []
     assert tt.warnings
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        ("Stundenplan Hr. Lange", "Hr. Lange"),
+        ("Orario – Prof.ssa Ricci", "Prof.ssa Ricci"),
+        ("Lesrooster Dhr. de Vries", "Dhr. de Vries"),
+        ("Emploi du temps – M. Lefèvre", "M. Lefèvre"),
+        ("Horario – Sra. Martínez", "Sra. Martínez"),
+    ],
+)
+def test_teacher_titles_in_other_languages(title: str, name: str) -> None:
+    owner = find_owner(title)
+    assert owner is not None and (owner.kind, owner.name) == ("teacher", name)
+
+
+def test_title_printed_inside_the_table_and_footnotes_ignored() -> None:
+    from timetable_platform.domain.layout import BBox, Line, Word
+
+    t = table(
+        [["4M", "<", "<"], ["", "9:00-10:00", "10:00-11:00"], ["Mon", "Maths", "PE"], ["Tue", "Art", "RE"]]
+    )
+    t.bbox = BBox(0, 100, 500, 400)
+    lay = layout(t)
+    note = Word("If adult working on task work", BBox(0, 420, 300, 430))
+    lay.pages[0].lines = [Line(words=[note], bbox=note.bbox)]
+    tt = interpret(lay)
+    assert tt.title == "4M"
+    assert tt.owner is not None and (tt.owner.kind, tt.owner.name) == ("class", "4M")

@@ -678,6 +678,10 @@ def _read_section(
         # A body cell reaching into a label column (a split day header, OCR) is not a label.
         body_cells = {id(m[r][c]) for r in body_rows for c in day_of_col if m[r][c] is not None}
         slots = _build_slots(m, body_rows, label_cols, title_cells | body_cells)
+        for c in label_cols:  # a title printed down the side of a days-as-rows table
+            cell = m[body_rows.start][c]
+            if cell is not None and id(cell) in title_cells:
+                reading.title_lines.extend(t for t in cell_text_lines(cell)[0] if t not in reading.title_lines)
         slot_of_row = {r: s for s in slots for r in range(s.row_start, s.row_end)}
         has_times = any(s.start is not None for s in slots)
         all_slots_have_times = all_slots_have_times or has_times

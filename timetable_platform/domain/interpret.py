@@ -23,9 +23,14 @@ _TITLE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _PERSON_TITLE = (
-    r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|M\.|Mme|Mlle|Sr\.?|Sra\.?|Sig\.?|Sig\.ra|Dhr\.?|Mevr\.?)"
+    r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Herr|Frau|Mme|Mlle)\.?|Prof\.ssa|Dott\.ssa|Sig\.ra|Prof\.?"
+    r"|(?:Hr|Fr|Sr|Sra|Srta|Sig|Dhr|Mevr|Mw|M)\.)"
 )
-_NAME = r"[A-ZÀ-Þ][\w'’\-]+(?:\s+[A-ZÀ-Þ][\w'’\-]+)?"
+# A surname, possibly with a particle ('de Vries', 'van der Berg', 'di Marco') and a second name.
+_NAME = (
+    r"(?:(?:de|van|von|der|den|di|da|del|la|le|du|ten|ter)\s+){0,2}"
+    r"[A-ZÀ-Þ][\w'’\-]+(?:\s+[A-ZÀ-Þ][\w'’\-]+)?"
+)
 _TEACHER_LABEL = re.compile(
     r"\b(?:teacher|staff|lehrer(?:in)?|lehrkraft|enseignant(?:e)?|professeur|profesor(?:a)?|docente|insegnante|docent|leraar)\s*[:\-–]\s*"
     r"(?P<name>(?:" + _PERSON_TITLE + r"\s+)?" + _NAME + r")",
@@ -62,26 +67,45 @@ def _looks_like_heading(text: str) -> bool:
 
 def heading_lines(layout: Layout) -> list[str]:
     """Text printed before the timetable starts (title, owner, school), in reading order."""
-    lines: list[str] = [p.strip() for p in layout.paragraphs[:8] if p.strip()]
-    if not lines and layout.pages:
-        for line in layout.pages[0].lines[:10]:
-            text = line.text.strip()
-            if not text:
-                continue
-            if not _looks_like_heading(text):
-                break
-            lines.append(text)
+    page = layout.pages[0] if layout.pages else None
+    boxes = [t.bbox for t in page.tables if t.bbox is not None] if page else []
+    if page is not None and page.lines and boxes:
+        # Paged readers know where the table is: what is printed above it, never a footnote below it.
+        top = min(b.top for b in boxes)
+        above = [ln.text.strip() for ln in page.lines if ln.bbox.bottom <= top + 2 and ln.text.strip()]
+        if above:
+            return above[:8]
+        paragraphs = [p.strip() for p in layout.paragraphs[:8] if p.strip()]
+        if paragraphs:
+            return paragraphs
+        bottom = max(b.bottom for b in boxes)
+        candidates = [ln.text.strip() for ln in page.lines if ln.bbox.bottom <= bottom and ln.text.strip()]
+    else:
+        candidates = [p.strip() for p in layout.paragraphs[:8] if p.strip()]
+        if candidates:
+            return candidates
+        candidates = [ln.text.strip() for ln in page.lines if ln.text.strip()] if page else []
+    # A heading printed as the table's first rows: the lines before the grid starts.
+    lines: list[str] = []
+    for text in candidates[:10]:
+        if not _looks_like_heading(text):
+            break
+        lines.append(text)
     return lines
 
 
 def find_title(lines: Sequence[str]) -> str | None:
-    for line in lines:
+    for index, line in enumerate(lines):
         if _TITLE_WORDS.search(line) and len(line) <= 160:
-            return line.strip()
+            title = line.strip()
+            if title.endswith(("-", "–", "—", ":")) and index + 1 < len(lines):
+                title = f"{title} {lines[index + 1].strip()}"  # a heading wrapped onto the next line
+            return title
     for line in lines:
         if _TEACHER_LABEL.search(line) or _CLASS_LABEL.search(line) or _TEACHER_NAME.search(line):
             return line.strip()
-    return lines[0].strip() if lines else None
+    # Otherwise the first line that reads as words (OCR leaves specks like 'J').
+    return next((line.strip() for line in lines if len(line.strip()) >= 2 and any(c.isalpha() for c in line)), None)
 
 
 def find_owner(title: str | None, lines: Iterable[str] = ()) -> Owner | None:
@@ -182,13 +206,10 @@ def interpret(layout: Layout) -> Timetable:
     if not blocks and not record_entries:
         blocks.extend(listed)
 
-    lines = heading_lines(layout) or grid_titles
-    if not lines and grid_titles:
-        lines = grid_titles
-    title = find_title(lines) if lines else None
-    if title is None and grid_titles:
-        title = find_title(grid_titles)
-    owner = find_owner(title, [*lines, *grid_titles])
+    # Headings above the table, then title rows printed inside it.
+    lines = [*heading_lines(layout), *grid_titles]
+    title = find_title(lines)
+    owner = find_owner(title, lines)
 
     entries = [*record_entries, *_entries(blocks, owner, language)]
     if not entries:
