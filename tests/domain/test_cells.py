@@ -159,3 +159,11 @@ def test_split_several_fields_in_one_bracket() -> None:
     fields = splitter.split(["Science (Mrs Patel, 193)"])
     assert (fields.subject, fields.teacher, fields.room) == ("Science", "Mrs Patel", "193")
     assert splitter.split(["Maths (practical, fun)"]).subject == "Maths (practical, fun)"
+
+
+def test_room_misread_by_ocr_is_the_room_the_document_prints() -> None:
+    splitter = CellSplitter.fit([["History", "R5"], ["Tutor Time", "RS"], ["Maths", "B10"]])
+    fields = splitter.split(["Tutor Time", "RS"])
+    assert (fields.subject, fields.room) == ("Tutor Time", "R5")
+    assert splitter.split(["Maths", "B1O"]).room == "B10"
+    assert splitter.split(["RS"]).subject == "RS"  # alone it is a subject (Religious Studies)

@@ -250,10 +250,12 @@ class CellSplitter:
         vocabulary: frozenset[str] = frozenset(),
         teacher_codes: frozenset[str] = frozenset(),
         subject_codes: frozenset[str] = frozenset(),
+        rooms: frozenset[str] = frozenset(),
         owner_kind: str | None = None,
         language: str | None = None,
     ) -> None:
         self.vocabulary = vocabulary
+        self.rooms = rooms
         self.teacher_codes = teacher_codes
         self.subject_codes = subject_codes | SUBJECT_CODES
         self.owner_kind = owner_kind
@@ -273,9 +275,12 @@ class CellSplitter:
         vocabulary: Counter[str] = Counter()
         first_codes: Counter[str] = Counter()
         later_codes: Counter[str] = Counter()
+        rooms: set[str] = set()
         for cell in cells:
             lines = [tidy_whitespace(_clean_line(x)) for x in cell]
             lines = [x for x in lines if x]
+            for line in lines[1:]:
+                rooms.update(tok for tok in re.split(r"[\s·•|/,;()]+", line) if tok and _ROOM_CODE.match(tok))
             for i, line in enumerate(lines):
                 found = _WORD_CHARS.findall(line)
                 # Words at a break followed by a lower-case line may be halves of one word: not evidence.
@@ -302,11 +307,20 @@ class CellSplitter:
             vocabulary=frozenset(vocabulary),
             teacher_codes=teacher_codes - SUBJECT_CODES,
             subject_codes=subject_codes,
+            rooms=frozenset(rooms),
             owner_kind=owner_kind,
             language=language,
         )
 
     # --- reading one cell -----------------------------------------------------------------
+
+    def known_room(self, token: str) -> str | None:
+        """The room this document prints that OCR misread as ``token`` ('RS' for 'R5', 'B1O' for 'B10')."""
+        t = token.strip()
+        if not self.rooms or not 2 <= len(t) <= 6 or t in self.rooms:
+            return None
+        fixed = t[0] + "".join(_OCR_DIGITS.get(c, c) for c in t[1:])
+        return fixed if fixed != t and fixed in self.rooms else None
 
     def _is_teacher_code(self, token: str, *, alone: bool) -> bool:
         """A code is a teacher when the document uses it so, or when it stands alone off the subject line."""
@@ -424,6 +438,10 @@ class CellSplitter:
                 continue
             # Separators left dangling by a lost word or an OCR split ('KLE -') do not hide a field.
             bare = line.strip(" -–—·•|,;")
+            misread = self.known_room(bare) if index > 0 else None
+            if misread is not None:
+                parsed.put("room", misread)
+                continue
             whole = self.classify(bare, subject_position=index == 0) if bare else None
             if whole is not None and bare != line:
                 line = bare
@@ -577,6 +595,9 @@ COMMON_WORDS = frozenset(
     for w in ["English", "Maths", "Math", "Mathematics", "Science", "Biology", "Chemistry", "Physics", "History", "Geography", "French", "German", "Spanish", "Italian", "Latin", "Music", "Drama", "Art", "Design", "Technology", "Computing", "Computer", "Studies", "Business", "Economics", "Religious", "Education", "Physical", "Citizenship", "Literature", "Language", "Reading", "Writing", "Phonics", "Spelling", "Spellings", "Handwriting", "Comprehension", "Assembly", "Registration", "Break", "Lunch", "Lesson", "Period", "Library", "Science", "Sociology", "Psychology", "Statistics", "Further", "Food", "Nutrition", "Media", "Philosophy", "Ethics", "Deutsch", "Mathe", "Englisch", "Französisch", "Erdkunde", "Geschichte", "Physik", "Chemie", "Biologie", "Musik", "Kunst", "Sport", "Religion", "Informatik", "Politik", "Wirtschaft", "Latein", "Spanisch", "Ethik", "Pause", "Mittagspause", "Mathématiques", "Français", "Anglais", "Histoire", "Géographie", "Musique", "Physique", "Chimie", "Espagnol", "Allemand", "Matemáticas", "Lengua", "Inglés", "Historia", "Música", "Física", "Química", "Biología", "Matematica", "Italiano", "Inglese", "Storia", "Geografia", "Musica", "Fisica", "Chimica", "Scienze", "Wiskunde", "Nederlands", "Engels", "Geschiedenis", "Aardrijkskunde", "Muziek", "Natuurkunde", "Scheikunde"]
 )
 
+
+# Letters OCR reads for digits inside a code ('R5' -> 'RS').
+_OCR_DIGITS = {"S": "5", "O": "0", "o": "0", "I": "1", "l": "1", "B": "8", "Z": "2", "G": "6"}
 
 # Short words that are whole words, never the tail of a broken one.
 FUNCTION_WORDS = frozenset(

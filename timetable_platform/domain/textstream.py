@@ -755,15 +755,35 @@ def _read_section(
                 by_day[j].append(it)
                 break
 
+    # Lines of a cell stack along the time axis only when days run across.
+    pitch = None if vertical else _line_pitch(by_day, h)
+    slot_pitch = _median([b.uc - a.uc for a, b in itertools.pairwise(slots)], 0.0)
+    if pitch is not None and pitch > 0.6 * slot_pitch:
+        pitch = None  # one line per cell: the step down is the row pitch, not a line pitch
     clusters: list[Cluster] = []
     for j, day_items_j in enumerate(by_day):
-        clusters.extend(_clusters_for_day(j, day_items_j, slots, u_start))
+        clusters.extend(_clusters_for_day(j, day_items_j, slots, u_start, pitch))
     _spread_full_rows(clusters, days, slots)
     week = _week_for(axis, all_phrases, previous_bottom)
     return _blocks(clusters, days, slots, page.number, week)
 
 
-def _clusters_for_day(day_index: int, items: list[Item], slots: list[SlotAnchor], u_start: bool) -> list[Cluster]:
+def _line_pitch(by_day: list[list[Item]], h: float) -> float | None:
+    """Distance between the centres of two lines of one cell on this page (the lower quartile of the
+    distances between consecutive lines down each day), or None with too few lines to tell."""
+    steps: list[float] = []
+    for items in by_day:
+        centres = sorted(i.uc for i in items)
+        steps.extend(b - a for a, b in itertools.pairwise(centres) if b - a > 0.5 * h)
+    if len(steps) < 6:
+        return None
+    steps.sort()
+    return steps[len(steps) // 4]
+
+
+def _clusters_for_day(
+    day_index: int, items: list[Item], slots: list[SlotAnchor], u_start: bool, pitch: float | None
+) -> list[Cluster]:
     if not items:
         return []
     items = sorted(items, key=lambda i: (i.u0, i.v0))
@@ -781,7 +801,12 @@ def _clusters_for_day(day_index: int, items: list[Item], slots: list[SlotAnchor]
         return out
     groups: list[list[Item]] = []
     for it in items:
-        if groups and it.u0 - max(g.u1 for g in groups[-1]) < 0.6 * it.h:
+        # Next line of the same cell: close (under 0.6 text heights apart), or one line pitch on
+        # (OCR boxes vary in height, so the gap alone misleads).
+        if groups and (
+            it.u0 - max(g.u1 for g in groups[-1]) < 0.6 * it.h
+            or (pitch is not None and it.uc - groups[-1][-1].uc <= 1.3 * pitch)
+        ):
             groups[-1].append(it)
         else:
             groups.append([it])
