@@ -446,8 +446,10 @@ def _apply_cell_time(block: Block, reference: Clock | None) -> None:
     if start is None:
         return
     tentative_start, tentative_end = block.start, block.end
-    if tentative_start is not None and tentative_end is not None and not (
-        tentative_start.plus(-_CELL_TIME_LEEWAY) <= start < tentative_end
+    if (
+        tentative_start is not None
+        and tentative_end is not None
+        and not (tentative_start.plus(-_CELL_TIME_LEEWAY) <= start < tentative_end)
     ):
         # Far from the header slot the cell sits in: a misread, not the block's time. Keep the header's.
         block.confidence -= PENALTY_GUESSED_BOUNDARY
@@ -681,7 +683,9 @@ def _read_section(
         for c in label_cols:  # a title printed down the side of a days-as-rows table
             cell = m[body_rows.start][c]
             if cell is not None and id(cell) in title_cells:
-                reading.title_lines.extend(t for t in cell_text_lines(cell)[0] if t not in reading.title_lines)
+                reading.title_lines.extend(
+                    t for t in cell_text_lines(cell)[0] if t not in reading.title_lines
+                )
         slot_of_row = {r: s for s in slots for r in range(s.row_start, s.row_end)}
         has_times = any(s.start is not None for s in slots)
         all_slots_have_times = all_slots_have_times or has_times
@@ -718,7 +722,9 @@ def _read_section(
     return reading
 
 
-def _apply_activities(blocks: list[Block], slots: list[Slot], day: Day, week: str | None, page: int | None) -> None:
+def _apply_activities(
+    blocks: list[Block], slots: list[Slot], day: Day, week: str | None, page: int | None
+) -> None:
     """Activity labels: a day with nothing of its own in the slot gets the activity; one with its own text
     keeps it, noting the activity it replaces."""
     for slot in slots:

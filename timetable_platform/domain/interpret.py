@@ -105,7 +105,9 @@ def find_title(lines: Sequence[str]) -> str | None:
         if _TEACHER_LABEL.search(line) or _CLASS_LABEL.search(line) or _TEACHER_NAME.search(line):
             return line.strip()
     # Otherwise the first line that reads as words (OCR leaves specks like 'J').
-    return next((line.strip() for line in lines if len(line.strip()) >= 2 and any(c.isalpha() for c in line)), None)
+    return next(
+        (line.strip() for line in lines if len(line.strip()) >= 2 and any(c.isalpha() for c in line)), None
+    )
 
 
 def find_owner(title: str | None, lines: Iterable[str] = ()) -> Owner | None:
@@ -299,7 +301,9 @@ def _penalise_odd_splits(
     if len(multi) < 4:
         return
 
-    def swallowed(block: Block, fields: tuple[str, str | None, str | None, str | None, str | None, Kind]) -> bool:
+    def swallowed(
+        block: Block, fields: tuple[str, str | None, str | None, str | None, str | None, Kind]
+    ) -> bool:
         subject = fields[0].casefold()
         later = [ln.casefold() for ln in block.lines[1:] if ln.strip()]
         return any(ln in subject for ln in later) and not (fields[1] or fields[3])

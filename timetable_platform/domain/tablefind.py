@@ -162,6 +162,7 @@ def _column_edges(lines: list[Line], height: float) -> list[float] | None:
                 mark[i] = True
         for i in range(n):
             covered[i] += mark[i]
+
     def runs(limit: int) -> list[tuple[int, int]]:
         found: list[tuple[int, int]] = []
         i = 0
