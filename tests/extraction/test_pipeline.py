@@ -115,3 +115,17 @@ def test_load_document_limits_and_errors(tmp_path: Path) -> None:
     assert [(e.day, e.start, e.end, e.subject) for e in result.timetable.entries] == [
         ("MON", "09:00", "10:00", "Maths")
     ]
+
+
+class _CrashingInterpreter:
+    name = "crashing"
+
+    def extract(self, document: Document, limits: Limits, context: StageResult | None = None) -> StageResult:
+        raise RuntimeError("boom")
+
+
+def test_a_crashing_second_reader_leaves_the_layout_answer_and_a_warning() -> None:
+    layout = _FixedLayout([Entry(day="MON", start="09:00", end="10:00", subject="Maths", confidence=1.0)])
+    result = extract(DOC, mode="hybrid", layout_extractor=layout, interpreter=_CrashingInterpreter())
+    assert [e.subject for e in result.timetable.entries] == ["Maths"]
+    assert any("crashing failed" in w for w in result.timetable.warnings)

@@ -87,6 +87,12 @@ def _run_interpreter(
         # The layout stage already has an answer; a failing second opinion becomes a warning.
         context.warnings.append(f"{interpreter.name} failed: {exc.message}")
         return None
+    except Exception as exc:  # a bug in the second reader must not lose the first reader's answer
+        if context is None:
+            raise
+        log.exception("interpreter %s crashed", interpreter.name)
+        context.warnings.append(f"{interpreter.name} failed: {type(exc).__name__}")
+        return None
 
 
 def extract(
