@@ -202,6 +202,40 @@ def find_table_quad(gray: np.ndarray) -> np.ndarray | None:
     return order_corners(points)
 
 
+def find_page_quad(gray: np.ndarray) -> np.ndarray | None:
+    """Corners of the sheet of paper in a photo: a large bright quadrilateral on a darker background."""
+    scale = 800 / max(gray.shape)
+    small = cv2.resize(gray, None, fx=min(1.0, scale), fy=min(1.0, scale), interpolation=cv2.INTER_AREA)
+    factor = gray.shape[1] / small.shape[1]
+    small = cv2.GaussianBlur(small, (5, 5), 0)
+    # The frame's outer rim is background; the sheet is what is clearly lighter (a shadow across the
+    # sheet would split an Otsu threshold).
+    rim = max(2, min(small.shape) // 40)
+    border = np.concatenate([small[:rim].ravel(), small[-rim:].ravel(), small[:, :rim].ravel(), small[:, -rim:].ravel()])
+    background = float(np.median(border))
+    bright = np.where(small > background + 30, 255, 0).astype(np.uint8)
+    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    contour = max(contours, key=cv2.contourArea)
+    area = cv2.contourArea(contour)
+    total = small.shape[0] * small.shape[1]
+    # A sheet filling the whole frame has no visible edges; a small bright blob is not the page.
+    if not 0.25 * total <= area <= 0.92 * total:
+        return None
+    hull = cv2.convexHull(contour)
+    approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
+    if len(approx) != 4 or cv2.contourArea(approx) > 1.1 * area:
+        return None
+    # The sheet must be clearly brighter than what surrounds it.
+    mask = np.zeros_like(small)
+    cv2.fillPoly(mask, [approx], 255)
+    if float(small[mask > 0].mean()) - float(small[mask == 0].mean()) < 40:
+        return None
+    return order_corners(approx[:, 0, :].astype(np.float32) * factor)
+
+
 def order_corners(points: np.ndarray) -> np.ndarray:
     sums = points.sum(axis=1)
     diffs = np.diff(points, axis=1)[:, 0]
@@ -299,6 +333,8 @@ def prepare_page(image: Image.Image | np.ndarray, *, detect_orientation: bool = 
             notes.append(f"page rotated by {rotate} degrees")
 
     quad = find_table_quad(flat)
+    if quad is None:  # no ruled frame: the edges of the sheet itself, in a photo
+        quad = find_page_quad(cv2.cvtColor(color, cv2.COLOR_BGR2GRAY))
     corrected = False
     if quad is not None and _is_projective(quad):
         warped = perspective_correct(color, quad)
