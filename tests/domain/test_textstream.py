@@ -257,3 +257,16 @@ def test_rotated_text_is_read_as_phrases() -> None:
     flat = words_at("Maths", 300, 100)
     texts = sorted(p.text for p in build_phrases([*up, *flat]))
     assert texts == ["Maths", "Registration Early work"]
+
+
+def test_letter_column_with_a_picture_on_one_day() -> None:
+    words = words_at("Time", 20, 20)
+    col_x = [150, 250, 350, 450, 550]
+    for x, name in zip(col_x, ["Mon", "Tue", "Wed", "Thu", "Fri"], strict=True):
+        words += words_at(name, x, 20)
+    words += words_at("9:00-10:00", 20, 60) + words_at("3.20", 20, 100)
+    for x, mark in zip(col_x, ["H", "O", "M", "E", "▪"], strict=True):
+        words += words_at("Maths", x, 60) + words_at(mark, x + 10, 100)
+    timetable = read_text_stream(layout_of(page_of(words)))
+    home = [(x.day, x.start, x.end, x.subject, x.kind) for x in timetable.entries if x.start == "15:20"]
+    assert home == [(d, "15:20", None, "Home", "other") for d in ("MON", "TUE", "WED", "THU", "FRI")]

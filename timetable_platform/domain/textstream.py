@@ -860,11 +860,27 @@ def _spread_full_rows(clusters: list[Cluster], days: list[DayBand], slots: list[
                 only.replicated = True
             continue
         letters = [c for c in starting if _is_letter(c.text.strip())]
-        if len(letters) >= 3 and len(letters) == len(starting) == len(days):
+        symbols = [c for c in starting if not any(ch.isalnum() for ch in c.text)]
+        # One letter per day spelling a word down the days (B R E A K); a day may lack its letter
+        # (a picture in its place), but then the word must be one a timetable uses for such rows.
+        if len(letters) >= 3 and len(letters) + len(symbols) == len(starting) and len(letters) >= len(days) - 1:
             word = "".join(c.text.strip() for c in sorted(letters, key=lambda c: c.day_index))
+            if len(letters) < len(days) and classify_kind(word) == "lesson":
+                continue
+            name = word.capitalize() if word.isupper() else word
             for c in letters:
-                c.text_override = word.capitalize() if word.isupper() else word
+                c.text_override = name
                 c.replicated = True
+            for c in symbols:
+                clusters.remove(c)
+            covered = {c.day_index for c in letters}
+            template = letters[0]
+            for j in range(len(days)):
+                if j not in covered:
+                    clusters.append(
+                        Cluster(items=template.items, day_index=j, slots=template.slots, text_override=name,
+                                replicated=True)
+                    )
 
 
 def _lines(cluster: Cluster) -> tuple[list[str], list[str | None]]:
