@@ -105,6 +105,29 @@ def test_image_is_sent_as_raw_bytes_and_read_in_pixels(
     assert stage.pages == 1 and stage.cost_usd == documentai_cost(1)
 
 
+def test_image_over_the_pixel_limit_is_scaled_down_before_sending(
+    fake_documentai: FakeDocumentAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from PIL import Image
+
+    from timetable_platform.extraction import documentai
+
+    monkeypatch.setattr(documentai, "IMAGE_MAX_PIXELS", 200_000)  # stands in for the 40 MP limit
+    buffer = io.BytesIO()
+    Image.new("RGB", (1000, 800), "white").save(buffer, format="JPEG")
+    sent, mime_type = documentai.fit_image(buffer.getvalue(), "image/jpeg", Limits())
+    with Image.open(io.BytesIO(sent)) as image:
+        assert image.width * image.height <= 200_000 and image.width / image.height == pytest.approx(
+            1.25, rel=0.01
+        )
+    assert mime_type == "image/png"
+    small = io.BytesIO()
+    Image.new("RGB", (400, 300), "white").save(small, format="PNG")
+    assert documentai.fit_image(small.getvalue(), "image/png", Limits()) == (small.getvalue(), "image/png")
+
+
 def grid_pdf_width_px(doc: Generated, dpi: int) -> float:
     return read_pdf_layout(doc.path.read_bytes()).pages[0].width * dpi / 72
 

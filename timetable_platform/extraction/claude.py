@@ -118,19 +118,12 @@ def entries_tool() -> dict[str, Any]:
 
 def _image_block(content: bytes, media_type: str, limits: Limits) -> dict[str, Any]:
     """An image block within the API's limits: scaled down (never up), re-encoded when needed."""
-    from PIL import Image, ImageOps
+    from PIL import Image
 
-    from timetable_platform.extraction.errors import CorruptDocument, TooLarge
+    from timetable_platform.extraction.ocr.preprocess import decode_image
 
-    Image.MAX_IMAGE_PIXELS = limits.max_pixels
-    try:
-        with Image.open(io.BytesIO(content)) as opened:
-            image = ImageOps.exif_transpose(opened)
-            image.load()
-    except Image.DecompressionBombError as exc:
-        raise TooLarge("The image has more pixels than allowed.", detail=str(exc)) from exc
-    except Exception as exc:
-        raise CorruptDocument("The image cannot be opened.", detail=str(exc)) from exc
+    # The OCR reader's safe decoding: pixel limit (bombs), corrupt files, EXIF rotation, RGB; first frame.
+    image = decode_image(content, limits)[0]
     width, height = image.size
     scale = min(1.0, IMAGE_MAX_EDGE / max(width, height), (IMAGE_MAX_PIXELS / (width * height)) ** 0.5)
     if scale < 1.0 or media_type not in IMAGE_TYPES or len(content) > IMAGE_MAX_BYTES:
@@ -139,8 +132,6 @@ def _image_block(content: bytes, media_type: str, limits: Limits) -> dict[str, A
                 (max(1, int(width * scale)), max(1, int(height * scale))), Image.Resampling.LANCZOS
             )
         buffer = io.BytesIO()
-        if image.mode not in ("RGB", "L"):
-            image = image.convert("RGB")
         image.save(buffer, format="JPEG", quality=90)
         content, media_type = buffer.getvalue(), "image/jpeg"
     return {

@@ -36,6 +36,8 @@ _SENT_AS_BYTES = (
     "image/bmp",
     "image/webp",
 )
+# Online processing refuses images over 40 megapixels (PDF pages are exempt).
+IMAGE_MAX_PIXELS = 40_000_000
 # Layout.orientation enum: PAGE_UP=1, PAGE_RIGHT=2, PAGE_DOWN=3, PAGE_LEFT=4 -> text rotation in degrees.
 _ROTATION = {1: 0, 2: 90, 3: 180, 4: 270}
 
@@ -411,12 +413,11 @@ class DocumentAILayoutExtractor:
         if document.media_type == sniff.PDF:
             page_count, chunks = pdf_chunks(document.content, self.sync_page_limit)
         else:
-            page_count, chunks = 1, [document.content]
+            page_count, chunks = 1, [fit_image(document.content, document.media_type, limits)]
         warnings: list[str] = []
-        parts = [
-            document_to_layout(self.process(chunk, document.media_type), media_type=document.media_type)
-            for chunk in chunks
-        ]
+        parts = []
+        for content, mime_type in (c if isinstance(c, tuple) else (c, document.media_type) for c in chunks):
+            parts.append(document_to_layout(self.process(content, mime_type), media_type=document.media_type))
         layout = join_layouts(parts)
         if len(chunks) > 1:
             warnings.append(
@@ -446,6 +447,24 @@ class DocumentAILayoutExtractor:
         stage = EmbeddedLayoutExtractor().extract(document, limits)
         stage.seconds = time.perf_counter() - started
         return stage
+
+
+def fit_image(content: bytes, media_type: str, limits: Limits) -> tuple[bytes, str]:
+    """The image as sent: unchanged within ``IMAGE_MAX_PIXELS``, else scaled down to it (PNG)."""
+    from PIL import Image
+
+    from timetable_platform.extraction.ocr.preprocess import decode_image
+
+    with Image.open(io.BytesIO(content)) as probe:  # header only: no pixels decoded yet
+        width, height = probe.size
+    if width * height <= IMAGE_MAX_PIXELS:
+        return content, media_type
+    image = decode_image(content, limits)[0]  # safe decoding (pixel limit, corrupt files)
+    scale = (IMAGE_MAX_PIXELS / (width * height)) ** 0.5
+    image = image.resize((max(1, int(width * scale)), max(1, int(height * scale))), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue(), "image/png"
 
 
 def _page_confidence(layout: Layout) -> dict[int, float]:
