@@ -1,0 +1,677 @@
+"""``timetable up`` / ``timetable down``: the whole platform on one machine; ``timetable backfill``.
+
+``up`` migrates the database, creates an API key for the ``demo`` tenant, starts the Dagster code
+server, the API (uvicorn), the Dagster webserver and the daemon (sensors, schedules, run queue), each
+in its own process group with its log under ``DATA_DIR/logs/``, waits until each is healthy, submits
+the example documents through the API and stays in the foreground. Ctrl-C, SIGTERM or
+``timetable down`` (through ``DATA_DIR/platform.pid``) stops every process it started.
+
+Exit codes: 0 stopped cleanly, 1 a process failed to start or died, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+from timetable_platform.settings import Settings
+
+DEMO_TENANT = "demo"
+LOCATION_NAME = "timetable_platform"
+DEFINITIONS_MODULE = "timetable_platform.definitions"
+JOB_NAME = "process_upload"
+STOP_GRACE_SECONDS = 10.0
+START_TIMEOUT_SECONDS = 180.0  # code loading takes ~30 s on a busy 2-core machine
+EXAMPLE_SUFFIXES = (".pdf", ".docx", ".xlsx", ".csv", ".png", ".jpg", ".jpeg")
+REPO_ROOT = Path(__file__).resolve().parents[2]  # an editable install or a checkout
+
+
+class PlatformError(Exception):
+    """Start-up failed; the message says what to do."""
+
+
+class _Stop(Exception):
+    """Raised by the SIGINT/SIGTERM handler to leave the foreground loop."""
+
+
+@dataclass
+class Service:
+    name: str
+    argv: list[str]
+    log_path: Path
+    healthy: Callable[[], bool]
+    process: subprocess.Popen[bytes] | None = None
+    log_file: IO[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+# --- registration -----------------------------------------------------------------------------
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    up = subparsers.add_parser(
+        "up",
+        help="run the whole platform (API, Dagster UI, daemon, code server) until Ctrl-C",
+        description="Migrate, create a demo API key, start every process, submit the examples, wait for Ctrl-C.",
+    )
+    up.add_argument("--api-port", type=_port, default=8000, help="API port (default: 8000)")
+    up.add_argument("--ui-port", type=_port, default=3000, help="Dagster UI port (default: 3000)")
+    up.add_argument(
+        "--host", default="127.0.0.1", help="interface the API and UI listen on (default: 127.0.0.1)"
+    )
+    up.add_argument("--no-examples", action="store_true", help="do not submit the example documents")
+    up.add_argument(
+        "--examples", type=Path, default=None, help="folder of example documents (default: ./examples)"
+    )
+    up.add_argument(
+        "--start-timeout",
+        type=float,
+        default=START_TIMEOUT_SECONDS,
+        help=f"seconds each process may take to become healthy (default: {START_TIMEOUT_SECONDS:.0f})",
+    )
+    up.set_defaults(func=run_up)
+
+    down = subparsers.add_parser("down", help="stop a platform started by `timetable up`")
+    down.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds to wait before killing (default: 30)"
+    )
+    down.set_defaults(func=run_down)
+
+    backfill = subparsers.add_parser(
+        "backfill",
+        help="re-materialise stale and/or failed uploads now (ranged Dagster runs)",
+        description="Ask Dagster (through its webserver) to re-run uploads extracted by an older extractor "
+        "version (--stale) and/or failed ones (--failed); both when neither is given.",
+    )
+    backfill.add_argument("--stale", action="store_true", help="uploads of an older EXTRACTOR_VERSION")
+    backfill.add_argument("--failed", action="store_true", help="failed uploads (fewer than 3 attempts)")
+    backfill.add_argument("--limit", type=int, default=5000, help="most uploads to re-run (default: 5000)")
+    backfill.add_argument(
+        "--dagster-url",
+        default=None,
+        help="Dagster webserver (default: TIMETABLE_DAGSTER_UI_URL, else http://127.0.0.1:3000)",
+    )
+    backfill.add_argument("--dry-run", action="store_true", help="list the uploads, request nothing")
+    backfill.set_defaults(func=run_backfill)
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port out of range: {port}")
+    return port
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"timetable: {message}", file=sys.stderr)
+    return code
+
+
+# --- paths and files --------------------------------------------------------------------------
+
+
+def pid_file(settings: Settings) -> Path:
+    return settings.data_dir.resolve() / "platform.pid"
+
+
+def dagster_home(settings: Settings) -> Path:
+    return settings.data_dir.resolve() / "dagster_home"
+
+
+def _instance_config() -> Path:
+    for candidate in (Path.cwd() / "dagster.yaml", REPO_ROOT / "dagster.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise PlatformError("dagster.yaml not found in the current directory or the project checkout")
+
+
+def prepare_dagster_home(home: Path, code_server_port: int) -> Path:
+    """DAGSTER_HOME with the repo's instance config and a workspace naming the shared code server."""
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_instance_config(), home / "dagster.yaml")
+    # One code server loads the definitions once; webserver, daemon and runs all use it.
+    workspace = home / "workspace.yaml"
+    workspace.write_text(
+        "load_from:\n"
+        "  - grpc_server:\n"
+        "      host: 127.0.0.1\n"
+        f"      port: {code_server_port}\n"
+        f"      location_name: {LOCATION_NAME}\n"
+    )
+    return workspace
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_pid_file(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("pid"), int) else None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_taken(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+# --- child processes --------------------------------------------------------------------------
+
+
+def _child_preexec() -> None:
+    # Children may inherit SIGINT/SIGTERM as ignored (sandboxes, nohup): make them stoppable.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def start_service(service: Service, env: dict[str, str]) -> None:
+    service.log_path.parent.mkdir(parents=True, exist_ok=True)
+    service.log_file = service.log_path.open("ab")
+    service.log_file.write(f"\n=== {datetime.now(UTC).isoformat()} {' '.join(service.argv)}\n".encode())
+    service.log_file.flush()
+    service.process = subprocess.Popen(
+        service.argv,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=service.log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: stopped as a whole, spared the terminal's Ctrl-C
+        preexec_fn=_child_preexec,
+    )
+
+
+def kill_group(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+def stop_services(services: Sequence[Service], grace: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM every group (last started first), wait up to ``grace``, then SIGKILL whatever is left."""
+    started = [s for s in services if s.process is not None]
+    for service in reversed(started):
+        assert service.process is not None
+        kill_group(service.process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for service in started:
+        assert service.process is not None
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            service.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    for service in started:
+        assert service.process is not None
+        # Also reaps grandchildren (run workers, code server subprocesses) left in the group.
+        kill_group(service.process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            service.process.wait(timeout=5)
+        if service.log_file is not None:
+            service.log_file.close()
+
+
+def log_tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def wait_healthy(service: Service, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not service.alive:
+            raise PlatformError(
+                f"{service.name} exited during start-up (log {service.log_path}):\n{log_tail(service.log_path)}"
+            )
+        with contextlib.suppress(Exception):
+            if service.healthy():
+                return
+        time.sleep(0.5)
+    raise PlatformError(
+        f"{service.name} not healthy after {timeout:.0f} s (log {service.log_path}):\n{log_tail(service.log_path)}"
+    )
+
+
+# --- health checks ----------------------------------------------------------------------------
+
+
+def http_ok(url: str) -> Callable[[], bool]:
+    def check() -> bool:
+        return httpx.get(url, timeout=3.0).status_code == 200
+
+    return check
+
+
+def code_server_loaded(port: int) -> Callable[[], bool]:
+    def check() -> bool:
+        from dagster._grpc.client import DagsterGrpcClient
+
+        client = DagsterGrpcClient(port=port, host="127.0.0.1")
+        client.ping("up")
+        # The server answers pings while it still loads the code; repositories only once loaded.
+        return "error" not in client.list_repositories().lower()
+
+    return check
+
+
+def daemon_heartbeating(home: Path, since: float) -> Callable[[], bool]:
+    def check() -> bool:
+        import dagster as dg
+
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            beats = instance.get_daemon_heartbeats()
+        sensor = beats.get("SENSOR")
+        return sensor is not None and sensor.timestamp >= since
+
+    return check
+
+
+# --- API client -------------------------------------------------------------------------------
+
+
+def submit_examples(api: str, key: str, paths: Sequence[Path]) -> list[tuple[Path, str]]:
+    submitted = []
+    with httpx.Client(base_url=api, headers={"X-API-Key": key}, timeout=60.0) as client:
+        for path in paths:
+            response = client.post(
+                "/api/v2/timetable/uploads", files={"file": (path.name, path.read_bytes())}
+            )
+            if response.status_code not in (200, 202):
+                print(f"  {path.name}: not submitted: {response.status_code} {response.text[:200]}")
+                continue
+            submitted.append((path, response.json()["upload_id"]))
+    return submitted
+
+
+def wait_for_uploads(
+    api: str, key: str, upload_ids: Sequence[str], timeout: float
+) -> dict[str, dict[str, Any]]:
+    """Poll each upload until it succeeded or failed (or ``timeout``); returns the last status bodies."""
+    last: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + timeout
+    with httpx.Client(base_url=api, headers={"X-API-Key": key}, timeout=30.0) as client:
+        pending = list(upload_ids)
+        while pending and time.monotonic() < deadline:
+            for upload_id in list(pending):
+                response = client.get(f"/api/v2/timetable/uploads/{upload_id}")
+                if response.status_code == 200:
+                    last[upload_id] = response.json()
+                    if last[upload_id]["status"] in ("succeeded", "failed"):
+                        pending.remove(upload_id)
+            if pending:
+                time.sleep(1.0)
+    return last
+
+
+def find_examples(folder: Path | None) -> list[Path]:
+    candidates = [folder] if folder is not None else [Path.cwd() / "examples", REPO_ROOT / "examples"]
+    for directory in candidates:
+        if directory.is_dir():
+            return sorted(p for p in directory.iterdir() if p.suffix.lower() in EXAMPLE_SUFFIXES)
+    return []
+
+
+# --- up ---------------------------------------------------------------------------------------
+
+
+def _bin(name: str) -> str:
+    """A console script of this environment (the venv's, not whatever PATH finds first)."""
+    local = Path(sys.executable).parent / name
+    return str(local) if local.exists() else name
+
+
+def build_services(
+    settings: Settings,
+    *,
+    host: str,
+    api_port: int,
+    ui_port: int,
+    code_port: int,
+    workspace: Path,
+    since: float,
+) -> list[Service]:
+    logs = settings.data_dir.resolve() / "logs"
+    home = workspace.parent
+    return [
+        Service(
+            "code server",
+            [_bin("dagster"), "code-server", "start", "-h", "127.0.0.1", "-p", str(code_port),
+             "-m", DEFINITIONS_MODULE, "--location-name", LOCATION_NAME],
+            logs / "code-server.log", code_server_loaded(code_port),
+        ),
+        Service(
+            "API",
+            [_bin("uvicorn"), "--factory", "timetable_platform.api:create_app", "--host", host,
+             "--port", str(api_port), "--no-access-log"],
+            logs / "api.log", http_ok(f"http://{_connect_host(host)}:{api_port}/ready"),
+        ),
+        Service(
+            "Dagster webserver",
+            [_bin("dagster-webserver"), "-h", host, "-p", str(ui_port), "-w", str(workspace)],
+            logs / "dagster-webserver.log", http_ok(f"http://{_connect_host(host)}:{ui_port}/server_info"),
+        ),
+        Service(
+            "Dagster daemon",
+            [_bin("dagster-daemon"), "run", "-w", str(workspace)],
+            logs / "dagster-daemon.log", daemon_heartbeating(home, since),
+        ),
+    ]  # fmt: skip
+
+
+def _connect_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+def create_demo_key(settings: Settings) -> str:
+    from timetable_platform.store import apikeys
+    from timetable_platform.store.factory import build_store
+
+    store = build_store(settings, migrate=True)
+    try:
+        with store.session_factory.begin() as session:
+            return apikeys.create_api_key(session, DEMO_TENANT, label="timetable up").key
+    finally:
+        store.dispose()
+
+
+def _raise_stop(signum: int, _frame: object) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
+def run_up(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from timetable_platform.store import db
+    from timetable_platform.store.errors import StoreError
+
+    settings = Settings()
+    pids = pid_file(settings)
+    running = read_pid_file(pids)
+    if running and _pid_alive(running["pid"]):
+        return _fail(f"already running (pid {running['pid']}); stop it with `timetable down`", 2)
+    for name, port in (("--api-port", args.api_port), ("--ui-port", args.ui_port)):
+        if _port_taken(args.host, port):
+            return _fail(f"port {port} is in use; pick another with {name}", 2)
+    if args.api_port == args.ui_port:
+        return _fail("--api-port and --ui-port must differ", 2)
+
+    api_url = f"http://{_connect_host(args.host)}:{args.api_port}"
+    ui_url = f"http://{_connect_host(args.host)}:{args.ui_port}"
+    home = dagster_home(settings)
+    code_port = free_port()
+    try:
+        workspace = prepare_dagster_home(home, code_port)
+    except (PlatformError, OSError) as exc:
+        return _fail(str(exc))
+
+    url = settings.resolved_database_url
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db.migrate(url)
+        key = create_demo_key(settings)
+    except (SQLAlchemyError, StoreError, OSError) as exc:
+        return _fail(f"database not ready: {exc}")
+    print(f"database migrated ({db.current_revision(url)})")
+    print(f"API key for tenant {DEMO_TENANT!r} (shown once): {key}")
+
+    env = dict(os.environ)
+    env.update({
+        "DAGSTER_HOME": str(home),
+        "TIMETABLE_DATA_DIR": str(settings.data_dir.resolve()),
+        "PYTHONUNBUFFERED": "1",
+    })  # fmt: skip
+    env.setdefault("TIMETABLE_DAGSTER_UI_URL", ui_url)
+    services = build_services(
+        settings, host=args.host, api_port=args.api_port, ui_port=args.ui_port, code_port=code_port,
+        workspace=workspace, since=time.time(),
+    )  # fmt: skip
+    handlers = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    code = 0
+    try:
+        code_server, api, webserver, daemon = services
+        # The code server and the API load in parallel; webserver and daemon need the loaded code.
+        for service in (code_server, api):
+            start_service(service, env)
+        _write_pid_file(pids, services)
+        for service in (code_server, api):
+            wait_healthy(service, args.start_timeout)
+            print(f"{service.name} ready (log {service.log_path})")
+        for service in (webserver, daemon):
+            start_service(service, env)
+        _write_pid_file(pids, services)
+        for service in (webserver, daemon):
+            wait_healthy(service, args.start_timeout)
+            print(f"{service.name} ready (log {service.log_path})")
+
+        _print_where(api_url, ui_url)
+        if not args.no_examples:
+            _submit_and_report(api_url, ui_url, key, find_examples(args.examples))
+        print("running; Ctrl-C or `timetable down` stops everything", flush=True)
+        while True:
+            for service in services:
+                if not service.alive:
+                    raise PlatformError(
+                        f"{service.name} exited unexpectedly (log {service.log_path}):\n{log_tail(service.log_path)}"
+                    )
+            time.sleep(1.0)
+    except _Stop as stop:
+        print(f"\n{stop}: stopping", flush=True)
+    except KeyboardInterrupt:
+        print("\nstopping", flush=True)
+    except PlatformError as exc:
+        print(f"timetable: {exc}", file=sys.stderr)
+        code = 1
+    finally:
+        # A second Ctrl-C while stopping must not leave orphans behind.
+        for sig in handlers:
+            signal.signal(sig, signal.SIG_IGN)
+        stop_services(services)
+        with contextlib.suppress(FileNotFoundError):
+            pids.unlink()
+        for sig, previous in handlers.items():
+            signal.signal(sig, previous)
+        print("stopped", flush=True)
+    return code
+
+
+def _write_pid_file(path: Path, services: Sequence[Service]) -> None:
+    children = {s.name: s.process.pid for s in services if s.process is not None}
+    path.write_text(json.dumps({"pid": os.getpid(), "children": children}))
+
+
+def _print_where(api_url: str, ui_url: str) -> None:
+    print(
+        f"\n  API           {api_url}  (docs {api_url}/docs, metrics {api_url}/metrics)\n"
+        f"  Dagster UI    {ui_url}  (runs {ui_url}/runs, assets {ui_url}/assets)\n",
+        flush=True,
+    )
+
+
+def _submit_and_report(api_url: str, ui_url: str, key: str, examples: Sequence[Path]) -> None:
+    if not examples:
+        print("no example documents found (./examples); submit your own with the API key above")
+        return
+    submitted = submit_examples(api_url, key, examples)
+    print(f"submitted {len(submitted)} example documents; waiting for the pipeline ...", flush=True)
+    results = wait_for_uploads(api_url, key, [u for _, u in submitted], timeout=300.0)
+    for path, upload_id in submitted:
+        body = results.get(upload_id, {})
+        status = body.get("status", "unknown")
+        entries = (body.get("confidence") or {}).get("entries")
+        detail = f"{entries} entries" if status == "succeeded" else (body.get("error") or "still in progress")
+        base = f"{api_url}/api/v2/timetable/uploads/{upload_id}"
+        print(f"  {path.name:<24} {status:<10} {detail}")
+        print(f"    status     {base}")
+        print(f"    timetable  {base}/timetable?format=json  (or csv, ics, fullcalendar)")
+        view = share_view_link(api_url, key, upload_id)
+        print(f"    week view  {view or base + '/view'}")
+        if body.get("dagster_run_id"):
+            print(f"    Dagster    {ui_url}/runs/{body['dagster_run_id']}")
+    print(f"  API URLs need the header  X-API-Key: {key}  (the week view links above do not)", flush=True)
+
+
+def share_view_link(api_url: str, key: str, upload_id: str) -> str | None:
+    """A week view link that opens in a browser without a key (the API's share link)."""
+    try:
+        response = httpx.post(
+            f"{api_url}/api/v2/timetable/uploads/{upload_id}/share", headers={"X-API-Key": key}, timeout=30.0
+        )
+    except httpx.HTTPError:
+        return None
+    if response.status_code != 201:
+        return None
+    url = str(response.json()["url"])
+    return url if url.startswith("http") else api_url + url
+
+
+# --- down -------------------------------------------------------------------------------------
+
+
+def run_down(args: argparse.Namespace) -> int:
+    settings = Settings()
+    path = pid_file(settings)
+    data = read_pid_file(path)
+    if data is None:
+        print("not running (no pid file)")
+        return 0
+    pid = data["pid"]
+    children = [int(p) for p in (data.get("children") or {}).values()]
+    if _pid_alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + args.timeout
+        while _pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.3)
+    if _pid_alive(pid):
+        print(f"pid {pid} did not stop within {args.timeout:.0f} s; killing", file=sys.stderr)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    for child in children:  # whatever the foreground process could not stop
+        kill_group(child, signal.SIGKILL)
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    print("stopped")
+    return 0
+
+
+# --- backfill ---------------------------------------------------------------------------------
+
+
+def select_backfill_uploads(settings: Settings, *, stale: bool, failed: bool, limit: int) -> list[str]:
+    from timetable_platform.assets.partitions import EXTRACTOR_VERSION
+    from timetable_platform.schedules.backfill import MAX_ATTEMPTS
+    from timetable_platform.store import repository
+    from timetable_platform.store.factory import build_store
+    from timetable_platform.store.models import UploadStatus
+
+    store = build_store(settings, migrate=True)
+    try:
+        with store.session_factory() as session:
+            uploads = repository.stale_or_failed_uploads(
+                session, extractor_version=EXTRACTOR_VERSION, limit=limit, max_attempts=MAX_ATTEMPTS
+            )
+            return [
+                u.id for u in uploads
+                if (failed and u.status == UploadStatus.FAILED) or (stale and u.status == UploadStatus.SUCCEEDED)
+            ]  # fmt: skip
+    finally:
+        store.dispose()
+
+
+def run_backfill(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from timetable_platform.store.errors import StoreError
+
+    settings = Settings()
+    if args.limit < 1:
+        return _fail("--limit must be at least 1", 2)
+    stale, failed = (args.stale, args.failed) if (args.stale or args.failed) else (True, True)
+    try:
+        upload_ids = select_backfill_uploads(settings, stale=stale, failed=failed, limit=args.limit)
+    except (SQLAlchemyError, StoreError) as exc:
+        return _fail(f"store unavailable: {exc}")
+    if not upload_ids:
+        print("nothing to backfill")
+        return 0
+    if args.dry_run:
+        print("\n".join(upload_ids))
+        return 0
+    dagster_url = httpx.URL(args.dagster_url or settings.dagster_ui_url or "http://127.0.0.1:3000")
+    try:
+        httpx.get(dagster_url.join("/server_info"), timeout=5.0).raise_for_status()
+    except httpx.HTTPError as exc:
+        return _fail(
+            f"Dagster webserver not reachable at {dagster_url} ({exc}); start it with `timetable up`"
+        )
+    os.environ.setdefault("DAGSTER_HOME", str(dagster_home(settings)))
+    run_ids = request_backfill_runs(upload_ids, dagster_url, reason=_reason(stale, failed))
+    print(f"requested {len(run_ids)} runs for {len(upload_ids)} uploads: {dagster_url.join('/runs')}")
+    return 0
+
+
+def _reason(stale: bool, failed: bool) -> str:
+    return "stale_or_failed" if stale and failed else ("stale" if stale else "failed")
+
+
+def request_backfill_runs(upload_ids: Sequence[str], dagster_url: httpx.URL, *, reason: str) -> list[str]:
+    """Ranged runs as the nightly schedule makes them (its ``backfill_run_requests``), launched via GraphQL."""
+    import dagster as dg
+    from dagster._core.storage.tags import PARTITION_NAME_TAG
+    from dagster_graphql import DagsterGraphQLClient
+
+    from timetable_platform.sensors.backfill_requests import backfill_run_requests
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    with dg.DagsterInstance.get() as instance:
+        requests = backfill_run_requests(instance, upload_ids, reason=reason, run_key_prefix=f"cli-{stamp}")
+    client = DagsterGraphQLClient(
+        dagster_url.host or "127.0.0.1", port_number=dagster_url.port, use_https=dagster_url.scheme == "https"
+    )
+    run_ids = []
+    for request in requests:
+        tags = dict(request.tags)
+        if request.partition_key:
+            tags[PARTITION_NAME_TAG] = request.partition_key
+        run_ids.append(
+            client.submit_job_execution(JOB_NAME, repository_location_name=LOCATION_NAME, tags=tags)
+        )
+    return run_ids
