@@ -178,3 +178,27 @@ def test_heading_above_an_unruled_table_and_a_sparse_break_column() -> None:
     assert reading is not None
     breaks = {(b.day, b.start.hhmm()) for b in reading.blocks if b.lines == ["Break"] and b.start}
     assert breaks == {("MON", "10:00"), ("TUE", "10:00"), ("WED", "10:00")}
+
+
+def test_unlabelled_header_row_and_break_row_become_rows() -> None:
+    # The day header and a break row have nothing in the label column; the title above is no row.
+    words = [
+        _word("Timetable", 130, -60),
+        _word("3C", 210, -60),
+        _word("Monday", 100, 0),
+        _word("Tuesday", 200, 0),
+        _word("P1", 0, 30),
+        _word("Maths", 100, 30),
+        _word("Art", 200, 30),
+        _word("Break", 100, 60),
+        _word("P2", 0, 90),
+        _word("French", 100, 90),
+        _word("Music", 200, 90),
+    ]
+    t = table_from_words(words)
+    assert t is not None and t.n_rows == 4
+    reading = read_grid(t)
+    assert reading is not None
+    got = {(b.day, b.period, b.lines[0]) for b in reading.blocks}
+    assert ("MON", "P1", "Maths") in got and ("TUE", "P2", "Music") in got
+    assert {d for d, _, text in got if text == "Break"} == {"MON", "TUE"}

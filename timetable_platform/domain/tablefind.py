@@ -255,6 +255,9 @@ def table_from_words(words: list[Word]) -> Table | None:
     n_cols = len(xs) - 1
     chunks = _chunks(lines, xs, height)
     anchors = sorted((c for c in chunks if c.col == 0), key=lambda c: c.top)
+    if not anchors:
+        return None
+    anchors = sorted([*anchors, *_unlabelled_rows(chunks, anchors, height)], key=lambda c: c.top)
     if len(anchors) < _MIN_GRID:
         return None
     # Row bands: from each anchor's top to the next anchor's top (text sits at the top or middle of a row).
@@ -340,6 +343,50 @@ def _widen_lone_breaks(cells: list[Cell], n_rows: int, n_cols: int, xs: list[flo
         if any(c is not cell and c.col == cell.col and c.row > 0 for c in cells):
             continue
         cell.row, cell.rowspan = 1, n_rows - 1
+
+
+def _overlap(a: _Chunk, b: _Chunk) -> float:
+    return min(a.bottom, b.bottom) - max(a.top, b.top)
+
+
+def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float) -> list[_Chunk]:
+    """Rows with nothing in the label column: a header row of day names above the labels (two or more
+    columns), or a break printed once between labelled rows. A lone lesson between two rows is a
+    double lesson, not a row."""
+    from timetable_platform.domain.cells import classify_kind
+
+    orphans = sorted(
+        (
+            c
+            for c in chunks
+            if c.col != 0
+            and not any(
+                _overlap(c, a) >= 0.3 * min(c.bottom - c.top, a.bottom - a.top, height) for a in anchors
+            )
+        ),
+        key=lambda c: c.top,
+    )
+    groups: list[list[_Chunk]] = []
+    for chunk in orphans:
+        if groups and chunk.top <= max(c.bottom for c in groups[-1]):
+            groups[-1].append(chunk)
+        else:
+            groups.append([chunk])
+    rows: list[_Chunk] = []
+    for group in groups:
+        cols = {c.col for c in group}
+        text = " ".join(w.text for c in group for w in c.words)
+        top = min(c.top for c in group)
+        # A header row sits right above the first label; a title further up is a heading, not a row.
+        header = top < anchors[0].top and max(c.bottom for c in group) >= anchors[0].top - 2.5 * height
+        inside = top > anchors[0].top
+        if (len(cols) >= 2 and (header or inside)) or (
+            len(group) == 1 and inside and classify_kind(text) != "lesson"
+        ):
+            rows.append(
+                _Chunk(col=0, words=[], top=min(c.top for c in group), bottom=max(c.bottom for c in group))
+            )
+    return rows
 
 
 def _centred(anchors: list[_Chunk], chunks: list[_Chunk]) -> bool:
