@@ -19,6 +19,9 @@ from timetable_platform.assets.partitions import UPLOADS_PARTITIONS
 from timetable_platform.resources import StoreResource
 
 FINAL = ("succeeded", "failed")
+# Bookkeeping, not on the upload's critical path (the assets set statuses themselves); every tick
+# costs the daemon and code server CPU that live runs on a small machine would rather have.
+RUN_STATUS_TICK_SECONDS = 10
 
 
 def uploads_of_run(instance: dg.DagsterInstance, run: dg.DagsterRun, store: StoreResource) -> list[str]:
@@ -109,7 +112,7 @@ def record_finished(
 @dg.run_status_sensor(
     run_status=dg.DagsterRunStatus.STARTED,
     name="upload_run_started_sensor",
-    minimum_interval_seconds=5,
+    minimum_interval_seconds=RUN_STATUS_TICK_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Marks the uploads of a started run as running.",
 )
@@ -122,7 +125,7 @@ def upload_run_started_sensor(context: dg.RunStatusSensorContext, store: StoreRe
 @dg.run_status_sensor(
     run_status=dg.DagsterRunStatus.SUCCESS,
     name="upload_run_succeeded_sensor",
-    minimum_interval_seconds=5,
+    minimum_interval_seconds=RUN_STATUS_TICK_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Settles the uploads of a successful run and queues their completion callbacks.",
 )
@@ -153,7 +156,7 @@ def _failure_message(context: dg.RunFailureSensorContext) -> str:
 
 @dg.run_failure_sensor(
     name="upload_run_failed_sensor",
-    minimum_interval_seconds=5,
+    minimum_interval_seconds=RUN_STATUS_TICK_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Marks the uploads a failed run left unfinished as failed, with the error.",
 )
@@ -168,7 +171,7 @@ def upload_run_failed_sensor(context: dg.RunFailureSensorContext, store: StoreRe
 @dg.run_status_sensor(
     run_status=dg.DagsterRunStatus.CANCELED,
     name="upload_run_canceled_sensor",
-    minimum_interval_seconds=5,
+    minimum_interval_seconds=RUN_STATUS_TICK_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Marks the uploads a cancelled run left unfinished as failed.",
 )
