@@ -469,11 +469,27 @@ def _crop_lines(crop: _Crop) -> list[Line]:
             Word(text=w.text, bbox=_to_page_box(crop, w.box), confidence=round(w.confidence, 3), rotation=crop.rotation)
             for w in ocr_words
         ]
-        box = words[0].bbox
-        for word in words[1:]:
-            box = box.union(word.bbox)
-        lines.append(Line(words=words, bbox=box))
+        lines.extend(_split_at_gaps(words) if crop.table is None and crop.rotation == 0 else [_line(words)])
     return lines
+
+
+def _line(words: list[Word]) -> Line:
+    box = words[0].bbox
+    for word in words[1:]:
+        box = box.union(word.bbox)
+    return Line(words=words, bbox=box)
+
+
+def _split_at_gaps(words: list[Word]) -> list[Line]:
+    """Text outside ruled tables: words far apart on one baseline are separate columns, not a phrase
+    (an unruled table's header "Mar   Mer   Jeu"), so they become separate lines."""
+    height = sorted(w.bbox.height for w in words)[len(words) // 2]
+    groups: list[list[Word]] = [[words[0]]]
+    for previous, word in pairwise(words):
+        if word.bbox.x0 - previous.bbox.x1 > 2.5 * height:
+            groups.append([])
+        groups[-1].append(word)
+    return [_line(group) for group in groups]
 
 
 _NOISE = re.compile(r"^[\W_]{1,3}$")
