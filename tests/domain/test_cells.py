@@ -167,3 +167,21 @@ def test_room_misread_by_ocr_is_the_room_the_document_prints() -> None:
     assert (fields.subject, fields.room) == ("Tutor Time", "R5")
     assert splitter.split(["Maths", "B1O"]).room == "B10"
     assert splitter.split(["RS"]).subject == "RS"  # alone it is a subject (Religious Studies)
+
+
+def test_a_name_the_document_prints_alone_keeps_descriptions_out() -> None:
+    cells = [
+        ["English", "Sentence Stack 5"], ["English", "Experience Day"], ["Maths", "Test Revision"],
+        ["Maths"], ["Morning", "Break"], ["Morning", "Break"], ["Whole Class", "Comprehension + TTRS"],
+    ]
+    splitter = CellSplitter.fit(cells)
+    english = splitter.split(["English", "Sentence Stack 6"])
+    assert (english.subject, english.notes) == ("English", "Sentence Stack 6")
+    assert splitter.split(["Morning", "Break"]).subject == "Morning Break"  # one name over two lines
+    assert splitter.split(["Whole Class", "Comprehension + TTRS"]).subject == "Whole Class Comprehension + TTRS"
+    assert splitter.split(["Maths", "Mrs Jensen"]).teacher == "Mrs Jensen"
+
+
+def test_italian_titles() -> None:
+    fields = CellSplitter.fit([]).split(["Italiano", "Prof.ssa Esposito"])
+    assert (fields.subject, fields.teacher) == ("Italiano", "Prof.ssa Esposito")

@@ -89,7 +89,8 @@ def classify_kind(text: str, language: str | None = None) -> Kind:
 # --- field patterns -------------------------------------------------------------------------------
 
 TITLE_WORDS = (
-    r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Herr|Frau|Hr|Fr|Fräulein|M|Mme|Mlle|Mmes|Sr|Sra|Srta|Sig|Sig\.ra|"
+    r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof\.ssa|Profa|Prof|Dott\.ssa|Dott|Sir|Herr|Frau|Hr|Fr|Fräulein|M|Mme|Mlle|Mmes|"
+    r"Sr|Sra|Srta|Sig|Sig\.ra|"
     r"Dhr|Mevr|Mw|Dña|Don|Dona|Sre|Pfr"
 )
 _NAME_WORD = r"[A-ZÀ-Þ][^\W\d_]*(?:['’\-][^\W\d_]+)*"
@@ -251,11 +252,13 @@ class CellSplitter:
         teacher_codes: frozenset[str] = frozenset(),
         subject_codes: frozenset[str] = frozenset(),
         rooms: frozenset[str] = frozenset(),
+        names: frozenset[str] = frozenset(),
         owner_kind: str | None = None,
         language: str | None = None,
     ) -> None:
         self.vocabulary = vocabulary
         self.rooms = rooms
+        self.names = names
         self.teacher_codes = teacher_codes
         self.subject_codes = subject_codes | SUBJECT_CODES
         self.owner_kind = owner_kind
@@ -276,9 +279,14 @@ class CellSplitter:
         first_codes: Counter[str] = Counter()
         later_codes: Counter[str] = Counter()
         rooms: set[str] = set()
+        continuations: dict[str, set[str]] = {}
         for cell in cells:
             lines = [tidy_whitespace(_clean_line(x)) for x in cell]
             lines = [x for x in lines if x]
+            named = [x for x in (strip_times(x) if find_times(x) else x for x in lines) if x]
+            if named:
+                after = "" if len(named) == 1 or _looks_like_fields(named[1]) else fold(named[1])
+                continuations.setdefault(fold(named[0]), set()).add(after)
             for line in lines[1:]:
                 rooms.update(tok for tok in re.split(r"[\s·•|/,;()]+", line) if tok and _ROOM_CODE.match(tok))
             for i, line in enumerate(lines):
@@ -308,6 +316,12 @@ class CellSplitter:
             teacher_codes=teacher_codes - SUBJECT_CODES,
             subject_codes=subject_codes,
             rooms=frozenset(rooms),
+            # A first line is a whole name when the document follows it with different descriptions
+            # ('English' / 'Sentence Stack 5', 'English' / 'Experience Day'), not always the same
+            # word ('Morning' / 'Break' is one name over two lines).
+            names=frozenset(
+                n for n, after in continuations.items() if len(after) >= 2 and any(_describes(a) for a in after)
+            ),
             owner_kind=owner_kind,
             language=language,
         )
@@ -389,7 +403,8 @@ class CellSplitter:
                     found.append(("room", two))
                     del tokens[-2:]
                     continue
-            if is_room(last) and (
+            after_label = len(tokens) > 1 and fold(tokens[-2].rstrip(":")) in _NOT_ROOM_WORDS
+            if is_room(last) and not (last.isdigit() and (len(last) < 2 or after_label)) and (
                 any(c.isdigit() for c in last) or fold(last) in ROOM_WORDS or fold(last).endswith(ROOM_SUFFIXES)
             ):
                 found.append(("room", last))
@@ -461,6 +476,21 @@ class CellSplitter:
             if description:
                 parsed.note(line, index, new_block=False)
                 continue
+            if (
+                parsed.subject_parts
+                and not parsed.closed
+                and fold(" ".join(parsed.subject_parts)) in self.names
+                and not _continues(parsed.subject_parts[-1], line)
+                and _describes(line)
+            ):
+                # The name is complete (the document prints it alone at the top of other cells): plain
+                # text under it describes the lesson ('English' / 'Sentence Stack 6').
+                probe = _Parsed()
+                self._read_mixed_line(line, probe, index=index)
+                if not (probe.teacher or probe.room or probe.group):
+                    parsed.note(line, index, new_block=False)
+                    description = True
+                    continue
             self._read_mixed_line(line, parsed, index=index)
             if line.endswith(":") and parsed.subject_parts and not parsed.closed:
                 parsed.subject_parts[-1] = parsed.subject_parts[-1].rstrip(":").rstrip()
@@ -475,6 +505,8 @@ class CellSplitter:
                 subject, parsed.teacher = parsed.teacher, None
             elif parsed.group and self.owner_kind != "teacher" and not parsed.room:
                 subject, parsed.group = parsed.group, None
+            elif parsed.room and not parsed.teacher and not parsed.group and len(pairs) == 1:
+                subject, parsed.room = parsed.room, None  # 'Art 2' alone names the lesson
         subject = _tidy_subject(subject)
         return CellFields(
             subject=subject,
@@ -603,6 +635,31 @@ _OCR_DIGITS = {"S": "5", "O": "0", "o": "0", "I": "1", "l": "1", "B": "8", "Z": 
 FUNCTION_WORDS = frozenset(
     ["a", "an", "and", "as", "at", "by", "for", "in", "of", "off", "on", "or", "the", "to", "up", "with", "am", "im", "in", "und", "der", "die", "das", "de", "du", "la", "le", "les", "et", "el", "y", "en", "los", "del", "e", "il", "di", "da", "van", "het", "een", "op", "te"]
 )
+
+
+def _looks_like_fields(line: str) -> bool:
+    """A line of teacher/room/class fields ('OKA', 'CHO R305', 'Mrs Jensen', 'BUS · B302', '7B')."""
+    t = line.strip(" -–—·•|,;")
+    tokens = [x for x in re.split(r"[\s·•|/,;()]+", t) if x]
+    if not tokens:
+        return False
+    return (
+        is_teacher_name(t)
+        or is_group(t)
+        or is_room(t)
+        or is_code(tokens[0])
+        or bool(_ROOM_CODE.match(tokens[-1]) or _ROOM_NUMBER.match(tokens[-1]))
+    )
+
+
+def _describes(line: str) -> bool:
+    """Text that describes a lesson rather than finishing its name: several words, or a number."""
+    return len(line.split()) >= 2 or any(c.isdigit() for c in line)
+
+
+def _continues(previous: str, line: str) -> bool:
+    """Does ``line`` carry on the text above it ('Design' / '& Technology', 'Finishing' / 'off')?"""
+    return line[:1].islower() or line[:1] in "&+/-–,(" or previous.rstrip()[-1:] in "&+/-–,:("
 
 
 def _clean_line(text: str) -> str:
