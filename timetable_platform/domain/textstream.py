@@ -941,7 +941,8 @@ def _blocks(
 # --- list-style pages ------------------------------------------------------------------------------
 
 
-_LIST_NUMBER = re.compile(r"^\s*(?P<num>\d{1,2})[.)]\s+")
+# A list number: '1.', '1)', or a bare '1' before the item's time.
+_LIST_NUMBER = re.compile(r"^\s*(?P<num>\d{1,2})(?:[.)]\s+|\s+(?=\d{1,2}[:.h]\d\d))")
 _HEADING_SPLIT = re.compile(r"\s*(?:,|/|&|\band\b|\bund\b|\bet\b|\by\b|\ben\b|\be\b)\s*", re.IGNORECASE)
 
 
