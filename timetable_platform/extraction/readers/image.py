@@ -240,7 +240,9 @@ def _orientation(ink: np.ndarray) -> int:
     if points is None:
         return 0
     _, _, width, height = cv2.boundingRect(points)
-    if width > 1.5 * height:  # a wide, low block of ink is not a column of rotated letters
+    # Rotated text makes a block taller than wide; a wider block is horizontal lines set close
+    # together, which a vertical smear would join as well.
+    if width > 0.9 * height:
         return 0
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     sizes = [
