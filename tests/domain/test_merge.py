@@ -152,3 +152,18 @@ def test_a_stray_code_after_the_name_loses_to_the_plain_name() -> None:
     # And the other way round: the first reading's plain name stands.
     kept = merge_candidates(week(second), week(first))
     assert kept.entries[0].subject == "Tutor Time"
+
+
+def test_a_contested_document_caps_every_confidence() -> None:
+    first = [e("MON", f"{h:02d}:00", f"{h + 1:02d}:00", s, confidence=1.0) for h, s in
+             ((9, "Maths"), (10, "Art"), (11, "PE"), (12, "Latin"), (13, "Music"))]
+    calm = [x.model_copy() for x in first]
+    calm[4] = e("MON", "13:00", "14:00", "Drama", confidence=0.85)
+    shifted = [x.model_copy() for x in first]
+    for x, s in zip(shifted[2:], ("Latin", "Music", "Maths"), strict=True):
+        x.subject = s  # whole rows misplaced by one reading
+    quiet = merge_candidates(week(first), week(calm))
+    loud = merge_candidates(week(first), week(shifted))
+    assert quiet.entries[0].confidence is not None and quiet.entries[0].confidence >= 0.95
+    assert loud.entries[0].confidence is not None and loud.entries[0].confidence <= 0.85
+    assert loud.entries[2].confidence is not None and loud.entries[2].confidence <= 0.2

@@ -47,12 +47,24 @@ class Agreement(StrEnum):
 CALIBRATION: dict[Agreement, tuple[float, float, float]] = {
     Agreement.AGREE: (0.98, 0.95, 0.85),  # observed 0.986 / 0.965 / 1.0 (15 entries)
     Agreement.PRIMARY_ONLY: (0.95, 0.85, 0.4),  # 0.989 / 0.948 (0.81 in round one) / 0.375
-    Agreement.SUBJECT_DIFF: (0.85, 0.5, 0.4),  # 0.885 / 0.536
-    Agreement.TIME_DIFF: (0.75, 0.7, 0.5),  # 0.925 (0.607 in round one) / 0.8 (5)
+    Agreement.SUBJECT_DIFF: (0.75, 0.5, 0.3),  # 0.75 in uncontested documents
+    Agreement.TIME_DIFF: (0.85, 0.75, 0.5),  # 0.93 in uncontested documents (0.607 in round one)
     Agreement.BOTH_DIFF: (0.4, 0.4, 0.3),  # 1 of 2, 1 of 3
     Agreement.SECONDARY_ONLY: (0.2, 0.2, 0.2),  # not added to the output; reported in warnings
     Agreement.SINGLE: (0.7, 0.65, 0.5),  # 0.82 / 0.78 / 0.55 (0.38 / 0.56 in round one)
     Agreement.SECOND_ALONE: (0.75, 0.75, 0.7),  # 0.775 in round one (by the second reader's own figure)
+}
+# A document is contested when the readings name different subjects for more than this share of the
+# blocks they both found (a reader misplaced whole rows); then no entry is as sure as usual. Caps
+# from the observed shares in contested documents: agree 0.84, first only 0.84, times differ 0.57,
+# subjects differ 0.19.
+CONTESTED_SHARE = 0.2
+CONTESTED_CAP: dict[Agreement, float] = {
+    Agreement.AGREE: 0.85,
+    Agreement.PRIMARY_ONLY: 0.8,
+    Agreement.TIME_DIFF: 0.55,
+    Agreement.SUBJECT_DIFF: 0.2,
+    Agreement.BOTH_DIFF: 0.4,
 }
 # Below this share of the first reading's entries confirmed by the second, the two readings disagree
 # about the document as a whole; then no single entry is vouched for (observed: about half right).
@@ -114,19 +126,23 @@ def entry_confidence(
     *,
     own_confidence: float | None = None,
     coverage: float = 1.0,
+    contested: bool = False,
 ) -> float:
     """Calibrated confidence of a merged entry.
 
     ``agreement``: how the two readings relate on the entry; ``own_confidence``: the first reader's
     figure for it (its penalties for guessed boundaries, OCR doubt...); ``coverage``: the share of the
     first reading's entries the second one confirmed. Under ``MIN_COVERAGE`` the readings disagree
-    about the whole document and every entry counts as unconfirmed (``SINGLE``).
+    about the whole document and every entry counts as unconfirmed (``SINGLE``); ``contested``: they
+    name different subjects for many shared blocks, which caps every figure (``CONTESTED_CAP``).
     """
     if coverage < MIN_COVERAGE and agreement not in (Agreement.SECONDARY_ONLY, Agreement.SECOND_ALONE):
         agreement = Agreement.SINGLE
     own = 1.0 if own_confidence is None else own_confidence
     high, mid, low = CALIBRATION[agreement]
     value = high if own >= OWN_HIGH else (mid if own >= OWN_MID else low)
+    if contested:
+        value = min(value, CONTESTED_CAP.get(agreement, value))
     return round(max(0.0, min(1.0, value)), 3)
 
 
@@ -221,6 +237,8 @@ def merge_with_agreements(
     p_entries, s_entries = primary.entries, secondary.entries
     pairs, only_p, only_s = align(p_entries, s_entries)
     coverage = len(pairs) / len(p_entries)
+    differ = sum(1 for i, j in pairs if not same_text(p_entries[i].subject, s_entries[j].subject))
+    contested = bool(pairs) and differ / len(pairs) > CONTESTED_SHARE
     # Evidence for a value: how often the document prints it, across both readings.
     printed = Counter(norm_text(e.subject) for e in [*p_entries, *s_entries])
 
@@ -229,7 +247,9 @@ def merge_with_agreements(
     for i, j in pairs:
         p, s = p_entries[i], s_entries[j]
         entry, agreement, notes = _merge_pair(p, s, printed, primary_weight, secondary_weight)
-        entry.confidence = entry_confidence(agreement, own_confidence=p.confidence, coverage=coverage)
+        entry.confidence = entry_confidence(
+            agreement, own_confidence=p.confidence, coverage=coverage, contested=contested
+        )
         if coverage < MIN_COVERAGE:
             agreement = Agreement.SINGLE
         warnings.extend(notes)
@@ -237,7 +257,9 @@ def merge_with_agreements(
     for i in only_p:
         entry = p_entries[i].model_copy()
         agreement = Agreement.PRIMARY_ONLY
-        entry.confidence = entry_confidence(agreement, own_confidence=entry.confidence, coverage=coverage)
+        entry.confidence = entry_confidence(
+            agreement, own_confidence=entry.confidence, coverage=coverage, contested=contested
+        )
         if coverage < MIN_COVERAGE:
             agreement = Agreement.SINGLE
         result.append((i, entry, agreement))
