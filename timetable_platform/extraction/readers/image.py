@@ -294,12 +294,12 @@ def _crop_from_region(region: np.ndarray, origin: tuple[int, int]) -> _Crop | No
     ox, oy = max(0, x - pad), max(0, y - pad)
     tight = region[oy : y + h + pad, ox : x + w + pad]
     tight_ink = ink[oy : y + h + pad, ox : x + w + pad]
-    char_height = _char_height(tight_ink) or float(h)
     rotation = _orientation(tight_ink)
     image = cv2.rotate(tight, cv2.ROTATE_90_CLOCKWISE) if rotation == 90 else tight
-    # Vertical text: component "height" measured above is the letters' width; use the long side.
-    size_hint = char_height
-    scale = float(np.clip(TARGET_TEXT_HEIGHT / max(size_hint, 1.0), 1.0, 3.0))
+    # Letter height as the text stands upright: for rotated text that is the blobs' width.
+    upright_ink = cv2.rotate(tight_ink, cv2.ROTATE_90_CLOCKWISE) if rotation == 90 else tight_ink
+    char_height = _char_height(upright_ink) or float(min(w, h))
+    scale = float(np.clip(TARGET_TEXT_HEIGHT / max(char_height, 1.0), 1.0, 3.0))
     return _Crop(
         image=image,
         origin=(origin[0] + ox, origin[1] + oy),
