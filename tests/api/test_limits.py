@@ -142,10 +142,11 @@ def test_a_failed_write_answers_503_and_leaves_nothing(
 
     if failing == "blobs":
         monkeypatch.setattr(api.store.blobs, "put", broken)
-    elif failing == "queue":
+    elif failing == "queue":  # the database queue enqueues inside the row's transaction (send_within)
         monkeypatch.setattr(api.store.queue, "send", broken)
+        monkeypatch.setattr(api.store.queue, "send_within", broken)
     else:
-        monkeypatch.setattr("timetable_platform.store.repository.create_upload", broken)
+        monkeypatch.setattr("timetable_platform.store.repository.insert_upload", broken)
     response = api.submit(key)
     _assert_problem(response, 503)
     assert response.headers["retry-after"]

@@ -110,6 +110,7 @@ def test_submit_deduplicates_and_undoes_a_failed_enqueue(isolated_env: Path) -> 
             raise ConnectionError("queue down")
 
         store.queue.send = broken_send  # type: ignore[method-assign]
+        store.queue.send_within = lambda _connection, body: broken_send(body)  # type: ignore[attr-defined]
         with pytest.raises(ConnectionError):
             submit_document(store, **{**kwargs, "content": b"other bytes"})  # type: ignore[arg-type]
         with store.session_factory() as session:

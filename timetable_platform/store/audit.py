@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.orm import Session
 
 from timetable_platform.store.api_models import AuditEvent
@@ -32,6 +33,36 @@ def record(
             detail=detail,
         )
     )
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """An event to write together with the change it describes (``intake.submit_document``)."""
+
+    tenant: str
+    action: str
+    api_key_id: int | None = None
+    request_id: str | None = None
+    detail: str | None = None
+
+
+_INSERT_EVENT = insert(AuditEvent.__table__)
+
+
+def insert_event(connection: Connection, entry: AuditEntry, upload_id: str | None) -> None:
+    """``record`` as one Core INSERT in the caller's transaction (the submit hot path)."""
+    connection.execute(
+        _INSERT_EVENT,
+        {
+            "at": datetime.now(UTC), "tenant": entry.tenant, "action": entry.action, "upload_id": upload_id,
+            "api_key_id": entry.api_key_id, "request_id": entry.request_id, "detail": entry.detail,
+        },
+    )
+
+
+def delete_events(connection: Connection, *, upload_id: str, action: str) -> None:
+    """Take back the events of a change that was undone."""
+    connection.execute(delete(AuditEvent).where(AuditEvent.upload_id == upload_id, AuditEvent.action == action))
 
 
 def events(

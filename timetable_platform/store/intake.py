@@ -1,4 +1,4 @@
-"""Registering a document: blob, then row, then message, so nothing is ever orphaned.
+"""Registering a document: blob, then row + message (+ audit event), so nothing is ever orphaned.
 
 A failure part-way undoes what was written before it and re-raises. The API, the CLI and the
 historical sensor all enqueue through here (or in the same order), with the same message body.
@@ -12,10 +12,14 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from timetable_platform.store import repository
+from sqlalchemy import delete
+
+from timetable_platform.store import audit, repository
+from timetable_platform.store.audit import AuditEntry
 from timetable_platform.store.blobs import upload_key
-from timetable_platform.store.models import Upload, new_id
-from timetable_platform.store.queue import upload_message
+from timetable_platform.store.db import SQLITE_BEGIN_OPTION
+from timetable_platform.store.models import Upload
+from timetable_platform.store.queue import DatabaseQueue, upload_message
 
 if TYPE_CHECKING:
     from timetable_platform.store.factory import Store
@@ -40,48 +44,71 @@ def submit_document(
     label: str | None = None,
     callback_url: str | None = None,
     force: bool = False,
+    audit_entry: AuditEntry | None = None,
+    sha256: str | None = None,
 ) -> Submission:
     """Store the bytes, create the ``queued`` upload row, enqueue ``{"upload_id", "tenant"}``.
 
     Same tenant + same sha256 + same mode returns the existing upload unless ``force``.
+    ``audit_entry`` is written with the row (one transaction): no upload without its audit event.
+    ``sha256`` is the content's hex digest when the caller already computed it.
+
+    With the database queue in the same database (the default) row, message and audit event are ONE
+    transaction, so they exist together or not at all. With another queue (SQS) the row commits first
+    and a failed send deletes it again (``retention.reconcile_orphans`` re-sends for a process that
+    died in between).
     """
     upload_key(tenant, "x")  # validates the tenant as a key segment before anything is written
-    sha256 = hashlib.sha256(content).hexdigest()
+    sha256 = sha256 or hashlib.sha256(content).hexdigest()
+    row = repository.upload_row(
+        tenant=tenant, filename=filename, media_type=media_type, size_bytes=len(content), sha256=sha256,
+        mode=mode, label=label, callback_url=callback_url,
+    )  # fmt: skip
     if not force:
-        with store.session_factory() as session:
-            existing = repository.find_upload_by_content(session, tenant=tenant, sha256=sha256, mode=mode)
+        existing = _find_duplicate(store, tenant=tenant, sha256=sha256, mode=mode)
         if existing is not None:
             return Submission(existing, created=False)
 
-    upload_id = new_id()
+    upload_id = row["id"]
     key = upload_key(tenant, upload_id)
-    store.blobs.put(key, content, content_type=media_type)
+    store.blobs.put(key, content, content_type=media_type)  # durable (fsync'd) before any row names it
+    queue = store.queue
+    in_one_transaction = isinstance(queue, DatabaseQueue) and queue.uses(store.engine)
     try:
-        with store.session_factory.begin() as session:
-            upload = repository.create_upload(
-                session,
-                upload_id=upload_id,
-                tenant=tenant,
-                filename=filename,
-                media_type=media_type,
-                size_bytes=len(content),
-                sha256=sha256,
-                mode=mode,
-                label=label,
-                callback_url=callback_url,
-            )
+        with store.engine.begin() as connection:
+            upload = repository.insert_upload(connection, row)
+            if audit_entry is not None:
+                audit.insert_event(connection, audit_entry, upload_id)
+            if in_one_transaction:
+                queue.send_within(connection, upload_message(upload_id, tenant))  # type: ignore[attr-defined]
     except BaseException:
         _undo_blob(store, key)
         raise
+    if in_one_transaction:
+        return Submission(upload, created=True)
     try:
-        store.queue.send(upload_message(upload_id, tenant))
+        queue.send(upload_message(upload_id, tenant))
     except BaseException:
         log.warning("enqueue failed for upload %s; removing its row and blob", upload_id)
-        with contextlib.suppress(Exception), store.session_factory.begin() as session:
-            repository.delete_upload(session, upload_id)
+        with contextlib.suppress(Exception), store.engine.begin() as connection:
+            connection.execute(delete(Upload).where(Upload.id == upload_id))
+            if audit_entry is not None:
+                audit.delete_events(connection, upload_id=upload_id, action=audit_entry.action)
         _undo_blob(store, key)
         raise
     return Submission(upload, created=True)
+
+
+def _find_duplicate(store: Store, *, tenant: str, sha256: str, mode: str) -> Upload | None:
+    """The tenant's newest upload of these bytes in this mode. A read: on SQLite it begins DEFERRED,
+    so it neither takes nor waits for the write lock; the common miss costs one indexed SELECT."""
+    with store.engine.connect() as connection:
+        connection.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+        upload_id = repository.find_upload_id_by_content(connection, tenant=tenant, sha256=sha256, mode=mode)
+    if upload_id is None:
+        return None
+    with store.read_session_factory() as session:  # type: ignore[misc]
+        return session.get(Upload, upload_id)
 
 
 def _undo_blob(store: Store, key: str) -> None:

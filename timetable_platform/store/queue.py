@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -123,6 +123,19 @@ def _check_receive_args(max_messages: int, visibility_timeout: int, wait_seconds
         raise ValueError("timeouts cannot be negative")
 
 
+def _body_upload_id(body: dict[str, Any]) -> str | None:
+    upload_id = body.get("upload_id")
+    # the column's size; bodies without a usable id are dead-lettered by the consumer
+    return upload_id if isinstance(upload_id, str) and len(upload_id) <= 64 else None
+
+
+_INSERT_MESSAGE = insert(QueueMessage.__table__)
+# PostgreSQL: the INSERT reads the database clock itself (API and workers on different hosts agree).
+_INSERT_MESSAGE_DB_CLOCK = insert(QueueMessage.__table__).values(
+    created_at=func.clock_timestamp(), visible_at=func.clock_timestamp()
+)
+
+
 class DatabaseQueue(UploadQueue):
     """The queue as rows of ``queue_messages`` in the platform database.
 
@@ -154,10 +167,26 @@ class DatabaseQueue(UploadQueue):
         return f"DatabaseQueue(name={self.name!r})"
 
     def send(self, body: dict[str, Any]) -> str:
-        upload_id = body.get("upload_id")
-        if not isinstance(upload_id, str) or len(upload_id) > 64:  # the column's size; such bodies are dead-lettered
-            upload_id = None
-        return self._insert(json.dumps(body, separators=(",", ":")), upload_id)
+        return self._insert(json.dumps(body, separators=(",", ":")), _body_upload_id(body))
+
+    def uses(self, engine: Engine) -> bool:
+        """True when this queue's table is in ``engine``'s database, so a message can share a transaction there."""
+        return self.session_factory.kw.get("bind") is engine
+
+    def send_within(self, connection: Connection, body: dict[str, Any]) -> str:
+        """Enqueue in the caller's transaction (``uses`` its engine): the message commits, or not, with
+        the rows written beside it. One Core INSERT, no ORM session."""
+        message_id = new_id()
+        values: dict[str, Any] = {
+            "id": message_id, "queue": self.name, "body": json.dumps(body, separators=(",", ":")),
+            "upload_id": _body_upload_id(body), "receive_count": 0,
+        }  # fmt: skip
+        if connection.dialect.name == "postgresql":
+            connection.execute(_INSERT_MESSAGE_DB_CLOCK, values)
+        else:
+            now = utcnow()
+            connection.execute(_INSERT_MESSAGE, {**values, "created_at": now, "visible_at": now})
+        return message_id
 
     def send_raw(self, body_text: str) -> str:
         """Enqueue a body as is (tests and tools: malformed messages arrive this way on SQS too)."""

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from timetable_platform.domain.model import Entry, Owner, Source, Timetable
@@ -23,6 +23,48 @@ MAX_PAGE_SIZE = 500
 def _text(value: str | None) -> str | None:
     """PostgreSQL text cannot hold NUL (SQLite can): text layers of odd PDFs do contain it."""
     return value.replace("\x00", "") if value is not None else None
+
+
+def upload_row(
+    *,
+    tenant: str,
+    filename: str,
+    media_type: str,
+    size_bytes: int,
+    sha256: str,
+    mode: str,
+    label: str | None = None,
+    callback_url: str | None = None,
+    upload_id: str | None = None,
+) -> dict[str, Any]:
+    """The column values of a new ``queued`` upload, checked.
+
+    Raises ``InvalidUploadField`` (a ValueError) for values the database would refuse (too long, NUL).
+    """
+    for name, value, limit in (("tenant", tenant, 128), ("media_type", media_type, 255), ("mode", mode, 32),
+                               ("sha256", sha256, 64), ("upload_id", upload_id or "", 32)):  # fmt: skip
+        if len(value) > limit:
+            raise InvalidUploadField(f"{name} is longer than {limit} characters")
+        if "\x00" in value:
+            raise InvalidUploadField(f"{name} contains a NUL character")
+    if size_bytes < 0:
+        raise InvalidUploadField("size_bytes cannot be negative")
+    now = utcnow()
+    return {
+        "id": upload_id or new_id(),
+        "tenant": tenant,
+        "filename": _text(filename) or "",
+        "media_type": media_type,
+        "size_bytes": size_bytes,
+        "sha256": sha256,
+        "mode": mode,
+        "label": _text(label),
+        "callback_url": _text(callback_url),
+        "status": UploadStatus.QUEUED,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def create_upload(
@@ -42,33 +84,25 @@ def create_upload(
 
     Raises ``InvalidUploadField`` (a ValueError) for values the database would refuse (too long, NUL).
     """
-    for name, value, limit in (("tenant", tenant, 128), ("media_type", media_type, 255), ("mode", mode, 32),
-                               ("sha256", sha256, 64), ("upload_id", upload_id or "", 32)):  # fmt: skip
-        if len(value) > limit:
-            raise InvalidUploadField(f"{name} is longer than {limit} characters")
-        if "\x00" in value:
-            raise InvalidUploadField(f"{name} contains a NUL character")
-    if size_bytes < 0:
-        raise InvalidUploadField("size_bytes cannot be negative")
-    now = utcnow()
     upload = Upload(
-        id=upload_id or new_id(),
-        tenant=tenant,
-        filename=_text(filename) or "",
-        media_type=media_type,
-        size_bytes=size_bytes,
-        sha256=sha256,
-        mode=mode,
-        label=_text(label),
-        callback_url=_text(callback_url),
-        status=UploadStatus.QUEUED,
-        attempts=0,
-        created_at=now,
-        updated_at=now,
+        **upload_row(
+            tenant=tenant, filename=filename, media_type=media_type, size_bytes=size_bytes, sha256=sha256,
+            mode=mode, label=label, callback_url=callback_url, upload_id=upload_id,
+        )
     )
     session.add(upload)
     session.flush()
     return upload
+
+
+_INSERT_UPLOAD = insert(Upload.__table__)
+
+
+def insert_upload(connection: Connection, row: dict[str, Any]) -> Upload:
+    """Insert an ``upload_row`` in the caller's transaction with one Core INSERT (no ORM unit of work:
+    the submit hot path). Returns a detached ``Upload`` holding the same values."""
+    connection.execute(_INSERT_UPLOAD, row)
+    return Upload(**row)
 
 
 def get_upload(session: Session, upload_id: str, *, tenant: str | None = None) -> Upload | None:
@@ -102,6 +136,21 @@ def find_upload_by_content(session: Session, *, tenant: str, sha256: str, mode: 
         .limit(1)
     )
     return session.scalars(stmt).first()
+
+
+_UPLOAD_ID_BY_CONTENT = (
+    select(Upload.id)
+    .where(Upload.tenant == bindparam("tenant"), Upload.sha256 == bindparam("sha256"), Upload.mode == bindparam("mode"))
+    .order_by(Upload.created_at.desc(), Upload.id.desc())
+    .limit(1)
+)
+
+
+def find_upload_id_by_content(connection: Connection, *, tenant: str, sha256: str, mode: str) -> str | None:
+    """``find_upload_by_content`` as one cached Core SELECT of the id (the submit hot path)."""
+    return connection.execute(
+        _UPLOAD_ID_BY_CONTENT, {"tenant": tenant, "sha256": sha256, "mode": mode}
+    ).scalar_one_or_none()
 
 
 def _encode_cursor(upload: Upload) -> str:

@@ -277,11 +277,10 @@ def submit_upload(
     tenant = principal.tenant
     rid = request_id(request)
 
+    content_sha256 = hashlib.sha256(content).hexdigest()
     if idempotency_key is not None:
         fingerprint = hashlib.sha256(
-            json.dumps(
-                [hashlib.sha256(content).hexdigest(), mode, label, callback_url, force, filename]
-            ).encode()
+            json.dumps([content_sha256, mode, label, callback_url, force, filename]).encode()
         ).hexdigest()
         replay = _reserve_idempotency_key(state, tenant, idempotency_key, fingerprint)
         if replay is not None:
@@ -302,6 +301,15 @@ def submit_upload(
                 label=label,
                 callback_url=callback_url,
                 force=force,
+                sha256=content_sha256,
+                # written in the row's transaction: an accepted upload always has its audit event
+                audit_entry=audit.AuditEntry(
+                    tenant=tenant,
+                    action="upload.created",
+                    api_key_id=principal.api_key_id,
+                    request_id=rid,
+                    detail=f"mode={mode}",
+                ),
             )
         except Exception as exc:  # intake has undone what it wrote (or left it for reconcile_orphans)
             log.error("submission failed: %s: %s", type(exc).__name__, exc)
@@ -309,8 +317,6 @@ def submit_upload(
             raise _unavailable("store") from exc
         upload = submission.upload
         upload_id = upload.id
-        if submission.created:
-            _audit(state, principal, "upload.created", upload_id, rid, f"mode={mode}")
         response = _submit_response(upload_id, upload.status.value, duplicate=not submission.created)
     finally:
         if idempotency_key is not None:
