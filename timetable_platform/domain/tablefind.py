@@ -373,12 +373,18 @@ def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float)
         else:
             groups.append([chunk])
     rows: list[_Chunk] = []
+    # Only when the first label is a body label ('P1', '08:30') can a header row lack its label cell.
+    first_is_body_label = any(ch.isdigit() for w in anchors[0].words for ch in w.text)
     for group in groups:
         cols = {c.col for c in group}
         text = " ".join(w.text for c in group for w in c.words)
         top = min(c.top for c in group)
         # A header row sits right above the first label; a title further up is a heading, not a row.
-        header = top < anchors[0].top and max(c.bottom for c in group) >= anchors[0].top - 2.5 * height
+        header = (
+            top < anchors[0].top
+            and max(c.bottom for c in group) >= anchors[0].top - 2.5 * height
+            and first_is_body_label
+        )
         inside = top > anchors[0].top
         if (len(cols) >= 2 and (header or inside)) or (
             len(group) == 1 and inside and classify_kind(text) != "lesson"
