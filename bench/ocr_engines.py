@@ -40,6 +40,14 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 README = ROOT / "bench" / "README.md"
 SECTION = "## OCR engine comparison"
 ENGINES = ("tesseract-psm6", "tesseract-psm11", "tesseract-psm4", "rapidocr")
+DECISION = """
+Choice: Tesseract 5 LSTM with page segmentation mode 6 over one stacked sheet of crops per page (one
+process start, ~0.6 s, per page and language). psm 11 finds a few more values on scans and photos for
+about 15% more CPU; psm 6 is kept because the end-to-end figures below were measured with it. RapidOCR
+found fewer values on the scan it read and, called once per crop, cost one to two orders of magnitude
+more CPU here, so it stays an optional extra (`ocr-alt`) for this comparison only. End-to-end entry F1 with the
+reader and the interpreter: `bench/accuracy.py` (section above) or `../shared/eval/score.py`.
+"""
 
 
 @dataclass
@@ -188,7 +196,7 @@ def write_section(table: str, languages: str) -> None:
         "ruling removal); a value is found when some OCR line holds it with similarity >= 0.9. "
         "Seconds are for recognition only; wall time was taken on a 2-core machine shared with other "
         "jobs, so CPU seconds (process + Tesseract child) are the steadier figure.\n\n"
-        f"{table}\n"
+        f"{table}\n{DECISION}"
     )
     text = README.read_text() if README.exists() else "# Benchmarks\n"
     if SECTION in text:
