@@ -258,3 +258,31 @@ def test_printed_time_of_the_next_cell_does_not_move_a_clean_slot_boundary() -> 
     )
     got = _slots(_read(t))
     assert got == {("MON", "08:00", "08:10", None, "Tutor time"), ("MON", "08:35", "09:10", None, "Maths")}
+
+
+def test_week_cells_above_the_day_names_and_repeated_days() -> None:
+    # Days as rows, a 'Week A' / 'Week B' cell spanning each week's day rows.
+    t = table(
+        [
+            ["", "", "9:00-10:00"],
+            ["Week A", "Mon", "Maths"],
+            ["^", "Tue", "Art"],
+            ["Week B", "Mon", "Music"],
+            ["^", "Tue", "PE"],
+        ]
+    )
+    got = _slots(_read(t))
+    assert got == {
+        ("MON", "09:00", "10:00", "A", "Maths"),
+        ("TUE", "09:00", "10:00", "A", "Art"),
+        ("MON", "09:00", "10:00", "B", "Music"),
+        ("TUE", "09:00", "10:00", "B", "PE"),
+    }
+    # No markers: the second run of the same days is the second week.
+    repeated = table([["", "Mon", "Tue", "Mon", "Tue"], ["9:00-10:00", "Maths", "Art", "Music", "PE"]])
+    assert {(b.day, b.week, b.lines[0]) for b in _read(repeated)} == {
+        ("MON", "A", "Maths"),
+        ("TUE", "A", "Art"),
+        ("MON", "B", "Music"),
+        ("TUE", "B", "PE"),
+    }

@@ -614,7 +614,7 @@ def _read_section(
     # Rows above the first header: title-like text.
     for r in range(headers[0]):
         for _, cell in _distinct(m[r]):
-            if not is_blank(cell.text):
+            if not is_blank(cell.text) and not caption_week(cell.text) and not _week_of(cell.text):
                 reading.title_lines.extend(cell_text_lines(cell)[0])
     week_rows: dict[int, str] = {}
     for r in range(canonical.n_rows):
@@ -653,6 +653,7 @@ def _read_section(
                 )
                 if wk:
                     week = wk
+        week_of_col = _column_weeks(m, header, index and bounds[index - 1], day_of_col)
         header_cells = {id(m[header][c]) for c in day_of_col}
         body_start = header + 1
         while body_start < section_end and any(
@@ -690,10 +691,10 @@ def _read_section(
         has_times = any(s.start is not None for s in slots)
         all_slots_have_times = all_slots_have_times or has_times
         letters = _letter_rows(m, slots, sorted(day_of_col))
-        day_cols_by_day: dict[Day, list[int]] = {}
+        day_cols_by_day: dict[tuple[Day, str | None], list[int]] = {}
         for c in sorted(day_of_col):
-            day_cols_by_day.setdefault(day_of_col[c], []).append(c)
-        for day, cols in day_cols_by_day.items():
+            day_cols_by_day.setdefault((day_of_col[c], week_of_col.get(c) or week), []).append(c)
+        for (day, col_week), cols in day_cols_by_day.items():
             day_blocks: list[Block] = []
             emitted: set[int] = set()
             for lane, c in enumerate(cols):
@@ -713,13 +714,51 @@ def _read_section(
                     if is_blank(cell.text) and not word:
                         continue
                     day_blocks.extend(
-                        _cell_blocks(cell, r0, r, slot_of_row, day, week, page, word, has_times, lane)
+                        _cell_blocks(cell, r0, r, slot_of_row, day, col_week, page, word, has_times, lane)
                     )
-            _apply_activities(day_blocks, slots, day, week, page)
+            _apply_activities(day_blocks, slots, day, col_week, page)
             _fix_neighbours(day_blocks)
             reading.blocks.extend(day_blocks)
     reading.has_times = all_slots_have_times
     return reading
+
+
+def _column_weeks(
+    m: list[list[Cell | None]], header: int, top: int, day_of_col: dict[int, Day]
+) -> dict[int, str]:
+    """Weeks told apart inside one header: a 'Week A' / 'Week B' cell above the day names, or (with no
+    marker) the same day names printed twice, the second run being the second week."""
+    out: dict[int, str] = {}
+    for c in day_of_col:
+        for r in range(header - 1, top - 1, -1):
+            cell = m[r][c]
+            if cell is None:
+                continue
+            marker = _week_of(cell.text) or caption_week(cell.text)
+            if marker:
+                out[c] = marker
+                break
+    if out:
+        return out
+    seen: dict[Day, int] = {}
+    first_cells: set[int] = set()
+    occurrence: dict[int, int] = {}
+    for c in sorted(day_of_col):
+        cell = m[header][c]
+        if cell is None:
+            continue
+        if id(cell) not in first_cells:
+            first_cells.add(id(cell))
+            occurrence[id(cell)] = seen.get(day_of_col[c], 0)
+            seen[day_of_col[c]] = occurrence[id(cell)] + 1
+    if max(seen.values(), default=1) < 2:
+        return {}
+    labels = "AB" if max(seen.values()) == 2 else "123456789"
+    for c in day_of_col:
+        cell = m[header][c]
+        if cell is not None and occurrence.get(id(cell), 0) < len(labels):
+            out[c] = labels[occurrence[id(cell)]]
+    return out
 
 
 def _apply_activities(
