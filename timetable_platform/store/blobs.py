@@ -68,6 +68,30 @@ def validate_prefix(prefix: str) -> str:
     return prefix
 
 
+def _make_dirs(directory: str) -> list[str]:
+    """``mkdir -p``; returns the directories it created (their parents need an fsync to keep them)."""
+    try:
+        os.mkdir(directory)
+    except FileExistsError:
+        return []
+    except FileNotFoundError:
+        made = _make_dirs(os.path.dirname(directory))
+        try:
+            os.mkdir(directory)
+        except FileExistsError:  # a concurrent put made it
+            return made
+        return [*made, directory]
+    return [directory]
+
+
+def _fsync_dir(directory: str) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class BlobStore(ABC):
     """Bytes by key. ``get`` of a missing key raises ``BlobNotFound``; ``ping`` raises ``BackendUnavailable``."""
 
@@ -117,9 +141,14 @@ class LocalBlobStore(BlobStore):
         return path
 
     def put(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
+        """Durable when it returns: the data is fsync'd before the rename, then the directory holding
+        the new name and the parent of every directory made for it, since a rename or mkdir is only
+        on disk once its directory is (POSIX; ext4 happens to order them, other filesystems do not).
+        The API answers 202 only after this, so an accepted upload survives a power cut."""
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=path.parent)
+        directory = str(path.parent)
+        made = _make_dirs(directory)
+        fd, tmp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=directory)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -130,6 +159,9 @@ class LocalBlobStore(BlobStore):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name)
             raise
+        _fsync_dir(directory)
+        for made_dir in made:
+            _fsync_dir(os.path.dirname(made_dir))
 
     def get(self, key: str) -> bytes:
         path = self._path(key)
