@@ -286,3 +286,17 @@ def test_week_cells_above_the_day_names_and_repeated_days() -> None:
         ("MON", "B", "Music"),
         ("TUE", "B", "PE"),
     }
+
+
+def test_a_day_cut_into_sub_rows_by_a_text_line_is_read_as_one() -> None:
+    t = table(
+        [
+            ["", "8.40-9.00", "9.15-10.45", "10.45-11.00", "11.00-11.30"],
+            ["Mon", "Register", "Readers and", "Snack", "Play"],
+            ["^", "^", "reading champions", "^", "^"],
+            ["Tue", "Register", "Maths", "Snack", "Play"],
+        ]
+    )
+    got = _slots(_read(t))
+    assert ("MON", "09:15", "10:45", None, "Readers and reading champions") in got
+    assert len([g for g in got if g[0] == "MON"]) == 4

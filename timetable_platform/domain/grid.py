@@ -716,11 +716,50 @@ def _read_section(
                     day_blocks.extend(
                         _cell_blocks(cell, r0, r, slot_of_row, day, col_week, page, word, has_times, lane)
                     )
+            if len(cols) > 1 and _lanes_are_one(m, body_rows, cols):
+                day_blocks = _join_lanes(day_blocks)
             _apply_activities(day_blocks, slots, day, col_week, page)
             _fix_neighbours(day_blocks)
             reading.blocks.extend(day_blocks)
     reading.has_times = all_slots_have_times
     return reading
+
+
+def _lanes_are_one(m: list[list[Cell | None]], body_rows: range, cols: list[int]) -> bool:
+    """A day split into sub-lanes where most cells span every lane: the split is an artefact (a line of
+    text read as a row boundary, OCR), so cells side by side in one slot are one cell's lines."""
+    spanning = split = 0
+    for r in body_rows:
+        cells = [m[r][c] for c in cols]
+        if any(c is None for c in cells):
+            continue
+        if all(c is cells[0] for c in cells):
+            spanning += 1
+        else:
+            split += 1
+    return spanning >= 2 * max(1, split)
+
+
+def _join_lanes(blocks: list[Block]) -> list[Block]:
+    """Blocks of the same rows in different lanes joined in lane order (text continues across the cut)."""
+    out: list[Block] = []
+    for block in sorted(blocks, key=lambda b: (b.row_start, b.row_end, b.lane)):
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.row_start == block.row_start
+            and prev.row_end == block.row_end
+            and prev.lane != block.lane
+            and not block.subject
+            and not prev.subject
+        ):
+            prev.lines.extend(block.lines)
+            prev.styles.extend(block.styles or [None] * len(block.lines))
+            prev.notes.extend(n for n in block.notes if n not in prev.notes)
+            prev.confidence = min(prev.confidence, block.confidence) - PENALTY_GUESSED_BOUNDARY
+            continue
+        out.append(block)
+    return out
 
 
 def _column_weeks(
