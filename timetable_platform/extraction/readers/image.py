@@ -461,14 +461,17 @@ def _to_page_box(crop: _Crop, box: tuple[float, float, float, float]) -> BBox:
 def _crop_lines(crop: _Crop) -> list[Line]:
     by_line: dict[int, list[OcrWord]] = {}
     for word in crop.words:
-        if _is_noise(word.text, word.confidence):
+        if _is_noise(_clean_text(word.text), word.confidence):
             continue
         by_line.setdefault(word.line, []).append(word)
     lines: list[Line] = []
     for index in sorted(by_line):
         ocr_words = sorted(by_line[index], key=lambda w: w.box[0])
         words = [
-            Word(text=w.text, bbox=_to_page_box(crop, w.box), confidence=round(w.confidence, 3), rotation=crop.rotation)
+            Word(
+                text=_clean_text(w.text), bbox=_to_page_box(crop, w.box), confidence=round(w.confidence, 3),
+                rotation=crop.rotation,
+            )
             for w in ocr_words
         ]
         lines.extend(_split_at_gaps(words) if crop.table is None and crop.rotation == 0 else [_line(words)])
@@ -495,7 +498,8 @@ def _split_at_gaps(words: list[Word]) -> list[Line]:
 
 
 _NOISE = re.compile(r"^[\W_]{1,3}$")
-_RULING_REMNANT = re.compile(r"^[|!\[\]{}()_—=~]+$")
+_RULING_REMNANT = re.compile(r"^[|!\[\]{}()_=~]+$")
+_DASHES = re.compile(r"[-‐‑‒–—―]{2,}|[‐‑‒—―]")
 
 
 def _is_noise(text: str, confidence: float) -> bool:
@@ -505,6 +509,11 @@ def _is_noise(text: str, confidence: float) -> bool:
     if confidence < 0.3 and len(text) <= 2:
         return True
     return bool(_NOISE.match(text)) and text not in {"-", "–", "&", "/", "+"} and confidence < 0.8
+
+
+def _clean_text(text: str) -> str:
+    """One dash for the dash runs and look-alikes OCR makes of an en dash ("12-—1pm" -> "12–1pm")."""
+    return _DASHES.sub("–", text)
 
 
 def _table(grid: GridTable, table_index: int, cell_lines: dict[tuple[int, int], list[Line]]) -> Table:
