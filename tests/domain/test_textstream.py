@@ -270,3 +270,14 @@ def test_letter_column_with_a_picture_on_one_day() -> None:
     timetable = read_text_stream(layout_of(page_of(words)))
     home = [(x.day, x.start, x.end, x.subject, x.kind) for x in timetable.entries if x.start == "15:20"]
     assert home == [(d, "15:20", None, "Home", "other") for d in ("MON", "TUE", "WED", "THU", "FRI")]
+
+
+def test_two_timed_lessons_in_one_cell() -> None:
+    words = words_at("Monday", 150, 20) + words_at("Tuesday", 300, 20)
+    words += words_at("14:15-15:00", 20, 60)
+    words += words_at("14:15-14:35 PE", 150, 55) + words_at("14:35-15:00 Maths", 150, 67)
+    words += words_at("Art", 300, 60)
+    found = entries_by_key(layout_of(page_of(words)))
+    assert found[("MON", "14:15", "14:35")][0] == "PE"
+    assert found[("MON", "14:35", "15:00")][0] == "Maths"
+    assert found[("TUE", "14:15", "15:00")][0] == "Art"

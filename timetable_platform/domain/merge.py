@@ -334,8 +334,12 @@ def _merge_pair(
     subject_agree = same_text(p.subject, s.subject)
     if not subject_agree:
         p_seen, s_seen = printed[norm_text(p.subject)], printed[norm_text(s.subject)]
-        # Two spellings of one word ('Engl1sh' / 'English'): the one the document prints elsewhere wins.
-        variants = difflib.SequenceMatcher(None, norm_text(p.subject), norm_text(s.subject)).ratio() >= 0.6
+        # Two spellings of one name ('Engl1sh' / 'English', same words): the one the document prints
+        # elsewhere wins; a name with a word more ('Maths Cont') is not a misspelling of 'Maths'.
+        variants = (
+            len(p.subject.split()) == len(s.subject.split())
+            and difflib.SequenceMatcher(None, norm_text(p.subject), norm_text(s.subject)).ratio() >= 0.6
+        )
         take_secondary = (
             (variants and p_seen <= 2 and s_seen > p_seen + 1)
             or _stray_tail(p.subject, s.subject)

@@ -904,38 +904,62 @@ def _blocks(
     for c in clusters:
         a, b = c.slots
         first, last = slots[a], slots[b]
-        start, end = first.start, last.end
         lines, styles = _lines(c)
         confidence = BASE_CONFIDENCE
-        if start is None:
+        if first.start is None:
             confidence -= PENALTY_NO_SLOT_TIME
         if c.spanned:
             confidence -= PENALTY_SPAN
         if c.replicated:
             confidence -= PENALTY_REPLICATED
-        # A time printed in the cell overrides the labels ('1.15-3PM', '2.50 KS2 Assembly').
-        inner = [m for line in lines for m in find_times(line)]
-        if inner and c.text_override is None:
-            m = school_day_range(inner[0], reference=None)
-            if m.end is not None:
-                start, end = m.start, m.end
-            else:
+        parts = [(lines, styles)] if c.text_override is not None else _split_on_times(lines, styles)
+        timed: list[tuple[Clock | None, Clock | None, list[str], list[str | None]]] = []
+        for part_lines, part_styles in parts:
+            start, end = first.start, last.end
+            # A time printed in the cell overrides the labels ('1.15-3PM', '2.50 KS2 Assembly').
+            inner = [m for line in part_lines for m in find_times(line)] if c.text_override is None else []
+            if inner:
+                m = school_day_range(inner[0], reference=None)
                 start = m.start
-        out.append(
-            StreamBlock(
-                day=days[c.day_index].day,
-                start=start,
-                end=end,
-                period=first.period,
-                lines=lines,
-                styles=styles,
-                page=page,
-                week=week,
-                subject=c.text_override,
-                confidence=confidence,
+                end = m.end if m.end is not None else end
+            timed.append((start, end, part_lines, part_styles))
+        # Two lessons in one cell, each with its start: the first ends where the second starts.
+        for i in range(len(timed) - 1):
+            s0, e0, l0, st0 = timed[i]
+            s1 = timed[i + 1][0]
+            if s1 is not None and (e0 is None or (s0 is not None and e0 > s1 > s0)):
+                timed[i] = (s0, s1, l0, st0)
+        for start, end, part_lines, part_styles in timed:
+            out.append(
+                StreamBlock(
+                    day=days[c.day_index].day,
+                    start=start,
+                    end=end,
+                    period=first.period,
+                    lines=part_lines,
+                    styles=part_styles,
+                    page=page,
+                    week=week,
+                    subject=c.text_override,
+                    confidence=confidence,
+                )
             )
-        )
     return out
+
+
+def _split_on_times(lines: list[str], styles: list[str | None]) -> list[tuple[list[str], list[str | None]]]:
+    """A cell holding two lessons, each line group opening with its own time ('14:15-14:35 PE' ...)."""
+    parts: list[tuple[list[str], list[str | None]]] = []
+    for line, style in zip(lines, styles, strict=True):
+        opens = find_times(line)
+        if parts and opens and opens[0].span[0] <= 1 and any(find_times(x) for x in parts[-1][0]):
+            parts.append(([line], [style]))
+        elif parts:
+            parts[-1][0].append(line)
+            parts[-1][1].append(style)
+        else:
+            parts.append(([line], [style]))
+    return parts
 
 
 # --- list-style pages ------------------------------------------------------------------------------
@@ -971,24 +995,32 @@ def _rows(phrases: list[Phrase]) -> list[list[Phrase]]:
 _WEEK_HEADER = re.compile(r"^(?:week|woche|semaine|semana|settimana|wk)\.?$", re.IGNORECASE)
 
 
-def read_records_page(page: Page, *, language: str | None) -> list[StreamBlock]:
+def read_records_page(page: Page, *, language: str | None) -> tuple[list[StreamBlock], bool]:
     """One block per printed line that names a day and a time ('Monday  08:30  09:15  Maths  R101').
 
     A line without a day continues the day above it; separate start and end columns are read as a
-    range; start-only lines end where the next line of the same day starts.
+    range; start-only lines end where the next line of the same day starts. The flag says the page
+    is surely a list of records: a day is printed again on the next line.
     """
     phrases = build_phrases(page.words)
     rows = _rows(phrases)
     has_week_column = any(_WEEK_HEADER.match(p.text.strip()) for p in phrases)
     parsed: list[tuple[Day, TimeMatch, TimeMatch | None, str | None, str | None, list[str]]] = []
     day: Day | None = None
+    timed_rows = sum(1 for row in rows if any(find_times(p.text) for p in row))
+    repeated = 0
     for row in rows:
         days = [(i, parse_day(p.text, language)) for i, p in enumerate(row) if len(p.text) <= 14]
         days = [(i, d) for i, d in days if d is not None]
+        # A record names its day first (after a week column at most): 'MIT' further on is a teacher.
+        lead = [(i, d) for i, d in days if i == 0 or (i == 1 and len(row[0].text.strip()) <= 2)]
+        if len(days) <= 1:
+            days = lead
         if len(days) > 1:
             day = None
             continue  # a header row of day names, not a record
         if days:
+            repeated += int(days[0][1] == day)
             day = days[0][1]
         times: list[tuple[int, TimeMatch]] = []
         for i, p in enumerate(row):
@@ -1014,8 +1046,9 @@ def read_records_page(page: Page, *, language: str | None) -> list[StreamBlock]:
                 lines.append(rest)
         if lines:
             parsed.append((day, first, second, period, week, lines))
-    if len(parsed) < 3:
-        return []
+    # A records page: most lines with a time also name their day.
+    if len(parsed) < 3 or len(parsed) < 0.6 * timed_rows:
+        return [], False
     out: list[StreamBlock] = []
     reference: dict[Day, Clock | None] = {}
     for d, first, second, period, week, lines in parsed:
@@ -1030,7 +1063,7 @@ def read_records_page(page: Page, *, language: str | None) -> list[StreamBlock]:
     for a, b in itertools.pairwise(out):
         if a.end is None and a.day == b.day and a.week == b.week and b.start and a.start and b.start >= a.start:
             a.end = b.start
-    return out
+    return out, repeated >= 2
 
 
 def read_list_page(page: Page, *, language: str | None) -> list[StreamBlock]:
@@ -1138,8 +1171,10 @@ def read_text_stream(layout: Layout, *, language: str | None = None) -> Timetabl
     list_text: list[tuple[str, int]] = []
     for page in layout.pages:
         found, page_warnings = read_page(page, language=language, nominal=nominal)
-        records = read_records_page(page, language=language)
-        if len(records) > len(found):
+        records, surely = read_records_page(page, language=language)
+        # A records page read as a grid gives a scatter of blocks; a grid read as records gives one
+        # block per printed line, far fewer than its cells.
+        if records and (surely or len(records) >= 0.8 * len(found)):
             found, page_warnings = records, []
         list_text.extend(list_lines(page))
         blocks.extend(found)
