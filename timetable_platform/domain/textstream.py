@@ -7,8 +7,10 @@ between those anchors. So it keeps working when a reader gets the cell structure
 rulings, merged cells read as one, OCR tables without lines), and it fails in other places (dense
 text without spacing), which is what the merge needs from a second opinion.
 
-Everything is computed in canonical coordinates: ``u`` runs along the time axis, ``v`` along the
-day axis, so days-as-columns and days-as-rows share one code path.
+A page can also be read as records (one line per block naming its day and time) or as a list (day
+headings with one timed line per block); the reading that finds more wins. Grids are read in
+canonical coordinates: ``u`` runs along the time axis, ``v`` along the day axis, so days-as-columns
+and days-as-rows share one code path.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import itertools
 import re
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from timetable_platform.domain.cells import CellSplitter, classify_kind
 from timetable_platform.domain.days import day_candidates, detect_language, parse_day, resolve_day_sequence
@@ -168,7 +170,6 @@ class StreamBlock:
     week: str | None = None
     subject: str | None = None
     confidence: float = BASE_CONFIDENCE
-    notes: list[str] = field(default_factory=list)
 
 
 # --- phrases ------------------------------------------------------------------------------------
@@ -681,16 +682,11 @@ def _read_section(
     day_items.sort(key=lambda t: t[0].v0)
     header_u1 = max(it.u1 for it, _ in day_items)
     first_v0 = min(it.v0 for it, _ in day_items)
-    # Section limits: a stacked second week starts at its own header.
-    if next_axis is not None and not vertical:
-        limit_u = min(p.top for p, _ in next_axis.labels) - 0.5 * h
-    elif next_axis is not None and vertical:
-        limit_u = float("inf")
-    else:
-        limit_u = float("inf")
-    limit_v = float("inf")
-    if next_axis is not None and vertical:
-        limit_v = min(p.top for p, _ in next_axis.labels) - 0.5 * h
+    # Section limits: a stacked second week starts at its own header (below, for days across; at its
+    # first day row, for days down).
+    next_top = min(p.top for p, _ in next_axis.labels) - 0.5 * h if next_axis is not None else float("inf")
+    limit_u = next_top if not vertical else float("inf")
+    limit_v = next_top if vertical else float("inf")
     items = [_item(p, vertical) for p in others]
     if vertical:
         # Days as rows: the stacked sections share no anchors; keep this section's rows only.
@@ -1064,11 +1060,6 @@ def read_records_page(page: Page, *, language: str | None) -> tuple[list[StreamB
         if a.end is None and a.day == b.day and a.week == b.week and b.start and a.start and b.start >= a.start:
             a.end = b.start
     return out, repeated >= 2
-
-
-def read_list_page(page: Page, *, language: str | None) -> list[StreamBlock]:
-    """Day headings with one timed line per block under them, in one or several columns of text."""
-    return _list_blocks(list_lines(page), language)
 
 
 def list_lines(page: Page) -> list[tuple[str, int]]:

@@ -335,10 +335,3 @@ def school_day_range(match: TimeMatch, *, reference: Clock | None = None) -> Tim
         if end < start:
             end = match.end
     return replace(match, start=start, end=end)
-
-
-def format_range(start: Clock | None, end: Clock | None) -> str:
-    """'08:30-09:15', '08:30-' or '' for messages."""
-    if start is None:
-        return ""
-    return f"{start.hhmm()}-{end.hhmm() if end else ''}"
