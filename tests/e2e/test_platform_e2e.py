@@ -13,6 +13,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -47,6 +48,7 @@ class Platform:
     env: dict[str, str]
     cwd: Path
     api: str
+    ui: str
     key: str
 
     def logs(self) -> str:
@@ -97,7 +99,9 @@ def running_platform(tmp_path: Path, extra_env: dict[str, str]) -> Iterator[Plat
             argv, cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
             start_new_session=True, preexec_fn=_restore_signals,
         )  # fmt: skip
-    platform = Platform(process, output, data_dir, env, tmp_path, f"http://127.0.0.1:{api_port}", key="")
+    platform = Platform(
+        process, output, data_dir, env, tmp_path, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{ui_port}", ""
+    )
     children: list[int] = []
     try:
         deadline = time.monotonic() + 2 * START_TIMEOUT
@@ -146,7 +150,7 @@ def _score_module() -> ModuleType | None:
     return module
 
 
-def exercise(platform: Platform) -> None:
+def exercise(platform: Platform) -> list[str]:
     examples = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".pdf", ".docx", ".xlsx"))
     assert len(examples) >= 2
     headers = {"X-API-Key": platform.key}
@@ -200,11 +204,35 @@ def exercise(platform: Platform) -> None:
     if score is not None:
         _, _, f1 = score.f1(totals["tp"], totals["pred"], totals["truth"])
         assert f1 >= MIN_ENTRY_F1, totals
+    return list(uploads)
+
+
+def backfill_stale(platform: Platform, upload_id: str) -> None:
+    """An upload of an older extractor version is re-run by `timetable backfill --stale` via the webserver."""
+    database = sqlite3.connect(platform.data_dir / "timetable.db")
+    with contextlib.closing(database), database:
+        database.execute("UPDATE uploads SET extractor_version = '0.old' WHERE id = ?", (upload_id,))
+    result = subprocess.run(
+        [TIMETABLE, "backfill", "--stale", "--dagster-url", platform.ui],
+        cwd=platform.cwd, env=platform.env, capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
+    assert "requested 1 runs for 1 uploads" in result.stdout.decode()
+    deadline = time.monotonic() + PIPELINE_TIMEOUT
+    with httpx.Client(base_url=platform.api, headers={"X-API-Key": platform.key}, timeout=30.0) as client:
+        while time.monotonic() < deadline:
+            body = client.get(f"/api/v2/timetable/uploads/{upload_id}").json()
+            if body["status"] == "succeeded" and body["extractor_version"] != "0.old":
+                assert body["attempts"] == 2, body
+                return
+            time.sleep(1.0)
+    pytest.fail(f"backfilled upload not re-extracted after {PIPELINE_TIMEOUT:.0f} s: {body}")
 
 
 def test_platform_embedded_backends(tmp_path: Path) -> None:
     with running_platform(tmp_path, {}) as platform:
-        exercise(platform)
+        upload_ids = exercise(platform)
+        backfill_stale(platform, upload_ids[0])
 
 
 @pytest.mark.postgres
