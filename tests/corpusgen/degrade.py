@@ -116,7 +116,10 @@ def degrade(image: Image.Image, recipe: Recipe) -> Degraded:
     if recipe.perspective:
         src = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
         dst = np.array(
-            [[x + dx * width, y + dy * height] for (x, y), (dx, dy) in zip(src, recipe.perspective, strict=True)],
+            [
+                [x + dx * width, y + dy * height]
+                for (x, y), (dx, dy) in zip(src, recipe.perspective, strict=True)
+            ],
             np.float32,
         )
         matrix = shift @ cv2.getPerspectiveTransform(src, dst).astype(np.float64)
@@ -125,13 +128,19 @@ def degrade(image: Image.Image, recipe: Recipe) -> Degraded:
         matrix = np.vstack([rotation, [0, 0, 1]]) @ matrix
     background = recipe.background or tuple(int(c * 0.97) for c in recipe.tint)
     warped = cv2.warpPerspective(
-        page, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+        page,
+        matrix,
+        (out_w, out_h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
         borderValue=tuple(float(c) for c in background[::-1]),
     )
     if recipe.blur_sigma:
         warped = cv2.GaussianBlur(warped, (0, 0), recipe.blur_sigma)
     if recipe.noise_sigma:
-        noise = np.random.default_rng(int(recipe.noise_sigma * 1000)).normal(0, recipe.noise_sigma, warped.shape)
+        noise = np.random.default_rng(int(recipe.noise_sigma * 1000)).normal(
+            0, recipe.noise_sigma, warped.shape
+        )
         warped = warped + noise.astype(np.float32)
     out = Image.fromarray(cv2.cvtColor(np.clip(warped, 0, 255).astype(np.uint8), cv2.COLOR_BGR2RGB))
     jpeg = None
@@ -151,7 +160,9 @@ class GridSpec:
     """Rows of cell texts; ``None`` marks a slot covered by a merged cell (listed in ``spans``)."""
 
     rows: list[list[str | None]]
-    spans: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)  # (r, c) -> (rowspan, colspan)
+    spans: dict[tuple[int, int], tuple[int, int]] = field(
+        default_factory=dict
+    )  # (r, c) -> (rowspan, colspan)
     fills: dict[tuple[int, int], tuple[int, int, int]] = field(default_factory=dict)  # RGB
     vertical: set[tuple[int, int]] = field(default_factory=set)  # cells written at 90 degrees
     col_widths: list[int] | None = None
@@ -166,7 +177,11 @@ class GridPage:
 
 
 def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    names = ("DejaVuSans-Bold.ttf", "LiberationSans-Bold.ttf") if bold else ("DejaVuSans.ttf", "LiberationSans-Regular.ttf")
+    names = (
+        ("DejaVuSans-Bold.ttf", "LiberationSans-Bold.ttf")
+        if bold
+        else ("DejaVuSans.ttf", "LiberationSans-Regular.ttf")
+    )
     for directory in FONT_DIRS:
         for name in names:
             path = directory / name
@@ -205,7 +220,14 @@ def grid_page(spec: GridSpec, *, font_size: int = 22, line_width: int = 2, margi
     return GridPage(image=image, boxes=boxes)
 
 
-def _draw_cell_text(image: Image.Image, box: tuple[int, int, int, int], text: str, face: ImageFont.ImageFont | ImageFont.FreeTypeFont, *, vertical: bool) -> None:
+def _draw_cell_text(
+    image: Image.Image,
+    box: tuple[int, int, int, int],
+    text: str,
+    face: ImageFont.ImageFont | ImageFont.FreeTypeFont,
+    *,
+    vertical: bool,
+) -> None:
     lines = text.split("\n")
     probe = ImageDraw.Draw(image)
     sizes = [probe.textbbox((0, 0), line, font=face) for line in lines]
