@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import os
 import shutil
@@ -423,6 +424,8 @@ def run_up(args: argparse.Namespace) -> int:
     from timetable_platform.store import db
     from timetable_platform.store.errors import StoreError
 
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # progress shows at once through `tee` or a log file
     settings = Settings()
     pids = pid_file(settings)
     running = read_pid_file(pids)
