@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-# Bump when extraction output can change for the same document: the nightly backfill then
-# re-materialises every upload whose stored ``extractor_version`` differs.
-EXTRACTOR_VERSION = "2026.11.29.1"
+# Defined once, beside the package version: the nightly backfill re-materialises every upload
+# whose stored ``extractor_version`` differs from it.
+from timetable_platform import EXTRACTOR_VERSION as EXTRACTOR_VERSION
 
 UPLOADS_PARTITIONS = dg.DynamicPartitionsDefinition(name="uploads")
 GROUP_NAME = "timetables"
