@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from tests.corpusgen.degrade import GridSpec, Recipe, degrade, grid_page, photo_recipe
+from timetable_platform.domain.interpret import interpret
 from timetable_platform.domain.layout import Cell, Layout, Table
 from timetable_platform.extraction.base import Document, Limits
 from timetable_platform.extraction.errors import CorruptDocument, NoTimetableFound, TooLarge
@@ -226,3 +227,36 @@ def test_degrade_reports_where_the_page_went() -> None:
     pixels = np.asarray(result.image.convert("L"))
     ys, xs = np.nonzero(pixels < 100)
     assert abs(xs.mean() - x) < 2 and abs(ys.mean() - y) < 2
+
+
+def test_unruled_grid_with_two_line_cells_and_a_time_under_the_period() -> None:
+    """No ruling lines: OCR returns words and lines only and the interpreter finds the table from word
+    positions. Ink-tight OCR boxes leave wider gaps between a cell's lines than a text layer does, and
+    short words ("&", "–") must stay on their line."""
+    spec = GridSpec(
+        title="Timetable Class 7B",
+        rows=[
+            ["", "Monday", "Tuesday", "Wednesday"],
+            ["P1\n09:00 – 09:50", "Maths\nRoom 12", "Art & Design\nLab 2", "French\nRoom 4"],
+            ["10:00 – 10:20", "Break", "Break", "Break"],
+            ["P2\n10:20 – 11:10", "History\nRoom 9", "English\nRoom 3", "Science\nLab 1"],
+        ],
+        col_widths=[190, 220, 220, 220],
+        row_heights=[50, 80, 50, 80],
+    )
+    page = grid_page(spec, line_width=0)
+    content = encode(page.image, "PNG")
+    layout = read_image_layout(Document(content=content, media_type="image/png", filename="u.png"), Limits())
+    assert not layout.pages[0].tables  # nothing ruled: the interpreter's table finder does the work
+    entries = interpret(layout).entries
+    got = {(e.day, e.start, e.end, e.subject, e.room) for e in entries if e.kind == "lesson"}
+    assert got == {
+        ("MON", "09:00", "09:50", "Maths", "Room 12"),
+        ("TUE", "09:00", "09:50", "Art & Design", "Lab 2"),
+        ("WED", "09:00", "09:50", "French", "Room 4"),
+        ("MON", "10:20", "11:10", "History", "Room 9"),
+        ("TUE", "10:20", "11:10", "English", "Room 3"),
+        ("WED", "10:20", "11:10", "Science", "Lab 1"),
+    }
+    breaks = {(e.day, e.start, e.end) for e in entries if e.kind == "break"}
+    assert breaks == {(d, "10:00", "10:20") for d in ("MON", "TUE", "WED")}

@@ -66,9 +66,12 @@ def _lines_of(words: list[Word]) -> list[Line]:
     for w in sorted(words, key=lambda w: (w.bbox.top, w.bbox.x0)):
         for line in lines:
             overlap = min(line.bbox.bottom, w.bbox.bottom) - max(line.bbox.top, w.bbox.top)
-            if overlap > 0.5 * min(line.bbox.height, w.bbox.height) and abs(
-                w.bbox.x0 - line.bbox.x1
-            ) < 3 * max(w.bbox.height, 1):
+            # Horizontal distance to the line, not to its last word: OCR boxes are ink-tight, so a short
+            # word ("y", "–") sorts after its right-hand neighbour and would otherwise start a new line.
+            gap = max(0.0, w.bbox.x0 - line.bbox.x1, line.bbox.x0 - w.bbox.x1)
+            if overlap > 0.5 * min(line.bbox.height, w.bbox.height) and gap < 3 * max(
+                w.bbox.height, line.bbox.height, 1
+            ):
                 line.words.append(w)
                 line.bbox = line.bbox.union(w.bbox)
                 break
@@ -144,6 +147,9 @@ def table_from_rulings(page: Page) -> Table | None:
         cells.append(_make_cell(r0, c0, r1 - r0, c1 - c0, box, words))
     if not any(c.text for c in cells):
         return None
+    # Short strokes (letters of a heading, OCR speckle) are no grid: their "slots" merge into one.
+    if max(c.rowspan * c.colspan for c in cells) > n_rows * n_cols / 2:
+        return None
     return Table(n_rows=n_rows, n_cols=n_cols, cells=cells, bbox=BBox(xs[0], ys[0], xs[-1], ys[-1]))
 
 
@@ -212,6 +218,9 @@ class _Chunk:
 
 def _chunks(lines: list[Line], xs: list[float], height: float) -> list[_Chunk]:
     n_cols = len(xs) - 1
+    # The widest gap between two lines of one cell. Text-layer boxes span the font's full height, so
+    # lines nearly touch; OCR boxes hug the ink, leaving about half a text height between lines.
+    line_gap = (_OCR_LINE_GAP if _ink_boxes([w for line in lines for w in line.words]) else 0.45) * height
     pieces: dict[int, list[tuple[float, float, list[Word]]]] = {}
     for line in lines:
         by_col: dict[int, list[Word]] = {}
@@ -228,12 +237,20 @@ def _chunks(lines: list[Line], xs: list[float], height: float) -> list[_Chunk]:
         items.sort(key=lambda item: item[0])
         for top, bottom, ws in items:
             last = chunks[-1] if chunks and chunks[-1].col == col else None
-            if last is not None and top - last.bottom <= 0.45 * height:
+            if last is not None and top - last.bottom <= line_gap:
                 last.words.extend(ws)
                 last.bottom = max(last.bottom, bottom)
             else:
                 chunks.append(_Chunk(col=col, words=list(ws), top=top, bottom=bottom))
     return chunks
+
+
+_OCR_LINE_GAP = 0.95
+
+
+def _ink_boxes(words: list[Word]) -> bool:
+    """Whether the words come from OCR (confidence below 1 on most), whose boxes hug the ink."""
+    return sum(1 for w in words if w.confidence < 1.0) > len(words) / 2
 
 
 def table_from_words(words: list[Word]) -> Table | None:
@@ -284,16 +301,22 @@ def table_from_words(words: list[Word]) -> Table | None:
             continue
         spans[index] = (rows[0], rows[-1] + 1)
         slots.setdefault((rows[0], chunk.col), []).append(chunk)
-    cells: list[Cell] = []
-    taken: set[tuple[int, int]] = set()
+    # Slot -> (top-left slot, row end, words) of the cell covering it.
+    owner: dict[tuple[int, int], tuple[int, int]] = {}
+    placed: dict[tuple[int, int], tuple[int, list[Word]]] = {}
     for (row, col), group in sorted(slots.items()):
-        row_end = max(spans[chunks.index(c)][1] for c in group)
-        cover = {(r, col) for r in range(row, row_end)}
-        if cover & taken:
-            row_end = row + 1
-            cover = {(row, col)}
-        taken |= cover
         ws = [w for c in group for w in c.words]
+        if (row, col) in owner:  # inside a span above: its text belongs to that cell
+            placed[owner[(row, col)]][1].extend(ws)
+            continue
+        row_end = max(spans[chunks.index(c)][1] for c in group)
+        if any((r, col) in owner for r in range(row, row_end)):
+            row_end = row + 1
+        for r in range(row, row_end):
+            owner[(r, col)] = (row, col)
+        placed[(row, col)] = (row_end, ws)
+    cells: list[Cell] = []
+    for (row, col), (row_end, ws) in placed.items():
         box = BBox(xs[col], bounds[row], xs[col + 1], bounds[row_end])
         cells.append(_make_cell(row, col, row_end - row, 1, box, ws))
     if not cells:
@@ -322,6 +345,8 @@ def _widen_lone_breaks(cells: list[Cell], n_rows: int, n_cols: int, xs: list[flo
         if classify_kind(body[0].text) == "lesson":
             continue
         cell = body[0]
+        if any(c is not cell and c.col > 0 and c.row <= cell.row < c.row_end for c in cells):
+            continue  # a span from above reaches into the row
         cell.colspan = n_cols - 1
         if cell.bbox is not None:
             cell.bbox = BBox(cell.bbox.x0, cell.bbox.top, xs[-1], cell.bbox.bottom)
@@ -340,7 +365,7 @@ def _widen_lone_breaks(cells: list[Cell], n_rows: int, n_cols: int, xs: list[flo
             continue
         cell = body[0]
         # Only when nothing else sits in the column's body rows.
-        if any(c is not cell and c.col == cell.col and c.row > 0 for c in cells):
+        if any(c is not cell and c.col <= cell.col < c.col_end and c.row_end > 1 for c in cells):
             continue
         cell.row, cell.rowspan = 1, n_rows - 1
 
