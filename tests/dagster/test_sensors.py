@@ -16,12 +16,13 @@ from dagster._core.storage.dagster_run import RunsFilter
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from tests.dagster.conftest import Platform, corpus_file
-from timetable_platform.assets.partitions import BACKFILL_LANE, LANE_TAG, UPLOAD_ID_TAG
+from timetable_platform.assets.partitions import BACKFILL_LANE, GENERATION_TAG, LANE_TAG, UPLOAD_ID_TAG
 from timetable_platform.definitions import defs
 from timetable_platform.resources import StoreResource
 from timetable_platform.sensors import historical, run_status, upload_queue
 from timetable_platform.store import repository
 from timetable_platform.store.blobs import HISTORICAL_PREFIX
+from timetable_platform.store.models import UploadStatus
 from timetable_platform.store.queue import upload_message
 
 
@@ -51,6 +52,11 @@ def _runs_for(platform: Platform, upload_id: str) -> int:
     return len(platform.instance.get_run_ids(RunsFilter(tags={UPLOAD_ID_TAG: upload_id})))
 
 
+def _live_key(platform: Platform, upload_id: str) -> str:
+    """The run key the queue sensor uses for the upload's current (queued) generation."""
+    return upload_queue.live_run_key(upload_id, upload_queue.enqueue_generation(platform.upload(upload_id)))
+
+
 def _queue_empty(platform: Platform) -> bool:
     depth = platform.store.queue.depth()
     return depth.get("visible", 0) == 0 and depth.get("in_flight", 0) == 0
@@ -64,7 +70,7 @@ def test_message_becomes_one_run_and_is_deleted_only_after_the_run_exists(platfo
     upload_id = platform.submit(small_timetable)
 
     first = _tick(platform, upload_queue.upload_queue_sensor)
-    assert [r.run_key for r in first.run_requests] == [upload_id]
+    assert [r.run_key for r in first.run_requests] == [_live_key(platform, upload_id)]
     assert first.run_requests[0].partition_key == upload_id
     assert list(first.dynamic_partitions_requests[0].partition_keys) == [upload_id]
     assert platform.store.queue.depth()["in_flight"] == 1  # not deleted: the request is not committed yet
@@ -88,7 +94,7 @@ def test_crash_before_the_daemon_commits_the_tick_loses_nothing(platform: Platfo
 
     _wait_visible(platform)
     retried = _tick(platform, upload_queue.upload_queue_sensor)
-    assert [r.run_key for r in retried.run_requests] == [upload_id]
+    assert [r.run_key for r in retried.run_requests] == [_live_key(platform, upload_id)]
     _commit(platform, retried)
     _wait_visible(platform)
     assert _tick(platform, upload_queue.upload_queue_sensor).run_requests == []
@@ -125,6 +131,78 @@ def test_duplicate_messages_give_one_run(platform: Platform, small_timetable: Pa
     assert _queue_empty(platform)
 
 
+def _reprocess(platform: Platform, upload_id: str, mode: str | None = None) -> None:
+    """What POST /uploads/{id}/reprocess does: status ``queued`` (and the mode) in one transaction, then send."""
+    with platform.store.session() as session:
+        upload = repository.get_upload(session, upload_id)
+        assert upload is not None and upload.status not in (UploadStatus.QUEUED, UploadStatus.RUNNING)
+        if mode is not None:
+            upload.mode = mode
+        upload.status = UploadStatus.QUEUED
+        upload.error = None
+    platform.store.queue.send(upload_message(upload_id, "school-1"))
+
+
+def test_reprocessed_upload_gets_a_new_run_once(platform: Platform, small_timetable: Path) -> None:
+    upload_id = platform.submit(small_timetable)
+    first = _tick(platform, upload_queue.upload_queue_sensor)
+    first_key = first.run_requests[0].run_key
+    (run,) = _commit(platform, first)
+    assert run.success and str(platform.upload(upload_id).status) == "succeeded"
+    _wait_visible(platform)
+    assert _tick(platform, upload_queue.upload_queue_sensor).run_requests == []
+    assert _queue_empty(platform)
+
+    _reprocess(platform, upload_id)
+    platform.store.queue.send(upload_message(upload_id, "school-1"))  # a duplicate of this generation
+    lost = _tick(platform, upload_queue.upload_queue_sensor)  # the daemon dies before committing this
+    (request,) = lost.run_requests
+    assert request.run_key == _live_key(platform, upload_id) != first_key
+    assert request.partition_key == upload_id
+    assert request.tags[UPLOAD_ID_TAG] == upload_id and request.tags[GENERATION_TAG]
+    assert lost.dynamic_partitions_requests == []  # the partition exists since the first run
+
+    _wait_visible(platform)
+    retried = _tick(platform, upload_queue.upload_queue_sensor)
+    assert [r.run_key for r in retried.run_requests] == [request.run_key]  # same key: the daemon dedups
+    (rerun,) = _commit(platform, retried)
+    assert rerun.success
+    upload = platform.upload(upload_id)
+    assert str(upload.status) == "succeeded" and upload.attempts == 2 and upload.dagster_run_id == rerun.run_id
+
+    _wait_visible(platform)
+    assert _tick(platform, upload_queue.upload_queue_sensor).run_requests == []
+    assert _queue_empty(platform)
+    assert _runs_for(platform, upload_id) == 2
+
+    _reprocess(platform, upload_id, mode="hybrid")  # and a third time, in another mode
+    third = _tick(platform, upload_queue.upload_queue_sensor)
+    assert [r.run_key for r in third.run_requests] == [_live_key(platform, upload_id)]
+    assert third.run_requests[0].run_key not in (first_key, request.run_key)
+
+
+def test_messages_for_a_running_or_finished_upload_are_deleted_without_a_run(
+    platform: Platform, small_timetable: Path
+) -> None:
+    upload_id = platform.submit(small_timetable)
+    (run,) = _commit(platform, _tick(platform, upload_queue.upload_queue_sensor))
+    assert run.success
+    _wait_visible(platform)
+    _tick(platform, upload_queue.upload_queue_sensor)
+    assert _queue_empty(platform)
+
+    platform.store.queue.send(upload_message(upload_id, "school-1"))  # late redelivery, upload succeeded
+    assert _tick(platform, upload_queue.upload_queue_sensor).run_requests == []
+    assert _queue_empty(platform)
+
+    _reprocess(platform, upload_id)
+    with platform.store.session() as session:  # its run started before the sensor saw the message
+        repository.mark_running(session, upload_id, run_id="run-elsewhere")
+    assert _tick(platform, upload_queue.upload_queue_sensor).run_requests == []
+    assert _queue_empty(platform)
+    assert _runs_for(platform, upload_id) == 1
+
+
 def test_poison_messages_go_to_the_dead_letter_queue(platform: Platform) -> None:
     queue = platform.store.queue
     queue.send_raw("{not json")  # type: ignore[attr-defined]
@@ -150,7 +228,7 @@ def test_s3_sqs_postgres_upload_ends_as_entries_and_json(aws_platform: Platform)
     sqs_client(settings.sqs_endpoint_url).send_message(QueueUrl=settings.sqs_queue_url, MessageBody="{oops")
 
     tick = _tick(platform, upload_queue.upload_queue_sensor)
-    assert [r.run_key for r in tick.run_requests] == [upload_id]
+    assert [r.run_key for r in tick.run_requests] == [_live_key(platform, upload_id)]
     (run,) = _commit(platform, tick)
     assert run.success
     upload = platform.upload(upload_id)

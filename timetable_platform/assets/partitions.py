@@ -20,6 +20,9 @@ CLAUDE_POOL = "claude"
 
 # Run tags.
 UPLOAD_ID_TAG = "timetable/upload_id"
+# Which enqueueing of the upload a live run serves: a reprocessed upload gets a new generation, so
+# its new run is not mistaken for (or deduplicated against) the run of an earlier enqueueing.
+GENERATION_TAG = "timetable/generation"
 LANE_TAG = "timetable/lane"  # "live" or "backfill"; dagster.yaml limits concurrent backfill runs
 LIVE_LANE = "live"
 BACKFILL_LANE = "backfill"
