@@ -424,7 +424,16 @@ def _centred(anchors: list[_Chunk], chunks: list[_Chunk]) -> bool:
     """Whether label text sits in the middle of its row (tall neighbours around a short label)."""
     tallest = max((c.bottom - c.top for c in chunks if c.col != 0), default=0.0)
     label = max((a.bottom - a.top for a in anchors), default=0.0)
-    return tallest > label * 1.8
+    if tallest > label * 1.8:
+        return True
+    # Or most cells beside a label share its middle rather than its top (a 2-line label by 3-line cells).
+    votes = [
+        abs((c.top + c.bottom) - (a.top + a.bottom)) / 2 < abs(c.top - a.top)
+        for a in anchors
+        for c in chunks
+        if c.col != 0 and _overlap(a, c) > 0
+    ]
+    return sum(votes) > len(votes) / 2
 
 
 def find_table(page: Page) -> Table | None:
