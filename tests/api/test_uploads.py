@@ -188,9 +188,12 @@ def test_reprocess_requeues_with_another_mode(api: Api) -> None:
     assert busy.json()["upload_status"] == "queued"
     api.store.queue.purge_upload(upload_id)
     api.finish(upload_id)
+    finished_at = api.client.get(f"{PREFIX}/uploads/{upload_id}", headers=key).json()["updated_at"]
     again = api.client.post(url, headers=key, json={"mode": "document_ai"})
     assert again.status_code == 202, again.text
     assert (again.json()["status"], again.json()["mode"]) == ("queued", "document_ai")
+    # A new updated_at names the new enqueueing: the queue sensor keys the new run on it.
+    assert datetime.fromisoformat(again.json()["updated_at"]) > datetime.fromisoformat(finished_at)
     assert [m.body["upload_id"] for m in api.store.queue.receive(10)] == [upload_id]
     assert api.client.post(url, headers=key, json={"mode": "nonsense"}).status_code == 422
 

@@ -343,6 +343,21 @@ def test_historical_documents_are_registered_once_and_run_as_a_ranged_backfill(
     assert again.run_requests == []
 
 
+def test_historical_copy_of_a_queued_api_upload_is_left_to_the_queue(
+    platform: Platform, small_timetable: Path
+) -> None:
+    platform.store = StoreResource(overrides={**platform.store.overrides, "mode": "document_ai"})
+    upload_id = platform.submit(small_timetable, tenant="school-9")  # queued, its message pending
+    platform.store.blobs.put(f"{HISTORICAL_PREFIX}school-9/old/week.csv", small_timetable.read_bytes())
+
+    tick = _tick(platform, historical.historical_upload_sensor)
+    assert tick.run_requests == []  # same bytes, already registered, and not this sensor's to run
+    with platform.store.session() as session:
+        assert [u.id for u in repository.list_uploads(session, tenant="school-9")[0]] == [upload_id]
+    live = _tick(platform, upload_queue.upload_queue_sensor)
+    assert [r.run_key for r in live.run_requests] == [_live_key(platform, upload_id)]
+
+
 def test_callback_delivery_sensor_posts_completed_uploads(platform: Platform, small_timetable: Path) -> None:
     import threading
     from http.server import BaseHTTPRequestHandler, HTTPServer

@@ -3,7 +3,9 @@
 Idempotent by (tenant, sha256, mode): a document already registered is not registered again.
 The blob is copied to the upload's own key before its row is committed, so a crash leaves at
 most an unreferenced copy; an upload registered by a tick whose run requests were lost is still
-``queued`` and is picked up again by the next tick.
+``queued`` and is picked up again by the next tick. Only uploads this sensor registered (label
+``historical:``) are picked up so: a queued upload submitted through the API has a queue message,
+and ``upload_queue_sensor`` requests its run, so requesting one here too would run it twice.
 """
 
 import hashlib
@@ -18,6 +20,7 @@ from timetable_platform.sensors.backfill_requests import backfill_run_requests
 
 MAX_DOCUMENTS_PER_TICK = 200
 MAX_REMEMBERED_KEYS = 50_000
+LABEL_PREFIX = "historical:"  # marks the uploads this sensor registered
 
 
 def _tenant_and_name(key: str, prefix: str) -> tuple[str, str] | None:
@@ -63,8 +66,14 @@ def historical_upload_sensor(context: dg.SensorEvaluationContext, store: StoreRe
                 session, tenant=tenant, sha256=digest, mode=settings.mode
             )
             if existing is not None:
-                if str(existing.status) == "queued" and not existing.dagster_run_id:
-                    to_run.append(existing.id)  # registered by a tick whose requests were lost
+                # Re-request only what this sensor registered (its tick's requests were lost): any
+                # other queued upload has a queue message, and upload_queue_sensor runs it.
+                if (
+                    str(existing.status) == "queued"
+                    and not existing.dagster_run_id
+                    and (existing.label or "").startswith(LABEL_PREFIX)
+                ):
+                    to_run.append(existing.id)
                 continue
         upload_id = uuid.uuid4().hex
         store.blobs.put(upload_key(tenant, upload_id), content, content_type=media_type)
@@ -77,7 +86,7 @@ def historical_upload_sensor(context: dg.SensorEvaluationContext, store: StoreRe
                 size_bytes=len(content),
                 sha256=digest,
                 mode=settings.mode,
-                label=f"historical:{key}"[:255],
+                label=f"{LABEL_PREFIX}{key}"[:255],
                 upload_id=upload_id,
             )
         to_run.append(upload_id)
