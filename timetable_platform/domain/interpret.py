@@ -183,6 +183,10 @@ def interpret(layout: Layout) -> Timetable:
     previous_week: str | None = None
     has_tables = any(page.tables for page in layout.pages)
     listed = [] if has_tables else listing.read_listing(_listing_lines(layout), language=language)
+    if listed and _found_tables_read_more(layout, language, len(listed)):
+        # OCR splits an unruled table's header at its column gaps, so a lone day name can pass for a
+        # list heading: the table found from word positions wins when it reads more blocks.
+        listed = []
     for page in layout.pages:
         if listed:
             break  # a list-style document: no table to find
@@ -217,6 +221,19 @@ def interpret(layout: Layout) -> Timetable:
     if not entries:
         warnings.append("no day names with times or periods were found in any table or list")
     return Timetable(title=title, owner=owner, entries=entries, warnings=warnings)
+
+
+def _found_tables_read_more(layout: Layout, language: str | None, listed: int) -> bool:
+    found = 0
+    for page in layout.pages:
+        for table in _tables(page):
+            records_read = records.read_records(table, language=language, page=page.number)
+            if records_read is not None:
+                found += len(records_read)
+                continue
+            reading = grid.read_grid(table, language=language, page=page.number)
+            found += len(reading.blocks) if reading is not None else 0
+    return found > listed
 
 
 def _week_above(layout: Layout, page: Page, table: Table) -> str | None:

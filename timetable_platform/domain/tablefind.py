@@ -306,10 +306,14 @@ def table_from_words(words: list[Word]) -> Table | None:
     placed: dict[tuple[int, int], tuple[int, list[Word]]] = {}
     for (row, col), group in sorted(slots.items()):
         ws = [w for c in group for w in c.words]
-        if (row, col) in owner:  # inside a span above: its text belongs to that cell
-            placed[owner[(row, col)]][1].extend(ws)
-            continue
         row_end = max(spans[chunks.index(c)][1] for c in group)
+        if (row, col) in owner:  # a span from above reaches this text's row: both are single rows
+            above = owner[(row, col)]
+            end, above_words = placed[above]
+            placed[above] = (row, above_words)
+            for r in range(row, end):
+                del owner[(r, col)]
+            row_end = row + 1
         if any((r, col) in owner for r in range(row, row_end)):
             row_end = row + 1
         for r in range(row, row_end):
