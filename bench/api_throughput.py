@@ -333,12 +333,20 @@ SUBMIT_PATH_NOTES = [
     "Durability: a process crash loses nothing acknowledged. SQLite runs WAL with synchronous=NORMAL: a power "
     "cut or kernel crash can roll back the last commits before a checkpoint; the blob (fsync'd) then stays "
     "without a row and the client's 202 names an upload that is gone. Where that matters, use PostgreSQL "
-    "(every commit flushed) for the API. Directory fsyncs cost about 0.2 ms of CPU per upload.",
+    "(every commit flushed) for the API. The directory fsyncs cost about 0.3 ms of CPU and 2-4 ms of wall time "
+    "per upload (one extra journal commit; fsync's kernel time is most of the API's CPU gap to the bare "
+    "endpoint, which does not fsync at all). They could go if a reconciler renamed a fsync'd `.tmp-` file whose "
+    "sha256 matches its row into place, but that relies on the filesystem keeping a fsync'd file's own name "
+    "(ext4 and XFS do, POSIX does not promise it), so they stay.",
     "",
-    "Before this path (2026-11-29 14:55, same command with 1500 requests x 1 round, load average 26): API 26 "
-    "req/s, bare 29 req/s, server CPU 11.1 ms vs 2.7 ms per request; four transactions per upload (duplicate "
-    "check under BEGIN IMMEDIATE, row, message, audit) through the ORM unit of work. The API engineer's run at "
-    "load 10-19: 41-58 vs 95-99 req/s, 7.3 vs 1.8 ms CPU.",
+    "Before and after, same machine minutes apart (load average about 5), this script with 1000 requests: the "
+    "code before this path (commit 708d034: four transactions per upload through the ORM unit of work, the "
+    "duplicate check under BEGIN IMMEDIATE, audit in its own transaction, no directory fsync), 2 rounds: API 66 "
+    "req/s, p50 123 ms, p99 1554 ms, 12.7 ms CPU/request; bare 148 req/s, 2.3 ms; ratio 0.45. After, 3 rounds: "
+    "API 123 req/s, p50 108 ms, p99 353 ms, 7.5 ms CPU/request; bare 177 req/s, 2.9 ms; ratio 0.73. In one "
+    "process, alternating 5 x 100 submissions of each (no HTTP): the store path (duplicate check, blob, row, "
+    "message, audit) took 6.2 ms CPU before and 3.0 ms after, directory fsyncs included. CPU per request "
+    "under load is inflated by contention, so compare figures from the same run only.",
 ]
 
 
