@@ -404,6 +404,10 @@ def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float)
     rows: list[_Chunk] = []
     # Only when the first label is a body label ('P1', '08:30') can a header row lack its label cell.
     first_is_body_label = any(ch.isdigit() for w in anchors[0].words for ch in w.text)
+    # Where the first body row starts: its cells may begin above a label centred beside them.
+    first_row_top = min(
+        [anchors[0].top, *(c.top for c in chunks if c.col != 0 and _overlap(c, anchors[0]) > 0)]
+    )
     for group in groups:
         cols = {c.col for c in group}
         text = " ".join(w.text for c in group for w in c.words)
@@ -411,8 +415,8 @@ def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float)
         # A header row sits right above the first label; a title further up is a heading, not a row.
         header = (
             top < anchors[0].top
-            and max(c.bottom for c in group) >= anchors[0].top - 2.5 * height
-            and first_is_body_label
+            and max(c.bottom for c in group) >= first_row_top - 2.5 * height
+            and (first_is_body_label or (len(cols) >= 3 and not _title_sized(group, height)))
         )
         inside = top > anchors[0].top
         if (len(cols) >= 2 and (header or inside)) or (
@@ -422,6 +426,12 @@ def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float)
                 _Chunk(col=0, words=[], top=min(c.top for c in group), bottom=max(c.bottom for c in group))
             )
     return rows
+
+
+def _title_sized(group: list[_Chunk], height: float) -> bool:
+    """Text much taller than the table's: a title split at its word gaps, not a header row."""
+    heights = sorted(w.bbox.height for c in group for w in c.words)
+    return bool(heights) and heights[len(heights) // 2] > 1.6 * height
 
 
 def _centred(anchors: list[_Chunk], chunks: list[_Chunk]) -> bool:
