@@ -246,6 +246,8 @@ def _chunks(lines: list[Line], xs: list[float], height: float) -> list[_Chunk]:
 
 
 _OCR_LINE_GAP = 0.95
+# Share of a line a text chunk must reach into a row band to count as being in that row.
+_ROW_OVERLAP = 0.5
 
 
 def _ink_boxes(words: list[Word]) -> bool:
@@ -295,7 +297,7 @@ def table_from_words(words: list[Word]) -> Table | None:
             r
             for r in range(n_rows)
             if min(chunk.bottom, bounds[r + 1]) - max(chunk.top, bounds[r])
-            >= 0.3 * min(chunk.bottom - chunk.top, height)
+            >= _ROW_OVERLAP * min(chunk.bottom - chunk.top, height)
         ]
         if not rows:
             continue
