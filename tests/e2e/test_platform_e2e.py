@@ -229,10 +229,30 @@ def backfill_stale(platform: Platform, upload_id: str) -> None:
     pytest.fail(f"backfilled upload not re-extracted after {PIPELINE_TIMEOUT:.0f} s: {body}")
 
 
+def reprocess(platform: Platform, upload_id: str) -> None:
+    """POST /reprocess on an upload that already ran goes through the queue sensor to a second run."""
+    with httpx.Client(base_url=platform.api, headers={"X-API-Key": platform.key}, timeout=30.0) as client:
+        base = f"/api/v2/timetable/uploads/{upload_id}"
+        before = client.get(base).json()
+        assert before["status"] == "succeeded", before
+        response = client.post(f"{base}/reprocess")
+        assert response.status_code == 202, response.text
+        deadline = time.monotonic() + PIPELINE_TIMEOUT
+        while time.monotonic() < deadline:
+            body = client.get(base).json()
+            if body["status"] in ("succeeded", "failed") and body["dagster_run_id"] != before["dagster_run_id"]:
+                assert body["status"] == "succeeded", body
+                assert body["attempts"] == before["attempts"] + 1, body
+                return
+            time.sleep(1.0)
+    pytest.fail(f"reprocessed upload not run again after {PIPELINE_TIMEOUT:.0f} s: {body}")
+
+
 def test_platform_embedded_backends(tmp_path: Path) -> None:
     with running_platform(tmp_path, {}) as platform:
         upload_ids = exercise(platform)
         backfill_stale(platform, upload_ids[0])
+        reprocess(platform, upload_ids[1])
 
 
 @pytest.mark.postgres
