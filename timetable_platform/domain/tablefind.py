@@ -169,7 +169,7 @@ def _column_edges(lines: list[Line], height: float) -> list[float] | None:
         for i in range(n):
             covered[i] += mark[i]
 
-    def runs(limit: int) -> list[tuple[int, int]]:
+    def runs(limit: int, edges: bool = False) -> list[tuple[int, int]]:
         found: list[tuple[int, int]] = []
         i = 0
         while i < n:
@@ -177,7 +177,7 @@ def _column_edges(lines: list[Line], height: float) -> list[float] | None:
                 j = i
                 while j < n and covered[j] <= limit:
                     j += 1
-                if (j - i) * step >= height * 0.8 and i > 0 and j < n:
+                if (j - i) * step >= height * 0.8 and (edges or (i > 0 and j < n)):
                     found.append((i, j))
                 i = j
             else:
@@ -188,8 +188,12 @@ def _column_edges(lines: list[Line], height: float) -> list[float] | None:
     # must not become one: a tolerant gap holding clean gaps is replaced by them.
     clean = runs(0)
     gaps: list[tuple[int, int]] = []
-    for a, b in runs(max(1, int(len(lines) * 0.03))):
+    for a, b in runs(max(1, int(len(lines) * 0.03)), edges=True):
         inside = [(c, d) for c, d in clean if a <= c and d <= b]
+        if a == 0 or b == n:
+            # Reaching the edge: a sparse first or last column (a header printed once) sits in it.
+            gaps.extend(inside)
+            continue
         gaps.extend(inside if len(inside) >= 2 else [(a, b)])
     xs = [x0] + [x0 + (a + b) / 2 * step for a, b in gaps] + [x1 + 1]
     return xs if len(xs) - 1 >= _MIN_GRID else None
