@@ -275,6 +275,9 @@ def table_from_words(words: list[Word]) -> Table | None:
     xs = _column_edges(lines, height)
     if xs is None:
         return None
+    junk = _junk_edge_words(words, xs)
+    if junk:
+        return table_from_words([w for w in words if id(w) not in junk])
     n_cols = len(xs) - 1
     chunks = _chunks(lines, xs, height)
     anchors = sorted((c for c in chunks if c.col == 0), key=lambda c: c.top)
@@ -333,6 +336,19 @@ def table_from_words(words: list[Word]) -> Table | None:
         return None
     _widen_lone_breaks(cells, n_rows, n_cols, xs)
     return Table(n_rows=n_rows, n_cols=n_cols, cells=cells, bbox=BBox(xs[0], bounds[0], xs[-1], bounds[-1]))
+
+
+def _junk_edge_words(words: list[Word], xs: list[float]) -> set[int]:
+    """Ids of the words of a first or last column holding only OCR debris: short, unsure pieces
+    (the desk or a shadow beside a photographed page) that no timetable column looks like."""
+    for lo, hi in ((xs[0], xs[1]), (xs[-2], xs[-1])):
+        inside = [w for w in words if lo <= (w.bbox.x0 + w.bbox.x1) / 2 < hi]
+        if not inside or len(inside) == len(words):
+            continue
+        mean = sum(w.confidence for w in inside) / len(inside)
+        if all(len(w.text) <= 2 for w in inside) and mean < 0.8:
+            return {id(w) for w in inside}
+    return set()
 
 
 def _widen_lone_breaks(cells: list[Cell], n_rows: int, n_cols: int, xs: list[float]) -> None:
