@@ -394,3 +394,18 @@ def test_callback_delivery_sensor_posts_completed_uploads(platform: Platform, sm
         assert received[0]["status"] == "succeeded" and received[0]["upload_id"] == upload_id
     finally:
         server.shutdown()
+
+
+def test_late_status_tick_of_the_old_run_leaves_a_reprocessed_upload_queued(
+    platform: Platform, small_timetable: Path
+) -> None:
+    upload_id = platform.submit(small_timetable)
+    old = platform.materialize(upload_id)
+    assert old.success and str(platform.upload(upload_id).status) == "succeeded"
+    _reprocess(platform, upload_id)  # before the success sensor has seen the old run
+    run_status.upload_run_succeeded_sensor(_status_context(platform, old.run_id, dg.DagsterEventType.RUN_SUCCESS))
+    upload = platform.upload(upload_id)
+    assert str(upload.status) == "queued" and upload.error is None
+    # The new generation still gets its run.
+    (request,) = _tick(platform, upload_queue.upload_queue_sensor).run_requests
+    assert request.run_key == _live_key(platform, upload_id)

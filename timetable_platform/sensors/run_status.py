@@ -6,6 +6,7 @@ before its first step. They also queue completion callbacks once an upload is fi
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import dagster as dg
 from dagster._core.storage.tags import (
@@ -43,6 +44,11 @@ def uploads_of_run(instance: dg.DagsterInstance, run: dg.DagsterRun, store: Stor
     return list(dict.fromkeys(ids))
 
 
+def run_created_at(instance: dg.DagsterInstance, run_id: str) -> datetime | None:
+    record = instance.get_run_record_by_id(run_id)
+    return record.create_timestamp.astimezone(UTC) if record is not None else None
+
+
 def _is_upload_run(run: dg.DagsterRun) -> bool:
     return (
         run.job_name == "process_upload"
@@ -72,11 +78,14 @@ def record_finished(
     *,
     error: str | None,
     merged_selected: bool = True,
+    run_created: datetime | None = None,
 ) -> int:
     """After a run ends: uploads it left unfinished fail with ``error``; final ones get their callback.
 
     A successful run that was never meant to store a timetable (``merged_selected`` False: a data
     engineer re-materialised upstream assets only) gives back ``succeeded`` where a result exists.
+    An upload queued again after this run was created (a reprocess) belongs to a later run: it is
+    left alone, so a late tick for the old run cannot fail the new request.
     """
     from timetable_platform.store import repository
     from timetable_platform.store.blobs import result_key
@@ -89,6 +98,11 @@ def record_finished(
             if upload is None:
                 continue
             status = str(upload.status)
+            requeued_later = (
+                status == "queued" and run_created is not None and upload.updated_at.astimezone(UTC) > run_created
+            )
+            if requeued_later:
+                continue
             unfinished = status == "queued" or (status == "running" and upload.dagster_run_id == run_id)
             if (
                 unfinished
@@ -140,6 +154,7 @@ def upload_run_succeeded_sensor(context: dg.RunStatusSensorContext, store: Store
             uploads_of_run(context.instance, run, store),
             error=None,
             merged_selected=merged_selected,
+            run_created=run_created_at(context.instance, run.run_id),
         )
 
 
@@ -164,7 +179,11 @@ def upload_run_failed_sensor(context: dg.RunFailureSensorContext, store: StoreRe
     run = context.dagster_run
     if _is_upload_run(run):
         record_finished(
-            store, run.run_id, uploads_of_run(context.instance, run, store), error=_failure_message(context)
+            store,
+            run.run_id,
+            uploads_of_run(context.instance, run, store),
+            error=_failure_message(context),
+            run_created=run_created_at(context.instance, run.run_id),
         )
 
 
@@ -179,5 +198,9 @@ def upload_run_canceled_sensor(context: dg.RunStatusSensorContext, store: StoreR
     run = context.dagster_run
     if _is_upload_run(run):
         record_finished(
-            store, run.run_id, uploads_of_run(context.instance, run, store), error="the run was cancelled"
+            store,
+            run.run_id,
+            uploads_of_run(context.instance, run, store),
+            error="the run was cancelled",
+            run_created=run_created_at(context.instance, run.run_id),
         )
