@@ -164,9 +164,16 @@ def _texts(layout: Layout) -> list[str]:
     return out
 
 
+def _with_text(page: Page) -> list[Table]:
+    """The page's tables with text in two or more cells: a frame around all the text (the edge of a
+    photographed sheet, a page border) is no table, and the words inside it are read as unruled."""
+    return [t for t in page.tables if sum(1 for c in t.cells if c.text.strip()) >= 2]
+
+
 def _tables(page: Page) -> list[Table]:
-    if page.tables:
-        return page.tables
+    tables = _with_text(page)
+    if tables:
+        return tables
     table = tablefind.find_table(page)
     return [table] if table is not None else []
 
@@ -181,7 +188,7 @@ def interpret(layout: Layout) -> Timetable:
     grid_titles: list[str] = []
     has_times = False
     previous_week: str | None = None
-    has_tables = any(page.tables for page in layout.pages)
+    has_tables = any(_with_text(page) for page in layout.pages)
     listed = [] if has_tables else listing.read_listing(_listing_lines(layout), language=language)
     if listed and _found_tables_read_more(layout, language, len(listed)):
         # OCR splits an unruled table's header at its column gaps, so a lone day name can pass for a
