@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         with store.session_factory() as session:
             return repository.status_counts(session)
 
-    metrics = Metrics(upload_status_counts)
+    metrics = Metrics(upload_status_counts, store=store)
     state = AppState(
         settings=settings,
         store=store,
