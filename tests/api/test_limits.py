@@ -172,6 +172,20 @@ def test_reconciler_requeues_an_orphaned_upload(api: Api) -> None:
     assert bodies == sorted([orphan, fresh])  # one message each, the fresh one untouched
 
 
+def test_reconciler_leaves_historical_uploads_to_their_backfill(api: Api) -> None:
+    key = api.new_key("school-a")
+    historical = api.submit(key).json()["upload_id"]
+    api.store.queue.purge_upload(historical)  # registered by the historical sensor: no queue message
+    with api.store.session_factory.begin() as session:
+        session.execute(
+            update(Upload)
+            .where(Upload.id == historical)
+            .values(label="historical:school-a/2019/week.pdf", updated_at=datetime.now(UTC) - timedelta(hours=1))
+        )
+    assert reconcile_orphans(api.store, older_than=timedelta(minutes=10)) == 0
+    assert api.store.queue.receive(10) == []
+
+
 def test_retention_erases_only_old_uploads(api: Api) -> None:
     key = api.new_key("school-a")
     old = api.submit(key).json()["upload_id"]

@@ -17,10 +17,11 @@ import dagster as dg
 from timetable_platform.assets import upload_job
 from timetable_platform.resources import StoreResource
 from timetable_platform.sensors.backfill_requests import backfill_run_requests
+from timetable_platform.store.retention import HISTORICAL_LABEL_PREFIX
 
 MAX_DOCUMENTS_PER_TICK = 200
 MAX_REMEMBERED_KEYS = 50_000
-LABEL_PREFIX = "historical:"  # marks the uploads this sensor registered
+LABEL_PREFIX = HISTORICAL_LABEL_PREFIX  # marks the uploads this sensor registered
 
 
 def _tenant_and_name(key: str, prefix: str) -> tuple[str, str] | None:

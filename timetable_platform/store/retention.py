@@ -7,7 +7,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from timetable_platform.store import audit, repository
 from timetable_platform.store.api_models import CallbackDelivery, IdempotencyRecord
@@ -85,20 +85,28 @@ def purge_expired_uploads(store: Store, *, days: int, now: datetime | None = Non
     return erased
 
 
+# Label of uploads registered from the blob store's historical/ prefix: their runs come from the
+# historical sensor's ranged backfills, not from queue messages, so they are never re-enqueued here.
+HISTORICAL_LABEL_PREFIX = "historical:"
+
+
 def reconcile_orphans(
     store: Store, *, older_than: timedelta = timedelta(minutes=10), now: datetime | None = None
 ) -> int:
     """Re-enqueue uploads ``queued`` and untouched for ``older_than``; returns how many were re-sent.
 
     The queue cannot be asked whether it holds a given message, so any pending message is purged
-    first and one fresh message sent: at most one message per upload, and the Dagster sensor's
-    ``run_key=upload_id`` makes a redelivery harmless.
+    first and one fresh message sent: at most one message per upload, and the Dagster sensor's run
+    key (upload id and queued generation) makes a redelivery harmless. Historical uploads wait in
+    the backfill lane, where the historical sensor re-requests them itself; they are skipped.
     """
     cutoff = (now or datetime.now(UTC)) - timedelta(seconds=older_than.total_seconds())
     with store.session_factory() as session:
         stale = session.execute(
             select(Upload.id, Upload.tenant).where(
-                Upload.status == UploadStatus.QUEUED, Upload.updated_at < cutoff
+                Upload.status == UploadStatus.QUEUED,
+                Upload.updated_at < cutoff,
+                or_(Upload.label.is_(None), ~Upload.label.startswith(HISTORICAL_LABEL_PREFIX)),
             )
         ).all()
     for upload_id, tenant in stale:
