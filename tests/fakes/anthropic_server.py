@@ -28,9 +28,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from tests.fakes import serve_http
 from timetable_platform.domain.model import Timetable
 
 ERRORS = {
@@ -241,14 +242,6 @@ def _handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
 def serve_anthropic(**options: Any) -> Iterator[FakeAnthropic]:
     """Run a fake on 127.0.0.1 (a free port); ``fake.base_url`` is the client's ``base_url``."""
     fake = FakeAnthropic(**options)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    fake.base_url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, name="fake-anthropic", daemon=True)
-    thread.start()
-    try:
+    with serve_http(_handler(fake), name="fake-anthropic") as url:
+        fake.base_url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -20,9 +20,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from tests.fakes import serve_http
 from timetable_platform.domain.layout import BBox, Layout, Line, Page, Word
 
 GOOGLE_STATUS = {
@@ -344,14 +345,6 @@ def _handler(fake: FakeDocumentAI) -> type[BaseHTTPRequestHandler]:
 def serve_documentai(**options: Any) -> Iterator[FakeDocumentAI]:
     """Run a fake on 127.0.0.1 (a free port) for the duration of the block."""
     fake = FakeDocumentAI(**options)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    fake.endpoint = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, name="fake-documentai", daemon=True)
-    thread.start()
-    try:
+    with serve_http(_handler(fake), name="fake-documentai") as url:
+        fake.endpoint = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -49,6 +49,22 @@ def run_created_at(instance: dg.DagsterInstance, run_id: str) -> datetime | None
     return record.create_timestamp.astimezone(UTC) if record is not None else None
 
 
+def settle_run(
+    context: dg.RunStatusSensorContext, store: StoreResource, *, error: str | None, merged_selected: bool = True
+) -> None:
+    """``record_finished`` for the run a status sensor was woken for, when it processes uploads."""
+    run = context.dagster_run
+    if _is_upload_run(run):
+        record_finished(
+            store,
+            run.run_id,
+            uploads_of_run(context.instance, run, store),
+            error=error,
+            merged_selected=merged_selected,
+            run_created=run_created_at(context.instance, run.run_id),
+        )
+
+
 def _is_upload_run(run: dg.DagsterRun) -> bool:
     return (
         run.job_name == "process_upload"
@@ -144,18 +160,9 @@ def upload_run_started_sensor(context: dg.RunStatusSensorContext, store: StoreRe
     description="Settles the uploads of a successful run and queues their completion callbacks.",
 )
 def upload_run_succeeded_sensor(context: dg.RunStatusSensorContext, store: StoreResource) -> None:
-    run = context.dagster_run
-    if _is_upload_run(run):
-        selection = run.asset_selection
-        merged_selected = selection is None or dg.AssetKey("merged_timetable") in selection
-        record_finished(
-            store,
-            run.run_id,
-            uploads_of_run(context.instance, run, store),
-            error=None,
-            merged_selected=merged_selected,
-            run_created=run_created_at(context.instance, run.run_id),
-        )
+    selection = context.dagster_run.asset_selection
+    merged_selected = selection is None or dg.AssetKey("merged_timetable") in selection
+    settle_run(context, store, error=None, merged_selected=merged_selected)
 
 
 def _failure_message(context: dg.RunFailureSensorContext) -> str:
@@ -176,15 +183,7 @@ def _failure_message(context: dg.RunFailureSensorContext) -> str:
     description="Marks the uploads a failed run left unfinished as failed, with the error.",
 )
 def upload_run_failed_sensor(context: dg.RunFailureSensorContext, store: StoreResource) -> None:
-    run = context.dagster_run
-    if _is_upload_run(run):
-        record_finished(
-            store,
-            run.run_id,
-            uploads_of_run(context.instance, run, store),
-            error=_failure_message(context),
-            run_created=run_created_at(context.instance, run.run_id),
-        )
+    settle_run(context, store, error=_failure_message(context))
 
 
 @dg.run_status_sensor(
@@ -195,12 +194,4 @@ def upload_run_failed_sensor(context: dg.RunFailureSensorContext, store: StoreRe
     description="Marks the uploads a cancelled run left unfinished as failed.",
 )
 def upload_run_canceled_sensor(context: dg.RunStatusSensorContext, store: StoreResource) -> None:
-    run = context.dagster_run
-    if _is_upload_run(run):
-        record_finished(
-            store,
-            run.run_id,
-            uploads_of_run(context.instance, run, store),
-            error="the run was cancelled",
-            run_created=run_created_at(context.instance, run.run_id),
-        )
+    settle_run(context, store, error="the run was cancelled")
