@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from timetable_platform.assets.partitions import EXTRACTOR_VERSION
-from timetable_platform.domain.model import Entry, Source, Timetable
+from timetable_platform.domain.model import Entry, Timetable
 from timetable_platform.extraction.base import Document, Interpreter, LayoutExtractor, Limits, StageResult
 from timetable_platform.extraction.errors import (
     BackendError,
     CorruptDocument,
     ExtractionError,
-    NoTimetableFound,
     TooLarge,
 )
+from timetable_platform.extraction.pipeline import interpreter_skip_reason, reconcile
 from timetable_platform.resources.store import StoreResource
 
 LAYOUT_CANDIDATE = "document_ai"
@@ -241,13 +241,7 @@ def run_interpreter_stage(
     upload = load_upload(store, upload_id)
     key = candidate_key(upload_id, INTERPRETER_CANDIDATE)
     layout = _stage_from_json(_get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE)))
-    skipped: str | None = None
-    if upload.mode == "document_ai":
-        skipped = "mode document_ai runs the layout extractor only"
-    elif upload.mode == "fallback":
-        mean = layout.mean_confidence
-        if mean is not None and mean >= fallback_threshold and layout.timetable.entries:
-            skipped = f"mode fallback: layout confidence {mean:.2f} >= {fallback_threshold}"
+    skipped = interpreter_skip_reason(upload.mode, layout, fallback_threshold)
     if skipped is not None:
         _put_json(store, key, {"skipped": skipped})
         return {"skipped": skipped}
@@ -284,33 +278,17 @@ def merge_upload(store: StoreResource, upload_id: str, *, raw_seconds: float | N
     if "warning" in second:
         layout.warnings.append(second["warning"])
     started = time.perf_counter()
-    # Same reconciliation as pipeline.extract: an empty candidate defers to the other one.
-    if interpreter is None or not interpreter.timetable.entries:
-        timetable = layout.timetable
-    elif not layout.timetable.entries:
-        timetable = interpreter.timetable
-    else:
-        from timetable_platform.domain.merge import merge_candidates
-        from timetable_platform.extraction.backends import merge_weights
-
-        primary_weight, secondary_weight = merge_weights(layout, interpreter)
-        timetable = merge_candidates(
-            layout.timetable, interpreter.timetable, primary_weight=primary_weight, secondary_weight=secondary_weight
-        )
-    if not timetable.entries:
-        reason = "; ".join(dict.fromkeys(layout.warnings)) or "no day and time structure was recognised"
-        raise NoTimetableFound(f"no timetable found: {reason}", detail=reason)
-    timetable = timetable.model_copy(deep=True)
+    timetable = reconcile(
+        layout,
+        interpreter,
+        mode=upload.mode,
+        filename=upload.filename,
+        media_type=upload.media_type,
+        sha256=upload.sha256,
+    )
     merge_seconds = time.perf_counter() - started
-    paged = upload.media_type.startswith(("application/pdf", "image/"))
-    pages = (layout.pages or (interpreter.pages if interpreter else None)) if paged else None
-    timetable.source = Source(
-        filename=upload.filename, media_type=upload.media_type, pages=pages, sha256=upload.sha256
-    )
-    warnings = list(
-        dict.fromkeys([*timetable.warnings, *layout.warnings, *(interpreter.warnings if interpreter else [])])
-    )
-    timetable.warnings = warnings
+    pages = timetable.source.pages if timetable.source else None
+    warnings = timetable.warnings
     stages = [layout] if interpreter is None else [layout, interpreter]
     confidences = [e.confidence for e in timetable.entries if e.confidence is not None]
     durations = {"document_ai_extraction": round(layout.seconds, 4), "merge": round(merge_seconds, 4)}

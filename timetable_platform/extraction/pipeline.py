@@ -55,21 +55,67 @@ def load_document(source: Path | bytes, *, filename: str | None = None, limits: 
     return Document(content=content, media_type=media_type, filename=filename)
 
 
-def _default_interpreter() -> Interpreter | None:
-    try:
-        from timetable_platform.extraction.textstream import TextStreamInterpreter
-    except ImportError as exc:  # PARSE's reader not installed: run the layout stage alone
-        log.warning("text-stream interpreter unavailable: %s", exc)
-        return None
+def _default_interpreter() -> Interpreter:
+    from timetable_platform.extraction.textstream import TextStreamInterpreter
+
     return TextStreamInterpreter()
 
 
 def _merge(primary: Timetable, secondary: Timetable | None, weights: tuple[float, float] = (1.0, 1.0)) -> Timetable:
-    try:
-        from timetable_platform.domain.merge import merge_candidates
-    except ImportError:
-        return primary
+    from timetable_platform.domain.merge import merge_candidates
+
     return merge_candidates(primary, secondary, primary_weight=weights[0], secondary_weight=weights[1])
+
+
+def interpreter_skip_reason(mode: str, layout_stage: StageResult, fallback_threshold: float) -> str | None:
+    """Why the interpreter stage does not run for this mode and layout reading (None: it runs)."""
+    if mode == "document_ai":
+        return "mode document_ai runs the layout extractor only"
+    if mode == "fallback":
+        confidence = layout_stage.mean_confidence
+        if layout_stage.timetable.entries and confidence is not None and confidence >= fallback_threshold:
+            return f"mode fallback: layout confidence {confidence:.2f} >= {fallback_threshold}"
+    return None
+
+
+def reconcile(
+    layout_stage: StageResult,
+    interpreter_stage: StageResult | None,
+    *,
+    mode: str,
+    filename: str | None,
+    media_type: str,
+    sha256: str,
+) -> Timetable:
+    """The upload's timetable from the stages' readings: merged, scored, with its source and warnings.
+
+    Shared by ``extract`` and the Dagster assets, which run the stages as separate steps. Raises
+    ``NoTimetableFound`` with the reason when neither reading holds an entry.
+    """
+    from timetable_platform.extraction.backends import merge_weights
+
+    primary = layout_stage.timetable
+    if interpreter_stage is None or not interpreter_stage.timetable.entries:
+        # In hybrid mode an unconfirmed reading is scored as such (the merge's single-reader confidence).
+        timetable = _merge(primary, None) if mode == "hybrid" else primary
+    elif not primary.entries:
+        timetable = _merge(primary, interpreter_stage.timetable)  # the second reading alone, scored so
+    else:  # hybrid, or fallback with an unsure layout stage: the merge weighs both by their confidence
+        timetable = _merge(primary, interpreter_stage.timetable, merge_weights(layout_stage, interpreter_stage))
+
+    if not timetable.entries:
+        reasons = [*primary.warnings, *layout_stage.warnings]
+        reason = "; ".join(dict.fromkeys(reasons)) or "no day and time structure was recognised"
+        raise NoTimetableFound(f"no timetable found: {reason}", detail=reason)
+
+    timetable = timetable.model_copy(deep=True)
+    pages = None
+    if media_type.startswith(_PAGED_PREFIXES):
+        pages = layout_stage.pages or (interpreter_stage.pages if interpreter_stage else None)
+    timetable.source = Source(filename=filename, media_type=media_type, pages=pages, sha256=sha256)
+    stage_warnings = [*layout_stage.warnings, *(interpreter_stage.warnings if interpreter_stage else [])]
+    timetable.warnings = list(dict.fromkeys([*timetable.warnings, *stage_warnings]))
+    return timetable
 
 
 def _run_interpreter(
@@ -118,42 +164,17 @@ def extract(
         interpreter = _default_interpreter()
 
     layout_stage = layout_extractor.extract(document, limits)
-    primary = layout_stage.timetable
     interpreter_stage: StageResult | None = None
-
-    if mode == "hybrid":
+    if interpreter_skip_reason(mode, layout_stage, fallback_threshold) is None:
         interpreter_stage = _run_interpreter(interpreter, document, limits, layout_stage)
-    elif mode == "fallback":
-        confidence = layout_stage.mean_confidence
-        if not primary.entries or confidence is None or confidence < fallback_threshold:
-            interpreter_stage = _run_interpreter(interpreter, document, limits, layout_stage)
-
-    if interpreter_stage is None or not interpreter_stage.timetable.entries:
-        # In hybrid mode an unconfirmed reading is scored as such (the merge's single-reader confidence).
-        timetable = _merge(primary, None) if mode == "hybrid" else primary
-    elif not primary.entries:
-        timetable = _merge(primary, interpreter_stage.timetable)  # the second reading alone, scored so
-    else:  # hybrid, or fallback with an unsure layout stage: the merge weighs both by their confidence
-        from timetable_platform.extraction.backends import merge_weights
-
-        timetable = _merge(primary, interpreter_stage.timetable, merge_weights(layout_stage, interpreter_stage))
-
-    if not timetable.entries:
-        reasons = [*primary.warnings, *layout_stage.warnings]
-        reason = "; ".join(dict.fromkeys(reasons)) or "no day and time structure was recognised"
-        raise NoTimetableFound(f"no timetable found: {reason}", detail=reason)
-
-    timetable = timetable.model_copy(deep=True)
-    pages = layout_stage.pages if document.media_type.startswith(_PAGED_PREFIXES) else None
-    timetable.source = Source(
+    timetable = reconcile(
+        layout_stage,
+        interpreter_stage,
+        mode=mode,
         filename=document.filename,
         media_type=document.media_type,
-        pages=pages,
         sha256=document.sha256,
     )
-    for warning in layout_stage.warnings:
-        if warning not in timetable.warnings:
-            timetable.warnings.append(warning)
     return ExtractionResult(
         timetable=timetable, mode=mode, layout_stage=layout_stage, interpreter_stage=interpreter_stage
     )
