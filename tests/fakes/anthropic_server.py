@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fakes import serve_http
+from tests.fakes import send_json, serve_http
 from timetable_platform.domain.model import Timetable
 
 ERRORS = {
@@ -222,15 +222,7 @@ def _handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
                         500,
                         {"type": "error", "error": {"type": "api_error", "message": f"fake: {exc}"}},
                     )
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("request-id", f"req_{uuid.uuid4().hex[:24]}")
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, payload, headers={"request-id": f"req_{uuid.uuid4().hex[:24]}", **headers})
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

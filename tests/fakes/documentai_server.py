@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fakes import serve_http
+from tests.fakes import send_json, serve_http
 from timetable_platform.domain.layout import BBox, Layout, Line, Page, Word
 
 GOOGLE_STATUS = {
@@ -328,12 +328,7 @@ def _handler(fake: FakeDocumentAI) -> type[BaseHTTPRequestHandler]:
                 status, payload = fake.answer(self.path.split("?")[0], body)
             except Exception as exc:  # the fake must answer, as the real service would, with a 500
                 status, payload = 500, _error(500, f"fake server error: {exc}")
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json; charset=UTF-8")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, payload, content_type="application/json; charset=UTF-8")
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
