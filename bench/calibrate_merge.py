@@ -1,7 +1,7 @@
 """Calibrate and measure the hybrid merge on the corpora.
 
-For every corpus document: read the layout once, run the grid reader (``domain.interpret``) and the
-text-stream reader (``domain.textstream``), merge them, and score all three with
+For every corpus document: read the layout once, run the grid reader (``reading.interpret``) and the
+text-stream reader (``reading.textstream``), merge them, and score all three with
 ``../shared/eval/score.py``. Prints entry F1 per reader and the calibration tables: observed share
 of right entries per agreement class and per confidence bucket (an entry is right when score.py
 would count it as a true positive).
@@ -28,13 +28,13 @@ from types import ModuleType
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from timetable_platform.domain.interpret import interpret  # noqa: E402
 from timetable_platform.domain.layout import Layout  # noqa: E402
 from timetable_platform.domain.merge import OWN_HIGH, OWN_MID, merge_with_agreements  # noqa: E402
 from timetable_platform.domain.model import Timetable  # noqa: E402
-from timetable_platform.domain.textstream import read_text_stream  # noqa: E402
 from timetable_platform.extraction.base import Limits  # noqa: E402
 from timetable_platform.extraction.pipeline import load_document  # noqa: E402
+from timetable_platform.reading.interpret import interpret  # noqa: E402
+from timetable_platform.reading.textstream import read_text_stream  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 CORPORA = [SHARED / "corpus", SHARED / "corpus" / "real"]

@@ -18,12 +18,12 @@ import pytest
 from PIL import Image
 
 from tests.corpusgen.degrade import GridSpec, Recipe, degrade, grid_page, photo_recipe
-from timetable_platform.domain.interpret import interpret
 from timetable_platform.domain.layout import Cell, Layout, Table
 from timetable_platform.extraction.base import Document, Limits
 from timetable_platform.extraction.errors import CorruptDocument, NoTimetableFound, TooLarge
 from timetable_platform.extraction.ocr.preprocess import decode_image
 from timetable_platform.extraction.readers.image import read_image_layout, read_scanned_pdf_layout
+from timetable_platform.reading.interpret import interpret
 
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
 

@@ -2,7 +2,7 @@
 
 Coordinates are in the page's own units (PDF points, image pixels; office formats use
 row/column indices scaled to a nominal grid) with the origin at the top left, y growing
-downwards. Interpretation (``domain.grid`` and friends) reads only this model, so a new
+downwards. Interpretation (``reading.grid`` and friends) reads only this model, so a new
 reader needs no change anywhere else.
 """
 

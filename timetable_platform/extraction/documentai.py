@@ -14,12 +14,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from timetable_platform.domain.interpret import interpret
 from timetable_platform.domain.layout import BBox, Cell, Layout, Line, Page, Table, Word
 from timetable_platform.extraction import sniff
 from timetable_platform.extraction.base import Document, Limits, StageResult
 from timetable_platform.extraction.errors import BackendError, CorruptDocument
 from timetable_platform.extraction.pricing import documentai_cost
+from timetable_platform.reading.interpret import interpret
 
 if TYPE_CHECKING:
     from google.cloud import documentai

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 
-from timetable_platform.domain.interpret import interpret
 from timetable_platform.extraction.base import Document, Limits, StageResult
+from timetable_platform.reading.interpret import interpret
 
 
 class EmbeddedLayoutExtractor:
     """Reads the document with the local readers (pdfplumber, python-docx, openpyxl, Tesseract) and
-    interprets the layout with ``domain.interpret``. ``backend`` in the result names the reader used."""
+    interprets the layout with ``reading.interpret``. ``backend`` in the result names the reader used."""
 
     name = "embedded"
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 import time
 
-from timetable_platform.domain.textstream import read_text_stream
 from timetable_platform.extraction.base import Document, Limits, StageResult
 from timetable_platform.extraction.errors import BackendError, NoTimetableFound
+from timetable_platform.reading.textstream import read_text_stream
 
 log = logging.getLogger(__name__)
 

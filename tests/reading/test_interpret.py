@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from timetable_platform.domain.interpret import find_owner, find_title, interpret
+from timetable_platform.reading.interpret import find_owner, find_title, interpret
 
 from .gridkit import layout, table
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from timetable_platform.domain.cells import CellSplitter, classify_kind, is_group, is_room, is_teacher_name
+from timetable_platform.reading.cells import CellSplitter, classify_kind, is_group, is_room, is_teacher_name
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from timetable_platform.domain.grid import read_grid
 from timetable_platform.domain.layout import BBox, Page, Word
-from timetable_platform.domain.tablefind import find_table, table_from_rulings, table_from_words
+from timetable_platform.reading.grid import read_grid
+from timetable_platform.reading.tablefind import find_table, table_from_rulings, table_from_words
 
 
 def _word(text: str, x: float, y: float, w: float | None = None) -> Word:
@@ -118,8 +118,8 @@ def test_random_words_and_rulings_never_raise() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from timetable_platform.domain.interpret import interpret
     from timetable_platform.domain.layout import Layout
+    from timetable_platform.reading.interpret import interpret
 
     coords = st.floats(0, 500, allow_nan=False)
     word = st.builds(

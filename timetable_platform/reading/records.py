@@ -243,7 +243,7 @@ def read_records(table: Table, *, language: str | None = None, page: int | None 
 
 def _kind(text: str, language: str | None) -> Kind:
     try:
-        from timetable_platform.domain.cells import classify_kind
+        from timetable_platform.reading.cells import classify_kind
     except ImportError:
         return "break" if re.search(r"break|lunch|pause|recess", text, re.IGNORECASE) else "lesson"
     return classify_kind(text, language)

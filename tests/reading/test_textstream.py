@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from timetable_platform.domain.layout import BBox, Layout, Page, Word
-from timetable_platform.domain.textstream import build_phrases, read_text_stream
+from timetable_platform.reading.textstream import build_phrases, read_text_stream
 
 CHAR_W = 5.0
 LINE_H = 10.0
@@ -242,7 +242,7 @@ def test_list_under_week_headings() -> None:
      ("Lesson 3", True), ("Std. 2", True), ("5a", False), ("7B", False), ("Room 5", False), ("10:00", False)],
 )
 def test_period_labels(text: str, is_period: bool) -> None:
-    from timetable_platform.domain.textstream import PERIOD_LABEL
+    from timetable_platform.reading.textstream import PERIOD_LABEL
 
     assert bool(PERIOD_LABEL.match(text)) is is_period
 

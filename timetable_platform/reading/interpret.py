@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from timetable_platform.domain import grid, listing, records, tablefind
 from timetable_platform.domain.days import detect_language, parse_day
-from timetable_platform.domain.grid import Block
 from timetable_platform.domain.layout import Layout, Page, Table
 from timetable_platform.domain.model import Entry, Kind, Owner, OwnerKind, Timetable
 from timetable_platform.domain.times import find_times
+from timetable_platform.reading import grid, listing, records, tablefind
+from timetable_platform.reading.grid import Block
 
 # Title words in the six languages; a heading line holding one is the timetable's title.
 _TITLE_WORDS = re.compile(
@@ -340,7 +340,7 @@ def _penalise_odd_splits(
 
 def _fit_splitter(cells: list[list[str]], owner: Owner | None, language: str | None) -> object | None:
     try:
-        from timetable_platform.domain.cells import CellSplitter
+        from timetable_platform.reading.cells import CellSplitter
     except ImportError:  # PARSE's splitter not installed yet: first line is the subject
         return None
     return CellSplitter.fit(cells, owner_kind=owner.kind if owner else None, language=language)
@@ -375,7 +375,7 @@ def _split(
 
 def _kind(text: str, language: str | None) -> Kind:
     try:
-        from timetable_platform.domain.cells import classify_kind
+        from timetable_platform.reading.cells import classify_kind
     except ImportError:
         return "break" if re.search(r"break|lunch|pause|recess", text, re.IGNORECASE) else "lesson"
     return classify_kind(text, language)

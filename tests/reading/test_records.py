@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from timetable_platform.domain.records import read_records
+from timetable_platform.reading.records import read_records
 
 from .gridkit import table
 

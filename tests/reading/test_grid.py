@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from timetable_platform.domain.grid import Block, read_grid, transpose
 from timetable_platform.domain.layout import Table
+from timetable_platform.reading.grid import Block, read_grid, transpose
 
 from .gridkit import table
 

@@ -354,7 +354,7 @@ def _junk_edge_words(words: list[Word], xs: list[float]) -> set[int]:
 def _widen_lone_breaks(cells: list[Cell], n_rows: int, n_cols: int, xs: list[float]) -> None:
     """Without rulings a merged break row prints its text once, in the first body column: a row holding
     only a break or registration there spans the whole body."""
-    from timetable_platform.domain.cells import classify_kind
+    from timetable_platform.reading.cells import classify_kind
 
     if n_cols < 3:
         return
@@ -404,7 +404,7 @@ def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float)
     """Rows with nothing in the label column: a header row of day names above the labels (two or more
     columns), or a break printed once between labelled rows. A lone lesson between two rows is a
     double lesson, not a row."""
-    from timetable_platform.domain.cells import classify_kind
+    from timetable_platform.reading.cells import classify_kind
 
     orphans = sorted(
         (

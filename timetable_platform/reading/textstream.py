@@ -1,6 +1,6 @@
 """The second, independent reader: timetables from the page's WORDS and their positions, not its table cells.
 
-Where ``domain.interpret`` walks the table structure the reader found, this reader ignores cells
+Where ``reading.interpret`` walks the table structure the reader found, this reader ignores cells
 altogether. It groups words into phrases, finds the day names that line up along a row or a column,
 finds the time (or period) labels beside them, and places every other phrase by its position
 between those anchors. So it keeps working when a reader gets the cell structure wrong (missed
@@ -21,12 +21,12 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from timetable_platform.domain.cells import CellSplitter, classify_kind
 from timetable_platform.domain.days import day_candidates, detect_language, parse_day, resolve_day_sequence
 from timetable_platform.domain.layout import BBox, Layout, Page, Word
 from timetable_platform.domain.model import Day, Entry, Owner, Timetable
 from timetable_platform.domain.text import tidy_whitespace
 from timetable_platform.domain.times import Clock, TimeMatch, find_times, school_day_range, strip_times
+from timetable_platform.reading.cells import CellSplitter, classify_kind
 
 _PERIOD_WORDS = (
     r"p|per|period|periode|période|lesson|les|lesuur|uur|std|stunde|h|heure|ora|hora|sesión|sesion|"
@@ -1200,7 +1200,7 @@ def _settle_weeks(blocks: list[StreamBlock], paragraphs: Sequence[str]) -> None:
 
 
 def _title_owner(layout: Layout) -> tuple[str | None, Owner | None]:
-    from timetable_platform.domain.interpret import find_owner, find_title, heading_lines
+    from timetable_platform.reading.interpret import find_owner, find_title, heading_lines
 
     lines = heading_lines(layout)
     title = find_title(lines) if lines else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from timetable_platform.domain.listing import heading_days, item_lines, read_listing
+from timetable_platform.reading.listing import heading_days, item_lines, read_listing
 
 
 def test_heading_days() -> None:
@@ -43,7 +43,7 @@ def test_text_without_day_headings_gives_nothing() -> None:
 
 
 def test_list_printed_as_a_table_under_a_day_heading() -> None:
-    from timetable_platform.domain.listing import read_table_listing
+    from timetable_platform.reading.listing import read_table_listing
 
     from .gridkit import table
 

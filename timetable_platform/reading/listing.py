@@ -10,10 +10,10 @@ import re
 from collections.abc import Sequence
 
 from timetable_platform.domain.days import parse_day
-from timetable_platform.domain.grid import WEEK_RE, Block
 from timetable_platform.domain.layout import Table
 from timetable_platform.domain.model import Day
 from timetable_platform.domain.times import Clock, find_times, school_day_range, strip_times
+from timetable_platform.reading.grid import WEEK_RE, Block
 
 _NUMBER_PREFIX = re.compile(r"^\s*(?P<num>\d{1,2})[.)]\s+")
 _HEADING_SPLIT = re.compile(r"\s*(?:,|/|&|\+|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b)\s*", re.IGNORECASE)

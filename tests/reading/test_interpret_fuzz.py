@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from timetable_platform.domain.interpret import interpret
 from timetable_platform.domain.layout import Cell, Layout, Page, Table
+from timetable_platform.reading.interpret import interpret
 
 _WORDS = st.sampled_from(
     [
