@@ -50,3 +50,29 @@ def test_time_range_column_period_group_and_week() -> None:
 
 def test_a_grid_is_not_a_record_table() -> None:
     assert read_records(table([["Time", "Monday"], ["9:00-10:00", "Maths"]])) is None
+
+
+def test_day_rows_head_each_days_records_and_extra_columns_become_labelled_notes() -> None:
+    # A dated course programme: no day column; a row naming the day heads that day's rows, the header
+    # is printed again before each day, and a column no field takes goes to notes under its header.
+    rows = [
+        ["Date / Time", "Activity", "People", "Materials needed", "Location"],
+        ["Tuesday 14th Oct", "Day 1", "", "", ""],
+        ["9.00 – 9.30", "Welcome", "Ann Lee + Bo", "Name badges", ""],
+        ["9.30 – 10.45", "Lunch", "n/a", "", "Hall"],
+        ["Date / Time", "Activity", "People", "Materials needed", "Location"],
+        ["Wed 15th Oct", "Day 2", "", "", ""],
+        ["14:00 – 15.00", "Project work", "Cy Ode", "Laptops", "Lab 3"],
+    ]
+    entries = read_records(table(rows))
+    assert entries is not None
+    assert [(e.day, e.start, e.end, e.subject, e.teacher, e.room, e.notes) for e in entries] == [
+        ("TUE", "09:00", "09:30", "Welcome", "Ann Lee + Bo", None, "Materials needed: Name badges"),
+        ("TUE", "09:30", "10:45", "Lunch", None, "Hall", None),
+        ("WED", "14:00", "15:00", "Project work", "Cy Ode", "Lab 3", "Materials needed: Laptops"),
+    ]
+
+
+def test_a_table_without_day_column_or_day_rows_is_no_record_table() -> None:
+    rows = [["Time", "Activity", "People"], ["9.00-9.30", "Welcome", "Ann"]]
+    assert read_records(table(rows)) is None

@@ -1,9 +1,10 @@
-"""Day names in en, de, fr, es, it, nl and pt: full names, abbreviations, single letters, spaced letters.
+"""Day names in every language CLDR describes (via Babel): full names, abbreviations, single letters.
 
-An abbreviation is any prefix (two letters or more) of a day's full name that no other day of the
-same language shares, plus a few printed forms that are not prefixes ('Weds', 'X' for miércoles).
-Single letters and cross-language clashes ('Ma', 'Do', 'Di', 'M', 'T', 'S') are settled by the
-document's language or, for a header row, by the order of the labels (``resolve_day_sequence``).
+The forms of a language are CLDR's wide, abbreviated, short and narrow names (format and stand-alone),
+plus any prefix (two letters or more) of a full name, plus a few printed forms CLDR lacks ('Weds',
+'Thurs', 'X' for miércoles). A prefix two days share ('Se' for Senin and Selasa in Indonesian) names
+both, and single letters name every day they start: such labels are settled by the document's
+language or, for a header row, by the order of the labels (``resolve_day_sequence``).
 """
 
 from __future__ import annotations
@@ -13,48 +14,70 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import cache
 
+from babel import Locale
+
 from timetable_platform.domain.model import DAYS, Day
 from timetable_platform.domain.text import fold, words
 
-LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es", "it", "nl", "pt")
+# Most likely first: a form several languages read differently goes to the first of them. The first
+# seven are the languages Tesseract reads here and the corpus prints; the rest are read from digital
+# documents (and by OCR where their script is Latin).
+LANGUAGES: tuple[str, ...] = (
+    "en", "de", "fr", "es", "it", "nl", "pt",
+    "id", "ms", "tr", "pl", "cs", "sk", "sv", "da", "nb", "fi", "ro", "hu", "hr", "sl", "ca", "gl",
+    "eu", "fil", "sw", "vi", "af", "et", "lv", "lt", "ga", "cy", "sq", "is", "ru", "uk", "bg", "sr",
+    "el", "tr", "ar", "he", "hi", "zh", "ja", "ko",
+)  # fmt: skip
+LANGUAGES = tuple(dict.fromkeys(LANGUAGES))
+# Single letters ('P', 'K', 'H') name days in so many languages that, without a known language, only
+# these languages' letters count.
+LETTER_LANGUAGES = LANGUAGES[:7]
 
-# Full names in DAYS order (MON..SUN), folded (lower case, no accents).
-FULL_NAMES: dict[str, tuple[tuple[str, ...], ...]] = {
-    "en": (("monday",), ("tuesday",), ("wednesday",), ("thursday",), ("friday",), ("saturday",), ("sunday",)),
-    "de": (("montag",), ("dienstag",), ("mittwoch",), ("donnerstag",), ("freitag",), ("samstag",), ("sonntag",)),
-    "fr": (("lundi",), ("mardi",), ("mercredi",), ("jeudi",), ("vendredi",), ("samedi",), ("dimanche",)),
-    "es": (("lunes",), ("martes",), ("miercoles",), ("jueves",), ("viernes",), ("sabado",), ("domingo",)),
-    "it": (("lunedi",), ("martedi",), ("mercoledi",), ("giovedi",), ("venerdi",), ("sabato",), ("domenica",)),
-    "nl": (("maandag",), ("dinsdag",), ("woensdag",), ("donderdag",), ("vrijdag",), ("zaterdag",), ("zondag",)),
-    "pt": (
-        ("segunda", "segunda-feira", "segunda feira"),
-        ("terca", "terca-feira", "terca feira"),
-        ("quarta", "quarta-feira", "quarta feira"),
-        ("quinta", "quinta-feira", "quinta feira"),
-        ("sexta", "sexta-feira", "sexta feira"),
-        ("sabado",),
-        ("domingo",),
-    ),
-}
-
-# Printed forms that are not prefixes of the full name.
+# Printed forms that are neither CLDR names nor prefixes of the full name.
 EXTRA_FORMS: dict[str, dict[str, Day]] = {
     "en": {"weds": "WED", "thur": "THU", "thurs": "THU", "tues": "TUE"},
     "de": {"sonnabend": "SAT"},
     "es": {"x": "WED"},
     "pt": {"2a": "MON", "3a": "TUE", "4a": "WED", "5a": "THU", "6a": "FRI"},
 }
+# CLDR numbers days from Monday = 0.
+_CLDR_INDEX = dict(enumerate(DAYS))
 
-# Single-letter day columns per language (M T W T F S S ...), DAYS order.
-LETTERS: dict[str, tuple[str, ...]] = {
-    "en": ("m", "t", "w", "t", "f", "s", "s"),
-    "de": ("m", "d", "m", "d", "f", "s", "s"),
-    "fr": ("l", "m", "m", "j", "v", "s", "d"),
-    "es": ("l", "m", "x", "j", "v", "s", "d"),
-    "it": ("l", "m", "m", "g", "v", "s", "d"),
-    "nl": ("m", "d", "w", "d", "v", "z", "z"),
-    "pt": ("s", "t", "q", "q", "s", "s", "d"),
-}
+
+@cache
+def _locale_days(language: str) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
+    """(full names, other CLDR forms) per day in DAYS order, folded; full names include hyphen variants."""
+    locale = Locale.parse(language)
+    full: list[set[str]] = [set() for _ in DAYS]
+    other: list[set[str]] = [set() for _ in DAYS]
+    for context in ("format", "stand-alone"):
+        for width in ("wide", "abbreviated", "short", "narrow"):
+            for index, name in locale.days[context][width].items():
+                folded = fold(name).strip().rstrip(".")
+                if not folded:
+                    continue
+                (full if width == "wide" else other)[index].add(folded)
+    for names in full:
+        for name in list(names):
+            names.update({name.replace("-", " "), name.replace("-", "").replace(" ", ""), name.split("-")[0]})
+    return tuple(tuple(sorted(n)) for n in full), tuple(tuple(sorted(n)) for n in other)
+
+
+def full_names(language: str) -> tuple[tuple[str, ...], ...]:
+    return _locale_days(language)[0]
+
+
+@cache
+def _month_words() -> frozenset[str]:
+    """Month names and abbreviations in every language (folded): what a dated day label ends with."""
+    out: set[str] = set()
+    for language in LANGUAGES:
+        locale = Locale.parse(language)
+        for context in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated"):
+                out.update(fold(m).strip().rstrip(".") for m in locale.months[context][width].values())
+    return frozenset(m for m in out if len(m) >= 3)
+
 
 # Words that betray a document's language beyond its day names (folded).
 LANGUAGE_WORDS: dict[str, frozenset[str]] = {
@@ -102,23 +125,20 @@ def join_spaced_letters(text: str) -> str:
 def _forms(language: str) -> dict[str, frozenset[Day]]:
     """Every printed form (folded, no dots) of each day in one language -> the days it may mean."""
     out: dict[str, set[Day]] = {}
-    names = FULL_NAMES[language]
+    full, other = _locale_days(language)
     prefixes: dict[str, set[Day]] = {}
-    for day, variants in zip(DAYS, names, strict=True):
-        for name in variants:
+    for day, names, forms in zip(DAYS, full, other, strict=True):
+        for name in (*names, *forms):
             out.setdefault(name, set()).add(day)
-            compact = name.replace("-", "").replace(" ", "")
-            out.setdefault(compact, set()).add(day)
+        for name in names:
+            if not name.isalpha() or len(name) > 15 or any(ord(c) >= 0x2E80 for c in name):
+                continue  # prefixes only of alphabetic single-word names
             for n in range(2, len(name)):
                 prefixes.setdefault(name[:n], set()).add(day)
     for prefix, days in prefixes.items():
-        # A prefix two days share within the language ('qu' in pt) means nothing on its own.
-        if len(days) == 1 and prefix not in out:
-            out[prefix] = set(days)
+        out.setdefault(prefix, set()).update(days)
     for form, day in EXTRA_FORMS.get(language, {}).items():
         out.setdefault(form, set()).add(day)
-    for day, letter in zip(DAYS, LETTERS[language], strict=True):
-        out.setdefault(letter, set()).add(day)
     return {k: frozenset(v) for k, v in out.items()}
 
 
@@ -126,8 +146,21 @@ def _key(text: str) -> str:
     """'Mon.' -> 'mon', 'M O N' -> 'mon', 'Montag, 12.11.' -> 'montag', 'Mié' -> 'mie'."""
     text = join_spaced_letters(text)
     key = fold(text).strip()
-    # Drop a trailing date or number and punctuation ('Monday 12/11', 'Mo 3.', 'Mon:').
-    key = re.sub(r"[\s,;:]*\d[\d./\- ]*$", "", key)
+    # Drop a trailing date ('Monday 2nd Sep', 'Mardi 3 septembre', 'Wed, Sep 4', 'Montag, 12.11.'):
+    # the words after the first that are numbers, ordinals or month names, when one is a number.
+    parts = key.split()
+    if len(parts) >= 2 and any(re.search(r"\d", t) for t in parts[1:]):
+        months = _month_words()
+
+        def dateish(token: str) -> bool:
+            token = token.strip(".,;:")
+            return bool(re.fullmatch(r"[\d./\-]*\d[\d./\-]*(?:st|nd|rd|th|er|e|o|a|º|ª)?", token)) or token in months
+
+        tail = parts[1:]
+        while tail and dateish(tail[-1]):
+            tail.pop()
+        key = " ".join([parts[0], *tail])
+    key = re.sub(r"[\s,;:]*\d[\d./\- ]*$", "", key)  # 'Mo 3.', 'Tag 2'
     key = key.replace(".", "").strip(" \t\n:;,()[]*")
     return re.sub(r"\s+", " ", key)
 
@@ -137,9 +170,11 @@ def day_candidates(text: str, language: str | None = None) -> dict[str, frozense
     key = _key(text)
     if not key or len(key) > 20:
         return {}
-    langs = (language,) if language in FULL_NAMES else LANGUAGES
+    langs = (language,) if language in LANGUAGES else LANGUAGES
     out: dict[str, frozenset[Day]] = {}
     for lang in langs:
+        if len(key) == 1 and language is None and lang not in LETTER_LANGUAGES:
+            continue
         days = _forms(lang).get(key)
         if days:
             out[lang] = days
@@ -170,16 +205,20 @@ def parse_day(text: str, language: str | None = None) -> Day | None:
     return next(iter(days)) if len(days) == 1 else None
 
 
+@cache
+def _full_name_set(language: str) -> frozenset[str]:
+    return frozenset(n for names in full_names(language) for n in names)
+
+
 def detect_language(texts: Iterable[str]) -> str | None:
     """ISO 639-1 code of the document's language, from day names and timetable words; None if no evidence."""
     scores: Counter[str] = Counter()
     for text in texts:
         for word in words(text):
             for lang in LANGUAGES:
-                names = FULL_NAMES[lang]
-                if any(word == v or word == v.replace("-", "") for variants in names for v in variants):
+                if word in _full_name_set(lang):
                     scores[lang] += 3
-                if word in LANGUAGE_WORDS[lang]:
+                if word in LANGUAGE_WORDS.get(lang, ()):
                     scores[lang] += 1
     if not scores:
         return None

@@ -10,14 +10,16 @@ import re
 
 from timetable_platform.domain.days import parse_day
 from timetable_platform.domain.layout import Cell, Table
-from timetable_platform.domain.model import Entry, Kind
+from timetable_platform.domain.model import Day, Entry, Kind
 from timetable_platform.domain.text import fold
 from timetable_platform.domain.times import Clock, find_times, school_day, school_day_range
 
 # Column role -> header words (folded, no accents). Order matters: the first role whose words match wins.
 _ROLE_WORDS: dict[str, tuple[str, ...]] = {
-    "day": ("day", "weekday", "tag", "wochentag", "jour", "dia", "giorno", "dag", "weekdag", "dia da semana"),
+    "day": (
+        "hari", "date", "datum", "fecha", "data", "tanggal", "day date", "date day", "day", "weekday", "tag", "wochentag", "jour", "dia", "giorno", "dag", "weekdag", "dia da semana"),
     "start": (
+        "starts", "start at", "begins", "mulai", "inicio", "início", "comeco", "debut",
         "start",
         "start time",
         "from",
@@ -37,6 +39,7 @@ _ROLE_WORDS: dict[str, tuple[str, ...]] = {
         "anfang",
     ),
     "end": (
+        "ends", "end at", "finishes", "finish time", "selesai", "fim", "termino", "término",
         "end",
         "end time",
         "finish",
@@ -56,6 +59,7 @@ _ROLE_WORDS: dict[str, tuple[str, ...]] = {
         "termine",
     ),
     "time": (
+        "time slot", "timeslot", "hours", "jam", "waktu", "pukul", "horas", "tempo", "date time", "date + time", "day time",
         "time",
         "times",
         "zeit",
@@ -85,6 +89,7 @@ _ROLE_WORDS: dict[str, tuple[str, ...]] = {
         "no",
     ),
     "subject": (
+        "module", "unit", "topic", "session", "title", "class name", "course name", "course title", "subject name", "thema", "kurs", "veranstaltung", "lehrveranstaltung", "actividad", "attivita", "atividade", "disciplina", "mata pelajaran", "mapel", "matakuliah", "mata kuliah", "what",
         "subject",
         "course",
         "activity",
@@ -100,6 +105,7 @@ _ROLE_WORDS: dict[str, tuple[str, ...]] = {
         "description",
     ),
     "teacher": (
+        "people", "presenter", "presenters", "lecturer", "lecturers", "instructor", "instructors", "trainer", "faculty", "speaker", "speakers", "facilitator", "who", "dozent", "dozentin", "intervenant", "intervenants", "guru", "pengajar", "dosen", "ponente", "relatore",
         "teacher",
         "staff",
         "tutor",
@@ -115,8 +121,10 @@ _ROLE_WORDS: dict[str, tuple[str, ...]] = {
         "docent",
         "leraar",
     ),
-    "room": ("room", "raum", "salle", "aula", "sala", "lokaal", "location", "venue", "ort", "lieu"),
+    "room": (
+        "place", "building", "where", "classroom", "ruang", "ruangan", "kelas ruang", "lugar", "luogo", "local", "gebaude", "raumnummer", "room", "raum", "salle", "aula", "sala", "lokaal", "location", "venue", "ort", "lieu"),
     "group": (
+        "batch", "section", "cohort", "kelas", "turma", "seccion",
         "group",
         "class",
         "form",
@@ -133,6 +141,7 @@ _ROLE_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "week": ("week", "woche", "semaine", "semana", "settimana", "week a/b", "rotation"),
     "notes": (
+        "remarks", "details", "info", "information", "equipment", "equipment required", "materials", "resources", "type", "kind", "category", "format", "keterangan", "observaciones", "observacoes",
         "notes",
         "note",
         "comment",
@@ -147,8 +156,18 @@ _ROLE_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Cells that hold nothing.
+_BLANK = {"", "-", "–", "—", "n/a", "na", "none", "nil", "/"}
+# Note columns whose value stands alone; other columns that go to notes keep their header as a label.
+_PLAIN_NOTES = {"notes", "note", "comment", "comments", "remarks", "bemerkung", "hinweis", "remarque", "nota", "notas", "opmerking", "keterangan"}
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\s_./:()]+", " ", fold(text)).strip()
+
+
 def _role(text: str) -> str | None:
-    key = re.sub(r"[\s_./:()]+", " ", fold(text)).strip()
+    key = _key(text)
     if not key:
         return None
     for role, words in _ROLE_WORDS.items():
@@ -157,43 +176,92 @@ def _role(text: str) -> str | None:
     return None
 
 
-def header_roles(cells: list[Cell]) -> dict[str, int] | None:
-    """Role -> column when this row is a record header (it needs day, subject and a time or period)."""
+def _roles(text: str) -> list[str]:
+    """Roles a header cell names: the whole label ('Start time'), else each part of a joined label
+    ('Date + Time', 'Day / Time'), else its first word ('Equipment required', 'Subject code')."""
+    whole = _role(text)
+    if whole:
+        return [whole]
+    parts = [p for p in re.split(r"\s*(?:[+/&,|]|\band\b|\bund\b|\bet\b|\by\b)\s*", fold(text)) if p.strip()]
+    roles = [r for r in (_role(p) for p in parts) if r]
+    if len(parts) > 1 and roles:
+        return list(dict.fromkeys(roles))
+    words = _key(text).split()
+    if len(words) >= 2:
+        first = _role(words[0])
+        if first:
+            return [first]
+    return []
+
+
+def header_roles(cells: list[Cell], *, day_rows: bool = False) -> dict[str, int] | None:
+    """Role -> column when this row is a record header: it needs a subject, a time or period, and a day
+    column unless the table names its days in rows of their own (``day_rows``).
+
+    A cell naming two roles ('Date + Time') gives the column both; the first column of a role wins."""
     roles: dict[str, int] = {}
-    for cell in cells:
-        role = _role(cell.text)
-        if role and role not in roles:
-            roles[role] = cell.col
-    if "day" in roles and "subject" in roles and ({"start", "time", "period"} & roles.keys()):
+    for cell in sorted(cells, key=lambda c: c.col):
+        for role in _roles(cell.text):
+            roles.setdefault(role, cell.col)
+    if "subject" in roles and ({"start", "time", "period"} & roles.keys()) and ("day" in roles or day_rows):
         return roles
     return None
 
 
+def _day_row(cells: list[Cell], language: str | None) -> Day | None:
+    """The day a section row names ('Monday 2nd Sep', 'Wed 4th Sep | Day 3'): its first text is a day
+    and the row holds no time."""
+    texts = [c.text.strip() for c in sorted(cells, key=lambda c: c.col) if c.text.strip()]
+    if not texts or len(texts) > 3 or any(find_times(t) for t in texts):
+        return None
+    return parse_day(texts[0], language)
+
+
 def read_records(table: Table, *, language: str | None = None, page: int | None = None) -> list[Entry] | None:
-    """Entries of a record table, or None when the table is not one."""
+    """Entries of a record table, or None when the table is not one.
+
+    One row per block under a header naming the columns. The day is a column of its own, or rows of
+    their own ('Monday 2nd Sep') that head each day's rows, as dated programmes and course weeks print
+    them. A header printed again further down is skipped; columns the header names but no field takes
+    go to notes as 'Header: value'."""
     m = table.grid()
+    rows = [[c for c in table.cells if c.row == r] for r in range(table.n_rows)]
+    has_day_rows = sum(1 for r in rows if _day_row(r, language)) >= 1
     for header_row in range(min(3, table.n_rows)):
-        row_cells = [c for c in table.cells if c.row == header_row]
-        roles = header_roles(row_cells)
+        roles = header_roles(rows[header_row], day_rows=has_day_rows)
         if roles:
             break
     else:
         return None
+    header_text = {c.col: " ".join(c.text.split()) for c in rows[header_row]}
+    extra_cols = [c for c, t in sorted(header_text.items()) if t and c not in roles.values()]
     entries: list[Entry] = []
     reference: Clock | None = None
-    last_day = None
+    last_day: Day | None = None
     for r in range(header_row + 1, table.n_rows):
 
-        def value(role: str, r: int = r) -> str | None:
-            col = roles.get(role)
-            if col is None or col >= table.n_cols:
+        def cell_text(col: int, r: int = r) -> str | None:
+            if col >= table.n_cols:
                 return None
             cell = m[r][col]
             text = " ".join(cell.text.split()) if cell is not None else ""
-            return text or None
+            return None if text.casefold() in _BLANK else text or None
 
+        def value(role: str) -> str | None:
+            col = roles.get(role)
+            return None if col is None else cell_text(col)
+
+        section_day = _day_row(rows[r], language)
+        if section_day is not None and not (value("subject") and roles.get("day") is not None):
+            if section_day != last_day:
+                reference = None
+            last_day = section_day
+            continue
+        if header_roles(rows[r], day_rows=True) == roles:
+            continue  # the header printed again (a page break inside the table)
         day_text = value("day")
-        day = parse_day(day_text, language) if day_text else last_day
+        day = (parse_day(day_text, language) or _day_in(day_text, language)) if day_text else None
+        day = day or last_day
         subject = value("subject")
         if day is None or not subject:
             continue
@@ -221,6 +289,14 @@ def read_records(table: Table, *, language: str | None = None, page: int | None 
         if week:
             wm = re.search(r"\b([AB12])\b\s*$", week)
             week = wm.group(1).upper() if wm else week
+        notes: list[str | None] = []
+        if "notes" in roles:
+            label, text = header_text.get(roles["notes"], ""), value("notes")
+            notes.append(text if _key(label) in _PLAIN_NOTES or not text else f"{label}: {text}")
+        for col in extra_cols:
+            text = cell_text(col)
+            if text and header_text[col]:
+                notes.append(f"{header_text[col]}: {text}")
         entries.append(
             Entry(
                 day=day,
@@ -233,12 +309,18 @@ def read_records(table: Table, *, language: str | None = None, page: int | None 
                 room=value("room"),
                 group=value("group"),
                 week=week,
-                notes=value("notes"),
+                notes="; ".join(n for n in notes if n) or None,
                 confidence=1.0 if start is not None or value("period") else 0.8,
                 page=page,
             )
         )
     return entries or None
+
+
+def _day_in(text: str, language: str | None) -> Day | None:
+    """A day named by the first word of a longer cell ('Monday 10:00')."""
+    first = text.split()[0] if text.split() else ""
+    return parse_day(first, language)
 
 
 def _kind(text: str, language: str | None) -> Kind:
