@@ -13,7 +13,12 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from timetable_platform.domain.days import day_candidates, join_spaced_letters, resolve_day_sequence
+from timetable_platform.domain.days import (
+    LANGUAGES,
+    day_candidates,
+    join_spaced_letters,
+    resolve_day_sequence,
+)
 from timetable_platform.domain.layout import Cell, Table
 from timetable_platform.domain.model import Day
 from timetable_platform.domain.times import (
@@ -24,6 +29,7 @@ from timetable_platform.domain.times import (
     school_day_range,
     strip_times,
 )
+from timetable_platform.reading.vocabulary import field_label_role
 
 # A week marker: 'Week A', 'Woche B', 'Semaine A', 'Semana B', 'Settimana A', 'Week 1' (digits only in sections).
 WEEK_RE = re.compile(
@@ -67,6 +73,9 @@ class Block:
     row_start: int = 0
     row_end: int = 0
     lane: int = 0
+    # Fields printed in lines of their own beside the lesson (a room column after each day, a row of
+    # rooms above the periods it serves): role -> text, taken as printed.
+    fields: dict[str, str] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -86,6 +95,8 @@ class Slot:
     # A named activity printed in the label instead of a period ('Snack time'): it applies to every
     # day whose own cell in this slot is empty.
     activity: str | None = None
+    # A line of rooms (teachers, groups) rather than of lessons: its label names the field.
+    field_role: str | None = None
 
 
 @dataclass
@@ -134,7 +145,8 @@ def cell_text_lines(cell: Cell) -> tuple[list[str], list[str | None]]:
 
 
 def is_blank(text: str) -> bool:
-    return text.strip().casefold() in _EMPTY_MARKS
+    stripped = text.strip().casefold()
+    return stripped in _EMPTY_MARKS or bool(re.fullmatch(r"[-–—_.·/x*]+", stripped))
 
 
 def _distinct(cells: list[Cell | None]) -> list[tuple[int, Cell]]:
@@ -183,12 +195,52 @@ def _may_name_day(text: str, language: str | None) -> bool:
     return bool(day_candidates(label, language) or (language and day_candidates(label, None)))
 
 
-def _line_days(cells: list[Cell | None], language: str | None) -> dict[int, Day]:
+def _line_language(labels: list[str], language: str | None) -> str | None:
+    """The one language a line's day labels are read in: the one that reads most of them (the document's
+    own on a tie). Read together, 'Tu' and 'PE' are no day pair: no language has both."""
+    counts: dict[str, int] = {}
+    for label in labels:
+        if label:
+            for lang in day_candidates(label, None):
+                counts[lang] = counts.get(lang, 0) + 1
+    if not counts:
+        return language
+    best = max(counts.values())
+    if language is not None and counts.get(language, 0) == best:
+        return language
+    return next(lang for lang in LANGUAGES if counts.get(lang) == best)
+
+
+def _axis_language(m: list[list[Cell | None]], language: str | None) -> str | None:
+    """The language of the table's day axis (its fullest header row): later header rows are read in it,
+    so a subject that happens to be a day's abbreviation in another language opens no new section."""
+    best: tuple[int, str | None] = (0, language)
+    for row in m:
+        distinct = _distinct(row)
+        labels = [_day_label(c.text) if _may_name_day(c.text, language) else "" for _, c in distinct]
+        if sum(1 for label in labels if label) <= best[0]:
+            continue
+        lang = _line_language(labels, language)
+        count = _day_count(_line_days(row, lang))
+        if count > best[0]:
+            best = (count, lang)
+    return best[1]
+
+
+def _line_days(cells: list[Cell | None], language: str | None, *, strict: bool = False) -> dict[int, Day]:
     """Days named along one row/column: distinct cell -> day, keyed by the cell's first index."""
     distinct = _distinct(cells)
     labels = [_day_label(c.text) if _may_name_day(c.text, language) else "" for _, c in distinct]
     if not any(labels):
         return {}
+    # One axis prints its days in one form: beside two or more names ('Seg.', 'Ter.'), a lone letter
+    # ('S' for sala, 'T' for teacher) is a column label, not a day.
+    longer = sum(1 for label in labels if len(label.strip(" .")) >= 2)
+    if longer >= 2:
+        labels = [label if len(label.strip(" .")) >= 2 else "" for label in labels]
+    if not (strict and language):
+        language = _line_language(labels, language)
+    labels = [label if label and day_candidates(label, language) else "" for label in labels]
     days = resolve_day_sequence(labels, language)
     if sum(d is not None for d in days) >= 2:
         # A misread name among real ones ('Fric' for 'Friday'): its first three letters, if they continue the row.
@@ -207,7 +259,8 @@ def _line_days(cells: list[Cell | None], language: str | None) -> dict[int, Day]
 
 
 def _day_count(found: dict[int, Day]) -> int:
-    return len(found)
+    """Distinct days a line names: the same label repeated ('X X X', a crossed-out row) is no day axis."""
+    return len(set(found.values()))
 
 
 def detect_orientation(table: Table, language: str | None) -> tuple[bool, int] | None:
@@ -337,6 +390,9 @@ def _build_slots(
             seen.add(id(cell))
             texts.append(cell.text)
         first, second, period = _slot_times(texts)
+        if first is None and period is not None and field_label_role(period):
+            slot.field_role = field_label_role(period)
+            continue
         start, end = _settled_times(first, second, reference)
         slot.start, slot.end, slot.period = start, end, period
         if period is not None and _is_activity(period):
@@ -346,6 +402,8 @@ def _build_slots(
     # One unreadable label between two timed slots (OCR): it runs from the one's end to the other's start.
     for i in range(1, len(slots) - 1):
         prev, slot, nxt = slots[i - 1], slots[i], slots[i + 1]
+        if slot.field_role is not None:
+            continue
         if slot.start is None and prev.end is not None and nxt.start is not None and prev.end < nxt.start:
             slot.start, slot.end = prev.end, nxt.start
     _repair_half_ranges(slots)
@@ -406,8 +464,8 @@ def _letter_rows(m: list[list[Cell | None]], slots: list[Slot], day_cols: list[i
             if any(len(t) > 2 for t in texts):
                 continue
             letters = "".join(t for t in texts if len(t) == 1 and t.isalpha())
-            if len(letters) < 3 or len(letters) < len(texts) - 1:
-                continue
+            if len(letters) < 3 or len(letters) < len(texts) - 1 or len(set(letters.casefold())) == 1:
+                continue  # 'X X X X' crosses out a slot; a word has more than one letter
             word = letters.capitalize()
             for _, c in cells:
                 out[id(c)] = word
@@ -511,7 +569,7 @@ def _fix_neighbours(blocks: list[Block]) -> None:
 def _section_starts(m: list[list[Cell | None]], n_rows: int, language: str | None, best: int) -> list[int]:
     """Header rows: rows naming nearly as many days as the best one (a repeated header opens a new section)."""
     threshold = max(2, int(best * 0.6 + 0.999)) if best >= 2 else 1
-    return [r for r in range(n_rows) if _day_count(_line_days(m[r], language)) >= threshold]
+    return [r for r in range(n_rows) if _day_count(_line_days(m[r], language, strict=True)) >= threshold]
 
 
 def sub_table(table: Table, row_start: int, row_stop: int) -> Table:
@@ -606,6 +664,7 @@ def _read_section(
     transposed, best = found
     canonical = transpose(table) if transposed else table
     m = canonical.grid()
+    language = _axis_language(m, language)
     headers = _section_starts(m, canonical.n_rows, language, best)
     if not headers:
         return None
@@ -631,7 +690,7 @@ def _read_section(
         markers = [w for r, w in week_rows.items() if r < header]
         if markers:
             week = markers[-1]
-        day_by_first = _line_days(m[header], language)
+        day_by_first = _line_days(m[header], language, strict=True)
         # Every grid column under a day header cell belongs to that day.
         day_of_col: dict[int, Day] = {}
         for c in range(canonical.n_cols):
@@ -666,7 +725,8 @@ def _read_section(
         if not body:
             continue
         body_rows = range(body[0], body[-1] + 1)
-        label_cols = [c for c in range(canonical.n_cols) if c not in day_of_col]
+        field_cols = _field_columns(m, header, day_of_col)
+        label_cols = [c for c in range(canonical.n_cols) if c not in day_of_col and c not in field_cols]
         # A label cell covering every body row is a title or side caption, not a slot label.
         title_cells: set[int] = set()
         for c in label_cols:
@@ -718,11 +778,76 @@ def _read_section(
                     )
             if len(cols) > 1 and _lanes_are_one(m, body_rows, cols):
                 day_blocks = _join_lanes(day_blocks)
+            _apply_field_columns(day_blocks, cols, field_cols, m)
+            day_blocks = _apply_field_slots(day_blocks, slots)
             _apply_activities(day_blocks, slots, day, col_week, page)
             _fix_neighbours(day_blocks)
             reading.blocks.extend(day_blocks)
     reading.has_times = all_slots_have_times
     return reading
+
+
+def _field_columns(m: list[list[Cell | None]], header: int, day_of_col: dict[int, Day]) -> dict[int, tuple[int, str]]:
+    """Columns of rooms (teachers, groups) printed right of a day's column, as many Word and Excel
+    timetables do ('Mon | Room | Tue | Room'): column -> (the day column it belongs to, role). A one-letter
+    label ('S' for sala) counts only when the document repeats it beside two days or more."""
+    found: dict[int, tuple[int, str]] = {}
+    short = 0
+    for c in range(1, len(m[header])):
+        cell = m[header][c]
+        if c in day_of_col or cell is None or m[header][c - 1] is cell:
+            continue
+        owner = c - 1 if c - 1 in day_of_col else (found[c - 1][0] if c - 1 in found else None)
+        if owner is None:
+            continue
+        role = field_label_role(cell.text)
+        if role is None:
+            continue
+        found[c] = (owner, role)
+        short += len(cell.text.strip(" .:")) <= 2
+    if short and len(found) < 2:
+        return {}
+    return found
+
+
+def _apply_field_columns(
+    blocks: list[Block], cols: list[int], field_cols: dict[int, tuple[int, str]], m: list[list[Cell | None]]
+) -> None:
+    """Each block takes the fields printed beside it in its day's field columns, over the rows it covers."""
+    for block in blocks:
+        col = cols[block.lane] if block.lane < len(cols) else cols[0]
+        for fc, (owner, role) in field_cols.items():
+            if owner != col and not (owner in cols and col in cols):
+                continue
+            if owner != col:
+                continue
+            texts: list[str] = []
+            for r in range(block.row_start, block.row_end):
+                cell = m[r][fc]
+                text = " ".join(cell.text.split()) if cell is not None else ""
+                if text and not is_blank(text) and text not in texts:
+                    texts.append(text)
+            if texts:
+                block.fields[role] = " / ".join(texts)
+
+
+def _apply_field_slots(blocks: list[Block], slots: list[Slot]) -> list[Block]:
+    """A row of rooms (teachers, groups) across the days serves the lesson slots after it, up to the next
+    such row: its cells become those blocks' fields instead of blocks of their own."""
+    field_slots = [s for s in slots if s.field_role is not None]
+    if not field_slots:
+        return blocks
+    kept = [b for b in blocks if not any(b.row_start < s.row_end and b.row_end > s.row_start for s in field_slots)]
+    for i, slot in enumerate(field_slots):
+        stop = next((s.row_start for s in field_slots[i + 1 :] if s.field_role == slot.field_role), 10**9)
+        own = [b for b in blocks if b.row_start < slot.row_end and b.row_end > slot.row_start]
+        value = " / ".join(dict.fromkeys(b.text for b in own if not is_blank(b.text)))
+        if not value:
+            continue
+        for block in kept:
+            if slot.row_end <= block.row_start < stop:
+                block.fields.setdefault(slot.field_role or "room", value)
+    return kept
 
 
 def _lanes_are_one(m: list[list[Cell | None]], body_rows: range, cols: list[int]) -> bool:

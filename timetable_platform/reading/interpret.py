@@ -291,6 +291,10 @@ def _entries(blocks: list[Block], owner: Owner | None, language: str | None) -> 
     _penalise_odd_splits(split_blocks)
     for block, fields in split_blocks:
         subject, teacher, room, group, notes, kind = fields
+        # Fields printed in lines of their own (a room column) are taken as printed.
+        teacher = block.fields.get("teacher", teacher)
+        room = block.fields.get("room", room)
+        group = block.fields.get("group", group)
         notes_all = "; ".join(n for n in [*block.notes, notes] if n) or None
         out.append(
             Entry(
