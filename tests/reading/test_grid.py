@@ -300,3 +300,62 @@ def test_a_day_cut_into_sub_rows_by_a_text_line_is_read_as_one() -> None:
     got = _slots(_read(t))
     assert ("MON", "09:15", "10:45", None, "Readers and reading champions") in got
     assert len([g for g in got if g[0] == "MON"]) == 4
+
+
+def test_a_room_column_after_each_day_gives_the_room() -> None:
+    # Word timetables often print a narrow room column ('S' for sala, 'Rm') right of each day's column.
+    t = table(
+        [
+            ["", "Lun.", "S", "Mar.", "S", "Mer.", "S"],
+            ["09:00-10:00", "Chimie", "B12", "", "", "Latin", "C3"],
+            ["10:00-11:00", "Chimie", "B12", "Sport", "Gym", "", ""],
+        ]
+    )
+    got = {(b.day, b.start.hhmm(), " ".join(b.lines), b.fields.get("room")) for b in _read(t)}
+    assert got == {
+        ("MON", "09:00", "Chimie", "B12"),
+        ("MON", "10:00", "Chimie", "B12"),
+        ("TUE", "10:00", "Sport", "Gym"),
+        ("WED", "09:00", "Latin", "C3"),
+    }
+
+
+def test_a_room_row_serves_the_periods_after_it_until_the_next_room_row() -> None:
+    # Days as rows; a 'Room' column before a run of periods names the room of that run ('---' none).
+    t = table(
+        [
+            ["Day", "Room 1", "9-10", "10-11", "Room 2", "11-12"],
+            ["Mon", "L-101", "Bio", "Chem", "---", "Art"],
+            ["Tue", "L-202", "Geo", "X", "H-3", "Law"],
+        ]
+    )
+    got = {(b.day, b.start.hhmm(), " ".join(b.lines), b.fields.get("room")) for b in _read(t)}
+    assert got == {
+        ("MON", "09:00", "Bio", "L-101"),
+        ("MON", "10:00", "Chem", "L-101"),
+        ("MON", "11:00", "Art", None),
+        ("TUE", "09:00", "Geo", "L-202"),
+        ("TUE", "11:00", "Law", "H-3"),
+    }
+
+
+def test_a_lesson_row_whose_codes_read_as_days_in_another_language_opens_no_section() -> None:
+    # 'PE' abbreviates Friday in Hungarian and Finnish; in an English timetable it is a subject.
+    t = table(
+        [
+            ["Day", "09:00-10:00", "10:00-11:00"],
+            ["Mon", "Maths", "Art"],
+            ["Tue", "PE", "Music"],
+        ]
+    )
+    assert _slots(_read(t)) == {
+        ("MON", "09:00", "10:00", None, "Maths"),
+        ("MON", "10:00", "11:00", None, "Art"),
+        ("TUE", "09:00", "10:00", None, "PE"),
+        ("TUE", "10:00", "11:00", None, "Music"),
+    }
+
+
+def test_crossed_out_slots_are_empty_and_spell_no_word() -> None:
+    t = table([["Time", "Mon", "Tue", "Wed"], ["9-10", "Maths", "X", "Art"], ["10-11", "X", "X", "X"]])
+    assert _slots(_read(t)) == {("MON", "09:00", "10:00", None, "Maths"), ("WED", "09:00", "10:00", None, "Art")}

@@ -271,6 +271,9 @@ def merge_with_agreements(
     # day the first reading has nothing on while the second has several blocks there (the first saw
     # only part of the page): those are added, unconfirmed.
     unseen = [s_entries[j] for j in only_s]
+    # A name the first reading placed as a room, teacher or group is no lesson of a day it missed.
+    first_fields = {norm_text(v) for e in p_entries for v in (e.room, e.teacher, e.group) if v}
+    unseen = [s for s in unseen if norm_text(s.subject) not in first_fields]
     first_days = {e.day for e in p_entries}
     second_days = Counter(s.day for s in unseen)
     missing_days = {day for day, n in second_days.items() if day not in first_days and n >= MIN_DAY_BLOCKS}

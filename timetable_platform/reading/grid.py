@@ -233,10 +233,11 @@ def _line_days(cells: list[Cell | None], language: str | None, *, strict: bool =
     labels = [_day_label(c.text) if _may_name_day(c.text, language) else "" for _, c in distinct]
     if not any(labels):
         return {}
-    # One axis prints its days in one form: beside two or more names ('Seg.', 'Ter.'), a lone letter
-    # ('S' for sala, 'T' for teacher) is a column label, not a day.
+    # The same lone letter repeated beside day names ('Seg. | S | Ter. | S', S for sala) labels a column
+    # printed after each day, not a day: days do not repeat within one week's header.
+    letters = [label.strip(" .").casefold() for label in labels if len(label.strip(" .")) == 1]
     longer = sum(1 for label in labels if len(label.strip(" .")) >= 2)
-    if longer >= 2:
+    if longer >= 2 and len(letters) >= 2 and len(set(letters)) == 1:
         labels = [label if len(label.strip(" .")) >= 2 else "" for label in labels]
     if not (strict and language):
         language = _line_language(labels, language)
@@ -779,7 +780,7 @@ def _read_section(
             if len(cols) > 1 and _lanes_are_one(m, body_rows, cols):
                 day_blocks = _join_lanes(day_blocks)
             _apply_field_columns(day_blocks, cols, field_cols, m)
-            day_blocks = _apply_field_slots(day_blocks, slots)
+            day_blocks = _apply_field_slots(day_blocks, slots, m, cols)
             _apply_activities(day_blocks, slots, day, col_week, page)
             _fix_neighbours(day_blocks)
             reading.blocks.extend(day_blocks)
@@ -831,7 +832,9 @@ def _apply_field_columns(
                 block.fields[role] = " / ".join(texts)
 
 
-def _apply_field_slots(blocks: list[Block], slots: list[Slot]) -> list[Block]:
+def _apply_field_slots(
+    blocks: list[Block], slots: list[Slot], m: list[list[Cell | None]], cols: list[int]
+) -> list[Block]:
     """A row of rooms (teachers, groups) across the days serves the lesson slots after it, up to the next
     such row: its cells become those blocks' fields instead of blocks of their own."""
     field_slots = [s for s in slots if s.field_role is not None]
@@ -840,13 +843,18 @@ def _apply_field_slots(blocks: list[Block], slots: list[Slot]) -> list[Block]:
     kept = [b for b in blocks if not any(b.row_start < s.row_end and b.row_end > s.row_start for s in field_slots)]
     for i, slot in enumerate(field_slots):
         stop = next((s.row_start for s in field_slots[i + 1 :] if s.field_role == slot.field_role), 10**9)
-        own = [b for b in blocks if b.row_start < slot.row_end and b.row_end > slot.row_start]
-        value = " / ".join(dict.fromkeys(b.text for b in own if not is_blank(b.text)))
-        if not value:
+        texts: list[str] = []
+        for r in range(slot.row_start, slot.row_end):
+            for c in cols:
+                cell = m[r][c]
+                text = " ".join(cell.text.split()) if cell is not None else ""
+                if text and not is_blank(text) and text not in texts:
+                    texts.append(text)
+        if not texts:
             continue
         for block in kept:
             if slot.row_end <= block.row_start < stop:
-                block.fields.setdefault(slot.field_role or "room", value)
+                block.fields.setdefault(slot.field_role or "room", " / ".join(texts))
     return kept
 
 
