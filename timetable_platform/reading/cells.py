@@ -135,6 +135,14 @@ _GROUP = re.compile(
 _WITH_TEACHER = re.compile(r"^(?P<subject>.+?)\s+(?:with|mit|avec|con|met|com)\s+(?P<teacher>\S.*)$", re.IGNORECASE)
 _SEPARATORS = re.compile(r"\s*(?:/|·|•|\||;|,|\s[-–—]\s)\s*")
 _PAREN = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
+# 'DC(L)/AG', 'Physics/ JK', 'MPMC(L)/' (the code wrapped onto the next line): a name, a slash, a short code.
+_SLASH_FIELD = re.compile(r"^(?P<name>[^/]*[^\s/])\s*/\s*(?P<code>[A-Z][A-Za-z0-9]{0,4})?$")
+# Lab and tutorial batches named inside a subject: 'Lab Grp-1', 'Group 2', 'Batch-B', 'DSD(P1)'.
+_GROUP_IN_NAME = re.compile(
+    r"\b(?P<label>(?:grp|group|gruppe|groupe|grupo|gruppo|groep|batch|kelompok)[\s\-.]*[A-Za-z0-9]{1,3})\b"
+    r"|\((?P<batch>[A-Z]\d)\)",
+    re.IGNORECASE,
+)
 
 
 def is_teacher_name(text: str) -> bool:
@@ -255,7 +263,15 @@ class CellSplitter:
         names: frozenset[str] = frozenset(),
         owner_kind: str | None = None,
         language: str | None = None,
+        slash_role: FieldName | None = None,
+        whole_first_line: bool = False,
     ) -> None:
+        # The field a short code after a slash is in this document ('DC(L)/AG': teacher), when most
+        # cells print one.
+        self.slash_role = slash_role
+        # Most multi-line cells print the name on the first line and only fields below it: the first
+        # line is then the name as printed, codes and all ('Engg Mech - NMEC101' / 'NLHC G3').
+        self.whole_first_line = whole_first_line
         self.vocabulary = vocabulary
         self.rooms = rooms
         self.names = names
@@ -309,6 +325,7 @@ class CellSplitter:
                             first_codes[tok] += 1
                         else:
                             later_codes[tok] += 1
+        slash_role, whole_first_line = _document_cell_shape(cells)
         teacher_codes = frozenset(c for c, n in later_codes.items() if n > first_codes.get(c, 0))
         subject_codes = frozenset(c for c, n in first_codes.items() if n >= later_codes.get(c, 0))
         return cls(
@@ -324,6 +341,8 @@ class CellSplitter:
             ),
             owner_kind=owner_kind,
             language=language,
+            slash_role=slash_role,
+            whole_first_line=whole_first_line,
         )
 
     # --- reading one cell -----------------------------------------------------------------
@@ -437,6 +456,14 @@ class CellSplitter:
         if not pairs:
             return CellFields(subject="", kind="lesson")
         pairs = self._join_broken_words(pairs)
+        if self.slash_role is not None:
+            pairs = _join_wrapped_codes(pairs)
+            first = _SLASH_FIELD.match(pairs[0][0])
+            if first and first.group("code"):
+                fields = self.split([first.group("name"), *(x for x, _ in pairs[1:])], styles=[pairs[0][1], *(st for _, st in pairs[1:])])
+                if getattr(fields, self.slash_role) is None:
+                    setattr(fields, self.slash_role, first.group("code"))
+                return _with_group_from_name(fields)
         subject_style = pairs[0][1]
         parsed = _Parsed()
         description = False  # after 'Music:' the rest of the cell describes the lesson
@@ -463,6 +490,22 @@ class CellSplitter:
             # A lone '7B' in a class's own timetable is more likely a subject-less label than a class.
             if whole is not None and not (whole == "group" and len(pairs) == 1 and self.owner_kind != "teacher"):
                 parsed.put(whole, line)
+                continue
+            if self.whole_first_line and index > 0 and parsed.subject_parts and _looks_like_fields(line):
+                # Below the name, a line of codes holds fields; what it leaves is where this document
+                # puts rooms ('NAC Floor-5'), never more of the name.
+                probe = _Parsed()
+                self._read_mixed_line(line, probe, index=1)
+                if not probe.subject_parts:
+                    for name in ("teacher", "room", "group"):
+                        if getattr(probe, name):
+                            parsed.put(name, getattr(probe, name))
+                    for block in probe.notes:
+                        parsed.note(" ".join(block), index, new_block=True)
+                elif parsed.room is None and not (probe.teacher or probe.room or probe.group):
+                    parsed.put("room", bare)
+                else:
+                    parsed.note(line, index, new_block=False)
                 continue
             if not at_subject and style != subject_style:
                 # Another style: fields printed smaller or in grey ('CHO R305') stay fields; text is a note.
@@ -491,7 +534,10 @@ class CellSplitter:
                     parsed.note(line, index, new_block=False)
                     description = True
                     continue
-            self._read_mixed_line(line, parsed, index=index)
+            if index == 0 and self.whole_first_line and len(pairs) >= 2:
+                self._read_name_line(line, parsed)
+            else:
+                self._read_mixed_line(line, parsed, index=index)
             if line.endswith(":") and parsed.subject_parts and not parsed.closed:
                 parsed.subject_parts[-1] = parsed.subject_parts[-1].rstrip(":").rstrip()
                 description = True
@@ -508,14 +554,58 @@ class CellSplitter:
             elif parsed.room and not parsed.teacher and not parsed.group and len(pairs) == 1:
                 subject, parsed.room = parsed.room, None  # 'Art 2' alone names the lesson
         subject = _tidy_subject(subject)
-        return CellFields(
-            subject=subject,
-            teacher=parsed.teacher,
-            room=parsed.room,
-            group=parsed.group,
-            notes="; ".join(notes) if notes else None,
-            kind=classify_kind(subject, self.language),
+        return _with_group_from_name(
+            CellFields(
+                subject=subject,
+                teacher=parsed.teacher,
+                room=parsed.room,
+                group=parsed.group,
+                notes="; ".join(notes) if notes else None,
+                kind=classify_kind(subject, self.language),
+            )
         )
+
+    def _read_name_line(self, line: str, parsed: _Parsed) -> None:
+        """The first line of a cell in a document that prints fields on the lines below: the name as
+        printed, codes and all ('Engg Mech - NMEC101'), less a bracket that reads as a field and a
+        trailing teacher code the document uses as one."""
+        name = line
+        # A bracket holds a field when it reads as a titled name, a class, a known teacher code or a room
+        # in words or a short code ('(Music 1)', '(R203)'); a course code (letters, then three digits or more:
+        # '(BAS101)') is part of the name.
+        for pm in list(_PAREN.finditer(name)):
+            inner = (pm.group(1) or pm.group(2) or "").strip()
+            role = self.classify(inner, subject_position=False)
+            compact = bool(re.fullmatch(r"[A-Za-z]{2,5}\s?\d{3,6}[A-Za-z]?", inner))
+            if role is not None and not (role == "room" and compact):
+                parsed.put(role, inner)
+                name = tidy_whitespace(name.replace(pm.group(0), " "))
+        tokens = name.split()
+        if len(tokens) > 1 and tokens[-1] in self.teacher_codes and tokens[-1] not in self.subject_codes:
+            parsed.put("teacher", tokens.pop())
+        m = _WITH_TEACHER.match(" ".join(tokens))
+        if m and (is_code(m.group("teacher")) or is_teacher_name(m.group("teacher"))):
+            parsed.put("subject", m.group("subject"), 0)
+            parsed.put("teacher", m.group("teacher"))
+            return
+        parsed.put("subject", " ".join(tokens), 0)
+
+    def parallel(self, lines: Sequence[str]) -> list[list[str]] | None:
+        """Lines of one cell that are separate lessons side by side (lab batches: 'DSD(P1)/YA',
+        'CNS(P2)/A', 'DC(P3)/AG'): one group of lines per lesson, or None when the cell is one lesson.
+        Only where the document prints 'name/code' cells, so each line shows it is a whole lesson."""
+        if self.slash_role is None:
+            return None
+        pairs = _join_wrapped_codes([(x.strip(), None) for x in lines if x.strip()])
+        groups: list[list[str]] = []
+        for line, _ in pairs:
+            m = _SLASH_FIELD.match(line)
+            if (m and m.group("code")) or not groups:
+                groups.append([line])
+            else:
+                groups[-1].append(line)
+        complete = sum(1 for g in groups if (m := _SLASH_FIELD.match(g[0])) and m.group("code"))
+        return groups if len(groups) >= 2 and complete == len(groups) else None
 
     def _read_mixed_line(self, line: str, parsed: _Parsed, *, index: int) -> None:
         at_subject = not parsed.subject_parts
@@ -670,3 +760,55 @@ def _tidy_subject(subject: str) -> str:
     subject = tidy_whitespace(subject)
     subject = re.sub(r"\s*[:;,]$", "", subject)
     return subject.strip()
+
+
+def _join_wrapped_codes(pairs: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """'DSD(L)/Y' + 'A' -> 'DSD(L)/YA'; 'MPMC(L)/' + 'NA' -> 'MPMC(L)/NA': a code cut by a narrow cell."""
+    out: list[tuple[str, str | None]] = []
+    for line, style in pairs:
+        if out:
+            prev = out[-1][0]
+            m = _SLASH_FIELD.match(prev)
+            if m and len(m.group("code") or "") <= 2 and re.fullmatch(r"[A-Z][A-Z0-9]{0,2}", line.strip()):
+                out[-1] = (prev.rstrip() + line.strip(), out[-1][1])
+                continue
+        out.append((line, style))
+    return out
+
+
+def _with_group_from_name(fields: CellFields) -> CellFields:
+    """A batch named inside the subject ('Physics Lab Grp-2', 'DSD(P1)') is also the entry's group."""
+    if fields.group is None and fields.subject:
+        m = _GROUP_IN_NAME.search(fields.subject)
+        if m:
+            fields.group = m.group("label") or m.group("batch")
+    return fields
+
+
+def _document_cell_shape(cells: Sequence[Sequence[str]]) -> tuple[FieldName | None, bool]:
+    """What most cells of one document look like: (the field of a code after a slash, or None;
+    whether multi-line cells keep the name on the first line and fields below)."""
+    slash_cells = 0
+    named = 0
+    codes: Counter[str] = Counter()
+    multi = fields_below = 0
+    for cell in cells:
+        lines = [tidy_whitespace(_clean_line(x)) for x in cell]
+        lines = [x for x in (strip_times(x) if find_times(x) else x for x in lines) if x]
+        if not lines:
+            continue
+        named += 1
+        joined = _join_wrapped_codes([(x, None) for x in lines])
+        found = [m for m in (_SLASH_FIELD.match(x) for x, _ in joined) if m and m.group("code")]
+        if found:
+            slash_cells += 1
+            codes.update(m.group("code") for m in found)
+        if len(lines) >= 2:
+            multi += 1
+            fields_below += all(_looks_like_fields(x) for x in lines[1:]) and not is_code(lines[0].split()[0])
+    slash_role: FieldName | None = None
+    if named >= 3 and slash_cells * 2 >= named:
+        rooms = sum(n for code, n in codes.items() if any(c.isdigit() for c in code) and len(code) >= 3)
+        slash_role = "room" if rooms * 2 > sum(codes.values()) else "teacher"
+    whole_first_line = multi >= 3 and multi * 2 >= named and fields_below * 5 >= multi * 3
+    return slash_role, whole_first_line

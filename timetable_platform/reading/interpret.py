@@ -7,6 +7,7 @@ lines); the document's cells are then split into subject/teacher/room/group/note
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 
@@ -170,12 +171,26 @@ def _with_text(page: Page) -> list[Table]:
     return [t for t in page.tables if sum(1 for c in t.cells if c.text.strip()) >= 2]
 
 
-def _tables(page: Page) -> list[Table]:
+def _tables(page: Page, language: str | None = None) -> list[Table]:
+    """The page's ruled tables, or the table its word positions make when that reads more blocks: rules
+    may frame only the lessons, leaving the day header and the time column outside (design tools)."""
     tables = _with_text(page)
-    if tables:
-        return tables
-    table = tablefind.find_table(page)
-    return [table] if table is not None else []
+    ruled = sum(_blocks_read(t, language, page.number) for t in tables)
+    if (tables and ruled == 0) or not tables:
+        table = tablefind.find_table(page)
+        if table is not None and (not tables or _blocks_read(table, language, page.number) > ruled):
+            return [table]
+    return tables
+
+
+def _blocks_read(table: Table, language: str | None, page: int) -> int:
+    found = records.read_records(table, language=language, page=page)
+    if found is not None:
+        return len(found)
+    reading = grid.read_grid(table, language=language, page=page)
+    if reading is not None and reading.blocks:
+        return len(reading.blocks)
+    return len(listing.read_table_listing(table, language=language, page=page))
 
 
 def interpret(layout: Layout) -> Timetable:
@@ -197,7 +212,7 @@ def interpret(layout: Layout) -> Timetable:
     for page in layout.pages:
         if listed:
             break  # a list-style document: no table to find
-        for index, table in enumerate(_tables(page)):
+        for index, table in enumerate(_tables(page, language)):
             found = records.read_records(table, language=language, page=page.number)
             if found is not None:
                 record_entries.extend(found)
@@ -233,7 +248,7 @@ def interpret(layout: Layout) -> Timetable:
 def _found_tables_read_more(layout: Layout, language: str | None, listed: int) -> bool:
     found = 0
     for page in layout.pages:
-        for table in _tables(page):
+        for table in _tables(page, language):
             records_read = records.read_records(table, language=language, page=page.number)
             if records_read is not None:
                 found += len(records_read)
@@ -271,6 +286,7 @@ def _entries(blocks: list[Block], owner: Owner | None, language: str | None) -> 
     if not blocks:
         return []
     splitter = _fit_splitter([b.lines for b in blocks if not b.subject], owner, language)
+    blocks = _parallel_blocks(blocks, splitter)
     out: list[Entry] = []
     split_blocks: list[tuple[Block, tuple[str, str | None, str | None, str | None, str | None, Kind]]] = []
     # Timetables repeat the same cell text many times: split each distinct text once.
@@ -313,6 +329,22 @@ def _entries(blocks: list[Block], owner: Owner | None, language: str | None) -> 
                 page=block.page,
             )
         )
+    return out
+
+
+def _parallel_blocks(blocks: list[Block], splitter: object | None) -> list[Block]:
+    """A cell listing several lessons side by side (one line each, lab batches) is one block per lesson."""
+    parallel = getattr(splitter, "parallel", None)
+    if parallel is None:
+        return blocks
+    out: list[Block] = []
+    for block in blocks:
+        groups = None if block.subject else parallel(block.lines)
+        if not groups:
+            out.append(block)
+            continue
+        for group in groups:
+            out.append(dataclasses.replace(block, lines=list(group), styles=[None] * len(group), notes=list(block.notes), fields=dict(block.fields)))
     return out
 
 
