@@ -8,6 +8,7 @@ with the combined time range of the slots it covers; a time printed in the cell 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from timetable_platform.domain.times import (
     school_day_range,
     strip_times,
 )
+from timetable_platform.reading.cells import classify_kind
 from timetable_platform.reading.vocabulary import field_label_role
 
 # A week marker: 'Week A', 'Woche B', 'Semaine A', 'Semana B', 'Settimana A', 'Week 1' (digits only in sections).
@@ -755,6 +757,7 @@ def _read_section(
         day_cols_by_day: dict[tuple[Day, str | None], list[int]] = {}
         for c in sorted(day_of_col):
             day_cols_by_day.setdefault((day_of_col[c], week_of_col.get(c) or week), []).append(c)
+        section_blocks: list[Block] = []
         for (day, col_week), cols in day_cols_by_day.items():
             day_blocks: list[Block] = []
             emitted: set[int] = set()
@@ -783,9 +786,34 @@ def _read_section(
             day_blocks = _apply_field_slots(day_blocks, slots, m, cols)
             _apply_activities(day_blocks, slots, day, col_week, page)
             _fix_neighbours(day_blocks)
-            reading.blocks.extend(day_blocks)
+            section_blocks.extend(day_blocks)
+        section_blocks.extend(_spread_lone_breaks(section_blocks, slots, list(day_cols_by_day)))
+        reading.blocks.extend(section_blocks)
     reading.has_times = all_slots_have_times
     return reading
+
+
+def _spread_lone_breaks(
+    blocks: list[Block], slots: list[Slot], days: list[tuple[Day, str | None]]
+) -> list[Block]:
+    """A break printed once in a row that is empty on every other day ('LUNCH' written across an
+    unruled row, or in the middle day's cell): one break per day, as a row spanning the days is."""
+    if len(days) < 3:
+        return []
+    added: list[Block] = []
+    for slot in slots:
+        inside = [b for b in blocks if b.row_start < slot.row_end and b.row_end > slot.row_start]
+        if len(inside) != 1:
+            continue
+        lone = inside[0]
+        if (lone.row_start, lone.row_end) != (slot.row_start, slot.row_end) or lone.subject:
+            continue
+        if classify_kind(lone.text) != "break" or len(lone.lines) != 1:
+            continue
+        for day, week in days:
+            if (day, week) != (lone.day, lone.week):
+                added.append(dataclasses.replace(lone, day=day, week=week, confidence=lone.confidence - PENALTY_GUESSED_BOUNDARY, notes=list(lone.notes), fields=dict(lone.fields)))
+    return added
 
 
 def _field_columns(m: list[list[Cell | None]], header: int, day_of_col: dict[int, Day]) -> dict[int, tuple[int, str]]:
