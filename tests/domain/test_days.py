@@ -104,3 +104,17 @@ def test_join_spaced_letters() -> None:
     assert join_spaced_letters("Maths\nOKA") == "Maths\nOKA"
     assert join_spaced_letters("A B") == "A B"
     assert join_spaced_letters("Year 7 B") == "Year 7 B"
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [("Senin", "MON"), ("Jumat", "FRI"), ("Pazartesi", "MON"), ("Środa", "WED"), ("Torsdag", "THU"),
+     ("Monday 2nd Sep", "MON"), ("Wed, Sep 4", "WED"), ("Mardi 3 septembre", "TUE"), ("Thurs 5th Sep", "THU")],
+)
+def test_day_names_of_every_cldr_language_and_dated_labels(text: str, day: str) -> None:
+    assert parse_day(text) == day
+
+
+def test_two_letter_labels_shared_by_two_days_are_settled_by_their_order() -> None:
+    # Indonesian short labels: 'Se' starts Senin (Monday) and Selasa (Tuesday).
+    assert resolve_day_sequence(["Se", "Se", "Ra", "Ka", "Ju"], "id") == ["MON", "TUE", "WED", "THU", "FRI"]

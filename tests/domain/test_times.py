@@ -199,3 +199,25 @@ def test_round_trip_ranges_in_text(  # type: ignore[no-untyped-def]
     assert (match.start, match.end) == (start, end)
     assert text[match.span[0] : match.span[1]].strip() == printed.strip()
     assert strip_times(text) == f"{prefix}Room 5".strip()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("8:25/9:25", ("08:25", "09:25")),  # slash between two times
+        ("07:45:00 - 08:30:00", ("07:45", "08:30")),  # seconds printed
+        ("12noon - 1:15pm", ("12:00", "13:15")),
+        ("noon-1pm", ("12:00", "13:00")),
+        ("8 - 9 Uhr", ("08:00", "09:00")),  # bare hours made times by the word after them
+        ("08:00 às 09:00", ("08:00", "09:00")),
+        ("10:00 s/d 11:00", ("10:00", "11:00")),
+    ],
+)
+def test_more_printed_range_forms(text: str, expected: tuple[str, str]) -> None:
+    (m,) = find_times(text)
+    assert (m.start.hhmm(), m.end.hhmm() if m.end else None) == expected
+
+
+@pytest.mark.parametrize("text", ["12/11", "Mon 12/11/2024", "3/4", "Midday break", "Noon"])
+def test_dates_and_words_are_no_times(text: str) -> None:
+    assert find_times(text) == []

@@ -185,3 +185,45 @@ def test_a_name_the_document_prints_alone_keeps_descriptions_out() -> None:
 def test_italian_titles() -> None:
     fields = CellSplitter.fit([]).split(["Italiano", "Prof.ssa Esposito"])
     assert (fields.subject, fields.teacher) == ("Italiano", "Prof.ssa Esposito")
+
+
+def test_a_code_after_a_slash_is_the_same_field_across_the_document() -> None:
+    # University class timetables print 'COURSE(type)/INITIALS'; the initials wrap in narrow cells.
+    doc = [["PHY(L)/JK"], ["CHEM(L)/RT", ""], ["MATH(T1)/S"], ["PHY(L)/J", "K"], ["BIO(L)/"], ["CHEM(P1)/RT"]]
+    splitter = CellSplitter.fit(doc)
+    assert [(f.subject, f.teacher) for f in map(splitter.split, doc)] == [
+        ("PHY(L)", "JK"),
+        ("CHEM(L)", "RT"),
+        ("MATH(T1)", "S"),
+        ("PHY(L)", "JK"),
+        ("BIO(L)/", None),
+        ("CHEM(P1)", "RT"),
+    ]
+    assert splitter.split(["MATH(T1)/S"]).group == "T1"  # a batch in brackets is the group too
+
+
+def test_lines_that_are_each_a_whole_lesson_are_parallel_lessons() -> None:
+    doc = [["PHY(L)/JK"], ["CHEM(L)/RT"], ["MATH(L)/S"], ["PHY(P1)/JK", "CHEM(P2)/R", "T"]]
+    splitter = CellSplitter.fit(doc)
+    assert splitter.parallel(["PHY(P1)/JK", "CHEM(P2)/R", "T"]) == [["PHY(P1)/JK"], ["CHEM(P2)/RT"]]
+    assert splitter.parallel(["PHY(L)/JK"]) is None
+
+
+def test_a_name_line_over_field_lines_keeps_its_course_code() -> None:
+    # Design-tool timetables: course name and code on the first line, the room code line below.
+    doc = [["Algebra - MTH104", "BLK A2"], ["Mechanics - PHY110", "BLK A2"], ["Circuits - EE101", "LAB 3"],
+           ["Writing (ENG120)", "BLK C1"], ["Lunch"]]
+    splitter = CellSplitter.fit(doc)
+    assert [f.subject for f in map(splitter.split, doc[:4])] == [
+        "Algebra - MTH104",
+        "Mechanics - PHY110",
+        "Circuits - EE101",
+        "Writing (ENG120)",
+    ]
+    assert splitter.split(doc[2]).room == "LAB 3"
+
+
+def test_a_batch_named_in_the_subject_is_the_group() -> None:
+    splitter = CellSplitter.fit([["Physics Lab Grp-2"], ["Maths"]])
+    fields = splitter.split(["Physics Lab Grp-2"])
+    assert (fields.subject, fields.group) == ("Physics Lab Grp-2", "Grp-2")

@@ -359,3 +359,19 @@ def test_a_lesson_row_whose_codes_read_as_days_in_another_language_opens_no_sect
 def test_crossed_out_slots_are_empty_and_spell_no_word() -> None:
     t = table([["Time", "Mon", "Tue", "Wed"], ["9-10", "Maths", "X", "Art"], ["10-11", "X", "X", "X"]])
     assert _slots(_read(t)) == {("MON", "09:00", "10:00", None, "Maths"), ("WED", "09:00", "10:00", None, "Art")}
+
+
+def test_a_break_printed_once_in_an_empty_row_is_a_break_on_every_day() -> None:
+    t = table(
+        [
+            ["Time", "Mon", "Tue", "Wed"],
+            ["9-10", "Maths", "Art", "PE"],
+            ["10-11", "", "LUNCH", ""],
+            ["11-12", "Music", "", "Drama"],
+        ]
+    )
+    assert {s for s in _slots(_read(t)) if s[1] == "10:00"} == {
+        ("MON", "10:00", "11:00", None, "LUNCH"),
+        ("TUE", "10:00", "11:00", None, "LUNCH"),
+        ("WED", "10:00", "11:00", None, "LUNCH"),
+    }

@@ -75,12 +75,16 @@ class TimeMatch:
 _MERIDIEM = r"(?:\s?(?P<{p}mer>[aApP])\.?\s?[mM]\.?(?![^\W\d_]))"
 _TOKEN = (
     r"(?P<{p}h>\d{{1,2}})"
-    r"(?:(?P<{p}sep>[:.hH]|,(?=\d\d(?!\d)))(?P<{p}m>\d{{2}})(?!\d)|(?P<{p}hh>[hH])(?![^\W\d_]))?"
+    r"(?:(?P<{p}sep>[:.hH]|,(?=\d\d(?!\d)))(?P<{p}m>\d{{2}})(?::\d\d)?(?!\d)|(?P<{p}hh>[hH])(?![^\W\d_]))?"
     + _MERIDIEM
     + "?"
 )
-# Between two times: a dash (any kind, unified beforehand) or a word, in en/de/fr/es/it/nl/pt.
-_CONNECTOR = r"(?:\s*(?:-+|~|–)\s*|\s+(?:to|till|until|bis|à|a|au|tot|al|alle|ate|até)\s+)"
+# Between two times: a dash (any kind, unified beforehand), a slash between two times with minutes
+# ('8:25/9:25'; '12/11' is a date), or a word ('to', 'bis', 'à', 'às', 'hasta', 'sampai', 's/d').
+_CONNECTOR = (
+    r"(?P<conn>\s*(?:-+|~|–|/)\s*"
+    r"|\s+(?:to|till|until|bis|à|a|au|tot|al|alle|ate|até|às|as|hasta|sampai|s/d|s\.d\.|jusqu'?à|fino alle|t/m)\s+)"
+)
 _FROM = r"(?:(?P<from>from|von|de|des|dès|desde|dalle|dalla|da|van|vanaf)\s+)?"
 _LEFT_EDGE = r"(?<![\w.:/])"
 # Not followed by more digits, letters, a slash (dates 12/11) or '.5' / ':5' (dates 12.11.2024).
@@ -239,13 +243,31 @@ def parse_time_range(text: str) -> TimeMatch | None:
     return replace(found, span=(found.span[0] + offset, found.span[1] + offset))
 
 
+# Words after bare hours that make them times ('8 - 9 Uhr', '8-9 h', '2-3 o'clock').
+_HOURS_WORD = re.compile(r"\s*(?:uhr|h|hrs?|hours?|o'?clock|heures?|horas?|ore|uur|jam)\b", re.IGNORECASE)
+# Noon and midnight in words, replaced by times of the same length so that spans stay right.
+# 'Noon' alone may name a break; next to a range's dash it is a time.
+_NOON = re.compile(
+    r"\b12\s?(?:noon|midday)\b|\b(?:noon|midday)\b(?=\s*[-–]\s*\d)|(?<=[-–])\s?(?:noon|midday)\b",
+    re.IGNORECASE,
+)
+
+
+def _noon_as_time(text: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        width = len(m.group(0))
+        return ("12:00" if width >= 5 else "12pm").ljust(width)
+
+    return _NOON.sub(repl, text)
+
+
 def find_times(text: str) -> list[TimeMatch]:
     """Every time or range in free text, left to right ('10.30-11.15 Music: Brass', '2.50 KS2 Assembly').
 
     A bare hour counts only inside a range that fills its line ('9-10') or with am/pm ('9 am'),
     so 'Week 2', 'Year 10', '7B', 'R101', '1.' and dates like '12.11.2024' are not times.
     """
-    norm = same_length_normalise(text)
+    norm = _noon_as_time(same_length_normalise(text))
     found: list[TimeMatch] = []
     taken: list[tuple[int, int]] = []
     for m in _RANGE_RE.finditer(norm):
@@ -254,7 +276,9 @@ def find_times(text: str) -> list[TimeMatch]:
             continue
         s, e = _token(m, "s"), _token(m, "e")
         assert s is not None and e is not None
-        if (s.bare and e.bare) and not _whole_line(norm, m.span()):
+        if (s.bare and e.bare) and not (_whole_line(norm, m.span()) or _HOURS_WORD.match(norm, m.end())):
+            continue
+        if m.group("conn").strip() == "/" and (s.bare or e.bare):
             continue
         if e.dotted and _dotted_date_tail(norm, m.end()):
             continue

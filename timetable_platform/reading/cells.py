@@ -166,8 +166,8 @@ def is_group(text: str) -> bool:
 def is_room(text: str) -> bool:
     """A printed room: 'R101', 'A-12', 'Lab 2', 'Room 5', 'Sports Hall', 'Raum 12', 'Salle 3', 'Aula', '208'."""
     t = text.strip().strip(".")
-    if not t or len(t) > 30:
-        return False
+    if not t or len(t) > 30 or _GROUP_IN_NAME.search(t):
+        return False  # 'Grp-2', 'Batch 1' name a group, though shaped like a room code
     first_word = re.match(r"[^\W\d_]+", t)
     first = fold(first_word.group(0)) if first_word else ""
     if _ROOM_NUMBER.match(t):
@@ -460,9 +460,14 @@ class CellSplitter:
             pairs = _join_wrapped_codes(pairs)
             first = _SLASH_FIELD.match(pairs[0][0])
             if first and first.group("code"):
-                fields = self.split([first.group("name"), *(x for x, _ in pairs[1:])], styles=[pairs[0][1], *(st for _, st in pairs[1:])])
-                if getattr(fields, self.slash_role) is None:
-                    setattr(fields, self.slash_role, first.group("code"))
+                # The name before the slash is the subject as printed ('DSD(P1)'); lines below are notes.
+                subject = _tidy_subject(first.group("name"))
+                fields = CellFields(
+                    subject=subject,
+                    notes="; ".join(x for x, _ in pairs[1:]) or None,
+                    kind=classify_kind(subject, self.language),
+                )
+                setattr(fields, self.slash_role, first.group("code"))
                 return _with_group_from_name(fields)
         subject_style = pairs[0][1]
         parsed = _Parsed()
