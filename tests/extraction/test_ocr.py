@@ -260,3 +260,46 @@ def test_unruled_grid_with_two_line_cells_and_a_time_under_the_period() -> None:
     }
     breaks = {(e.day, e.start, e.end) for e in entries if e.kind == "break"}
     assert breaks == {(d, "10:00", "10:20") for d in ("MON", "TUE", "WED")}
+
+
+def _web_timetable() -> Image.Image:
+    """A web timetable screenshot: saturated fills with white text, and a double lesson whose two lines
+    are centred in the merged cell, so each line sits near the hidden row boundary."""
+    from PIL import ImageDraw
+
+    from tests.corpusgen.degrade import font
+
+    image = Image.new("RGB", (760, 300), "white")
+    draw = ImageDraw.Draw(image)
+    face = font(20)
+    cols, rows = [10, 130, 380, 630], [10, 60, 130, 200, 270]
+    for x in cols:
+        draw.line([(x, rows[0]), (x, rows[-1])], fill=(40, 40, 40), width=2)
+    draw.line([(cols[0], rows[0]), (cols[-1], rows[0])], fill=(40, 40, 40), width=2)
+    draw.line([(cols[0], rows[1]), (cols[-1], rows[1])], fill=(40, 40, 40), width=2)
+    for y in rows[2:]:  # the row line under 09:00 is missing in the merged Monday cell
+        draw.line([(cols[0] if y != rows[2] else cols[0], y), (cols[-1], y)], fill=(40, 40, 40), width=2)
+    draw.rectangle([cols[1] + 1, rows[1] + 1, cols[2] - 1, rows[3] - 1], fill=(255, 255, 120))  # merged
+    draw.line([(cols[0], rows[2]), (cols[1], rows[2])], fill=(40, 40, 40), width=2)
+    draw.line([(cols[2], rows[2]), (cols[-1], rows[2])], fill=(40, 40, 40), width=2)
+    draw.rectangle([cols[2] + 1, rows[1] + 1, cols[3] - 1, rows[2] - 1], fill=(230, 40, 40))  # red
+    texts = {
+        (0, 1): "Monday", (0, 2): "Tuesday", (1, 0): "8.00", (2, 0): "9.00", (3, 0): "10.00",
+        (1, 2): "Chemistry", (2, 2): "History", (3, 1): "Drama", (3, 2): "Music",
+    }
+    for (r, c), text in texts.items():
+        colour = "white" if (r, c) == (1, 2) else "black"
+        draw.text((cols[c] + 12, rows[r] + 18), text, fill=colour, font=face)
+    draw.text((cols[1] + 12, rows[2] - 28), "Biology Lab", fill="black", font=face)  # centred pair
+    draw.text((cols[1] + 12, rows[2] + 6), "Rossi Anna", fill="black", font=face)
+    return image
+
+
+def test_white_text_on_a_saturated_fill_and_lines_centred_in_a_merged_cell() -> None:
+    content = encode(_web_timetable(), "PNG")
+    layout = read_image_layout(Document(content, "image/png", "web.png"), Limits(), languages="eng")
+    table = only_table(layout)
+    chemistry = cell_with(table, "Chemistry")  # white on red: read from the colour channel
+    assert chemistry.text.strip() == "Chemistry"
+    merged = cell_with(table, "Biology Lab Rossi Anna")
+    assert merged.rowspan == 2 and merged.text.splitlines() == ["Biology Lab", "Rossi Anna"]

@@ -227,3 +227,21 @@ def test_a_batch_named_in_the_subject_is_the_group() -> None:
     splitter = CellSplitter.fit([["Physics Lab Grp-2"], ["Maths"]])
     fields = splitter.split(["Physics Lab Grp-2"])
     assert (fields.subject, fields.group) == ("Physics Lab Grp-2", "Grp-2")
+
+
+def test_people_listed_under_the_name_are_the_teachers_and_a_room_among_them_the_room() -> None:
+    # Web timetables print 'Subject' over 'Surname Name - Surname Name - Room'.
+    doc = [["Chimica", "Verdi Luca"], ["Lab. Fisica", "Neri Anna - Blu Marco - Lab.Fis.2"], ["Storia", "Gialli Ada"],
+           ["Inglese", "Rosa Pia"]]
+    splitter = CellSplitter.fit(doc)
+    fields = splitter.split(doc[1])
+    assert (fields.subject, fields.teacher, fields.room) == ("Lab. Fisica", "Neri Anna - Blu Marco", "Lab.Fis.2")
+    assert (splitter.split(doc[0]).subject, splitter.split(doc[0]).teacher) == ("Chimica", "Verdi Luca")
+
+
+def test_a_capital_i_read_as_l_is_put_back_when_the_document_prints_the_word() -> None:
+    doc = [["Ita-Sto"], ["Ita-Sto"], ["lta-Sto"], ["Informatik"], ["Informatik"], ["lnformatik"], ["lab"], ["Ilab"]]
+    splitter = CellSplitter.fit(doc)
+    assert splitter.split(["lta-Sto"]).subject == "Ita-Sto"
+    assert splitter.split(["lnformatik"]).subject == "Informatik"
+    assert splitter.split(["lab"]).subject == "lab"

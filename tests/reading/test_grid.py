@@ -375,3 +375,12 @@ def test_a_break_printed_once_in_an_empty_row_is_a_break_on_every_day() -> None:
         ("TUE", "10:00", "11:00", None, "LUNCH"),
         ("WED", "10:00", "11:00", None, "LUNCH"),
     }
+
+
+def test_a_misread_first_start_in_a_regular_run_of_start_times_is_put_back() -> None:
+    # OCR read '8.00' as '6.00'; the rows below start an hour apart.
+    t = table([["", "Mon"], ["6.00", "Maths"], ["9.00", "Art"], ["10.00", "PE"], ["11.00", "Music"], ["12.00", ""]])
+    assert ("MON", "08:00", "09:00", None, "Maths") in _slots(_read(t))
+    # A first step of less than twice the usual one is printed as it is (a longer first lesson).
+    longer = table([["", "Mon"], ["7.30", "Maths"], ["9.00", "Art"], ["10.00", "PE"], ["11.00", "Music"]])
+    assert ("MON", "07:30", "09:00", None, "Maths") in _slots(_read(longer))

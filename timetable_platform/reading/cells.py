@@ -265,7 +265,9 @@ class CellSplitter:
         language: str | None = None,
         slash_role: FieldName | None = None,
         whole_first_line: bool = False,
+        word_counts: Counter[str] | None = None,
     ) -> None:
+        self.word_counts = word_counts or Counter()
         # The field a short code after a slash is in this document ('DC(L)/AG': teacher), when most
         # cells print one.
         self.slash_role = slash_role
@@ -343,6 +345,7 @@ class CellSplitter:
             language=language,
             slash_role=slash_role,
             whole_first_line=whole_first_line,
+            word_counts=vocabulary,
         )
 
     # --- reading one cell -----------------------------------------------------------------
@@ -495,6 +498,14 @@ class CellSplitter:
             # A lone '7B' in a class's own timetable is more likely a subject-less label than a class.
             if whole is not None and not (whole == "group" and len(pairs) == 1 and self.owner_kind != "teacher"):
                 parsed.put(whole, line)
+                continue
+            people = _person_line_parts(line) if self.whole_first_line and index > 0 and parsed.subject_parts else None
+            if people is not None:
+                # Below the name, the people who teach it (and a room among them): names as printed.
+                names, rooms = people
+                parsed.put("teacher", " - ".join(names))
+                for room in rooms:
+                    parsed.put("room", room)
                 continue
             if self.whole_first_line and index > 0 and parsed.subject_parts and _looks_like_fields(line):
                 # Below the name, a line of codes holds fields; what it leaves is where this document
@@ -683,6 +694,16 @@ class CellSplitter:
             out.append((line, style))
         return out
 
+    def _capital_i(self, token: str) -> str:
+        """OCR reads a capital I as a lower-case l ('lta-Sto', 'lnformatik'): put the I back when the
+        document prints the word with the I more often than with the l."""
+        word = _WORD_CHARS.match(token)
+        if not word or not re.fullmatch(r"l[a-zà-ÿ]+", word.group(0)):
+            return token
+        as_printed = self.word_counts.get(word.group(0).casefold(), 0)
+        with_i = self.word_counts.get(("i" + word.group(0)[1:]).casefold(), 0)
+        return "I" + token[1:] if with_i > as_printed else token
+
     def _join_across(self, prev: str, line: str) -> str | None:
         m_prev = re.search(r"([^\W\d_]+)(-?)$", prev)
         m_next = re.match(r"([^\W\d_]+)", line)
@@ -701,7 +722,7 @@ class CellSplitter:
         return None
 
     def _join_inside(self, line: str) -> str:
-        tokens = line.split(" ")
+        tokens = [self._capital_i(tok) for tok in line.split(" ")]
         out: list[str] = []
         for tok in tokens:
             if out and tok[:1].islower() and tok.isalpha() and out[-1].isalpha():
@@ -810,10 +831,40 @@ def _document_cell_shape(cells: Sequence[Sequence[str]]) -> tuple[FieldName | No
             codes.update(m.group("code") for m in found)
         if len(lines) >= 2:
             multi += 1
-            fields_below += all(_looks_like_fields(x) for x in lines[1:]) and not is_code(lines[0].split()[0])
+            fields_below += all(
+                _looks_like_fields(x) or _person_line_parts(x) is not None for x in lines[1:]
+            ) and not is_code(lines[0].split()[0])
     slash_role: FieldName | None = None
     if named >= 3 and slash_cells * 2 >= named:
         rooms = sum(n for code, n in codes.items() if any(c.isdigit() for c in code) and len(code) >= 3)
         slash_role = "room" if rooms * 2 > sum(codes.values()) else "teacher"
     whole_first_line = multi >= 3 and multi * 2 >= named and fields_below * 5 >= multi * 3
     return slash_role, whole_first_line
+
+
+_PERSON_WORD = re.compile(r"^[A-ZÀ-Þ][a-zß-ÿ'’]+(?:-[A-ZÀ-Þ][a-zß-ÿ'’]+)?$")
+
+
+def _room_part(part: str) -> bool:
+    """A room printed among names: 'Lab.Inf1', 'Palestra Centrale-01', 'Room 4'."""
+    first = re.match(r"[^\W\d_]+", part)
+    return is_room(part) or bool(first and fold(first.group(0)) in ROOM_WORDS)
+
+
+def _person_line_parts(line: str) -> tuple[list[str], list[str]] | None:
+    """(people, rooms) of a line that lists people's names, perhaps with a room ('Rossi Anna - Bianchi
+    Marco - Lab.3'); None when the line is not such a list. A name is two to four capitalised words."""
+    parts = [x.strip() for x in re.split(r"\s+[-–—/]\s+|\s*[,;]\s*", line) if x.strip()]
+    people: list[str] = []
+    rooms: list[str] = []
+    for part in parts:
+        words = part.split()
+        if 2 <= len(words) <= 4 and all(_PERSON_WORD.match(w) for w in words) and not any(
+            fold(w) in {fold(c) for c in COMMON_WORDS} or fold(w) in ROOM_WORDS for w in words
+        ):
+            people.append(part)
+        elif _room_part(part):
+            rooms.append(part)
+        else:
+            return None
+    return (people, rooms) if people else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
+import statistics
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -410,6 +411,7 @@ def _build_slots(
         if slot.start is None and prev.end is not None and nxt.start is not None and prev.end < nxt.start:
             slot.start, slot.end = prev.end, nxt.start
     _repair_half_ranges(slots)
+    _repair_misread_first_start(slots)
     # Start-only headers: a block ends where the next one starts.
     for i, slot in enumerate(slots):
         if slot.start is not None and slot.end is None:
@@ -418,6 +420,22 @@ def _build_slots(
             if nxt is not None and nxt > slot.start:
                 slot.end = nxt
     return slots
+
+
+def _repair_misread_first_start(slots: list[Slot]) -> None:
+    """A first start time that breaks a regular run of start-only rows ('6.00, 9.00, 10.00, 11.00' where
+    OCR read an 8 as a 6): rows one step apart begin one step before the second row."""
+    timed = [s for s in slots if s.start is not None and s.field_role is None]
+    if len(timed) < 4 or any(s.end is not None for s in timed):
+        return
+    steps = [b.start.minutes - a.start.minutes for a, b in itertools.pairwise(timed)]  # type: ignore[union-attr]
+    usual = statistics.median(steps[1:])
+    if usual <= 0 or not all(abs(step - usual) <= 0.25 * usual for step in steps[1:3]):
+        return
+    if steps[0] >= 2 * usual or steps[0] <= 0:
+        second = timed[1].start
+        assert second is not None
+        timed[0].start = Clock(second.minutes - int(usual))
 
 
 def _repair_half_ranges(slots: list[Slot]) -> None:

@@ -167,7 +167,7 @@ def read_page(prepared: PreparedPage, number: int, engine: OcrEngine) -> Page:
     crops: list[_Crop] = []
     for table_index, grid in enumerate(grids):
         for cell_index, cell in enumerate(grid.cells):
-            crop = _cell_crop(clean, cell.box)
+            crop = _cell_crop(clean, cell.box, prepared.color)
             if crop is not None:
                 crop.table, crop.cell = table_index, cell_index
                 crops.append(crop)
@@ -263,13 +263,34 @@ def _orientation(ink: np.ndarray) -> int:
     return 90 if down < 0.7 * across else 0
 
 
-def _cell_crop(clean: np.ndarray, box: tuple[int, int, int, int]) -> _Crop | None:
+def _cell_crop(clean: np.ndarray, box: tuple[int, int, int, int], color: np.ndarray | None = None) -> _Crop | None:
     x0, y0, x1, y1 = box
     inset = 3
     region = clean[y0 + inset : y1 - inset, x0 + inset : x1 - inset]
     if region.size == 0 or min(region.shape) < 6:
         return None
-    return _crop_from_region(region, (x0 + inset, y0 + inset))
+    crop = _crop_from_region(region, (x0 + inset, y0 + inset))
+    if crop is None and color is not None:
+        # Light text on a saturated fill (web and app timetables) fades to nothing in the normalised
+        # grey, which divides each fill by itself: the colour channel where text and fill differ most.
+        channel = _most_contrasting_channel(color[y0 + inset : y1 - inset, x0 + inset : x1 - inset])
+        if channel is not None:
+            crop = _crop_from_region(channel, (x0 + inset, y0 + inset))
+    return crop
+
+
+def _most_contrasting_channel(region: np.ndarray) -> np.ndarray | None:
+    """The B, G or R plane of a cell whose print stands furthest from the fill (None if none has print)."""
+    if region.ndim != 3 or region.size == 0:
+        return None
+    best: tuple[float, np.ndarray] | None = None
+    for index in range(region.shape[2]):
+        plane = np.ascontiguousarray(region[:, :, index])
+        fill = float(np.median(plane))
+        spread = max(fill - float(np.percentile(plane, 0.2)), float(np.percentile(plane, 99.8)) - fill)
+        if best is None or spread > best[0]:
+            best = (spread, plane)
+    return best[1] if best is not None and best[0] >= 80 else None
 
 
 def _crop_from_region(region: np.ndarray, origin: tuple[int, int]) -> _Crop | None:
@@ -581,6 +602,8 @@ def _split_on(cell: Cell, grid: GridTable, words: list[Word]) -> list[Cell]:
             # Words in (nearly) every slot; a slot left empty (a "#" header) becomes an empty cell.
             if len(groups) < max(2, span - 1) or not _separate_labels(groups, axis):
                 continue
+            if axis == "row" and _hugs_inner_edges(groups, edges):
+                continue
             out: list[Cell] = []
             for slot in range(start, start + span):
                 lines = _regroup_lines(groups.get(slot, []))
@@ -599,6 +622,23 @@ def _split_on(cell: Cell, grid: GridTable, words: list[Word]) -> list[Cell]:
                 )
             return out
     return [cell]
+
+
+def _hugs_inner_edges(groups: dict[int, list[Word]], edges: list[int]) -> bool:
+    """Lines of one block centred in a tall merged cell: the first slot's text sits low in its slot and
+    the last slot's text high in its, all drawn towards the edges between them (web timetables centre
+    a double lesson's lines in the merged cell). Separate cells centre or top-align each text alone."""
+    slots = sorted(groups)
+    if len(slots) < 2:
+        return False
+
+    def offset(slot: int) -> float:
+        top = min(w.bbox.top for w in groups[slot])
+        bottom = max(w.bbox.bottom for w in groups[slot])
+        height = max(edges[slot + 1] - edges[slot], 1)
+        return ((top + bottom) / 2 - (edges[slot] + edges[slot + 1]) / 2) / height
+
+    return offset(slots[0]) > 0.12 and offset(slots[-1]) < -0.12
 
 
 def _separate_labels(groups: dict[int, list[Word]], axis: str) -> bool:
