@@ -277,8 +277,8 @@ def _web_timetable() -> Image.Image:
         draw.line([(x, rows[0]), (x, rows[-1])], fill=(40, 40, 40), width=2)
     draw.line([(cols[0], rows[0]), (cols[-1], rows[0])], fill=(40, 40, 40), width=2)
     draw.line([(cols[0], rows[1]), (cols[-1], rows[1])], fill=(40, 40, 40), width=2)
-    for y in rows[2:]:  # the row line under 09:00 is missing in the merged Monday cell
-        draw.line([(cols[0] if y != rows[2] else cols[0], y), (cols[-1], y)], fill=(40, 40, 40), width=2)
+    for y in rows[3:]:  # the line at 9.00 is drawn beside the merged Monday cell only (below)
+        draw.line([(cols[0], y), (cols[-1], y)], fill=(40, 40, 40), width=2)
     draw.rectangle([cols[1] + 1, rows[1] + 1, cols[2] - 1, rows[3] - 1], fill=(255, 255, 120))  # merged
     draw.line([(cols[0], rows[2]), (cols[1], rows[2])], fill=(40, 40, 40), width=2)
     draw.line([(cols[2], rows[2]), (cols[-1], rows[2])], fill=(40, 40, 40), width=2)
