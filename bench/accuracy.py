@@ -5,6 +5,11 @@
     .venv/bin/python bench/accuracy.py --mode document_ai --generated 0
     .venv/bin/python bench/accuracy.py --folder some/dir --per-file dir --no-readme
 
+The real folder is reported in three parts (``bench/split.py``): the five LY documents, the public
+real documents used in development, and the held-out third that nobody looked at while changing the
+engine: the gap between the last two is the honest estimate of what a user will see. ``--mode`` takes
+several modes (``hybrid,document_ai``); every table then has one block per mode.
+
 Scores with ``../shared/eval/score.py`` (imported, not re-implemented): per folder and format the
 documents, entry F1, precision, recall, teacher/room/group field accuracy over matched entries and the
 median seconds per page; per-file F1 for ``real/``; and a calibration table (confidence bucket ->
@@ -20,6 +25,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shlex
 import statistics
 import subprocess
@@ -37,6 +43,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SCORER = SHARED / "eval" / "score.py"
+REAL = SHARED / "corpus" / "real"
 README = ROOT / "bench" / "README.md"
 SECTION = "## Extraction accuracy"
 README_INTRO = """# Benchmarks
@@ -99,6 +106,7 @@ class DocResult:
     seconds: float
     pages: int
     error: str | None = None
+    cpu_seconds: float = 0.0  # this process and its children (Tesseract)
     confidences: list[tuple[float | None, bool, bool]] = field(
         default_factory=list
     )  # (conf, matched, fields ok)
@@ -112,6 +120,7 @@ def run_document(path: Path, mode: str, scorer: ModuleType, pred_dir: Path | Non
     truth = json.loads(path.with_suffix(".json").read_text())
     limits = Limits()
     started = time.perf_counter()
+    cpu_started = _cpu()
     error = None
     pred: dict[str, Any] | None = None
     pages = 1
@@ -127,6 +136,7 @@ def run_document(path: Path, mode: str, scorer: ModuleType, pred_dir: Path | Non
     except Exception as exc:  # a crash is a result too: scored as an empty prediction
         error = f"unexpected {type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - started
+    cpu_seconds = _cpu() - cpu_started
     if pred is not None and pred_dir is not None:
         (pred_dir / f"{path.stem}.json").write_text(json.dumps(pred, indent=2, ensure_ascii=False))
     score = scorer.score_doc(truth, pred)
@@ -137,7 +147,13 @@ def run_document(path: Path, mode: str, scorer: ModuleType, pred_dir: Path | Non
         matched = single["tp"] == 1
         fields_ok = matched and all(v == 1 for v in single["field_right"].values())
         confidences.append((entry.get("confidence"), matched, fields_ok))
-    return DocResult(path, doc_format(path), score, seconds, max(pages, 1), error, confidences)
+    return DocResult(path, doc_format(path), score, seconds, max(pages, 1), error, cpu_seconds, confidences)
+
+
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 # ----------------------------------------------------------------------------------------- tables
@@ -165,6 +181,7 @@ def _summary_cells(label: str, fmt: str, results: list[DocResult], scorer: Modul
         k: (f"{v:.3f}" if summary["true_positives"] else "–") for k, v in summary["field_accuracy"].items()
     }
     per_page = statistics.median(r.seconds / r.pages for r in results)
+    cpu_page = statistics.median(r.cpu_seconds / r.pages for r in results)
     failed = sum(1 for r in results if r.error)
     return [
         label,
@@ -176,12 +193,14 @@ def _summary_cells(label: str, fmt: str, results: list[DocResult], scorer: Modul
         fields["teacher"],
         fields["room"],
         fields["group"],
+        f"{summary['median_edits']:g}",
         f"{per_page:.2f}",
+        f"{cpu_page:.2f}",
     ]
 
 
 SUMMARY_HEAD = ["folder", "format", "documents", "entry F1", "precision", "recall", "teacher", "room", "group",
-                "median s/page"]  # fmt: skip
+                "median edits", "median s/page", "median CPU s/page"]  # fmt: skip
 
 
 def per_file_rows(results: list[DocResult], scorer: ModuleType) -> list[list[str]]:
@@ -190,7 +209,7 @@ def per_file_rows(results: list[DocResult], scorer: ModuleType) -> list[list[str
         _, _, f1 = scorer.f1(r.score["tp"], r.score["pred"], r.score["truth"])
         rows.append(
             [r.path.name, f"{f1:.3f}", str(r.score["truth"]), str(r.score["pred"]), str(r.score["tp"]),
-             f"{r.seconds:.2f}", r.error or ""]
+             str(r.score["edits"]), f"{r.seconds:.2f}", r.error or ""]
         )  # fmt: skip
     return rows
 
@@ -267,11 +286,26 @@ def replace_section(readme: Path, body: str) -> None:
 # ----------------------------------------------------------------------------------------- main
 
 
+def split_real(label: str, folder: Path, docs: list[Path]) -> list[tuple[str, list[Path]]]:
+    """The real folder in three parts (LY, development, held out); other folders whole."""
+    if folder.resolve() != REAL.resolve():
+        return [(label, docs)]
+    from split import split
+
+    _, held_out = split(folder)
+    parts = [
+        ("real: LY", [d for d in docs if d.stem.startswith("ly_")]),
+        ("real: development", [d for d in docs if not d.stem.startswith("ly_") and d.stem not in held_out]),
+        ("real: held out", [d for d in docs if d.stem in held_out]),
+    ]
+    return [(name, part) for name, part in parts if part]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--mode", choices=("hybrid", "document_ai", "fallback"), default="hybrid")
+    parser.add_argument("--mode", default="hybrid", help="mode or comma-separated modes: hybrid,document_ai,fallback")
     parser.add_argument("--folder", action="append", type=Path, help="a folder of documents + truth (repeatable); "
                         "default: ../shared/corpus and ../shared/corpus/real")  # fmt: skip
     parser.add_argument("--generated", type=int, default=40, help="also generate N fresh documents (0: none)")
@@ -282,22 +316,26 @@ def main(argv: list[str] | None = None) -> int:
         help="formats to generate (png and scan run OCR: slow)",
     )
     parser.add_argument(
-        "--per-file", action="append", default=None, help="folder names listed per file (default: real)"
+        "--per-file", action="append", default=None, help="folder labels listed per file (default: the real parts)"
     )
     parser.add_argument(
-        "--pred-dir", type=Path, help="keep predictions here (one sub-folder per input folder)"
+        "--pred-dir", type=Path, help="keep predictions here (one sub-folder per mode and folder)"
     )
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
     parser.add_argument("--no-readme", action="store_true", help="do not update bench/README.md")
     parser.add_argument("--readme", type=Path, default=README, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    modes = [m.strip() for m in args.mode.split(",") if m.strip()]
+    if not modes or any(m not in ("hybrid", "document_ai", "fallback") for m in modes):
+        parser.error(f"--mode: choose from hybrid, document_ai, fallback (got {args.mode!r})")
 
     import logging
 
     logging.basicConfig(level=logging.ERROR)
+    sys.path.insert(0, str(ROOT / "bench"))
     scorer = load_scorer()
     folders: list[tuple[str, Path]] = []
-    for folder in args.folder or [SHARED / "corpus", SHARED / "corpus" / "real"]:
+    for folder in args.folder or [SHARED / "corpus", REAL]:
         if folder.is_dir():
             label = folder.name if folder.name != "corpus" else "corpus"
             folders.append((label, folder))
@@ -314,63 +352,68 @@ def main(argv: list[str] | None = None) -> int:
         if not folders:
             print("nothing to benchmark", file=sys.stderr)
             return 2
+        parts = [part for label, folder in folders for part in split_real(label, folder, documents_in(folder))]
 
-        per_folder: dict[str, list[DocResult]] = {}
+        per_mode: dict[str, dict[str, list[DocResult]]] = {}
         started = time.perf_counter()
-        for label, folder in folders:
-            pred_dir = None
-            if args.pred_dir:
-                pred_dir = args.pred_dir / re.sub(r"[^\w.-]+", "_", label)
-                pred_dir.mkdir(parents=True, exist_ok=True)
-            results = []
-            docs = documents_in(folder)
-            for i, path in enumerate(docs, 1):
-                result = run_document(path, args.mode, scorer, pred_dir)
-                _, _, f1 = scorer.f1(result.score["tp"], result.score["pred"], result.score["truth"])
-                note = f"  ERROR {result.error}" if result.error else ""
-                print(
-                    f"[{label} {i}/{len(docs)}] {path.name}: f1={f1:.3f} {result.seconds:.2f}s{note}",
-                    file=sys.stderr,
-                )
-                results.append(result)
-            per_folder[label] = results
+        for mode in modes:
+            per_folder: dict[str, list[DocResult]] = {}
+            for label, docs in parts:
+                pred_dir = None
+                if args.pred_dir:
+                    pred_dir = args.pred_dir / mode / re.sub(r"[^\w.-]+", "_", label)
+                    pred_dir.mkdir(parents=True, exist_ok=True)
+                results = []
+                for i, path in enumerate(docs, 1):
+                    result = run_document(path, mode, scorer, pred_dir)
+                    # The held-out documents' own scores are not printed while the run goes on.
+                    shown = "" if label == "real: held out" else f": f1={scorer.f1(result.score['tp'], result.score['pred'], result.score['truth'])[2]:.3f}"
+                    print(f"[{mode} {label} {i}/{len(docs)}] {path.name}{shown} {result.seconds:.2f}s", file=sys.stderr)
+                    results.append(result)
+                per_folder[label] = results
+            per_mode[mode] = per_folder
         total_seconds = time.perf_counter() - started
 
-    summary = [
-        row
-        for label, results in per_folder.items()
-        if results
-        for row in summary_rows(label, results, scorer)
-    ]
-    everything = [r for results in per_folder.values() for r in results]
-    per_file_labels = set(args.per_file or ["real"])
+    n_docs = sum(len(docs) for _, docs in parts)
+    per_file_labels = set(args.per_file or ["real: LY", "real: development", "real: held out"])
     lines = [
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}, mode `{args.mode}`, on {machine()}; "
-        f"{len(everything)} documents in {total_seconds:.0f} s. Command: `.venv/bin/python bench/accuracy.py"
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}, modes {', '.join(f'`{m}`' for m in modes)}, "
+        f"on {machine()}; {n_docs} documents per mode in {total_seconds:.0f} s. Command: `.venv/bin/python bench/accuracy.py"
         + "".join(f" {shlex.quote(a)}" for a in (sys.argv[1:] if argv is None else argv))
         + "`.",
         "",
-        "Entry F1 as `../shared/eval/score.py` computes it; teacher/room/group are field accuracy over matched entries.",
-        "",
-        markdown_table(SUMMARY_HEAD, summary),
+        "Entry F1 as `../shared/eval/score.py` computes it; teacher/room/group are field accuracy over matched entries; "
+        "*edits* are what a teacher must fix by hand (missing + spurious entries + wrong fields), per document. "
+        "The real folder is split by `bench/split.py` (fixed seed): *held out* is the third of the public real "
+        "documents kept out of development, the honest estimate of what a user will see.",
     ]
-    for label, results in per_folder.items():
-        if label in per_file_labels and results:
-            lines += ["", f"Per file, `{label}/`:", "", markdown_table(
-                ["file", "entry F1", "truth", "predicted", "matched", "seconds", "error"], per_file_rows(results, scorer)
-            )]  # fmt: skip
-    calibration = calibration_rows(everything)
-    if calibration:
-        lines += [
-            "",
-            "Calibration (all folders): predicted entries by confidence; *matched* = the entry is in the truth "
-            "(day, times, week, subject), *exact* = matched with teacher, room and group right too.",
-            "",
-            markdown_table(["confidence", "entries", "matched", "exact"], calibration),
-        ]
-    failures = [r for r in everything if r.error]
-    if failures:
-        lines += ["", "Failed documents: " + "; ".join(f"`{r.path.name}`: {r.error}" for r in failures)]
+    for mode, per_folder in per_mode.items():
+        summary = [row for label, results in per_folder.items() if results for row in summary_rows(label, results, scorer)]
+        real_all = [r for label, results in per_folder.items() if label.startswith("real") for r in results]
+        if real_all:
+            summary.append(_summary_cells("real: all", "**all**", real_all, scorer))
+        lines += ["", f"### Mode `{mode}`", "", markdown_table(SUMMARY_HEAD, summary)]
+        for label, results in per_folder.items():
+            if label in per_file_labels and results:
+                lines += ["", f"Per file, {label} (`{mode}`):", "", markdown_table(
+                    ["file", "entry F1", "truth", "predicted", "matched", "edits", "seconds", "error"],
+                    per_file_rows(results, scorer),
+                )]  # fmt: skip
+        held_out = per_folder.get("real: held out", [])
+        everything = [r for folder_results in per_folder.values() for r in folder_results]
+        for title, scored in (("held-out real documents", held_out), ("all folders", everything)):
+            calibration = calibration_rows(scored)
+            if calibration:
+                lines += [
+                    "",
+                    f"Calibration, {title} (`{mode}`): predicted entries by confidence; *matched* = the entry is in "
+                    "the truth (day, times, week, subject), *exact* = matched with teacher, room and group right too.",
+                    "",
+                    markdown_table(["confidence", "entries", "matched", "exact"], calibration),
+                ]
+        failures = [r for results in per_folder.values() for r in results if r.error]
+        if failures:
+            lines += ["", "Failed documents: " + "; ".join(f"`{r.path.name}`: {r.error}" for r in failures)]
     body = "\n".join(lines)
     print(body)
     if not args.no_readme:
@@ -380,12 +423,16 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(
             json.dumps(
                 {
-                    label: {
-                        r.path.name: {"format": r.fmt, "seconds": r.seconds, "pages": r.pages, "error": r.error,
-                                      **{k: v for k, v in r.score.items() if k != "misses"}}
-                        for r in results
+                    mode: {
+                        label: {
+                            r.path.name: {"format": r.fmt, "seconds": r.seconds, "cpu_seconds": r.cpu_seconds,
+                                          "pages": r.pages, "error": r.error,
+                                          **{k: v for k, v in r.score.items() if k != "misses"}}
+                            for r in results
+                        }
+                        for label, results in per_folder.items()
                     }
-                    for label, results in per_folder.items()
+                    for mode, per_folder in per_mode.items()
                 },
                 indent=2,
             )
