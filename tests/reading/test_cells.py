@@ -245,3 +245,12 @@ def test_a_capital_i_read_as_l_is_put_back_when_the_document_prints_the_word() -
     assert splitter.split(["lta-Sto"]).subject == "Ita-Sto"
     assert splitter.split(["lnformatik"]).subject == "Informatik"
     assert splitter.split(["lab"]).subject == "lab"
+
+
+def test_a_line_that_is_a_whole_subject_name_is_followed_by_the_topic_not_more_name() -> None:
+    # Lesson-plan timetables: the subject on its own line, the day's topic below it.
+    doc = [["History", "Inside the castle"], ["Art", "Drawing with detail"], ["Maths", "Meeting"], ["Maths", "Meeting"]]
+    splitter = CellSplitter.fit(doc)
+    history = splitter.split(doc[0])
+    assert (history.subject, history.notes) == ("History", "Inside the castle")
+    assert splitter.split(doc[2]).subject == "Maths Meeting"  # one word under it, printed so twice: a name

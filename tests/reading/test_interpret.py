@@ -133,3 +133,23 @@ def test_title_printed_inside_the_table_and_footnotes_ignored() -> None:
     tt = interpret(lay)
     assert tt.title == "4M"
     assert tt.owner is not None and (tt.owner.kind, tt.owner.name) == ("class", "4M")
+
+
+def test_a_name_heading_several_topics_on_one_line_is_the_subject() -> None:
+    from timetable_platform.domain.model import Entry
+    from timetable_platform.reading.interpret import _names_before_descriptions
+
+    def entry(day: str, subject: str) -> Entry:
+        return Entry(day=day, start="09:00", end="10:00", subject=subject, kind="lesson", confidence=0.9)
+
+    entries = [
+        entry("MON", "Maths - place value"), entry("TUE", "Maths - counting in fives"), entry("WED", "Maths"),
+        entry("MON", "English Literature"), entry("TUE", "English Literature"), entry("WED", "English"),
+        entry("THU", "Science forces and magnets"),
+    ]
+    _names_before_descriptions(entries)
+    assert [(e.subject, e.notes) for e in entries] == [
+        ("Maths", "place value"), ("Maths", "counting in fives"), ("Maths", None),
+        ("English Literature", None), ("English Literature", None), ("English", None),
+        ("Science forces and magnets", None),  # no other entry names 'Science': nothing shows the cut
+    ]

@@ -18,6 +18,7 @@ from timetable_platform.domain.days import join_spaced_letters
 from timetable_platform.domain.model import Kind
 from timetable_platform.domain.text import fold, nfkc, tidy_whitespace
 from timetable_platform.domain.times import find_times, strip_times
+from timetable_platform.reading.subjects import WHOLE_SUBJECT_NAMES
 
 # --- kind -----------------------------------------------------------------------------------------
 
@@ -535,10 +536,11 @@ class CellSplitter:
             if description:
                 parsed.note(line, index, new_block=False)
                 continue
+            name_so_far = fold(" ".join(parsed.subject_parts))
             if (
                 parsed.subject_parts
                 and not parsed.closed
-                and fold(" ".join(parsed.subject_parts)) in self.names
+                and (name_so_far in self.names or name_so_far in WHOLE_SUBJECT_NAMES)
                 and not _continues(parsed.subject_parts[-1], line)
                 and _describes(line)
             ):

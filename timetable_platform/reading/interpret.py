@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from timetable_platform.domain.days import detect_language, parse_day
@@ -329,7 +330,44 @@ def _entries(blocks: list[Block], owner: Owner | None, language: str | None) -> 
                 page=block.page,
             )
         )
+    _names_before_descriptions(out)
     return out
+
+
+# Separators between a lesson's name and what the lesson is about ('Maths - fractions', 'Art: clay').
+_TOPIC_SEPARATOR = re.compile(r"^\s*[-–—:;,/]\s*")
+
+
+def _names_before_descriptions(entries: list[Entry]) -> None:
+    """Lesson-plan timetables print the subject, then the day's topic ('History Inside the Titanic',
+    'Maths - time'). Where several entries start with the same words and go on with different text
+    that the document prints only once, those words are the subject and the rest is a note. A second
+    word that recurs ('English Literature' all week) is part of the name, so it is kept."""
+    subjects = Counter(e.subject for e in entries)
+    prefixes: Counter[str] = Counter()
+    for subject in subjects:
+        words = subject.split()
+        for k in range(1, min(4, len(words))):
+            prefixes[" ".join(words[:k])] += 1
+    for entry in entries:
+        words = entry.subject.split()
+        if len(words) < 2 or subjects[entry.subject] > 1 or entry.kind != "lesson":
+            continue
+        for k in range(min(3, len(words) - 1), 0, -1):
+            name, tail = " ".join(words[:k]), _TOPIC_SEPARATOR.sub("", " ".join(words[k:]))
+            # The name heads three distinct subjects, or stands alone elsewhere and heads another.
+            standing = subjects.get(name, 0)
+            if not tail or (prefixes[name] < 3 and not (standing and prefixes[name] >= 2)):
+                continue
+            tails = [s.split(maxsplit=k)[k] for s in subjects if s.startswith(name + " ") and len(s.split()) > k]
+            if len(tail.split()) < 2 and not tail[:1].islower():
+                break  # one capitalised word after a name ('Design Technology'): part of the name
+            if any(subjects[f"{name} {t}"] > 1 for t in tails if f"{name} {t}" in subjects):
+                break  # the document prints this name with the same continuation again: a longer name
+            entry.notes = "; ".join(x for x in (tail, entry.notes) if x)
+            entry.subject = name
+            entry.confidence = max(0.0, round((entry.confidence or 1.0) - 0.05, 3))
+            break
 
 
 def _parallel_blocks(blocks: list[Block], splitter: object | None) -> list[Block]:
