@@ -122,9 +122,14 @@ def vtimezone(zone: str) -> icalendar.Timezone:
         return tz
     dst_offset = _utc_offset(match["dst_off"]) if match["dst_off"] else std_offset + timedelta(hours=1)
     to_dst, to_std = _Transition.parse(match["start"]), _Transition.parse(match["end"])
+    # Negative DST (Europe/Dublin: "standard" IST in summer, GMT in winter) is written the way calendar
+    # servers write it, DAYLIGHT for the later clock, since clients mishandle a DAYLIGHT behind STANDARD.
+    summer, winter = (icalendar.TimezoneDaylight, icalendar.TimezoneStandard)
+    if dst_offset < std_offset:
+        summer, winter = winter, summer
     for kind, rule, name, before, after in (
-        (icalendar.TimezoneDaylight, to_dst, match["dst"], std_offset, dst_offset),
-        (icalendar.TimezoneStandard, to_std, match["std"], dst_offset, std_offset),
+        (summer, to_dst, match["dst"], std_offset, dst_offset),
+        (winter, to_std, match["std"], dst_offset, std_offset),
     ):
         block = kind()
         block.add("tzname", _name(name))
