@@ -14,23 +14,43 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from timetable_platform.domain.exports import EXPORT_FORMATS, ExportOptions
-from timetable_platform.domain.term import TermSettings, TermSettingsError, parse_holidays_file, resolve
 from timetable_platform.extraction.base import MODES, Interpreter, LayoutExtractor, Limits, Mode
 from timetable_platform.extraction.errors import ExtractionError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from timetable_platform.domain.exports import ExportOptions
     from timetable_platform.domain.model import Timetable
     from timetable_platform.settings import Settings
 
-FORMATS = tuple(EXPORT_FORMATS)  # the registry the API serves too
+
+class _RegistryNames(Sequence[str]):
+    """The export registry's format names (the API serves the same), read only when argparse needs them:
+    importing the exports at start-up would slow down every ``timetable`` command."""
+
+    def _names(self) -> list[str]:
+        from timetable_platform.domain.exports import EXPORT_FORMATS
+
+        return list(EXPORT_FORMATS)
+
+    def __getitem__(self, index: int) -> str:  # type: ignore[override]
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+
+FORMATS = _RegistryNames()
 # Extensions picked up when a folder is given (the media type itself is sniffed from the bytes).
 DOCUMENT_SUFFIXES = frozenset(
     {
@@ -177,6 +197,8 @@ def _plan(args: argparse.Namespace) -> list[Job]:
         raise UsageError(f"--out-dir {args.out_dir}: exists and is not a folder")
     jobs: list[Job] = []
     taken: set[Path] = set()
+    from timetable_platform.domain.exports import EXPORT_FORMATS
+
     extension = EXPORT_FORMATS[args.format].extension
     for document in documents:
         target = args.out_dir / f"{document.stem}.{extension}"
@@ -203,12 +225,17 @@ class Outcome:
 
 
 def _render(timetable: Timetable, fmt: str, options: ExportOptions) -> bytes:
+    from timetable_platform.domain.exports import EXPORT_FORMATS
+
     return EXPORT_FORMATS[fmt].render(timetable, options)
 
 
 def _export_options(args: argparse.Namespace) -> ExportOptions:
     """The term from the flags (usage errors for unreadable files or inconsistent dates)."""
     from pydantic import ValidationError
+
+    from timetable_platform.domain.exports import ExportOptions
+    from timetable_platform.domain.term import TermSettings, TermSettingsError, parse_holidays_file, resolve
 
     holidays = None
     if args.holidays is not None:
