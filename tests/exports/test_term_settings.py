@@ -68,6 +68,7 @@ def test_tenant_and_upload_term_settings_shape_the_feed(any_db_api: Api, tmp_pat
     "body",
     [
         {"term_start": "2026-09-01", "term_end": "2026-07-01"},
+        {"term_start": "2026-09-01", "term_end": "9999-12-31"},
         {"holidays": ["2025-13-01"]},
         {"holidays": ["2025-12-31/2025-12-01"]},
         {"timezone": "Mars/Olympus"},

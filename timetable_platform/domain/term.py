@@ -21,6 +21,7 @@ DEFAULT_TIMEZONE = "Europe/London"
 ACADEMIC_YEAR_FIRST_MONTH = 8
 HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 MAX_HOLIDAY_DAYS = 366 * 2  # a term's holidays, not a century of dates
+MAX_TERM_DAYS = 366 * 2  # a school year with room to spare; also bounds the work of every export
 
 
 class TermSettingsError(ValueError):
@@ -139,8 +140,11 @@ class TermSettings(BaseModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> TermSettings:
-        if self.term_start and self.term_end and self.term_end < self.term_start:
-            raise ValueError(f"term_end {self.term_end} is before term_start {self.term_start}")
+        if self.term_start and self.term_end:
+            if self.term_end < self.term_start:
+                raise ValueError(f"term_end {self.term_end} is before term_start {self.term_start}")
+            if (self.term_end - self.term_start).days > MAX_TERM_DAYS:
+                raise ValueError(f"the term is longer than {MAX_TERM_DAYS} days")
         return self
 
     def over(self, base: TermSettings | None) -> TermSettings:
@@ -184,6 +188,8 @@ def resolve(settings: TermSettings | None, reference: date) -> Term:
         end = date(academic_year(start) + 1, 7, 31)
     if end < start:
         raise TermSettingsError(f"term end {end} is before term start {start}")
+    if (end - start).days > MAX_TERM_DAYS:
+        raise TermSettingsError(f"the term is longer than {MAX_TERM_DAYS} days")
     holidays: set[date] = set()
     for item in settings.holidays or []:
         holidays.update(parse_holiday(item))
