@@ -57,7 +57,9 @@ def test_tenant_and_upload_term_settings_shape_the_feed(any_db_api: Api, tmp_pat
     events = api.client.get(feed, params={"format": "fullcalendar"}, headers=key).json()
     french, spanish = (next(e for e in events if e["title"] == title) for title in ("French", "Spanish"))
     assert french["rrule"]["dtstart"] == "2025-09-08T08:30:00" and "exdate" not in french
-    assert spanish["rrule"]["dtstart"] == "2025-09-15T08:30:00" and spanish["exdate"] == ["2025-10-27T08:30:00"]
+    assert spanish["rrule"]["dtstart"] == "2025-09-15T08:30:00" and spanish["exdate"] == [
+        "2025-10-27T08:30:00"
+    ]
 
     other = api.new_key("other-school")
     assert api.client.get(f"{PREFIX}/uploads/{upload_id}/term", headers=other).status_code == 404
@@ -187,3 +189,27 @@ def test_cli_and_api_serve_the_same_export_registry(api: Api, tmp_path: Path) ->
         assert written.is_file(), name
     events = json.loads((tmp_path / "fullcalendar" / "week.json").read_text())
     assert events[0]["title"] == "French" and events[0]["daysOfWeek"] == [1]
+
+
+def test_a_tenants_bell_times_give_a_period_only_upload_times_in_every_export(api: Api) -> None:
+    """Item 5: CSVs, calendars and the week view of a period-only timetable use the school's bell times."""
+    key = api.new_key("school")
+    bells = {
+        "Registration": {"start": "08:40", "end": "08:50"}, "1": {"start": "08:50", "end": "09:40"},
+        "2": {"start": "09:40", "end": "10:30"}, "Break": {"start": "10:30", "end": "10:50"},
+        "3": {"start": "10:50", "end": "11:40"}, "Lunch": {"start": "11:40", "end": "12:30"},
+        "4": {"start": "12:30", "end": "13:20"},
+    }  # fmt: skip
+    assert api.client.put(f"{PREFIX}/term", json={"bell_times": bells}, headers=key).status_code == 200
+    upload_id = api.submit(key).json()["upload_id"]
+    api.finish(upload_id, cases.period_only())
+    feed = f"{PREFIX}/uploads/{upload_id}/timetable"
+    csv_text = api.client.get(feed, params={"format": "csv"}, headers=key).text
+    assert csv_text.splitlines()[1].startswith("MON,08:40,08:50,,other,Registration")
+    events = api.client.get(feed, params={"format": "fullcalendar"}, headers=key).json()
+    assert not any(e.get("allDay") for e in events)
+    assert {e["title"]: e["startTime"] for e in events if e["daysOfWeek"] == [1]}["Science"] == "10:50"
+    page = api.client.get(f"{PREFIX}/uploads/{upload_id}/view", headers=key).text
+    assert "08:50&ndash;09:40" in page and ">?<" not in page
+    # the JSON stays what the document printed
+    assert all(e["start"] is None for e in api.client.get(feed, headers=key).json()["entries"])
