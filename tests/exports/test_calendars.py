@@ -259,3 +259,17 @@ def test_dragging_one_lesson_in_fullcalendar_moves_only_that_lesson(tmp_path: Pa
     before = {(e["id"], e["start"]) for e in shown["before"]}
     moved = [e for e in shown["after"] if (e["id"], e["start"]) not in before]
     assert moved and {e["title"] for e in moved} == {"Maths"}
+
+
+def test_a_week_a_entry_without_an_end_is_not_ended_by_a_week_b_lesson() -> None:
+    from timetable_platform.domain.model import Entry, Timetable
+
+    timetable = Timetable(
+        entries=[
+            Entry(day="MON", start="09:00", subject="Assembly", week="A"),
+            Entry(day="MON", start="09:20", end="10:00", subject="Choir", week="B"),
+            Entry(day="MON", start="09:40", end="10:40", subject="Maths"),
+        ]
+    )
+    events = {e["title"]: e for e in to_fullcalendar(timetable, TERM)}
+    assert events["Assembly"]["duration"] == "00:40"  # until Maths (every week), not Choir (week B)

@@ -227,12 +227,12 @@ def _median_minutes(timetable: Timetable) -> int:
 def _timings(timetable: Timetable, original: Timetable) -> list[_Timing]:
     """Times per entry (in ``timetable.entries`` order): printed ones, bell times, or an assumed end."""
     typical = _median_minutes(timetable)
+    # Who can follow an entry: in week A, the day's week-A and every-week entries; an every-week
+    # entry is followed by whichever comes first in any week.
     starts: dict[tuple[str, str | None], list[str]] = defaultdict(list)
     for entry in timetable.entries:
         if start := _clean_time(entry.start):
             starts[(entry.day, entry.week)].append(start)
-            if entry.week:  # an every-week entry also follows a week-A entry, and the reverse
-                starts[(entry.day, None)].append(start)
     timings = []
     for entry, printed in zip(timetable.entries, original.entries, strict=True):
         start, end = _clean_time(entry.start), _clean_time(entry.end)
@@ -243,7 +243,10 @@ def _timings(timetable: Timetable, original: Timetable) -> list[_Timing]:
         if end and end > start:
             timings.append(_Timing(start, end, from_bells=from_bells))
             continue
-        same_day = starts[(entry.day, entry.week)] + (starts[(entry.day, None)] if entry.week else [])
+        if entry.week:
+            same_day = starts[(entry.day, entry.week)] + starts[(entry.day, None)]
+        else:
+            same_day = [s for (day, _), found in starts.items() if day == entry.day for s in found]
         following = sorted(s for s in same_day if s > start)
         if following:
             end, note = (
