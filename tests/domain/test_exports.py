@@ -110,7 +110,9 @@ def test_ics_weekly_events_with_times_in_the_zone_and_fields_mapped() -> None:
 
 def test_ics_uids_are_stable_and_distinct() -> None:
     first = [str(e["UID"]) for e in _events(to_ics(_week(), TERM))]
-    again = [str(e["UID"]) for e in _events(to_ics(_week(), Term(start=date(2026, 1, 5), end=date(2026, 7, 22))))]
+    again = [
+        str(e["UID"]) for e in _events(to_ics(_week(), Term(start=date(2026, 1, 5), end=date(2026, 7, 22))))
+    ]
     assert first == again
     assert len(set(first)) == len(first)
     twins = Timetable(
@@ -271,3 +273,39 @@ def test_malformed_times_degrade_to_untimed_instead_of_failing() -> None:
     calendar = {e["title"]: e for e in to_fullcalendar(odd, TERM)}
     assert calendar["Odd"]["allDay"] is True and "startTime" not in calendar["Odd"]
     assert "Odd" in to_html_week(odd) and "Odd" in to_markdown_week(odd)
+
+
+def test_slot_order_follows_the_days_and_the_period_numbers() -> None:
+    from timetable_platform.domain.exports import ordered_entries, slot_ranks
+
+    timetable = Timetable(
+        entries=[
+            Entry(day="MON", period="2", subject="English"),
+            Entry(day="MON", subject="Break", kind="break"),
+            Entry(day="MON", period="P3", subject="Science"),
+            Entry(day="TUE", period="Period 1", subject="Maths"),
+            Entry(day="TUE", period="2.", subject="Art"),
+        ]
+    )
+    ranks = slot_ranks(timetable)
+    assert sorted(ranks, key=ranks.__getitem__) == ["1", "2", "break", "3"]
+    assert [e.subject for e in ordered_entries(timetable)] == ["English", "Break", "Science", "Maths", "Art"]
+    rows = [line.split("|")[1:3] for line in to_markdown_week(timetable).splitlines()[2:]]
+    # one row per slot, labelled as first printed, in period order; no "?" row
+    assert [(label.strip(), monday.strip()) for label, monday in rows] == [
+        ("Period 1", ""), ("P2", "English"), ("Break", "Break"), ("P3", "Science"),
+    ]  # fmt: skip
+
+
+def test_a_document_that_contradicts_itself_keeps_its_order() -> None:
+    from timetable_platform.domain.exports import slot_ranks
+
+    timetable = Timetable(
+        entries=[
+            Entry(day="MON", subject="Registration"),
+            Entry(day="MON", subject="Assembly"),
+            Entry(day="TUE", subject="Assembly"),
+            Entry(day="TUE", subject="Registration"),
+        ]
+    )
+    assert slot_ranks(timetable) == {"registration": 0, "assembly": 1}

@@ -651,20 +651,23 @@ def to_markdown_week(timetable: Timetable) -> str:
         entries = by_week[week]
         rows: dict[str, dict[str, list[str]]] = {}
         order: dict[str, tuple[str, int, str]] = {}
+        shown: dict[str, str] = {}
         for entry in entries:
-            # without times or a period, the row is the slot itself (Registration, Break, Lunch)
-            label = _row_label(entry) if entry.start or entry.period else entry.subject
-            rows.setdefault(label, defaultdict(list))[entry.day].append(_cell_text(entry))
+            # Untimed entries share a row per slot ("P1", "Period 1" and "1." alike); one without a
+            # period is its own slot (Registration, Break, Lunch), never a "?" row.
+            row = _row_label(entry) if entry.start else f"slot {_slot_label(entry)}"
+            shown.setdefault(row, _row_label(entry) if entry.start or entry.period else entry.subject)
+            rows.setdefault(row, defaultdict(list))[entry.day].append(_cell_text(entry))
             key = (_clean_time(entry.start) or "99:99", ranks[_slot_label(entry)], entry.end or "")
-            order[label] = min(order.get(label, key), key)
+            order[row] = min(order.get(row, key), key)
         lines = []
         if week:
             lines.append(f"**Week {_md_escape(week)}**\n")
         lines.append("| Time | " + " | ".join(DAY_NAMES[d][:3] for d in days) + " |")
         lines.append("|---" * (len(days) + 1) + "|")
-        for label in sorted(rows, key=lambda k: order[k]):
-            cells = [_md_escape(" / ".join(rows[label].get(d, []))) for d in days]
-            lines.append(f"| {_md_escape(label)} | " + " | ".join(cells) + " |")
+        for row in sorted(rows, key=lambda k: order[k]):
+            cells = [_md_escape(" / ".join(rows[row].get(d, []))) for d in days]
+            lines.append(f"| {_md_escape(shown[row])} | " + " | ".join(cells) + " |")
         sections.append("\n".join(lines))
     return "\n\n".join(sections) + "\n"
 
