@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -11,7 +12,7 @@ from timetable_platform.domain.term import Term, TermSettings, resolve
 from timetable_platform.store.models import TenantTerm, Upload, utcnow
 
 
-def _load(data: dict | None) -> TermSettings | None:
+def _load(data: dict[str, Any] | None) -> TermSettings | None:
     return TermSettings.model_validate(data) if data else None
 
 

@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Body, File, Form, Header, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from timetable_platform.api import sharing
 from timetable_platform.api.deps import AppState, PrincipalDep, ReaderDep, StateDep, request_id
@@ -680,7 +681,7 @@ TERM_DESCRIPTION = (
 )
 
 
-def _term_view(session: Any, upload: Upload) -> dict[str, Any]:
+def _term_view(session: Session, upload: Upload) -> dict[str, Any]:
     effective = terms.effective_settings(session, upload)
     term = terms.effective_term(session, upload)
     own = terms.upload_term(upload)
