@@ -4,7 +4,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install system-deps test lint bench up clean
+JS_DEPS := tests/exports/js/node_modules/.installed
+
+.PHONY: install system-deps js-deps test lint bench up clean
 
 # Debian packages the embedded OCR backend needs (skipped when already present or not root).
 system-deps:
@@ -16,7 +18,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-install: system-deps $(STAMP)
+# JavaScript consumers the export tests feed (ical.js, FullCalendar 6 + rrule plugin), pinned by the lockfile.
+$(JS_DEPS): tests/exports/js/package-lock.json
+	npm ci --prefix tests/exports/js --no-audit --no-fund --loglevel=error
+	@touch $(JS_DEPS)
+
+js-deps: $(JS_DEPS)
+
+install: system-deps $(STAMP) $(JS_DEPS)
 
 # Installs what is missing, then lints and runs the whole test suite.
 test: install
@@ -34,4 +43,4 @@ up: install
 	$(VENV)/bin/timetable up
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache tests/exports/js/node_modules

@@ -6,6 +6,11 @@ command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
 for lang in deu fra spa ita nld; do
   dpkg -s "tesseract-ocr-$lang" >/dev/null 2>&1 || need+=("tesseract-ocr-$lang")
 done
+# Consumers the export tests feed: Node (ical.js), headless Chromium (FullCalendar), LibreOffice Calc (CSV).
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "missing system packages: ${need[*]} (install them with apt-get as root)" >&2

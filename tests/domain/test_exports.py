@@ -18,8 +18,10 @@ from timetable_platform.domain.exports import (
     to_markdown_week,
 )
 from timetable_platform.domain.model import Entry, Owner, Timetable
+from timetable_platform.domain.term import Term
 
 MONDAY = date(2025, 9, 1)
+TERM = Term(start=MONDAY, end=date(2026, 7, 22))
 
 
 def _week() -> Timetable:
@@ -90,7 +92,7 @@ def _events(payload: bytes) -> list[icalendar.Event]:
 
 
 def test_ics_weekly_events_with_times_in_the_zone_and_fields_mapped() -> None:
-    events = _events(to_ics(_week(), week_start=MONDAY, tz="Europe/London"))
+    events = _events(to_ics(_week(), TERM))
     assert len(events) == 5
     maths = next(e for e in events if str(e["SUMMARY"]) == "Maths")
     start = maths.decoded("DTSTART")
@@ -103,22 +105,24 @@ def test_ics_weekly_events_with_times_in_the_zone_and_fields_mapped() -> None:
     assert "Teacher: Mr Okafor" in str(maths["DESCRIPTION"])
     art = next(e for e in events if str(e["SUMMARY"]) == "Art")
     assert art.decoded("DTSTART").date() == date(2025, 9, 2)
-    assert "VTIMEZONE" in to_ics(_week(), week_start=MONDAY).decode()
+    assert "VTIMEZONE" in to_ics(_week(), TERM).decode()
 
 
 def test_ics_uids_are_stable_and_distinct() -> None:
-    first = [str(e["UID"]) for e in _events(to_ics(_week(), week_start=MONDAY))]
-    again = [str(e["UID"]) for e in _events(to_ics(_week(), week_start=date(2026, 1, 5)))]
+    first = [str(e["UID"]) for e in _events(to_ics(_week(), TERM))]
+    again = [
+        str(e["UID"]) for e in _events(to_ics(_week(), Term(start=date(2026, 1, 5), end=date(2026, 7, 22))))
+    ]
     assert first == again
     assert len(set(first)) == len(first)
     twins = Timetable(
         entries=[Entry(day="MON", start="09:00", end="10:00", subject="Maths")] * 2  # split groups, same text
     )
-    assert len({str(e["UID"]) for e in _events(to_ics(twins, week_start=MONDAY))}) == 2
+    assert len({str(e["UID"]) for e in _events(to_ics(twins, TERM))}) == 2
 
 
 def test_ics_alternating_weeks_recur_fortnightly_offset_by_a_week_and_untimed_are_all_day() -> None:
-    events = {str(e["SUMMARY"]): e for e in _events(to_ics(_ab_weeks(), week_start=MONDAY))}
+    events = {str(e["SUMMARY"]): e for e in _events(to_ics(_ab_weeks(), TERM))}
     french, spanish, drama = events["French"], events["Spanish"], events["Drama"]
     assert french["RRULE"]["INTERVAL"] == [2] and spanish["RRULE"]["INTERVAL"] == [2]
     assert french.decoded("DTSTART").date() == date(2025, 9, 3)
@@ -132,16 +136,17 @@ def test_ics_alternating_weeks_recur_fortnightly_offset_by_a_week_and_untimed_ar
 
 
 def test_fullcalendar_simple_recurrence_and_rrule_for_alternating_weeks() -> None:
-    events = {e["title"]: e for e in to_fullcalendar(_week(), week_start=MONDAY)}
+    events = {e["title"]: e for e in to_fullcalendar(_week(), TERM)}
     maths = events["Maths"]
     assert maths["daysOfWeek"] == [1]  # FullCalendar: Sunday is 0
     assert (maths["startTime"], maths["endTime"], maths["startRecur"]) == ("08:50", "10:30", "2025-09-01")
+    assert maths["endRecur"] == "2026-07-21"  # exclusive: the last Monday of term is 20 July
     assert maths["extendedProps"]["teacher"] == "Mr Okafor" and maths["extendedProps"]["room"] == "R101"
     assert events["Art"]["extendedProps"]["confidence"] == 0.4
 
-    ab = {e["title"]: e for e in to_fullcalendar(_ab_weeks(), week_start=MONDAY)}
+    ab = {e["title"]: e for e in to_fullcalendar(_ab_weeks(), TERM)}
     assert ab["Spanish"]["rrule"] == {
-        "freq": "weekly", "interval": 2, "byweekday": ["we"], "dtstart": "2025-09-10T09:00:00",
+        "freq": "weekly", "interval": 2, "dtstart": "2025-09-10T09:00:00", "until": "2026-07-15T09:00:00",
     }  # fmt: skip
     assert ab["Spanish"]["duration"] == "01:00"
     assert ab["Drama"]["allDay"] is True and ab["Drama"]["daysOfWeek"] == [4]
@@ -262,9 +267,45 @@ def test_malformed_times_degrade_to_untimed_instead_of_failing() -> None:
             Entry(day="MON", start="10:00", end="11:00", subject="Fine"),
         ]
     )
-    events = {str(e["SUMMARY"]): e for e in _events(to_ics(odd, week_start=MONDAY))}
+    events = {str(e["SUMMARY"]): e for e in _events(to_ics(odd, TERM))}
     assert events["Odd"].decoded("DTSTART") == MONDAY
     assert isinstance(events["Fine"].decoded("DTSTART"), datetime)
-    calendar = {e["title"]: e for e in to_fullcalendar(odd, week_start=MONDAY)}
+    calendar = {e["title"]: e for e in to_fullcalendar(odd, TERM)}
     assert calendar["Odd"]["allDay"] is True and "startTime" not in calendar["Odd"]
     assert "Odd" in to_html_week(odd) and "Odd" in to_markdown_week(odd)
+
+
+def test_slot_order_follows_the_days_and_the_period_numbers() -> None:
+    from timetable_platform.domain.exports import ordered_entries, slot_ranks
+
+    timetable = Timetable(
+        entries=[
+            Entry(day="MON", period="2", subject="English"),
+            Entry(day="MON", subject="Break", kind="break"),
+            Entry(day="MON", period="P3", subject="Science"),
+            Entry(day="TUE", period="Period 1", subject="Maths"),
+            Entry(day="TUE", period="2.", subject="Art"),
+        ]
+    )
+    ranks = slot_ranks(timetable)
+    assert sorted(ranks, key=ranks.__getitem__) == ["1", "2", "break", "3"]
+    assert [e.subject for e in ordered_entries(timetable)] == ["English", "Break", "Science", "Maths", "Art"]
+    rows = [line.split("|")[1:3] for line in to_markdown_week(timetable).splitlines()[2:]]
+    # one row per slot, labelled as first printed, in period order; no "?" row
+    assert [(label.strip(), monday.strip()) for label, monday in rows] == [
+        ("Period 1", ""), ("P2", "English"), ("Break", "Break"), ("P3", "Science"),
+    ]  # fmt: skip
+
+
+def test_a_document_that_contradicts_itself_keeps_its_order() -> None:
+    from timetable_platform.domain.exports import slot_ranks
+
+    timetable = Timetable(
+        entries=[
+            Entry(day="MON", subject="Registration"),
+            Entry(day="MON", subject="Assembly"),
+            Entry(day="TUE", subject="Assembly"),
+            Entry(day="TUE", subject="Registration"),
+        ]
+    )
+    assert slot_ranks(timetable) == {"registration": 0, "assembly": 1}

@@ -1,4 +1,5 @@
-"""``timetable extract``: documents in, validated timetables out (JSON, CSV or iCalendar).
+"""``timetable extract``: documents in, validated timetables out (any format of the export registry:
+JSON, CSV, CSV for spreadsheets, iCalendar, FullCalendar events).
 
 One file prints its timetable on stdout (or ``-o FILE``); several files or folders write one output per
 input into ``--out-dir``, with a progress bar and a summary on stderr. Exit 0 when every document
@@ -13,6 +14,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,10 +26,31 @@ from timetable_platform.extraction.errors import ExtractionError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from timetable_platform.domain.exports import ExportOptions
     from timetable_platform.domain.model import Timetable
     from timetable_platform.settings import Settings
 
-FORMATS = ("json", "csv", "ics")
+
+class _RegistryNames(Sequence[str]):
+    """The export registry's format names (the API serves the same), read only when argparse needs them:
+    importing the exports at start-up would slow down every ``timetable`` command."""
+
+    def _names(self) -> list[str]:
+        from timetable_platform.domain.exports import EXPORT_FORMATS
+
+        return list(EXPORT_FORMATS)
+
+    def __getitem__(self, index: int) -> str:  # type: ignore[override]
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+
+FORMATS = _RegistryNames()
 # Extensions picked up when a folder is given (the media type itself is sniffed from the bytes).
 DOCUMENT_SUFFIXES = frozenset(
     {
@@ -95,14 +118,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--max-bytes", type=_positive_int, metavar="N", help="refuse documents larger than this"
     )
-    parser.add_argument(
-        "--week-start", type=_iso_date, metavar="DATE", help="ics: first week's Monday (default: this week)"
+    term = parser.add_argument_group(
+        "term (ics, fullcalendar)",
+        "Calendars repeat from the term start to its end, skip holidays and anchor Week A/B to the term "
+        "start. Defaults: 1 September to 31 July of the current school year, no holidays.",
     )
-    parser.add_argument(
+    term.add_argument("--term-start", type=_iso_date, metavar="DATE", help="first day of term (YYYY-MM-DD)")
+    term.add_argument(
+        "--week-start", type=_iso_date, metavar="DATE", dest="week_start", help="same as --term-start"
+    )
+    term.add_argument("--term-end", type=_iso_date, metavar="DATE", help="last day of term (YYYY-MM-DD)")
+    term.add_argument(
+        "--holidays",
+        type=Path,
+        metavar="FILE",
+        help="days without lessons: one YYYY-MM-DD or YYYY-MM-DD/YYYY-MM-DD per line, # comments",
+    )
+    term.add_argument(
+        "--first-week", metavar="LABEL", help="A/B timetables: the week label the term starts in (default: A)"
+    )
+    term.add_argument(
+        "--bell-times",
+        type=Path,
+        metavar="FILE",
+        help='JSON {"1": {"start": "08:50", "end": "09:40"}, "Break": {...}}: times for period-only documents',
+    )
+    term.add_argument(
         "--tz",
         type=_zone,
         default="Europe/London",
-        help="ics: time zone of the printed times (default: Europe/London)",
+        help="time zone of the printed times (default: Europe/London)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no warnings, no progress bar")
     parser.set_defaults(func=run)
@@ -152,13 +197,16 @@ def _plan(args: argparse.Namespace) -> list[Job]:
         raise UsageError(f"--out-dir {args.out_dir}: exists and is not a folder")
     jobs: list[Job] = []
     taken: set[Path] = set()
+    from timetable_platform.domain.exports import EXPORT_FORMATS
+
+    extension = EXPORT_FORMATS[args.format].extension
     for document in documents:
-        target = args.out_dir / f"{document.stem}.{args.format}"
+        target = args.out_dir / f"{document.stem}.{extension}"
         if target in taken:  # same stem twice (week.pdf and week.docx): keep the source extension too
-            target = args.out_dir / f"{document.name}.{args.format}"
+            target = args.out_dir / f"{document.name}.{extension}"
         n = 2
         while target in taken:
-            target = args.out_dir / f"{document.stem}_{n}.{args.format}"
+            target = args.out_dir / f"{document.stem}_{n}.{extension}"
             n += 1
         taken.add(target)
         jobs.append(Job(document, target))
@@ -176,14 +224,53 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
 
 
-def _render(timetable: Timetable, fmt: str, args: argparse.Namespace) -> bytes:
-    from timetable_platform.domain import exports
+def _render(timetable: Timetable, fmt: str, options: ExportOptions) -> bytes:
+    from timetable_platform.domain.exports import EXPORT_FORMATS
 
-    if fmt == "csv":
-        return exports.to_csv(timetable).encode("utf-8")
-    if fmt == "ics":
-        return exports.to_ics(timetable, week_start=args.week_start, tz=args.tz)
-    return (json.dumps(timetable.to_json_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return EXPORT_FORMATS[fmt].render(timetable, options)
+
+
+def _export_options(args: argparse.Namespace) -> ExportOptions:
+    """The term from the flags (usage errors for unreadable files or inconsistent dates)."""
+    from pydantic import ValidationError
+
+    from timetable_platform.domain.exports import ExportOptions
+    from timetable_platform.domain.term import TermSettings, TermSettingsError, parse_holidays_file, resolve
+
+    holidays = None
+    if args.holidays is not None:
+        try:
+            holidays = parse_holidays_file(args.holidays.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise UsageError(f"--holidays {args.holidays}: cannot read: {exc.strerror or exc}") from None
+        except (TermSettingsError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--holidays {args.holidays}: {exc}") from None
+    bells = None
+    if args.bell_times is not None:
+        try:
+            bells = json.loads(args.bell_times.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise UsageError(f"--bell-times {args.bell_times}: cannot read: {exc.strerror or exc}") from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--bell-times {args.bell_times}: not JSON: {exc}") from None
+    if args.term_start and args.week_start and args.term_start != args.week_start:
+        raise UsageError("--week-start and --term-start disagree (they are the same setting)")
+    try:
+        settings = TermSettings(
+            term_start=args.term_start or args.week_start,
+            term_end=args.term_end,
+            holidays=holidays,
+            first_week=args.first_week,
+            timezone=args.tz,
+            bell_times=bells,
+        )
+        return ExportOptions(term=resolve(settings, date.today()))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "term"
+        raise UsageError(f"{where}: {first.get('msg')}") from None
+    except TermSettingsError as exc:
+        raise UsageError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -194,6 +281,7 @@ class Plan:
     limits: Limits
     layout_extractor: LayoutExtractor
     interpreter: Interpreter | None
+    export_options: ExportOptions
 
 
 def _stages(settings: Settings, mode: Mode) -> tuple[LayoutExtractor, Interpreter | None]:
@@ -230,7 +318,7 @@ def _process(job: Job, plan: Plan, args: argparse.Namespace) -> tuple[Outcome, b
         outcome.warnings.extend(timetable.warnings)
         outcome.warnings.extend(i.message for i in semantic_issues(timetable) if i.severity != "info")
         outcome.entries = len(timetable.entries)
-        return outcome, _render(timetable, args.format, args)
+        return outcome, _render(timetable, args.format, plan.export_options)
     except ExtractionError as exc:
         outcome.error = exc.message
     except (MemoryError, RecursionError) as exc:
@@ -344,7 +432,7 @@ def _plan_run(args: argparse.Namespace) -> Plan:
         layout_extractor, interpreter = _stages(settings, mode)
     except (ValueError, ImportError) as exc:  # a backend named in settings that cannot be built here
         raise UsageError(f"cannot set up the extraction backends: {exc}") from None
-    return Plan(mode, limits, layout_extractor, interpreter)
+    return Plan(mode, limits, layout_extractor, interpreter, _export_options(args))
 
 
 def _report(console: Console, outcome: Outcome, quiet: bool) -> None:

@@ -544,7 +544,7 @@ def _submit_and_report(api_url: str, ui_url: str, key: str, examples: Sequence[P
         base = f"{api_url}/api/v2/timetable/uploads/{upload_id}"
         print(f"  {path.name:<24} {status:<10} {detail}")
         print(f"    status     {base}")
-        print(f"    timetable  {base}/timetable?format=json  (or csv, ics, fullcalendar)")
+        print(f"    timetable  {base}/timetable?format=json  (or csv, csv-excel, ics, fullcalendar)")
         view = share_view_link(api_url, key, upload_id)
         print(f"    week view  {view or base + '/view'}")
         if body.get("dagster_run_id"):

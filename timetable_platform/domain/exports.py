@@ -1,16 +1,22 @@
 """Timetable exports: CSV, iCalendar, FullCalendar events, a Markdown week and an HTML week page.
 
-Pure functions from a ``Timetable`` to text or bytes; the CLI, the API and Dagster metadata use them.
+Pure functions from a ``Timetable`` (and, for calendars, a resolved ``Term``) to text or bytes.
+``EXPORT_FORMATS`` is the one registry of downloadable formats that the API and the CLI both serve.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import heapq
 import html
 import io
+import json
 import re
+import statistics
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from typing import Any
@@ -19,6 +25,8 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from timetable_platform.domain.model import DAYS, Entry, Timetable
+from timetable_platform.domain.term import BellTime, Term, normalise_slot
+from timetable_platform.domain.vtimezone import UnsupportedZoneRule, vtimezone
 
 CSV_FIELDS = (
     "day",
@@ -46,6 +54,9 @@ DAY_NAMES = {
 }
 WORK_WEEK = DAYS[:5]
 PRODID = "-//timetable-platform//timetable export//EN"
+# How long an entry printed with a start but no end lasts when no later entry that day ends it and
+# the timetable has no entries with both times to take a usual length from.
+DEFAULT_ASSUMED_MINUTES = 60
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
@@ -116,133 +127,492 @@ def _days_shown(timetable: Timetable) -> list[str]:
     return [d for d in DAYS if d in WORK_WEEK or d in used]
 
 
+# ----------------------------------------------------------------------------------------- slots and times
+
+
+def _slot_label(entry: Entry) -> str:
+    """The row an entry belongs to when times are missing: its period, else its subject (Break, Lunch)."""
+    return normalise_slot(entry.period or entry.subject)
+
+
+def slot_ranks(timetable: Timetable) -> dict[str, int]:
+    """Each slot label's place in the school day, from the order entries follow within each day.
+
+    Consecutive entries of one day say which slot comes first; numbered periods follow their numbers.
+    Ties keep the order of first appearance; contradictory documents fall back to that order.
+    """
+    first_seen: dict[str, int] = {}
+    for entry in timetable.entries:
+        first_seen.setdefault(_slot_label(entry), len(first_seen))
+    after: dict[str, set[str]] = defaultdict(set)
+    by_day: dict[tuple[str, str | None], list[str]] = defaultdict(list)
+    for entry in timetable.entries:
+        by_day[(entry.day, entry.week)].append(_slot_label(entry))
+    for labels in by_day.values():
+        for before, later in pairwise(labels):
+            if before != later:
+                after[before].add(later)
+    numbered = sorted((label for label in first_seen if label.isdigit()), key=int)
+    for before, later in pairwise(numbered):
+        after[before].add(later)
+    waiting = {label: 0 for label in first_seen}
+    for label in first_seen:
+        for later in after[label]:
+            waiting[later] += 1
+    ready = [(first_seen[label], label) for label, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        _, label = heapq.heappop(ready)
+        order.append(label)
+        for later in after[label]:
+            waiting[later] -= 1
+            if waiting[later] == 0:
+                heapq.heappush(ready, (first_seen[later], later))
+    if len(order) < len(first_seen):  # a cycle: the document contradicts itself
+        order = sorted(first_seen, key=first_seen.__getitem__)
+    return {label: rank for rank, label in enumerate(order)}
+
+
+def ordered_entries(timetable: Timetable) -> list[Entry]:
+    """Entries by week, day, time, then place in the day (period order for entries without times)."""
+    ranks = slot_ranks(timetable)
+    return sorted(
+        timetable.entries,
+        key=lambda e: (
+            e.week or "",
+            DAYS.index(e.day),
+            _clean_time(e.start) or "99:99",
+            ranks[_slot_label(e)],
+            e.subject,
+        ),
+    )
+
+
+def apply_bell_times(timetable: Timetable, bell_times: dict[str, BellTime]) -> Timetable:
+    """Entries printed without times get their period's (or slot's, e.g. "Break") bell times."""
+    if not bell_times:
+        return timetable
+    keyed = {normalise_slot(k): v for k, v in bell_times.items()}
+    entries = []
+    for entry in timetable.entries:
+        bell = keyed.get(_slot_label(entry))
+        if bell is not None and not _clean_time(entry.start):
+            entry = entry.model_copy(update={"start": bell.start, "end": bell.end})
+        entries.append(entry)
+    return timetable.model_copy(update={"entries": entries})
+
+
+@dataclass(frozen=True)
+class _Timing:
+    """An entry's times as calendars get them."""
+
+    start: str | None  # HH:MM, None: all day
+    end: str | None
+    end_note: str | None = None  # why the end is an assumption
+    from_bells: bool = False
+
+
+def _median_minutes(timetable: Timetable) -> int:
+    lengths = [
+        _minutes(end) - _minutes(start)
+        for e in timetable.entries
+        if (start := _clean_time(e.start)) and (end := _clean_time(e.end)) and end > start
+    ]
+    if not lengths:
+        return DEFAULT_ASSUMED_MINUTES
+    return max(5, round(statistics.median(lengths) / 5) * 5)
+
+
+def _timings(timetable: Timetable, original: Timetable) -> list[_Timing]:
+    """Times per entry (in ``timetable.entries`` order): printed ones, bell times, or an assumed end."""
+    typical = _median_minutes(timetable)
+    # Who can follow an entry: in week A, the day's week-A and every-week entries; an every-week
+    # entry is followed by whichever comes first in any week.
+    starts: dict[tuple[str, str | None], list[str]] = defaultdict(list)
+    for entry in timetable.entries:
+        if start := _clean_time(entry.start):
+            starts[(entry.day, entry.week)].append(start)
+    timings = []
+    for entry, printed in zip(timetable.entries, original.entries, strict=True):
+        start, end = _clean_time(entry.start), _clean_time(entry.end)
+        from_bells = start is not None and not _clean_time(printed.start)
+        if start is None:
+            timings.append(_Timing(None, None))
+            continue
+        if end and end > start:
+            timings.append(_Timing(start, end, from_bells=from_bells))
+            continue
+        if entry.week:
+            same_day = starts[(entry.day, entry.week)] + starts[(entry.day, None)]
+        else:
+            same_day = [s for (day, _), found in starts.items() if day == entry.day for s in found]
+        following = sorted(s for s in same_day if s > start)
+        if following:
+            end, note = (
+                following[0],
+                f"no end time printed; assumed to last until the next entry at {following[0]}",
+            )
+        else:
+            minutes = min(_minutes(start) + typical, 23 * 60 + 59)
+            end = f"{minutes // 60:02d}:{minutes % 60:02d}"
+            note = f"no end time printed; assumed to last {typical} minutes (the timetable's usual length)"
+        timings.append(_Timing(start, end, end_note=note, from_bells=from_bells))
+    return timings
+
+
 # ----------------------------------------------------------------------------------------- CSV
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Cells a spreadsheet would turn into a number, date, time or boolean ("1.", "274", "08:50", "007").
+_CONVERTIBLE = re.compile(
+    r"^\s*[-+(]?[\d.,:/\s%()$€£eE+-]*\d[\d.,:/\s%()$€£eE+-]*$|^\s*(true|false)\s*$", re.I
+)
+
+
+def neutralise_formula(text: str) -> str:
+    """Cell text a spreadsheet will show, never run: a leading formula character gets a ``'`` before it."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def _csv_rows(timetable: Timetable) -> list[dict[str, str]]:
+    rows = []
+    for entry in ordered_entries(timetable):
+        data = entry.model_dump(mode="json")
+        rows.append({k: "" if data.get(k) is None else str(data[k]) for k in CSV_FIELDS})
+    return rows
 
 
 def to_csv(timetable: Timetable) -> str:
-    """One row per entry (sorted by week, day, time) under a header row of every entry field."""
+    """Plain CSV for programs: UTF-8 without BOM, one row per entry in day and period order under a
+    header row of every entry field. Cells that would run as spreadsheet formulas are neutralised."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\r\n")
     writer.writeheader()
-    for entry in timetable.sorted_entries():
-        row = entry.model_dump(mode="json")
-        writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in CSV_FIELDS})
+    for row in _csv_rows(timetable):
+        writer.writerow({k: neutralise_formula(v) for k, v in row.items()})
     return buffer.getvalue()
 
 
-# ----------------------------------------------------------------------------------------- iCalendar
+def _spreadsheet_cell(text: str) -> str:
+    if _CONVERTIBLE.match(text):
+        # ="274" is how a CSV tells Excel and LibreOffice "this is text". The text matched a pattern
+        # without letters or quotes, so the formula is always a plain string literal.
+        return f'="{text}"'
+    return neutralise_formula(text)
 
 
-def to_ics(timetable: Timetable, *, week_start: date | None = None, tz: str = "Europe/London") -> bytes:
-    """Weekly recurring events from ``week_start`` (default: this week's Monday).
+def to_csv_excel(timetable: Timetable) -> str:
+    """CSV for spreadsheets (Excel, LibreOffice, Numbers): the rows of ``to_csv`` with a UTF-8 byte-order
+    mark (so accented names open correctly) and cells that look like numbers, dates or times
+    ("1.", "274", "08:50") written as ="..." so they stay the text the document printed."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in _csv_rows(timetable):
+        writer.writerow({k: _spreadsheet_cell(v) if v else "" for k, v in row.items()})
+    return buffer.getvalue()
 
-    Alternating weeks (A/B, or more labels) recur every N weeks, the second label's events starting
-    a week later. Entries without printed times become all-day events flagged ``X-TIMETABLE-UNTIMED``.
+
+# ----------------------------------------------------------------------------------------- calendars
+
+
+@dataclass(frozen=True)
+class _Occurrences:
+    """Where one entry's weekly (or N-weekly) repeats fall within the term."""
+
+    first: date
+    last: date
+    step_weeks: int
+    excluded: list[date]
+
+
+def _occurrences(entry: Entry, term: Term, labels: list[str]) -> _Occurrences | None:
+    """None when every repeat falls outside the term or on a holiday."""
+    cycle = len(labels) if entry.week in labels and len(labels) > 1 else 1
+    offset = 0
+    if cycle > 1:
+        first_label = term.first_week if term.first_week in labels else labels[0]
+        offset = (labels.index(entry.week) - labels.index(first_label)) % cycle  # type: ignore[arg-type]
+    first = term.first_monday + timedelta(days=DAYS.index(entry.day), weeks=offset)
+    while first < term.start:
+        first += timedelta(weeks=cycle)
+    days = []
+    day = first
+    while day <= term.end:
+        days.append(day)
+        day += timedelta(weeks=cycle)
+    kept = [d for d in days if d not in term.holidays]
+    if not kept:
+        return None
+    return _Occurrences(
+        first=kept[0],
+        last=kept[-1],
+        step_weeks=cycle,
+        excluded=[d for d in days if d in term.holidays and kept[0] < d < kept[-1]],
+    )
+
+
+def _untimed_titles(timetable: Timetable, timings: list[_Timing], ranks: dict[str, int]) -> list[str]:
+    """Titles of all-day entries. In a period-only timetable a day is a pile of all-day events that
+    calendar apps sort by title, so each title starts with its slot's place in the day ("01. Maths")."""
+    if any(t.start for t in timings):
+        return [e.subject for e in timetable.entries]
+    width = len(str(len(ranks)))
+    return [f"{ranks[_slot_label(e)] + 1:0{width}d}. {e.subject}" for e in timetable.entries]
+
+
+def _calendar_description(entry: Entry, timing: _Timing) -> str:
+    lines = [_description(entry)] if _description(entry) else []
+    if timing.from_bells:
+        lines.append("Times: from the school's bell times (the document prints only the period)")
+    if timing.end_note:
+        lines.append(f"End: {timing.end_note}")
+    if timing.start is None:
+        lines.append("Time: not printed (all-day placeholder; set bell times for real times)")
+    return "\n".join(lines)
+
+
+def _vtimezone(term: Term) -> icalendar.Timezone | None:
+    try:
+        return vtimezone(term.timezone)
+    except (UnsupportedZoneRule, OSError):
+        return None
+
+
+def to_ics(timetable: Timetable, term: Term, *, stamp: datetime | None = None) -> bytes:
+    """Weekly recurring events from the term's start to its end, holidays excluded (EXDATE).
+
+    Alternating weeks (A/B, or more labels) recur every N weeks, anchored to the term start
+    (``term.first_week`` names the week it falls in), so the same dates show the same lessons
+    whenever the calendar is fetched. ``stamp`` is the DTSTAMP (default: now); pass when the
+    timetable was produced to make the output depend on nothing but its inputs.
     """
-    zone = ZoneInfo(tz)
-    monday = _monday(week_start or date.today())
+    zone = ZoneInfo(term.timezone)
+    original = timetable
+    timetable = apply_bell_times(timetable, term.bell_times)
     labels = _week_labels(timetable)
-    cycle = max(len(labels), 1)
-
+    ranks = slot_ranks(timetable)
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     if timetable.title:
         cal.add("x-wr-calname", timetable.title)
-    cal.add("x-wr-timezone", tz)
-    stamp = datetime.now(UTC).replace(microsecond=0)
+    cal.add("x-wr-timezone", term.timezone)
+    timezone_block = _vtimezone(term)
+    if timezone_block is not None:
+        cal.add_component(timezone_block)
+    stamp = (stamp or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
 
-    for entry, uid in zip(timetable.entries, _entry_uids(timetable), strict=True):
-        offset_weeks = labels.index(entry.week) if entry.week in labels else 0
-        day = monday + timedelta(days=DAYS.index(entry.day), weeks=offset_weeks)
+    uids = _entry_uids(original)
+    timings = _timings(timetable, original)
+    titles = _untimed_titles(timetable, timings, ranks)
+    for index in sorted(range(len(timetable.entries)), key=_order_key(timetable, ranks)):
+        entry, uid, timing = timetable.entries[index], uids[index], timings[index]
+        repeats = _occurrences(entry, term, labels)
+        if repeats is None:
+            continue
         event = icalendar.Event()
         event.add("uid", uid)
         event.add("dtstamp", stamp)
-        event.add("summary", entry.subject)
-        start_text, end_text = _clean_time(entry.start), _clean_time(entry.end)
-        if start_text:
-            start = datetime.combine(day, _hhmm(start_text), tzinfo=zone)
-            end_time = _hhmm(end_text) if end_text and end_text > start_text else None
-            end = datetime.combine(day, end_time, tzinfo=zone) if end_time else start + timedelta(minutes=1)
-            event.add("dtstart", start)
-            event.add("dtend", end)
-            if not end_text:
-                event.add("x-timetable-note", "no end time printed")
-        else:
-            event.add("dtstart", day)
-            event.add("dtend", day + timedelta(days=1))
-            event.add("x-timetable-untimed", f"no time printed; period {entry.period or '?'}")
         rule: dict[str, Any] = {"freq": "weekly"}
-        if entry.week and cycle > 1:
-            rule["interval"] = cycle
+        if repeats.step_weeks > 1:
+            rule["interval"] = repeats.step_weeks
+        if timing.start and timing.end:
+            start_clock, end_clock = _hhmm(timing.start), _hhmm(timing.end)
+            event.add("summary", entry.subject)
+            event.add("dtstart", datetime.combine(repeats.first, start_clock, tzinfo=zone))
+            event.add("dtend", datetime.combine(repeats.first, end_clock, tzinfo=zone))
+            # UNTIL is UTC when DTSTART has a zone (RFC 5545, 3.3.10): the last occurrence's start.
+            rule["until"] = datetime.combine(repeats.last, start_clock, tzinfo=zone).astimezone(UTC)
+            if repeats.excluded:
+                event.add("exdate", [datetime.combine(d, start_clock, tzinfo=zone) for d in repeats.excluded])
+            if timing.end_note:
+                event.add("x-timetable-note", timing.end_note)
+        else:
+            event.add("summary", titles[index])
+            event.add("dtstart", repeats.first)
+            event.add("dtend", repeats.first + timedelta(days=1))
+            rule["until"] = repeats.last
+            if repeats.excluded:
+                event.add("exdate", repeats.excluded)
+            event.add("x-timetable-untimed", f"no time printed; period {entry.period or '?'}")
         event.add("rrule", rule)
         if entry.room:
             event.add("location", entry.room)
-        description = _description(entry)
+        description = _calendar_description(entry, timing)
         if description:
             event.add("description", description)
         event.add("categories", [entry.kind])
         cal.add_component(event)
-    # VTIMEZONE covering the term years only, not 1970-2038.
-    cal.add_missing_timezones(first_date=date(monday.year - 1, 1, 1), last_date=date(monday.year + 3, 1, 1))
+    if timezone_block is None:  # a rule with no yearly form: list the transitions over the term's years
+        cal.add_missing_timezones(
+            first_date=date(term.start.year - 1, 1, 1), last_date=date(term.end.year + 2, 1, 1)
+        )
     return cal.to_ical()
 
 
-# ----------------------------------------------------------------------------------------- FullCalendar
+def _order_key(timetable: Timetable, ranks: dict[str, int]) -> Callable[[int], tuple[Any, ...]]:
+    def key(index: int) -> tuple[Any, ...]:
+        e = timetable.entries[index]
+        return (
+            e.week or "",
+            DAYS.index(e.day),
+            _clean_time(e.start) or "99:99",
+            ranks[_slot_label(e)],
+            index,
+        )
+
+    return key
 
 
-def to_fullcalendar(timetable: Timetable, *, week_start: date | None = None) -> list[dict[str, Any]]:
-    """FullCalendar event objects recurring weekly.
+def to_fullcalendar(timetable: Timetable, term: Term) -> list[dict[str, Any]]:
+    """FullCalendar 6 event objects repeating through the term.
 
-    Plain weekly entries use the built-in simple recurrence (``daysOfWeek``/``startTime``/``endTime``/
-    ``startRecur``). Alternating-week entries need an interval, which only FullCalendar's rrule plugin
-    expresses, so they carry ``rrule`` + ``duration`` instead.
+    Plain weekly entries use the built-in recurrence (``daysOfWeek``/``startTime``/``endTime``/
+    ``startRecur``/``endRecur``). Alternating weeks and holidays need an interval and exclusions,
+    which only FullCalendar's rrule plugin expresses, so those carry ``rrule`` (+ ``exdate``) and
+    ``duration``. Every entry has its own ``id`` and no ``groupId``: dragging one lesson moves
+    that lesson's repeats, not the other lessons of its week.
     """
-    monday = _monday(week_start or date.today())
+    original = timetable
+    timetable = apply_bell_times(timetable, term.bell_times)
     labels = _week_labels(timetable)
-    cycle = max(len(labels), 1)
+    ranks = slot_ranks(timetable)
+    uids = _entry_uids(original)
+    timings = _timings(timetable, original)
+    titles = _untimed_titles(timetable, timings, ranks)
     events: list[dict[str, Any]] = []
-    for entry, uid in zip(timetable.entries, _entry_uids(timetable), strict=True):
-        weekday = DAYS.index(entry.day)
-        offset_weeks = labels.index(entry.week) if entry.week in labels else 0
-        first = monday + timedelta(days=weekday, weeks=offset_weeks)
+    for index in sorted(range(len(timetable.entries)), key=_order_key(timetable, ranks)):
+        entry, uid, timing = timetable.entries[index], uids[index], timings[index]
+        repeats = _occurrences(entry, term, labels)
+        if repeats is None:
+            continue
+        rank = ranks[_slot_label(entry)]
+        props = {
+            k: v
+            for k, v in entry.model_dump(mode="json").items()
+            if k not in ("day", "start", "end", "subject") and v is not None
+        }
+        props["slotOrder"] = rank
+        if timing.from_bells:
+            props["timesFromBells"] = True
+        if timing.end_note:
+            props["endAssumed"] = timing.end_note
+        timed = bool(timing.start and timing.end)
         event: dict[str, Any] = {
             "id": uid,
-            "groupId": entry.week or "weekly",
-            "title": entry.subject,
-            "extendedProps": {
-                k: v
-                for k, v in entry.model_dump(mode="json").items()
-                if k not in ("day", "start", "end", "subject") and v is not None
-            },
+            "title": entry.subject if timed else titles[index],
+            "extendedProps": props,
         }
-        start_text, end_text = _clean_time(entry.start), _clean_time(entry.end)
-        timed = bool(start_text and end_text and end_text > start_text)
-        if entry.week and cycle > 1:
+        if repeats.step_weeks > 1 or repeats.excluded:
+            clock = f"T{timing.start}:00" if timed else ""
             rrule: dict[str, Any] = {
                 "freq": "weekly",
-                "interval": cycle,
-                "byweekday": [entry.day.lower()[:2]],
-                "dtstart": f"{first.isoformat()}T{start_text}:00" if timed else first.isoformat(),
+                "interval": repeats.step_weeks,
+                "dtstart": f"{repeats.first.isoformat()}{clock}",
+                "until": f"{repeats.last.isoformat()}{clock}",
             }
             event["rrule"] = rrule
+            if repeats.excluded:
+                event["exdate"] = [f"{d.isoformat()}{clock}" for d in repeats.excluded]
             if timed:
-                assert start_text and end_text
-                minutes = _minutes(end_text) - _minutes(start_text)
+                assert timing.start and timing.end
+                minutes = _minutes(timing.end) - _minutes(timing.start)
                 event["duration"] = f"{minutes // 60:02d}:{minutes % 60:02d}"
             else:
                 event["allDay"] = True
         else:
-            event["daysOfWeek"] = [(weekday + 1) % 7]  # FullCalendar counts from Sunday = 0
-            event["startRecur"] = first.isoformat()
+            event["daysOfWeek"] = [(DAYS.index(entry.day) + 1) % 7]  # FullCalendar counts from Sunday = 0
+            event["startRecur"] = repeats.first.isoformat()
+            event["endRecur"] = (repeats.last + timedelta(days=1)).isoformat()  # exclusive
             if timed:
-                event["startTime"] = start_text
-                event["endTime"] = end_text
+                event["startTime"] = timing.start
+                event["endTime"] = timing.end
             else:
                 event["allDay"] = True
         events.append(event)
     return events
+
+
+# ----------------------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What shapes an export besides the timetable: the term (calendars, bell times) and the DTSTAMP."""
+
+    term: Term
+    stamp: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One output the API (``?format=NAME``) and the CLI (``--format NAME``) both offer."""
+
+    name: str
+    media_type: str
+    extension: str
+    summary: str
+    render: Callable[[Timetable, ExportOptions], bytes]
+
+
+def _render_json(timetable: Timetable, options: ExportOptions) -> bytes:
+    return (json.dumps(timetable.to_json_dict(), indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def _with_bells(timetable: Timetable, options: ExportOptions) -> Timetable:
+    return apply_bell_times(timetable, options.term.bell_times)
+
+
+EXPORT_FORMATS: dict[str, ExportFormat] = {
+    f.name: f
+    for f in (
+        ExportFormat(
+            "json",
+            "application/json",
+            "json",
+            "the timetable as extracted (timetable.schema.json)",
+            _render_json,
+        ),
+        ExportFormat(
+            "csv",
+            "text/csv; charset=utf-8",
+            "csv",
+            "plain CSV for programs (UTF-8, no BOM; formula cells neutralised)",
+            lambda t, o: to_csv(_with_bells(t, o)).encode(),
+        ),
+        ExportFormat(
+            "csv-excel",
+            "text/csv; charset=utf-8",
+            "csv",
+            "CSV for Excel/LibreOffice (UTF-8 with BOM; numbers, dates and times kept as text)",
+            lambda t, o: to_csv_excel(_with_bells(t, o)).encode(),
+        ),
+        ExportFormat(
+            "ics",
+            "text/calendar; charset=utf-8",
+            "ics",
+            "iCalendar: weekly events through the term, holidays excluded",
+            lambda t, o: to_ics(t, o.term, stamp=o.stamp),
+        ),
+        ExportFormat(
+            "fullcalendar",
+            "application/json",
+            "json",
+            "FullCalendar 6 event objects (alternating weeks and holidays need @fullcalendar/rrule)",
+            lambda t, o: (json.dumps(to_fullcalendar(t, o.term), ensure_ascii=False) + "\n").encode(),
+        ),
+    )
+}
+
+
+def render(name: str, timetable: Timetable, options: ExportOptions) -> bytes:
+    """The timetable in the registered format ``name`` (``KeyError`` for an unknown name)."""
+    return EXPORT_FORMATS[name].render(timetable, options)
 
 
 # ----------------------------------------------------------------------------------------- week grids
@@ -270,6 +640,7 @@ def _md_escape(text: str) -> str:
 def to_markdown_week(timetable: Timetable) -> str:
     """A Markdown table per week label: one row per distinct time slot, one column per day."""
     days = _days_shown(timetable)
+    ranks = slot_ranks(timetable)
     sections: list[str] = []
     by_week: dict[str | None, list[Entry]] = defaultdict(list)
     for entry in timetable.entries:
@@ -279,19 +650,24 @@ def to_markdown_week(timetable: Timetable) -> str:
     for week in sorted(by_week, key=lambda w: w or ""):
         entries = by_week[week]
         rows: dict[str, dict[str, list[str]]] = {}
-        order: dict[str, tuple[str, str, str]] = {}
+        order: dict[str, tuple[str, int, str]] = {}
+        shown: dict[str, str] = {}
         for entry in entries:
-            label = _row_label(entry)
-            rows.setdefault(label, defaultdict(list))[entry.day].append(_cell_text(entry))
-            order[label] = min(order.get(label, _row_sort_key(entry)), _row_sort_key(entry))
+            # Untimed entries share a row per slot ("P1", "Period 1" and "1." alike); one without a
+            # period is its own slot (Registration, Break, Lunch), never a "?" row.
+            row = _row_label(entry) if entry.start else f"slot {_slot_label(entry)}"
+            shown.setdefault(row, _row_label(entry) if entry.start or entry.period else entry.subject)
+            rows.setdefault(row, defaultdict(list))[entry.day].append(_cell_text(entry))
+            key = (_clean_time(entry.start) or "99:99", ranks[_slot_label(entry)], entry.end or "")
+            order[row] = min(order.get(row, key), key)
         lines = []
         if week:
             lines.append(f"**Week {_md_escape(week)}**\n")
         lines.append("| Time | " + " | ".join(DAY_NAMES[d][:3] for d in days) + " |")
         lines.append("|---" * (len(days) + 1) + "|")
-        for label in sorted(rows, key=lambda k: order[k]):
-            cells = [_md_escape(" / ".join(rows[label].get(d, []))) for d in days]
-            lines.append(f"| {_md_escape(label)} | " + " | ".join(cells) + " |")
+        for row in sorted(rows, key=lambda k: order[k]):
+            cells = [_md_escape(" / ".join(rows[row].get(d, []))) for d in days]
+            lines.append(f"| {_md_escape(shown[row])} | " + " | ".join(cells) + " |")
         sections.append("\n".join(lines))
     return "\n\n".join(sections) + "\n"
 

@@ -153,6 +153,8 @@ class Upload(Base):
     owner_kind: Mapped[str | None] = mapped_column(String(16))
     owner_name: Mapped[str | None] = mapped_column(Text)
     pages: Mapped[int | None] = mapped_column(Integer)
+    # This upload's term settings (``domain.term.TermSettings`` as JSON), over its tenant's.
+    term_settings: Mapped[dict[str, Any] | None]
 
     entries: Mapped[list[EntryRow]] = relationship(
         back_populates="upload",
@@ -213,3 +215,13 @@ class QueueMessage(Base):
     receipt: Mapped[str | None] = mapped_column(String(64), unique=True)
     dead_lettered_at: Mapped[datetime | None]
     dead_letter_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class TenantTerm(Base):
+    """A tenant's term settings (``domain.term.TermSettings`` as JSON): its uploads' defaults."""
+
+    __tablename__ = "tenant_terms"
+
+    tenant: Mapped[str] = mapped_column(String(128), primary_key=True)
+    settings: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -7,6 +7,7 @@ them in its thread pool.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import logging
@@ -18,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Body, File, Form, Header, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from timetable_platform.api import sharing
 from timetable_platform.api.deps import AppState, PrincipalDep, ReaderDep, StateDep, request_id
@@ -32,10 +34,11 @@ from timetable_platform.api.schemas import (
 )
 from timetable_platform.domain import exports
 from timetable_platform.domain.model import Timetable
+from timetable_platform.domain.term import TermSettings
 from timetable_platform.extraction.base import Mode
 from timetable_platform.extraction.errors import ExtractionError
 from timetable_platform.extraction.sniff import sniff_media_type
-from timetable_platform.store import apikeys, audit, repository
+from timetable_platform.store import apikeys, audit, repository, terms
 from timetable_platform.store.api_models import IdempotencyRecord
 from timetable_platform.store.apikeys import Principal
 from timetable_platform.store.callbacks import upload_status_body
@@ -61,7 +64,9 @@ UploadIdPath = Annotated[
 ]
 StatusFilter = Literal["queued", "running", "succeeded", "failed"]
 assert set(UPLOAD_STATUSES) == set(StatusFilter.__args__)  # type: ignore[attr-defined]
-ExportFormat = Literal["json", "csv", "ics", "fullcalendar"]
+# The formats come from the one export registry the CLI serves too.
+ExportFormat = enum.StrEnum("ExportFormat", {name.replace("-", "_"): name for name in exports.EXPORT_FORMATS})  # type: ignore[misc]
+DEFAULT_FORMAT = ExportFormat("json")
 
 
 def links(upload_id: str) -> dict[str, str]:
@@ -409,8 +414,10 @@ def get_upload(
 
 def _ready_timetable(
     state: AppState, principal: Principal, upload_id: str, request: Request, action: str
-) -> Timetable:
-    """The timetable of a succeeded upload (409 with the status otherwise); the read is audited."""
+) -> tuple[Timetable, exports.ExportOptions]:
+    """The timetable of a succeeded upload (409 with the status otherwise) and what shapes its exports:
+    the upload's term (over its tenant's) and, as DTSTAMP, when the timetable was produced. The read
+    is audited."""
     request.scope["state"]["upload_id"] = upload_id
     with state.store.session_factory() as session:
         upload = repository.get_upload(session, upload_id, tenant=principal.tenant)
@@ -428,6 +435,9 @@ def _ready_timetable(
                 else None,
             )
         timetable = repository.get_timetable(session, upload_id)
+        options = exports.ExportOptions(
+            term=terms.effective_term(session, upload), stamp=upload.finished_at or upload.created_at
+        )
     assert timetable is not None
     with state.store.session_factory.begin() as session:
         audit.record(
@@ -438,12 +448,20 @@ def _ready_timetable(
             api_key_id=principal.api_key_id,
             request_id=request_id(request),
         )
-    return timetable
+    return timetable, options
+
+
+_FORMATS_HELP = "; ".join(f"`{f.name}`: {f.summary}" for f in exports.EXPORT_FORMATS.values())
 
 
 @router.get(
     "/uploads/{upload_id}/timetable",
     summary="The extracted timetable as JSON, CSV, iCalendar or FullCalendar events",
+    description=(
+        f"Formats: {_FORMATS_HELP}. `csv` is the default CSV (for programs); spreadsheet users want "
+        "`csv-excel`. Calendars repeat through the upload's term (see `PUT /uploads/{id}/term`), so the "
+        "same feed gives the same events whenever it is fetched."
+    ),
     responses={
         200: {
             "description": "The timetable in the requested format",
@@ -468,7 +486,7 @@ def _ready_timetable(
                     }
                 },
                 "text/csv": {
-                    "example": "day,start,end,period,kind,subject,teacher,room,group,week,notes,confidence,page\n"
+                    "example": "day,start,end,period,kind,subject,teacher,room,group,week,notes,confidence,page\r\n"
                 },
                 "text/calendar": {"example": "BEGIN:VCALENDAR\r\n..."},
             },
@@ -483,26 +501,16 @@ def get_timetable(
     request: Request,
     format: Annotated[
         ExportFormat,
-        Query(description="json (the schema), csv, ics, or fullcalendar events", examples=["ics"]),
-    ] = "json",
+        Query(description="one of the registered export formats", examples=["ics"]),
+    ] = DEFAULT_FORMAT,
 ) -> Response:
-    timetable = _ready_timetable(state, principal, upload_id, request, f"timetable.read.{format}")
-    stem = f"timetable-{upload_id}"
-    if format == "csv":
-        return Response(
-            exports.to_csv(timetable),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
-        )
-    if format == "ics":
-        return Response(
-            exports.to_ics(timetable),
-            media_type="text/calendar; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{stem}.ics"'},
-        )
-    if format == "fullcalendar":
-        return JSONResponse(exports.to_fullcalendar(timetable))
-    return JSONResponse(timetable.to_json_dict())
+    timetable, options = _ready_timetable(state, principal, upload_id, request, f"timetable.read.{format}")
+    export = exports.EXPORT_FORMATS[format.value]
+    body = export.render(timetable, options)
+    headers = {}
+    if export.name not in ("json", "fullcalendar"):
+        headers["Content-Disposition"] = f'attachment; filename="timetable-{upload_id}.{export.extension}"'
+    return Response(body, media_type=export.media_type, headers=headers)
 
 
 @router.get(
@@ -517,7 +525,8 @@ def get_timetable(
 def view_upload(
     state: StateDep, principal: ReaderDep, upload_id: UploadIdPath, request: Request
 ) -> HTMLResponse:
-    timetable = _ready_timetable(state, principal, upload_id, request, "timetable.view")
+    timetable, options = _ready_timetable(state, principal, upload_id, request, "timetable.view")
+    timetable = exports.apply_bell_times(timetable, options.term.bell_times)
     base = links(upload_id)["timetable"]
     # Opened from a share link: the export links carry the same credentials.
     shared = (
@@ -528,6 +537,7 @@ def view_upload(
     export_links = {
         "JSON": f"{base}?format=json{shared}",
         "CSV": f"{base}?format=csv{shared}",
+        "CSV for Excel": f"{base}?format=csv-excel{shared}",
         "iCalendar": f"{base}?format=ics{shared}",
         "FullCalendar": f"{base}?format=fullcalendar{shared}",
     }
@@ -658,3 +668,95 @@ def delete_upload(
     if not found:
         raise _not_found(upload_id)
     return Response(status_code=204)
+
+
+# --- term settings --------------------------------------------------------------------------------
+
+TERM_DESCRIPTION = (
+    "Term start and end, holidays, which week the term starts in (A/B timetables), time zone and bell "
+    "times. Calendar exports repeat from the term start to its end, skip holidays and anchor alternating "
+    "weeks to the term start. Fields left null come from the tenant's settings, then the defaults: "
+    "1 September to 31 July of the school year the upload was submitted in, no holidays, the first week "
+    "label, Europe/London, no bell times."
+)
+
+
+def _term_view(session: Session, upload: Upload) -> dict[str, Any]:
+    effective = terms.effective_settings(session, upload)
+    term = terms.effective_term(session, upload)
+    own = terms.upload_term(upload)
+    tenant = terms.tenant_term(session, upload.tenant)
+    return {
+        "upload": own.model_dump(mode="json") if own else None,
+        "tenant": tenant.model_dump(mode="json") if tenant else None,
+        "effective": {
+            **effective.model_dump(mode="json"),
+            "term_start": term.start.isoformat(),
+            "term_end": term.end.isoformat(),
+            "timezone": term.timezone,
+        },
+    }
+
+
+@router.get(
+    "/term", response_model=TermSettings, summary="The tenant's term settings", description=TERM_DESCRIPTION
+)
+def get_tenant_term(state: StateDep, principal: PrincipalDep) -> dict[str, Any]:
+    with state.store.session_factory() as session:
+        settings = terms.tenant_term(session, principal.tenant) or TermSettings()
+    return settings.model_dump(mode="json")
+
+
+@router.put(
+    "/term",
+    response_model=TermSettings,
+    summary="Set the tenant's term settings (the default for all its uploads)",
+    description=TERM_DESCRIPTION,
+)
+def put_tenant_term(
+    state: StateDep, principal: PrincipalDep, settings: Annotated[TermSettings, Body()]
+) -> dict[str, Any]:
+    with state.store.session_factory.begin() as session:
+        apikeys.ensure_tenant(session, principal.tenant)
+        terms.set_tenant_term(session, principal.tenant, settings)
+    return settings.model_dump(mode="json")
+
+
+@router.get(
+    "/uploads/{upload_id}/term",
+    summary="The upload's term settings, its tenant's, and the effective ones",
+    description=TERM_DESCRIPTION,
+    responses=problem_openapi(404),
+)
+def get_upload_term(
+    state: StateDep, principal: PrincipalDep, upload_id: UploadIdPath, request: Request
+) -> dict[str, Any]:
+    request.scope["state"]["upload_id"] = upload_id
+    with state.store.session_factory() as session:
+        upload = repository.get_upload(session, upload_id, tenant=principal.tenant)
+        if upload is None:
+            raise _not_found(upload_id)
+        return _term_view(session, upload)
+
+
+@router.put(
+    "/uploads/{upload_id}/term",
+    summary="Set the upload's own term settings (over its tenant's)",
+    description=TERM_DESCRIPTION,
+    responses=problem_openapi(404),
+)
+def put_upload_term(
+    state: StateDep,
+    principal: PrincipalDep,
+    upload_id: UploadIdPath,
+    request: Request,
+    settings: Annotated[TermSettings, Body()],
+) -> dict[str, Any]:
+    request.scope["state"]["upload_id"] = upload_id
+    with state.store.session_factory.begin() as session:
+        upload = repository.get_upload(session, upload_id, tenant=principal.tenant)
+        if upload is None:
+            raise _not_found(upload_id)
+        terms.set_upload_term(upload, settings)
+        session.flush()
+        return _term_view(session, upload)
