@@ -254,3 +254,10 @@ def test_a_line_that_is_a_whole_subject_name_is_followed_by_the_topic_not_more_n
     history = splitter.split(doc[0])
     assert (history.subject, history.notes) == ("History", "Inside the castle")
     assert splitter.split(doc[2]).subject == "Maths Meeting"  # one word under it, printed so twice: a name
+
+
+def test_an_ocr_variant_of_a_repeated_field_line_is_that_field() -> None:
+    doc = [["Physik", "2° ano B"], ["Physik", "2° ano B"], ["Chemie", "2@ ano B"], ["Kunst", "3ª série A"]]
+    splitter = CellSplitter.fit(doc)
+    assert splitter.split(doc[2]).group == "2@ ano B"
+    assert splitter.split(doc[3]).group == "3ª série A"  # a grade and letter names a class

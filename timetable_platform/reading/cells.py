@@ -9,6 +9,7 @@ codes such as 'OKA') and which stand first in a cell (subject codes such as 'PE'
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -155,9 +156,19 @@ def is_code(text: str) -> bool:
     return bool(_CODE.match(text.strip()))
 
 
+# A class named by its grade and letter: '3ª série B', '2º ano A', '1er curso C', 'Kelas 10 B', '5th Grade A'.
+_GRADE_GROUP = re.compile(
+    r"^(?:\d{1,2}\s?(?:[ºª°o*.]|st|nd|rd|th|er|e|a)?\s?(?:s[ée]rie|ano|a[ñn]o|curso|anno|grade|year|klasse|classe|kelas)"
+    r"|(?:kelas|klasse|classe|grade|year|turma)\s?[IVX\d]{1,4})\s?[-–]?\s?[A-Za-z]?\d?$",
+    re.IGNORECASE,
+)
+
+
 def is_group(text: str) -> bool:
-    """A printed class: '7B', '10E', 'Y9', '4M', '5a', 'Year 10', 'Klasse 5a'."""
+    """A printed class: '7B', '10E', 'Y9', '4M', '5a', 'Year 10', 'Klasse 5a', '3ª série B', 'Kelas XI-A'."""
     t = text.strip()
+    if _GRADE_GROUP.match(t):
+        return True
     if not _GROUP.match(t):
         return False
     # A bare number is a room or a period, not a class; '1.15' style numbers never match.
@@ -267,8 +278,11 @@ class CellSplitter:
         slash_role: FieldName | None = None,
         whole_first_line: bool = False,
         word_counts: Counter[str] | None = None,
+        field_lines: dict[str, FieldName] | None = None,
     ) -> None:
         self.word_counts = word_counts or Counter()
+        # Field lines the document prints in two cells or more (a class, a room), and their field.
+        self.field_lines = field_lines or {}
         # The field a short code after a slash is in this document ('DC(L)/AG': teacher), when most
         # cells print one.
         self.slash_role = slash_role
@@ -329,6 +343,13 @@ class CellSplitter:
                         else:
                             later_codes[tok] += 1
         slash_role, whole_first_line = _document_cell_shape(cells)
+        field_lines: Counter[tuple[str, FieldName]] = Counter()
+        probe = cls(vocabulary=frozenset(vocabulary), owner_kind=owner_kind, language=language)
+        for cell in cells:
+            for line in [tidy_whitespace(_clean_line(x)) for x in cell][1:]:
+                role = probe.classify(line.strip(" -–—·•|,;"), subject_position=False) if line else None
+                if role is not None:
+                    field_lines[(line, role)] += 1
         teacher_codes = frozenset(c for c, n in later_codes.items() if n > first_codes.get(c, 0))
         subject_codes = frozenset(c for c, n in first_codes.items() if n >= later_codes.get(c, 0))
         return cls(
@@ -347,6 +368,7 @@ class CellSplitter:
             slash_role=slash_role,
             whole_first_line=whole_first_line,
             word_counts=vocabulary,
+            field_lines={line: role for (line, role), n in field_lines.items() if n >= 2},
         )
 
     # --- reading one cell -----------------------------------------------------------------
@@ -358,6 +380,16 @@ class CellSplitter:
             return None
         fixed = t[0] + "".join(_OCR_DIGITS.get(c, c) for c in t[1:])
         return fixed if fixed != t and fixed in self.rooms else None
+
+    def _field_variant(self, line: str) -> FieldName | None:
+        """The field of a line that OCR misread from a field line the document repeats ('3@ SERIE B'
+        for '3° SERIE B'): a line of the same length nearly equal to it."""
+        if not self.field_lines or line in self.field_lines or self.classify(line, subject_position=False):
+            return None
+        for known, role in self.field_lines.items():
+            if abs(len(known) - len(line)) <= 2 and difflib.SequenceMatcher(None, known, line).ratio() >= 0.8:
+                return role
+        return None
 
     def _is_teacher_code(self, token: str, *, alone: bool) -> bool:
         """A code is a teacher when the document uses it so, or when it stands alone off the subject line."""
@@ -492,6 +524,10 @@ class CellSplitter:
             misread = self.known_room(bare) if index > 0 else None
             if misread is not None:
                 parsed.put("room", misread)
+                continue
+            variant = self._field_variant(bare) if index > 0 else None
+            if variant is not None:
+                parsed.put(variant, bare)
                 continue
             whole = self.classify(bare, subject_position=index == 0) if bare else None
             if whole is not None and bare != line:
