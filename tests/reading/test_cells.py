@@ -260,4 +260,4 @@ def test_an_ocr_variant_of_a_repeated_field_line_is_that_field() -> None:
     doc = [["Physik", "2° ano B"], ["Physik", "2° ano B"], ["Chemie", "2@ ano B"], ["Kunst", "3ª série A"]]
     splitter = CellSplitter.fit(doc)
     assert splitter.split(doc[2]).group == "2@ ano B"
-    assert splitter.split(doc[3]).group == "3ª série A"  # a grade and letter names a class
+    assert splitter.split(doc[3]).group == "3a série A"  # a grade and letter names a class (NFKC: ª is a)
