@@ -20,50 +20,20 @@ from timetable_platform.domain.model import Kind
 from timetable_platform.domain.text import fold, nfkc, tidy_whitespace
 from timetable_platform.domain.times import find_times, strip_times
 from timetable_platform.reading.subjects import WHOLE_SUBJECT_NAMES
+from timetable_platform.reading.vocabulary import (
+    _NOT_ROOM_WORDS,
+    _ROOM_CODES_OK,
+    BREAK_TERMS,
+    COMMON_WORDS,
+    FUNCTION_WORDS,
+    OTHER_TERMS,
+    ROOM_SUFFIXES,
+    ROOM_WORDS,
+    SUBJECT_CODES,
+    TITLE_WORDS,
+)
 
 # --- kind -----------------------------------------------------------------------------------------
-
-BREAK_TERMS: frozenset[str] = frozenset(
-    {
-        # en
-        "break", "breaktime", "lunch", "lunchtime", "recess", "playtime", "snack", "dinner", "dinnertime",
-        "outside play", "play time", "morning break", "lunch break",
-        # de
-        "pause", "mittagspause", "grosse pause", "kleine pause", "fruhstuckspause", "hofpause", "mittag",
-        "mittagessen",
-        # fr
-        "recre", "recreation", "dejeuner", "pause dejeuner", "pause meridienne", "cantine",
-        # es
-        "recreo", "almuerzo", "comida", "descanso",
-        # it
-        "intervallo", "ricreazione", "pranzo", "mensa",
-        # nl
-        "pauze", "middagpauze", "kleine pauze", "grote pauze", "lunchpauze",
-        # pt
-        "intervalo", "almoco", "lanche",
-    }
-)
-OTHER_TERMS: frozenset[str] = frozenset(
-    {
-        # en
-        "registration", "register", "assembly", "tutor", "tutor time", "tutor group", "form time",
-        "form period", "homeroom", "home room", "club", "clubs", "pastoral", "dismissal", "dismissed",
-        "home time", "home", "storytime", "story time", "pack up", "tidy up", "morning work",
-        "early morning work", "arrival", "bell", "mentoring",
-        # de
-        "versammlung", "klassenrat", "klassenstunde", "klassenleiterstunde", "morgenkreis", "ag",
-        # fr
-        "appel", "vie de classe", "heure de vie de classe", "rassemblement",
-        # es
-        "tutoria", "asamblea",
-        # it
-        "assemblea", "appello",
-        # nl
-        "mentoruur", "mentorles", "studie-uur",
-        # pt
-        "chamada", "assembleia",
-    }
-)
 
 
 def _term_hits(text: str, terms: frozenset[str]) -> bool:
@@ -90,11 +60,6 @@ def classify_kind(text: str, language: str | None = None) -> Kind:
 
 # --- field patterns -------------------------------------------------------------------------------
 
-TITLE_WORDS = (
-    r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof\.ssa|Profa|Prof|Dott\.ssa|Dott|Sir|Herr|Frau|Hr|Fr|Fräulein|M|Mme|Mlle|Mmes|"
-    r"Sr|Sra|Srta|Sig|Sig\.ra|"
-    r"Dhr|Mevr|Mw|Dña|Don|Dona|Sre|Pfr"
-)
 _NAME_WORD = r"[A-ZÀ-Þ][^\W\d_]*(?:['’\-][^\W\d_]+)*"
 _TEACHER_TITLED = re.compile(rf"^(?:{TITLE_WORDS})\.?\s+{_NAME_WORD}(?:\s+{_NAME_WORD})?\.?$")
 # 2-4 capital letters, the usual teacher code ('OKA', 'MD'); subjects share the shape, see below.
@@ -103,31 +68,6 @@ _CODE = re.compile(r"^[A-ZÄÖÜ]{2,4}$")
 _ROOM_CODE = re.compile(r"^[A-Za-zÄÖÜäöü]{1,4}[\-\s]?\d{1,4}[A-Za-z]?$")
 _WORD_NUMBER = re.compile(r"^[^\W\d_]{2,12}\s\d{1,4}[A-Za-z]?$")
 _ROOM_NUMBER = re.compile(r"^\d{1,4}[A-Za-z]?$")
-ROOM_WORDS = frozenset(
-    {
-        "room", "rm", "lab", "labs", "laboratory", "hall", "studio", "gym", "gymnasium", "workshop", "library",
-        "field", "pitch", "court", "pool", "theatre", "theater", "auditorium", "suite", "ict", "classroom",
-        "raum", "saal", "halle", "turnhalle", "sporthalle", "aula", "labor", "zimmer", "werkraum",
-        "salle", "gymnase", "cdi", "sala", "laboratorio", "gimnasio", "palestra", "lokaal", "gymzaal",
-        "biblioteca", "bibliotheek", "bibliothek", "bibliotheque", "mediatheque", "aula magna", "atelier",
-    }
-)
-_ROOM_CODES_OK = frozenset({"ICT", "IT", "PC", "DT", "CDI", "LRC", "PE", "MFL", "IC"})
-ROOM_SUFFIXES = ("raum", "saal", "halle", "zimmer", "lokaal", "zaal")
-# Words that make '<word> <number>' something other than a room ('Week 2', 'Station 5').
-_NOT_ROOM_WORDS = frozenset(
-    {"week", "year", "yr", "term", "unit", "set", "page", "lesson", "period", "test", "ks", "p", "group",
-     "station", "level", "part", "day", "block", "key", "std", "stunde", "woche", "semaine", "jahr", "klasse",
-     "class", "no", "nr", "sentence", "stack", "stacking", "chapter", "step", "grade"}
-)
-# Printed subject abbreviations that look like teacher codes.
-SUBJECT_CODES = frozenset(
-    {"PE", "RE", "RS", "DT", "ICT", "IT", "CS", "PSHE", "PHSE", "PSE", "RSE", "RHE", "RSHE", "SRE", "TTRS",
-     "RWI", "SPAG", "MFL", "EAL", "GCSE", "BTEC", "STEM", "ART", "FT", "HE", "CDT", "SMSC", "EPQ", "PDL",
-     "SEND", "ESL", "EFL", "KS", "PHE", "BK", "GE", "EN", "MA", "SP", "PSED", "UTW", "EAD", "CLL", "PD",
-     "LA", "MU", "SPORT", "LRC", "AG", "SU", "WPU", "IB", "PSP", "PC", "ETH", "REL", "ENG", "MAT", "BIO",
-     "CHE", "PHY", "GEO", "HIS", "FRE", "GER", "SPA", "LAT", "MUS", "DRA", "COM", "SCI"}
-)
 _GROUP = re.compile(
     r"^(?:(?:Year|Yr|Y|Class|Klasse|Kl|Classe|Clase|Classe|Klas|Form|Grade|Gr)\.?\s?)?\d{1,2}\s?[A-Za-z]{0,2}$|"
     r"^(?:Year|Yr|Y|Class|Klasse|Kl|Classe|Clase|Klas|Form|Grade|Gr)\.?\s?\d{1,2}\s?[A-Za-z]{0,2}$|"
@@ -775,20 +715,11 @@ class CellSplitter:
         return " ".join(out)
 
 
-# Words common enough in timetables to decide a join without the document's help.
-COMMON_WORDS = frozenset(
-    w.casefold()
-    for w in ["English", "Maths", "Math", "Mathematics", "Science", "Biology", "Chemistry", "Physics", "History", "Geography", "French", "German", "Spanish", "Italian", "Latin", "Music", "Drama", "Art", "Design", "Technology", "Computing", "Computer", "Studies", "Business", "Economics", "Religious", "Education", "Physical", "Citizenship", "Literature", "Language", "Reading", "Writing", "Phonics", "Spelling", "Spellings", "Handwriting", "Comprehension", "Assembly", "Registration", "Break", "Lunch", "Lesson", "Period", "Library", "Science", "Sociology", "Psychology", "Statistics", "Further", "Food", "Nutrition", "Media", "Philosophy", "Ethics", "Deutsch", "Mathe", "Englisch", "Französisch", "Erdkunde", "Geschichte", "Physik", "Chemie", "Biologie", "Musik", "Kunst", "Sport", "Religion", "Informatik", "Politik", "Wirtschaft", "Latein", "Spanisch", "Ethik", "Pause", "Mittagspause", "Mathématiques", "Français", "Anglais", "Histoire", "Géographie", "Musique", "Physique", "Chimie", "Espagnol", "Allemand", "Matemáticas", "Lengua", "Inglés", "Historia", "Música", "Física", "Química", "Biología", "Matematica", "Italiano", "Inglese", "Storia", "Geografia", "Musica", "Fisica", "Chimica", "Scienze", "Wiskunde", "Nederlands", "Engels", "Geschiedenis", "Aardrijkskunde", "Muziek", "Natuurkunde", "Scheikunde"]
-)
 
 
 # Letters OCR reads for digits inside a code ('R5' -> 'RS').
 _OCR_DIGITS = {"S": "5", "O": "0", "o": "0", "I": "1", "l": "1", "B": "8", "Z": "2", "G": "6"}
 
-# Short words that are whole words, never the tail of a broken one.
-FUNCTION_WORDS = frozenset(
-    ["a", "an", "and", "as", "at", "by", "for", "in", "of", "off", "on", "or", "the", "to", "up", "with", "am", "im", "in", "und", "der", "die", "das", "de", "du", "la", "le", "les", "et", "el", "y", "en", "los", "del", "e", "il", "di", "da", "van", "het", "een", "op", "te"]
-)
 
 
 def _looks_like_fields(line: str) -> bool:
