@@ -19,6 +19,7 @@ from timetable_platform.extraction import sniff
 from timetable_platform.extraction.base import Document, Limits, StageResult
 from timetable_platform.extraction.errors import BackendError, CorruptDocument
 from timetable_platform.extraction.pricing import documentai_cost
+from timetable_platform.reading.geometry import union_boxes
 from timetable_platform.reading.interpret import interpret
 
 if TYPE_CHECKING:
@@ -120,10 +121,7 @@ class _PageText:
 
 
 def _line(words: list[Word]) -> Line:
-    box = words[0].bbox
-    for word in words[1:]:
-        box = box.union(word.bbox)
-    return Line(words=list(words), bbox=box)
+    return Line(words=list(words), bbox=union_boxes(w.bbox for w in words))
 
 
 def _table(raw: Any, text: str, tokens: _PageText, width: float, height: float) -> Table | None:

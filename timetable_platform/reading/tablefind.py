@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from timetable_platform.domain.layout import BBox, Cell, Line, Page, Table, Word
+from timetable_platform.reading.geometry import DisjointSet, cluster_centres, y_overlap
 
 _MIN_GRID = 2  # at least a 2 x 2 grid of slots
 
@@ -20,24 +21,14 @@ class _Edges:
     ys: list[float]
 
 
-def _cluster(values: list[float], tolerance: float) -> list[float]:
-    out: list[list[float]] = []
-    for v in sorted(values):
-        if out and v - out[-1][-1] <= tolerance:
-            out[-1].append(v)
-        else:
-            out.append([v])
-    return [sum(g) / len(g) for g in out]
-
-
 def _ruling_edges(page: Page) -> _Edges | None:
     tol = max(page.width, page.height) * 0.004
     verticals = [r for r in page.rulings if r.width <= tol and r.height > tol * 3]
     horizontals = [r for r in page.rulings if r.height <= tol and r.width > tol * 3]
     if len(verticals) < _MIN_GRID + 1 or len(horizontals) < _MIN_GRID + 1:
         return None
-    xs = _cluster([(r.x0 + r.x1) / 2 for r in verticals], tol * 2)
-    ys = _cluster([(r.top + r.bottom) / 2 for r in horizontals], tol * 2)
+    xs = cluster_centres([(r.x0 + r.x1) / 2 for r in verticals], tol * 2)
+    ys = cluster_centres([(r.top + r.bottom) / 2 for r in horizontals], tol * 2)
     if len(xs) < _MIN_GRID + 1 or len(ys) < _MIN_GRID + 1:
         return None
     return _Edges(xs, ys)
@@ -65,7 +56,7 @@ def _lines_of(words: list[Word]) -> list[Line]:
     lines: list[Line] = []
     for w in sorted(words, key=lambda w: (w.bbox.top, w.bbox.x0)):
         for line in lines:
-            overlap = min(line.bbox.bottom, w.bbox.bottom) - max(line.bbox.top, w.bbox.top)
+            overlap = y_overlap(line.bbox, w.bbox)
             # Horizontal distance to the line, not to its last word: OCR boxes are ink-tight, so a short
             # word ("y", "–") sorts after its right-hand neighbour and would otherwise start a new line.
             gap = max(0.0, w.bbox.x0 - line.bbox.x1, line.bbox.x0 - w.bbox.x1)
@@ -106,29 +97,19 @@ def table_from_rulings(page: Page) -> Table | None:
     xs, ys = edges.xs, edges.ys
     tol = max(page.width, page.height) * 0.004
     n_rows, n_cols = len(ys) - 1, len(xs) - 1
-    parent = list(range(n_rows * n_cols))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union(a: int, b: int) -> None:
-        parent[find(a)] = find(b)
-
+    slots = DisjointSet(n_rows * n_cols)
     for r in range(n_rows):
         for c in range(n_cols - 1):
             if not _has_vertical(page, xs[c + 1], ys[r], ys[r + 1], tol):
-                union(r * n_cols + c, r * n_cols + c + 1)
+                slots.union(r * n_cols + c, r * n_cols + c + 1)
     for r in range(n_rows - 1):
         for c in range(n_cols):
             if not _has_horizontal(page, ys[r + 1], xs[c], xs[c + 1], tol):
-                union(r * n_cols + c, (r + 1) * n_cols + c)
+                slots.union(r * n_cols + c, (r + 1) * n_cols + c)
     groups: dict[int, list[tuple[int, int]]] = {}
     for r in range(n_rows):
         for c in range(n_cols):
-            groups.setdefault(find(r * n_cols + c), []).append((r, c))
+            groups.setdefault(slots.find(r * n_cols + c), []).append((r, c))
     cells: list[Cell] = []
     for members in groups.values():
         r0 = min(r for r, _ in members)
@@ -396,10 +377,6 @@ def _widen_lone_breaks(cells: list[Cell], n_rows: int, n_cols: int, xs: list[flo
         cell.row, cell.rowspan = 1, n_rows - 1
 
 
-def _overlap(a: _Chunk, b: _Chunk) -> float:
-    return min(a.bottom, b.bottom) - max(a.top, b.top)
-
-
 def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float) -> list[_Chunk]:
     """Rows with nothing in the label column: a header row of day names above the labels (two or more
     columns), or a break printed once between labelled rows. A lone lesson between two rows is a
@@ -412,7 +389,7 @@ def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float)
             for c in chunks
             if c.col != 0
             and not any(
-                _overlap(c, a) >= 0.3 * min(c.bottom - c.top, a.bottom - a.top, height) for a in anchors
+                y_overlap(c, a) >= 0.3 * min(c.bottom - c.top, a.bottom - a.top, height) for a in anchors
             )
         ),
         key=lambda c: c.top,
@@ -428,7 +405,7 @@ def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float)
     first_is_body_label = any(ch.isdigit() for w in anchors[0].words for ch in w.text)
     # Where the first body row starts: its cells may begin above a label centred beside them.
     first_row_top = min(
-        [anchors[0].top, *(c.top for c in chunks if c.col != 0 and _overlap(c, anchors[0]) > 0)]
+        [anchors[0].top, *(c.top for c in chunks if c.col != 0 and y_overlap(c, anchors[0]) > 0)]
     )
     for group in groups:
         cols = {c.col for c in group}
@@ -467,7 +444,7 @@ def _centred(anchors: list[_Chunk], chunks: list[_Chunk]) -> bool:
         abs((c.top + c.bottom) - (a.top + a.bottom)) / 2 < abs(c.top - a.top)
         for a in anchors
         for c in chunks
-        if c.col != 0 and _overlap(a, c) > 0
+        if c.col != 0 and y_overlap(a, c) > 0
     ]
     return sum(votes) > len(votes) / 2
 

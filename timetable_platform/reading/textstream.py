@@ -27,6 +27,7 @@ from timetable_platform.domain.model import Day, Entry, Owner, Timetable
 from timetable_platform.domain.text import tidy_whitespace
 from timetable_platform.domain.times import Clock, TimeMatch, find_times, school_day_range, strip_times
 from timetable_platform.reading.cells import CellSplitter, classify_kind
+from timetable_platform.reading.geometry import union_boxes, x_overlap, y_overlap
 
 _PERIOD_WORDS = (
     r"p|per|period|periode|période|lesson|les|lesuur|uur|std|stunde|h|heure|ora|hora|sesión|sesion|"
@@ -238,10 +239,10 @@ def _rotated_phrases(words: Sequence[Word], h_med: float) -> list[Phrase]:
     lines.sort(key=lambda line: min(w.bbox.x0 for w in line))
     groups: list[list[list[Word]]] = []
     for line in lines:
-        box = _union([w.bbox for w in line])
+        box = union_boxes([w.bbox for w in line])
         if groups:
-            last = _union([w.bbox for ln in groups[-1] for w in ln])
-            overlap = min(box.bottom, last.bottom) - max(box.top, last.top)
+            last = union_boxes([w.bbox for ln in groups[-1] for w in ln])
+            overlap = y_overlap(box, last)
             if box.x0 - last.x1 < 0.8 * max(box.width, h_med * 0.5) and overlap > 0.3 * min(box.height, last.height):
                 groups[-1].append(line)
                 continue
@@ -249,7 +250,7 @@ def _rotated_phrases(words: Sequence[Word], h_med: float) -> list[Phrase]:
     out: list[Phrase] = []
     for group in groups:
         ws = [w for line in group for w in line]
-        box = _union([w.bbox for w in ws])
+        box = union_boxes([w.bbox for w in ws])
         out.append(
             Phrase(
                 words=ws,
@@ -264,10 +265,6 @@ def _rotated_phrases(words: Sequence[Word], h_med: float) -> list[Phrase]:
     return out
 
 
-def _union(boxes: Sequence[BBox]) -> BBox:
-    return BBox(min(b.x0 for b in boxes), min(b.top for b in boxes), max(b.x1 for b in boxes), max(b.bottom for b in boxes))
-
-
 def _phrase(words: list[Word]) -> Phrase:
     heights = [w.bbox.height for w in words]
     return Phrase(
@@ -279,10 +276,6 @@ def _phrase(words: list[Word]) -> Phrase:
         bottom=max(w.bbox.bottom for w in words),
         height=_median(heights, 10.0),
     )
-
-
-def _x_overlap(a: Phrase, b: Phrase) -> float:
-    return min(a.x1, b.x1) - max(a.x0, b.x0)
 
 
 def _join_stacked(phrases: list[Phrase]) -> list[Phrase]:
@@ -316,7 +309,7 @@ def _join_stacked(phrases: list[Phrase]) -> list[Phrase]:
                 )
                 wrapped_time = bool(re.search(r"[-–—‑−]\s*$|\b(?:to|bis|à)\s*$", current.text)) and bool(
                     find_times(current.text.rstrip(" -–—‑−"))
-                ) and bool(re.match(r"^\d", q.text)) and _x_overlap(current, q) > 0
+                ) and bool(re.match(r"^\d", q.text)) and x_overlap(current, q) > 0
                 if letters or wrapped_time:
                     nxt = j
                     parts.append(q)
@@ -378,7 +371,7 @@ def _groups(phrases: list[Phrase], *, by_row: bool) -> list[list[Phrase]]:
                 placed = True
                 break
             if not by_row and (
-                _x_overlap(ref, p) > 0.3 * min(ref.x1 - ref.x0, p.x1 - p.x0) or abs(ref.x0 - p.x0) < 0.6 * ref.height
+                x_overlap(ref, p) > 0.3 * min(ref.x1 - ref.x0, p.x1 - p.x0) or abs(ref.x0 - p.x0) < 0.6 * ref.height
             ):
                 g.append(p)
                 placed = True

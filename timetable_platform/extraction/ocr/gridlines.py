@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from timetable_platform.extraction.ocr.preprocess import binarize
+from timetable_platform.reading.geometry import DisjointSet
 
 # A boundary counts as printed when ruling / shading covers this share of the slot edge.
 SEPARATOR_COVERAGE = 0.55
@@ -234,36 +235,24 @@ def _grid_in_region(rulings: Rulings, color: np.ndarray, box: tuple[int, int, in
     vertical = cv2.dilate(vertical, np.ones((1, 5), np.uint8))
     n_rows, n_cols = len(rows) - 1, len(cols) - 1
     tol = 4
-    parent = list(range(n_rows * n_cols))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union(a: int, b: int) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
+    slots = DisjointSet(n_rows * n_cols)
     for r in range(n_rows):
         lo, hi = rows[r] + tol, rows[r + 1] - tol
         for c in range(n_cols - 1):
             search = int(min(12, max(4, 0.25 * min(cols[c + 1] - cols[c], cols[c + 2] - cols[c + 1]))))
             if _coverage(vertical, cols[c + 1], lo, hi, search, vertical=True) < SEPARATOR_COVERAGE:
-                union(r * n_cols + c, r * n_cols + c + 1)
+                slots.union(r * n_cols + c, r * n_cols + c + 1)
     for c in range(n_cols):
         lo, hi = cols[c] + tol, cols[c + 1] - tol
         for r in range(n_rows - 1):
             search = int(min(12, max(4, 0.25 * min(rows[r + 1] - rows[r], rows[r + 2] - rows[r + 1]))))
             if _coverage(horizontal, rows[r + 1], lo, hi, search, vertical=False) < SEPARATOR_COVERAGE:
-                union(r * n_cols + c, (r + 1) * n_cols + c)
+                slots.union(r * n_cols + c, (r + 1) * n_cols + c)
 
     groups: dict[int, list[tuple[int, int]]] = {}
     for r in range(n_rows):
         for c in range(n_cols):
-            groups.setdefault(find(r * n_cols + c), []).append((r, c))
+            groups.setdefault(slots.find(r * n_cols + c), []).append((r, c))
     # A region that is all one cell (a box, a banner) is not a table.
     if len(groups) < 3:
         return None

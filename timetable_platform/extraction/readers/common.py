@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from timetable_platform.domain.layout import BBox, Line, Word
+from timetable_platform.reading.geometry import union_boxes
 
 # Nominal grid for formats without geometry (DOCX, XLSX, CSV): one column is 100 units, one text line 20.
 NOMINAL_COL_WIDTH = 100.0
 NOMINAL_LINE_HEIGHT = 20.0
 _TOKEN = re.compile(r"(\s*)(\S+)")
-
-
-def union_all(boxes: Iterable[BBox]) -> BBox:
-    it = iter(boxes)
-    out = next(it)
-    for box in it:
-        out = out.union(box)
-    return out
 
 
 def group_lines(words: Sequence[Word]) -> list[Line]:
@@ -47,7 +40,7 @@ def group_lines(words: Sequence[Word]) -> list[Line]:
 
 def _make_line(words: list[Word]) -> Line:
     ordered = sorted(words, key=lambda w: w.bbox.x0)
-    return Line(words=ordered, bbox=union_all(w.bbox for w in ordered))
+    return Line(words=ordered, bbox=union_boxes(w.bbox for w in ordered))
 
 
 def _vertical_lines(words: list[Word]) -> list[Line]:
@@ -66,7 +59,7 @@ def _vertical_lines(words: list[Word]) -> list[Line]:
     for group in groups:
         # 90 degrees reads bottom-to-top, 270 top-to-bottom.
         ordered = sorted(group, key=lambda w: w.bbox.top, reverse=group[0].rotation == 90)
-        out.append(Line(words=ordered, bbox=union_all(w.bbox for w in ordered)))
+        out.append(Line(words=ordered, bbox=union_boxes(w.bbox for w in ordered)))
     return out
 
 
@@ -100,7 +93,7 @@ def nominal_lines(
         words = nominal_words(text, x0 + 2, top + index * step, style)
         for word in words:
             word.bbox = BBox(word.bbox.x0, top + index * step, word.bbox.x1, top + (index + 1) * step)
-        lines.append(Line(words=words, bbox=union_all(w.bbox for w in words)))
+        lines.append(Line(words=words, bbox=union_boxes(w.bbox for w in words)))
     return lines
 
 

@@ -27,6 +27,7 @@ from timetable_platform.extraction.errors import (
 from timetable_platform.extraction.ocr.engine import TARGET_TEXT_HEIGHT, OcrEngine, OcrWord, TesseractEngine
 from timetable_platform.extraction.ocr.gridlines import GridTable, Rulings, find_rulings, find_tables
 from timetable_platform.extraction.ocr.preprocess import PreparedPage, binarize, decode_image, prepare_page
+from timetable_platform.reading.geometry import union_boxes, y_overlap
 
 READER_NAME = "tesseract"
 PDF_RENDER_DPI = 200
@@ -500,10 +501,7 @@ def _crop_lines(crop: _Crop) -> list[Line]:
 
 
 def _line(words: list[Word]) -> Line:
-    box = words[0].bbox
-    for word in words[1:]:
-        box = box.union(word.bbox)
-    return Line(words=words, bbox=box)
+    return Line(words=words, bbox=union_boxes(w.bbox for w in words))
 
 
 def _split_at_gaps(words: list[Word]) -> list[Line]:
@@ -664,7 +662,7 @@ def _regroup_lines(words: list[Word]) -> list[Line]:
     for word in sorted(words, key=lambda w: (w.bbox.top, w.bbox.x0)):
         for line in lines:
             ref = line[0].bbox
-            overlap = min(ref.bottom, word.bbox.bottom) - max(ref.top, word.bbox.top)
+            overlap = y_overlap(ref, word.bbox)
             if overlap > 0.5 * min(ref.height, word.bbox.height):
                 line.append(word)
                 break
@@ -673,10 +671,7 @@ def _regroup_lines(words: list[Word]) -> list[Line]:
     out: list[Line] = []
     for line_words in lines:
         line_words.sort(key=lambda w: w.bbox.x0)
-        box = line_words[0].bbox
-        for word in line_words[1:]:
-            box = box.union(word.bbox)
-        out.append(Line(words=line_words, bbox=box))
+        out.append(Line(words=line_words, bbox=union_boxes(w.bbox for w in line_words)))
     return out
 
 

@@ -23,6 +23,7 @@ from timetable_platform.domain.layout import BBox, Cell, Layout, Line, Page, Tab
 from timetable_platform.extraction.base import Document, Limits
 from timetable_platform.extraction.errors import CorruptDocument, EmptyDocument, EncryptedDocument, TooLarge
 from timetable_platform.extraction.readers.common import group_lines, hex_colour, join_styles
+from timetable_platform.reading.geometry import cluster_centres
 
 READER = "pdfplumber"
 # A page with fewer visible characters than this is treated as having no text layer (e.g. only a page number).
@@ -261,17 +262,6 @@ def _colour(value: Any) -> str | None:
 # ---------------------------------------------------------------- tables
 
 
-def _cluster(values: list[float]) -> list[float]:
-    """Distinct grid positions: values closer than EDGE_TOLERANCE merge into their mean."""
-    out: list[list[float]] = []
-    for v in sorted(values):
-        if out and v - out[-1][-1] <= EDGE_TOLERANCE:
-            out[-1].append(v)
-        else:
-            out.append([v])
-    return [sum(group) / len(group) for group in out]
-
-
 def _nearest(edges: list[float], value: float) -> int:
     i = bisect.bisect_left(edges, value)
     if i == 0:
@@ -286,8 +276,9 @@ def _convert_table(
 ) -> Table | None:
     if not cell_boxes:
         return None
-    xs = _cluster([b[0] for b in cell_boxes] + [b[2] for b in cell_boxes])
-    ys = _cluster([b[1] for b in cell_boxes] + [b[3] for b in cell_boxes])
+    # Distinct grid lines: cell edges closer than EDGE_TOLERANCE are one line, at their mean.
+    xs = cluster_centres([b[0] for b in cell_boxes] + [b[2] for b in cell_boxes], EDGE_TOLERANCE)
+    ys = cluster_centres([b[1] for b in cell_boxes] + [b[3] for b in cell_boxes], EDGE_TOLERANCE)
     n_rows, n_cols = len(ys) - 1, len(xs) - 1
     if n_rows < 1 or n_cols < 1 or (n_rows == 1 and n_cols == 1):
         return None  # a framed box, not a table: its text stays in paragraphs
