@@ -20,6 +20,7 @@ from timetable_platform.extraction.base import (
     StageResult,
 )
 from timetable_platform.extraction.errors import ExtractionError, NoTimetableFound, TooLarge
+from timetable_platform.reading.plausibility import adjust_confidence
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,9 @@ def reconcile(
         raise NoTimetableFound(f"no timetable found: {reason}", detail=reason)
 
     timetable = timetable.model_copy(deep=True)
+    # Document-level doubt (debris read as names, blocks that lost their times) and the OCR ceiling.
+    ocr = media_type.startswith("image/") or layout_stage.backend.endswith("tesseract")
+    adjust_confidence(timetable, ocr=ocr)
     pages = None
     if media_type.startswith(_PAGED_PREFIXES):
         pages = layout_stage.pages or (interpreter_stage.pages if interpreter_stage else None)

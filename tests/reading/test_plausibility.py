@@ -1,0 +1,42 @@
+"""Document-level doubt lowers confidence: debris read as names, blocks that lost their times, OCR."""
+
+from __future__ import annotations
+
+from timetable_platform.domain.model import Entry, Timetable
+from timetable_platform.reading.plausibility import OCR_CAP, adjust_confidence, assess, looks_like_debris
+
+
+def _entry(subject: str, start: str | None = "09:00") -> Entry:
+    return Entry(day="MON", start=start, end="10:00" if start else None, subject=subject, kind="lesson", confidence=1.0)
+
+
+def test_debris_is_told_from_names() -> None:
+    assert looks_like_debris("¢ |")
+    assert looks_like_debris("nt")
+    assert not looks_like_debris("Maths")
+    assert not looks_like_debris("DC(L)")
+    assert not looks_like_debris("Engg Mech - NMEC101")
+    assert not looks_like_debris("Ita-Sto")
+    assert not looks_like_debris("PE")
+
+
+def test_a_clean_digital_reading_keeps_its_confidence() -> None:
+    timetable = Timetable(entries=[_entry("Maths"), _entry("Art")])
+    adjust_confidence(timetable, ocr=False)
+    assert [e.confidence for e in timetable.entries] == [1.0, 1.0]
+
+
+def test_debris_and_lost_times_lower_the_whole_reading() -> None:
+    timetable = Timetable(entries=[_entry("Maths"), _entry("Art"), _entry("¢@ |"), _entry("History", start=None)])
+    found = assess(timetable)
+    assert found.debris_share == 0.25 and found.timeless_share == 0.25
+    adjust_confidence(timetable, ocr=False)
+    maths, _, debris, _ = timetable.entries
+    assert maths.confidence is not None and maths.confidence < 1.0
+    assert debris.confidence is not None and debris.confidence < maths.confidence
+
+
+def test_nothing_read_from_pixels_reaches_the_ocr_ceiling() -> None:
+    timetable = Timetable(entries=[_entry("Maths")])
+    adjust_confidence(timetable, ocr=True)
+    assert timetable.entries[0].confidence == OCR_CAP
