@@ -261,3 +261,10 @@ def test_an_ocr_variant_of_a_repeated_field_line_is_that_field() -> None:
     splitter = CellSplitter.fit(doc)
     assert splitter.split(doc[2]).group == "2@ ano B"
     assert splitter.split(doc[3]).group == "3a série A"  # a grade and letter names a class (NFKC: ª is a)
+
+
+def test_the_word_after_a_possessive_is_its_noun_not_a_room() -> None:
+    splitter = CellSplitter.fit([["Writer's Workshop"], ["Reader’s", "Workshop"], ["DT", "Workshop"]])
+    assert splitter.split(["Writer's Workshop"]).subject == "Writer's Workshop"
+    assert splitter.split(["Reader’s", "Workshop"]).subject == "Reader’s Workshop"
+    assert splitter.split(["DT", "Workshop"]).room == "Workshop"

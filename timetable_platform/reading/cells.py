@@ -398,6 +398,8 @@ class CellSplitter:
                     found.append(("room", two))
                     del tokens[-2:]
                     continue
+            if len(tokens) > 1 and _POSSESSIVE_END.search(tokens[-2]):
+                break  # "Writer's Workshop": the word after a possessive is its noun, not a room
             after_label = len(tokens) > 1 and fold(tokens[-2].rstrip(":")) in _NOT_ROOM_WORDS
             if is_room(last) and not (last.isdigit() and (len(last) < 2 or after_label)) and (
                 any(c.isdigit() for c in last) or fold(last) in ROOM_WORDS or fold(last).endswith(ROOM_SUFFIXES)
@@ -468,6 +470,9 @@ class CellSplitter:
             variant = self._field_variant(bare) if index > 0 else None
             if variant is not None:
                 parsed.put(variant, bare)
+                continue
+            if index > 0 and parsed.subject_parts and not parsed.closed and _POSSESSIVE_END.search(pairs[index - 1][0]):
+                parsed.put("subject", line, index)  # "Writer's" / "Workshop": the name goes on
                 continue
             whole = self.classify(bare, subject_position=index == 0) if bare else None
             if whole is not None and bare != line:
@@ -743,8 +748,17 @@ def _describes(line: str) -> bool:
 
 
 def _continues(previous: str, line: str) -> bool:
-    """Does ``line`` carry on the text above it ('Design' / '& Technology', 'Finishing' / 'off')?"""
-    return line[:1].islower() or line[:1] in "&+/-–,(" or previous.rstrip()[-1:] in "&+/-–,:("
+    """Does ``line`` carry on the text above it ('Design' / '& Technology', 'Finishing' / 'off',
+    "Writer's" / 'Workshop': a possessive needs its noun)?"""
+    return (
+        line[:1].islower()
+        or line[:1] in "&+/-–,("
+        or previous.rstrip()[-1:] in "&+/-–,:("
+        or bool(_POSSESSIVE_END.search(previous))
+    )
+
+
+_POSSESSIVE_END = re.compile(r"\w['’]s?\s*$")
 
 
 def _clean_line(text: str) -> str:
