@@ -268,3 +268,10 @@ def test_the_word_after_a_possessive_is_its_noun_not_a_room() -> None:
     assert splitter.split(["Writer's Workshop"]).subject == "Writer's Workshop"
     assert splitter.split(["Reader’s", "Workshop"]).subject == "Reader’s Workshop"
     assert splitter.split(["DT", "Workshop"]).room == "Workshop"
+
+
+def test_lines_each_naming_their_own_batch_are_parallel_lessons() -> None:
+    splitter = CellSplitter.fit([["Physics Lab (B1)", "Chemistry Lab (B2)"], ["Maths"]])
+    assert splitter.parallel(["Physics Lab (B1)", "Chemistry Lab (B2)"]) == [["Physics Lab (B1)"], ["Chemistry Lab (B2)"]]
+    assert splitter.parallel(["Physics Lab (B1)", "Ms Shah"]) is None
+    assert splitter.parallel(["Lab Group 1", "Lab Group 1"]) is None

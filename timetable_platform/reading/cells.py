@@ -592,9 +592,10 @@ class CellSplitter:
     def parallel(self, lines: Sequence[str]) -> list[list[str]] | None:
         """Lines of one cell that are separate lessons side by side (lab batches: 'DSD(P1)/YA',
         'CNS(P2)/A', 'DC(P3)/AG'): one group of lines per lesson, or None when the cell is one lesson.
-        Only where the document prints 'name/code' cells, so each line shows it is a whole lesson."""
+        Only where the document prints 'name/code' cells, or where every line names its own batch
+        ('Physics Lab (B1)' / 'Chemistry Lab (B2)'), so each line shows it is a whole lesson."""
         if self.slash_role is None:
-            return None
+            return _batch_lines(lines)
         pairs = _join_wrapped_codes([(x.strip(), None) for x in lines if x.strip()])
         groups: list[list[str]] = []
         for line, _ in pairs:
@@ -851,3 +852,17 @@ def _person_line_parts(line: str) -> tuple[list[str], list[str]] | None:
         else:
             return None
     return (people, rooms) if people else None
+
+
+def _batch_lines(lines: Sequence[str]) -> list[list[str]] | None:
+    """Each line a lesson of its own batch: two lines or more, each naming a different batch."""
+    texts = [x.strip() for x in lines if x.strip()]
+    if len(texts) < 2:
+        return None
+    labels = []
+    for text in texts:
+        m = _GROUP_IN_NAME.search(text)
+        if m is None:
+            return None
+        labels.append(fold(m.group("label") or m.group("batch") or ""))
+    return [[t] for t in texts] if len(set(labels)) == len(labels) else None
