@@ -26,9 +26,11 @@ def test_definitions_show_assets_checks_sensors_and_schedule() -> None:
     checks = {c.name: c for c in graph.asset_check_keys}  # type: ignore[attr-defined]
     assert set(checks) == {
         "schema_valid",
+        "has_entries",
         "start_before_end",
         "times_in_school_day",
-        "no_unprinted_overlaps",
+        "no_overlaps",
+        "every_day_read",
         "mean_confidence",
         "low_confidence_share",
     }

@@ -61,7 +61,7 @@ def test_upgrade_downgrade_upgrade(db_url: str) -> None:
 
 
 def test_migrated_schema_matches_the_models(db_url: str) -> None:
-    migrate(db_url, "0001")
+    migrate(db_url)
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
@@ -83,7 +83,56 @@ def test_migrated_schema_matches_the_models(db_url: str) -> None:
         return None
 
     own = [op for op in diff if not isinstance(op, tuple) or table_of(op) in OWN_TABLES]
-    assert own == [], f"models and migration 0001 differ: {own}"
+    assert own == [], f"models and migrations differ: {own}"
+
+
+def test_0003_allows_needs_review_and_downgrades_it_to_succeeded(db_url: str) -> None:
+    """The status CHECK constraint is replaced on both databases; rows written before it survive."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    migrate(db_url, "0002")
+    engine = make_engine(db_url)
+    insert = text(
+        "INSERT INTO uploads (id, tenant, filename, media_type, size_bytes, sha256, mode, status, attempts,"
+        " created_at, updated_at) VALUES (:id, 't', 'f', 'text/csv', 1, :sha, 'hybrid', :status, 0,"
+        " '2026-12-01 10:00:00', '2026-12-01 10:00:00')"
+    )
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert, {"id": "old", "sha": "0" * 64, "status": "succeeded"})
+        try:
+            with engine.begin() as conn:
+                conn.execute(insert, {"id": "early", "sha": "1" * 64, "status": "needs_review"})
+        except IntegrityError:
+            pass
+        else:
+            raise AssertionError("0002's constraint should refuse needs_review")
+
+        migrate(db_url)
+        with engine.begin() as conn:
+            conn.execute(insert, {"id": "new", "sha": "2" * 64, "status": "needs_review"})
+            conn.execute(text("UPDATE uploads SET review_reasons = '[\"check Monday\"]' WHERE id = 'new'"))
+        with make_session_factory(engine)() as session:
+            assert repository.get_upload(session, "old").status.value == "succeeded"  # type: ignore[union-attr]
+            new = repository.get_upload(session, "new")
+            assert new is not None and new.status.value == "needs_review"
+            assert new.review_reasons == ["check Monday"]
+        try:
+            with engine.begin() as conn:
+                conn.execute(insert, {"id": "bad", "sha": "3" * 64, "status": "bogus"})
+        except IntegrityError:
+            pass
+        else:
+            raise AssertionError("the new constraint should still refuse unknown statuses")
+
+        downgrade(db_url, "0002")
+        with engine.connect() as conn:
+            rows = dict(conn.execute(text("SELECT id, status FROM uploads")).all())
+            assert rows == {"old": "succeeded", "new": "succeeded"}
+            assert "review_reasons" not in {c["name"] for c in inspect(conn).get_columns("uploads")}
+    finally:
+        engine.dispose()
 
 
 def test_concurrent_migrations_do_not_collide(tmp_path: Path, postgres_url: str) -> None:

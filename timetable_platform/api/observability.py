@@ -90,7 +90,7 @@ def recent_finished_uploads(
         Upload.finished_at >= since,
         Upload.finished_at <= now,
     )
-    counts = {"succeeded": 0, "failed": 0}
+    counts = {"succeeded": 0, "needs_review": 0, "failed": 0}
     latencies: list[float] = []
     with session_factory() as session:
         for status, created_at, finished_at in session.execute(stmt):

@@ -326,7 +326,8 @@ def submit_examples(api: str, key: str, paths: Sequence[Path]) -> list[tuple[Pat
 def wait_for_uploads(
     api: str, key: str, upload_ids: Sequence[str], timeout: float
 ) -> dict[str, dict[str, Any]]:
-    """Poll each upload until it succeeded or failed (or ``timeout``); returns the last status bodies."""
+    """Poll each upload until it is final (succeeded, needs_review or failed; or ``timeout``); returns the
+    last status bodies."""
     last: dict[str, dict[str, Any]] = {}
     deadline = time.monotonic() + timeout
     with httpx.Client(base_url=api, headers={"X-API-Key": key}, timeout=30.0) as client:
@@ -336,7 +337,7 @@ def wait_for_uploads(
                 response = client.get(f"/api/v2/timetable/uploads/{upload_id}")
                 if response.status_code == 200:
                     last[upload_id] = response.json()
-                    if last[upload_id]["status"] in ("succeeded", "failed"):
+                    if last[upload_id]["status"] in ("succeeded", "needs_review", "failed"):
                         pending.remove(upload_id)
             if pending:
                 time.sleep(1.0)
@@ -540,7 +541,11 @@ def _submit_and_report(api_url: str, ui_url: str, key: str, examples: Sequence[P
         body = results.get(upload_id, {})
         status = body.get("status", "unknown")
         entries = (body.get("confidence") or {}).get("entries")
-        detail = f"{entries} entries" if status == "succeeded" else (body.get("error") or "still in progress")
+        if status in ("succeeded", "needs_review"):
+            reasons = body.get("review_reasons") or []
+            detail = f"{entries} entries" + (f"; to check: {reasons[0]}" if reasons else "")
+        else:
+            detail = body.get("error") or "still in progress"
         base = f"{api_url}/api/v2/timetable/uploads/{upload_id}"
         print(f"  {path.name:<24} {status:<10} {detail}")
         print(f"    status     {base}")
@@ -603,7 +608,7 @@ def select_backfill_uploads(settings: Settings, *, stale: bool, failed: bool, li
     from timetable_platform.schedules.backfill import MAX_ATTEMPTS
     from timetable_platform.store import repository
     from timetable_platform.store.factory import build_store
-    from timetable_platform.store.models import UploadStatus
+    from timetable_platform.store.models import READY_STATUSES, UploadStatus
 
     store = build_store(settings, migrate=True)
     try:
@@ -613,7 +618,7 @@ def select_backfill_uploads(settings: Settings, *, stale: bool, failed: bool, li
             )
             return [
                 u.id for u in uploads
-                if (failed and u.status == UploadStatus.FAILED) or (stale and u.status == UploadStatus.SUCCEEDED)
+                if (failed and u.status == UploadStatus.FAILED) or (stale and u.status in READY_STATUSES)
             ]  # fmt: skip
     finally:
         store.dispose()

@@ -88,10 +88,14 @@ class UploadStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
+    NEEDS_REVIEW = "needs_review"  # stored and served, with review_reasons for a person to check
     FAILED = "failed"
 
 
 UPLOAD_STATUSES: tuple[str, ...] = tuple(s.value for s in UploadStatus)
+# The statuses whose timetable is stored and may be served.
+READY_STATUSES = (UploadStatus.SUCCEEDED, UploadStatus.NEEDS_REVIEW)
+FINAL_STATUSES = (*READY_STATUSES, UploadStatus.FAILED)
 
 upload_status_type = Enum(
     UploadStatus,
@@ -127,6 +131,8 @@ class Upload(Base):
 
     status: Mapped[UploadStatus] = mapped_column(upload_status_type, default=UploadStatus.QUEUED)
     error: Mapped[str | None] = mapped_column(Text)
+    # Why a stored timetable needs a person to look at it, written for a teacher (needs_review).
+    review_reasons: Mapped[list[str] | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -41,7 +41,7 @@ from timetable_platform.store.apikeys import Principal
 from timetable_platform.store.callbacks import upload_status_body
 from timetable_platform.store.errors import InvalidCursor
 from timetable_platform.store.intake import submit_document
-from timetable_platform.store.models import UPLOAD_STATUSES, Upload, UploadStatus
+from timetable_platform.store.models import READY_STATUSES, UPLOAD_STATUSES, Upload, UploadStatus
 from timetable_platform.store.queue import upload_message
 from timetable_platform.store.retention import erase_upload
 
@@ -59,7 +59,7 @@ UploadIdPath = Annotated[
         examples=[UPLOAD_ID_EXAMPLE],
     ),
 ]
-StatusFilter = Literal["queued", "running", "succeeded", "failed"]
+StatusFilter = Literal["queued", "running", "succeeded", "needs_review", "failed"]
 assert set(UPLOAD_STATUSES) == set(StatusFilter.__args__)  # type: ignore[attr-defined]
 ExportFormat = Literal["json", "csv", "ics", "fullcalendar"]
 
@@ -410,16 +410,25 @@ def get_upload(
 def _ready_timetable(
     state: AppState, principal: Principal, upload_id: str, request: Request, action: str
 ) -> Timetable:
-    """The timetable of a succeeded upload (409 with the status otherwise); the read is audited."""
+    """The timetable of a succeeded or needs_review upload (409 with the status, and why a failed upload
+    failed, otherwise); the read is audited."""
     request.scope["state"]["upload_id"] = upload_id
     with state.store.session_factory() as session:
         upload = repository.get_upload(session, upload_id, tenant=principal.tenant)
         if upload is None:
             raise _not_found(upload_id)
-        if upload.status != UploadStatus.SUCCEEDED:
+        if upload.status == UploadStatus.FAILED:
             raise Problem(
                 409,
-                f"The upload is {upload.status.value}; its timetable is not ready.",
+                f"The upload failed, so it has no timetable: {upload.error or 'no reason was recorded'}",
+                code="upload_failed",
+                upload_status=upload.status.value,
+                error=upload.error,
+            )
+        if upload.status not in READY_STATUSES:
+            raise Problem(
+                409,
+                f"The upload is {upload.status.value}; its timetable is not ready yet.",
                 code="not_ready",
                 upload_status=upload.status.value,
                 error=upload.error,
