@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install system-deps test lint bench up clean
 
-# Debian packages the embedded OCR backend needs (skipped when already present or not root).
+# Debian packages the embedded OCR backend and the browser tests need (skipped when already present).
 system-deps:
 	@bash scripts/system-deps.sh
 

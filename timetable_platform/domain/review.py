@@ -130,28 +130,34 @@ def confidence_reasons(mean: float | None, low_share: float | None, *, low_thres
 
 # --- the timetable's own warnings, reworded ------------------------------------------------------
 # The merge and the readers write their warnings for engineers (Dagster metadata, the CLI's stderr);
-# these patterns follow merge.py's wording. A warning no pattern knows is shown as it is.
+# these patterns follow merge.py's wording. A warning no pattern knows is shown as it is; a note
+# about image processing that needs nothing from a teacher is left out.
 
-_LABEL = r"(?P<day>MON|TUE|WED|THU|FRI|SAT|SUN)(?: week (?P<week>\S+))? (?P<when>[^:']*?)"
+_NOT_FOR_TEACHERS = re.compile(r"^page \d+: deskewed by ")
+
+_LABEL = (
+    r"(?P<day>MON|TUE|WED|THU|FRI|SAT|SUN)(?: week (?P<week>\S+))?"
+    r"(?: (?P<when>\d{1,2}:\d{2}-(?:\d{1,2}:\d{2})?|period .+?))?"
+)
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (
         re.compile(rf"^{_LABEL}: '(?P<subject>.*)' times (?P<a>\S+) vs (?P<b>\S+)$"),
         lambda m: (
-            f"{m['subject']} on {_label_day(m)}: the document was read as {m['a'].rstrip('-')} once and "
-            f"{m['b'].rstrip('-')} once; check the printed time."
+            f"{m['subject']} on {_label_day(m)}: its time was read once as {_span(m['a'])} and once as "
+            f"{_span(m['b'])}; check the printed time."
         ),
     ),
     (
         re.compile(rf"^{_LABEL}: subject '(?P<a>.*)' vs '(?P<b>.*)'$"),
         lambda m: (
-            f"{_label_day(m)}{_label_when(m)}: read once as {m['a']} and once as {m['b']}; "
+            f'{_label_day(m)}{_label_when(m)}: read once as "{m["a"]}" and once as "{m["b"]}"; '
             "check which is right."
         ),
     ),
     (
         re.compile(r"^second reading only \(not added\): (?P<rest>.*)$"),
         lambda m: (
-            f"Some blocks were seen only in the second reading and left out ({m['rest']}): "
+            f"Some blocks were seen only in the second reading and left out ({_day_codes_named(m['rest'])}): "
             "check that no lesson is missing."
         ),
     ),
@@ -174,18 +180,81 @@ def _label_day(m: re.Match[str]) -> str:
 
 
 def _label_when(m: re.Match[str]) -> str:
-    when = m["when"].strip().rstrip("-")
+    when = (m["when"] or "").strip().rstrip("-")
     return f" {when}" if when else ""
+
+
+def _day_codes_named(text: str) -> str:
+    return re.sub(r"\b(MON|TUE|WED|THU|FRI|SAT|SUN)\b", lambda m: DAY_NAMES[m.group(1)], text)
+
+
+def _span(times: str) -> str:
+    start, _, end = times.partition("-")
+    return f"{start}-{end}" if end else f"{start} with no end time"
 
 
 def _day_list(codes: str) -> str:
     return ", ".join(DAY_NAMES[c] for c in codes.split(", "))
 
 
-def plain_warning(warning: str) -> str:
-    """A timetable warning in a teacher's words (unchanged when it is not one the merge writes)."""
+def plain_warning(warning: str) -> str | None:
+    """A timetable warning in a teacher's words (unchanged when it is not one the merge writes);
+    None when it asks nothing of a teacher."""
+    if _NOT_FOR_TEACHERS.match(warning):
+        return None
     for pattern, rewrite in _PATTERNS:
         match = pattern.match(warning)
         if match:
             return rewrite(match)
     return warning
+
+
+def notices(timetable: Timetable) -> list[str]:
+    """Everything a teacher should check in this timetable, in their words, without repeats:
+    overlapping or impossible times, empty days, and the extractor's own warnings reworded."""
+    from timetable_platform.domain.validate import semantic_issues
+
+    issues = semantic_issues(timetable)
+    found = [
+        *overlap_reasons(timetable, issues),
+        *time_order_reasons(timetable, issues),
+        *time_range_reasons(timetable, issues),
+        *empty_day_reasons(empty_days(timetable)),
+        *(plain_warning(w) for w in timetable.warnings),
+    ]
+    return list(dict.fromkeys(n for n in found if n))
+
+
+# --- the title --------------------------------------------------------------------------------
+
+MAX_HEADING_WORDS = 16
+_LEADING_TRAILING = " \t-\u2013\u2014:;,|"
+
+
+def heading_or_none(title: str | None) -> str | None:
+    """The title if it reads as a heading, else None: a reader may take a line of prose for one.
+
+    Headings are short and capitalised ("Reception timetable January 2025", "4M", "Class: 2EJ
+    Term: Autumn 2"); a line of six words or more that is mostly lower-case words, or that ends a
+    sentence, is prose ("If adult working on task work - once finished, move to ..."). A title
+    printed twice in a row ("Daily Schedule- Daily Schedule-") is kept once.
+    """
+    if not title:
+        return None
+    text = " ".join(title.split()).strip(_LEADING_TRAILING)
+    words = text.split()
+    half = len(words) // 2
+    if len(words) % 2 == 0 and half and [w.strip(_LEADING_TRAILING) for w in words[:half]] == [
+        w.strip(_LEADING_TRAILING) for w in words[half:]
+    ]:
+        words = words[:half]
+        text = " ".join(words).strip(_LEADING_TRAILING)
+    if not words or len(words) > MAX_HEADING_WORDS:
+        return None
+    alphabetic = [w for w in words if w[:1].isalpha()]
+    lower = sum(1 for w in alphabetic if w[:1].islower())
+    if len(words) >= 6 and lower * 2 > len(alphabetic):
+        return None
+    if len(words) >= 6 and text.endswith((".", "!", "?")):
+        return None
+    return text or None
