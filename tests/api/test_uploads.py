@@ -259,6 +259,7 @@ def test_share_links_open_the_view_and_exports_without_a_key(api: Api) -> None:
     shared = api.client.post(f"{PREFIX}/uploads/{upload_id}/share", params={"ttl_seconds": 3600}, headers=key)
     assert shared.status_code == 201
     url = shared.json()["url"]
+    assert url.startswith(f"http://testserver{PREFIX}/uploads/{upload_id}/view?")  # absolute, from the request
     page = api.client.get(url)  # no key
     assert page.status_code == 200 and "Maths" in page.text
     query = url.split("?", 1)[1]
@@ -277,6 +278,15 @@ def test_share_links_open_the_view_and_exports_without_a_key(api: Api) -> None:
     with api.store.session_factory.begin() as session:
         apikeys.rotate_callback_secret(session, "school-a")
     assert api.client.get(url).status_code == 401  # rotating the tenant's secret revokes every link
+
+
+def test_share_links_start_with_the_public_url_when_it_is_set(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(public_url="https://timetables.school.example/")
+    key = api.new_key("school-a")
+    upload_id = api.submit(key).json()["upload_id"]
+    api.finish(upload_id)
+    url = api.client.post(f"{PREFIX}/uploads/{upload_id}/share", headers=key).json()["url"]
+    assert url.startswith(f"https://timetables.school.example{PREFIX}/uploads/{upload_id}/view?expires=")
 
 
 def test_needs_review_is_served_with_its_reasons_and_a_failed_upload_says_why(api: Api) -> None:

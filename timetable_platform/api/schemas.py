@@ -177,14 +177,19 @@ class ShareLink(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "url": f"/api/v2/timetable/uploads/{UPLOAD_ID_EXAMPLE}/view?expires=1796000000&token=9c1f...",
+                    "url": (
+                        "https://timetables.school.example/api/v2/timetable/uploads/"
+                        f"{UPLOAD_ID_EXAMPLE}/view?expires=1796000000&token=9c1f..."
+                    ),
                     "expires_at": "2026-12-06T09:00:00Z",
                 }
             ]
         }
     )
 
-    url: str = Field(description="path of the week view with the link's credentials; prefix your API host")
+    url: str = Field(
+        description="absolute URL of the week view with the link's credentials (on TIMETABLE_PUBLIC_URL when set)"
+    )
     expires_at: str
 
 

@@ -575,8 +575,10 @@ def share_upload(
         raise _not_found(upload_id)
     expires = int(time.time()) + ttl_seconds
     _audit(state, principal, "upload.shared", upload_id, request_id(request), f"ttl={ttl_seconds}")
+    # Absolute: the link is pasted into mail and chat, far from the API's host name.
+    base = (state.settings.public_url or str(request.base_url)).rstrip("/")
     return {
-        "url": f"{links(upload_id)['view']}?{sharing.share_query(secret, upload_id, expires)}",
+        "url": f"{base}{links(upload_id)['view']}?{sharing.share_query(secret, upload_id, expires)}",
         "expires_at": datetime.fromtimestamp(expires, UTC).isoformat().replace("+00:00", "Z"),
     }
 
