@@ -113,7 +113,7 @@ def running_platform(tmp_path: Path, extra_env: dict[str, str]) -> Iterator[Plat
                 pytest.fail(f"timetable up not ready after {2 * START_TIMEOUT:.0f} s\n{platform.logs()}")
             time.sleep(1.0)
         children = _child_pids(data_dir)
-        found = re.search(r"\(shown once\): (tt_\S+)", _read(output))
+        found = re.search(r"\(kept in [^)]*\): (tt_\S+)", _read(output))
         assert found, platform.logs()
         platform.key = found.group(1)
         try:

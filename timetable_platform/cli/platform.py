@@ -33,6 +33,8 @@ import httpx
 from timetable_platform.settings import Settings
 
 DEMO_TENANT = "demo"
+DEMO_KEY_FILE = "demo-api-key"  # under the data directory, readable by its owner only
+DEMO_KEY_LABEL = "timetable up"
 LOCATION_NAME = "timetable_platform"
 DEFINITIONS_MODULE = "timetable_platform.definitions"
 JOB_NAME = "process_upload"
@@ -403,14 +405,43 @@ def _connect_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
-def create_demo_key(settings: Settings) -> str:
+def demo_key_file(settings: Settings) -> Path:
+    return settings.data_dir / DEMO_KEY_FILE
+
+
+def demo_key(settings: Settings) -> str:
+    """The demo tenant's one API key: the one kept in ``data/demo-api-key`` while it still works;
+    otherwise a new one, written there, with every earlier ``timetable up`` key revoked."""
+    from sqlalchemy import select
+
     from timetable_platform.store import apikeys
+    from timetable_platform.store.api_models import ApiKey
     from timetable_platform.store.factory import build_store
 
+    path = demo_key_file(settings)
+    kept = path.read_text().strip() if path.is_file() else ""
     store = build_store(settings, migrate=True)
     try:
         with store.session_factory.begin() as session:
-            return apikeys.create_api_key(session, DEMO_TENANT, label="timetable up").key
+            if kept:
+                principal = apikeys.authenticate(session, kept)
+                if principal is not None and principal.tenant == DEMO_TENANT:
+                    return kept
+            earlier = session.scalars(
+                select(ApiKey).where(
+                    ApiKey.tenant == DEMO_TENANT, ApiKey.label == DEMO_KEY_LABEL, ApiKey.revoked_at.is_(None)
+                )
+            ).all()
+            for row in earlier:
+                apikeys.revoke_api_key(session, row.id)
+            key = apikeys.create_api_key(session, DEMO_TENANT, label=DEMO_KEY_LABEL).key
+            # Written before the commit: a key the file does not hold would be one more left behind.
+            path.parent.mkdir(parents=True, exist_ok=True)
+            part = path.with_name(path.name + ".part")
+            part.write_text(key + "\n")
+            part.chmod(0o600)
+            part.replace(path)
+            return key
     finally:
         store.dispose()
 
@@ -451,11 +482,11 @@ def run_up(args: argparse.Namespace) -> int:
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db.migrate(url)
-        key = create_demo_key(settings)
+        key = demo_key(settings)
     except (SQLAlchemyError, StoreError, OSError) as exc:
         return _fail(f"database not ready: {exc}")
     print(f"database migrated ({db.current_revision(url)})")
-    print(f"API key for tenant {DEMO_TENANT!r} (shown once): {key}")
+    print(f"API key for tenant {DEMO_TENANT!r} (kept in {demo_key_file(settings)}): {key}")
 
     env = dict(os.environ)
     env.update({
