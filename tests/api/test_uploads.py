@@ -196,6 +196,9 @@ def test_reprocess_requeues_with_another_mode(api: Api) -> None:
     assert datetime.fromisoformat(again.json()["updated_at"]) > datetime.fromisoformat(finished_at)
     assert [m.body["upload_id"] for m in api.store.queue.receive(10)] == [upload_id]
     assert api.client.post(url, headers=key, json={"mode": "nonsense"}).status_code == 422
+    with api.store.session_factory() as session:
+        row = session.get(Upload, upload_id)
+        assert row is not None and row.queued_at > row.created_at  # latency counts from the reprocess
 
 
 def test_delete_erases_blob_rows_and_pending_message(any_db_api: Api) -> None:

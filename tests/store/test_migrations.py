@@ -109,15 +109,14 @@ def test_0003_allows_needs_review_and_downgrades_it_to_succeeded(db_url: str) ->
         else:
             raise AssertionError("0002's constraint should refuse needs_review")
 
-        migrate(db_url)
+        migrate(db_url, "0003")
         with engine.begin() as conn:
             conn.execute(insert, {"id": "new", "sha": "2" * 64, "status": "needs_review"})
             conn.execute(text("UPDATE uploads SET review_reasons = '[\"check Monday\"]' WHERE id = 'new'"))
-        with make_session_factory(engine)() as session:
-            assert repository.get_upload(session, "old").status.value == "succeeded"  # type: ignore[union-attr]
-            new = repository.get_upload(session, "new")
-            assert new is not None and new.status.value == "needs_review"
-            assert new.review_reasons == ["check Monday"]
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, status, review_reasons FROM uploads ORDER BY id")).all()
+            assert [(r[0], r[1]) for r in rows] == [("new", "needs_review"), ("old", "succeeded")]
+            assert "check Monday" in rows[0][2]
         try:
             with engine.begin() as conn:
                 conn.execute(insert, {"id": "bad", "sha": "3" * 64, "status": "bogus"})
@@ -182,5 +181,31 @@ def test_a_later_batch_migration_of_uploads_keeps_its_entries_on_sqlite(tmp_path
             assert conn.exec_driver_sql("SELECT count(*) FROM entries").scalar() == 1
             assert "extra" in {c["name"] for c in inspect(conn).get_columns("uploads")}
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on afterwards
+    finally:
+        engine.dispose()
+
+
+def test_0004_gives_existing_uploads_their_created_at_as_queued_at(db_url: str) -> None:
+    from sqlalchemy import text
+
+    migrate(db_url, "0003")
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO uploads (id, tenant, filename, media_type, size_bytes, sha256, mode, status,"
+                    " attempts, created_at, updated_at) VALUES ('u', 't', 'f', 'text/csv', 1, :sha, 'hybrid',"
+                    " 'succeeded', 0, '2026-12-01 10:00:00', '2026-12-01 11:00:00')"
+                ),
+                {"sha": "0" * 64},
+            )
+        migrate(db_url)
+        with make_session_factory(engine)() as session:
+            upload = repository.get_upload(session, "u")
+            assert upload is not None and upload.queued_at == upload.created_at
+        downgrade(db_url, "0003")
+        with engine.connect() as conn:
+            assert "queued_at" not in {c["name"] for c in inspect(conn).get_columns("uploads")}
     finally:
         engine.dispose()

@@ -117,6 +117,7 @@ class Upload(Base):
         Index("ix_uploads_tenant_created_at", "tenant", "created_at", "id"),
         Index("ix_uploads_status", "status"),
         Index("ix_uploads_created_at", "created_at"),
+        Index("ix_uploads_queued_at", "queued_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -136,6 +137,8 @@ class Upload(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the upload was last queued (submitted, or reprocessed): what its latency is measured from.
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

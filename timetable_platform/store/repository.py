@@ -63,6 +63,7 @@ def upload_row(
         "status": UploadStatus.QUEUED,
         "attempts": 0,
         "created_at": now,
+        "queued_at": now,
         "updated_at": now,
     }
 

@@ -41,7 +41,7 @@ from timetable_platform.store.apikeys import Principal
 from timetable_platform.store.callbacks import upload_status_body
 from timetable_platform.store.errors import InvalidCursor
 from timetable_platform.store.intake import submit_document
-from timetable_platform.store.models import READY_STATUSES, UPLOAD_STATUSES, Upload, UploadStatus
+from timetable_platform.store.models import READY_STATUSES, UPLOAD_STATUSES, Upload, UploadStatus, utcnow
 from timetable_platform.store.queue import upload_message
 from timetable_platform.store.retention import erase_upload
 
@@ -617,6 +617,7 @@ def reprocess_upload(
             upload.mode = body.mode
         upload.status = UploadStatus.QUEUED
         upload.error = None
+        upload.queued_at = utcnow()  # the latency of this request counts from here, not from the first submission
         audit.record(
             session,
             tenant=principal.tenant,
