@@ -166,13 +166,19 @@ def prepare_dagster_home(home: Path, code_server_port: int) -> Path:
 
 
 def _pid_alive(pid: int) -> bool:
+    """True while ``pid`` runs. A zombie (exited, not yet reaped by its parent) counts as stopped:
+    ``down`` must not wait out its timeout, then SIGKILL, a process that already ended."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc (macOS) or it just vanished: os.kill said it exists
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 def read_pid_file(path: Path) -> dict[str, Any] | None:
