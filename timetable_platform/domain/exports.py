@@ -320,7 +320,8 @@ th.time{{width:4rem;text-align:left}}
   background:#e8f0fe;border:1px solid #aac4f5;font-size:.75rem;line-height:1.15}}
 .entry.break{{background:#f1f1f1;border-color:#ccc;color:#555}}.entry.other{{background:#eef7ee;border-color:#b5d8b5}}
 .entry.low{{outline:2px dashed #d93025;outline-offset:-2px;background:#fdecea}}
-.when{{color:#444;font-size:.7rem;display:block}}.entry.short .when{{display:inline;margin-right:.3em}}.subject{{font-weight:600}}.detail{{color:#444;font-size:.7rem}}
+.when{{color:#444;font-size:.7rem;display:block}}.entry.short .when{{display:inline;margin-right:.3em}}
+.entry.short{{white-space:nowrap;text-overflow:ellipsis}}.subject{{font-weight:600}}.detail{{color:#444;font-size:.7rem}}
 .flag{{display:block;font-weight:400;color:#a50e0e;font-size:.72rem}}
 td.flagged{{background:repeating-linear-gradient(45deg,#fff,#fff 8px,#fdf1f0 8px,#fdf1f0 16px)}}
 .dayname{{display:none}}
@@ -458,7 +459,7 @@ def _html_time_grid(
                 cells.append(f"<td>{inner}</td>")
             rows.append("<tr>" + "".join(cells) + "</tr>")
         parts.append(
-            f'<table class="week untimed"><caption>{html.escape(caption)}: lessons without times</caption>\n'
+            f'<table class="week untimed"><caption>{html.escape(caption)}: lessons without a full time</caption>\n'
             f"<thead>{head}</thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
         )
     return "\n".join(parts)
