@@ -244,10 +244,12 @@ def check_evaluations(asset_key: str, upload_id: str, outcomes: list[CheckOutcom
 def ranged_check_events(
     context: dg.AssetExecutionContext, asset_key: str, per_upload: dict[str, list[CheckOutcome]]
 ) -> Iterator[dg.Output[None] | dg.AssetCheckEvaluation]:
-    """A ranged run's check events: one output per check (the step's contract) and one evaluation
-    per check and upload, each on that upload's partition."""
+    """A ranged run's check events: one output per selected check (the step's contract) and one
+    evaluation per selected check and upload, each on that upload's partition."""
+    selected = {key.name for key in context.selected_asset_check_keys}
     for name in DESCRIPTIONS:
-        key = dg.AssetCheckKey(dg.AssetKey(asset_key), name)
-        yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_check_key(key))
+        if name in selected:
+            key = dg.AssetCheckKey(dg.AssetKey(asset_key), name)
+            yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_check_key(key))
     for upload_id, outcomes in per_upload.items():
-        yield from check_evaluations(asset_key, upload_id, outcomes)
+        yield from (e for e in check_evaluations(asset_key, upload_id, outcomes) if e.check_name in selected)
