@@ -8,7 +8,7 @@ JS_DEPS := tests/exports/js/node_modules/.installed
 
 .PHONY: install system-deps js-deps test lint bench up clean
 
-# Debian packages the embedded OCR backend needs (skipped when already present or not root).
+# Debian packages the embedded OCR backend and the browser tests need (skipped when already present).
 system-deps:
 	@bash scripts/system-deps.sh
 

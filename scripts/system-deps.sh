@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the embedded backends need, when they are missing.
+# Installs the Debian packages the embedded backends need (Tesseract and its languages) and the one
+# the tests need (Chromium, headless: the week view and /docs are checked in a real browser), when missing.
 set -euo pipefail
 need=()
 command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
 for lang in deu fra spa ita nld; do
   dpkg -s "tesseract-ocr-$lang" >/dev/null 2>&1 || need+=("tesseract-ocr-$lang")
 done
-# Consumers the export tests feed: Node (ical.js), headless Chromium (FullCalendar), LibreOffice Calc (CSV).
+# Consumers the export tests feed: Node (ical.js), headless Chromium (FullCalendar; also the week view and
+# /docs browser tests), LibreOffice Calc (CSV).
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)

@@ -50,3 +50,13 @@ def test_every_subcommand_is_in_the_command_reference() -> None:
     reference = README.split("## Command reference", 1)[1]
     for command in subparsers.choices:
         assert f"timetable {command}" in reference, command
+
+
+def test_operations_guide_quotes_measurements_as_bench_readme_states_them() -> None:
+    """docs/operations.md must not drift from bench/README.md: a figure it marks *measured* is there too."""
+    guide = (ROOT / "docs" / "operations.md").read_text()
+    bench = (ROOT / "bench" / "README.md").read_text()
+    quoted = re.findall(r"\*measured\*\s+(?:at\s+)?([0-9][0-9.,]*)", guide, re.IGNORECASE)
+    assert quoted, "no *measured* figure found: the pattern no longer matches the guide"
+    for figure in quoted:
+        assert re.search(rf"(?<![0-9.]){re.escape(figure)}(?![0-9])", bench), f"{figure} is not in bench/README.md"

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 600
     cors_origins: list[str] = Field(default_factory=list)
     dagster_ui_url: str | None = None
+    # The API's address as browsers reach it (behind a proxy or load balancer); share links start with it.
+    public_url: str | None = None
     retention_days: int = 90
     callback_timeout_seconds: float = 10.0
     callback_max_attempts: int = 5

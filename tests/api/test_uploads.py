@@ -196,6 +196,9 @@ def test_reprocess_requeues_with_another_mode(api: Api) -> None:
     assert datetime.fromisoformat(again.json()["updated_at"]) > datetime.fromisoformat(finished_at)
     assert [m.body["upload_id"] for m in api.store.queue.receive(10)] == [upload_id]
     assert api.client.post(url, headers=key, json={"mode": "nonsense"}).status_code == 422
+    with api.store.session_factory() as session:
+        row = session.get(Upload, upload_id)
+        assert row is not None and row.queued_at > row.created_at  # latency counts from the reprocess
 
 
 def test_delete_erases_blob_rows_and_pending_message(any_db_api: Api) -> None:
@@ -259,6 +262,7 @@ def test_share_links_open_the_view_and_exports_without_a_key(api: Api) -> None:
     shared = api.client.post(f"{PREFIX}/uploads/{upload_id}/share", params={"ttl_seconds": 3600}, headers=key)
     assert shared.status_code == 201
     url = shared.json()["url"]
+    assert url.startswith(f"http://testserver{PREFIX}/uploads/{upload_id}/view?")  # absolute, from the request
     page = api.client.get(url)  # no key
     assert page.status_code == 200 and "Maths" in page.text
     query = url.split("?", 1)[1]
@@ -277,3 +281,45 @@ def test_share_links_open_the_view_and_exports_without_a_key(api: Api) -> None:
     with api.store.session_factory.begin() as session:
         apikeys.rotate_callback_secret(session, "school-a")
     assert api.client.get(url).status_code == 401  # rotating the tenant's secret revokes every link
+
+
+def test_share_links_start_with_the_public_url_when_it_is_set(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(public_url="https://timetables.school.example/")
+    key = api.new_key("school-a")
+    upload_id = api.submit(key).json()["upload_id"]
+    api.finish(upload_id)
+    url = api.client.post(f"{PREFIX}/uploads/{upload_id}/share", headers=key).json()["url"]
+    assert url.startswith(f"https://timetables.school.example{PREFIX}/uploads/{upload_id}/view?expires=")
+
+
+def test_needs_review_is_served_with_its_reasons_and_a_failed_upload_says_why(api: Api) -> None:
+    from timetable_platform.store import repository
+
+    key = api.new_key("school-a")
+    doubtful = api.submit(key, content=PDF_BYTES + b"1").json()["upload_id"]
+    reason = "Two lessons overlap on Monday, 14:15-15:10 (Maths) and 15:00-15:15 (Storytime): check the printed times."
+    api.finish(doubtful)
+    with api.store.session_factory.begin() as session:
+        repository.mark_succeeded(session, doubtful, review_reasons=[reason])
+
+    status = api.client.get(f"{PREFIX}/uploads/{doubtful}", headers=key).json()
+    assert status["status"] == "needs_review" and status["review_reasons"] == [reason]
+    served = api.client.get(f"{PREFIX}/uploads/{doubtful}/timetable", headers=key)
+    assert served.status_code == 200 and len(served.json()["entries"]) == 3
+    view = api.client.get(f"{PREFIX}/uploads/{doubtful}/view", headers=key)
+    assert view.status_code == 200
+    listed = api.client.get(f"{PREFIX}/uploads", params={"status": "needs_review"}, headers=key).json()
+    assert [u["upload_id"] for u in listed["items"]] == [doubtful]
+
+    failed = api.submit(key, content=PDF_BYTES + b"2").json()["upload_id"]
+    with api.store.session_factory.begin() as session:
+        repository.mark_running(session, failed, run_id="r")
+        repository.mark_failed(
+            session, failed, error="merged_timetable: check_failed: No lessons could be read from the document."
+        )
+    refused = api.client.get(f"{PREFIX}/uploads/{failed}/timetable", headers=key)
+    assert refused.status_code == 409 and refused.headers["content-type"] == PROBLEM
+    problem = refused.json()
+    assert problem["upload_status"] == "failed" and problem["type"].endswith("upload_failed")
+    assert "No lessons could be read from the document." in problem["detail"]
+    assert "retry-after" not in refused.headers

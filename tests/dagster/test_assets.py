@@ -73,13 +73,21 @@ def test_document_ai_mode_stores_entries_json_and_metadata(platform: Platform) -
     checks = _checks(result)
     assert set(checks) == {
         "schema_valid",
+        "has_entries",
         "start_before_end",
         "times_in_school_day",
-        "no_unprinted_overlaps",
+        "no_overlaps",
+        "every_day_read",
         "mean_confidence",
         "low_confidence_share",
     }
     assert checks["schema_valid"].passed and checks["times_in_school_day"].passed
+    # Each upload's check results are its own: they carry its partition.
+    assert {e.partition for e in checks.values()} == {upload_id}
+    # The metadata says which backend really read the document.
+    layout = _materializations(result, "document_ai_extraction")[0]
+    assert layout["backend"].startswith("embedded:")
+    assert layout["backend_ran"] == f"{layout['backend']} (embedded stand-in for Google Document AI)"
 
 
 def test_rerun_of_an_upload_replaces_its_entries(platform: Platform, small_timetable: Path) -> None:
@@ -192,19 +200,81 @@ def test_permanent_backend_error_is_not_retried(platform: Platform, small_timeta
     assert str(upload.status) == "failed" and "quota exhausted" in upload.error
 
 
-def test_blocking_check_failure_rejects_the_timetable(platform: Platform, small_timetable: Path) -> None:
-    backwards = Timetable(entries=[Entry(day="TUE", start="11:00", end="10:00", subject="History", confidence=0.9)])
-    platform.layout = _scripted_resource([backwards])
+# ly_1_2.png prints these: a lesson that runs into story time.
+OVERLAPPING = Timetable(
+    entries=[
+        Entry(day="MON", start="14:15", end="15:10", subject="Maths", confidence=0.9),
+        Entry(day="MON", start="15:00", end="15:15", subject="Storytime", confidence=0.9),
+        Entry(day="TUE", start="11:00", end="10:00", subject="History", confidence=0.9),
+    ]
+)
+
+
+def test_a_doubtful_timetable_is_served_as_needs_review_with_reasons_for_a_teacher(
+    platform: Platform, small_timetable: Path
+) -> None:
+    platform.layout = _scripted_resource([OVERLAPPING])
     upload_id = platform.submit(small_timetable)
     result = platform.materialize(upload_id)
+
+    assert result.success
+    upload = platform.upload(upload_id)
+    assert str(upload.status) == "needs_review" and upload.error is None
+    assert "Two lessons overlap on Monday, 14:15-15:10 (Maths) and 15:00-15:15 (Storytime): check the printed times." in (
+        upload.review_reasons
+    )
+    assert any("History on Tuesday ends before it starts" in r for r in upload.review_reasons)
+    assert len(_assert_stored(platform, upload_id).entries) == 3  # stored and served
+    checks = _checks(result)
+    # Doubts are warnings, distinct from failures; the usable-output checks pass.
+    for name in ("no_overlaps", "start_before_end"):
+        assert not checks[name].passed and checks[name].severity == dg.AssetCheckSeverity.WARN
+        assert checks[name].description and "check" in checks[name].description
+    assert checks["schema_valid"].passed and checks["has_entries"].passed
+    merged = _materializations(result, "merged_timetable")[0]
+    assert merged["status"] == "needs_review" and merged["review_reasons"] == upload.review_reasons
+
+
+def test_an_empty_timetable_fails_the_upload_as_a_failed_check_with_its_reason(
+    platform: Platform, small_timetable: Path
+) -> None:
+    platform.layout = _scripted_resource([Timetable(entries=[])])
+    upload_id = platform.submit(small_timetable)
+    result = platform.materialize(upload_id)
+
     assert not result.success
     upload = platform.upload(upload_id)
     assert str(upload.status) == "failed"
-    assert "start_before_end" in upload.error
+    assert "No lessons could be read from the document." in upload.error
     assert not platform.store.blobs.exists(result_key(upload_id))
     assert result.asset_materializations_for_node("merged_timetable") == []
-    with platform.store.session() as session:
-        assert repository.get_timetable(session, upload_id).entries == []  # type: ignore[union-attr]
+    # The rejection is a failed check with its reason on this upload's partition, not EXECUTION_FAILED.
+    key = dg.AssetCheckKey(dg.AssetKey("merged_timetable"), "has_entries")
+    [record] = platform.instance.event_log_storage.get_asset_check_execution_history(key, limit=5)
+    assert record.status.value == "FAILED" and record.partition == upload_id
+    assert record.evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert record.evaluation.description == "No lessons could be read from the document."
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "No lessons could be read" in failure.step_failure_data.user_failure_data.description
+
+
+def test_each_upload_keeps_its_own_check_results(platform: Platform, small_timetable: Path) -> None:
+    """The check status of one upload's partition is not overwritten by the next upload's run."""
+    platform.layout = _scripted_resource([OVERLAPPING])
+    doubtful = platform.submit(small_timetable)
+    platform.materialize(doubtful)
+    platform.layout = _scripted_resource([GOOD])
+    clean = platform.register(b"Day,Start,End,Subject\nMonday,09:00,10:00,Art\n", filename="other.csv")
+    platform.materialize(clean)
+
+    key = dg.AssetCheckKey(dg.AssetKey("merged_timetable"), "no_overlaps")
+    latest = {
+        r.partition: r for r in platform.instance.event_log_storage.get_asset_check_execution_history(key, limit=10)
+    }
+    assert set(latest) == {doubtful, clean}
+    assert latest[doubtful].evaluation.passed is False
+    assert latest[doubtful].evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert latest[clean].evaluation.passed is True
 
 
 def test_ranged_run_fails_only_the_failing_document(platform: Platform) -> None:
@@ -226,3 +296,7 @@ def test_ranged_run_fails_only_the_failing_document(platform: Platform) -> None:
         _assert_stored(platform, upload_id)
     merged = _materializations(result, "merged_timetable")[0]
     assert merged["uploads_succeeded"] == 2 and merged["uploads_failed"] == 1
+    # One set of check results per stored upload, each on its own partition.
+    evaluations = result.get_asset_check_evaluations()
+    assert {e.partition for e in evaluations} == {good_a, good_b}
+    assert len(evaluations) == 2 * len({e.check_name for e in evaluations})

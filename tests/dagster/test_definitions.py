@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -26,9 +27,11 @@ def test_definitions_show_assets_checks_sensors_and_schedule() -> None:
     checks = {c.name: c for c in graph.asset_check_keys}  # type: ignore[attr-defined]
     assert set(checks) == {
         "schema_valid",
+        "has_entries",
         "start_before_end",
         "times_in_school_day",
-        "no_unprinted_overlaps",
+        "no_overlaps",
+        "every_day_read",
         "mean_confidence",
         "low_confidence_share",
     }
@@ -77,3 +80,23 @@ def test_postgres_instance_config_is_valid(tmp_path: Path, postgres_url: str) ->
             assert instance.get_runs() == []
         finally:
             instance.dispose()
+
+
+def test_loading_the_definitions_warns_about_nothing_known_and_harmless() -> None:
+    """The code server imports these at start and every run process again: the beta/preview notices
+    about backfill_policy and partitioned checks and the redundant job partitions_def stay quiet."""
+    import subprocess
+    import sys
+
+    root = ROOT
+    loaded = subprocess.run(
+        [sys.executable, "-W", "always", "-c", "import timetable_platform.definitions"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        check=True,
+    )
+    for noise in ("BetaWarning", "PreviewWarning", "backfill_policy", "partitions_def"):
+        assert noise not in loaded.stderr, loaded.stderr

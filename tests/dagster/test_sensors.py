@@ -289,6 +289,29 @@ def test_partial_rerun_of_upstream_assets_keeps_a_stored_result(platform: Platfo
     assert str(platform.upload(upload_id).status) == "succeeded"
 
 
+def test_needs_review_is_final_gets_its_callback_and_survives_a_partial_rerun(
+    platform: Platform, small_timetable: Path
+) -> None:
+    from tests.dagster.test_assets import OVERLAPPING, _scripted_resource
+    from timetable_platform.store.api_models import CallbackDelivery
+
+    platform.layout = _scripted_resource([OVERLAPPING])
+    upload_id = platform.submit(small_timetable, callback_url="https://example.test/hook")
+    run = platform.materialize(upload_id)
+    assert run.success and str(platform.upload(upload_id).status) == "needs_review"
+    run_status.upload_run_succeeded_sensor(_status_context(platform, run.run_id, dg.DagsterEventType.RUN_SUCCESS))
+    with platform.store.session() as session:
+        [delivery] = session.query(CallbackDelivery).filter_by(upload_id=upload_id).all()
+        body = json.loads(delivery.body)
+    assert body["status"] == "needs_review" and any("overlap" in r for r in body["review_reasons"])
+
+    partial = platform.materialize(upload_id, selection=["raw_upload"])
+    run_status.upload_run_succeeded_sensor(
+        _status_context(platform, partial.run_id, dg.DagsterEventType.RUN_SUCCESS)
+    )
+    assert str(platform.upload(upload_id).status) == "needs_review"  # its stored timetable is unchanged
+
+
 def test_run_failure_sensor_records_the_step_error(platform: Platform, small_timetable: Path) -> None:
     path = small_timetable
     upload_id = platform.register(path.read_bytes(), filename=path.name, sha256="1" * 64)

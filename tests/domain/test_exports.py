@@ -11,6 +11,7 @@ import pytest
 
 from timetable_platform.domain.exports import (
     CSV_FIELDS,
+    PX_PER_MINUTE,
     to_csv,
     to_fullcalendar,
     to_html_week,
@@ -201,21 +202,60 @@ class _Cells(HTMLParser):
             self._cell[2] = str(self._cell[2]) + data
 
 
-def test_html_week_grid_spans_double_periods_and_highlights_low_confidence() -> None:
+def test_html_week_places_blocks_on_a_time_axis_and_highlights_low_confidence() -> None:
     page = to_html_week(_week(), low_confidence=0.6, links={"iCalendar": "/t.ics?a=1&b=2"})
     parser = _Cells()
     parser.feed(page)
     header = [text for _, _, text in parser.rows[0]]
     assert header == ["Time", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
-    body = parser.rows[1:]
-    assert [cells[0][2] for cells in body] == ["08:50–09:40", "09:40–10:30", "10:30–10:50"]
-    maths = next(cell for cell in body[0] if "Maths" in cell[2])
-    assert maths[1].get("rowspan") == "2"
-    assert len(body[1]) == 1 + 4  # Monday's slot is covered by the double period
+    # The double period is one block as tall as its 100 minutes, from 08:50 on an axis from 08:00.
+    maths = re.search(r'<div class="entry lesson"[^>]*data-start="08:50" data-end="10:30" style="([^"]*)"', page)
+    assert maths is not None
+    scale = PX_PER_MINUTE
+    assert f"top:{round(50 * scale, 1)}px;height:{round(100 * scale, 1)}px" in maths.group(1)
     assert "script" not in parser.tags
-    assert 'class="entry lesson low" title="low confidence: 0.40"' in page
-    assert page.count(" low") == 1
+    assert 'class="entry lesson low" title="08:50\u201309:40 · Art · Art 1 (low confidence: 0.40)"' in page
+    assert page.count(" low\"") == 1
     assert '<a href="/t.ics?a=1&amp;b=2">iCalendar</a>' in page
+
+
+def test_html_week_table_has_a_caption_and_scoped_headers() -> None:
+    """Screen readers name the table and read each header as a column header (issue 16, item 8)."""
+    page = to_html_week(_week())
+    assert re.search(r'<table class="week"><caption>[^<]+</caption>', page)
+    assert '<th scope="col" class="time">Time</th>' in page
+    assert '<th scope="col">Monday</th>' in page
+
+
+@pytest.mark.parametrize(
+    ("title", "heading"),
+    [
+        ("If edult working on task work - once finished, move to intervention folders", None),
+        ("Daily Schedule\u2013 Daily Schedule\u2013", "Daily Schedule"),
+        ("Reception timetable January 2025", "Reception timetable January 2025"),
+        ("4M", "4M"),
+        (None, None),
+    ],
+)
+def test_the_page_heading_is_the_timetables_heading_or_none(title: str | None, heading: str | None) -> None:
+    page = to_html_week(Timetable(title=title, entries=[Entry(day="MON", start="09:00", end="10:00", subject="Art")]))
+    if heading is None:
+        assert "<h1>" not in page and "<title>Timetable</title>" in page
+    else:
+        assert f"<h1>{heading}</h1>" in page
+
+
+def test_html_week_flags_an_empty_day_between_days_with_lessons() -> None:
+    week = Timetable(
+        entries=[
+            Entry(day=day, start="09:00", end="10:00", subject="Art")  # type: ignore[arg-type]
+            for day in ("MON", "TUE", "THU", "FRI")
+        ]
+    )
+    page = to_html_week(week)
+    assert '<td class="day flagged" data-day="WED">' in page
+    assert page.count('class="day flagged"') == 1
+    assert "No lessons were read for Wednesday" in page
 
 
 def test_html_escapes_document_text() -> None:
@@ -233,31 +273,26 @@ def test_html_escapes_document_text() -> None:
 
 
 @pytest.mark.parametrize("weeks", [("A", "B"), ()])
-def test_html_overlapping_entries_share_a_cell_without_breaking_the_grid(weeks: tuple[str, ...]) -> None:
+def test_html_overlapping_entries_stand_side_by_side(weeks: tuple[str, ...]) -> None:
     week = weeks[0] if weeks else None
     timetable = Timetable(
         entries=[
             Entry(day="MON", start="09:00", end="10:00", subject="One", week=week),
             Entry(day="MON", start="09:30", end="10:30", subject="Two", week=week),
-            Entry(day="TUE", start="09:00", end="09:30", subject="Three", week=week),
+            Entry(day="MON", start="10:00", end="10:30", subject="Three", week=week),
+            Entry(day="MON", start="11:00", end="12:00", subject="Alone", week=week),
         ]
     )
-    parser = _Cells()
-    parser.feed(to_html_week(timetable))
-    body = parser.rows[1:]
-    # every row covers the time column plus five days once rowspans are accounted for
-    spans_left = [0] * 6
-    for cells in body:
-        filled = [i for i in range(6) if spans_left[i] > 0]
-        assert len(cells) + len(filled) == 6
-        free = [i for i in range(6) if spans_left[i] == 0]
-        for col, (_, attrs, _) in zip(free, cells, strict=True):
-            spans_left[col] = int(attrs.get("rowspan") or 1)
-        spans_left = [max(0, s - 1) for s in spans_left]
-    text = " ".join(cell[2] for cells in body for cell in cells)
-    assert "One" in text and "Two" in text and "Three" in text
+    page = to_html_week(timetable)
+    pattern = r'style="[^"]*(left:[^"]*)"><span class="when">[^<]*</span><span class="subject">(\w+)'
+    lanes = {m.group(2): m.group(1) for m in re.finditer(pattern, page)}
+    # One and Two overlap: two lanes; Three starts when One ends and takes its lane; Alone is full width.
+    assert lanes["One"] == "left:0.000%;width:50.000%"
+    assert lanes["Two"] == "left:50.000%;width:50.000%"
+    assert lanes["Three"] == "left:0.000%;width:50.000%"
+    assert lanes["Alone"] == "left:0.000%;width:100.000%"
     if weeks:
-        assert re.search(r"<h2>Week A</h2>", to_html_week(timetable))
+        assert "<caption>Week A</caption>" in page
 
 
 def test_malformed_times_degrade_to_untimed_instead_of_failing() -> None:

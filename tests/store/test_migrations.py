@@ -74,6 +74,54 @@ def test_migrated_schema_matches_the_models(db_url: str) -> None:
     assert diff == [], f"models and migrations differ: {diff}"
 
 
+def test_0004_allows_needs_review_and_downgrades_it_to_succeeded(db_url: str) -> None:
+    """The status CHECK constraint is replaced on both databases; rows written before it survive."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    migrate(db_url, "0003_term_settings")
+    engine = make_engine(db_url)
+    insert = text(
+        "INSERT INTO uploads (id, tenant, filename, media_type, size_bytes, sha256, mode, status, attempts,"
+        " created_at, updated_at) VALUES (:id, 't', 'f', 'text/csv', 1, :sha, 'hybrid', :status, 0,"
+        " '2026-12-01 10:00:00', '2026-12-01 10:00:00')"
+    )
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert, {"id": "old", "sha": "0" * 64, "status": "succeeded"})
+        try:
+            with engine.begin() as conn:
+                conn.execute(insert, {"id": "early", "sha": "1" * 64, "status": "needs_review"})
+        except IntegrityError:
+            pass
+        else:
+            raise AssertionError("0003's constraint should refuse needs_review")
+
+        migrate(db_url, "0004")
+        with engine.begin() as conn:
+            conn.execute(insert, {"id": "new", "sha": "2" * 64, "status": "needs_review"})
+            conn.execute(text("UPDATE uploads SET review_reasons = '[\"check Monday\"]' WHERE id = 'new'"))
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, status, review_reasons FROM uploads ORDER BY id")).all()
+            assert [(r[0], r[1]) for r in rows] == [("new", "needs_review"), ("old", "succeeded")]
+            assert "check Monday" in rows[0][2]
+        try:
+            with engine.begin() as conn:
+                conn.execute(insert, {"id": "bad", "sha": "3" * 64, "status": "bogus"})
+        except IntegrityError:
+            pass
+        else:
+            raise AssertionError("the new constraint should still refuse unknown statuses")
+
+        downgrade(db_url, "0003_term_settings")
+        with engine.connect() as conn:
+            rows = dict(conn.execute(text("SELECT id, status FROM uploads")).all())
+            assert rows == {"old": "succeeded", "new": "succeeded"}
+            assert "review_reasons" not in {c["name"] for c in inspect(conn).get_columns("uploads")}
+    finally:
+        engine.dispose()
+
+
 def test_concurrent_migrations_do_not_collide(tmp_path: Path, postgres_url: str) -> None:
     """The API and the Dagster daemon may both migrate at start-up (separate processes), on either database."""
     urls = [f"sqlite:///{tmp_path / 'x.db'}", postgres_url]
@@ -121,5 +169,31 @@ def test_a_later_batch_migration_of_uploads_keeps_its_entries_on_sqlite(tmp_path
             assert conn.exec_driver_sql("SELECT count(*) FROM entries").scalar() == 1
             assert "extra" in {c["name"] for c in inspect(conn).get_columns("uploads")}
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on afterwards
+    finally:
+        engine.dispose()
+
+
+def test_0005_gives_existing_uploads_their_created_at_as_queued_at(db_url: str) -> None:
+    from sqlalchemy import text
+
+    migrate(db_url, "0004")
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO uploads (id, tenant, filename, media_type, size_bytes, sha256, mode, status,"
+                    " attempts, created_at, updated_at) VALUES ('u', 't', 'f', 'text/csv', 1, :sha, 'hybrid',"
+                    " 'succeeded', 0, '2026-12-01 10:00:00', '2026-12-01 11:00:00')"
+                ),
+                {"sha": "0" * 64},
+            )
+        migrate(db_url)
+        with make_session_factory(engine)() as session:
+            upload = repository.get_upload(session, "u")
+            assert upload is not None and upload.queued_at == upload.created_at
+        downgrade(db_url, "0004")
+        with engine.connect() as conn:
+            assert "queued_at" not in {c["name"] for c in inspect(conn).get_columns("uploads")}
     finally:
         engine.dispose()

@@ -203,6 +203,8 @@ def test_retention_backfill_and_counts_queries(session_factory: sessionmaker[Ses
         stale = _new(s, sha256="3" * 64)
         repo.mark_succeeded(s, current.id, extractor_version="v2")
         repo.mark_succeeded(s, stale.id, extractor_version="v1")
+        stale_review = _new(s, sha256="7" * 64)
+        repo.mark_succeeded(s, stale_review.id, extractor_version="v1", review_reasons=["check Monday"])
         failed_once = _new(s, sha256="4" * 64)
         repo.mark_running(s, failed_once.id, run_id="a")
         repo.mark_failed(s, failed_once.id, error="e")
@@ -215,12 +217,33 @@ def test_retention_backfill_and_counts_queries(session_factory: sessionmaker[Ses
     with session_factory() as s:
         assert [u.id for u in repo.uploads_older_than(s, now - timedelta(days=90))] == [old.id]
         ids = {u.id for u in repo.stale_or_failed_uploads(s, extractor_version="v2", limit=10)}
-        assert ids == {stale.id, failed_once.id, hopeless.id}
+        assert ids == {stale.id, stale_review.id, failed_once.id, hopeless.id}
         ids = {u.id for u in repo.stale_or_failed_uploads(s, extractor_version="v2", limit=10, max_attempts=3)}
-        assert ids == {stale.id, failed_once.id}
+        assert ids == {stale.id, stale_review.id, failed_once.id}
         assert len(repo.stale_or_failed_uploads(s, extractor_version="v2", limit=1)) == 1
-        assert repo.status_counts(s) == {"queued": 1, "running": 1, "succeeded": 2, "failed": 2}
-        assert repo.status_counts(s, tenant="nobody") == {"queued": 0, "running": 0, "succeeded": 0, "failed": 0}
+        assert repo.status_counts(s) == {"queued": 1, "running": 1, "succeeded": 2, "needs_review": 1, "failed": 2}
+        assert repo.status_counts(s, tenant="nobody") == {
+            "queued": 0, "running": 0, "succeeded": 0, "needs_review": 0, "failed": 0
+        }
+
+
+def test_review_reasons_make_needs_review_and_are_kept_until_replaced(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with session_factory.begin() as s:
+        upload = _new(s)
+        repo.mark_running(s, upload.id, run_id="a")
+        repo.mark_succeeded(s, upload.id, run_id="a", review_reasons=["Two lessons overlap on Monday"])
+        assert upload.status == UploadStatus.NEEDS_REVIEW
+        # A run that did not re-check the timetable (run-status sensor) gives back the same status.
+        repo.mark_running(s, upload.id, run_id="b")
+        repo.mark_succeeded(s, upload.id)
+        assert upload.status == UploadStatus.NEEDS_REVIEW and upload.review_reasons == ["Two lessons overlap on Monday"]
+        repo.mark_succeeded(s, upload.id, review_reasons=[])
+        assert upload.status == UploadStatus.SUCCEEDED and upload.review_reasons == []
+        repo.mark_succeeded(s, upload.id, review_reasons=["x"])
+        repo.mark_failed(s, upload.id, error="boom")
+        assert upload.status == UploadStatus.FAILED and upload.review_reasons is None
 
 
 def test_naive_datetimes_are_refused(session_factory: sessionmaker[Session]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 
 from timetable_platform.api.bodylimit import BodySizeLimit
 from timetable_platform.api.deps import API_KEY_HEADER, AppState
@@ -59,7 +60,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         if owns_store:
             store.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the package's files (under /static-offline-docs),
+    # not from a CDN, so they render on a machine without internet.
+    app = FastAPIOffline(
         title="Timetable platform API",
         version="2.0",
         description=DESCRIPTION,

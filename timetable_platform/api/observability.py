@@ -36,10 +36,9 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0, 10.0)
 METRICS_CACHE_SECONDS = 5.0
 RECENT_WINDOW = timedelta(hours=1)
-# Uploads created longer ago than this are not scanned for the latency window: the bound lets the query
-# use ix_uploads_created_at instead of scanning the whole table (there is no index on finished_at).
-# Reprocessed old uploads therefore do not count; they would report weeks of "latency" anyway.
-RECENT_CREATED_LOOKBACK = timedelta(days=1)
+# Uploads queued longer ago than this are not scanned for the latency window: the bound lets the query
+# use ix_uploads_queued_at instead of scanning the whole table (there is no index on finished_at).
+RECENT_QUEUED_LOOKBACK = timedelta(days=1)
 LATENCY_QUANTILES = (0.5, 0.95)
 QUEUE_STATES = ("visible", "in_flight", "dead")
 _log = logging.getLogger(__name__)
@@ -76,28 +75,31 @@ class FinishedUploads:
     """Uploads that finished within the recent window: how many per status, and each one's latency."""
 
     counts: dict[str, int]
-    latencies: list[float]  # seconds from created_at to finished_at
+    latencies: list[float]  # seconds from queued_at (the last submission or reprocess) to finished_at
 
 
 def recent_finished_uploads(
     session_factory: sessionmaker[Session], *, now: datetime | None = None, window: timedelta = RECENT_WINDOW
 ) -> FinishedUploads:
-    """Uploads finished in the last ``window``; two timestamps and a status per row, bounded by created_at."""
+    """Uploads finished in the last ``window``; two timestamps and a status per row, bounded by queued_at.
+
+    Latency counts from the last queueing: a reprocessed upload is measured from its reprocess, not
+    from its first submission weeks ago."""
     now = now or datetime.now(UTC)
     since = now - window
-    stmt = select(Upload.status, Upload.created_at, Upload.finished_at).where(
-        Upload.created_at >= since - RECENT_CREATED_LOOKBACK,
+    stmt = select(Upload.status, Upload.queued_at, Upload.finished_at).where(
+        Upload.queued_at >= since - RECENT_QUEUED_LOOKBACK,
         Upload.finished_at >= since,
         Upload.finished_at <= now,
     )
-    counts = {"succeeded": 0, "failed": 0}
+    counts = {"succeeded": 0, "needs_review": 0, "failed": 0}
     latencies: list[float] = []
     with session_factory() as session:
-        for status, created_at, finished_at in session.execute(stmt):
+        for status, queued_at, finished_at in session.execute(stmt):
             key = getattr(status, "value", status)
             counts[key] = counts.get(key, 0) + 1
             # clamp: hosts' clocks may disagree by a little (PostgreSQL stamps some rows itself)
-            latencies.append(max(0.0, (finished_at - created_at).total_seconds()))
+            latencies.append(max(0.0, (finished_at - queued_at).total_seconds()))
     return FinishedUploads(counts=counts, latencies=latencies)
 
 

@@ -105,6 +105,7 @@ class UploadStatusResponse(BaseModel):
                     "timings": {"document_ai_extraction": 1.8, "claude_extraction": 2.1},
                     "backends": {"layout": "embedded-pdfplumber", "interpreter": "embedded-text"},
                     "warnings": [],
+                    "review_reasons": [],
                     "confidence": {"entries": 35, "mean": 0.93, "min": 0.55},
                     "pages": 1,
                     "usage": {"input_tokens": 2923, "output_tokens": 1242, "cost_usd": 0.058},
@@ -133,7 +134,11 @@ class UploadStatusResponse(BaseModel):
     finished_at: str | None = None
     timings: dict[str, Any] = Field(default_factory=dict)
     backends: dict[str, Any] = Field(default_factory=dict)
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list, description="what the extractor noticed, for engineers")
+    review_reasons: list[str] = Field(
+        default_factory=list,
+        description="status needs_review: what a person should check in the timetable, written for a teacher",
+    )
     confidence: ConfidenceSummary
     pages: int | None = None
     usage: UsageSummary = Field(default_factory=UsageSummary)
@@ -172,14 +177,19 @@ class ShareLink(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "url": f"/api/v2/timetable/uploads/{UPLOAD_ID_EXAMPLE}/view?expires=1796000000&token=9c1f...",
+                    "url": (
+                        "https://timetables.school.example/api/v2/timetable/uploads/"
+                        f"{UPLOAD_ID_EXAMPLE}/view?expires=1796000000&token=9c1f..."
+                    ),
                     "expires_at": "2026-12-06T09:00:00Z",
                 }
             ]
         }
     )
 
-    url: str = Field(description="path of the week view with the link's credentials; prefix your API host")
+    url: str = Field(
+        description="absolute URL of the week view with the link's credentials (on TIMETABLE_PUBLIC_URL when set)"
+    )
     expires_at: str
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from timetable_platform.assets.partitions import GROUP_NAME, LANE_TAG, LIVE_LANE, UPLOADS_PARTITIONS
+from timetable_platform.assets.partitions import GROUP_NAME, LANE_TAG, LIVE_LANE
 from timetable_platform.assets.timetables import (
     claude_extraction,
     document_ai_extraction,
@@ -18,7 +18,6 @@ TIMETABLE_ASSETS = [raw_upload, document_ai_extraction, claude_extraction, merge
 upload_job = dg.define_asset_job(
     name="process_upload",
     selection=dg.AssetSelection.groups(GROUP_NAME),
-    partitions_def=UPLOADS_PARTITIONS,
     executor_def=dg.in_process_executor,
     tags={LANE_TAG: LIVE_LANE},
     description="Extract one upload (or a range of uploads in a backfill) end to end.",

@@ -1,16 +1,27 @@
 """Asset checks on ``merged_timetable``, evaluated per upload inside the asset's step.
 
-They run in the asset's own step (``check_specs``) rather than as separate steps: that is what
-makes them per-upload in a ranged backfill run and keeps a one-upload run to four steps.
+Only output that cannot be used fails an upload: a timetable that breaks the schema, or one with
+no entries (``ERROR`` checks, ``REJECTING_CHECKS``). Every other check is a doubt (``WARN``): the
+timetable is stored and served, and the upload's status is ``needs_review`` with the reasons
+written for a teacher (``domain.review``).
+
+The checks are partitioned like the asset (``partitions_def`` on each spec), so every upload keeps
+its own results in Dagster: a single-upload run reports them as ``AssetCheckResult`` (Dagster
+stamps the run's partition), a ranged backfill run as one ``AssetCheckEvaluation`` per upload with
+its partition. They run in the asset's own step rather than as separate steps, which keeps a
+one-upload run to four steps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import dagster as dg
 
+from timetable_platform.assets.partitions import UPLOADS_PARTITIONS
+from timetable_platform.domain import review
 from timetable_platform.domain.model import Entry, Timetable
 from timetable_platform.domain.validate import EARLIEST, LATEST, schema_errors, semantic_issues
 
@@ -19,93 +30,149 @@ LOW_CONFIDENCE = 0.6
 MAX_LOW_CONFIDENCE_SHARE = 0.2
 
 SCHEMA_VALID = "schema_valid"
+HAS_ENTRIES = "has_entries"
 START_BEFORE_END = "start_before_end"
 TIMES_IN_SCHOOL_DAY = "times_in_school_day"
-NO_UNPRINTED_OVERLAPS = "no_unprinted_overlaps"
+NO_OVERLAPS = "no_overlaps"
+EVERY_DAY_READ = "every_day_read"
 MEAN_CONFIDENCE = "mean_confidence"
 LOW_CONFIDENCE_SHARE = "low_confidence_share"
 
-BLOCKING_CHECKS = (SCHEMA_VALID, START_BEFORE_END, TIMES_IN_SCHOOL_DAY, NO_UNPRINTED_OVERLAPS)
+# A failure of one of these rejects the timetable: nothing is stored and the upload fails.
+REJECTING_CHECKS = (SCHEMA_VALID, HAS_ENTRIES)
+
+DESCRIPTIONS = {
+    SCHEMA_VALID: "The timetable validates against timetable.schema.json. Failing it fails the upload.",
+    HAS_ENTRIES: "At least one entry was read. Failing it fails the upload.",
+    START_BEFORE_END: "Every timed entry starts before it ends (warning: the upload needs review).",
+    TIMES_IN_SCHOOL_DAY: f"Every time lies inside {EARLIEST}-{LATEST} (warning: the upload needs review).",
+    NO_OVERLAPS: "No two entries overlap on one day, week and group (warning: the upload needs review).",
+    EVERY_DAY_READ: "No day between two days with entries is empty (warning: the upload needs review).",
+    MEAN_CONFIDENCE: f"Mean entry confidence is at least {MIN_MEAN_CONFIDENCE} (warning: the upload needs review).",
+    LOW_CONFIDENCE_SHARE: (
+        f"At most {MAX_LOW_CONFIDENCE_SHARE:.0%} of entries are under {LOW_CONFIDENCE} confidence "
+        "(warning: the upload needs review)."
+    ),
+}
 
 
 def check_specs(asset_key: str) -> list[dg.AssetCheckSpec]:
-    descriptions = {
-        SCHEMA_VALID: "The timetable validates against timetable.schema.json.",
-        START_BEFORE_END: "Every timed entry starts before it ends.",
-        TIMES_IN_SCHOOL_DAY: f"Every time lies inside {EARLIEST}-{LATEST}.",
-        NO_UNPRINTED_OVERLAPS: "No two entries overlap on one day, week and group unless the document prints them so.",
-        MEAN_CONFIDENCE: f"Mean entry confidence is at least {MIN_MEAN_CONFIDENCE}.",
-        LOW_CONFIDENCE_SHARE: f"At most {MAX_LOW_CONFIDENCE_SHARE:.0%} of entries are under {LOW_CONFIDENCE} confidence.",
-    }
-    return [
-        dg.AssetCheckSpec(name, asset=asset_key, blocking=name in BLOCKING_CHECKS, description=text)
-        for name, text in descriptions.items()
-    ]
+    """Partitioned, non-blocking specs: the asset enforces rejection itself (it does not store a
+    rejected timetable), and a blocking ERROR would fail a whole backfill run for one document."""
+    with warnings.catch_warnings():
+        # Known and harmless: partitioned asset checks are a preview feature of Dagster 1.13.
+        warnings.filterwarnings("ignore", category=dg.PreviewWarning, message=".*partitions_def.*AssetCheckSpec")
+        return [
+            dg.AssetCheckSpec(name, asset=asset_key, description=text, partitions_def=UPLOADS_PARTITIONS)
+            for name, text in DESCRIPTIONS.items()
+        ]
 
 
 @dataclass
 class CheckOutcome:
-    """One check on one timetable: ``passed`` False with ``severity`` ERROR rejects the upload."""
+    """One check on one timetable. ``problems`` are for engineers, ``reasons`` for a teacher."""
 
     name: str
     passed: bool
-    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR
     problems: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
     value: float | None = None
 
     @property
     def rejects(self) -> bool:
-        return not self.passed and self.severity == dg.AssetCheckSeverity.ERROR
+        return not self.passed and self.name in REJECTING_CHECKS
+
+    @property
+    def severity(self) -> dg.AssetCheckSeverity:
+        return dg.AssetCheckSeverity.ERROR if self.name in REJECTING_CHECKS else dg.AssetCheckSeverity.WARN
 
 
 def evaluate(
-    timetable: Timetable, *, printed_overlap: Callable[[Entry, Entry], bool | None] | None = None
+    timetable: Timetable,
+    *,
+    printed_overlap: Callable[[Entry, Entry], bool | None] | None = None,
+    why_empty: str | None = None,
 ) -> list[CheckOutcome]:
-    """All six checks on one timetable."""
+    """Every check on one timetable; ``why_empty`` is the extractor's reason when it read no entry."""
     outcomes: list[CheckOutcome] = []
     errors = schema_errors(timetable.to_json_dict())
-    outcomes.append(CheckOutcome(SCHEMA_VALID, not errors, problems=errors))
+    outcomes.append(
+        CheckOutcome(
+            SCHEMA_VALID,
+            not errors,
+            errors,
+            ["The timetable read from the document does not have the expected form."] if errors else [],
+        )
+    )
+    empty = not timetable.entries
+    outcomes.append(
+        CheckOutcome(
+            HAS_ENTRIES,
+            not empty,
+            [why_empty or "no entries"] if empty else [],
+            ["No lessons could be read from the document."] if empty else [],
+            float(len(timetable.entries)),
+        )
+    )
 
     issues = semantic_issues(timetable, printed_overlap=printed_overlap)
-    order = [i.message for i in issues if i.code in ("start_after_end", "bad_time")]
-    zero = [i.message for i in issues if i.code == "zero_length"]
-    if order:
-        outcomes.append(CheckOutcome(START_BEFORE_END, False, problems=order + zero))
-    else:
-        # Start-only lists may print two items at one time: worth a warning, not a rejection.
-        outcomes.append(CheckOutcome(START_BEFORE_END, not zero, dg.AssetCheckSeverity.WARN, zero))
-    outside = [i.message for i in issues if i.code == "time_out_of_range"]
-    outcomes.append(CheckOutcome(TIMES_IN_SCHOOL_DAY, not outside, problems=outside))
-
-    unprinted = [i.message for i in issues if i.code == "overlap" and i.printed_in_document is not True]
-    printed = [
-        i.message
-        for i in issues
-        if (i.code == "overlap" and i.printed_in_document is True) or i.code == "shared_slot"
-    ]
-    if unprinted:
-        outcomes.append(CheckOutcome(NO_UNPRINTED_OVERLAPS, False, problems=unprinted + printed))
-    else:
-        outcomes.append(CheckOutcome(NO_UNPRINTED_OVERLAPS, not printed, dg.AssetCheckSeverity.WARN, printed))
+    order = [i for i in issues if i.code in ("start_after_end", "bad_time", "zero_length")]
+    outcomes.append(
+        CheckOutcome(
+            START_BEFORE_END, not order, [i.message for i in order], review.time_order_reasons(timetable, order)
+        )
+    )
+    outside = [i for i in issues if i.code == "time_out_of_range"]
+    outcomes.append(
+        CheckOutcome(
+            TIMES_IN_SCHOOL_DAY,
+            not outside,
+            [i.message for i in outside],
+            review.time_range_reasons(timetable, outside),
+        )
+    )
+    # Split groups print two lessons in one slot ("shared_slot"): that is how the document reads, not a doubt.
+    overlaps = [i for i in issues if i.code == "overlap"]
+    outcomes.append(
+        CheckOutcome(
+            NO_OVERLAPS,
+            not overlaps,
+            [f"{i.message}{' (printed)' if i.printed_in_document else ''}" for i in overlaps],
+            review.overlap_reasons(timetable, overlaps),
+            float(len(overlaps)),
+        )
+    )
+    missing = review.empty_days(timetable)
+    outcomes.append(
+        CheckOutcome(
+            EVERY_DAY_READ,
+            not missing,
+            [f"no entries on {day}" for day in missing],
+            review.empty_day_reasons(missing),
+            float(len(missing)),
+        )
+    )
 
     confidences = [e.confidence for e in timetable.entries if e.confidence is not None]
     mean = sum(confidences) / len(confidences) if confidences else None
+    low_mean = mean is not None and mean < MIN_MEAN_CONFIDENCE
     outcomes.append(
         CheckOutcome(
             MEAN_CONFIDENCE,
-            mean is None or mean >= MIN_MEAN_CONFIDENCE,
-            dg.AssetCheckSeverity.WARN,
-            [] if mean is None or mean >= MIN_MEAN_CONFIDENCE else [f"mean confidence {mean:.2f}"],
+            not low_mean,
+            [f"mean confidence {mean:.2f}"] if low_mean and mean is not None else [],
+            review.confidence_reasons(mean, None, low_threshold=LOW_CONFIDENCE) if low_mean else [],
             mean,
         )
     )
     share = sum(1 for c in confidences if c < LOW_CONFIDENCE) / len(confidences) if confidences else 0.0
+    many_low = share > MAX_LOW_CONFIDENCE_SHARE
     outcomes.append(
         CheckOutcome(
             LOW_CONFIDENCE_SHARE,
-            share <= MAX_LOW_CONFIDENCE_SHARE,
-            dg.AssetCheckSeverity.WARN,
-            [] if share <= MAX_LOW_CONFIDENCE_SHARE else [f"{share:.0%} of entries under {LOW_CONFIDENCE}"],
+            not many_low,
+            [f"{share:.0%} of entries under {LOW_CONFIDENCE}"] if many_low else [],
+            review.confidence_reasons(None, share, low_threshold=LOW_CONFIDENCE) if many_low else [],
             share,
         )
     )
@@ -113,39 +180,76 @@ def evaluate(
 
 
 def rejection_reason(outcomes: list[CheckOutcome]) -> str | None:
-    """Why a timetable must not be stored (a failed blocking check), or None."""
+    """Why a timetable must not be stored (a failed rejecting check), in plain words; or None."""
     failed = [o for o in outcomes if o.rejects]
     if not failed:
         return None
-    return "; ".join(f"check {o.name} failed: {', '.join(o.problems[:3]) or 'failed'}" for o in failed)
+    parts = []
+    for outcome in failed:
+        detail = f" ({'; '.join(outcome.problems[:3])})" if outcome.problems else ""
+        parts.append(f"{' '.join(outcome.reasons)}{detail} [check {outcome.name}]")
+    return " ".join(parts)
 
 
-def check_results(per_upload: dict[str, list[CheckOutcome]]) -> list[dg.AssetCheckResult]:
-    """One result per check for the run's uploads (one upload, or a backfill range)."""
-    results: list[dg.AssetCheckResult] = []
-    if not per_upload:
-        return results
-    names = [o.name for o in next(iter(per_upload.values()))]
-    for name in names:
-        outcomes = {uid: next(o for o in found if o.name == name) for uid, found in per_upload.items()}
-        failing = {uid: o for uid, o in outcomes.items() if not o.passed}
-        severity = (
-            dg.AssetCheckSeverity.ERROR
-            if any(o.severity == dg.AssetCheckSeverity.ERROR for o in failing.values())
-            else dg.AssetCheckSeverity.WARN
+def review_reasons(outcomes: list[CheckOutcome]) -> list[str]:
+    """Why a stored timetable needs a person to look at it (empty: it does not)."""
+    return [reason for o in outcomes if not o.passed and not o.rejects for reason in o.reasons]
+
+
+def _metadata(outcome: CheckOutcome) -> dict[str, dg.RawMetadataValue]:
+    metadata: dict[str, dg.RawMetadataValue] = {}
+    if outcome.value is not None:
+        metadata["value"] = float(outcome.value)
+    if outcome.problems:
+        metadata["problems"] = dg.MetadataValue.json(outcome.problems[:20])
+    return metadata
+
+
+def _description(outcome: CheckOutcome) -> str | None:
+    if outcome.passed:
+        return None
+    return " ".join(outcome.reasons[:3]) or None
+
+
+def check_results(outcomes: list[CheckOutcome]) -> list[dg.AssetCheckResult]:
+    """The results of one upload in a single-upload run (Dagster adds the run's partition)."""
+    return [
+        dg.AssetCheckResult(
+            check_name=o.name,
+            passed=o.passed,
+            severity=o.severity,
+            description=_description(o),
+            metadata=_metadata(o),
         )
-        metadata: dict[str, dg.RawMetadataValue] = {
-            "uploads_checked": len(outcomes),
-            "uploads_failing": len(failing),
-        }
-        if failing:
-            metadata["problems"] = dg.MetadataValue.json(
-                {uid: o.problems[:10] for uid, o in list(failing.items())[:20]}
-            )
-        values = [o.value for o in outcomes.values() if o.value is not None]
-        if values:
-            metadata["value"] = float(min(values) if name == MEAN_CONFIDENCE else max(values))
-        results.append(
-            dg.AssetCheckResult(check_name=name, passed=not failing, severity=severity, metadata=metadata)
+        for o in outcomes
+    ]
+
+
+def check_evaluations(asset_key: str, upload_id: str, outcomes: list[CheckOutcome]) -> list[dg.AssetCheckEvaluation]:
+    """The results of one upload with its partition named: for ranged runs and rejected uploads."""
+    return [
+        dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey(asset_key),
+            check_name=o.name,
+            passed=o.passed,
+            severity=o.severity,
+            description=_description(o),
+            metadata=_metadata(o),
+            partition=upload_id,
         )
-    return results
+        for o in outcomes
+    ]
+
+
+def ranged_check_events(
+    context: dg.AssetExecutionContext, asset_key: str, per_upload: dict[str, list[CheckOutcome]]
+) -> Iterator[dg.Output[None] | dg.AssetCheckEvaluation]:
+    """A ranged run's check events: one output per selected check (the step's contract) and one
+    evaluation per selected check and upload, each on that upload's partition."""
+    selected = {key.name for key in context.selected_asset_check_keys}
+    for name in DESCRIPTIONS:
+        if name in selected:
+            key = dg.AssetCheckKey(dg.AssetKey(asset_key), name)
+            yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_check_key(key))
+    for upload_id, outcomes in per_upload.items():
+        yield from (e for e in check_evaluations(asset_key, upload_id, outcomes) if e.check_name in selected)

@@ -37,7 +37,7 @@ class UploadUnavailable(Exception):
 
 
 class CheckRejected(Exception):
-    """A blocking asset check failed: the timetable is not stored and the upload fails."""
+    """A rejecting asset check failed (the timetable cannot be used): nothing is stored and the upload fails."""
 
 
 def candidate_key(upload_id: str, name: str) -> str:
@@ -327,8 +327,12 @@ def printed_overlap_judge(merged: MergedUpload):  # type: ignore[no-untyped-def]
     return judge
 
 
-def store_merged(store: StoreResource, upload_id: str, run_id: str, merged: MergedUpload) -> None:
+def store_merged(
+    store: StoreResource, upload_id: str, run_id: str, merged: MergedUpload, *, review_reasons: list[str]
+) -> None:
     """Write ``results/{id}/timetable.json``, then entries + status in ONE transaction.
+
+    The status is ``needs_review`` when ``review_reasons`` is not empty, else ``succeeded``.
 
     Blob first: a crash between the two leaves the upload ``running`` with a complete JSON that the
     retried run overwrites; the database never says ``succeeded`` without its JSON and entries.
@@ -341,5 +345,10 @@ def store_merged(store: StoreResource, upload_id: str, run_id: str, merged: Merg
     with store.session() as session:
         repository.replace_entries(session, upload_id, merged.timetable)
         repository.mark_succeeded(
-            session, upload_id, run_id=run_id, extractor_version=EXTRACTOR_VERSION, **summary
+            session,
+            upload_id,
+            run_id=run_id,
+            extractor_version=EXTRACTOR_VERSION,
+            review_reasons=review_reasons,
+            **summary,
         )

@@ -4,7 +4,8 @@ Partitioned by upload id (dynamic partitions ``uploads``). A live run covers one
 run covers a range of them, and each asset then records a failing document on that document only.
 """
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import dagster as dg
@@ -18,12 +19,21 @@ from timetable_platform.assets.partitions import (
     MAX_PARTITIONS_PER_RUN,
     UPLOADS_PARTITIONS,
 )
+from timetable_platform.domain.model import Timetable
 from timetable_platform.extraction.base import Interpreter
+from timetable_platform.extraction.errors import NoTimetableFound
 from timetable_platform.resources import InterpretationResource, LayoutExtractionResource, StoreResource
 
+# Known and harmless: Dagster 1.13 marks `backfill_policy` beta and warns at every definition load
+# (four assets, in the code server and in every run process); the behaviour used here is settled.
+warnings.filterwarnings("ignore", category=dg.BetaWarning, message="Parameter `backfill_policy`")
+
 BACKFILL_POLICY = dg.BackfillPolicy.multi_run(max_partitions_per_run=MAX_PARTITIONS_PER_RUN)
+# The production service each stage's role is named after; an embedded backend stands in for it.
+SERVICE_OF_STAGE = {"document_ai_extraction": ("documentai", "Google Document AI"), "claude_extraction": ("claude", "Anthropic Claude")}
 MAX_BACKOFF_SECONDS = 120.0
 PREVIEW_UPLOADS = 20  # per-upload figures shown in a ranged run's metadata
+MERGED_TIMETABLE = "merged_timetable"
 
 
 def for_each_upload(
@@ -89,12 +99,21 @@ def _range_metadata(done: dict[str, dict[str, Any]], failed: dict[str, str]) -> 
     return metadata
 
 
-def _stage_metadata(figures: dict[str, Any]) -> dict[str, Any]:
+def backend_ran(stage: str, backend: str) -> str:
+    """Which service really read the document: the production one, or the embedded stand-in for it."""
+    prefix, service = SERVICE_OF_STAGE[stage]
+    if backend.split(":", 1)[0] == prefix:
+        return service
+    return f"{backend} (embedded stand-in for {service})"
+
+
+def _stage_metadata(stage: str, figures: dict[str, Any]) -> dict[str, Any]:
     if "skipped" in figures:
-        return {"skipped": True, "skip_reason": figures["skipped"]}
+        return {"skipped": True, "skip_reason": figures["skipped"], "backend_ran": "none (skipped)"}
     return {
         "skipped": False,
         "backend": figures["backend"],
+        "backend_ran": backend_ran(stage, figures["backend"]),
         "seconds": _number(figures["seconds"]),
         "entry_count": figures["entry_count"],
         "confidence_mean": _number(figures["confidence_mean"]),
@@ -147,7 +166,12 @@ def raw_upload(
 def document_ai_extraction(
     context: dg.AssetExecutionContext, store: StoreResource, layout: LayoutExtractionResource
 ) -> dg.MaterializeResult:
-    """Candidate A: the layout extractor ("Document AI" role) reads geometry, stored as results/{id}/document_ai.json."""
+    """Candidate A, the layout reading, stored as results/{id}/document_ai.json.
+
+    Google Document AI when `TIMETABLE_LAYOUT_BACKEND=documentai`; otherwise an embedded stand-in
+    (pdfplumber for text PDFs, Tesseract OCR for images and scans, python-docx, openpyxl). The
+    metadata `backend_ran` says which one read each upload.
+    """
     extractor = layout.layout_extractor()
     limits = layout.limits()
     done, failed = for_each_upload(
@@ -159,7 +183,7 @@ def document_ai_extraction(
         max_retries=layout.max_retries,
     )
     if len(done) == 1 and not failed:
-        return dg.MaterializeResult(metadata=_stage_metadata(next(iter(done.values()))))
+        return dg.MaterializeResult(metadata=_stage_metadata("document_ai_extraction", next(iter(done.values()))))
     return dg.MaterializeResult(metadata=_range_metadata(done, failed))
 
 
@@ -178,7 +202,12 @@ def claude_extraction(
     layout: LayoutExtractionResource,
     interpretation: InterpretationResource,
 ) -> dg.MaterializeResult:
-    """Candidate B: an independent reading ("Claude" role); skipped in document_ai mode and, in fallback mode, above the confidence threshold."""
+    """Candidate B, an independent second reading, stored as results/{id}/claude.json.
+
+    Anthropic Claude when `TIMETABLE_INTERPRETER_BACKEND=claude`; otherwise an embedded stand-in
+    (a text-stream reader, independent of the layout reading). Skipped in document_ai mode and, in
+    fallback mode, above the confidence threshold. The metadata `backend_ran` says which one ran.
+    """
     limits = layout.limits()
     built: list[Interpreter] = []
 
@@ -201,7 +230,7 @@ def claude_extraction(
         max_retries=interpretation.max_retries,
     )
     if len(done) == 1 and not failed:
-        return dg.MaterializeResult(metadata=_stage_metadata(next(iter(done.values()))))
+        return dg.MaterializeResult(metadata=_stage_metadata("claude_extraction", next(iter(done.values()))))
     metadata = _range_metadata(done, failed)
     metadata["uploads_skipped"] = sum(1 for f in done.values() if "skipped" in f)
     return dg.MaterializeResult(metadata=metadata)
@@ -214,37 +243,53 @@ def claude_extraction(
     code_version=EXTRACTOR_VERSION,
     backfill_policy=BACKFILL_POLICY,
     deps=[claude_extraction],
-    check_specs=checks.check_specs("merged_timetable"),
+    check_specs=checks.check_specs(MERGED_TIMETABLE),
 )
-def merged_timetable(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
+def merged_timetable(
+    context: dg.AssetExecutionContext, store: StoreResource
+) -> Iterator[dg.MaterializeResult | dg.Output[None] | dg.AssetCheckEvaluation]:
     """The reconciled timetable: results/{id}/timetable.json in the blob store and the upload's entries rows.
 
-    Blocking checks run before anything is stored: a timetable failing one is not written and
-    its upload is marked failed with the reason.
+    The checks run before anything is stored. A timetable that cannot be used (schema-invalid, no
+    entries) is not written and its upload fails with the reason, reported as that upload's failed
+    check. A doubtful one is stored and its upload is ``needs_review``, the reasons in plain words.
     """
     from timetable_platform.domain.exports import to_markdown_week
 
+    single = len(context.partition_keys) == 1
     outcomes: dict[str, list[checks.CheckOutcome]] = {}
     merged_by_id: dict[str, steps.MergedUpload] = {}
 
+    def reject(upload_id: str, found: list[checks.CheckOutcome], reason: str) -> steps.CheckRejected:
+        if single:  # the step fails next: its checks are reported first, with the reason
+            for evaluation in checks.check_evaluations(MERGED_TIMETABLE, upload_id, found):
+                context.log_event(evaluation)
+        return steps.CheckRejected(reason)
+
     def work(upload_id: str) -> dict[str, Any]:
-        merged = steps.merge_upload(store, upload_id)
+        try:
+            merged = steps.merge_upload(store, upload_id)
+        except NoTimetableFound as exc:  # no entry read: the has_entries check fails with the reason
+            outcomes[upload_id] = found = checks.evaluate(Timetable(), why_empty=exc.detail or exc.message)
+            raise reject(upload_id, found, checks.rejection_reason(found) or exc.message) from exc
         found = checks.evaluate(merged.timetable, printed_overlap=steps.printed_overlap_judge(merged))
         outcomes[upload_id] = found
         reason = checks.rejection_reason(found)
         if reason is not None:
-            raise steps.CheckRejected(reason)
-        steps.store_merged(store, upload_id, context.run_id, merged)
+            raise reject(upload_id, found, reason)
+        steps.store_merged(store, upload_id, context.run_id, merged, review_reasons=checks.review_reasons(found))
         merged_by_id[upload_id] = merged
         return merged.summary
 
     done, failed = for_each_upload(context, store, "merged_timetable", work)
-    stored_outcomes = {uid: outcomes[uid] for uid in done}
-    results = checks.check_results(stored_outcomes)
-    if len(done) == 1 and not failed:
-        merged = next(iter(merged_by_id.values()))
+    if single and not failed:
+        upload_id = next(iter(done))
+        merged = merged_by_id[upload_id]
         summary = merged.summary
+        reasons = checks.review_reasons(outcomes[upload_id])
         metadata: dict[str, Any] = {
+            "status": "needs_review" if reasons else "succeeded",
+            "review_reasons": dg.MetadataValue.json(reasons),
             "entry_count": summary["entry_count"],
             "confidence_mean": _number(summary["confidence_mean"]),
             "confidence_min": _number(summary["confidence_min"]),
@@ -256,7 +301,11 @@ def merged_timetable(context: dg.AssetExecutionContext, store: StoreResource) ->
             "warnings": dg.MetadataValue.json(summary["warnings"]),
             "preview": dg.MetadataValue.md(to_markdown_week(merged.timetable)),
         }
-        return dg.MaterializeResult(metadata=metadata, check_results=results)
+        yield dg.MaterializeResult(metadata=metadata, check_results=checks.check_results(outcomes[upload_id]))
+        return
     metadata = _range_metadata(done, failed)
     metadata["entry_count"] = sum(s["entry_count"] for s in done.values())
-    return dg.MaterializeResult(metadata=metadata, check_results=results)
+    metadata["uploads_needing_review"] = sum(1 for uid in done if checks.review_reasons(outcomes[uid]))
+    yield dg.MaterializeResult(metadata=metadata)
+    # After the materialisation, so each evaluation is seen as checking it.
+    yield from checks.ranged_check_events(context, MERGED_TIMETABLE, outcomes)

@@ -33,6 +33,8 @@ import httpx
 from timetable_platform.settings import Settings
 
 DEMO_TENANT = "demo"
+DEMO_KEY_FILE = "demo-api-key"  # under the data directory, readable by its owner only
+DEMO_KEY_LABEL = "timetable up"
 LOCATION_NAME = "timetable_platform"
 DEFINITIONS_MODULE = "timetable_platform.definitions"
 JOB_NAME = "process_upload"
@@ -164,13 +166,19 @@ def prepare_dagster_home(home: Path, code_server_port: int) -> Path:
 
 
 def _pid_alive(pid: int) -> bool:
+    """True while ``pid`` runs. A zombie (exited, not yet reaped by its parent) counts as stopped:
+    ``down`` must not wait out its timeout, then SIGKILL, a process that already ended."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc (macOS) or it just vanished: os.kill said it exists
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 def read_pid_file(path: Path) -> dict[str, Any] | None:
@@ -326,7 +334,8 @@ def submit_examples(api: str, key: str, paths: Sequence[Path]) -> list[tuple[Pat
 def wait_for_uploads(
     api: str, key: str, upload_ids: Sequence[str], timeout: float
 ) -> dict[str, dict[str, Any]]:
-    """Poll each upload until it succeeded or failed (or ``timeout``); returns the last status bodies."""
+    """Poll each upload until it is final (succeeded, needs_review or failed; or ``timeout``); returns the
+    last status bodies."""
     last: dict[str, dict[str, Any]] = {}
     deadline = time.monotonic() + timeout
     with httpx.Client(base_url=api, headers={"X-API-Key": key}, timeout=30.0) as client:
@@ -336,7 +345,7 @@ def wait_for_uploads(
                 response = client.get(f"/api/v2/timetable/uploads/{upload_id}")
                 if response.status_code == 200:
                     last[upload_id] = response.json()
-                    if last[upload_id]["status"] in ("succeeded", "failed"):
+                    if last[upload_id]["status"] in ("succeeded", "needs_review", "failed"):
                         pending.remove(upload_id)
             if pending:
                 time.sleep(1.0)
@@ -402,14 +411,43 @@ def _connect_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
-def create_demo_key(settings: Settings) -> str:
+def demo_key_file(settings: Settings) -> Path:
+    return settings.data_dir / DEMO_KEY_FILE
+
+
+def demo_key(settings: Settings) -> str:
+    """The demo tenant's one API key: the one kept in ``data/demo-api-key`` while it still works;
+    otherwise a new one, written there, with every earlier ``timetable up`` key revoked."""
+    from sqlalchemy import select
+
     from timetable_platform.store import apikeys
+    from timetable_platform.store.api_models import ApiKey
     from timetable_platform.store.factory import build_store
 
+    path = demo_key_file(settings)
+    kept = path.read_text().strip() if path.is_file() else ""
     store = build_store(settings, migrate=True)
     try:
         with store.session_factory.begin() as session:
-            return apikeys.create_api_key(session, DEMO_TENANT, label="timetable up").key
+            if kept:
+                principal = apikeys.authenticate(session, kept)
+                if principal is not None and principal.tenant == DEMO_TENANT:
+                    return kept
+            earlier = session.scalars(
+                select(ApiKey).where(
+                    ApiKey.tenant == DEMO_TENANT, ApiKey.label == DEMO_KEY_LABEL, ApiKey.revoked_at.is_(None)
+                )
+            ).all()
+            for row in earlier:
+                apikeys.revoke_api_key(session, row.id)
+            key = apikeys.create_api_key(session, DEMO_TENANT, label=DEMO_KEY_LABEL).key
+            # Written before the commit: a key the file does not hold would be one more left behind.
+            path.parent.mkdir(parents=True, exist_ok=True)
+            part = path.with_name(path.name + ".part")
+            part.write_text(key + "\n")
+            part.chmod(0o600)
+            part.replace(path)
+            return key
     finally:
         store.dispose()
 
@@ -450,11 +488,11 @@ def run_up(args: argparse.Namespace) -> int:
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db.migrate(url)
-        key = create_demo_key(settings)
+        key = demo_key(settings)
     except (SQLAlchemyError, StoreError, OSError) as exc:
         return _fail(f"database not ready: {exc}")
     print(f"database migrated ({db.current_revision(url)})")
-    print(f"API key for tenant {DEMO_TENANT!r} (shown once): {key}")
+    print(f"API key for tenant {DEMO_TENANT!r} (kept in {demo_key_file(settings)}): {key}")
 
     env = dict(os.environ)
     env.update({
@@ -540,7 +578,11 @@ def _submit_and_report(api_url: str, ui_url: str, key: str, examples: Sequence[P
         body = results.get(upload_id, {})
         status = body.get("status", "unknown")
         entries = (body.get("confidence") or {}).get("entries")
-        detail = f"{entries} entries" if status == "succeeded" else (body.get("error") or "still in progress")
+        if status in ("succeeded", "needs_review"):
+            reasons = body.get("review_reasons") or []
+            detail = f"{entries} entries" + (f"; to check: {reasons[0]}" if reasons else "")
+        else:
+            detail = body.get("error") or "still in progress"
         base = f"{api_url}/api/v2/timetable/uploads/{upload_id}"
         print(f"  {path.name:<24} {status:<10} {detail}")
         print(f"    status     {base}")
@@ -603,7 +645,7 @@ def select_backfill_uploads(settings: Settings, *, stale: bool, failed: bool, li
     from timetable_platform.schedules.backfill import MAX_ATTEMPTS
     from timetable_platform.store import repository
     from timetable_platform.store.factory import build_store
-    from timetable_platform.store.models import UploadStatus
+    from timetable_platform.store.models import READY_STATUSES, UploadStatus
 
     store = build_store(settings, migrate=True)
     try:
@@ -613,7 +655,7 @@ def select_backfill_uploads(settings: Settings, *, stale: bool, failed: bool, li
             )
             return [
                 u.id for u in uploads
-                if (failed and u.status == UploadStatus.FAILED) or (stale and u.status == UploadStatus.SUCCEEDED)
+                if (failed and u.status == UploadStatus.FAILED) or (stale and u.status in READY_STATUSES)
             ]  # fmt: skip
     finally:
         store.dispose()

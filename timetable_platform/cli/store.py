@@ -196,7 +196,7 @@ def run_status(args: argparse.Namespace) -> int:
     print("queue:   " + ", ".join(f"{k} {v}" for k, v in depth.items()))
     for item in recent:
         entries = "" if item["entry_count"] is None else f"{item['entry_count']} entries"
-        print(f"{item['id']}  {item['created_at'][:19]}  {item['status']:9}  {item['tenant']:12}  {item['filename']}  {entries}")
+        print(f"{item['id']}  {item['created_at'][:19]}  {item['status']:12}  {item['tenant']:12}  {item['filename']}  {entries}")
     if args.dead_letters:
         print(f"dead letters ({len(dead)} shown):")
         for letter in dead:

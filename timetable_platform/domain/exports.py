@@ -672,120 +672,198 @@ def to_markdown_week(timetable: Timetable) -> str:
     return "\n\n".join(sections) + "\n"
 
 
-_HTML_STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5rem;color:#1c1c1c}
-h1{font-size:1.4rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
-.meta{color:#555;margin:0 0 1rem}nav a{margin-right:1rem}
-table{border-collapse:collapse;width:100%;table-layout:fixed}
-th,td{border:1px solid #c9c9c9;padding:.3rem .4rem;vertical-align:top;font-size:.85rem}
-th{background:#f2f2f2}th.time{width:7rem;text-align:left;white-space:nowrap}
-.entry{border-radius:4px;padding:.2rem .3rem;margin:.1rem 0;background:#e8f0fe}
-.entry.break{background:#f1f1f1;color:#555}.entry.other{background:#eef7ee}
-.entry.low{outline:2px dashed #d93025;background:#fdecea}
-.subject{font-weight:600}.detail{color:#444;font-size:.78rem}
-.warnings{background:#fff8e1;border:1px solid #f0c36d;padding:.5rem 1rem}
+# Vertical scale of the week view: every block's height is its duration times this.
+PX_PER_MINUTE = 1.4
+PHONE_WIDTH_PX = 640
+NOTICES_SHOWN = 3
+SHORT_MINUTES = 30
+
+_HTML_STYLE = f"""
+body{{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1rem;color:#1c1c1c}}
+h1{{font-size:1.4rem;margin:0 0 .25rem}}
+.meta{{color:#555;margin:0 0 1rem}}nav a{{margin-right:1rem}}
+.notices{{background:#fff8e1;border:1px solid #f0c36d;padding:.5rem 1rem;margin:0 0 1rem}}
+.notices ul{{margin:.25rem 0;padding-left:1.2rem}}
+table.week{{border-collapse:collapse;width:100%;table-layout:fixed;margin:0 0 1.5rem}}
+table.week caption{{text-align:left;font-weight:600;font-size:1.1rem;padding:.5rem 0}}
+table.week th,table.week td{{border:1px solid #c9c9c9;padding:0;vertical-align:top;font-size:.85rem}}
+table.week thead th{{background:#f2f2f2;padding:.3rem .4rem}}
+th.time{{width:4rem;text-align:left}}
+.lane{{position:relative;margin:.6rem 0}}
+.tick{{position:absolute;left:.3rem;font-size:.72rem;color:#555;transform:translateY(-50%)}}
+.hour{{position:absolute;left:0;right:0;border-top:1px solid #ececec}}
+.hour span{{display:none}}
+.entry{{position:absolute;box-sizing:border-box;overflow:hidden;border-radius:3px;padding:.05rem .25rem;
+  background:#e8f0fe;border:1px solid #aac4f5;font-size:.75rem;line-height:1.15}}
+.entry.break{{background:#f1f1f1;border-color:#ccc;color:#555}}.entry.other{{background:#eef7ee;border-color:#b5d8b5}}
+.entry.low{{outline:2px dashed #d93025;outline-offset:-2px;background:#fdecea}}
+.when{{color:#444;font-size:.7rem;display:block}}.entry.short .when{{display:inline;margin-right:.3em}}
+.entry.short{{white-space:nowrap;text-overflow:ellipsis}}.subject{{font-weight:600}}.detail{{color:#444;font-size:.7rem}}
+.flag{{display:block;font-weight:400;color:#a50e0e;font-size:.72rem}}
+td.flagged{{background:repeating-linear-gradient(45deg,#fff,#fff 8px,#fdf1f0 8px,#fdf1f0 16px)}}
+.dayname{{display:none}}
+table.untimed td,table.untimed th{{padding:.3rem .4rem}}table.untimed .entry{{position:static;margin:.1rem 0}}
+@media (max-width:{PHONE_WIDTH_PX}px){{
+  body{{margin:.5rem}}
+  table.week,table.week tbody,table.week tr,table.week td,table.week caption{{display:block;width:auto}}
+  table.week thead,table.week th.axis{{display:none}}
+  table.week td.day{{border:none;margin:0 0 1rem}}
+  .dayname{{display:block;font-weight:600;background:#f2f2f2;padding:.3rem .4rem;border:1px solid #c9c9c9}}
+  .day .lane{{margin-left:3rem;border-left:1px solid #c9c9c9}}
+  .hour span{{display:block;position:absolute;left:-3rem;font-size:.72rem;color:#555;transform:translateY(-50%)}}
+}}
 """
 
 
-def _html_entry(entry: Entry, low_confidence: float) -> str:
-    classes = ["entry", entry.kind]
-    title = ""
-    if entry.confidence is not None and entry.confidence < low_confidence:
-        classes.append("low")
-        title = f' title="low confidence: {entry.confidence:.2f}"'
+def _entry_text(entry: Entry) -> list[str]:
     details = [v for v in (entry.teacher, entry.group, entry.room, entry.notes) if v]
     if not entry.start and entry.period:
         details.insert(0, f"period {entry.period}")
-    detail_html = f'<div class="detail">{html.escape(" · ".join(details))}</div>' if details else ""
+    return details
+
+
+def _html_entry(entry: Entry, low_confidence: float, box: str | None = None) -> str:
+    """One block; ``box`` (CSS top/height/left/width) places it on the time axis, without it the
+    block flows in a cell (lessons without times)."""
+    classes = ["entry", entry.kind]
+    start, end = _clean_time(entry.start), _clean_time(entry.end)
+    if start and end and _minutes(end) - _minutes(start) < SHORT_MINUTES:
+        classes.append("short")  # time and subject on one line: the block is one line tall
+    details = _entry_text(entry)
+    when = f"{entry.start}\u2013{entry.end}" if entry.start and entry.end else ""
+    hover = " · ".join(x for x in (when, entry.subject, *details) if x)
+    if entry.confidence is not None and entry.confidence < low_confidence:
+        classes.append("low")
+        hover += f" (low confidence: {entry.confidence:.2f})"
+    attributes = f' title="{html.escape(hover, quote=True)}"'
+    if box is not None:
+        attributes += f' data-start="{start}" data-end="{end}" style="{box}"'
+    when_html = f'<span class="when">{html.escape(when)}</span>' if when else ""
+    detail_html = f' <span class="detail">{html.escape(" · ".join(details))}</span>' if details else ""
     return (
-        f'<div class="{" ".join(classes)}"{title}>'
-        f'<div class="subject">{html.escape(entry.subject)}</div>{detail_html}</div>'
+        f'<div class="{" ".join(classes)}"{attributes}>{when_html}'
+        f'<span class="subject">{html.escape(entry.subject)}</span>{detail_html}</div>'
     )
 
 
-def _html_grid(entries: list[Entry], days: list[str], low_confidence: float) -> str:
-    """Days as columns; rows are the intervals between every printed time, so a double period spans rows."""
+def lay_out_day(entries: list[Entry]) -> list[tuple[Entry, int, int]]:
+    """Side-by-side lanes for one day's timed entries: (entry, lane, lanes in its overlap group).
+
+    Entries that overlap (directly or through a chain) form a group; each takes the first lane free
+    at its start, and every member of a group is as wide as the group's number of lanes allows.
+    """
+    placed: list[tuple[Entry, int, int]] = []
+    group: list[tuple[Entry, int]] = []
+    lane_ends: list[int] = []
+    group_end = -1
+
+    def close() -> None:
+        placed.extend((entry, lane, len(lane_ends)) for entry, lane in group)
+
+    for entry in sorted(entries, key=lambda e: (_minutes(e.start or ""), -_minutes(e.end or ""))):
+        start, end = _minutes(entry.start or ""), _minutes(entry.end or "")
+        if group and start >= group_end:
+            close()
+            group, lane_ends = [], []
+        lane = next((i for i, lane_end in enumerate(lane_ends) if lane_end <= start), len(lane_ends))
+        if lane == len(lane_ends):
+            lane_ends.append(end)
+        else:
+            lane_ends[lane] = end
+        group.append((entry, lane))
+        group_end = max(group_end, end) if len(group) > 1 else end
+    if group:
+        close()
+    return placed
+
+
+def _html_time_grid(
+    entries: list[Entry], days: list[str], low_confidence: float, *, caption: str, flagged: set[str]
+) -> str:
+    """Days as columns on one time axis: each block is as tall as it lasts, overlapping blocks side by side."""
     timed, untimed = [], []
     for e in entries:
         start, end = _clean_time(e.start), _clean_time(e.end)
         (timed if start and end and end > start else untimed).append(e)
-    bounds = sorted({t for e in timed for t in (e.start, e.end) if t})
-    segments = list(pairwise(bounds))
-    seg_index = {start: i for i, (start, _) in enumerate(segments)}
+    parts: list[str] = []
+    head = '<tr><th scope="col" class="time">Time</th>' + "".join(
+        f'<th scope="col">{DAY_NAMES[d]}'
+        + ('<span class="flag">no lessons read: check the document</span>' if d in flagged else "")
+        + "</th>"
+        for d in days
+    ) + "</tr>"
+    if timed or flagged:
+        first = min((_minutes(e.start or "") for e in timed), default=9 * 60) // 60 * 60
+        last = -(-max((_minutes(e.end or "") for e in timed), default=15 * 60) // 60) * 60
+        height = round((last - first) * PX_PER_MINUTE)
+        hours = range(first, last + 1, 60)
 
-    # Per day, place clusters of entries with the same range; a cluster that would overlap one
-    # already placed joins it, so rowspans never collide.
-    placed: dict[str, dict[int, tuple[int, list[Entry]]]] = {d: {} for d in days}
-    covered: dict[str, set[int]] = {d: set() for d in days}
-    for day in days:
-        clusters: dict[tuple[str, str], list[Entry]] = defaultdict(list)
-        for entry in timed:
-            if entry.day == day:
-                assert entry.start and entry.end
-                clusters[(entry.start, entry.end)].append(entry)
-        for (start, end), members in sorted(clusters.items()):
-            first = seg_index[start]
-            last = first
-            while last + 1 < len(segments) and segments[last + 1][0] < end:
-                last += 1
-            span = set(range(first, last + 1))
-            if span & covered[day]:
-                host = max(
-                    i for i in placed[day] if i <= first and span & set(range(i, i + placed[day][i][0]))
+        def y(minute: int) -> float:
+            return round((minute - first) * PX_PER_MINUTE, 1)
+
+        ticks = "".join(f'<span class="tick" style="top:{y(m)}px">{m // 60:02d}:00</span>' for m in hours)
+        lines = "".join(f'<div class="hour" style="top:{y(m)}px"><span>{m // 60:02d}:00</span></div>' for m in hours)
+        cells = [f'<th scope="row" class="axis"><div class="lane" style="height:{height}px">{ticks}</div></th>']
+        for day in days:
+            blocks = []
+            for entry, lane, lanes in lay_out_day([e for e in timed if e.day == day]):
+                start, end = _minutes(entry.start or ""), _minutes(entry.end or "")
+                style = (
+                    f"top:{y(start)}px;height:{round((end - start) * PX_PER_MINUTE, 1)}px;"
+                    f"left:{100 * lane / lanes:.3f}%;width:{100 / lanes:.3f}%"
                 )
-                placed[day][host][1].extend(members)
-                continue
-            placed[day][first] = (last - first + 1, list(members))
-            covered[day] |= span
+                blocks.append(_html_entry(entry, low_confidence, style))
+            flag = '<span class="flag">no lessons read: check the document</span>' if day in flagged else ""
+            css = "day flagged" if day in flagged else "day"
+            cells.append(
+                f'<td class="{css}" data-day="{day}"><div class="dayname">{DAY_NAMES[day]}{flag}</div>'
+                f'<div class="lane" style="height:{height}px">{lines}{"".join(blocks)}</div></td>'
+            )
+        parts.append(
+            f'<table class="week"><caption>{html.escape(caption)}</caption>\n<thead>{head}</thead>\n'
+            f"<tbody><tr>{''.join(cells)}</tr></tbody>\n</table>"
+        )
 
-    rows = []
-    for i, (start, end) in enumerate(segments):
-        cells = [f'<th class="time" scope="row">{html.escape(start)}&ndash;{html.escape(end)}</th>']
-        for day in days:
-            if i in placed[day]:
-                span, members = placed[day][i]
-                rowspan = f' rowspan="{span}"' if span > 1 else ""
-                inner = "".join(_html_entry(e, low_confidence) for e in members)
-                cells.append(f"<td{rowspan}>{inner}</td>")
-            elif i not in covered[day]:
-                cells.append("<td></td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-
-    by_label: dict[str, dict[str, list[Entry]]] = {}
-    for entry in sorted(untimed, key=_row_sort_key):
-        by_label.setdefault(_row_label(entry), defaultdict(list))[entry.day].append(entry)
-    for label, per_day in by_label.items():
-        cells = [f'<th class="time" scope="row">{html.escape(label)}</th>']
-        for day in days:
-            inner = "".join(_html_entry(e, low_confidence) for e in per_day.get(day, []))
-            cells.append(f"<td>{inner}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-
-    head = (
-        '<tr><th class="time">Time</th>'
-        + "".join(f'<th scope="col">{DAY_NAMES[d]}</th>' for d in days)
-        + "</tr>"
-    )
-    return f"<table>\n<thead>{head}</thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
+    if untimed:
+        by_label: dict[str, dict[str, list[Entry]]] = {}
+        for entry in sorted(untimed, key=_row_sort_key):
+            by_label.setdefault(_row_label(entry), defaultdict(list))[entry.day].append(entry)
+        rows = []
+        for label, per_day in by_label.items():
+            cells = [f'<th class="time" scope="row">{html.escape(label)}</th>']
+            for day in days:
+                inner = "".join(_html_entry(e, low_confidence) for e in per_day.get(day, []))
+                cells.append(f"<td>{inner}</td>")
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        parts.append(
+            f'<table class="week untimed"><caption>{html.escape(caption)}: lessons without a full time</caption>\n'
+            f"<thead>{head}</thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
+        )
+    return "\n".join(parts)
 
 
 def to_html_week(
     timetable: Timetable, *, low_confidence: float = 0.6, links: dict[str, str] | None = None
 ) -> str:
-    """A self-contained HTML page (inline CSS, no script) showing the week as a grid.
+    """A self-contained HTML page (inline CSS, no script) showing each week on a time axis.
 
-    Entries whose confidence is under ``low_confidence`` are outlined; ``links`` maps a label to an
-    export URL (for example ``{"iCalendar": ".../timetable?format=ics"}``).
+    Blocks are as tall as they last and overlapping ones stand side by side; on a phone the days
+    stack. Entries whose confidence is under ``low_confidence`` are outlined; a day between days
+    with lessons that has none is flagged; what to check is listed in a teacher's words
+    (``review.notices``). ``links`` maps a label to an export URL.
     """
-    title = timetable.title or "Timetable"
+    from timetable_platform.domain import review
+
+    heading = review.heading_or_none(timetable.title)
     days = _days_shown(timetable)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{html.escape(title)}</title><style>{_HTML_STYLE}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
+        f"<title>{html.escape(heading or 'Timetable')}</title><style>{_HTML_STYLE}</style></head><body>",
     ]
+    if heading:
+        parts.append(f"<h1>{html.escape(heading)}</h1>")
     meta = []
     if timetable.owner:
         meta.append(f"{timetable.owner.kind}: {timetable.owner.name}")
@@ -802,18 +880,32 @@ def to_html_week(
             for label, url in links.items()
         )
         parts.append(f"<nav>{anchors}</nav>")
-    if timetable.warnings:
-        items = "".join(f"<li>{html.escape(w)}</li>" for w in timetable.warnings)
-        parts.append(f'<div class="warnings"><strong>Warnings</strong><ul>{items}</ul></div>')
+    notices = review.notices(timetable)
+    if notices:
+        # The first few in full; the rest one click away, so a phone shows the week without scrolling far.
+        shown, rest = notices[:NOTICES_SHOWN], notices[NOTICES_SHOWN:]
+        items = "".join(f"<li>{html.escape(n)}</li>" for n in shown)
+        more = ""
+        if rest:
+            hidden = "".join(f"<li>{html.escape(n)}</li>" for n in rest)
+            more = f"<details><summary>{len(rest)} more to check</summary><ul>{hidden}</ul></details>"
+        parts.append(
+            f'<div class="notices" role="note"><strong>Please check</strong><ul>{items}</ul>{more}</div>'
+        )
 
+    flagged = set(review.empty_days(timetable))
     by_week: dict[str | None, list[Entry]] = defaultdict(list)
     for entry in timetable.entries:
         by_week[entry.week].append(entry)
     if not by_week:
         by_week[None] = []
     for week in sorted(by_week, key=lambda w: w or ""):
-        if week or len(by_week) > 1:
-            parts.append(f"<h2>Week {html.escape(week or '(every week)')}</h2>")
-        parts.append(_html_grid(by_week[week], days, low_confidence))
+        caption = f"Week {week}" if week else ("Every week" if len(by_week) > 1 else "The week by time")
+        on_every_week = {e.day for e in by_week[week]} | {e.day for e in by_week.get(None, [])}
+        parts.append(
+            _html_time_grid(
+                by_week[week], days, low_confidence, caption=caption, flagged=flagged - on_every_week
+            )
+        )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 from timetable_platform.domain.model import Source, Timetable
+from timetable_platform.domain.review import heading_or_none
 from timetable_platform.extraction.base import (
     Document,
     ExtractionResult,
@@ -113,6 +114,8 @@ def reconcile(
     # Document-level doubt (debris read as names, blocks that lost their times) and the OCR ceiling.
     ocr = media_type.startswith("image/") or layout_stage.backend.endswith("tesseract")
     adjust_confidence(timetable, ocr=ocr)
+    # A reader may take a line of prose for the title: keep a heading or nothing.
+    timetable.title = heading_or_none(timetable.title)
     pages = None
     if media_type.startswith(_PAGED_PREFIXES):
         pages = layout_stage.pages or (interpreter_stage.pages if interpreter_stage else None)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from timetable_platform.assets.partitions import UPLOADS_PARTITIONS
 from timetable_platform.resources import StoreResource
 
-FINAL = ("succeeded", "failed")
+FINAL = ("succeeded", "needs_review", "failed")
 # Bookkeeping, not on the upload's critical path (the assets set statuses themselves); every tick
 # costs the daemon and code server CPU that live runs on a small machine would rather have.
 RUN_STATUS_TICK_SECONDS = 10
@@ -99,7 +99,8 @@ def record_finished(
     """After a run ends: uploads it left unfinished fail with ``error``; final ones get their callback.
 
     A successful run that was never meant to store a timetable (``merged_selected`` False: a data
-    engineer re-materialised upstream assets only) gives back ``succeeded`` where a result exists.
+    engineer re-materialised upstream assets only) gives back its earlier ``succeeded`` or
+    ``needs_review`` where a result exists.
     An upload queued again after this run was created (a reprocess) belongs to a later run: it is
     left alone, so a late tick for the old run cannot fail the new request.
     """

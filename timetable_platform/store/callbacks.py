@@ -66,6 +66,7 @@ def upload_status_body(upload: Upload, *, dagster_ui_url: str | None = None) -> 
         "timings": upload.durations or {},
         "backends": upload.backends or {},
         "warnings": upload.warnings or [],
+        "review_reasons": upload.review_reasons or [],
         "confidence": {
             "entries": upload.entry_count,
             "mean": upload.confidence_mean,

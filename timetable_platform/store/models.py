@@ -88,10 +88,14 @@ class UploadStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
+    NEEDS_REVIEW = "needs_review"  # stored and served, with review_reasons for a person to check
     FAILED = "failed"
 
 
 UPLOAD_STATUSES: tuple[str, ...] = tuple(s.value for s in UploadStatus)
+# The statuses whose timetable is stored and may be served.
+READY_STATUSES = (UploadStatus.SUCCEEDED, UploadStatus.NEEDS_REVIEW)
+FINAL_STATUSES = (*READY_STATUSES, UploadStatus.FAILED)
 
 upload_status_type = Enum(
     UploadStatus,
@@ -113,6 +117,7 @@ class Upload(Base):
         Index("ix_uploads_tenant_created_at", "tenant", "created_at", "id"),
         Index("ix_uploads_status", "status"),
         Index("ix_uploads_created_at", "created_at"),
+        Index("ix_uploads_queued_at", "queued_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -127,9 +132,13 @@ class Upload(Base):
 
     status: Mapped[UploadStatus] = mapped_column(upload_status_type, default=UploadStatus.QUEUED)
     error: Mapped[str | None] = mapped_column(Text)
+    # Why a stored timetable needs a person to look at it, written for a teacher (needs_review).
+    review_reasons: Mapped[list[str] | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the upload was last queued (submitted, or reprocessed): what its latency is measured from.
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from timetable_platform.domain.model import Entry, Owner, Source, Timetable
 from timetable_platform.store.errors import InvalidCursor, InvalidUploadField, UploadNotFound
-from timetable_platform.store.models import EntryRow, Upload, UploadStatus, new_id, utcnow
+from timetable_platform.store.models import READY_STATUSES, EntryRow, Upload, UploadStatus, new_id, utcnow
 
 MAX_ERROR_CHARS = 4000
 MAX_PAGE_SIZE = 500
@@ -63,6 +63,7 @@ def upload_row(
         "status": UploadStatus.QUEUED,
         "attempts": 0,
         "created_at": now,
+        "queued_at": now,
         "updated_at": now,
     }
 
@@ -236,8 +237,13 @@ def mark_succeeded(
     input_tokens: int | None = None,
     output_tokens: int | None = None,
     cost_usd: float | None = None,
+    review_reasons: Sequence[str] | None = None,
 ) -> Upload:
-    """Status ``succeeded`` with the run's summary; fields left as None keep their stored value."""
+    """Status ``succeeded``, or ``needs_review`` when there are review reasons, with the run's summary.
+
+    Fields left as None keep their stored value; so do ``review_reasons`` (pass ``[]`` to clear
+    them), which is how a run that did not re-check the timetable gives back its earlier status.
+    """
     upload = _require(session, upload_id)
     summary: dict[str, Any] = {
         "dagster_run_id": run_id,
@@ -251,12 +257,13 @@ def mark_succeeded(
         "input_tokens": input_tokens,
         "output_tokens": output_tokens,
         "cost_usd": cost_usd,
+        "review_reasons": [_text(r) or "" for r in review_reasons] if review_reasons is not None else None,
     }
     for name, value in summary.items():
         if value is not None:
             setattr(upload, name, value)
     now = utcnow()
-    upload.status = UploadStatus.SUCCEEDED
+    upload.status = UploadStatus.NEEDS_REVIEW if upload.review_reasons else UploadStatus.SUCCEEDED
     upload.error = None
     upload.finished_at = now
     upload.updated_at = now
@@ -269,6 +276,7 @@ def mark_failed(session: Session, upload_id: str, *, error: str, run_id: str | N
     now = utcnow()
     upload.status = UploadStatus.FAILED
     upload.error = (_text(error) or "failed")[:MAX_ERROR_CHARS]
+    upload.review_reasons = None
     if run_id is not None:
         upload.dagster_run_id = run_id
     upload.finished_at = now
@@ -382,13 +390,14 @@ def uploads_older_than(session: Session, cutoff: datetime, *, limit: int | None 
 def stale_or_failed_uploads(
     session: Session, *, extractor_version: str, limit: int, max_attempts: int | None = None
 ) -> list[Upload]:
-    """Uploads to re-run: failed ones, and succeeded ones extracted by another extractor version.
+    """Uploads to re-run: failed ones, and stored ones (succeeded or needs_review) extracted by another
+    extractor version.
 
     Queued and running uploads are left alone. ``max_attempts`` skips uploads that failed that
     many times already, so a poison document is not retried forever. Oldest first.
     """
     stale = and_(
-        Upload.status == UploadStatus.SUCCEEDED,
+        Upload.status.in_(READY_STATUSES),
         or_(Upload.extractor_version.is_(None), Upload.extractor_version != extractor_version),
     )
     failed = Upload.status == UploadStatus.FAILED

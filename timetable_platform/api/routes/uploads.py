@@ -44,7 +44,7 @@ from timetable_platform.store.apikeys import Principal
 from timetable_platform.store.callbacks import upload_status_body
 from timetable_platform.store.errors import InvalidCursor
 from timetable_platform.store.intake import submit_document
-from timetable_platform.store.models import UPLOAD_STATUSES, Upload, UploadStatus
+from timetable_platform.store.models import READY_STATUSES, UPLOAD_STATUSES, Upload, UploadStatus, utcnow
 from timetable_platform.store.queue import upload_message
 from timetable_platform.store.retention import erase_upload
 
@@ -62,7 +62,7 @@ UploadIdPath = Annotated[
         examples=[UPLOAD_ID_EXAMPLE],
     ),
 ]
-StatusFilter = Literal["queued", "running", "succeeded", "failed"]
+StatusFilter = Literal["queued", "running", "succeeded", "needs_review", "failed"]
 assert set(UPLOAD_STATUSES) == set(StatusFilter.__args__)  # type: ignore[attr-defined]
 # The formats come from the one export registry the CLI serves too.
 ExportFormat = enum.StrEnum("ExportFormat", {name.replace("-", "_"): name for name in exports.EXPORT_FORMATS})  # type: ignore[misc]
@@ -415,7 +415,8 @@ def get_upload(
 def _ready_timetable(
     state: AppState, principal: Principal, upload_id: str, request: Request, action: str
 ) -> tuple[Timetable, exports.ExportOptions]:
-    """The timetable of a succeeded upload (409 with the status otherwise) and what shapes its exports:
+    """The timetable of a succeeded or needs_review upload (409 with the status, and why a failed upload
+    failed, otherwise) and what shapes its exports:
     the upload's term (over its tenant's) and, as DTSTAMP, when the timetable was produced. The read
     is audited."""
     request.scope["state"]["upload_id"] = upload_id
@@ -423,10 +424,18 @@ def _ready_timetable(
         upload = repository.get_upload(session, upload_id, tenant=principal.tenant)
         if upload is None:
             raise _not_found(upload_id)
-        if upload.status != UploadStatus.SUCCEEDED:
+        if upload.status == UploadStatus.FAILED:
             raise Problem(
                 409,
-                f"The upload is {upload.status.value}; its timetable is not ready.",
+                f"The upload failed, so it has no timetable: {upload.error or 'no reason was recorded'}",
+                code="upload_failed",
+                upload_status=upload.status.value,
+                error=upload.error,
+            )
+        if upload.status not in READY_STATUSES:
+            raise Problem(
+                409,
+                f"The upload is {upload.status.value}; its timetable is not ready yet.",
                 code="not_ready",
                 upload_status=upload.status.value,
                 error=upload.error,
@@ -576,8 +585,10 @@ def share_upload(
         raise _not_found(upload_id)
     expires = int(time.time()) + ttl_seconds
     _audit(state, principal, "upload.shared", upload_id, request_id(request), f"ttl={ttl_seconds}")
+    # Absolute: the link is pasted into mail and chat, far from the API's host name.
+    base = (state.settings.public_url or str(request.base_url)).rstrip("/")
     return {
-        "url": f"{links(upload_id)['view']}?{sharing.share_query(secret, upload_id, expires)}",
+        "url": f"{base}{links(upload_id)['view']}?{sharing.share_query(secret, upload_id, expires)}",
         "expires_at": datetime.fromtimestamp(expires, UTC).isoformat().replace("+00:00", "Z"),
     }
 
@@ -616,6 +627,7 @@ def reprocess_upload(
             upload.mode = body.mode
         upload.status = UploadStatus.QUEUED
         upload.error = None
+        upload.queued_at = utcnow()  # the latency of this request counts from here, not from the first submission
         audit.record(
             session,
             tenant=principal.tenant,
