@@ -178,7 +178,9 @@ class WholePageReader:
         self.first = self.allowed[0] if self.allowed else "eng"
         self.ocr_seconds = 0.0
         self.ocr_cpu = 0.0
-        self.charged_cpu = 0.0  # CPU of cached OCR results this reader did not spend itself
+        # CPU and wall seconds of cached OCR results this reader did not spend itself
+        self.charged_cpu = 0.0
+        self.charged_seconds = 0.0
         self._rapid: RapidOcrEngine | None = RapidOcrEngine() if self.engine_name == "rapidocr" else None
 
     def _engine(self, language: str) -> PageOcrEngine:
@@ -237,6 +239,7 @@ class WholePageReader:
         if key in self._cache:
             words, cpu, seconds = self._cache[key]
             self.charged_cpu += cpu
+            self.charged_seconds += seconds
         else:
             start, cpu_start = time.perf_counter(), cpu_seconds()
             words = self._engine(language).read_page(clean, scale)
@@ -316,7 +319,7 @@ def run_whole_page(
             limits = Limits()
             start, cpu_start = time.perf_counter(), cpu_seconds()
             ocr_cpu_before = reader.ocr_cpu if reader is not None else 0.0
-            charged_before = reader.charged_cpu if reader is not None else 0.0
+            charged_before = (reader.charged_cpu, reader.charged_seconds) if reader is not None else (0.0, 0.0)
             pred, lines, error = None, [], ""
             try:
                 document = load_document(path, filename=path.name, limits=limits)
@@ -327,8 +330,10 @@ def run_whole_page(
                     lines = [[w.text for w in line.words] for page in layout.pages for line in page.lines]
             except ExtractionError as exc:  # no timetable found: scored as an empty prediction
                 error = exc.message
-            cpu = cpu_seconds() - cpu_start + (reader.charged_cpu - charged_before if reader is not None else 0.0)
-            seconds = time.perf_counter() - start
+            cpu, seconds = cpu_seconds() - cpu_start, time.perf_counter() - start
+            if reader is not None:
+                cpu += reader.charged_cpu - charged_before[0]
+                seconds += reader.charged_seconds - charged_before[1]
             if pred is not None and pred_root is not None:
                 out = pred_root / name
                 out.mkdir(parents=True, exist_ok=True)

@@ -62,6 +62,16 @@ def test_rapidocr_reads_a_whole_page_with_its_own_detector() -> None:
     assert_words_in_their_cells(words, cells)
 
 
+@pytest.mark.skipif(importlib.util.find_spec("rapidocr_onnxruntime") is None, reason="extra ocr-alt not installed")
+def test_rapidocr_does_not_turn_upright_times_upside_down() -> None:
+    """RapidOCR's line classifier reads a ruled "09:00" turned by 180 degrees ("00:60"); pages reach OCR
+    upright, so whole-page reading goes without it."""
+    spec = GridSpec(rows=[["", "Monday"], ["09:00", "Maths"]], col_widths=[120, 200], row_heights=[60, 60])
+    gray = np.asarray(grid_page(spec).image.convert("L"))
+    texts = [w.text for w in RapidOcrEngine().read_page(gray)]
+    assert "09:00" in texts and "00:60" not in texts
+
+
 def test_rapidocr_character_boxes_become_words() -> None:
     def box(x0: int, x1: int) -> list[list[int]]:
         return [[x0, 10], [x1, 10], [x1, 30], [x0, 30]]

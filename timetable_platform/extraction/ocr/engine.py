@@ -203,7 +203,9 @@ class RapidOcrEngine:
         """The whole page in one call: RapidOCR's text detector finds the lines, its recogniser reads them."""
         image = _scaled(page, scale)
         colour = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
-        found, _ = self._ocr(colour, return_word_box=True)
+        # No line classifier: pages reach OCR upright (``preprocess.prepare_page``), and the classifier
+        # turns point-symmetric lines upside down ("09:00" read as "00:60").
+        found, _ = self._ocr(colour, use_cls=False, return_word_box=True)
         words: list[OcrWord] = []
         for line_index, item in enumerate(found or []):
             points, text, score = item[0], str(item[1]), float(item[2])
