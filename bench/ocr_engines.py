@@ -491,7 +491,29 @@ def main() -> int:
 WHOLE_SUBSECTION = "### Whole pages, end to end (the comparison that chooses)"
 CROPS_SUBSECTION = "### Same crops for every engine (recognition only)"
 WHOLE_PAGE_CHOICE = """
-Choice: see the paragraph below the table (written from the run above).
+Choice (measured 2026-12-02 on the run above): **keep the production path** (grid cells and text blocks
+cropped, each crop oriented, contrast-stretched and scaled, read by Tesseract psm 6 in one stacked sheet).
+It has the best entry F1 in every group (png 0.994, scan 0.994, real development images 0.666) at
+1.7 / 2.6 / 2.1 CPU s per page (median). No engine reading the whole page with its own text detector comes
+close. Given to `reading.interpret` as words alone, all of them fall apart (entry F1 0.07 to 0.46): the
+table found from word positions or from ruling segments is not the table the image grid finder finds
+(side-by-side panels become one table, cells merge). With the production grids ("+grids"), Tesseract psm 11
+is the best whole-page reader (png 0.933, scan 0.814, real 0.441, 1.6 / 2.5 / 2.2 CPU s) and psm 6 is worse
+(it joins words across neighbouring cells into one line: real 0.159). RapidOCR with its own detector reads
+as well as psm 11 once in the grids (real 0.438, scan 0.807) but costs 8.6 / 11.9 / 11.2 CPU s per page
+(max 20), four to five times the production path and over the 3 s budget; its bundled recogniser (the
+Chinese/English PP-OCRv4 model, the only one the wheel ships) also drops spaces in Latin text ("OKAICT1"
+for "OKA ICT 1"), and its 180-degree line classifier turned a ruled "09:00" into "00:60", so whole-page
+reading runs it without that classifier (pages are already upright). Where the whole page loses is clear
+from the real images: text written at 90 degrees (period headers, day-long bands, narrow lesson cells) is
+read by the crop path (each such cell turned, and turned back when it reads badly) and missed by every
+whole-page detector (ly_1_1, whose breaks, assemblies and short lessons are all written upwards:
+production 0.940, best whole-page 0.340). Whole-page reading wins on a
+few pages (ly_3 0.829 -> 0.905 and real_orario_3cinf 0.000 -> 0.145 with psm 11 + grids; real_senai_prof
+0.865 -> 1.000 with RapidOCR + grids), too few and too mixed to change the engine. So nothing changes in the
+reader. A change worth measuring later, not made here: keep the crops for rotated and dark-filled cells
+and read the rest of the page with one psm 11 call whose words are placed into the grid cells (what the
+"+grids" rows do in `bench/ocr_engines.py`), in `extraction/readers/image.py`'s `read_page`.
 """
 
 
@@ -509,7 +531,11 @@ def whole_page_body(table: str, languages: str) -> str:
         "call with the engine's own text detector; its words (production noise filter, lines split at "
         "column gaps) and the page's ruling segments make a `Layout` page without tables, which goes "
         "through the same `extract`, so `reading.interpret` finds the table from the rulings or the word "
-        "positions. Tesseract pages are enlarged like the crops (typical letter to 26 px, x1 to x3). Entry "
+        "positions. \"+grids\" rows reuse the same words (their OCR cost is charged to them) but place "
+        "them into the table grids the production reader finds from rulings and shading, each word in the "
+        "cell holding its centre, as the production crops are; the ruling segments and the word-position "
+        "table finder are then not needed. Tesseract pages are enlarged like the crops (typical letter to "
+        "26 px, x1 to x3). Entry "
         "F1 by `../shared/eval/score.py` over all entries of the group; values found as above, over the "
         "layout's text lines only (no cell joining, for every row). CPU seconds are process + children "
         "(`resource.getrusage`) for the whole document: decode, pre-processing, OCR, interpretation; \"OCR "
