@@ -1,8 +1,11 @@
-"""OCR engines behind one small interface: read many small crops (table cells, text blocks) at once.
+"""OCR engines behind two small interfaces: read many small crops (table cells, text blocks) at once,
+or read a whole page with the engine's own text detector.
 
 Tesseract pays a process start and a layout pass per call, so ``TesseractEngine`` stacks all crops
 into one tall sheet with white gaps, reads it in a single call and maps each word back to its
-crop. RapidOCR (optional extra ``ocr-alt``) is kept for the engine comparison in ``bench/``.
+crop. ``read_page`` gives each engine the whole page instead (Tesseract's page segmentation,
+RapidOCR's DB text detector), so the engines can be compared on what they find themselves.
+RapidOCR (optional extra ``ocr-alt``) is kept for the engine comparison in ``bench/``.
 """
 
 from __future__ import annotations
@@ -41,6 +44,24 @@ class OcrEngine(Protocol):
     def read_crops(self, crops: list[np.ndarray], scales: list[float]) -> list[list[OcrWord]]:
         """Words per crop; ``scales`` says by how much to enlarge each crop before reading."""
         ...
+
+
+class PageOcrEngine(Protocol):
+    name: str
+
+    def read_page(self, page: np.ndarray, scale: float = 1.0) -> list[OcrWord]:
+        """Words of a whole page found by the engine's own text detector, in page pixels; ``line`` numbers
+        the engine's text lines across the page. ``scale`` enlarges the page before reading."""
+        ...
+
+
+def page_scale(char_height: float | None, page_shape: tuple[int, ...]) -> float:
+    """By how much to enlarge a whole page so that its typical letter reaches ``TARGET_TEXT_HEIGHT``
+    (the rule crops follow), within 1..3 and within Tesseract's size limit."""
+    if not char_height:
+        return 1.0
+    scale = float(np.clip(TARGET_TEXT_HEIGHT / char_height, 1.0, 3.0))
+    return min(scale, MAX_SHEET_HEIGHT / max(page_shape[:2]))
 
 
 class TesseractEngine:
@@ -101,6 +122,22 @@ class TesseractEngine:
         header = rows[0].split("\t")
         return [dict(zip(header, row.split("\t"), strict=False)) for row in rows[1:]]
 
+    def read_page(self, page: np.ndarray, scale: float = 1.0) -> list[OcrWord]:
+        """The whole page in one call: Tesseract's own page segmentation (``psm``) finds the text."""
+        image = _scaled(page, scale)
+        words: list[OcrWord] = []
+        line_ids: dict[tuple[str, str, str], int] = {}
+        for row in self._run(image):
+            parsed = _tsv_word(row)
+            if parsed is None:
+                continue
+            text, confidence, (left, top, width, height) = parsed
+            key = (row.get("block_num", ""), row.get("par_num", ""), row.get("line_num", ""))
+            line = line_ids.setdefault(key, len(line_ids))
+            box = (left / scale, top / scale, (left + width) / scale, (top + height) / scale)
+            words.append(OcrWord(text=text, box=box, confidence=confidence, line=line))
+        return words
+
     def _read_sheet(
         self, crops: list[np.ndarray], scales: list[float], batch: list[int], results: list[list[OcrWord]]
     ) -> None:
@@ -119,15 +156,10 @@ class TesseractEngine:
         line_ids: dict[tuple[int, str, str, str], int] = {}
         lines_per_crop: dict[int, int] = {}
         for row in self._run(sheet):
-            text = (row.get("text") or "").strip()
-            try:
-                conf = float(row.get("conf", "-1"))
-                left, top = int(row["left"]), int(row["top"])
-                w, h = int(row["width"]), int(row["height"])
-            except (KeyError, ValueError):
+            parsed = _tsv_word(row)
+            if parsed is None:
                 continue
-            if not text or conf < 0:
-                continue
+            text, confidence, (left, top, w, h) = parsed
             centre = top + h / 2
             slot = int(np.searchsorted(tops, centre, side="right")) - 1
             if slot < 0:
@@ -149,7 +181,7 @@ class TesseractEngine:
                         (left + w - GAP) / scale,
                         (top + h - band_top) / scale,
                     ),
-                    confidence=max(0.0, min(1.0, conf / 100.0)),
+                    confidence=confidence,
                     line=line_ids[key],
                 )
             )
@@ -167,6 +199,25 @@ class RapidOcrEngine:
             raise BackendError("RapidOCR is not installed (pip install '.[ocr-alt]').") from exc
         self._ocr = RapidOCR()
 
+    def read_page(self, page: np.ndarray, scale: float = 1.0) -> list[OcrWord]:
+        """The whole page in one call: RapidOCR's text detector finds the lines, its recogniser reads them."""
+        image = _scaled(page, scale)
+        colour = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
+        # No line classifier: pages reach OCR upright (``preprocess.prepare_page``), and the classifier
+        # turns point-symmetric lines upside down ("09:00" read as "00:60").
+        found, _ = self._ocr(colour, use_cls=False, return_word_box=True)
+        words: list[OcrWord] = []
+        for line_index, item in enumerate(found or []):
+            points, text, score = item[0], str(item[1]), float(item[2])
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            line_box = (min(xs), min(ys), max(xs), max(ys))
+            pieces = _word_pieces(item[3], item[4]) if len(item) >= 5 else None
+            if not pieces:
+                pieces = _proportional_words(text, line_box)
+            for token, (x0, y0, x1, y1) in pieces:
+                words.append(OcrWord(token, (x0 / scale, y0 / scale, x1 / scale, y1 / scale), score, line_index))
+        return words
+
     def read_crops(self, crops: list[np.ndarray], scales: list[float]) -> list[list[OcrWord]]:
         results: list[list[OcrWord]] = []
         for crop, scale in zip(crops, scales, strict=True):
@@ -180,15 +231,73 @@ class RapidOcrEngine:
                 ys = [p[1] - 16 for p in points]
                 box = (min(xs) / scale, min(ys) / scale, max(xs) / scale, max(ys) / scale)
                 # RapidOCR returns text lines; split into words with proportional boxes.
-                tokens = text.split()
-                total = sum(len(t) for t in tokens) or 1
-                x = box[0]
-                for token in tokens:
-                    w = (box[2] - box[0]) * len(token) / total
-                    words.append(OcrWord(token, (x, box[1], x + w, box[3]), float(score), line_index))
-                    x += w
+                for token, word_box in _proportional_words(text, box):
+                    words.append(OcrWord(token, word_box, float(score), line_index))
             results.append(words)
         return results
+
+
+Box = tuple[float, float, float, float]
+
+
+def _proportional_words(text: str, box: Box) -> list[tuple[str, Box]]:
+    """A text line's words with boxes that share the line's width by their length."""
+    tokens = text.split()
+    total = sum(len(t) for t in tokens) or 1
+    x = box[0]
+    out: list[tuple[str, Box]] = []
+    for token in tokens:
+        width = (box[2] - box[0]) * len(token) / total
+        out.append((token, (x, box[1], x + width, box[3])))
+        x += width
+    return out
+
+
+def _word_pieces(boxes: object, texts: object) -> list[tuple[str, Box]] | None:
+    """Words from RapidOCR's per-character (Latin: sometimes per-word) boxes: pieces run together until a
+    blank piece; None when the boxes do not match the texts."""
+    if not isinstance(boxes, list) or not isinstance(texts, list) or len(boxes) != len(texts) or not boxes:
+        return None
+    out: list[tuple[str, Box]] = []
+    current_text, current_box = "", None
+    for points, piece in zip(boxes, texts, strict=True):
+        piece = str(piece)
+        if not piece.strip():
+            if current_box is not None:
+                out.append((current_text, current_box))
+            current_text, current_box = "", None
+            continue
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        box = (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
+        if len(piece.strip()) > 1:  # a word-level piece is a word of its own
+            if current_box is not None:
+                out.append((current_text, current_box))
+            out.append((piece.strip(), box))
+            current_text, current_box = "", None
+            continue
+        current_text += piece
+        current_box = box if current_box is None else (
+            min(current_box[0], box[0]), min(current_box[1], box[1]),
+            max(current_box[2], box[2]), max(current_box[3], box[3]),
+        )
+    if current_box is not None:
+        out.append((current_text, current_box))
+    return out
+
+
+def _tsv_word(row: dict[str, str]) -> tuple[str, float, tuple[int, int, int, int]] | None:
+    """(text, confidence 0..1, (left, top, width, height)) of a Tesseract TSV word row; None for
+    layout rows (blocks, lines) and blanks."""
+    text = (row.get("text") or "").strip()
+    try:
+        conf = float(row.get("conf", "-1"))
+        left, top = int(row["left"]), int(row["top"])
+        width, height = int(row["width"]), int(row["height"])
+    except (KeyError, ValueError):
+        return None
+    if not text or conf < 0:
+        return None
+    return text, max(0.0, min(1.0, conf / 100.0)), (left, top, width, height)
 
 
 def _scaled(crop: np.ndarray, scale: float) -> np.ndarray:
