@@ -40,3 +40,11 @@ def test_nothing_read_from_pixels_reaches_the_ocr_ceiling() -> None:
     timetable = Timetable(entries=[_entry("Maths")])
     adjust_confidence(timetable, ocr=True)
     assert timetable.entries[0].confidence == OCR_CAP
+
+
+def test_an_unchecked_reading_with_a_guess_stays_under_nine_tenths() -> None:
+    guessed, sure = _entry("Maths"), _entry("Art")
+    guessed.confidence, sure.confidence = 0.92, 0.98
+    timetable = Timetable(entries=[guessed, sure])
+    adjust_confidence(timetable, ocr=False, single_reading=True)
+    assert [e.confidence for e in timetable.entries] == [0.85, 0.98]

@@ -105,6 +105,7 @@ def reconcile(
     else:  # hybrid, or fallback with an unsure layout stage: the merge weighs both by their confidence
         timetable = _merge(primary, interpreter_stage.timetable, merge_weights(layout_stage, interpreter_stage))
 
+    unchecked = timetable is primary  # no merge scored it (document_ai mode, or fallback left alone)
     if not timetable.entries:
         reasons = [*primary.warnings, *layout_stage.warnings]
         reason = "; ".join(dict.fromkeys(reasons)) or "no day and time structure was recognised"
@@ -113,7 +114,7 @@ def reconcile(
     timetable = timetable.model_copy(deep=True)
     # Document-level doubt (debris read as names, blocks that lost their times) and the OCR ceiling.
     ocr = media_type.startswith("image/") or layout_stage.backend.endswith("tesseract")
-    adjust_confidence(timetable, ocr=ocr)
+    adjust_confidence(timetable, ocr=ocr, single_reading=unchecked)
     # A reader may take a line of prose for the title: keep a heading or nothing.
     timetable.title = heading_or_none(timetable.title)
     pages = None
