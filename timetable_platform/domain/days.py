@@ -42,6 +42,10 @@ EXTRA_FORMS: dict[str, dict[str, Day]] = {
 }
 # CLDR numbers days from Monday = 0.
 _CLDR_INDEX = dict(enumerate(DAYS))
+# English display names ('Monday'), from CLDR: what the week view and review notices print.
+DAY_NAMES: dict[str, str] = {
+    day: Locale.parse("en").days["format"]["wide"][index] for index, day in _CLDR_INDEX.items()
+}
 
 
 @cache

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from timetable_platform.domain.days import DAY_NAMES
 from timetable_platform.domain.model import DAYS, Entry, Timetable
 from timetable_platform.domain.term import BellTime, Term, normalise_slot
 from timetable_platform.domain.vtimezone import UnsupportedZoneRule, vtimezone
@@ -43,15 +44,6 @@ CSV_FIELDS = (
     "confidence",
     "page",
 )
-DAY_NAMES = {
-    "MON": "Monday",
-    "TUE": "Tuesday",
-    "WED": "Wednesday",
-    "THU": "Thursday",
-    "FRI": "Friday",
-    "SAT": "Saturday",
-    "SUN": "Sunday",
-}
 WORK_WEEK = DAYS[:5]
 PRODID = "-//timetable-platform//timetable export//EN"
 # How long an entry printed with a start but no end lasts when no later entry that day ends it and

@@ -10,18 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 
+from timetable_platform.domain.days import DAY_NAMES
 from timetable_platform.domain.model import DAYS, Day, Entry, Timetable
 from timetable_platform.domain.validate import EARLIEST, LATEST, Issue
 
-DAY_NAMES: dict[str, str] = {
-    "MON": "Monday",
-    "TUE": "Tuesday",
-    "WED": "Wednesday",
-    "THU": "Thursday",
-    "FRI": "Friday",
-    "SAT": "Saturday",
-    "SUN": "Sunday",
-}
 # Past this many sentences of one kind, the rest are counted rather than listed: a page of
 # near-identical sentences hides the one that matters.
 MAX_PER_KIND = 4
