@@ -51,6 +51,7 @@ from bench.accuracy import load_scorer, machine  # noqa: E402
 from bench.split import split  # noqa: E402
 from timetable_platform.domain.layout import Line, Page, Table, Word  # noqa: E402
 from timetable_platform.extraction.base import Document, Limits, StageResult  # noqa: E402
+from timetable_platform.extraction.embedded import interpreted_stage  # noqa: E402
 from timetable_platform.extraction.errors import ExtractionError  # noqa: E402
 from timetable_platform.extraction.ocr.engine import (  # noqa: E402
     OcrEngine,
@@ -64,7 +65,6 @@ from timetable_platform.extraction.ocr.gridlines import GridTable, find_rulings,
 from timetable_platform.extraction.ocr.preprocess import PreparedPage, decode_image, prepare_page, text_height  # noqa: E402
 from timetable_platform.extraction.pipeline import extract, load_document  # noqa: E402
 from timetable_platform.extraction.readers import image as ocr_reader  # noqa: E402
-from timetable_platform.reading.interpret import interpret  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 README = ROOT / "bench" / "README.md"
@@ -198,18 +198,7 @@ class WholePageReader:
             warnings.extend(f"page {number}: {note}" for note in prepared.notes)
         layout = ocr_reader._finish(pages, document.media_type, warnings)
         layout.reader = self.name
-        timetable = interpret(layout)
-        for entry in timetable.entries:
-            if entry.confidence is None:
-                entry.confidence = 1.0
-        return StageResult(
-            timetable=timetable,
-            backend=f"whole-page:{self.name}",
-            seconds=time.perf_counter() - started,
-            layout=layout,
-            pages=len(layout.pages),
-            warnings=[*layout.warnings],
-        )
+        return interpreted_stage(layout, backend="whole-page", started=started)
 
     def read_page(self, prepared: PreparedPage, number: int) -> Page:
         rulings = find_rulings(prepared.gray, prepared.color)

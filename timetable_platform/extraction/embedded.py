@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from timetable_platform.domain.layout import Layout
 from timetable_platform.extraction.base import Document, Limits, StageResult
 from timetable_platform.reading.interpret import interpret
 
@@ -19,16 +20,20 @@ class EmbeddedLayoutExtractor:
         from timetable_platform.extraction.readers import read_layout
 
         started = time.perf_counter()
-        layout = read_layout(document, limits)
-        timetable = interpret(layout)
-        for entry in timetable.entries:
-            if entry.confidence is None:
-                entry.confidence = 1.0
-        return StageResult(
-            timetable=timetable,
-            backend=f"{self.name}:{layout.reader}",
-            seconds=time.perf_counter() - started,
-            layout=layout,
-            pages=len(layout.pages) or None,
-            warnings=[*layout.warnings],
-        )
+        return interpreted_stage(read_layout(document, limits), backend=self.name, started=started)
+
+
+def interpreted_stage(layout: Layout, *, backend: str, started: float) -> StageResult:
+    """The layout stage's result for a layout read since ``started`` (``time.perf_counter``)."""
+    timetable = interpret(layout)
+    for entry in timetable.entries:
+        if entry.confidence is None:
+            entry.confidence = 1.0
+    return StageResult(
+        timetable=timetable,
+        backend=f"{backend}:{layout.reader}",
+        seconds=time.perf_counter() - started,
+        layout=layout,
+        pages=len(layout.pages) or None,
+        warnings=[*layout.warnings],
+    )
