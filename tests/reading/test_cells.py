@@ -275,3 +275,18 @@ def test_lines_each_naming_their_own_batch_are_parallel_lessons() -> None:
     assert splitter.parallel(["Physics Lab (B1)", "Chemistry Lab (B2)"]) == [["Physics Lab (B1)"], ["Chemistry Lab (B2)"]]
     assert splitter.parallel(["Physics Lab (B1)", "Ms Shah"]) is None
     assert splitter.parallel(["Lab Group 1", "Lab Group 1"]) is None
+
+
+def test_fields_marked_by_their_brackets_and_course_codes_kept_in_the_subject() -> None:
+    # University timetables: 'CODE - NAME' over the session kind, a faculty code in braces, a room in
+    # square brackets with its kind, a batch on a line of its own.
+    doc = [
+        ["4102EE201 - SIG", "(Lecture)", "{QWERT}", "[Class - D-105]"],
+        ["4102EE202 - NET (Lab)", "{ASDFG}", "[Lab - E-201-I]", "Batch-2"],
+        ["ECE 310 - Signals", "{ZXCVB}"],
+    ]
+    splitter = CellSplitter.fit(doc)
+    first, second, third = (splitter.split(cell) for cell in doc)
+    assert (first.subject, first.teacher, first.room, first.notes) == ("4102EE201 - SIG", "QWERT", "D-105", "Lecture; Class")
+    assert (second.subject, second.teacher, second.room, second.group) == ("4102EE202 - NET (Lab)", "ASDFG", "E-201-I", "Batch-2")
+    assert (third.subject, third.teacher) == ("ECE 310 - Signals", "ZXCVB")

@@ -107,7 +107,7 @@ _GRADE_GROUP = re.compile(
 def is_group(text: str) -> bool:
     """A printed class: '7B', '10E', 'Y9', '4M', '5a', 'Year 10', 'Klasse 5a', '3ª série B', 'Kelas XI-A'."""
     t = text.strip()
-    if _GRADE_GROUP.match(t):
+    if _GRADE_GROUP.match(t) or _GROUP_IN_NAME.fullmatch(t):
         return True
     if not _GROUP.match(t):
         return False
@@ -434,6 +434,18 @@ class CellSplitter:
         if not pairs:
             return CellFields(subject="", kind="lesson")
         pairs = self._join_broken_words(pairs)
+        marked = _marked_fields(pairs)
+        pairs = [(x, st) for x, st in ((_without_marks(x), st) for x, st in pairs) if x]
+        if marked and pairs:
+            fields = self.split([x for x, _ in pairs], styles=[st for _, st in pairs])
+            for name, value in marked:
+                if name == "notes":
+                    fields.notes = "; ".join(n for n in (fields.notes, value) if n)
+                elif getattr(fields, name) is None:
+                    setattr(fields, name, value)
+                else:
+                    fields.notes = "; ".join(n for n in (fields.notes, value) if n)
+            return fields
         if self.slash_role is not None:
             pairs = _join_wrapped_codes(pairs)
             first = _SLASH_FIELD.match(pairs[0][0])
@@ -609,6 +621,11 @@ class CellSplitter:
 
     def _read_mixed_line(self, line: str, parsed: _Parsed, *, index: int) -> None:
         at_subject = not parsed.subject_parts
+        if at_subject and _COURSE_LINE.match(line):
+            # 'CSC110 - Programming', '2101HS202 - MAT-II', 'Algebra - MTH104': a course code and its
+            # name are one subject, whatever the separator suggests.
+            parsed.put("subject", line, index)
+            return
         # 'Outdoor learning with MD': the adult named after 'with'.
         m = _WITH_TEACHER.match(line)
         if m and (is_code(m.group("teacher")) or is_teacher_name(m.group("teacher"))):
@@ -866,3 +883,55 @@ def _batch_lines(lines: Sequence[str]) -> list[list[str]] | None:
             return None
         labels.append(fold(m.group("label") or m.group("batch") or ""))
     return [[t] for t in texts] if len(set(labels)) == len(labels) else None
+
+
+# University course codes: letters then three digits or more ('CSC110', 'COS 216', 'NMEC101'), or a
+# digit-letter-digit code ('2101HS202').
+_COURSE_CODE = r"(?:[A-Z]{2,5}\s?\d{3,4}[A-Z]?|\d{3,5}[A-Z]{2,4}\d{2,4})"
+_COURSE_LINE = re.compile(
+    rf"^{_COURSE_CODE}\s*[-–:]\s*\S.*$|^\S.*?\s[-–]\s{_COURSE_CODE}\s*[#*]?$"
+)
+# Fields printed with their own marks: a faculty code in braces ('{GNDBJ}'), a room in square brackets
+# with its kind ('[Class - A-309]', '[Lab - C-304-II]'), the kind of session alone in round brackets
+# ('(Lecture)', '(Tutorial)').
+_BRACED = re.compile(r"\{\s*([^{}]{1,30}?)\s*\}")
+_BRACKETED_ROOM = re.compile(r"\[\s*(?:(?P<kind>[^\[\]\-–]{2,20}?)\s*[-–:]\s*)?(?P<room>[^\[\]]{1,20}?)\s*\]")
+_SESSION_KIND = re.compile(
+    r"^\(\s*(?P<kind>lecture|lec|lab|laboratory|practical|tutorial|tut|seminar|workshop|theory|exercise|"
+    r"vorlesung|übung|uebung|praktikum|cours|td|tp|clase|práctica|practica|teoria|teoría|aula|lezione)\s*\)$",
+    re.IGNORECASE,
+)
+
+
+def _marked_fields(pairs: list[tuple[str, str | None]]) -> list[tuple[FieldName, str]]:
+    """Fields a cell marks by their brackets, in reading order: teacher codes in braces, rooms in square
+    brackets (their kind to notes), the session's kind alone in round brackets (to notes)."""
+    found: list[tuple[FieldName, str]] = []
+    for line, _ in pairs:
+        for m in _BRACED.finditer(line):
+            found.append(("teacher", m.group(1)))
+        for m in _BRACKETED_ROOM.finditer(line):
+            if not _marked_room(m):
+                continue
+            room, kind = m.group("room").strip(), (m.group("kind") or "").strip()
+            found.append(("room", room))
+            if kind:
+                found.append(("notes", kind))
+        session = _SESSION_KIND.match(line.strip())
+        if session:
+            found.append(("notes", session.group("kind")))
+    return found
+
+
+def _marked_room(m: re.Match[str]) -> bool:
+    room = m.group("room").strip()
+    return bool(m.group("kind")) or is_room(room) or bool(re.search(r"\d", room))
+
+
+def _without_marks(line: str) -> str:
+    """The line less the fields ``_marked_fields`` takes from it."""
+    line = _BRACED.sub(" ", line)
+    line = _BRACKETED_ROOM.sub(lambda m: " " if _marked_room(m) else m.group(0), line)
+    if _SESSION_KIND.match(line.strip()):
+        return ""
+    return tidy_whitespace(line)
