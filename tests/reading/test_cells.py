@@ -290,3 +290,14 @@ def test_fields_marked_by_their_brackets_and_course_codes_kept_in_the_subject() 
     assert (first.subject, first.teacher, first.room, first.notes) == ("4102EE201 - SIG", "QWERT", "D-105", "Lecture; Class")
     assert (second.subject, second.teacher, second.room, second.group) == ("4102EE202 - NET (Lab)", "ASDFG", "E-201-I", "Batch-2")
     assert (third.subject, third.teacher) == ("ECE 310 - Signals", "ZXCVB")
+
+
+def test_cells_that_start_with_their_class_give_the_group() -> None:
+    # A teacher's timetable prints the class before the subject in every cell.
+    doc = [["7B History"], ["9C Geography"], ["10A History", "R12"], ["Break"]]
+    splitter = CellSplitter.fit(doc, owner_kind="teacher")
+    assert [(f.group, f.subject, f.room) for f in map(splitter.split, doc[:3])] == [
+        ("7B", "History", None), ("9C", "Geography", None), ("10A", "History", "R12"),
+    ]
+    # One such name in a document of plain subjects is a name ('3D Design').
+    assert CellSplitter.fit([["3D Design"], ["Maths"], ["Art"]]).split(["3D Design"]).subject == "3D Design"

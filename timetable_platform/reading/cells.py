@@ -219,7 +219,11 @@ class CellSplitter:
         whole_first_line: bool = False,
         word_counts: Counter[str] | None = None,
         field_lines: dict[str, FieldName] | None = None,
+        leading_groups: bool = False,
     ) -> None:
+        # Most cells start with the class they are taught to ('7B History', '10A Maths'): teacher
+        # timetables and room timetables print them so.
+        self.leading_groups = leading_groups
         self.word_counts = word_counts or Counter()
         # Field lines the document prints in two cells or more (a class, a room), and their field.
         self.field_lines = field_lines or {}
@@ -309,6 +313,7 @@ class CellSplitter:
             whole_first_line=whole_first_line,
             word_counts=vocabulary,
             field_lines={line: role for (line, role), n in field_lines.items() if n >= 2},
+            leading_groups=_leading_groups(cells),
         )
 
     # --- reading one cell -----------------------------------------------------------------
@@ -459,6 +464,15 @@ class CellSplitter:
                 )
                 setattr(fields, self.slash_role, first.group("code"))
                 return _with_group_from_name(fields)
+        if self.leading_groups:
+            head, _, rest = pairs[0][0].partition(" ")
+            if rest and is_group(head) and re.search(r"[^\W\d_]{3,}", rest):
+                fields = self.split([rest, *(x for x, _ in pairs[1:])], styles=[st for _, st in pairs])
+                if fields.group is None:
+                    fields.group = head
+                else:
+                    fields.notes = "; ".join(n for n in (head, fields.notes) if n)
+                return fields
         subject_style = pairs[0][1]
         parsed = _Parsed()
         description = False  # after 'Music:' the rest of the cell describes the lesson
@@ -935,3 +949,18 @@ def _without_marks(line: str) -> str:
     if _SESSION_KIND.match(line.strip()):
         return ""
     return tidy_whitespace(line)
+
+
+def _leading_groups(cells: Sequence[Sequence[str]]) -> bool:
+    """Whether the document's cells start with a class code and then a name, for several classes."""
+    leading: Counter[str] = Counter()
+    named = 0
+    for cell in cells:
+        lines = [tidy_whitespace(_clean_line(x)) for x in cell if x.strip()]
+        if not lines:
+            continue
+        named += 1
+        head, _, rest = lines[0].partition(" ")
+        if rest and is_group(head) and re.search(r"[^\W\d_]{3,}", rest):
+            leading[head.casefold()] += 1
+    return named >= 3 and len(leading) >= 2 and sum(leading.values()) * 2 >= named
