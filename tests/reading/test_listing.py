@@ -67,3 +67,26 @@ def test_list_printed_as_a_table_under_a_day_heading() -> None:
         ("THU", "2", "09:00", "09:15", "Morning Work"),
         ("THU", "3", "15:15", None, "Dismissal"),
     ]
+
+
+def test_a_list_whose_lines_name_their_fields() -> None:
+    # Programme sheets: under each day, labelled lines for the time, the activity and the people.
+    from timetable_platform.domain.layout import Layout
+    from timetable_platform.reading.interpret import interpret
+
+    paragraphs = ["MONDAY", "Time: 9.00-10.00", "Activity: Yoga", "People: Sam", "Venue: Hall",
+                  "TUESDAY", "Time: 9.00-10.00", "Activity: Swim"]  # fmt: skip
+    timetable = interpret(Layout(pages=[], media_type="text/plain", reader="test", paragraphs=paragraphs))
+    assert [(e.day, e.start, e.end, e.subject, e.teacher, e.room) for e in timetable.entries] == [
+        ("MON", "09:00", "10:00", "Yoga", "Sam", "Hall"),
+        ("TUE", "09:00", "10:00", "Swim", None, None),
+    ]
+
+
+def test_a_list_item_continued_on_the_next_line_keeps_its_field_lines() -> None:
+    from timetable_platform.domain.layout import Layout
+    from timetable_platform.reading.interpret import interpret
+
+    paragraphs = ["Monday", "9:00 - 10:00 Design", "& Technology", "10:00-11:00 Maths", "Mr Smith"]
+    timetable = interpret(Layout(pages=[], media_type="text/plain", reader="test", paragraphs=paragraphs))
+    assert [(e.subject, e.teacher) for e in timetable.entries] == [("Design & Technology", None), ("Maths", "Mr Smith")]

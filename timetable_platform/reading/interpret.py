@@ -427,6 +427,9 @@ def _split(
         return block.subject, None, None, None, None, _kind(block.subject, language)
     if not block.lines:
         return None
+    labelled = _labelled_fields(block.lines)
+    if labelled is not None:
+        return labelled
     if splitter is None:
         subject = block.lines[0]
         notes = " ".join(block.lines[1:]) or None
@@ -445,6 +448,37 @@ def _split(
         block.confidence -= 0.2
         return subject, teacher, room, group, fields.notes, _kind(subject, language)
     return subject, teacher, room, group, fields.notes, fields.kind
+
+
+_LABELLED = re.compile(r"^\s*(?P<label>[^\W\d][^:]{0,24}?)\s*:\s*(?P<value>.*\S)?\s*$")
+
+
+def _labelled_fields(
+    lines: list[str],
+) -> tuple[str, str | None, str | None, str | None, str | None, Kind] | None:
+    """A block whose lines name their fields ('Activity: Yoga', 'People: Sam', 'Room: Hall', 'Time: 9-10'),
+    as forms and programme sheets print them: each value goes to the field its label names. None unless
+    a label names the subject."""
+    values: dict[str, list[str]] = {}
+    for line in lines:
+        if records.column_role(line) in ("day", "start", "end", "time", "period"):
+            continue  # a label whose value (a time) the reader has taken already
+        m = _LABELLED.match(line)
+        role = records.column_role(m.group("label")) if m else None
+        if m is None or role is None:
+            values.setdefault("notes", []).append(line.strip())
+            continue
+        if m.group("value") and role not in ("day", "start", "end", "time", "period", "week"):
+            values.setdefault(role, []).append(m.group("value"))
+    if not values.get("subject"):
+        return None
+    subject = " ".join(values["subject"])
+
+    def joined(role: str) -> str | None:
+        return " / ".join(values[role]) if values.get(role) else None
+
+    notes = "; ".join(v for v in (joined("notes"),) if v) or None
+    return subject, joined("teacher"), joined("room"), joined("group"), notes, _kind(subject, None)
 
 
 def _kind(text: str, language: str | None) -> Kind:

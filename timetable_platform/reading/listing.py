@@ -87,11 +87,12 @@ def read_listing(
 
 def item_lines(text: str) -> list[str]:
     """'Maths (Mr Smith, R101)' -> ['Maths', 'Mr Smith', 'R101']: the parts a list prints beside the name."""
-    m = _TRAILING_PARENS.match(text)
+    first, *rest = text.split("\n")
+    m = _TRAILING_PARENS.match(first)
     if not m:
-        return [text]
+        return [first, *rest]
     parts = [p.strip() for p in re.split(r"[,;|]", m.group("inner")) if p.strip()]
-    return [m.group("name").strip(), *parts]
+    return [m.group("name").strip(), *parts, *rest]
 
 
 def _items(lines: list[str]) -> list[tuple[Clock | None, Clock | None, str | None, str]]:
@@ -110,7 +111,7 @@ def _items(lines: list[str]) -> list[tuple[Clock | None, Clock | None, str | Non
             if out and not find_times(line):
                 # A continuation line: part of the previous item's name.
                 s, e, p, t = out[-1]
-                out[-1] = (s, e, p, f"{t} {body.strip()}")
+                out[-1] = (s, e, p, f"{t}\n{body.strip()}")  # its own line: a field or a note, the splitter decides
             continue
         match = school_day_range(found[0], reference=reference)
         text = strip_times(body).strip(" -–:|")

@@ -35,6 +35,12 @@ def _role(text: str) -> str | None:
     return None
 
 
+def column_role(text: str) -> str | None:
+    """The field a column header or a line's label names ('Lecturer' -> teacher, 'Venue' -> room)."""
+    roles = _roles(text)
+    return roles[0] if len(roles) == 1 else None
+
+
 def _roles(text: str) -> list[str]:
     """Roles a header cell names: the whole label ('Start time'), else each part of a joined label
     ('Date + Time', 'Day / Time'), else its first word ('Equipment required', 'Subject code')."""
