@@ -301,3 +301,9 @@ def test_cells_that_start_with_their_class_give_the_group() -> None:
     ]
     # One such name in a document of plain subjects is a name ('3D Design').
     assert CellSplitter.fit([["3D Design"], ["Maths"], ["Art"]]).split(["3D Design"]).subject == "3D Design"
+
+
+def test_a_cell_of_marked_fields_only_has_no_name_but_keeps_them() -> None:
+    splitter = CellSplitter.fit([["(Lecture)"], ["{ABC}"], ["Maths"]])
+    assert splitter.split(["{ABC}"]).teacher == "ABC"
+    assert splitter.split(["(Lecture)"]).notes == "Lecture"

@@ -441,8 +441,13 @@ class CellSplitter:
         pairs = self._join_broken_words(pairs)
         marked = _marked_fields(pairs)
         pairs = [(x, st) for x, st in ((_without_marks(x), st) for x, st in pairs) if x]
-        if marked and pairs:
-            fields = self.split([x for x, _ in pairs], styles=[st for _, st in pairs])
+        if marked:
+            # The rest of the cell read as usual (nothing left: only marked fields, no name).
+            fields = (
+                self.split([x for x, _ in pairs], styles=[st for _, st in pairs])
+                if pairs
+                else CellFields(subject="", kind="lesson")
+            )
             for name, value in marked:
                 if name == "notes":
                     fields.notes = "; ".join(n for n in (fields.notes, value) if n)
