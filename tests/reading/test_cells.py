@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from timetable_platform.reading.cells import CellSplitter, classify_kind, is_group, is_room, is_teacher_name
 
@@ -307,3 +309,12 @@ def test_a_cell_of_marked_fields_only_has_no_name_but_keeps_them() -> None:
     splitter = CellSplitter.fit([["(Lecture)"], ["{ABC}"], ["Maths"]])
     assert splitter.split(["{ABC}"]).teacher == "ABC"
     assert splitter.split(["(Lecture)"]).notes == "Lecture"
+
+
+@given(st.lists(st.lists(st.text(alphabet="ab AB1(){}[]/-:'\\n", max_size=14), max_size=4), max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_the_splitter_never_fails_on_odd_cells(cells: list[list[str]]) -> None:
+    splitter = CellSplitter.fit(cells)
+    for cell in cells:
+        splitter.split(cell)
+        splitter.parallel(cell)

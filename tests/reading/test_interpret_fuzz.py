@@ -34,6 +34,18 @@ _WORDS = st.sampled_from(
         "12.11.2024",
         "3 3.15pm",
         "£ a l",
+        "(Lecture)",
+        "{ABC}",
+        "[Lab - A-1]",
+        "DC(L)/AG",
+        "MPMC(L)/",
+        "7B History",
+        "Activity: Yoga",
+        "Room 1",
+        "S",
+        "X",
+        "Writer's",
+        "Batch-1",
     ]
 )
 
