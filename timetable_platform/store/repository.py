@@ -36,8 +36,12 @@ def upload_row(
     label: str | None = None,
     callback_url: str | None = None,
     upload_id: str | None = None,
+    claim_content: bool = False,
 ) -> dict[str, Any]:
     """The column values of a new ``queued`` upload, checked.
+
+    ``claim_content`` sets ``content_key``, so the database refuses a second claiming upload of the
+    same bytes in the same mode for this tenant (the duplicate rule, safe under concurrency).
 
     Raises ``InvalidUploadField`` (a ValueError) for values the database would refuse (too long, NUL).
     """
@@ -60,11 +64,16 @@ def upload_row(
         "mode": mode,
         "label": _text(label),
         "callback_url": _text(callback_url),
+        "content_key": content_key(sha256, mode) if claim_content else None,
         "status": UploadStatus.QUEUED,
         "attempts": 0,
         "created_at": now,
         "updated_at": now,
     }
+
+
+def content_key(sha256: str, mode: str) -> str:
+    return f"{sha256}:{mode}"
 
 
 def create_upload(
@@ -150,6 +159,13 @@ def find_upload_id_by_content(connection: Connection, *, tenant: str, sha256: st
     """``find_upload_by_content`` as one cached Core SELECT of the id (the submit hot path)."""
     return connection.execute(
         _UPLOAD_ID_BY_CONTENT, {"tenant": tenant, "sha256": sha256, "mode": mode}
+    ).scalar_one_or_none()
+
+
+def find_upload_id_by_content_key(connection: Connection, *, tenant: str, key: str) -> str | None:
+    """The upload holding the ``content_key`` claim (what a concurrent duplicate lost to)."""
+    return connection.execute(
+        select(Upload.id).where(Upload.tenant == tenant, Upload.content_key == key)
     ).scalar_one_or_none()
 
 

@@ -601,9 +601,10 @@ def reprocess_upload(
                 code="already_pending",
                 upload_status=upload.status.value,
             )
-        previous = (upload.status, upload.mode)
-        if body is not None and body.mode is not None:
+        previous = (upload.status, upload.mode, upload.content_key)
+        if body is not None and body.mode is not None and body.mode != upload.mode:
             upload.mode = body.mode
+            upload.content_key = None  # its claim was for the old mode; never steal another upload's
         upload.status = UploadStatus.QUEUED
         upload.error = None
         audit.record(
@@ -622,7 +623,7 @@ def reprocess_upload(
         with state.store.session_factory.begin() as session:
             row = repository.get_upload(session, upload_id)
             if row is not None and row.status == UploadStatus.QUEUED:
-                row.status, row.mode = previous
+                row.status, row.mode, row.content_key = previous
         raise _unavailable("queue") from exc
     return JSONResponse(
         status_view(state, upload), status_code=202, headers={"Location": links(upload_id)["self"]}
