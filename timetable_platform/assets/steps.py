@@ -36,6 +36,10 @@ class UploadUnavailable(Exception):
     """The upload row or its stored document is missing: nothing to extract."""
 
 
+class UploadDeleted(UploadUnavailable):
+    """The upload was erased while its run was working on it: nothing more is written for it."""
+
+
 class CheckRejected(Exception):
     """A blocking asset check failed: the timetable is not stored and the upload fails."""
 
@@ -55,6 +59,8 @@ def describe_error(exc: BaseException) -> str:
         return f"{exc.code}: {exc.message}"
     if isinstance(exc, CheckRejected):
         return f"check_failed: {exc}"
+    if isinstance(exc, UploadDeleted):
+        return f"upload_deleted: {exc}"
     if isinstance(exc, UploadUnavailable):
         return f"upload_unavailable: {exc}"
     return f"internal_error: {type(exc).__name__}: {exc}"
@@ -200,6 +206,25 @@ def _put_json(store: StoreResource, key: str, data: dict[str, Any]) -> None:
     store.blobs.put(key, json.dumps(data, ensure_ascii=False).encode(), content_type="application/json")
 
 
+def upload_exists(store: StoreResource, upload_id: str) -> bool:
+    from timetable_platform.store import repository
+
+    with store.session() as session:
+        return repository.get_upload(session, upload_id) is not None
+
+
+def _put_result(store: StoreResource, upload_id: str, key: str, data: dict[str, Any]) -> None:
+    """Write a result blob of an upload that still exists, and take it back if the upload was erased
+    meanwhile. ``erase_upload`` clears ``results/{id}/`` again after deleting the row, so a write
+    racing an erasure is removed by one side or the other: a deleted upload stays deleted."""
+    if not upload_exists(store, upload_id):
+        raise UploadDeleted(f"upload {upload_id} was deleted")
+    _put_json(store, key, data)
+    if not upload_exists(store, upload_id):
+        store.blobs.delete(key)
+        raise UploadDeleted(f"upload {upload_id} was deleted during extraction")
+
+
 def _get_json(store: StoreResource, key: str) -> dict[str, Any]:
     return json.loads(store.blobs.get(key))
 
@@ -225,7 +250,7 @@ def run_layout_stage(
     """Candidate A: the layout extractor's reading, stored as ``results/{id}/document_ai.json``."""
     upload = load_upload(store, upload_id)
     stage = extractor.extract(upload.document(), limits)
-    _put_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE), _stage_json(stage))
+    _put_result(store, upload_id, candidate_key(upload_id, LAYOUT_CANDIDATE), _stage_json(stage))
     return _stage_figures(stage)
 
 
@@ -243,7 +268,7 @@ def run_interpreter_stage(
     layout = _stage_from_json(_get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE)))
     skipped = interpreter_skip_reason(upload.mode, layout, fallback_threshold)
     if skipped is not None:
-        _put_json(store, key, {"skipped": skipped})
+        _put_result(store, upload_id, key, {"skipped": skipped})
         return {"skipped": skipped}
     interpreter = make_interpreter()  # only now: document_ai-mode uploads never need one
     try:
@@ -254,9 +279,9 @@ def run_interpreter_stage(
         # As in pipeline.extract: the layout stage already has an answer; a failing second opinion
         # is recorded, not fatal.
         skipped = f"{getattr(interpreter, 'name', 'interpreter')} failed: {exc.message}"
-        _put_json(store, key, {"skipped": skipped, "warning": skipped})
+        _put_result(store, upload_id, key, {"skipped": skipped, "warning": skipped})
         return {"skipped": skipped}
-    _put_json(store, key, _stage_json(stage))
+    _put_result(store, upload_id, key, _stage_json(stage))
     return _stage_figures(stage)
 
 
@@ -335,11 +360,16 @@ def store_merged(store: StoreResource, upload_id: str, run_id: str, merged: Merg
     """
     from timetable_platform.store import repository
     from timetable_platform.store.blobs import result_key
+    from timetable_platform.store.errors import UploadNotFound
 
-    _put_json(store, result_key(upload_id), merged.timetable.to_json_dict())
+    _put_result(store, upload_id, result_key(upload_id), merged.timetable.to_json_dict())
     summary = {k: v for k, v in merged.summary.items() if k != "pages"}
-    with store.session() as session:
-        repository.replace_entries(session, upload_id, merged.timetable)
-        repository.mark_succeeded(
-            session, upload_id, run_id=run_id, extractor_version=EXTRACTOR_VERSION, **summary
-        )
+    try:
+        with store.session() as session:
+            repository.replace_entries(session, upload_id, merged.timetable)
+            repository.mark_succeeded(
+                session, upload_id, run_id=run_id, extractor_version=EXTRACTOR_VERSION, **summary
+            )
+    except UploadNotFound as exc:  # erased between the blob and the rows
+        store.blobs.delete(result_key(upload_id))
+        raise UploadDeleted(f"upload {upload_id} was deleted during extraction") from exc

@@ -11,6 +11,7 @@ import os
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,10 @@ def _segment(value: str, what: str) -> str:
     if not value or "/" in value or "\\" in value or value in (".", "..") or "\x00" in value:
         raise InvalidBlobKey(f"invalid {what} for a blob key: {value!r}")
     return value
+
+
+UPLOADS_ROOT = "uploads/"
+RESULTS_ROOT = "results/"
 
 
 def upload_key(tenant: str, upload_id: str) -> str:
@@ -115,6 +120,10 @@ class BlobStore(ABC):
     @abstractmethod
     def ping(self) -> None: ...
 
+    @abstractmethod
+    def last_modified(self, key: str) -> datetime | None:
+        """When the blob was last written (UTC), None when it does not exist."""
+
     def delete_prefix(self, prefix: str) -> int:
         """Remove every key under ``prefix``; returns how many. An empty prefix is refused (it means everything)."""
         if not prefix:
@@ -205,6 +214,12 @@ class LocalBlobStore(BlobStore):
                 if key.startswith(prefix):
                     keys.append(key)
         yield from sorted(keys)
+
+    def last_modified(self, key: str) -> datetime | None:
+        try:
+            return datetime.fromtimestamp(self._path(key).stat().st_mtime, UTC)
+        except FileNotFoundError:
+            return None
 
     def ping(self) -> None:
         try:
@@ -317,6 +332,10 @@ class S3BlobStore(BlobStore):
 
     def exists(self, key: str) -> bool:
         return self.head(key) is not None
+
+    def last_modified(self, key: str) -> datetime | None:
+        head = self.head(key)
+        return head["LastModified"].astimezone(UTC) if head is not None else None
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
