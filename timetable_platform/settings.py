@@ -77,6 +77,15 @@ class Settings(BaseSettings):
     # --- API
     redis_url: str | None = None
     rate_limit_per_minute: int = 600
+    failed_auth_per_minute: int = Field(
+        20, ge=1, description="failed authentications (bad key or share link) allowed per client address"
+    )
+    body_idle_timeout_seconds: float = Field(
+        15.0, gt=0, description="a request body that sends nothing for this long is cut off (408)"
+    )
+    body_timeout_seconds: float = Field(
+        300.0, gt=0, description="a request body must have arrived in full within this time (408)"
+    )
     cors_origins: list[str] = Field(default_factory=list)
     dagster_ui_url: str | None = None
     retention_days: int = 90

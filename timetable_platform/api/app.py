@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from timetable_platform.api.bodylimit import BodySizeLimit
+from timetable_platform.api.bodylimit import AuthenticateBeforeBody, BodySizeLimit
 from timetable_platform.api.deps import API_KEY_HEADER, AppState
 from timetable_platform.api.observability import (
     REQUEST_ID_HEADER,
@@ -78,7 +78,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             expose_headers=["Location", "Retry-After", REQUEST_ID_HEADER, "Idempotent-Replayed"],
             max_age=600,
         )
-    app.add_middleware(BodySizeLimit, max_document_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_document_bytes=settings.max_upload_bytes,
+        idle_timeout=settings.body_idle_timeout_seconds,
+        total_timeout=settings.body_timeout_seconds,
+    )
+    # Outside the size limit: a caller without a key gets 401 before anything of the body is read.
+    app.add_middleware(AuthenticateBeforeBody, state=state, prefix=uploads.PREFIX)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
 
     def openapi() -> dict[str, Any]:
