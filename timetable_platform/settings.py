@@ -92,7 +92,10 @@ class Settings(BaseSettings):
     callback_timeout_seconds: float = 10.0
     callback_max_attempts: int = 5
     callback_allow_private_networks: bool = False  # True only where receivers run on localhost/private nets
-    api_key_cache_seconds: float = Field(30.0, ge=0, description="how long a checked key is trusted; revocation takes effect within this")
+    api_key_cache_seconds: float = Field(30.0, ge=0, description="how long a checked key is trusted without a database read")
+    api_key_revocation_poll_seconds: float = Field(
+        2.0, gt=0, description="how often an API process checks for revoked keys (revocation reaches it within this)"
+    )
     view_low_confidence: float = Field(0.6, ge=0, le=1, description="week view outlines entries under this confidence")
 
     @property

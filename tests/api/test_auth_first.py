@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.api.conftest import PREFIX, Api
@@ -142,3 +143,31 @@ def test_peek_spends_nothing_on_memory_and_redis() -> None:
         assert not blocked.allowed and blocked.retry_after > 0
     if len(limiters) == 1:
         pytest.skip("Redis not reachable on 127.0.0.1:6379: checked the memory limiter only")
+
+
+def test_revocation_is_immediate_here_and_within_the_poll_interval_elsewhere(make_api: Callable[..., Api]) -> None:
+    import time
+
+    from sqlalchemy import update
+
+    from timetable_platform.store import apikeys
+    from timetable_platform.store.api_models import ApiKey
+
+    api = make_api(api_key_cache_seconds=30, api_key_revocation_poll_seconds=0.3)
+    here, elsewhere = api.new_key("school-a"), api.new_key("school-a")
+    for key in (here, elsewhere):
+        assert api.client.get(f"{PREFIX}/uploads", headers=key).status_code == 200  # now cached for 30 s
+
+    with api.store.session_factory.begin() as session:  # revoked by this process
+        [row] = [k for k in apikeys.list_api_keys(session, "school-a") if here["X-API-Key"].startswith(k.prefix)]
+        apikeys.revoke_api_key(session, row.id)
+    assert api.client.get(f"{PREFIX}/uploads", headers=here).status_code == 401
+
+    with api.store.session_factory.begin() as session:  # revoked by another process (plain SQL, no event)
+        session.execute(
+            update(ApiKey)
+            .where(ApiKey.key_hash == apikeys.hash_key(elsewhere["X-API-Key"]))
+            .values(revoked_at=datetime.now(UTC))
+        )
+    time.sleep(0.4)
+    assert api.client.get(f"{PREFIX}/uploads", headers=elsewhere).status_code == 401

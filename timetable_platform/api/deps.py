@@ -29,12 +29,20 @@ _MAX_CACHED_KEYS = 10_000
 
 class KeyCache:
     """Checked keys (by hash) for ``ttl`` seconds: most requests then cost no database read.
-    Unknown keys are cached too, so a client retrying a bad key does not hammer the database."""
+    Unknown keys are cached too, so a client retrying a bad key does not hammer the database.
 
-    def __init__(self, ttl: float) -> None:
+    Revocation: a key revoked in this process is dropped at once (``apikeys.on_revocation``); one
+    revoked elsewhere (CLI, another replica) is noticed by polling ``apikeys.revocation_marker``
+    every ``poll_seconds``, which empties the cache."""
+
+    def __init__(self, ttl: float, poll_seconds: float = 2.0) -> None:
         self.ttl = ttl
+        self.poll_seconds = poll_seconds
         self._entries: dict[str, tuple[float, Principal | None]] = {}
         self._lock = threading.Lock()
+        self._marker: object = None
+        self._next_poll = 0.0
+        apikeys.on_revocation(self)
 
     def get(self, key_hash: str) -> tuple[bool, Principal | None]:
         if self.ttl <= 0:
@@ -52,6 +60,21 @@ class KeyCache:
                 self._entries.clear()
             self._entries[key_hash] = (time.monotonic() + self.ttl, principal)
 
+    def revoked(self, key_hash: str) -> None:
+        with self._lock:
+            self._entries.pop(key_hash, None)
+
+    def poll_due(self) -> bool:
+        return self.ttl > 0 and time.monotonic() >= self._next_poll
+
+    def observe(self, marker: object) -> None:
+        """The latest revocation marker: a change empties the cache."""
+        with self._lock:
+            if marker != self._marker:
+                self._entries.clear()
+                self._marker = marker
+            self._next_poll = time.monotonic() + self.poll_seconds
+
 
 @dataclass
 class AppState:
@@ -63,7 +86,9 @@ class AppState:
     auth_failure_limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
-        self.key_cache = KeyCache(self.settings.api_key_cache_seconds)
+        self.key_cache = KeyCache(
+            self.settings.api_key_cache_seconds, poll_seconds=self.settings.api_key_revocation_poll_seconds
+        )
         self.auth_failure_limiter = build_rate_limiter(
             self.settings.redis_url, self.settings.failed_auth_per_minute, prefix="timetable:authfail:"
         )
@@ -122,6 +147,8 @@ async def principal_for_key(state: AppState, scope: Scope, key: str | None) -> P
     if not key:
         raise await count_failed_authentication(state, scope, f"Send an API key in the {API_KEY_HEADER} header.")
     key_hash = apikeys.hash_key(key)
+    if state.key_cache.poll_due():
+        state.key_cache.observe(await run_in_threadpool(_revocation_marker, state))
     hit, principal = state.key_cache.get(key_hash)
     if not hit:
         principal = await run_in_threadpool(_lookup_key, state, key)
@@ -205,6 +232,11 @@ async def authenticate_reader(
     if not decision.allowed:
         raise _rate_limited(state, decision.retry_after)
     return principal
+
+
+def _revocation_marker(state: AppState) -> tuple[int, object]:
+    with state.store.read_session_factory() as session:  # type: ignore[misc]
+        return apikeys.revocation_marker(session)
 
 
 def _lookup_key(state: AppState, key: str) -> Principal | None:
