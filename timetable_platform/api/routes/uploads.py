@@ -38,7 +38,11 @@ from timetable_platform.extraction.sniff import sniff_media_type
 from timetable_platform.store import apikeys, audit, repository
 from timetable_platform.store.api_models import IdempotencyRecord
 from timetable_platform.store.apikeys import Principal
-from timetable_platform.store.callbacks import upload_status_body
+from timetable_platform.store.callbacks import (
+    ForbiddenDestination,
+    check_destination_at_submit,
+    upload_status_body,
+)
 from timetable_platform.store.errors import InvalidCursor
 from timetable_platform.store.intake import submit_document
 from timetable_platform.store.models import UPLOAD_STATUSES, Upload, UploadStatus
@@ -96,17 +100,33 @@ def _load(state: AppState, principal: Principal, upload_id: str) -> Upload:
     return upload
 
 
-def _validate_callback_url(url: str | None) -> str | None:
+def _validate_callback_url(url: str | None, *, allow_private_networks: bool) -> str | None:
+    """An absolute http(s) URL whose host is not (and does not resolve to) a loopback, private or
+    link-local address; delivery checks the address again (DNS rebinding)."""
     if url is None or url == "":
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unbalanced [ in the host
+        usable = False
+    if not usable:
         raise Problem(
             422,
             "callback_url must be an absolute http(s) URL.",
             code="validation_error",
             errors=[{"field": "callback_url", "in": "body", "message": "not an http(s) URL"}],
         )
+    if not allow_private_networks:
+        try:
+            check_destination_at_submit(url)
+        except (ForbiddenDestination, ValueError) as exc:
+            raise Problem(
+                422,
+                "callback_url must point to a public address; loopback, private and link-local ones are refused.",
+                code="validation_error",
+                errors=[{"field": "callback_url", "in": "body", "message": str(exc)}],
+            ) from exc
     return url
 
 
@@ -272,7 +292,9 @@ def submit_upload(
     except ExtractionError as exc:
         state.metrics.submissions.labels(exc.code).inc()
         raise Problem(exc.http_status, exc.message, code=exc.code) from exc
-    callback_url = _validate_callback_url(callback_url)
+    callback_url = _validate_callback_url(
+        callback_url, allow_private_networks=state.settings.callback_allow_private_networks
+    )
     mode = mode or state.settings.mode
     tenant = principal.tenant
     rid = request_id(request)
