@@ -133,6 +133,27 @@ def test_checksum_mismatch_fails_the_upload_with_the_reason(platform: Platform, 
         platform.store.blobs.get(result_key(upload_id))
 
 
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares ``width`` x ``height`` pixels (a decompression bomb's header) with a tiny IDAT."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [30_000, 9_000])  # Pillow's own bomb error; over our pixel limit only
+def test_decompression_bomb_image_fails_as_too_large(platform: Platform, side: int) -> None:
+    upload_id = platform.register(_png_header_only(side, side), filename="week.png")
+    assert not platform.materialize(upload_id).success
+    upload = platform.upload(upload_id)
+    assert str(upload.status) == "failed"
+    assert upload.error.startswith("raw_upload: too_large"), upload.error
+
+
 class _ScriptedLayout:
     """A layout extractor that replays scripted outcomes (exceptions or timetables)."""
 

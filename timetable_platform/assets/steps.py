@@ -121,8 +121,11 @@ def failed_in_run(store: StoreResource, upload_id: str, run_id: str) -> bool:
         return upload is None or (str(upload.status) == "failed" and upload.dagster_run_id == run_id)
 
 
-def count_pages(content: bytes, media_type: str) -> int | None:
-    """Pages of a PDF, frames of an image; None for formats without pages (DOCX, XLSX, CSV)."""
+def count_pages(content: bytes, media_type: str, max_pixels: int | None = None) -> int | None:
+    """Pages of a PDF, frames of an image; None for formats without pages (DOCX, XLSX, CSV).
+
+    An image over ``max_pixels`` (a decompression bomb: a small file that decodes to gigabytes) is
+    ``TooLarge``, not corrupt: the user can act on that."""
     if media_type == "application/pdf":
         import pypdfium2
 
@@ -138,10 +141,16 @@ def count_pages(content: bytes, media_type: str) -> int | None:
         from PIL import Image
 
         try:
-            with Image.open(io.BytesIO(content)) as image:
-                return int(getattr(image, "n_frames", 1))
+            with Image.open(io.BytesIO(content)) as image:  # reads the header only
+                width, height = image.size
+                frames = int(getattr(image, "n_frames", 1))
+        except Image.DecompressionBombError as exc:
+            raise TooLarge("The image has too many pixels (possible decompression bomb).", detail=str(exc)) from exc
         except Exception as exc:
             raise CorruptDocument("The image cannot be opened.", detail=str(exc)) from exc
+        if max_pixels is not None and width * height > max_pixels:
+            raise TooLarge(f"The image is {width}x{height} pixels, over the limit of {max_pixels:,} pixels.")
+        return frames
     return None
 
 
@@ -159,7 +168,7 @@ def verify_raw_upload(store: StoreResource, upload_id: str, limits: Limits) -> d
     if len(upload.content) > limits.max_bytes:
         raise TooLarge(f"The document is larger than {limits.max_bytes} bytes.")
     sniffed = sniff_media_type(upload.content, upload.filename)
-    pages = count_pages(upload.content, sniffed)
+    pages = count_pages(upload.content, sniffed, limits.max_pixels)
     if pages is not None and pages > limits.max_pages:
         raise TooLarge(f"The document has {pages} pages; the limit is {limits.max_pages}.")
     return {
