@@ -22,6 +22,7 @@ from timetable_platform.api.problems import install_problem_handlers
 from timetable_platform.api.ratelimit import build_rate_limiter
 from timetable_platform.api.routes import system, uploads
 from timetable_platform.api.schemas import ProblemDetails
+from timetable_platform.api.security_headers import NoSniff
 from timetable_platform.settings import Settings, get_settings
 from timetable_platform.store import repository
 from timetable_platform.store.factory import Store, build_store
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     # Outside the size limit: a caller without a key gets 401 before anything of the body is read.
     app.add_middleware(AuthenticateBeforeBody, state=state, prefix=uploads.PREFIX)
+    app.add_middleware(NoSniff)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
 
     def openapi() -> dict[str, Any]:

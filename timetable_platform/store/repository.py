@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,18 @@ MAX_PAGE_SIZE = 500
 def _text(value: str | None) -> str | None:
     """PostgreSQL text cannot hold NUL (SQLite can): text layers of odd PDFs do contain it."""
     return value.replace("\x00", "") if value is not None else None
+
+
+# Control characters (terminal escapes, newlines), format characters (bidi overrides and isolates,
+# zero-width joiners, BOM), line/paragraph separators and lone surrogates: a filename carrying them
+# can rewrite an operator's terminal (``timetable status``) or disguise its extension.
+_UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def clean_filename(name: str) -> str:
+    """The filename as stored and shown: unprintable characters removed, never empty."""
+    cleaned = "".join(c for c in name if unicodedata.category(c) not in _UNPRINTABLE_CATEGORIES).strip()
+    return cleaned or "upload"
 
 
 def upload_row(
@@ -57,7 +70,7 @@ def upload_row(
     return {
         "id": upload_id or new_id(),
         "tenant": tenant,
-        "filename": _text(filename) or "",
+        "filename": clean_filename(filename),
         "media_type": media_type,
         "size_bytes": size_bytes,
         "sha256": sha256,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Body, File, Form, Header, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Form, Header, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 
@@ -30,6 +30,7 @@ from timetable_platform.api.schemas import (
     UploadPage,
     UploadStatusResponse,
 )
+from timetable_platform.api.security_headers import HTML_PAGE_HEADERS
 from timetable_platform.domain import exports
 from timetable_platform.domain.model import Timetable
 from timetable_platform.extraction.base import Mode
@@ -232,8 +233,23 @@ def _submit_response(upload_id: str, status: str, *, duplicate: bool) -> JSONRes
     )
 
 
+async def one_value_per_field(request: Request) -> None:
+    """422 when a form field (``file`` above all) is sent more than once: FastAPI would silently keep
+    one of them, and the caller would never learn which document was accepted."""
+    form = await request.form()  # the form FastAPI parsed for the route (Starlette caches it)
+    repeated = sorted({name for name in form if len(form.getlist(name)) > 1})
+    if repeated:
+        raise Problem(
+            422,
+            f"Send each form field once; repeated: {', '.join(repeated)}.",
+            code="validation_error",
+            errors=[{"field": name, "in": "body", "message": "sent more than once"} for name in repeated],
+        )
+
+
 @router.post(
     "/uploads",
+    dependencies=[Depends(one_value_per_field)],
     status_code=202,
     response_model=SubmitResponse,
     summary="Submit a document",
@@ -556,7 +572,7 @@ def view_upload(
     page = exports.to_html_week(
         timetable, low_confidence=state.settings.view_low_confidence, links=export_links
     )
-    return HTMLResponse(page)
+    return HTMLResponse(page, headers=HTML_PAGE_HEADERS)
 
 
 @router.post(
