@@ -203,6 +203,28 @@ def test_transient_backend_error_is_retried_with_backoff(platform: Platform, sma
     assert str(upload.status) == "succeeded" and upload.entry_count == 2
 
 
+def test_infrastructure_errors_are_retried_then_dead_lettered_with_their_reason(
+    platform: Platform, small_timetable: Path
+) -> None:
+    """The database or blob store failing under a step is not the document's fault: retried with
+    backoff; once the retries are used up the upload fails as an infrastructure failure."""
+    from sqlalchemy.exc import OperationalError
+
+    platform.layout = _scripted_resource([OperationalError("SELECT 1", {}, Exception("server closed the connection")), GOOD])
+    upload_id = platform.submit(small_timetable)
+    assert platform.materialize(upload_id).success and _ScriptedLayout.calls == 2
+    assert str(platform.upload(upload_id).status) == "succeeded"
+
+    platform.layout = _scripted_resource([ConnectionResetError("blob store reset the connection")])
+    upload_id = platform.submit(small_timetable, tenant="school-2")
+    assert not platform.materialize(upload_id).success
+    assert _ScriptedLayout.calls == 4  # max_retries=3: the first try and three retries
+    upload = platform.upload(upload_id)
+    assert str(upload.status) == "failed"
+    assert upload.error.startswith("document_ai_extraction: infrastructure_failure: ConnectionResetError")
+    assert upload.error.endswith("(gave up after 4 attempts)")
+
+
 def test_permanent_backend_error_is_not_retried(platform: Platform, small_timetable: Path) -> None:
     platform.layout = _scripted_resource([BackendError("quota exhausted", transient=False), GOOD])
     upload_id = platform.submit(small_timetable)

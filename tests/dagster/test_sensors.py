@@ -304,6 +304,30 @@ def test_run_failure_sensor_records_the_step_error(platform: Platform, small_tim
     assert "raw_upload" in upload.error and "checksum" in upload.error
 
 
+def test_a_run_that_will_be_retried_leaves_its_upload_running(platform: Platform, small_timetable: Path) -> None:
+    """Run retries re-execute a run that failed for infrastructure reasons: its upload must not be
+    failed (nor its callback sent) in between; the last attempt's failure is final."""
+    from dagster._core.storage.tags import RETRY_NUMBER_TAG, RUN_FAILURE_REASON_TAG, WILL_RETRY_TAG
+
+    upload_id = platform.register(small_timetable.read_bytes(), filename=small_timetable.name, sha256="1" * 64)
+    failed = platform.materialize(upload_id)
+    with platform.store.session() as session:  # as if the worker died mid-run
+        repository.mark_running(session, upload_id, run_id=failed.run_id)
+    platform.instance.add_run_tags(
+        failed.run_id, {WILL_RETRY_TAG: "true", RUN_FAILURE_REASON_TAG: "UNEXPECTED_TERMINATION"}
+    )
+    context = _status_context(platform, failed.run_id, dg.DagsterEventType.RUN_FAILURE).for_run_failure()
+    run_status.upload_run_failed_sensor(context)
+    assert str(platform.upload(upload_id).status) == "running"
+
+    platform.instance.add_run_tags(failed.run_id, {WILL_RETRY_TAG: "false", RETRY_NUMBER_TAG: "3"})
+    context = _status_context(platform, failed.run_id, dg.DagsterEventType.RUN_FAILURE).for_run_failure()
+    run_status.upload_run_failed_sensor(context)
+    upload = platform.upload(upload_id)
+    assert str(upload.status) == "failed"
+    assert upload.error.startswith("infrastructure_failure: ") and upload.error.endswith("(gave up after 4 run attempts)")
+
+
 def test_run_started_sensor_never_moves_a_finished_upload_back(platform: Platform, small_timetable: Path) -> None:
     upload_id = platform.submit(small_timetable)
     done = platform.materialize(upload_id)

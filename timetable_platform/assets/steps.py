@@ -54,6 +54,38 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, BackendError) and exc.transient
 
 
+def is_infrastructure_error(exc: BaseException) -> bool:
+    """A failure of what the platform runs on (a paid API's transient error, the database, the blob
+    store, the network), not of the document: worth retrying with backoff. Everything a document can
+    cause (unreadable, too large, no timetable, a failed check, a deleted upload) is not."""
+    if isinstance(exc, ExtractionError):
+        return is_transient(exc)
+    if isinstance(exc, CheckRejected | UploadUnavailable):
+        return False
+    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from timetable_platform.store.errors import BackendUnavailable
+
+    if isinstance(exc, OperationalError | InterfaceError | DisconnectionError | PoolTimeout | BackendUnavailable):
+        return True
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError | IsADirectoryError | NotADirectoryError):
+        return True  # I/O of the blob directory: disk full, EIO, a stale mount
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # pragma: no cover - boto3 is a dependency
+        return False
+    if isinstance(exc, BotoCoreError):  # endpoint unreachable, connection closed, read timeout
+        return True
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        return status >= 500 or code in ("SlowDown", "Throttling", "ThrottlingException", "RequestTimeout")
+    return False
+
+
 def describe_error(exc: BaseException) -> str:
     if isinstance(exc, ExtractionError):
         return f"{exc.code}: {exc.message}"
@@ -63,6 +95,8 @@ def describe_error(exc: BaseException) -> str:
         return f"upload_deleted: {exc}"
     if isinstance(exc, UploadUnavailable):
         return f"upload_unavailable: {exc}"
+    if is_infrastructure_error(exc):
+        return f"infrastructure_failure: {type(exc).__name__}: {exc}"
     return f"internal_error: {type(exc).__name__}: {exc}"
 
 

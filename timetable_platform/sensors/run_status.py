@@ -13,6 +13,9 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
     PARTITION_NAME_TAG,
+    RETRY_NUMBER_TAG,
+    RUN_FAILURE_REASON_TAG,
+    WILL_RETRY_TAG,
 )
 from sqlalchemy import select
 
@@ -183,7 +186,22 @@ def _failure_message(context: dg.RunFailureSensorContext) -> str:
     description="Marks the uploads a failed run left unfinished as failed, with the error.",
 )
 def upload_run_failed_sensor(context: dg.RunFailureSensorContext, store: StoreResource) -> None:
-    settle_run(context, store, error=_failure_message(context))
+    """A run that run retries will re-execute (an infrastructure failure, retries left) leaves its
+    uploads ``running`` for the retry to finish. Otherwise its unfinished uploads fail: with the
+    failed step's reason, or as an infrastructure failure that used up its retries (dead-lettered)."""
+    run = context.instance.get_run_by_id(context.dagster_run.run_id) or context.dagster_run
+    if run.tags.get(WILL_RETRY_TAG) == "true":
+        context.log.info(f"run {run.run_id} failed and will be retried; its uploads stay running")
+        return
+    settle_run(context, store, error=failure_reason(run, _failure_message(context)))
+
+
+def failure_reason(run: dg.DagsterRun, message: str) -> str:
+    """The upload's error for a run that failed for good."""
+    if run.tags.get(RUN_FAILURE_REASON_TAG) == "STEP_FAILURE":
+        return message  # the step said why (a document failure, or an infrastructure error it gave up on)
+    attempts = int(run.tags.get(RETRY_NUMBER_TAG, "0")) + 1
+    return f"infrastructure_failure: {message} (gave up after {attempts} run attempts)"
 
 
 @dg.run_status_sensor(
