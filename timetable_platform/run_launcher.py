@@ -4,7 +4,8 @@ lets run monitoring notice a run whose worker is gone.
 The default launcher starts each run as a subprocess of the code server and cannot say whether
 that process still lives, so a run whose worker died with its code server (kill -9 of the group,
 an out-of-memory kill, a reboot) stayed ``STARTED`` forever and its upload ``running``. The code
-server knows the runs it executes (``GetCurrentRuns``): a run it does not list is failed by run
+server knows the runs it executes (``CanCancelExecution`` answers whether it holds a live worker for
+the run; ``GetCurrentRuns`` is not implemented by this server): a run it does not hold is failed by run
 monitoring with no step failure, and run retries (``dagster.yaml``) re-execute it from the failed
 step. A code server that does not answer is being restarted: its runs count as running until it
 answers again. The K8s and ECS launchers have their own health checks; this one is for
@@ -21,7 +22,7 @@ from dagster._core.launcher.default_run_launcher import DefaultRunLauncher
 from dagster._core.storage.dagster_run import DagsterRun
 from dagster._core.storage.tags import GRPC_INFO_TAG
 from dagster._grpc.client import DagsterGrpcClient
-from dagster._grpc.types import GetCurrentRunsResult
+from dagster._grpc.types import CanCancelExecutionRequest, CanCancelExecutionResult
 from dagster._serdes import deserialize_value
 
 
@@ -43,14 +44,15 @@ class MonitoredRunLauncher(DefaultRunLauncher):
             use_ssl=bool(grpc_info.get("use_ssl", False)),
         )
         try:
-            answer = deserialize_value(client.get_current_runs(), GetCurrentRunsResult)
+            answer = deserialize_value(
+                client.can_cancel_execution(CanCancelExecutionRequest(run_id=run.run_id), timeout=10),
+                CanCancelExecutionResult,
+            )
         except Exception as exc:  # grpc errors: the server is down or restarting
             return CheckRunHealthResult(
                 WorkerStatus.RUNNING, f"code server not answering ({type(exc).__name__}); assuming the run lives"
             )
-        if answer.serializable_error_info is not None:
-            return CheckRunHealthResult(WorkerStatus.RUNNING, "code server could not list its runs")
-        if run.run_id in answer.current_runs:
+        if answer.can_cancel:  # the server holds a live worker for the run
             return CheckRunHealthResult(WorkerStatus.RUNNING)
         return CheckRunHealthResult(
             WorkerStatus.FAILED,
