@@ -265,13 +265,27 @@ def wait_for_step(stack: FaultStack, upload_id: str, step: str) -> tuple[str | N
     return None, f"{step} not reached in {TRIGGER_TIMEOUT:.0f} s"
 
 
+def wait_for_worker(stack: FaultStack, upload_id: str) -> tuple[str | None, str]:
+    """Block until a run of the upload has a live worker that has not begun its first step."""
+    deadline = time.monotonic() + TRIGGER_TIMEOUT
+    while time.monotonic() < deadline:
+        for run in stack.runs_of(upload_id):
+            if not run.is_finished and stack.run_worker_pid(run.run_id) is not None:
+                started, _ = stack.step_state(run.run_id)
+                return run.run_id, "worker starting" if not started else f"worker in {sorted(started)[-1]}"
+        time.sleep(0.05)
+    return None, f"no run worker in {TRIGGER_TIMEOUT:.0f} s"
+
+
 def inject(stack: FaultStack, faults: list[Fault], docs: list[Path]) -> list[str]:
     uploads: list[str] = []
     for n, fault in enumerate(faults):
         doc = docs[n % len(docs)]
         fault.upload_id = stack.submit(doc, tenant=f"fault-{n}")
         uploads.append(fault.upload_id)
-        if fault.step == "queued":
+        if fault.step == "queued" and fault.target == "run_worker":
+            run_id, fault.landed = wait_for_worker(stack, fault.upload_id)
+        elif fault.step == "queued":
             time.sleep(1.0)  # the sensor is receiving the message / the daemon launching its run
             runs = stack.runs_of(fault.upload_id)
             run_id = runs[0].run_id if runs else None

@@ -171,3 +171,15 @@ def test_revocation_is_immediate_here_and_within_the_poll_interval_elsewhere(mak
         )
     time.sleep(0.4)
     assert api.client.get(f"{PREFIX}/uploads", headers=elsewhere).status_code == 401
+
+
+def test_a_refusal_before_the_body_still_carries_cors_headers(make_api: Callable[..., Api]) -> None:
+    """A browser app must be able to read the 401 (not see an opaque CORS failure)."""
+    api = make_api(cors_origins=["https://app.school.example"])
+    refused = api.client.post(
+        f"{PREFIX}/uploads",
+        headers={"Origin": "https://app.school.example", "X-API-Key": "tt_wrong"},
+        files={"file": ("t.pdf", b"%PDF-1.4")},
+    )
+    assert refused.status_code == 401
+    assert refused.headers["access-control-allow-origin"] == "https://app.school.example"

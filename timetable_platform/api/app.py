@@ -70,6 +70,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     install_problem_handlers(app)
     app.include_router(uploads.router)
     app.include_router(system.router)
+    app.add_middleware(
+        BodySizeLimit,
+        max_document_bytes=settings.max_upload_bytes,
+        idle_timeout=settings.body_idle_timeout_seconds,
+        total_timeout=settings.body_timeout_seconds,
+    )
+    # Outside the size limit: a caller without a key gets 401 before anything of the body is read.
+    app.add_middleware(AuthenticateBeforeBody, state=state, prefix=uploads.PREFIX)
+    # Outside both, so their 401/413/408 answers carry CORS headers a browser can read.
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -79,14 +88,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             expose_headers=["Location", "Retry-After", REQUEST_ID_HEADER, "Idempotent-Replayed"],
             max_age=600,
         )
-    app.add_middleware(
-        BodySizeLimit,
-        max_document_bytes=settings.max_upload_bytes,
-        idle_timeout=settings.body_idle_timeout_seconds,
-        total_timeout=settings.body_timeout_seconds,
-    )
-    # Outside the size limit: a caller without a key gets 401 before anything of the body is read.
-    app.add_middleware(AuthenticateBeforeBody, state=state, prefix=uploads.PREFIX)
     app.add_middleware(NoSniff)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
 
