@@ -142,14 +142,21 @@ async def count_failed_authentication(state: AppState, scope: Scope, detail: str
 
 async def principal_for_key(state: AppState, scope: Scope, key: str | None) -> Principal:
     """The tenant of ``X-API-Key``, or a 401/429 problem. Unknown and revoked keys count against the
-    client address's failed-authentication budget."""
+    client address's failed-authentication budget.
+
+    A key this process checked and found valid moments ago (the cache) skips the budget check: the
+    common request then costs no Redis round trip, and a guess is never in that cache."""
+    hit, principal = False, None
+    if key:
+        key_hash = apikeys.hash_key(key)
+        if state.key_cache.poll_due():
+            state.key_cache.observe(await run_in_threadpool(_revocation_marker, state))
+        hit, principal = state.key_cache.get(key_hash)
+        if hit and principal is not None:
+            return principal
     await refuse_blocked_address(state, scope)
     if not key:
         raise await count_failed_authentication(state, scope, f"Send an API key in the {API_KEY_HEADER} header.")
-    key_hash = apikeys.hash_key(key)
-    if state.key_cache.poll_due():
-        state.key_cache.observe(await run_in_threadpool(_revocation_marker, state))
-    hit, principal = state.key_cache.get(key_hash)
     if not hit:
         principal = await run_in_threadpool(_lookup_key, state, key)
         state.key_cache.put(key_hash, principal)
