@@ -6,8 +6,8 @@ that process still lives, so a run whose worker died with its code server (kill 
 an out-of-memory kill, a reboot) stayed ``STARTED`` forever and its upload ``running``. The code
 server knows the runs it executes (``CanCancelExecution`` answers whether it holds a live worker for
 the run; ``GetCurrentRuns`` is not implemented by this server): a run it does not hold is failed by run
-monitoring with no step failure, and run retries (``dagster.yaml``) re-execute it from the failed
-step. A code server that does not answer is being restarted: its runs count as running until it
+monitoring with no step failure, and ``upload_run_failed_sensor`` queues its uploads for a new
+run. A code server that does not answer is being restarted: its runs count as running until it
 answers again. The K8s and ECS launchers have their own health checks; this one is for
 ``timetable up`` and single-host deployments, where workers die with their code server's group.
 """

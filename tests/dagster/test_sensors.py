@@ -304,28 +304,47 @@ def test_run_failure_sensor_records_the_step_error(platform: Platform, small_tim
     assert "raw_upload" in upload.error and "checksum" in upload.error
 
 
-def test_a_run_that_will_be_retried_leaves_its_upload_running(platform: Platform, small_timetable: Path) -> None:
-    """Run retries re-execute a run that failed for infrastructure reasons: its upload must not be
-    failed (nor its callback sent) in between; the last attempt's failure is final."""
-    from dagster._core.storage.tags import RETRY_NUMBER_TAG, RUN_FAILURE_REASON_TAG, WILL_RETRY_TAG
+def test_a_run_that_failed_around_its_steps_gets_its_upload_a_new_run(platform: Platform, small_timetable: Path) -> None:
+    """A run whose worker died (no step failed) is an infrastructure failure: the upload is queued
+    again, with a message, for a new run, never failed nor called back in between; after
+    MAX_RUN_ATTEMPTS runs it fails as an infrastructure failure. A run Dagster itself will retry is
+    left alone."""
+    from dagster._core.storage.tags import RUN_FAILURE_REASON_TAG, WILL_RETRY_TAG
 
     upload_id = platform.register(small_timetable.read_bytes(), filename=small_timetable.name, sha256="1" * 64)
     failed = platform.materialize(upload_id)
-    with platform.store.session() as session:  # as if the worker died mid-run
-        repository.mark_running(session, upload_id, run_id=failed.run_id)
-    platform.instance.add_run_tags(
-        failed.run_id, {WILL_RETRY_TAG: "true", RUN_FAILURE_REASON_TAG: "UNEXPECTED_TERMINATION"}
-    )
-    context = _status_context(platform, failed.run_id, dg.DagsterEventType.RUN_FAILURE).for_run_failure()
-    run_status.upload_run_failed_sensor(context)
-    assert str(platform.upload(upload_id).status) == "running"
+    platform.instance.add_run_tags(failed.run_id, {RUN_FAILURE_REASON_TAG: "UNEXPECTED_TERMINATION"})
 
-    platform.instance.add_run_tags(failed.run_id, {WILL_RETRY_TAG: "false", RETRY_NUMBER_TAG: "3"})
-    context = _status_context(platform, failed.run_id, dg.DagsterEventType.RUN_FAILURE).for_run_failure()
-    run_status.upload_run_failed_sensor(context)
-    upload = platform.upload(upload_id)
+    def worker_dies() -> None:
+        with platform.store.session() as session:  # the run had started the upload, then its worker died
+            repository.mark_running(session, upload_id, run_id=failed.run_id)
+        context = _status_context(platform, failed.run_id, dg.DagsterEventType.RUN_FAILURE).for_run_failure()
+        run_status.upload_run_failed_sensor(context)
+
+    platform.instance.add_run_tags(failed.run_id, {WILL_RETRY_TAG: "true"})
+    worker_dies()
+    assert str(platform.upload(upload_id).status) == "running"  # Dagster's retry will finish it
+    platform.instance.add_run_tags(failed.run_id, {WILL_RETRY_TAG: "false"})
+
+    requeues = 0
+    while True:
+        with platform.store.session() as session:  # the next run has another run id
+            repository.get_upload(session, upload_id).dagster_run_id = None  # type: ignore[union-attr]
+        worker_dies()
+        upload = platform.upload(upload_id)
+        if str(upload.status) != "queued":
+            break
+        requeues += 1
+        assert upload.error.startswith("retrying after an infrastructure failure")
+        [message] = platform.store.queue.receive(10)
+        assert message.body == {"upload_id": upload_id, "tenant": "school-1"}
+        platform.store.queue.delete(message.receipt)
+    assert requeues >= 1 and upload.attempts == run_status.MAX_RUN_ATTEMPTS
     assert str(upload.status) == "failed"
-    assert upload.error.startswith("infrastructure_failure: ") and upload.error.endswith("(gave up after 4 run attempts)")
+    assert upload.error.startswith("infrastructure_failure: ") and upload.error.endswith(
+        f"(gave up after {run_status.MAX_RUN_ATTEMPTS} runs)"
+    )
+    assert platform.store.queue.receive(10) == []
 
 
 def test_run_started_sensor_never_moves_a_finished_upload_back(platform: Platform, small_timetable: Path) -> None:

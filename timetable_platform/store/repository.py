@@ -293,6 +293,21 @@ def mark_succeeded(
     return upload
 
 
+def requeue_after_infrastructure_failure(session: Session, upload_id: str, *, reason: str, started: bool) -> Upload:
+    """Back to ``queued`` (a new generation, so the queue sensor requests a new run) after a run that
+    failed for infrastructure reasons. ``started``: the failed run had counted its attempt
+    (``mark_running``); one that never started counts it here, so ``attempts`` bounds the retries."""
+    upload = _require(session, upload_id)
+    now = utcnow()
+    if not started:
+        upload.attempts += 1
+    upload.status = UploadStatus.QUEUED
+    upload.error = (_text(f"retrying after an infrastructure failure: {reason}") or "")[:MAX_ERROR_CHARS]
+    upload.updated_at = now
+    session.flush()
+    return upload
+
+
 def mark_failed(session: Session, upload_id: str, *, error: str, run_id: str | None = None) -> Upload:
     upload = _require(session, upload_id)
     now = utcnow()
