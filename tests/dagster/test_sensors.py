@@ -347,6 +347,20 @@ def test_a_run_that_failed_around_its_steps_gets_its_upload_a_new_run(platform: 
     assert platform.store.queue.receive(10) == []
 
 
+def test_a_late_start_of_a_failed_run_leaves_the_requeued_upload_queued(
+    platform: Platform, small_timetable: Path
+) -> None:
+    """After a daemon restart the started sensor may see a run's start only after the run failed and
+    its upload was queued again: marking it running then would strand it (no new run would come)."""
+    upload_id = platform.register(small_timetable.read_bytes(), filename=small_timetable.name, sha256="1" * 64)
+    failed = platform.materialize(upload_id)
+    assert not failed.success
+    with platform.store.session() as session:
+        repository.requeue_after_infrastructure_failure(session, upload_id, reason="worker gone", started=True)
+    run_status.upload_run_started_sensor(_status_context(platform, failed.run_id, dg.DagsterEventType.RUN_START))
+    assert str(platform.upload(upload_id).status) == "queued"
+
+
 def test_run_started_sensor_never_moves_a_finished_upload_back(platform: Platform, small_timetable: Path) -> None:
     upload_id = platform.submit(small_timetable)
     done = platform.materialize(upload_id)

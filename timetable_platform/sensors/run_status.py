@@ -83,7 +83,12 @@ def _is_upload_run(run: dg.DagsterRun) -> bool:
     )
 
 
-def record_started(store: StoreResource, run_id: str, upload_ids: Sequence[str]) -> int:
+def record_started(
+    store: StoreResource, run_id: str, upload_ids: Sequence[str], *, run_created: datetime | None = None
+) -> int:
+    """Mark the run's ``queued`` uploads running. An upload queued again after this run was created
+    (reprocessed, or re-queued after this very run failed: status sensors can see a run's start
+    late, after a daemon restart) waits for its own new run and is left alone."""
     from timetable_platform.store import repository
 
     changed = 0
@@ -91,9 +96,12 @@ def record_started(store: StoreResource, run_id: str, upload_ids: Sequence[str])
         for upload_id in upload_ids:
             upload = repository.get_upload(session, upload_id)
             # Only queued uploads: the run's own first step may already have moved it further.
-            if upload is not None and str(upload.status) == "queued":
-                repository.mark_running(session, upload_id, run_id=run_id)
-                changed += 1
+            if upload is None or str(upload.status) != "queued":
+                continue
+            if run_created is not None and upload.updated_at.astimezone(UTC) > run_created:
+                continue
+            repository.mark_running(session, upload_id, run_id=run_id)
+            changed += 1
     return changed
 
 
@@ -177,9 +185,14 @@ def record_finished(
     description="Marks the uploads of a started run as running.",
 )
 def upload_run_started_sensor(context: dg.RunStatusSensorContext, store: StoreResource) -> None:
-    run = context.dagster_run
-    if _is_upload_run(run):
-        record_started(store, run.run_id, uploads_of_run(context.instance, run, store))
+    run = context.instance.get_run_by_id(context.dagster_run.run_id) or context.dagster_run
+    if _is_upload_run(run) and not run.is_finished:  # a start seen late, after the run ended, changes nothing
+        record_started(
+            store,
+            run.run_id,
+            uploads_of_run(context.instance, run, store),
+            run_created=run_created_at(context.instance, run.run_id),
+        )
 
 
 @dg.run_status_sensor(
