@@ -466,3 +466,23 @@ def test_late_status_tick_of_the_old_run_leaves_a_reprocessed_upload_queued(
     # The new generation still gets its run.
     (request,) = _tick(platform, upload_queue.upload_queue_sensor).run_requests
     assert request.run_key == _live_key(platform, upload_id)
+
+
+def test_reconcile_sensor_resends_the_message_of_an_upload_left_queued(
+    platform: Platform, small_timetable: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from timetable_platform.sensors import reconcile
+
+    upload_id = platform.register(small_timetable.read_bytes(), filename=small_timetable.name)  # no message
+    context = dg.build_sensor_context(instance=platform.instance, resources={"store": platform.store})
+    reconcile.reconcile_sensor(context)
+    assert platform.store.queue.receive(10) == []  # fresh: maybe its message is just being sent
+    with platform.store.session() as session:
+        repository.get_upload(session, upload_id).updated_at = datetime.now(UTC) - timedelta(  # type: ignore[union-attr]
+            minutes=reconcile.ORPHAN_MINUTES + 1
+        )
+    reconcile.reconcile_sensor(context)
+    [message] = platform.store.queue.receive(10)
+    assert message.body == {"upload_id": upload_id, "tenant": "school-1"}
