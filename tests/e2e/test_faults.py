@@ -22,6 +22,7 @@ def _bench() -> ModuleType:
     spec = importlib.util.spec_from_file_location("fault_injection", ROOT / "bench" / "fault_injection.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules["fault_injection"] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
