@@ -77,6 +77,15 @@ class Settings(BaseSettings):
     # --- API
     redis_url: str | None = None
     rate_limit_per_minute: int = 600
+    failed_auth_per_minute: int = Field(
+        20, ge=1, description="failed authentications (bad key or share link) allowed per client address"
+    )
+    body_idle_timeout_seconds: float = Field(
+        15.0, gt=0, description="a request body that sends nothing for this long is cut off (408)"
+    )
+    body_timeout_seconds: float = Field(
+        300.0, gt=0, description="a request body must have arrived in full within this time (408)"
+    )
     cors_origins: list[str] = Field(default_factory=list)
     dagster_ui_url: str | None = None
     # The API's address as browsers reach it (behind a proxy or load balancer); share links start with it.
@@ -85,7 +94,10 @@ class Settings(BaseSettings):
     callback_timeout_seconds: float = 10.0
     callback_max_attempts: int = 5
     callback_allow_private_networks: bool = False  # True only where receivers run on localhost/private nets
-    api_key_cache_seconds: float = Field(30.0, ge=0, description="how long a checked key is trusted; revocation takes effect within this")
+    api_key_cache_seconds: float = Field(30.0, ge=0, description="how long a checked key is trusted without a database read")
+    api_key_revocation_poll_seconds: float = Field(
+        2.0, gt=0, description="how often an API process checks for revoked keys (revocation reaches it within this)"
+    )
     view_low_confidence: float = Field(0.6, ge=0, le=1, description="week view outlines entries under this confidence")
 
     @property

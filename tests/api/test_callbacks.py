@@ -194,7 +194,7 @@ def test_backoff_grows_and_is_capped() -> None:
 def test_upload_submitted_through_the_api_calls_back_when_finished(make_api: Any, receiver: Receiver) -> None:
     from tests.api.conftest import PDF_BYTES
 
-    api = make_api()
+    api = make_api(callback_allow_private_networks=True)  # the receiver listens on 127.0.0.1
     key = api.new_key("school-a")
     with api.store.session_factory() as session:
         secret = bytes(session.get(Tenant, "school-a").callback_secret)
@@ -210,3 +210,47 @@ def test_upload_submitted_through_the_api_calls_back_when_finished(make_api: Any
     assert {k: sent[k] for k in ("upload_id", "status", "confidence")} == {
         k: status[k] for k in ("upload_id", "status", "confidence")
     }
+
+
+def test_an_unresolvable_callback_host_is_retried_like_any_transient_failure(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        enqueue_completion_callback(session, _finished_upload(session, "school-e", "http://no-such-host.invalid/hook"))
+    now = datetime.now(UTC)
+    assert deliver_due_callbacks(sessions, now=now) == 0
+    with sessions() as session:
+        row = session.scalars(select(CallbackDelivery)).one()
+    assert (row.state, row.attempts) == ("pending", 1)
+    assert row.last_error is not None and "cannot resolve" in row.last_error
+    assert row.next_attempt_at >= now + timedelta(seconds=backoff_seconds(1))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/hook",
+        "http://localhost/hook",
+        "http://[::1]/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.0.0.5/hook",
+        "https://192.168.1.1/hook",
+        "http://[fe80::1%25eth0]/hook",
+    ],
+)
+def test_private_callback_urls_are_refused_at_submit(make_api: Any, url: str) -> None:
+    from tests.api.conftest import PDF_BYTES
+
+    api = make_api()
+    response = api.submit(api.new_key("school-a"), content=PDF_BYTES, callback_url=url)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "callback_url"
+
+
+def test_public_and_not_yet_resolvable_callback_hosts_are_accepted_at_submit(make_api: Any) -> None:
+    from tests.api.conftest import PDF_BYTES
+
+    api = make_api()
+    key = api.new_key("school-a")
+    for n, url in enumerate(("https://93.184.215.14/hook", "https://hooks.not-yet-registered.invalid/x")):
+        assert api.submit(key, content=PDF_BYTES + bytes([n]), callback_url=url).status_code == 202

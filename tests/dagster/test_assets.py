@@ -141,6 +141,27 @@ def test_checksum_mismatch_fails_the_upload_with_the_reason(platform: Platform, 
         platform.store.blobs.get(result_key(upload_id))
 
 
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares ``width`` x ``height`` pixels (a decompression bomb's header) with a tiny IDAT."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [30_000, 9_000])  # Pillow's own bomb error; over our pixel limit only
+def test_decompression_bomb_image_fails_as_too_large(platform: Platform, side: int) -> None:
+    upload_id = platform.register(_png_header_only(side, side), filename="week.png")
+    assert not platform.materialize(upload_id).success
+    upload = platform.upload(upload_id)
+    assert str(upload.status) == "failed"
+    assert upload.error.startswith("raw_upload: too_large"), upload.error
+
+
 class _ScriptedLayout:
     """A layout extractor that replays scripted outcomes (exceptions or timetables)."""
 
@@ -188,6 +209,28 @@ def test_transient_backend_error_is_retried_with_backoff(platform: Platform, sma
     assert _ScriptedLayout.calls == 3
     upload = platform.upload(upload_id)
     assert str(upload.status) == "succeeded" and upload.entry_count == 2
+
+
+def test_infrastructure_errors_are_retried_then_dead_lettered_with_their_reason(
+    platform: Platform, small_timetable: Path
+) -> None:
+    """The database or blob store failing under a step is not the document's fault: retried with
+    backoff; once the retries are used up the upload fails as an infrastructure failure."""
+    from sqlalchemy.exc import OperationalError
+
+    platform.layout = _scripted_resource([OperationalError("SELECT 1", {}, Exception("server closed the connection")), GOOD])
+    upload_id = platform.submit(small_timetable)
+    assert platform.materialize(upload_id).success and _ScriptedLayout.calls == 2
+    assert str(platform.upload(upload_id).status) == "succeeded"
+
+    platform.layout = _scripted_resource([ConnectionResetError("blob store reset the connection")])
+    upload_id = platform.submit(small_timetable, tenant="school-2")
+    assert not platform.materialize(upload_id).success
+    assert _ScriptedLayout.calls == 4  # max_retries=3: the first try and three retries
+    upload = platform.upload(upload_id)
+    assert str(upload.status) == "failed"
+    assert upload.error.startswith("document_ai_extraction: infrastructure_failure: ConnectionResetError")
+    assert upload.error.endswith("(gave up after 4 attempts)")
 
 
 def test_permanent_backend_error_is_not_retried(platform: Platform, small_timetable: Path) -> None:

@@ -327,6 +327,63 @@ def test_run_failure_sensor_records_the_step_error(platform: Platform, small_tim
     assert "raw_upload" in upload.error and "checksum" in upload.error
 
 
+def test_a_run_that_failed_around_its_steps_gets_its_upload_a_new_run(platform: Platform, small_timetable: Path) -> None:
+    """A run whose worker died (no step failed) is an infrastructure failure: the upload is queued
+    again, with a message, for a new run, never failed nor called back in between; after
+    MAX_RUN_ATTEMPTS runs it fails as an infrastructure failure. A run Dagster itself will retry is
+    left alone."""
+    from dagster._core.storage.tags import RUN_FAILURE_REASON_TAG, WILL_RETRY_TAG
+
+    upload_id = platform.register(small_timetable.read_bytes(), filename=small_timetable.name, sha256="1" * 64)
+    failed = platform.materialize(upload_id)
+    platform.instance.add_run_tags(failed.run_id, {RUN_FAILURE_REASON_TAG: "UNEXPECTED_TERMINATION"})
+
+    def worker_dies() -> None:
+        with platform.store.session() as session:  # the run had started the upload, then its worker died
+            repository.mark_running(session, upload_id, run_id=failed.run_id)
+        context = _status_context(platform, failed.run_id, dg.DagsterEventType.RUN_FAILURE).for_run_failure()
+        run_status.upload_run_failed_sensor(context)
+
+    platform.instance.add_run_tags(failed.run_id, {WILL_RETRY_TAG: "true"})
+    worker_dies()
+    assert str(platform.upload(upload_id).status) == "running"  # Dagster's retry will finish it
+    platform.instance.add_run_tags(failed.run_id, {WILL_RETRY_TAG: "false"})
+
+    requeues = 0
+    while True:
+        with platform.store.session() as session:  # the next run has another run id
+            repository.get_upload(session, upload_id).dagster_run_id = None  # type: ignore[union-attr]
+        worker_dies()
+        upload = platform.upload(upload_id)
+        if str(upload.status) != "queued":
+            break
+        requeues += 1
+        assert upload.error.startswith("retrying after an infrastructure failure")
+        [message] = platform.store.queue.receive(10)
+        assert message.body == {"upload_id": upload_id, "tenant": "school-1"}
+        platform.store.queue.delete(message.receipt)
+    assert requeues >= 1 and upload.attempts == run_status.MAX_RUN_ATTEMPTS
+    assert str(upload.status) == "failed"
+    assert upload.error.startswith("infrastructure_failure: ") and upload.error.endswith(
+        f"(gave up after {run_status.MAX_RUN_ATTEMPTS} runs)"
+    )
+    assert platform.store.queue.receive(10) == []
+
+
+def test_a_late_start_of_a_failed_run_leaves_the_requeued_upload_queued(
+    platform: Platform, small_timetable: Path
+) -> None:
+    """After a daemon restart the started sensor may see a run's start only after the run failed and
+    its upload was queued again: marking it running then would strand it (no new run would come)."""
+    upload_id = platform.register(small_timetable.read_bytes(), filename=small_timetable.name, sha256="1" * 64)
+    failed = platform.materialize(upload_id)
+    assert not failed.success
+    with platform.store.session() as session:
+        repository.requeue_after_infrastructure_failure(session, upload_id, reason="worker gone", started=True)
+    run_status.upload_run_started_sensor(_status_context(platform, failed.run_id, dg.DagsterEventType.RUN_START))
+    assert str(platform.upload(upload_id).status) == "queued"
+
+
 def test_run_started_sensor_never_moves_a_finished_upload_back(platform: Platform, small_timetable: Path) -> None:
     upload_id = platform.submit(small_timetable)
     done = platform.materialize(upload_id)
@@ -432,3 +489,23 @@ def test_late_status_tick_of_the_old_run_leaves_a_reprocessed_upload_queued(
     # The new generation still gets its run.
     (request,) = _tick(platform, upload_queue.upload_queue_sensor).run_requests
     assert request.run_key == _live_key(platform, upload_id)
+
+
+def test_reconcile_sensor_resends_the_message_of_an_upload_left_queued(
+    platform: Platform, small_timetable: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from timetable_platform.sensors import reconcile
+
+    upload_id = platform.register(small_timetable.read_bytes(), filename=small_timetable.name)  # no message
+    context = dg.build_sensor_context(instance=platform.instance, resources={"store": platform.store})
+    reconcile.reconcile_sensor(context)
+    assert platform.store.queue.receive(10) == []  # fresh: maybe its message is just being sent
+    with platform.store.session() as session:
+        repository.get_upload(session, upload_id).updated_at = datetime.now(UTC) - timedelta(  # type: ignore[union-attr]
+            minutes=reconcile.ORPHAN_MINUTES + 1
+        )
+    reconcile.reconcile_sensor(context)
+    [message] = platform.store.queue.receive(10)
+    assert message.body == {"upload_id": upload_id, "tenant": "school-1"}

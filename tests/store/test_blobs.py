@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,13 @@ def test_s3_missing_bucket_and_bad_config(moto_server: str) -> None:
         S3BlobStore("b", sse="rot13", client=object())
     with pytest.raises(StoreConfigError):
         S3BlobStore("b", kms_key_id="k", client=object())
+
+
+def test_write_probe_leaves_nothing_and_last_modified_is_utc(blobs: BlobStore) -> None:
+    blobs.check_writable()
+    assert list(blobs.list("")) == []
+    assert blobs.last_modified("uploads/t/u/original") is None
+    blobs.put("uploads/t/u/original", b"x")
+    modified = blobs.last_modified("uploads/t/u/original")
+    assert modified is not None and modified.utcoffset() is not None
+    assert abs((datetime.now(UTC) - modified).total_seconds()) < 60

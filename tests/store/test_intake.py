@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -158,3 +160,36 @@ def test_local_blob_put_fsyncs_the_data_then_every_new_name(
     assert synced[1:] == [str(root / "uploads/t1/u2")]
     assert blobs.get("uploads/t1/u2/original") == b"again"
     assert sorted(blobs.list("uploads/")) == ["uploads/t1/u1/original", "uploads/t1/u2/original"]
+
+
+def test_concurrent_identical_submissions_make_one_upload(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten identical submissions at once: every one looks for a duplicate before any inserts (the
+    barrier forces the race), and still only one upload, one message and one blob result."""
+    from timetable_platform.store import repository
+
+    submitters = 10
+    barrier = threading.Barrier(submitters, timeout=30)
+    lookup = repository.find_upload_id_by_content
+
+    def racing_lookup(*args: object, **kwargs: object) -> str | None:
+        found = lookup(*args, **kwargs)  # type: ignore[arg-type]
+        barrier.wait()
+        return found
+
+    monkeypatch.setattr(repository, "find_upload_id_by_content", racing_lookup)
+    with ThreadPoolExecutor(submitters) as pool:
+        submissions = list(pool.map(lambda _: _submit(store), range(submitters)))
+
+    created = [s for s in submissions if s.created]  # type: ignore[attr-defined]
+    assert len(created) == 1
+    assert {s.upload.id for s in submissions} == {created[0].upload.id}  # type: ignore[attr-defined]
+    assert _counts(store) == (1, 1, 1)
+    assert list(store.blobs.list("uploads/")) == [upload_key("school-a", created[0].upload.id)]  # type: ignore[attr-defined]
+
+
+def test_forced_resubmissions_do_not_claim_the_content(store: Store) -> None:
+    first = _submit(store)
+    forced = [_submit(store, force=True) for _ in range(2)]
+    assert all(s.created for s in forced)  # type: ignore[attr-defined]
+    assert _submit(store).upload.id == forced[-1].upload.id  # type: ignore[attr-defined]  # the newest
+    assert first.created  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 
-from timetable_platform.api.bodylimit import BodySizeLimit
+from timetable_platform.api.bodylimit import AuthenticateBeforeBody, BodySizeLimit
 from timetable_platform.api.deps import API_KEY_HEADER, AppState
 from timetable_platform.api.observability import (
     REQUEST_ID_HEADER,
@@ -23,6 +23,7 @@ from timetable_platform.api.problems import install_problem_handlers
 from timetable_platform.api.ratelimit import build_rate_limiter
 from timetable_platform.api.routes import system, uploads
 from timetable_platform.api.schemas import ProblemDetails
+from timetable_platform.api.security_headers import NoSniff
 from timetable_platform.settings import Settings, get_settings
 from timetable_platform.store import repository
 from timetable_platform.store.factory import Store, build_store
@@ -72,6 +73,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     install_problem_handlers(app)
     app.include_router(uploads.router)
     app.include_router(system.router)
+    app.add_middleware(
+        BodySizeLimit,
+        max_document_bytes=settings.max_upload_bytes,
+        idle_timeout=settings.body_idle_timeout_seconds,
+        total_timeout=settings.body_timeout_seconds,
+    )
+    # Outside the size limit: a caller without a key gets 401 before anything of the body is read.
+    app.add_middleware(AuthenticateBeforeBody, state=state, prefix=uploads.PREFIX)
+    # Outside both, so their 401/413/408 answers carry CORS headers a browser can read.
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -81,7 +91,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             expose_headers=["Location", "Retry-After", REQUEST_ID_HEADER, "Idempotent-Replayed"],
             max_age=600,
         )
-    app.add_middleware(BodySizeLimit, max_document_bytes=settings.max_upload_bytes)
+    app.add_middleware(NoSniff)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
 
     def openapi() -> dict[str, Any]:

@@ -1,23 +1,38 @@
-"""Refuse oversized request bodies before they are parsed (and spooled to disk) by the multipart parser."""
+"""What happens before a request body is read: the caller is authenticated, the body's size is
+bounded, and a body that arrives too slowly is cut off. Nobody without a key can hold a worker,
+a connection or disk space by sending (or not sending) a body."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from timetable_platform.api.problems import Problem, problem_response
 
+if TYPE_CHECKING:
+    from timetable_platform.api.deps import AppState
+
 # Room for the multipart envelope and the small form fields around the file itself.
 ENVELOPE_BYTES = 64 * 1024
+BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
 class BodySizeLimit:
     """413 as soon as ``Content-Length`` says the body is too large; bodies without one (chunked)
-    are counted as they arrive and cut off at the limit."""
+    are counted as they arrive and cut off at the limit. 408 when the body stalls for
+    ``idle_timeout`` seconds or has not arrived in full after ``total_timeout`` seconds."""
 
-    def __init__(self, app: ASGIApp, max_document_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_document_bytes: int, idle_timeout: float = 15.0, total_timeout: float = 300.0
+    ) -> None:
         self.app = app
         self.max_document_bytes = max_document_bytes
         self.max_body_bytes = max_document_bytes + ENVELOPE_BYTES
+        self.idle_timeout = idle_timeout
+        self.total_timeout = total_timeout
 
     def _problem(self) -> Problem:
         return Problem(
@@ -27,8 +42,16 @@ class BodySizeLimit:
             limit_bytes=self.max_document_bytes,
         )
 
+    def _timeout(self) -> Problem:
+        return Problem(
+            408,
+            "The request body arrived too slowly; send it again in one go.",
+            code="body_timeout",
+            headers={"Connection": "close"},
+        )
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:
@@ -38,13 +61,53 @@ class BodySizeLimit:
                     return
                 break
         received = 0
+        body_done = False
+        deadline = asyncio.get_running_loop().time() + self.total_timeout
 
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
+        async def guarded_receive() -> Message:
+            nonlocal received, body_done
+            if body_done:  # later receives wait for the disconnect: no timeout there
+                return await receive()
+            remaining = deadline - asyncio.get_running_loop().time()
+            try:
+                async with asyncio.timeout(max(0.0, min(self.idle_timeout, remaining))):
+                    message = await receive()
+            except TimeoutError:
+                raise self._timeout() from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                body_done = not message.get("more_body", False)
             if received > self.max_body_bytes:
                 raise self._problem()
             return message
 
-        await self.app(scope, counting_receive, send)
+        await self.app(scope, guarded_receive, send)
+
+
+class AuthenticateBeforeBody:
+    """Requests with a body under ``prefix`` must carry a valid ``X-API-Key``: it is checked from the
+    headers alone, and a 401 (or 429 for an address over its failed-authentication budget) goes
+    out without reading the body. The principal found is handed to the route's ``authenticate``."""
+
+    def __init__(self, app: ASGIApp, state: AppState, prefix: str) -> None:
+        self.app = app
+        self.state = state
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        from timetable_platform.api.deps import API_KEY_HEADER, PRINCIPAL_STATE, principal_for_key
+
+        header = API_KEY_HEADER.lower().encode()
+        key = next((value.decode("latin-1") for name, value in scope["headers"] if name == header), None)
+        try:
+            principal = await principal_for_key(self.state, scope, key)
+        except Problem as problem:
+            response = problem_response(Request(scope), problem)
+            response.headers["Connection"] = "close"  # the unread body is not ours to drain
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})[PRINCIPAL_STATE] = principal
+        await self.app(scope, receive, send)

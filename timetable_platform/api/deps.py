@@ -11,28 +11,38 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope
 
 from timetable_platform.api import sharing
 from timetable_platform.api.observability import Metrics
 from timetable_platform.api.problems import Problem
-from timetable_platform.api.ratelimit import MemoryRateLimiter, RateLimiter
+from timetable_platform.api.ratelimit import Decision, MemoryRateLimiter, RateLimiter, build_rate_limiter
 from timetable_platform.settings import Settings
 from timetable_platform.store import apikeys
 from timetable_platform.store.apikeys import Principal
 from timetable_platform.store.factory import Store
 
 API_KEY_HEADER = "X-API-Key"
+PRINCIPAL_STATE = "principal"  # scope["state"] key of the principal AuthenticateBeforeBody found
 _MAX_CACHED_KEYS = 10_000
 
 
 class KeyCache:
     """Checked keys (by hash) for ``ttl`` seconds: most requests then cost no database read.
-    Unknown keys are cached too, so a client retrying a bad key does not hammer the database."""
+    Unknown keys are cached too, so a client retrying a bad key does not hammer the database.
 
-    def __init__(self, ttl: float) -> None:
+    Revocation: a key revoked in this process is dropped at once (``apikeys.on_revocation``); one
+    revoked elsewhere (CLI, another replica) is noticed by polling ``apikeys.revocation_marker``
+    every ``poll_seconds``, which empties the cache."""
+
+    def __init__(self, ttl: float, poll_seconds: float = 2.0) -> None:
         self.ttl = ttl
+        self.poll_seconds = poll_seconds
         self._entries: dict[str, tuple[float, Principal | None]] = {}
         self._lock = threading.Lock()
+        self._marker: object = None
+        self._next_poll = 0.0
+        apikeys.on_revocation(self)
 
     def get(self, key_hash: str) -> tuple[bool, Principal | None]:
         if self.ttl <= 0:
@@ -50,6 +60,21 @@ class KeyCache:
                 self._entries.clear()
             self._entries[key_hash] = (time.monotonic() + self.ttl, principal)
 
+    def revoked(self, key_hash: str) -> None:
+        with self._lock:
+            self._entries.pop(key_hash, None)
+
+    def poll_due(self) -> bool:
+        return self.ttl > 0 and time.monotonic() >= self._next_poll
+
+    def observe(self, marker: object) -> None:
+        """The latest revocation marker: a change empties the cache."""
+        with self._lock:
+            if marker != self._marker:
+                self._entries.clear()
+                self._marker = marker
+            self._next_poll = time.monotonic() + self.poll_seconds
+
 
 @dataclass
 class AppState:
@@ -58,9 +83,15 @@ class AppState:
     limiter: RateLimiter
     metrics: Metrics
     key_cache: KeyCache = field(init=False)
+    auth_failure_limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
-        self.key_cache = KeyCache(self.settings.api_key_cache_seconds)
+        self.key_cache = KeyCache(
+            self.settings.api_key_cache_seconds, poll_seconds=self.settings.api_key_revocation_poll_seconds
+        )
+        self.auth_failure_limiter = build_rate_limiter(
+            self.settings.redis_url, self.settings.failed_auth_per_minute, prefix="timetable:authfail:"
+        )
 
 
 async def get_state(request: Request) -> AppState:
@@ -80,31 +111,89 @@ def _unauthorized(detail: str) -> Problem:
     )
 
 
+def client_address(scope: Scope) -> str:
+    """The client's address (the proxy's unless uvicorn runs with ``--proxy-headers``)."""
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+async def _hit(limiter: RateLimiter, key: str) -> Decision:
+    if isinstance(limiter, MemoryRateLimiter):
+        return limiter.hit(key)
+    return await run_in_threadpool(limiter.hit, key)
+
+
+async def refuse_blocked_address(state: AppState, scope: Scope) -> None:
+    """429 for an address that used up its failed-authentication budget: while it lasts, no key or
+    share token from there is even checked, so guessing gains nothing."""
+    key = f"authfail:{client_address(scope)}"
+    limiter = state.auth_failure_limiter
+    decision = limiter.peek(key) if isinstance(limiter, MemoryRateLimiter) else await run_in_threadpool(limiter.peek, key)
+    if not decision.allowed:
+        raise _too_many_failures(state, decision.retry_after)
+
+
+async def count_failed_authentication(state: AppState, scope: Scope, detail: str) -> Problem:
+    """Charge the address one failed attempt; the problem to answer with (401, or 429 once over budget)."""
+    state.metrics.auth_failures.inc()
+    await _hit(state.auth_failure_limiter, f"authfail:{client_address(scope)}")
+    return _unauthorized(detail)
+
+
+async def principal_for_key(state: AppState, scope: Scope, key: str | None) -> Principal:
+    """The tenant of ``X-API-Key``, or a 401/429 problem. Unknown and revoked keys count against the
+    client address's failed-authentication budget.
+
+    A key this process checked and found valid moments ago (the cache) skips the budget check: the
+    common request then costs no Redis round trip, and a guess is never in that cache."""
+    hit, principal = False, None
+    if key:
+        key_hash = apikeys.hash_key(key)
+        if state.key_cache.poll_due():
+            state.key_cache.observe(await run_in_threadpool(_revocation_marker, state))
+        hit, principal = state.key_cache.get(key_hash)
+        if hit and principal is not None:
+            return principal
+    await refuse_blocked_address(state, scope)
+    if not key:
+        raise await count_failed_authentication(state, scope, f"Send an API key in the {API_KEY_HEADER} header.")
+    if not hit:
+        principal = await run_in_threadpool(_lookup_key, state, key)
+        state.key_cache.put(key_hash, principal)
+    if principal is None:
+        raise await count_failed_authentication(state, scope, "The API key is unknown or revoked.")
+    return principal
+
+
 async def authenticate(
     state: StateDep, request: Request, key: Annotated[str | None, Security(api_key_scheme)]
 ) -> Principal:
     """The caller's tenant from ``X-API-Key``, then one token from its rate budget.
 
-    Async so the common case (a cached key, an in-memory limit) costs no thread-pool hop; the
-    database and Redis calls run in the pool."""
-    if not key:
-        raise _unauthorized(f"Send an API key in the {API_KEY_HEADER} header.")
-    key_hash = apikeys.hash_key(key)
-    hit, principal = state.key_cache.get(key_hash)
-    if not hit:
-        principal = await run_in_threadpool(_lookup_key, state, key)
-        state.key_cache.put(key_hash, principal)
+    Requests with a body were already authenticated by ``AuthenticateBeforeBody`` (before a byte of
+    the body was read); the principal it found is reused. Async so the common case (a cached key,
+    an in-memory limit) costs no thread-pool hop; the database and Redis calls run in the pool."""
+    scope_state = request.scope.setdefault("state", {})
+    principal = scope_state.get(PRINCIPAL_STATE)
     if principal is None:
-        raise _unauthorized("The API key is unknown or revoked.")
-    request.scope["state"]["tenant"] = principal.tenant
-    limit_key = f"key:{principal.api_key_id}"
-    if isinstance(state.limiter, MemoryRateLimiter):
-        decision = state.limiter.hit(limit_key)
-    else:
-        decision = await run_in_threadpool(state.limiter.hit, limit_key)
+        principal = await principal_for_key(state, request.scope, key)
+    scope_state["tenant"] = principal.tenant
+    decision = await _hit(state.limiter, f"key:{principal.api_key_id}")
     if not decision.allowed:
         raise _rate_limited(state, decision.retry_after)
     return principal
+
+
+def _too_many_failures(state: AppState, seconds: float) -> Problem:
+    state.metrics.rate_limited.inc()
+    retry_after = max(1, math.ceil(seconds))
+    return Problem(
+        429,
+        f"Too many failed authentication attempts from this address; retry in {retry_after} s.",
+        code="rate_limited",
+        headers={"Retry-After": str(retry_after)},
+        retry_after=retry_after,
+    )
 
 
 def _rate_limited(state: AppState, seconds: float) -> Problem:
@@ -141,18 +230,20 @@ async def authenticate_reader(
     """An API key, or a share link (``expires`` + ``token``) for this very upload."""
     if key or token is None or expires is None:
         return await authenticate(state, request, key)
+    await refuse_blocked_address(state, request.scope)
     principal = await run_in_threadpool(_check_share_link, state, upload_id, expires, token)
     if principal is None:
-        raise _unauthorized("The share link is invalid or has expired.")
-    request.scope["state"]["tenant"] = principal.tenant
-    decision = (
-        state.limiter.hit(f"share:{upload_id}")
-        if isinstance(state.limiter, MemoryRateLimiter)
-        else (await run_in_threadpool(state.limiter.hit, f"share:{upload_id}"))
-    )
+        raise await count_failed_authentication(state, request.scope, "The share link is invalid or has expired.")
+    request.scope.setdefault("state", {})["tenant"] = principal.tenant
+    decision = await _hit(state.limiter, f"share:{upload_id}")
     if not decision.allowed:
         raise _rate_limited(state, decision.retry_after)
     return principal
+
+
+def _revocation_marker(state: AppState) -> tuple[int, object]:
+    with state.store.read_session_factory() as session:  # type: ignore[misc]
+        return apikeys.revocation_marker(session)
 
 
 def _lookup_key(state: AppState, key: str) -> Principal | None:

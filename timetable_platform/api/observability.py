@@ -190,6 +190,11 @@ class Metrics:
         self.rate_limited = Counter(
             "timetable_api_rate_limited", "Requests refused with 429", registry=self.registry
         )
+        self.auth_failures = Counter(
+            "timetable_api_auth_failures",
+            "Requests with a missing, unknown or revoked key or a bad share link",
+            registry=self.registry,
+        )
         self.scrape_errors = Counter(
             "timetable_metrics_scrape_errors",
             "Failed reads of a store-backed metric source (its gauges are absent until a read succeeds)",

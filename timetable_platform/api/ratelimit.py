@@ -24,6 +24,10 @@ class Decision:
 class RateLimiter(Protocol):
     def hit(self, key: str) -> Decision: ...
 
+    def peek(self, key: str) -> Decision:
+        """Whether a hit would be allowed now, without spending anything."""
+        ...
+
     def ping(self) -> bool: ...
 
 
@@ -58,6 +62,12 @@ class MemoryRateLimiter:
                 self._tat = {k: v for k, v in self._tat.items() if v > now}
         return Decision(allowed, retry_after, remaining)
 
+    def peek(self, key: str) -> Decision:
+        with self._lock:
+            now = self._clock()
+            allowed, _, retry_after, remaining = _gcra(self._tat.get(key, now), now, self.interval, self.burst)
+        return Decision(allowed, retry_after, remaining)
+
     def ping(self) -> bool:
         return True
 
@@ -80,6 +90,22 @@ return {1, '0', math.floor((now - (new_tat - interval * burst)) / interval)}
 """
 
 
+# The same step without the SET: would a request be allowed now?
+_GCRA_PEEK_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local allow_at = tat - interval * burst + interval
+if now < allow_at then
+  return {0, tostring(allow_at - now), 0}
+end
+return {1, '0', 0}
+"""
+
+
 class RedisRateLimiter:
     """Shared across replicas; if Redis is unreachable, requests are let through (and logged)
     rather than failing: the limit protects capacity, it is not an authorisation check."""
@@ -92,12 +118,25 @@ class RedisRateLimiter:
         self.burst = per_minute
         self.prefix = prefix
         self._script = self.client.register_script(_GCRA_LUA)
+        self._peek_script = self.client.register_script(_GCRA_PEEK_LUA)
 
     def hit(self, key: str) -> Decision:
         import redis
 
         try:
             allowed, retry_after, remaining = self._script(
+                keys=[self.prefix + key], args=[self.interval, self.burst]
+            )
+        except redis.RedisError as exc:
+            log.warning("rate limiter unavailable, letting request through: %s", exc)
+            return Decision(True, 0.0, self.burst)
+        return Decision(bool(int(allowed)), float(retry_after), int(remaining))
+
+    def peek(self, key: str) -> Decision:
+        import redis
+
+        try:
+            allowed, retry_after, remaining = self._peek_script(
                 keys=[self.prefix + key], args=[self.interval, self.burst]
             )
         except redis.RedisError as exc:
@@ -114,7 +153,9 @@ class RedisRateLimiter:
             return False
 
 
-def build_rate_limiter(redis_url: str | None, per_minute: int) -> RateLimiter:
+def build_rate_limiter(
+    redis_url: str | None, per_minute: int, *, prefix: str = "timetable:ratelimit:"
+) -> RateLimiter:
     if redis_url:
-        return RedisRateLimiter(redis_url, per_minute)
+        return RedisRateLimiter(redis_url, per_minute, prefix=prefix)
     return MemoryRateLimiter(per_minute)

@@ -36,6 +36,10 @@ class UploadUnavailable(Exception):
     """The upload row or its stored document is missing: nothing to extract."""
 
 
+class UploadDeleted(UploadUnavailable):
+    """The upload was erased while its run was working on it: nothing more is written for it."""
+
+
 class CheckRejected(Exception):
     """A rejecting asset check failed (the timetable cannot be used): nothing is stored and the upload fails."""
 
@@ -50,13 +54,49 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, BackendError) and exc.transient
 
 
+def is_infrastructure_error(exc: BaseException) -> bool:
+    """A failure of what the platform runs on (a paid API's transient error, the database, the blob
+    store, the network), not of the document: worth retrying with backoff. Everything a document can
+    cause (unreadable, too large, no timetable, a failed check, a deleted upload) is not."""
+    if isinstance(exc, ExtractionError):
+        return is_transient(exc)
+    if isinstance(exc, CheckRejected | UploadUnavailable):
+        return False
+    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from timetable_platform.store.errors import BackendUnavailable
+
+    if isinstance(exc, OperationalError | InterfaceError | DisconnectionError | PoolTimeout | BackendUnavailable):
+        return True
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError | IsADirectoryError | NotADirectoryError):
+        return True  # I/O of the blob directory: disk full, EIO, a stale mount
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # pragma: no cover - boto3 is a dependency
+        return False
+    if isinstance(exc, BotoCoreError):  # endpoint unreachable, connection closed, read timeout
+        return True
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        return status >= 500 or code in ("SlowDown", "Throttling", "ThrottlingException", "RequestTimeout")
+    return False
+
+
 def describe_error(exc: BaseException) -> str:
     if isinstance(exc, ExtractionError):
         return f"{exc.code}: {exc.message}"
     if isinstance(exc, CheckRejected):
         return f"check_failed: {exc}"
+    if isinstance(exc, UploadDeleted):
+        return f"upload_deleted: {exc}"
     if isinstance(exc, UploadUnavailable):
         return f"upload_unavailable: {exc}"
+    if is_infrastructure_error(exc):
+        return f"infrastructure_failure: {type(exc).__name__}: {exc}"
     return f"internal_error: {type(exc).__name__}: {exc}"
 
 
@@ -115,8 +155,11 @@ def failed_in_run(store: StoreResource, upload_id: str, run_id: str) -> bool:
         return upload is None or (str(upload.status) == "failed" and upload.dagster_run_id == run_id)
 
 
-def count_pages(content: bytes, media_type: str) -> int | None:
-    """Pages of a PDF, frames of an image; None for formats without pages (DOCX, XLSX, CSV)."""
+def count_pages(content: bytes, media_type: str, max_pixels: int | None = None) -> int | None:
+    """Pages of a PDF, frames of an image; None for formats without pages (DOCX, XLSX, CSV).
+
+    An image over ``max_pixels`` (a decompression bomb: a small file that decodes to gigabytes) is
+    ``TooLarge``, not corrupt: the user can act on that."""
     if media_type == "application/pdf":
         import pypdfium2
 
@@ -132,10 +175,16 @@ def count_pages(content: bytes, media_type: str) -> int | None:
         from PIL import Image
 
         try:
-            with Image.open(io.BytesIO(content)) as image:
-                return int(getattr(image, "n_frames", 1))
+            with Image.open(io.BytesIO(content)) as image:  # reads the header only
+                width, height = image.size
+                frames = int(getattr(image, "n_frames", 1))
+        except Image.DecompressionBombError as exc:
+            raise TooLarge("The image has too many pixels (possible decompression bomb).", detail=str(exc)) from exc
         except Exception as exc:
             raise CorruptDocument("The image cannot be opened.", detail=str(exc)) from exc
+        if max_pixels is not None and width * height > max_pixels:
+            raise TooLarge(f"The image is {width}x{height} pixels, over the limit of {max_pixels:,} pixels.")
+        return frames
     return None
 
 
@@ -153,7 +202,7 @@ def verify_raw_upload(store: StoreResource, upload_id: str, limits: Limits) -> d
     if len(upload.content) > limits.max_bytes:
         raise TooLarge(f"The document is larger than {limits.max_bytes} bytes.")
     sniffed = sniff_media_type(upload.content, upload.filename)
-    pages = count_pages(upload.content, sniffed)
+    pages = count_pages(upload.content, sniffed, limits.max_pixels)
     if pages is not None and pages > limits.max_pages:
         raise TooLarge(f"The document has {pages} pages; the limit is {limits.max_pages}.")
     return {
@@ -200,6 +249,25 @@ def _put_json(store: StoreResource, key: str, data: dict[str, Any]) -> None:
     store.blobs.put(key, json.dumps(data, ensure_ascii=False).encode(), content_type="application/json")
 
 
+def upload_exists(store: StoreResource, upload_id: str) -> bool:
+    from timetable_platform.store import repository
+
+    with store.session() as session:
+        return repository.get_upload(session, upload_id) is not None
+
+
+def _put_result(store: StoreResource, upload_id: str, key: str, data: dict[str, Any]) -> None:
+    """Write a result blob of an upload that still exists, and take it back if the upload was erased
+    meanwhile. ``erase_upload`` clears ``results/{id}/`` again after deleting the row, so a write
+    racing an erasure is removed by one side or the other: a deleted upload stays deleted."""
+    if not upload_exists(store, upload_id):
+        raise UploadDeleted(f"upload {upload_id} was deleted")
+    _put_json(store, key, data)
+    if not upload_exists(store, upload_id):
+        store.blobs.delete(key)
+        raise UploadDeleted(f"upload {upload_id} was deleted during extraction")
+
+
 def _get_json(store: StoreResource, key: str) -> dict[str, Any]:
     return json.loads(store.blobs.get(key))
 
@@ -225,7 +293,7 @@ def run_layout_stage(
     """Candidate A: the layout extractor's reading, stored as ``results/{id}/document_ai.json``."""
     upload = load_upload(store, upload_id)
     stage = extractor.extract(upload.document(), limits)
-    _put_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE), _stage_json(stage))
+    _put_result(store, upload_id, candidate_key(upload_id, LAYOUT_CANDIDATE), _stage_json(stage))
     return _stage_figures(stage)
 
 
@@ -243,7 +311,7 @@ def run_interpreter_stage(
     layout = _stage_from_json(_get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE)))
     skipped = interpreter_skip_reason(upload.mode, layout, fallback_threshold)
     if skipped is not None:
-        _put_json(store, key, {"skipped": skipped})
+        _put_result(store, upload_id, key, {"skipped": skipped})
         return {"skipped": skipped}
     interpreter = make_interpreter()  # only now: document_ai-mode uploads never need one
     try:
@@ -254,9 +322,9 @@ def run_interpreter_stage(
         # As in pipeline.extract: the layout stage already has an answer; a failing second opinion
         # is recorded, not fatal.
         skipped = f"{getattr(interpreter, 'name', 'interpreter')} failed: {exc.message}"
-        _put_json(store, key, {"skipped": skipped, "warning": skipped})
+        _put_result(store, upload_id, key, {"skipped": skipped, "warning": skipped})
         return {"skipped": skipped}
-    _put_json(store, key, _stage_json(stage))
+    _put_result(store, upload_id, key, _stage_json(stage))
     return _stage_figures(stage)
 
 
@@ -339,16 +407,21 @@ def store_merged(
     """
     from timetable_platform.store import repository
     from timetable_platform.store.blobs import result_key
+    from timetable_platform.store.errors import UploadNotFound
 
-    _put_json(store, result_key(upload_id), merged.timetable.to_json_dict())
+    _put_result(store, upload_id, result_key(upload_id), merged.timetable.to_json_dict())
     summary = {k: v for k, v in merged.summary.items() if k != "pages"}
-    with store.session() as session:
-        repository.replace_entries(session, upload_id, merged.timetable)
-        repository.mark_succeeded(
-            session,
-            upload_id,
-            run_id=run_id,
-            extractor_version=EXTRACTOR_VERSION,
-            review_reasons=review_reasons,
-            **summary,
-        )
+    try:
+        with store.session() as session:
+            repository.replace_entries(session, upload_id, merged.timetable)
+            repository.mark_succeeded(
+                session,
+                upload_id,
+                run_id=run_id,
+                extractor_version=EXTRACTOR_VERSION,
+                review_reasons=review_reasons,
+                **summary,
+            )
+    except UploadNotFound as exc:  # erased between the blob and the rows
+        store.blobs.delete(result_key(upload_id))
+        raise UploadDeleted(f"upload {upload_id} was deleted during extraction") from exc

@@ -47,9 +47,12 @@ def for_each_upload(
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Run ``work`` for every upload of the run; returns (figures by upload, errors by upload).
 
-    One upload: a transient backend error asks Dagster to retry the step with exponential backoff;
-    any other error fails the upload and the run. Several uploads (a backfill range): a failing
-    upload is marked failed and skipped by later steps, the others carry on.
+    An infrastructure error (a paid API's transient error, the database or blob store unreachable)
+    asks Dagster to retry the step with exponential backoff, up to ``max_retries`` times; after that
+    the upload fails with the infrastructure reason (dead-lettered: the failed-uploads backfill or a
+    reprocess picks it up). A document error fails the upload at once with its reason. One upload:
+    the run fails too. Several uploads (a backfill range): a failing upload is marked failed and
+    skipped by later steps, the others carry on.
     """
     keys = list(context.partition_keys)
     isolate = len(keys) > 1
@@ -63,11 +66,14 @@ def for_each_upload(
             done[upload_id] = work(upload_id)
         except Exception as exc:
             # On the last attempt a transient error fails the upload here, with its own message.
-            if steps.is_transient(exc) and not isolate and context.retry_number < max_retries:
+            infrastructure = steps.is_infrastructure_error(exc)
+            if infrastructure and context.retry_number < max_retries:
                 wait = min(MAX_BACKOFF_SECONDS, retry_base_seconds * 2**context.retry_number)
-                context.log.warning(f"{stage} {upload_id}: transient error, retry in {wait:.1f} s: {exc}")
+                context.log.warning(f"{stage} {upload_id}: infrastructure error, retry in {wait:.1f} s: {exc}")
                 raise dg.RetryRequested(max_retries=max_retries, seconds_to_wait=wait) from exc
             message = f"{stage}: {steps.describe_error(exc)}"
+            if infrastructure:
+                message += f" (gave up after {context.retry_number + 1} attempts)"
             steps.mark_failed(store, upload_id, context.run_id, message)
             if not isolate:
                 raise dg.Failure(

@@ -186,17 +186,21 @@ def run_rotate_secret(args: argparse.Namespace) -> int:
 
 
 def run_retention(args: argparse.Namespace) -> int:
-    from timetable_platform.store.retention import purge_expired_uploads
+    from timetable_platform.store.retention import purge_expired_uploads, sweep_orphaned_blobs
 
     days = args.days if args.days is not None else Settings().retention_days
     if days < 1:
         print("timetable: --days must be at least 1", file=sys.stderr)
         return 2
-    return _with_store(
-        lambda store: _report(
-            f"erased {purge_expired_uploads(store, days=days)} uploads older than {days} days"
+
+    def retain(store: Store) -> int:
+        erased = purge_expired_uploads(store, days=days)
+        return _report(
+            f"erased {erased} uploads older than {days} days; "
+            f"removed {sweep_orphaned_blobs(store)} orphaned blobs"
         )
-    )
+
+    return _with_store(retain)
 
 
 def run_reconcile(args: argparse.Namespace) -> int:

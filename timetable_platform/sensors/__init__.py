@@ -1,7 +1,9 @@
 """Sensors: the upload queue, run status bookkeeping, historical documents, callback delivery."""
 
 from timetable_platform.sensors.callbacks import callback_delivery_sensor
+from timetable_platform.sensors.deleted_uploads import deleted_uploads_sensor
 from timetable_platform.sensors.historical import historical_upload_sensor
+from timetable_platform.sensors.reconcile import reconcile_sensor
 from timetable_platform.sensors.run_status import (
     upload_run_canceled_sensor,
     upload_run_failed_sensor,
@@ -18,6 +20,8 @@ ALL_SENSORS = [
     upload_run_canceled_sensor,
     historical_upload_sensor,
     callback_delivery_sensor,
+    deleted_uploads_sensor,
+    reconcile_sensor,
 ]
 
 __all__ = ["ALL_SENSORS"]

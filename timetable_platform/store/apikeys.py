@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from timetable_platform.store.api_models import ApiKey, Tenant
@@ -73,14 +75,47 @@ def list_api_keys(session: Session, tenant: str | None = None) -> list[ApiKey]:
     return list(session.scalars(query))
 
 
+class RevocationListener(Protocol):
+    """Something holding checked keys in memory (the API's key cache)."""
+
+    def revoked(self, key_hash: str) -> None: ...
+
+
+_listeners: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def on_revocation(listener: RevocationListener) -> None:
+    """Tell ``listener`` about every key revoked in this process, once the revocation commits.
+    Other processes notice through ``revocation_marker`` (polled)."""
+    _listeners.add(listener)
+
+
 def revoke_api_key(session: Session, key_id: int) -> bool:
-    """Revoke a key; False when there is no such key. Revoking twice keeps the first time."""
+    """Revoke a key; False when there is no such key. Revoking twice keeps the first time.
+
+    Takes effect at once in this process (its key caches drop the key when the caller commits)."""
     row = session.get(ApiKey, key_id)
     if row is None:
         return False
     if row.revoked_at is None:
         row.revoked_at = datetime.now(UTC)
+        key_hash = row.key_hash
+
+        def forget(_session: Session) -> None:
+            for listener in list(_listeners):
+                listener.revoked(key_hash)
+
+        event.listen(session, "after_commit", forget, once=True)
     return True
+
+
+def revocation_marker(session: Session) -> tuple[int, datetime | None]:
+    """Changes whenever a key is revoked anywhere: (revoked keys, latest revocation). One cheap
+    aggregate that API processes poll to drop cached keys within seconds of a revocation."""
+    count, latest = session.execute(
+        select(func.count(ApiKey.id), func.max(ApiKey.revoked_at)).where(ApiKey.revoked_at.is_not(None))
+    ).one()
+    return int(count), latest
 
 
 def authenticate(session: Session, key: str) -> Principal | None:

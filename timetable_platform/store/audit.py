@@ -74,3 +74,17 @@ def events(
     if upload_id is not None:
         query = query.where(AuditEvent.upload_id == upload_id)
     return list(session.scalars(query))
+
+
+UPLOAD_DELETED = "upload.deleted"
+
+
+def deleted_uploads_after(session: Session, after_id: int, *, limit: int = 500) -> list[tuple[int, str]]:
+    """(event id, upload id) of erasures recorded after event ``after_id``, oldest first."""
+    query = (
+        select(AuditEvent.id, AuditEvent.upload_id)
+        .where(AuditEvent.id > after_id, AuditEvent.action == UPLOAD_DELETED, AuditEvent.upload_id.is_not(None))
+        .order_by(AuditEvent.id)
+        .limit(limit)
+    )
+    return [(event_id, upload_id) for event_id, upload_id in session.execute(query)]

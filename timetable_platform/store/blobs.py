@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,11 @@ def _segment(value: str, what: str) -> str:
     if not value or "/" in value or "\\" in value or value in (".", "..") or "\x00" in value:
         raise InvalidBlobKey(f"invalid {what} for a blob key: {value!r}")
     return value
+
+
+UPLOADS_ROOT = "uploads/"
+READY_PROBE_SEGMENT = "_ready"  # uploads/_ready/probe-*: /ready's write probe (3 segments, never an upload)
+RESULTS_ROOT = "results/"
 
 
 def upload_key(tenant: str, upload_id: str) -> str:
@@ -66,6 +73,12 @@ def validate_prefix(prefix: str) -> str:
     if prefix.split("/")[-1] in (".", ".."):
         raise InvalidBlobKey(f"invalid blob prefix: {prefix!r}")
     return prefix
+
+
+def _probe_name() -> str:
+    """This process's probe name: replicas sharing a bucket never remove each other's probe."""
+    host = "".join(c if c.isalnum() or c in "-_" else "-" for c in socket.gethostname())[:64]
+    return f"{host or 'host'}-{os.getpid()}"
 
 
 def _make_dirs(directory: str) -> list[str]:
@@ -114,6 +127,27 @@ class BlobStore(ABC):
 
     @abstractmethod
     def ping(self) -> None: ...
+
+    @abstractmethod
+    def last_modified(self, key: str) -> datetime | None:
+        """When the blob was last written (UTC), None when it does not exist."""
+
+    def check_writable(self) -> None:
+        """Write, read back and remove a probe where submissions write (``uploads/``): a store that
+        answers ``ping`` may still refuse writes (read-only mount, full disk, missing permission).
+        Raises ``BackendUnavailable``."""
+        key = f"{UPLOADS_ROOT}{READY_PROBE_SEGMENT}/probe-{_probe_name()}"
+        data = os.urandom(16)
+        self.ping()
+        try:
+            self.put(key, data, content_type="application/octet-stream")
+            if self.get(key) != data:
+                raise BackendUnavailable("the blob store returned other bytes than were written")
+            self.delete(key)
+        except BackendUnavailable:
+            raise
+        except Exception as exc:
+            raise BackendUnavailable(f"blob store not writable: {exc.__class__.__name__}: {exc}") from exc
 
     def delete_prefix(self, prefix: str) -> int:
         """Remove every key under ``prefix``; returns how many. An empty prefix is refused (it means everything)."""
@@ -205,6 +239,12 @@ class LocalBlobStore(BlobStore):
                 if key.startswith(prefix):
                     keys.append(key)
         yield from sorted(keys)
+
+    def last_modified(self, key: str) -> datetime | None:
+        try:
+            return datetime.fromtimestamp(self._path(key).stat().st_mtime, UTC)
+        except FileNotFoundError:
+            return None
 
     def ping(self) -> None:
         try:
@@ -317,6 +357,10 @@ class S3BlobStore(BlobStore):
 
     def exists(self, key: str) -> bool:
         return self.head(key) is not None
+
+    def last_modified(self, key: str) -> datetime | None:
+        head = self.head(key)
+        return head["LastModified"].astimezone(UTC) if head is not None else None
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))

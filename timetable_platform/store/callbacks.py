@@ -148,21 +148,48 @@ class ForbiddenDestination(Exception):
     """The callback URL points into a private network (a request forgery risk); never retried."""
 
 
-def check_destination(url: str) -> None:
-    """Refuse URLs whose host resolves to a loopback, private, link-local or reserved address, so a
-    tenant cannot make the platform POST to internal services. (Resolution is checked just before
-    each delivery; a DNS answer changing in between is not covered.)"""
-    host = urlsplit(url).hostname
-    if not host:
-        raise ForbiddenDestination("callback URL has no host")
+class UnresolvedDestination(Exception):
+    """The callback host did not resolve: DNS may be down or lagging, so it is retried like any
+    transient failure."""
+
+
+def _refuse_non_public(host: str, addresses: list[str]) -> None:
+    for text in addresses:
+        address = ipaddress.ip_address(text.split("%", 1)[0])  # drop an IPv6 zone id
+        if not address.is_global or address.is_multicast:
+            raise ForbiddenDestination(f"{host} resolves to non-public address {address}")
+
+
+def _resolve(host: str) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except OSError as exc:
-        raise ForbiddenDestination(f"cannot resolve {host}: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global or address.is_multicast:
-            raise ForbiddenDestination(f"{host} resolves to non-public address {address}")
+        raise UnresolvedDestination(f"cannot resolve {host}: {exc}") from exc
+    return [str(info[4][0]) for info in infos]
+
+
+def check_destination(url: str) -> None:
+    """Refuse URLs whose host resolves to a loopback, private, link-local or reserved address, so a
+    tenant cannot make the platform POST to internal services. Checked just before each delivery
+    (a name that resolved to a public address at submit may point inside later: DNS rebinding);
+    a host that does not resolve raises ``UnresolvedDestination``."""
+    host = urlsplit(url).hostname
+    if not host:
+        raise ForbiddenDestination("callback URL has no host")
+    try:  # an address literal (with an IPv6 zone id, escaped or not) is checked without DNS
+        literal = str(ipaddress.ip_address(host.replace("%25", "%").split("%", 1)[0]))
+    except ValueError:
+        literal = None
+    _refuse_non_public(host, [literal] if literal is not None else _resolve(host))
+
+
+def check_destination_at_submit(url: str) -> None:
+    """The submit-time check: ``ForbiddenDestination`` for an address literal or a name that resolves
+    into a private network now. A name that does not resolve yet is accepted (delivery retries it)."""
+    try:
+        check_destination(url)
+    except UnresolvedDestination:
+        return
 
 
 def _post(client: httpx.Client, row: CallbackDelivery, secret: bytes | None, now: datetime) -> str | None:
@@ -228,6 +255,8 @@ def deliver_due_callbacks(
                 error = _post(client, row, secret_for_tenant(row.tenant), now)
             except ForbiddenDestination as exc:
                 error, permanent = f"refused: {exc}", True
+            except UnresolvedDestination as exc:
+                error = str(exc)[:500]
             with session_factory() as session, session.begin():
                 row = session.get(CallbackDelivery, row_id)
                 if row is None:  # the upload was erased meanwhile

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,40 @@ def ping(engine: Engine) -> None:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         raise BackendUnavailable(f"database unreachable: {exc.__class__.__name__}: {exc}") from exc
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    """The migration the code expects (the packaged scripts' head)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def check_ready(engine: Engine) -> None:
+    """What a submission needs from the database, or ``BackendUnavailable`` saying what is wrong:
+    the schema at the code's migration, the uploads table readable the way the API reads it, and
+    a write accepted (an audit row inserted, then rolled back). ``SELECT 1`` alone answers on a
+    database whose tables are corrupt or read-only."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import insert, select
+
+    from timetable_platform.store.api_models import AuditEvent
+    from timetable_platform.store.models import Upload, utcnow
+
+    try:
+        with engine.connect() as conn:
+            revision = MigrationContext.configure(conn).get_current_revision()
+            expected = head_revision()
+            if revision != expected:
+                raise BackendUnavailable(f"schema at migration {revision}, this code needs {expected}")
+            conn.execute(select(Upload.id, Upload.status).order_by(Upload.created_at.desc()).limit(1)).all()
+            conn.execute(
+                insert(AuditEvent).values(at=utcnow(), tenant="_ready", action="ready.probe", detail="rolled back")
+            )
+            conn.rollback()
+    except SQLAlchemyError as exc:
+        raise BackendUnavailable(f"database unusable: {exc.__class__.__name__}: {exc}") from exc
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

@@ -29,9 +29,16 @@ class Store:
             self.read_session_factory = self.session_factory
 
     def ping(self) -> dict[str, str]:
-        """Check every backend; ``{"database": "ok", "blobs": "ok", "queue": "ok"}`` or the error text."""
+        """Check every backend can do what a submission needs (database schema, reads and a write;
+        a blob written and read back; the queue reachable): ``{"database": "ok", "blobs": "ok",
+        "queue": "ok"}`` or the error text."""
         results: dict[str, str] = {}
-        for name, check in (("database", lambda: db.ping(self.engine)), ("blobs", self.blobs.ping), ("queue", self.queue.ping)):
+        checks = (
+            ("database", lambda: db.check_ready(self.engine)),
+            ("blobs", self.blobs.check_writable),
+            ("queue", self.queue.ping),
+        )
+        for name, check in checks:
             try:
                 check()
                 results[name] = "ok"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 
 from timetable_platform.store import audit, repository
 from timetable_platform.store.audit import AuditEntry
@@ -49,7 +50,9 @@ def submit_document(
 ) -> Submission:
     """Store the bytes, create the ``queued`` upload row, enqueue ``{"upload_id", "tenant"}``.
 
-    Same tenant + same sha256 + same mode returns the existing upload unless ``force``.
+    Same tenant + same sha256 + same mode returns the existing upload unless ``force``. The lookup
+    answers the common case; concurrent identical submissions are settled by the database's unique
+    ``(tenant, content_key)`` index: the losers undo their blob and return the winner's upload.
     ``audit_entry`` is written with the row (one transaction): no upload without its audit event.
     ``sha256`` is the content's hex digest when the caller already computed it.
 
@@ -62,7 +65,7 @@ def submit_document(
     sha256 = sha256 or hashlib.sha256(content).hexdigest()
     row = repository.upload_row(
         tenant=tenant, filename=filename, media_type=media_type, size_bytes=len(content), sha256=sha256,
-        mode=mode, label=label, callback_url=callback_url,
+        mode=mode, label=label, callback_url=callback_url, claim_content=not force,
     )  # fmt: skip
     if not force:
         existing = _find_duplicate(store, tenant=tenant, sha256=sha256, mode=mode)
@@ -81,6 +84,12 @@ def submit_document(
                 audit.insert_event(connection, audit_entry, upload_id)
             if in_one_transaction:
                 queue.send_within(connection, upload_message(upload_id, tenant))  # type: ignore[attr-defined]
+    except IntegrityError:
+        _undo_blob(store, key)
+        winner = _claim_holder(store, tenant, row["content_key"])
+        if winner is None:
+            raise
+        return Submission(winner, created=False)
     except BaseException:
         _undo_blob(store, key)
         raise
@@ -105,6 +114,18 @@ def _find_duplicate(store: Store, *, tenant: str, sha256: str, mode: str) -> Upl
     with store.engine.connect() as connection:
         connection.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
         upload_id = repository.find_upload_id_by_content(connection, tenant=tenant, sha256=sha256, mode=mode)
+    if upload_id is None:
+        return None
+    with store.read_session_factory() as session:  # type: ignore[misc]
+        return session.get(Upload, upload_id)
+
+
+def _claim_holder(store: Store, tenant: str, key: str | None) -> Upload | None:
+    """The upload whose ``content_key`` claim beat this submission; None for any other conflict."""
+    if key is None:
+        return None
+    with store.engine.connect() as connection:
+        upload_id = repository.find_upload_id_by_content_key(connection, tenant=tenant, key=key)
     if upload_id is None:
         return None
     with store.read_session_factory() as session:  # type: ignore[misc]

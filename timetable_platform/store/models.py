@@ -114,6 +114,8 @@ class Upload(Base):
     __tablename__ = "uploads"
     __table_args__ = (
         Index("ix_uploads_tenant_sha256_mode", "tenant", "sha256", "mode"),
+        # The duplicate rule under concurrency: one claiming upload per tenant, bytes and mode.
+        Index("uq_uploads_tenant_content_key", "tenant", "content_key", unique=True),
         Index("ix_uploads_tenant_created_at", "tenant", "created_at", "id"),
         Index("ix_uploads_status", "status"),
         Index("ix_uploads_created_at", "created_at"),
@@ -129,6 +131,9 @@ class Upload(Base):
     mode: Mapped[str] = mapped_column(String(32))
     label: Mapped[str | None] = mapped_column(Text)
     callback_url: Mapped[str | None] = mapped_column(Text)
+    # "{sha256}:{mode}" while this upload is the one a same-content submission is answered with;
+    # NULL for forced re-submissions (and after a reprocess in another mode): NULLs never collide.
+    content_key: Mapped[str | None] = mapped_column(String(100))
 
     status: Mapped[UploadStatus] = mapped_column(upload_status_type, default=UploadStatus.QUEUED)
     error: Mapped[str | None] = mapped_column(Text)

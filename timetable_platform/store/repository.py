@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,18 @@ def _text(value: str | None) -> str | None:
     return value.replace("\x00", "") if value is not None else None
 
 
+# Control characters (terminal escapes, newlines), format characters (bidi overrides and isolates,
+# zero-width joiners, BOM), line/paragraph separators and lone surrogates: a filename carrying them
+# can rewrite an operator's terminal (``timetable status``) or disguise its extension.
+_UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def clean_filename(name: str) -> str:
+    """The filename as stored and shown: unprintable characters removed, never empty."""
+    cleaned = "".join(c for c in name if unicodedata.category(c) not in _UNPRINTABLE_CATEGORIES).strip()
+    return cleaned or "upload"
+
+
 def upload_row(
     *,
     tenant: str,
@@ -36,8 +49,12 @@ def upload_row(
     label: str | None = None,
     callback_url: str | None = None,
     upload_id: str | None = None,
+    claim_content: bool = False,
 ) -> dict[str, Any]:
     """The column values of a new ``queued`` upload, checked.
+
+    ``claim_content`` sets ``content_key``, so the database refuses a second claiming upload of the
+    same bytes in the same mode for this tenant (the duplicate rule, safe under concurrency).
 
     Raises ``InvalidUploadField`` (a ValueError) for values the database would refuse (too long, NUL).
     """
@@ -53,19 +70,24 @@ def upload_row(
     return {
         "id": upload_id or new_id(),
         "tenant": tenant,
-        "filename": _text(filename) or "",
+        "filename": clean_filename(filename),
         "media_type": media_type,
         "size_bytes": size_bytes,
         "sha256": sha256,
         "mode": mode,
         "label": _text(label),
         "callback_url": _text(callback_url),
+        "content_key": content_key(sha256, mode) if claim_content else None,
         "status": UploadStatus.QUEUED,
         "attempts": 0,
         "created_at": now,
         "queued_at": now,
         "updated_at": now,
     }
+
+
+def content_key(sha256: str, mode: str) -> str:
+    return f"{sha256}:{mode}"
 
 
 def create_upload(
@@ -151,6 +173,13 @@ def find_upload_id_by_content(connection: Connection, *, tenant: str, sha256: st
     """``find_upload_by_content`` as one cached Core SELECT of the id (the submit hot path)."""
     return connection.execute(
         _UPLOAD_ID_BY_CONTENT, {"tenant": tenant, "sha256": sha256, "mode": mode}
+    ).scalar_one_or_none()
+
+
+def find_upload_id_by_content_key(connection: Connection, *, tenant: str, key: str) -> str | None:
+    """The upload holding the ``content_key`` claim (what a concurrent duplicate lost to)."""
+    return connection.execute(
+        select(Upload.id).where(Upload.tenant == tenant, Upload.content_key == key)
     ).scalar_one_or_none()
 
 
@@ -266,6 +295,21 @@ def mark_succeeded(
     upload.status = UploadStatus.NEEDS_REVIEW if upload.review_reasons else UploadStatus.SUCCEEDED
     upload.error = None
     upload.finished_at = now
+    upload.updated_at = now
+    session.flush()
+    return upload
+
+
+def requeue_after_infrastructure_failure(session: Session, upload_id: str, *, reason: str, started: bool) -> Upload:
+    """Back to ``queued`` (a new generation, so the queue sensor requests a new run) after a run that
+    failed for infrastructure reasons. ``started``: the failed run had counted its attempt
+    (``mark_running``); one that never started counts it here, so ``attempts`` bounds the retries."""
+    upload = _require(session, upload_id)
+    now = utcnow()
+    if not started:
+        upload.attempts += 1
+    upload.status = UploadStatus.QUEUED
+    upload.error = (_text(f"retrying after an infrastructure failure: {reason}") or "")[:MAX_ERROR_CHARS]
     upload.updated_at = now
     session.flush()
     return upload

@@ -11,7 +11,7 @@ from sqlalchemy import delete, or_, select
 
 from timetable_platform.store import audit, repository
 from timetable_platform.store.api_models import CallbackDelivery, IdempotencyRecord
-from timetable_platform.store.blobs import result_prefix, upload_prefix
+from timetable_platform.store.blobs import RESULTS_ROOT, UPLOADS_ROOT, result_prefix, upload_prefix
 from timetable_platform.store.models import Upload, UploadStatus
 from timetable_platform.store.queue import upload_message
 
@@ -33,7 +33,9 @@ def erase_upload(
     """Remove an upload's pending messages, blobs and rows (the right to erasure); False if absent.
 
     Order matters: messages and blobs go first, rows last, so a failure part-way leaves the row in
-    place and the erasure can simply be repeated; never a blob nobody can find.
+    place and the erasure can simply be repeated; never a blob nobody can find. ``results/{id}/`` is
+    cleared once more after the rows: a running extraction step re-checks the row after each write
+    (``assets.steps``), so a result written during the erasure is removed by one side or the other.
     """
     with store.session_factory() as session:
         upload = repository.get_upload(session, upload_id, tenant=actor_tenant)
@@ -50,12 +52,13 @@ def erase_upload(
         audit.record(
             session,
             tenant=tenant,
-            action="upload.deleted",
+            action=audit.UPLOAD_DELETED,
             upload_id=key,
             api_key_id=api_key_id,
             request_id=request_id,
             detail=reason,
         )
+    store.blobs.delete_prefix(result_prefix(key))
     return True
 
 
@@ -83,6 +86,58 @@ def purge_expired_uploads(store: Store, *, days: int, now: datetime | None = Non
         except Exception:  # one stuck upload must not stop the rest; it is retried next run
             log.exception("retention could not erase upload %s", upload_id)
     return erased
+
+
+ORPHAN_MIN_AGE = timedelta(hours=1)
+_ID_BATCH = 500
+
+
+def sweep_orphaned_blobs(store: Store, *, min_age: timedelta = ORPHAN_MIN_AGE, now: datetime | None = None) -> int:
+    """Remove blobs whose upload row no longer exists; returns how many blobs were removed.
+
+    ``results/{id}/`` is only ever written for an existing row, so a result without one is an
+    orphan at once. ``uploads/{tenant}/{id}/`` is written *before* its row (``intake``), so a
+    document is swept only once it is older than ``min_age``: a submission in flight is never touched.
+    """
+    now = now or datetime.now(UTC)
+    results: dict[str, list[str]] = {}
+    for key in store.blobs.list(RESULTS_ROOT):
+        parts = key.split("/")
+        if len(parts) >= 3:
+            results.setdefault(parts[1], []).append(key)
+    documents: dict[str, list[str]] = {}
+    for key in store.blobs.list(UPLOADS_ROOT):
+        parts = key.split("/")
+        if len(parts) >= 4:
+            documents.setdefault(parts[2], []).append(key)
+    existing = _existing_upload_ids(store, set(results) | set(documents))
+    removed = 0
+    for upload_id, keys in results.items():
+        if upload_id not in existing:
+            for key in keys:
+                store.blobs.delete(key)
+            removed += len(keys)
+    for upload_id, keys in documents.items():
+        if upload_id in existing:
+            continue
+        for key in keys:
+            modified = store.blobs.last_modified(key)
+            if modified is not None and now - modified >= min_age:
+                store.blobs.delete(key)
+                removed += 1
+    if removed:
+        log.info("retention removed %d orphaned blobs", removed)
+    return removed
+
+
+def _existing_upload_ids(store: Store, ids: set[str]) -> set[str]:
+    found: set[str] = set()
+    ordered = sorted(ids)
+    with store.session_factory() as session:
+        for start in range(0, len(ordered), _ID_BATCH):
+            batch = ordered[start : start + _ID_BATCH]
+            found.update(session.scalars(select(Upload.id).where(Upload.id.in_(batch))))
+    return found
 
 
 # Label of uploads registered from the blob store's historical/ prefix: their runs come from the

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Body, File, Form, Header, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Form, Header, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -32,6 +32,7 @@ from timetable_platform.api.schemas import (
     UploadPage,
     UploadStatusResponse,
 )
+from timetable_platform.api.security_headers import HTML_PAGE_HEADERS
 from timetable_platform.domain import exports
 from timetable_platform.domain.model import Timetable
 from timetable_platform.domain.term import TermSettings
@@ -41,7 +42,11 @@ from timetable_platform.extraction.sniff import sniff_media_type
 from timetable_platform.store import apikeys, audit, repository, terms
 from timetable_platform.store.api_models import IdempotencyRecord
 from timetable_platform.store.apikeys import Principal
-from timetable_platform.store.callbacks import upload_status_body
+from timetable_platform.store.callbacks import (
+    ForbiddenDestination,
+    check_destination_at_submit,
+    upload_status_body,
+)
 from timetable_platform.store.errors import InvalidCursor
 from timetable_platform.store.intake import submit_document
 from timetable_platform.store.models import READY_STATUSES, UPLOAD_STATUSES, Upload, UploadStatus, utcnow
@@ -101,17 +106,33 @@ def _load(state: AppState, principal: Principal, upload_id: str) -> Upload:
     return upload
 
 
-def _validate_callback_url(url: str | None) -> str | None:
+def _validate_callback_url(url: str | None, *, allow_private_networks: bool) -> str | None:
+    """An absolute http(s) URL whose host is not (and does not resolve to) a loopback, private or
+    link-local address; delivery checks the address again (DNS rebinding)."""
     if url is None or url == "":
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unbalanced [ in the host
+        usable = False
+    if not usable:
         raise Problem(
             422,
             "callback_url must be an absolute http(s) URL.",
             code="validation_error",
             errors=[{"field": "callback_url", "in": "body", "message": "not an http(s) URL"}],
         )
+    if not allow_private_networks:
+        try:
+            check_destination_at_submit(url)
+        except (ForbiddenDestination, ValueError) as exc:
+            raise Problem(
+                422,
+                "callback_url must point to a public address; loopback, private and link-local ones are refused.",
+                code="validation_error",
+                errors=[{"field": "callback_url", "in": "body", "message": str(exc)}],
+            ) from exc
     return url
 
 
@@ -217,8 +238,23 @@ def _submit_response(upload_id: str, status: str, *, duplicate: bool) -> JSONRes
     )
 
 
+async def one_value_per_field(request: Request) -> None:
+    """422 when a form field (``file`` above all) is sent more than once: FastAPI would silently keep
+    one of them, and the caller would never learn which document was accepted."""
+    form = await request.form()  # the form FastAPI parsed for the route (Starlette caches it)
+    repeated = sorted({name for name in form if len(form.getlist(name)) > 1})
+    if repeated:
+        raise Problem(
+            422,
+            f"Send each form field once; repeated: {', '.join(repeated)}.",
+            code="validation_error",
+            errors=[{"field": name, "in": "body", "message": "sent more than once"} for name in repeated],
+        )
+
+
 @router.post(
     "/uploads",
+    dependencies=[Depends(one_value_per_field)],
     status_code=202,
     response_model=SubmitResponse,
     summary="Submit a document",
@@ -277,7 +313,9 @@ def submit_upload(
     except ExtractionError as exc:
         state.metrics.submissions.labels(exc.code).inc()
         raise Problem(exc.http_status, exc.message, code=exc.code) from exc
-    callback_url = _validate_callback_url(callback_url)
+    callback_url = _validate_callback_url(
+        callback_url, allow_private_networks=state.settings.callback_allow_private_networks
+    )
     mode = mode or state.settings.mode
     tenant = principal.tenant
     rid = request_id(request)
@@ -553,7 +591,7 @@ def view_upload(
     page = exports.to_html_week(
         timetable, low_confidence=state.settings.view_low_confidence, links=export_links
     )
-    return HTMLResponse(page)
+    return HTMLResponse(page, headers=HTML_PAGE_HEADERS)
 
 
 @router.post(
@@ -622,9 +660,10 @@ def reprocess_upload(
                 code="already_pending",
                 upload_status=upload.status.value,
             )
-        previous = (upload.status, upload.mode)
-        if body is not None and body.mode is not None:
+        previous = (upload.status, upload.mode, upload.content_key)
+        if body is not None and body.mode is not None and body.mode != upload.mode:
             upload.mode = body.mode
+            upload.content_key = None  # its claim was for the old mode; never steal another upload's
         upload.status = UploadStatus.QUEUED
         upload.error = None
         upload.queued_at = utcnow()  # the latency of this request counts from here, not from the first submission
@@ -644,7 +683,7 @@ def reprocess_upload(
         with state.store.session_factory.begin() as session:
             row = repository.get_upload(session, upload_id)
             if row is not None and row.status == UploadStatus.QUEUED:
-                row.status, row.mode = previous
+                row.status, row.mode, row.content_key = previous
         raise _unavailable("queue") from exc
     return JSONResponse(
         status_view(state, upload), status_code=202, headers={"Location": links(upload_id)["self"]}
