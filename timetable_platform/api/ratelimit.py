@@ -73,7 +73,8 @@ class MemoryRateLimiter:
 
 
 # KEYS[1] = state key; ARGV = interval (s), burst. Uses the Redis server's clock so replicas agree.
-_GCRA_LUA = """
+# The shared head: refuse (with the wait) when the bucket is empty.
+_GCRA_HEAD = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local interval = tonumber(ARGV[1])
@@ -84,24 +85,14 @@ local allow_at = tat - interval * burst + interval
 if now < allow_at then
   return {0, tostring(allow_at - now), 0}
 end
+"""
+_GCRA_LUA = _GCRA_HEAD + """
 local new_tat = tat + interval
 redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1000)
 return {1, '0', math.floor((now - (new_tat - interval * burst)) / interval)}
 """
-
-
 # The same step without the SET: would a request be allowed now?
-_GCRA_PEEK_LUA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local allow_at = tat - interval * burst + interval
-if now < allow_at then
-  return {0, tostring(allow_at - now), 0}
-end
+_GCRA_PEEK_LUA = _GCRA_HEAD + """
 return {1, '0', 0}
 """
 
