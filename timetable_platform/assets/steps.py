@@ -26,6 +26,7 @@ from timetable_platform.extraction.errors import (
     TooLarge,
 )
 from timetable_platform.extraction.pipeline import interpreter_skip_reason, reconcile
+from timetable_platform.extraction.stage_codec import stage_from_json, stage_to_json
 from timetable_platform.resources.store import StoreResource
 
 LAYOUT_CANDIDATE = "document_ai"
@@ -169,33 +170,6 @@ def verify_raw_upload(store: StoreResource, upload_id: str, limits: Limits) -> d
     }
 
 
-def _stage_json(stage: StageResult) -> dict[str, Any]:
-    return {
-        "backend": stage.backend,
-        "seconds": stage.seconds,
-        "pages": stage.pages,
-        "input_tokens": stage.input_tokens,
-        "output_tokens": stage.output_tokens,
-        "cost_usd": stage.cost_usd,
-        "warnings": list(stage.warnings),
-        "mean_confidence": stage.mean_confidence,
-        "timetable": stage.timetable.to_json_dict(),
-    }
-
-
-def _stage_from_json(data: dict[str, Any]) -> StageResult:
-    return StageResult(
-        timetable=Timetable.model_validate(data["timetable"]),
-        backend=data["backend"],
-        seconds=data["seconds"],
-        pages=data.get("pages"),
-        input_tokens=data.get("input_tokens", 0),
-        output_tokens=data.get("output_tokens", 0),
-        cost_usd=data.get("cost_usd", 0.0),
-        warnings=list(data.get("warnings", [])),
-    )
-
-
 def _put_json(store: StoreResource, key: str, data: dict[str, Any]) -> None:
     store.blobs.put(key, json.dumps(data, ensure_ascii=False).encode(), content_type="application/json")
 
@@ -225,7 +199,7 @@ def run_layout_stage(
     """Candidate A: the layout extractor's reading, stored as ``results/{id}/document_ai.json``."""
     upload = load_upload(store, upload_id)
     stage = extractor.extract(upload.document(), limits)
-    _put_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE), _stage_json(stage))
+    _put_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE), stage_to_json(stage))
     return _stage_figures(stage)
 
 
@@ -240,7 +214,8 @@ def run_interpreter_stage(
     """Candidate B, or a skip record when the upload's mode does not call for it."""
     upload = load_upload(store, upload_id)
     key = candidate_key(upload_id, INTERPRETER_CANDIDATE)
-    layout = _stage_from_json(_get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE)))
+    # With its layout: the interpreter reuses the first stage's reading instead of reading (and OCR-ing) again.
+    layout = stage_from_json(_get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE)))
     skipped = interpreter_skip_reason(upload.mode, layout, fallback_threshold)
     if skipped is not None:
         _put_json(store, key, {"skipped": skipped})
@@ -256,7 +231,7 @@ def run_interpreter_stage(
         skipped = f"{getattr(interpreter, 'name', 'interpreter')} failed: {exc.message}"
         _put_json(store, key, {"skipped": skipped, "warning": skipped})
         return {"skipped": skipped}
-    _put_json(store, key, _stage_json(stage))
+    _put_json(store, key, stage_to_json(stage, with_layout=False))  # the layout is candidate A's
     return _stage_figures(stage)
 
 
@@ -272,9 +247,9 @@ class MergedUpload:
 def merge_upload(store: StoreResource, upload_id: str, *, raw_seconds: float | None = None) -> MergedUpload:
     """Reconcile the stored candidates into the upload's timetable (not yet persisted)."""
     upload = load_upload(store, upload_id)
-    layout = _stage_from_json(_get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE)))
+    layout = stage_from_json(_get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE)), with_layout=False)
     second = _get_json(store, candidate_key(upload_id, INTERPRETER_CANDIDATE))
-    interpreter = None if "skipped" in second else _stage_from_json(second)
+    interpreter = None if "skipped" in second else stage_from_json(second, with_layout=False)
     if "warning" in second:
         layout.warnings.append(second["warning"])
     started = time.perf_counter()

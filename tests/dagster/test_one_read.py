@@ -1,0 +1,44 @@
+"""Each document is read (and OCR'd) once per run: the interpreter step reuses the layout step's reading."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.dagster.conftest import Platform, corpus_file
+from timetable_platform.assets.steps import LAYOUT_CANDIDATE, candidate_key
+
+
+def _count_calls(monkeypatch: pytest.MonkeyPatch, module: Any, name: str, calls: Counter[str]) -> None:
+    original: Callable[..., Any] = getattr(module, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls[name] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+
+
+def test_hybrid_run_on_a_photo_reads_and_ocrs_it_once(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    from timetable_platform.extraction import readers
+    from timetable_platform.extraction.readers import image
+
+    calls: Counter[str] = Counter()
+    _count_calls(monkeypatch, readers, "read_layout", calls)
+    _count_calls(monkeypatch, image, "read_image_layout", calls)
+    upload_id = platform.submit(corpus_file("l1_png_001.png"), mode="hybrid")
+
+    result = platform.materialize(upload_id)
+
+    assert result.success
+    assert calls == {"read_layout": 1, "read_image_layout": 1}
+    # Both stages read the document (the second from the stored layout), and the merge used both.
+    claude = next(iter(result.asset_materializations_for_node("claude_extraction"))).metadata
+    assert claude["skipped"].value is False and claude["entry_count"].value > 0
+    assert claude["backend"].value == "textstream:tesseract"
+    stored = json.loads(platform.store.blobs.get(candidate_key(upload_id, LAYOUT_CANDIDATE)))
+    assert stored["layout"]["reader"] == "tesseract" and stored["layout"]["pages"][0]["words"]
