@@ -9,7 +9,6 @@ recorded on that document only. Intermediate candidates live in the blob store u
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from timetable_platform.extraction.errors import (
     TooLarge,
 )
 from timetable_platform.extraction.pipeline import interpreter_skip_reason, reconcile
+from timetable_platform.extraction.safety import check_pages
 from timetable_platform.extraction.stage_codec import stage_from_json, stage_to_json
 from timetable_platform.resources.store import StoreResource
 
@@ -116,30 +116,6 @@ def failed_in_run(store: StoreResource, upload_id: str, run_id: str) -> bool:
         return upload is None or (str(upload.status) == "failed" and upload.dagster_run_id == run_id)
 
 
-def count_pages(content: bytes, media_type: str) -> int | None:
-    """Pages of a PDF, frames of an image; None for formats without pages (DOCX, XLSX, CSV)."""
-    if media_type == "application/pdf":
-        import pypdfium2
-
-        try:
-            pdf = pypdfium2.PdfDocument(content)
-        except pypdfium2.PdfiumError as exc:
-            raise CorruptDocument("The PDF cannot be opened.", detail=str(exc)) from exc
-        try:
-            return len(pdf)
-        finally:
-            pdf.close()
-    if media_type.startswith("image/"):
-        from PIL import Image
-
-        try:
-            with Image.open(io.BytesIO(content)) as image:
-                return int(getattr(image, "n_frames", 1))
-        except Exception as exc:
-            raise CorruptDocument("The image cannot be opened.", detail=str(exc)) from exc
-    return None
-
-
 def verify_raw_upload(store: StoreResource, upload_id: str, limits: Limits) -> dict[str, Any]:
     """Check the stored blob against its row: checksum, sniffed type, page count within limits."""
     from timetable_platform.extraction.sniff import sniff_media_type
@@ -154,9 +130,7 @@ def verify_raw_upload(store: StoreResource, upload_id: str, limits: Limits) -> d
     if len(upload.content) > limits.max_bytes:
         raise TooLarge(f"The document is larger than {limits.max_bytes} bytes.")
     sniffed = sniff_media_type(upload.content, upload.filename)
-    pages = count_pages(upload.content, sniffed)
-    if pages is not None and pages > limits.max_pages:
-        raise TooLarge(f"The document has {pages} pages; the limit is {limits.max_pages}.")
+    pages = check_pages(upload.content, sniffed, limits)
     return {
         "tenant": upload.tenant,
         "filename": upload.filename,
