@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from timetable_platform.domain.layout import BBox, Cell, Layout, Line, Page, Table, Word
 from timetable_platform.domain.model import Entry, Timetable
@@ -101,3 +102,12 @@ def test_a_candidate_stored_before_layouts_were_kept_or_in_another_format_has_no
     assert stage_from_json(old).layout is None
     other = layout_to_json(_made_up_layout()) | {"format": LAYOUT_FORMAT + 1}
     assert layout_from_json(other) is None
+
+
+def test_a_real_reading_round_trips_exactly(corpus_dir: Path) -> None:
+    from timetable_platform.extraction.base import Limits
+    from timetable_platform.extraction.readers import read_document
+
+    path = corpus_dir / "l1_pdf_001.pdf"
+    _, layout = read_document(path.read_bytes(), path.name, Limits())
+    assert layout.pages[0].tables and layout_from_json(_through_json(layout_to_json(layout))) == layout
