@@ -42,3 +42,29 @@ def test_hybrid_run_on_a_photo_reads_and_ocrs_it_once(platform: Platform, monkey
     assert claude["backend"].value == "textstream:tesseract"
     stored = json.loads(platform.store.blobs.get(candidate_key(upload_id, LAYOUT_CANDIDATE)))
     assert stored["layout"]["reader"] == "tesseract" and stored["layout"]["pages"][0]["words"]
+
+
+def test_the_page_limit_fails_the_upload_before_any_stage(platform: Platform) -> None:
+    """The API's uploads go through these steps: the limit is extraction's check_pages, as for the CLI."""
+    import io
+
+    import pypdfium2
+
+    from timetable_platform.resources import LayoutExtractionResource
+
+    pdf = pypdfium2.PdfDocument.new()
+    for _ in range(2):
+        pdf.new_page(595, 842)
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    pdf.close()
+    platform.layout = LayoutExtractionResource(max_pages=1, retry_base_seconds=0.05)
+    upload_id = platform.register(buffer.getvalue(), filename="two.pdf", mode="hybrid")
+
+    result = platform.materialize(upload_id)
+
+    assert not result.success
+    upload = platform.upload(upload_id)
+    assert str(upload.status) == "failed"
+    assert upload.error == "raw_upload: too_large: The document has 2 pages; the limit is 1."
+    assert result.asset_materializations_for_node("document_ai_extraction") == []
