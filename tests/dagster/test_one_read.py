@@ -1,4 +1,4 @@
-"""Each document is read (and OCR'd) once per run: the interpreter step reuses the layout step's reading."""
+"""One read per document and one page limit, in the Dagster steps: the interpreter step reuses the layout step's reading."""
 
 from __future__ import annotations
 
