@@ -226,3 +226,29 @@ def test_missing_api_key_is_a_clear_error(grid_pdf: Generated) -> None:
     with pytest.raises(BackendError, match="TIMETABLE_ANTHROPIC_API_KEY") as failed:
         ClaudeInterpreter(api_key=None).extract(_pdf(grid_pdf), Limits())
     assert not failed.value.transient
+
+
+def test_hybrid_sends_an_office_document_as_the_layout_stage_read_it_without_reading_it_again(
+    fake_anthropic: FakeAnthropic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.corpusgen import generate
+    from timetable_platform.extraction import readers
+    from timetable_platform.extraction.pipeline import extract
+
+    ((xlsx, truth),) = generate(tmp_path, count=1, seed=11, formats=["xlsx"])
+    fake_anthropic.truth = Timetable.model_validate(json.loads(truth.read_text()))
+    reads: list[str] = []
+    read_layout = readers.read_layout
+    monkeypatch.setattr(readers, "read_layout", lambda *a, **k: reads.append("read") or read_layout(*a, **k))
+    document = Document(
+        content=xlsx.read_bytes(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=xlsx.name,
+    )
+
+    result = extract(document, mode="hybrid", interpreter=_interpreter(fake_anthropic))
+
+    assert reads == ["read"]
+    assert result.interpreter_stage is not None and result.interpreter_stage.backend.startswith("claude")
+    text = fake_anthropic.requests[0]["messages"][0]["content"][0]["text"]
+    assert fake_anthropic.truth.entries[0].subject in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +50,31 @@ def test_unconfigured_cloud_backend_is_a_clear_message(
 
     captured = capsys.readouterr()
     assert "TIMETABLE_DOCUMENTAI_PROJECT" in captured.err and "Traceback" not in captured.err
+
+
+def _two_page_pdf(path: Path) -> Path:
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path))
+    for day in ("Monday 09:00 Maths", "Tuesday 09:00 Art"):
+        pdf.drawString(72, 720, day)
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def test_the_page_limit_holds_before_a_paid_backend_is_called(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    fake_documentai: FakeDocumentAI,
+    tmp_path: Path,
+) -> None:
+    _environment(monkeypatch, {"layout_backend": "documentai"})
+    _environment(monkeypatch, documentai_overrides(fake_documentai))
+    path = _two_page_pdf(tmp_path / "two.pdf")
+
+    assert main(["extract", str(path), "--mode", "document_ai", "--max-pages", "1"]) == 1
+
+    err = capsys.readouterr().err
+    assert f"{path}: The document has 2 pages; the limit is 1." in err and "Traceback" not in err
+    assert fake_documentai.requests == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -63,7 +64,40 @@ class _FixedInterpreter:
         return StageResult(timetable=Timetable(entries=[entry]), backend=self.name, seconds=0.0)
 
 
-DOC = Document(content=b"%PDF-1.7 test", media_type="application/pdf", filename="t.pdf")
+def _blank_pdf(pages: int) -> bytes:
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument.new()
+    for _ in range(pages):
+        pdf.new_page(595, 842)
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    pdf.close()
+    return buffer.getvalue()
+
+
+DOC = Document(content=_blank_pdf(1), media_type="application/pdf", filename="t.pdf")
+
+
+def test_the_page_limit_is_enforced_before_any_stage_whatever_the_backends() -> None:
+    """The CLI and the tests call ``extract`` with any backend; Document AI and Claude bill per page."""
+
+    class CountingLayout(_FixedLayout):
+        calls = 0
+
+        def extract(self, document: Document, limits: Limits) -> StageResult:
+            self.calls += 1
+            return super().extract(document, limits)
+
+    layout = CountingLayout([Entry(day="MON", start="09:00", end="10:00", subject="Maths")])
+    interpreter = _FixedInterpreter()
+    two_pages = Document(content=_blank_pdf(2), media_type="application/pdf", filename="two.pdf")
+    with pytest.raises(TooLarge, match="2 pages; the limit is 1"):
+        extract(two_pages, mode="hybrid", limits=Limits(max_pages=1), layout_extractor=layout, interpreter=interpreter)
+    assert layout.calls == 0 and interpreter.calls == 0
+    allowed = extract(two_pages, mode="hybrid", limits=Limits(max_pages=2), layout_extractor=layout, interpreter=interpreter)
+    assert allowed.timetable.entries and interpreter.calls == 1
+    assert layout.calls == 1
 
 
 def test_fallback_runs_interpreter_only_when_layout_is_unsure() -> None:

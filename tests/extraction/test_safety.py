@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
+import zlib
 
 import docx
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from timetable_platform.extraction.base import Document, Limits
 from timetable_platform.extraction.errors import CorruptDocument, TooLarge
 from timetable_platform.extraction.readers import read_layout
-from timetable_platform.extraction.safety import check_ooxml_archive, check_size
+from timetable_platform.extraction.safety import check_ooxml_archive, check_pages, check_size, count_pages
 from timetable_platform.extraction.sniff import DOCX, XLSX
 
 
@@ -74,3 +76,32 @@ def test_size_limit() -> None:
         check_size(b"x" * 101, Limits(max_bytes=100))
     with pytest.raises(TooLarge):
         read_layout(Document(content=_real_docx(), media_type=DOCX), Limits(max_bytes=1000))
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG signature, its size and no pixels: enough for Pillow to open it and read its size."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"") + chunk(b"IEND", b"")
+
+
+def test_pages_are_counted_from_the_header_and_checked_against_the_limit() -> None:
+    from PIL import Image
+
+    frames = [Image.new("RGB", (20, 20), color) for color in ("white", "black", "red")]
+    tiff = io.BytesIO()
+    frames[0].save(tiff, format="TIFF", save_all=True, append_images=frames[1:])
+    assert count_pages(tiff.getvalue(), "image/tiff") == 3
+    assert check_pages(tiff.getvalue(), "image/tiff", Limits(max_pages=3)) == 3
+    with pytest.raises(TooLarge, match="3 pages; the limit is 2"):
+        check_pages(tiff.getvalue(), "image/tiff", Limits(max_pages=2))
+    assert count_pages(_real_docx(), DOCX) is None  # office formats have no pages to count
+    with pytest.raises(TooLarge, match="too many pixels"):
+        count_pages(_png_header(30_000, 30_000), "image/png")
+    with pytest.raises(CorruptDocument):
+        count_pages(b"\x89PNG\r\n\x1a\n", "image/png")
+    with pytest.raises(CorruptDocument):
+        count_pages(b"%PDF-1.7 not really", "application/pdf")

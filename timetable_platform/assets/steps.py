@@ -9,7 +9,6 @@ recorded on that document only. Intermediate candidates live in the blob store u
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import time
 from collections.abc import Callable
@@ -26,6 +25,8 @@ from timetable_platform.extraction.errors import (
     TooLarge,
 )
 from timetable_platform.extraction.pipeline import interpreter_skip_reason, reconcile
+from timetable_platform.extraction.safety import check_pages
+from timetable_platform.extraction.stage_codec import stage_from_json, stage_to_json
 from timetable_platform.resources.store import StoreResource
 
 LAYOUT_CANDIDATE = "document_ai"
@@ -155,39 +156,6 @@ def failed_in_run(store: StoreResource, upload_id: str, run_id: str) -> bool:
         return upload is None or (str(upload.status) == "failed" and upload.dagster_run_id == run_id)
 
 
-def count_pages(content: bytes, media_type: str, max_pixels: int | None = None) -> int | None:
-    """Pages of a PDF, frames of an image; None for formats without pages (DOCX, XLSX, CSV).
-
-    An image over ``max_pixels`` (a decompression bomb: a small file that decodes to gigabytes) is
-    ``TooLarge``, not corrupt: the user can act on that."""
-    if media_type == "application/pdf":
-        import pypdfium2
-
-        try:
-            pdf = pypdfium2.PdfDocument(content)
-        except pypdfium2.PdfiumError as exc:
-            raise CorruptDocument("The PDF cannot be opened.", detail=str(exc)) from exc
-        try:
-            return len(pdf)
-        finally:
-            pdf.close()
-    if media_type.startswith("image/"):
-        from PIL import Image
-
-        try:
-            with Image.open(io.BytesIO(content)) as image:  # reads the header only
-                width, height = image.size
-                frames = int(getattr(image, "n_frames", 1))
-        except Image.DecompressionBombError as exc:
-            raise TooLarge("The image has too many pixels (possible decompression bomb).", detail=str(exc)) from exc
-        except Exception as exc:
-            raise CorruptDocument("The image cannot be opened.", detail=str(exc)) from exc
-        if max_pixels is not None and width * height > max_pixels:
-            raise TooLarge(f"The image is {width}x{height} pixels, over the limit of {max_pixels:,} pixels.")
-        return frames
-    return None
-
-
 def verify_raw_upload(store: StoreResource, upload_id: str, limits: Limits) -> dict[str, Any]:
     """Check the stored blob against its row: checksum, sniffed type, page count within limits."""
     from timetable_platform.extraction.sniff import sniff_media_type
@@ -202,9 +170,7 @@ def verify_raw_upload(store: StoreResource, upload_id: str, limits: Limits) -> d
     if len(upload.content) > limits.max_bytes:
         raise TooLarge(f"The document is larger than {limits.max_bytes} bytes.")
     sniffed = sniff_media_type(upload.content, upload.filename)
-    pages = count_pages(upload.content, sniffed, limits.max_pixels)
-    if pages is not None and pages > limits.max_pages:
-        raise TooLarge(f"The document has {pages} pages; the limit is {limits.max_pages}.")
+    pages = check_pages(upload.content, sniffed, limits)
     return {
         "tenant": upload.tenant,
         "filename": upload.filename,
@@ -216,33 +182,6 @@ def verify_raw_upload(store: StoreResource, upload_id: str, limits: Limits) -> d
         "pages": pages,
         "seconds": round(time.perf_counter() - started, 4),
     }
-
-
-def _stage_json(stage: StageResult) -> dict[str, Any]:
-    return {
-        "backend": stage.backend,
-        "seconds": stage.seconds,
-        "pages": stage.pages,
-        "input_tokens": stage.input_tokens,
-        "output_tokens": stage.output_tokens,
-        "cost_usd": stage.cost_usd,
-        "warnings": list(stage.warnings),
-        "mean_confidence": stage.mean_confidence,
-        "timetable": stage.timetable.to_json_dict(),
-    }
-
-
-def _stage_from_json(data: dict[str, Any]) -> StageResult:
-    return StageResult(
-        timetable=Timetable.model_validate(data["timetable"]),
-        backend=data["backend"],
-        seconds=data["seconds"],
-        pages=data.get("pages"),
-        input_tokens=data.get("input_tokens", 0),
-        output_tokens=data.get("output_tokens", 0),
-        cost_usd=data.get("cost_usd", 0.0),
-        warnings=list(data.get("warnings", [])),
-    )
 
 
 def _put_json(store: StoreResource, key: str, data: dict[str, Any]) -> None:
@@ -293,7 +232,7 @@ def run_layout_stage(
     """Candidate A: the layout extractor's reading, stored as ``results/{id}/document_ai.json``."""
     upload = load_upload(store, upload_id)
     stage = extractor.extract(upload.document(), limits)
-    _put_result(store, upload_id, candidate_key(upload_id, LAYOUT_CANDIDATE), _stage_json(stage))
+    _put_result(store, upload_id, candidate_key(upload_id, LAYOUT_CANDIDATE), stage_to_json(stage))
     return _stage_figures(stage)
 
 
@@ -308,7 +247,8 @@ def run_interpreter_stage(
     """Candidate B, or a skip record when the upload's mode does not call for it."""
     upload = load_upload(store, upload_id)
     key = candidate_key(upload_id, INTERPRETER_CANDIDATE)
-    layout = _stage_from_json(_get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE)))
+    # With its layout: the interpreter reuses the first stage's reading instead of reading (and OCR-ing) again.
+    layout = stage_from_json(_get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE)))
     skipped = interpreter_skip_reason(upload.mode, layout, fallback_threshold)
     if skipped is not None:
         _put_result(store, upload_id, key, {"skipped": skipped})
@@ -324,7 +264,7 @@ def run_interpreter_stage(
         skipped = f"{getattr(interpreter, 'name', 'interpreter')} failed: {exc.message}"
         _put_result(store, upload_id, key, {"skipped": skipped, "warning": skipped})
         return {"skipped": skipped}
-    _put_result(store, upload_id, key, _stage_json(stage))
+    _put_result(store, upload_id, key, stage_to_json(stage, with_layout=False))  # the layout is candidate A's
     return _stage_figures(stage)
 
 
@@ -340,9 +280,9 @@ class MergedUpload:
 def merge_upload(store: StoreResource, upload_id: str, *, raw_seconds: float | None = None) -> MergedUpload:
     """Reconcile the stored candidates into the upload's timetable (not yet persisted)."""
     upload = load_upload(store, upload_id)
-    layout = _stage_from_json(_get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE)))
+    layout = stage_from_json(_get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE)), with_layout=False)
     second = _get_json(store, candidate_key(upload_id, INTERPRETER_CANDIDATE))
-    interpreter = None if "skipped" in second else _stage_from_json(second)
+    interpreter = None if "skipped" in second else stage_from_json(second, with_layout=False)
     if "warning" in second:
         layout.warnings.append(second["warning"])
     started = time.perf_counter()

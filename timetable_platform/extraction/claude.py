@@ -181,8 +181,9 @@ def render_layout(layout: Layout) -> str:
     return "\n\n".join(parts)
 
 
-def document_blocks(document: Document, limits: Limits) -> list[dict[str, Any]]:
-    """The content blocks that carry ``document`` to the model."""
+def document_blocks(document: Document, limits: Limits, layout: Layout | None = None) -> list[dict[str, Any]]:
+    """The content blocks that carry ``document`` to the model; an office document is sent as the text of
+    ``layout`` when the layout stage already read it (one read per document), else as read here."""
     if document.media_type == sniff.PDF:
         data = base64.b64encode(document.content).decode()
         return [
@@ -190,9 +191,10 @@ def document_blocks(document: Document, limits: Limits) -> list[dict[str, Any]]:
         ]
     if document.media_type.startswith("image/"):
         return [_image_block(document.content, document.media_type, limits)]
-    from timetable_platform.extraction.readers import read_layout
+    if layout is None:
+        from timetable_platform.extraction.readers import read_layout
 
-    layout = read_layout(document, limits)
+        layout = read_layout(document, limits)
     name = document.filename or "the document"
     return [
         {
@@ -348,7 +350,7 @@ class ClaudeInterpreter:
 
     def extract(self, document: Document, limits: Limits, context: StageResult | None = None) -> StageResult:
         started = time.perf_counter()
-        blocks = document_blocks(document, limits)
+        blocks = document_blocks(document, limits, context.layout if context is not None else None)
         request = _request_text(context)
         usage = _Usage()
         collected: list[Entry] = []

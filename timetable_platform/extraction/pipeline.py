@@ -21,6 +21,7 @@ from timetable_platform.extraction.base import (
     StageResult,
 )
 from timetable_platform.extraction.errors import ExtractionError, NoTimetableFound, TooLarge
+from timetable_platform.extraction.safety import check_pages
 from timetable_platform.reading.plausibility import adjust_confidence
 
 log = logging.getLogger(__name__)
@@ -160,10 +161,13 @@ def extract(
 ) -> ExtractionResult:
     """Extract a timetable from ``document`` with the stages ``mode`` asks for.
 
-    Raises ``NoTimetableFound`` (with the reason) when nothing timetable-like is found, and the other
-    ``ExtractionError`` subclasses for unreadable input.
+    Raises ``NoTimetableFound`` (with the reason) when nothing timetable-like is found, ``TooLarge`` over
+    ``limits.max_pages`` (before any stage runs), and the other ``ExtractionError`` subclasses for
+    unreadable input.
     """
     limits = limits or Limits()
+    # Here rather than in each backend: Document AI and Claude would otherwise be sent (and bill) every page.
+    check_pages(document.content, document.media_type, limits)
     if layout_extractor is None:
         from timetable_platform.extraction.embedded import EmbeddedLayoutExtractor
 
