@@ -834,10 +834,37 @@ def run_backfill(args: argparse.Namespace) -> int:
         return _fail(
             f"Dagster webserver not reachable at {dagster_url} ({exc}); start it with `timetable up`"
         )
-    os.environ.setdefault("DAGSTER_HOME", str(dagster_home(settings)))
-    run_ids = request_backfill_runs(upload_ids, dagster_url, reason=_reason(stale, failed))
+    try:
+        home = backfill_dagster_home(settings)
+    except ConfigurationError as exc:
+        return _fail(str(exc), 2)
+    os.environ["DAGSTER_HOME"] = str(home)
+    from dagster_graphql import DagsterGraphQLClientError
+
+    try:
+        run_ids = request_backfill_runs(upload_ids, dagster_url, reason=_reason(stale, failed))
+    except DagsterGraphQLClientError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return _fail(f"the Dagster webserver at {dagster_url} did not launch the runs: {first}")
     print(f"requested {len(run_ids)} runs for {len(upload_ids)} uploads: {dagster_url.join('/runs')}")
     return 0
+
+
+def backfill_dagster_home(settings: Settings, environ: Mapping[str, str] | None = None) -> Path:
+    """The instance the webserver runs on: an exported ``DAGSTER_HOME``, else ``timetable up``'s
+    ``data/dagster_home``. Raises ``ConfigurationError`` (one line) when it is not there or its
+    dagster.yaml reads a variable that is not set."""
+    environ = os.environ if environ is None else environ
+    exported = environ.get("DAGSTER_HOME", "").strip()
+    home = Path(exported).expanduser() if exported else dagster_home(settings)
+    if not home.is_dir():
+        where = f"DAGSTER_HOME={exported}" if exported else f"DAGSTER_HOME is not set and {home}"
+        raise ConfigurationError(
+            f"{where} is not a directory: set DAGSTER_HOME in the environment or .env to the Dagster "
+            "instance's directory (the one its webserver and daemon use)"
+        )
+    describe_dagster_storage(home, environ)
+    return home.resolve()
 
 
 def _reason(stale: bool, failed: bool) -> str:
