@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "timetable_platform.cli.store",
     "timetable_platform.cli.keys",
     "timetable_platform.cli.platform",
+    "timetable_platform.cli.fakes",
 )
 
 
