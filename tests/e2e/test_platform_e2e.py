@@ -224,6 +224,7 @@ def backfill_stale(platform: Platform, upload_id: str) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()
     assert "requested 1 runs for 1 uploads" in result.stdout.decode()
+    assert "Warning" not in result.stderr.decode(), result.stderr.decode()  # e.g. Dagster's BetaWarnings
     deadline = time.monotonic() + PIPELINE_TIMEOUT
     with httpx.Client(base_url=platform.api, headers={"X-API-Key": platform.key}, timeout=30.0) as client:
         while time.monotonic() < deadline:

@@ -110,6 +110,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     down.set_defaults(func=run_down)
 
+    code_server = subparsers.add_parser(
+        "code-server",
+        help="run the Dagster code server (the definitions) in the foreground; refuses a taken port",
+        description="`dagster code-server start -m timetable_platform.definitions` for a supervisor (systemd, "
+        "ECS, Kubernetes): checks first that nothing listens on the port (gRPC would share it silently), "
+        "restores default SIGTERM/SIGINT handling, then replaces itself with the code server.",
+    )
+    code_server.add_argument("--host", default="127.0.0.1", help="interface (default: 127.0.0.1)")
+    code_server.add_argument("--port", type=_port, default=4000, help="gRPC port (default: 4000)")
+    code_server.add_argument(
+        "--location-name", default=LOCATION_NAME, help=f"code location name (default: {LOCATION_NAME})"
+    )
+    code_server.set_defaults(func=run_code_server)
+
     backfill = subparsers.add_parser(
         "backfill",
         help="re-materialise stale and/or failed uploads now (ranged Dagster runs)",
@@ -528,8 +542,7 @@ def build_services(
     return [
         Service(
             "code server",
-            [_bin("dagster"), "code-server", "start", "-h", "127.0.0.1", "-p", str(code_port),
-             "-m", DEFINITIONS_MODULE, "--location-name", LOCATION_NAME],
+            code_server_argv("127.0.0.1", code_port, LOCATION_NAME),
             logs / "code-server.log", code_server_loaded(code_port),
         ),
         Service(
@@ -753,6 +766,42 @@ def share_view_link(api_url: str, key: str, upload_id: str) -> str | None:
         return None
     url = str(response.json()["url"])
     return url if url.startswith("http") else api_url + url
+
+
+# --- code server ------------------------------------------------------------------------------
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """True when a socket holds ``host:port``. The probe sets neither SO_REUSEPORT nor SO_REUSEADDR, so
+    it also fails against a gRPC server (which binds with SO_REUSEPORT and would let a second server
+    share the port, each taking part of the connections)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def code_server_argv(host: str, port: int, location_name: str) -> list[str]:
+    return [_bin("dagster"), "code-server", "start", "-h", host, "-p", str(port),
+            "-m", DEFINITIONS_MODULE, "--location-name", location_name]  # fmt: skip
+
+
+def run_code_server(args: argparse.Namespace) -> int:
+    if port_in_use(args.host, args.port):
+        return _fail(
+            f"port {args.port} on {args.host} is in use (another code server?); stop it or pick another with --port",
+            2,
+        )
+    argv = code_server_argv(args.host, args.port, args.location_name)
+    sys.stdout.flush()
+    # A supervisor's SIGTERM must stop it even when started from a shell that ignores signals for its
+    # background jobs; exec keeps the pid, so the supervisor signals the code server itself.
+    _child_preexec()
+    os.execvp(argv[0], argv)
+    return 0  # not reached
 
 
 # --- down -------------------------------------------------------------------------------------
