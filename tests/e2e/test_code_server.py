@@ -60,7 +60,11 @@ def test_code_server_refuses_a_taken_port_and_stops_on_sigterm(tmp_path: Path) -
             time.sleep(1.0)
 
         second = subprocess.run(
-            [TIMETABLE, "code-server", "--port", str(port)], env=env, capture_output=True, text=True, timeout=60
+            [TIMETABLE, "code-server", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert second.returncode == 2, second.stderr
         assert f"port {port} on 127.0.0.1 is in use" in second.stderr
@@ -69,5 +73,6 @@ def test_code_server_refuses_a_taken_port_and_stops_on_sigterm(tmp_path: Path) -
         os.kill(first.pid, signal.SIGTERM)  # the pid the supervisor knows: exec kept it
         assert first.wait(timeout=30) is not None
     finally:
-        os.killpg(first.pid, signal.SIGKILL) if first.poll() is None else None
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
