@@ -21,12 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fakes.anthropic_server import serve_anthropic  # noqa: E402
 from timetable_platform.domain.model import Timetable  # noqa: E402
 from timetable_platform.extraction.base import Limits  # noqa: E402
 from timetable_platform.extraction.claude import ClaudeInterpreter  # noqa: E402
 from timetable_platform.extraction.pipeline import load_document  # noqa: E402
 from timetable_platform.extraction.pricing import documentai_cost  # noqa: E402
+from timetable_platform.fakes.anthropic_server import serve_anthropic  # noqa: E402
 
 FORMATS = {".pdf": "pdf", ".docx": "docx", ".xlsx": "xlsx", ".png": "png", ".jpg": "scan", ".csv": "csv"}
 

@@ -8,11 +8,12 @@ from timetable_platform.assets import TIMETABLE_ASSETS, upload_job
 from timetable_platform.resources import InterpretationResource, LayoutExtractionResource, StoreResource
 from timetable_platform.schedules import ALL_SCHEDULES
 from timetable_platform.sensors import ALL_SENSORS
-from timetable_platform.settings import get_settings
+from timetable_platform.settings import get_settings, load_env_file
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     """Resources from settings (``TIMETABLE_*`` / ``.env``): the only place backends are chosen."""
+    load_env_file()  # AWS_* from .env for the store's boto3 clients in the code server and run workers
     settings = get_settings()
     return {
         "store": StoreResource(),

@@ -1,7 +1,8 @@
 """One settings object for the whole platform (environment variables prefixed ``TIMETABLE_``, or ``.env``).
 
 Each backend is chosen independently here; nothing else in the code branches on "local vs cloud".
-Every field is documented in ``.env.example``.
+Every field is documented in ``.env.example``, as are the variables other libraries read (``AWS_*``,
+``DAGSTER_HOME``, ``DAGSTER_PG_*``), which ``load_env_file`` puts into the environment at every entry point.
 """
 
 from __future__ import annotations
@@ -10,13 +11,23 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from dotenv import load_dotenv
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_FILE = ".env"  # in the working directory, as pydantic-settings reads it for Settings
+
+
+def load_env_file(path: str | Path = ENV_FILE) -> bool:
+    """Put every variable of ``.env`` into ``os.environ`` unless already exported (the environment wins,
+    as it does for ``Settings``): boto3 (``AWS_*``) and Dagster (``DAGSTER_HOME``, ``DAGSTER_PG_*``) read
+    the environment only. Returns whether the file was there."""
+    return load_dotenv(path, override=False) if Path(path).is_file() else False
 
 
 class Settings(BaseSettings):
     # env_ignore_empty: `TIMETABLE_BLOB_DIR=` (as in .env.example) means "default", not Path("").
-    model_config = SettingsConfigDict(env_prefix="TIMETABLE_", env_file=".env", extra="ignore", env_ignore_empty=True)
+    model_config = SettingsConfigDict(env_prefix="TIMETABLE_", env_file=ENV_FILE, extra="ignore", env_ignore_empty=True)
 
     # --- general
     data_dir: Path = Path("data")

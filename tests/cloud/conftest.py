@@ -16,9 +16,9 @@ import pytest
 
 from tests.corpusgen import generate
 from tests.dagster.conftest import Platform, dagster_instance, embedded_overrides
-from tests.fakes.anthropic_server import FakeAnthropic, serve_anthropic
-from tests.fakes.documentai_server import FakeDocumentAI, serve_documentai
 from timetable_platform.domain.model import Timetable
+from timetable_platform.fakes.anthropic_server import FakeAnthropic, serve_anthropic
+from timetable_platform.fakes.documentai_server import FakeDocumentAI, serve_documentai
 from timetable_platform.resources import (
     InterpretationResource,
     LayoutExtractionResource,
@@ -40,7 +40,7 @@ class Generated:
 
     @property
     def pages(self) -> int:
-        from tests.fakes.documentai_server import pdf_page_count
+        from timetable_platform.fakes.documentai_server import pdf_page_count
 
         return pdf_page_count(self.path.read_bytes())
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.cloud.conftest import Generated, claude_overrides
-from tests.fakes.anthropic_server import FakeAnthropic
 from timetable_platform.domain.model import Entry, Timetable
 from timetable_platform.extraction.base import Document, Limits, StageResult
 from timetable_platform.extraction.claude import (
@@ -21,6 +20,7 @@ from timetable_platform.extraction.claude import (
 )
 from timetable_platform.extraction.errors import BackendError
 from timetable_platform.extraction.pricing import claude_cost
+from timetable_platform.fakes.anthropic_server import FakeAnthropic
 from timetable_platform.settings import Settings
 
 PDF = "application/pdf"

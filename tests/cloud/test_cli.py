@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.cloud.conftest import Generated, claude_overrides, documentai_overrides
-from tests.fakes.anthropic_server import FakeAnthropic
-from tests.fakes.documentai_server import FakeDocumentAI
 from timetable_platform.cli import main
+from timetable_platform.fakes.anthropic_server import FakeAnthropic
+from timetable_platform.fakes.documentai_server import FakeDocumentAI
 
 
 def _environment(monkeypatch: pytest.MonkeyPatch, values: dict[str, str]) -> None:

@@ -5,12 +5,17 @@ from __future__ import annotations
 import pytest
 
 from tests.cloud.conftest import Generated, documentai_overrides
-from tests.fakes.documentai_server import FakeDocumentAI, layout_to_document, read_pdf_layout, scaled_layout
 from timetable_platform.extraction.base import Document, Limits
 from timetable_platform.extraction.documentai import DocumentAILayoutExtractor, document_to_layout
 from timetable_platform.extraction.embedded import EmbeddedLayoutExtractor
 from timetable_platform.extraction.errors import BackendError
 from timetable_platform.extraction.pricing import documentai_cost
+from timetable_platform.fakes.documentai_server import (
+    FakeDocumentAI,
+    layout_to_document,
+    read_pdf_layout,
+    scaled_layout,
+)
 from timetable_platform.settings import Settings
 
 PDF = "application/pdf"

@@ -15,10 +15,10 @@ import pytest
 
 from tests.cloud.conftest import Generated
 from tests.dagster.conftest import Platform
-from tests.fakes.anthropic_server import FakeAnthropic
-from tests.fakes.documentai_server import FakeDocumentAI
 from timetable_platform.domain.model import Timetable
 from timetable_platform.extraction.pricing import claude_cost, documentai_cost
+from timetable_platform.fakes.anthropic_server import FakeAnthropic
+from timetable_platform.fakes.documentai_server import FakeDocumentAI
 from timetable_platform.store import repository
 from timetable_platform.store.blobs import result_key
 

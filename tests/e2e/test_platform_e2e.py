@@ -2,7 +2,8 @@
 code server, webserver and daemon (queue sensor) on free 127.0.0.1 ports; the test submits the shipped
 examples over HTTP with the printed API key, waits for the pipeline, scores the timetables against their
 ground truth (``../shared/eval/score.py``), fetches every export and the week view, and stops it all with
-``timetable down``. Two configurations: embedded backends; PostgreSQL + S3 and SQS on moto's server.
+``timetable down``. Two configurations: embedded backends; PostgreSQL (the app's database and Dagster's
+instance, ``--dagster-config deploy/dagster-postgres.yaml``) + S3 and SQS on moto's server.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from types import ModuleType
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 from tests.conftest import ROOT, SHARED
 from tests.support.aws import REGION, make_bucket, make_queue
@@ -86,14 +88,14 @@ def _alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def running_platform(tmp_path: Path, extra_env: dict[str, str]) -> Iterator[Platform]:
+def running_platform(tmp_path: Path, extra_env: dict[str, str], *extra_args: str) -> Iterator[Platform]:
     data_dir = tmp_path / "data"
     output = tmp_path / "up.out"
     api_port, ui_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TIMETABLE_", "DAGSTER_"))}
     env |= {"TIMETABLE_DATA_DIR": str(data_dir), "TIMETABLE_LOG_JSON": "false", **extra_env}
     argv = [TIMETABLE, "up", "--no-examples", "--api-port", str(api_port), "--ui-port", str(ui_port),
-            "--start-timeout", str(START_TIMEOUT)]  # fmt: skip
+            "--start-timeout", str(START_TIMEOUT), *extra_args]  # fmt: skip
     with output.open("wb") as sink:
         process = subprocess.Popen(
             argv, cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
@@ -222,6 +224,7 @@ def backfill_stale(platform: Platform, upload_id: str) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()
     assert "requested 1 runs for 1 uploads" in result.stdout.decode()
+    assert "Warning" not in result.stderr.decode(), result.stderr.decode()  # e.g. Dagster's BetaWarnings
     deadline = time.monotonic() + PIPELINE_TIMEOUT
     with httpx.Client(base_url=platform.api, headers={"X-API-Key": platform.key}, timeout=30.0) as client:
         while time.monotonic() < deadline:
@@ -261,7 +264,10 @@ def test_platform_embedded_backends(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_platform_postgres_s3_sqs(tmp_path: Path, moto_server: str) -> None:
+    """The production configuration: the app and Dagster (deploy/dagster-postgres.yaml) on PostgreSQL."""
     name, database_url = create_database()
+    dagster_db, dagster_url = create_database()
+    pg = make_url(dagster_url)
     queue_url, dlq_url = make_queue(moto_server, max_receives=5, visibility_timeout=60)
     extra = {
         "TIMETABLE_DATABASE_URL": database_url,
@@ -274,9 +280,27 @@ def test_platform_postgres_s3_sqs(tmp_path: Path, moto_server: str) -> None:
         "TIMETABLE_SQS_DLQ_URL": dlq_url,
         "TIMETABLE_SQS_ENDPOINT_URL": moto_server,
         "TIMETABLE_SQS_REGION": REGION,
+        "DAGSTER_PG_HOST": pg.host or "127.0.0.1",
+        "DAGSTER_PG_PORT": str(pg.port or 5432),
+        "DAGSTER_PG_USER": pg.username or "postgres",
+        "DAGSTER_PG_PASSWORD": pg.password or "unused-under-trust-auth",
+        "DAGSTER_PG_DB": dagster_db,
     }
+    config = str(ROOT / "deploy" / "dagster-postgres.yaml")
     try:
-        with running_platform(tmp_path, extra) as platform:
+        with running_platform(tmp_path, extra, "--dagster-config", config) as platform:
             exercise(platform)
+            output = _read(platform.output)
+            assert f"storage: postgres {extra['DAGSTER_PG_USER']}@{pg.host}:" in output, output
+            assert f"/{dagster_db}" in output and "database      postgresql+psycopg://" in output, output
+            # The runs are in Dagster's PostgreSQL storage, not in SQLite files under DAGSTER_HOME.
+            engine = create_engine(dagster_url)
+            try:
+                with engine.connect() as conn:
+                    assert conn.execute(text("SELECT count(*) FROM runs")).scalar_one() > 0
+            finally:
+                engine.dispose()
+            assert not list((platform.data_dir / "dagster_home").glob("storage/*.db")), output
     finally:
         drop_database(name)
+        drop_database(dagster_db)

@@ -24,7 +24,7 @@ from timetable_platform.api.ratelimit import build_rate_limiter
 from timetable_platform.api.routes import system, uploads
 from timetable_platform.api.schemas import ProblemDetails
 from timetable_platform.api.security_headers import NoSniff
-from timetable_platform.settings import Settings, get_settings
+from timetable_platform.settings import Settings, get_settings, load_env_file
 from timetable_platform.store import repository
 from timetable_platform.store.factory import Store, build_store
 
@@ -37,6 +37,8 @@ Every error is an RFC 9457 `application/problem+json` document."""
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """Build the app. ``store`` defaults to ``build_store(settings)`` (the schema must be migrated)."""
+    if settings is None:  # the uvicorn entry point: AWS_* from .env for the S3 and SQS clients
+        load_env_file()
     settings = settings or get_settings()
     owns_store = store is None
     if store is None:

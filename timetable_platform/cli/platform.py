@@ -22,7 +22,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +46,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]  # an editable install or a chec
 
 class PlatformError(Exception):
     """Start-up failed; the message says what to do."""
+
+
+class ConfigurationError(PlatformError):
+    """The configuration is missing or contradictory (exit code 2); the message says where to set it."""
 
 
 class _Stop(Exception):
@@ -85,6 +89,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--examples", type=Path, default=None, help="folder of example documents (default: ./examples)"
     )
     up.add_argument(
+        "--dagster-config",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="Dagster instance config copied into DATA_DIR/dagster_home instead of ./dagster.yaml "
+        "(e.g. deploy/dagster-postgres.yaml); an exported DAGSTER_HOME is used as it is",
+    )
+    up.add_argument(
         "--start-timeout",
         type=float,
         default=START_TIMEOUT_SECONDS,
@@ -97,6 +109,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--timeout", type=float, default=30.0, help="seconds to wait before killing (default: 30)"
     )
     down.set_defaults(func=run_down)
+
+    code_server = subparsers.add_parser(
+        "code-server",
+        help="run the Dagster code server (the definitions) in the foreground; refuses a taken port",
+        description="`dagster code-server start -m timetable_platform.definitions` for a supervisor (systemd, "
+        "ECS, Kubernetes): checks first that nothing listens on the port (gRPC would share it silently), "
+        "restores default SIGTERM/SIGINT handling, then replaces itself with the code server.",
+    )
+    code_server.add_argument("--host", default="127.0.0.1", help="interface (default: 127.0.0.1)")
+    code_server.add_argument("--port", type=_port, default=4000, help="gRPC port (default: 4000)")
+    code_server.add_argument(
+        "--location-name", default=LOCATION_NAME, help=f"code location name (default: {LOCATION_NAME})"
+    )
+    code_server.set_defaults(func=run_code_server)
 
     backfill = subparsers.add_parser(
         "backfill",
@@ -149,12 +175,55 @@ def _instance_config() -> Path:
     raise PlatformError("dagster.yaml not found in the current directory or the project checkout")
 
 
-def prepare_dagster_home(home: Path, code_server_port: int) -> Path:
-    """DAGSTER_HOME with the repo's instance config and a workspace naming the shared code server."""
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(_instance_config(), home / "dagster.yaml")
+@dataclass(frozen=True)
+class PreparedInstance:
+    """The Dagster instance ``up`` runs on: its ``DAGSTER_HOME`` and the workspace naming the code server."""
+
+    home: Path
+    workspace: Path
+    source: str  # where the instance configuration came from, for the startup output
+
+
+def prepare_dagster_home(
+    settings: Settings,
+    code_server_port: int,
+    *,
+    config: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> PreparedInstance:
+    """Choose the Dagster instance: ``--dagster-config`` copied into ``data/dagster_home``; else an
+    exported ``DAGSTER_HOME`` as it is (never written to); else the repo's ``dagster.yaml`` copied there.
+
+    The workspace naming the shared code server goes under the data directory either way, so an
+    operator's ``DAGSTER_HOME`` stays untouched. Raises ``ConfigurationError`` for a wrong choice.
+    """
+    environ = os.environ if environ is None else environ
+    exported = environ.get("DAGSTER_HOME", "").strip()
+    if config is not None and exported:
+        raise ConfigurationError(
+            f"DAGSTER_HOME is exported ({exported}) and --dagster-config was given: use one of them "
+            "(unset DAGSTER_HOME in the environment or .env, or drop --dagster-config)"
+        )
+    if exported:
+        home = Path(exported).expanduser().resolve()
+        if not home.is_dir():
+            raise ConfigurationError(
+                f"DAGSTER_HOME={exported} is not a directory: create it (with its dagster.yaml) "
+                "or unset DAGSTER_HOME in the environment or .env"
+            )
+        source = "exported DAGSTER_HOME"
+    else:
+        if config is not None and not config.is_file():
+            raise ConfigurationError(f"--dagster-config {config}: no such file")
+        chosen = config if config is not None else _instance_config()
+        home = dagster_home(settings)
+        home.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(chosen, home / "dagster.yaml")
+        source = f"{chosen} copied"
+    describe_dagster_storage(home, environ)  # fails now, not in four processes, on a missing DAGSTER_PG_*
     # One code server loads the definitions once; webserver, daemon and runs all use it.
-    workspace = home / "workspace.yaml"
+    workspace = settings.data_dir.resolve() / "workspace.yaml"
+    workspace.parent.mkdir(parents=True, exist_ok=True)
     workspace.write_text(
         "load_from:\n"
         "  - grpc_server:\n"
@@ -162,7 +231,96 @@ def prepare_dagster_home(home: Path, code_server_port: int) -> Path:
         f"      port: {code_server_port}\n"
         f"      location_name: {LOCATION_NAME}\n"
     )
-    return workspace
+    return PreparedInstance(home, workspace, source)
+
+
+def _config_value(value: Any, environ: Mapping[str, str], missing: list[str]) -> str:
+    """A dagster.yaml scalar: literal, or ``{env: NAME}`` read from the environment."""
+    if isinstance(value, dict) and "env" in value:
+        name = str(value["env"])
+        if name not in environ:  # set but empty is the operator's choice (a password under trust auth)
+            missing.append(name)
+            return f"${name}"
+        return environ[name]
+    return "" if value is None else str(value)
+
+
+def describe_dagster_storage(home: Path, environ: Mapping[str, str] | None = None) -> str:
+    """Where the instance at ``home`` keeps runs and events: ``sqlite (DIR)`` or ``postgres USER@HOST:PORT/DB``.
+
+    Raises ``ConfigurationError`` when its dagster.yaml reads a variable that is not set."""
+    import yaml
+
+    environ = os.environ if environ is None else environ
+    path = home / "dagster.yaml"
+    try:
+        config = (yaml.safe_load(path.read_text()) if path.is_file() else None) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigurationError(f"{path} cannot be read: {exc}") from None
+    storage = config.get("storage") or {}
+    legacy = config.get("run_storage") or {}
+    kind = next(iter(storage), None) if isinstance(storage, dict) else None
+    if kind is None and isinstance(legacy, dict) and "postgres" in str(legacy.get("module", "")):
+        kind, storage = "postgres", {"postgres": legacy.get("config") or {}}
+    missing: list[str] = []
+    if kind in ("postgres", "mysql"):
+        options = storage[kind] or {}
+        if options.get(f"{kind}_url"):
+            url = _config_value(options[f"{kind}_url"], environ, missing)
+            where = _mask_url(url) if not missing else url
+        else:
+            db = options.get(f"{kind}_db") or {}
+            user, host, port, name = (
+                _config_value(db.get(key), environ, missing)
+                for key in ("username", "hostname", "port", "db_name")
+            )
+            _config_value(db.get("password"), environ, missing)
+            where = f"{user}@{host}:{port or ('5432' if kind == 'postgres' else '3306')}/{name}"
+        if missing:
+            raise ConfigurationError(
+                f"{path} reads {', '.join(dict.fromkeys(missing))} from the environment and "
+                f"{'it is' if len(set(missing)) == 1 else 'they are'} not set: export or put them in .env"
+            )
+        return f"{kind} {where}"
+    base = home / "storage"
+    if kind == "sqlite":
+        base = Path(_config_value((storage["sqlite"] or {}).get("base_dir"), environ, missing) or base)
+    return f"sqlite ({base})"
+
+
+def _mask_url(url: str) -> str:
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def configuration_summary(
+    settings: Settings, instance: PreparedInstance, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """What ``up`` runs on, one line per store: Dagster instance, database (password masked), blobs, queue."""
+    storage = describe_dagster_storage(instance.home, environ)
+    if settings.blob_backend == "s3":
+        blobs = f"s3://{settings.s3_bucket}/{settings.s3_prefix}"
+        if settings.s3_endpoint_url:
+            blobs += f" (endpoint {settings.s3_endpoint_url})"
+    else:
+        blobs = f"local {settings.resolved_blob_dir.resolve()}"
+    if settings.queue_backend == "sqs":
+        queue = f"sqs {settings.sqs_queue_url}"
+        if settings.sqs_endpoint_url:
+            queue += f" (endpoint {settings.sqs_endpoint_url})"
+    else:
+        queue = "database (table queue_messages)"
+    return [
+        f"  Dagster       DAGSTER_HOME={instance.home} ({instance.source}); storage: {storage}",
+        f"  database      {_mask_url(settings.resolved_database_url)}",
+        f"  blob store    {blobs}",
+        f"  queue         {queue}",
+    ]
 
 
 def _pid_alive(pid: int) -> bool:
@@ -377,15 +535,14 @@ def build_services(
     ui_port: int,
     code_port: int,
     workspace: Path,
+    home: Path,
     since: float,
 ) -> list[Service]:
     logs = settings.data_dir.resolve() / "logs"
-    home = workspace.parent
     return [
         Service(
             "code server",
-            [_bin("dagster"), "code-server", "start", "-h", "127.0.0.1", "-p", str(code_port),
-             "-m", DEFINITIONS_MODULE, "--location-name", LOCATION_NAME],
+            code_server_argv("127.0.0.1", code_port, LOCATION_NAME),
             logs / "code-server.log", code_server_loaded(code_port),
         ),
         Service(
@@ -477,12 +634,15 @@ def run_up(args: argparse.Namespace) -> int:
 
     api_url = f"http://{_connect_host(args.host)}:{args.api_port}"
     ui_url = f"http://{_connect_host(args.host)}:{args.ui_port}"
-    home = dagster_home(settings)
     code_port = free_port()
     try:
-        workspace = prepare_dagster_home(home, code_port)
+        instance = prepare_dagster_home(settings, code_port, config=args.dagster_config)
+        summary = configuration_summary(settings, instance)
+    except ConfigurationError as exc:
+        return _fail(str(exc), 2)
     except (PlatformError, OSError) as exc:
         return _fail(str(exc))
+    print("configuration:\n" + "\n".join(summary))
 
     url = settings.resolved_database_url
     try:
@@ -496,14 +656,14 @@ def run_up(args: argparse.Namespace) -> int:
 
     env = dict(os.environ)
     env.update({
-        "DAGSTER_HOME": str(home),
+        "DAGSTER_HOME": str(instance.home),
         "TIMETABLE_DATA_DIR": str(settings.data_dir.resolve()),
         "PYTHONUNBUFFERED": "1",
     })  # fmt: skip
     env.setdefault("TIMETABLE_DAGSTER_UI_URL", ui_url)
     services = build_services(
         settings, host=args.host, api_port=args.api_port, ui_port=args.ui_port, code_port=code_port,
-        workspace=workspace, since=time.time(),
+        workspace=instance.workspace, home=instance.home, since=time.time(),
     )  # fmt: skip
     handlers = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     code = 0
@@ -608,6 +768,42 @@ def share_view_link(api_url: str, key: str, upload_id: str) -> str | None:
     return url if url.startswith("http") else api_url + url
 
 
+# --- code server ------------------------------------------------------------------------------
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """True when a socket holds ``host:port``. The probe sets neither SO_REUSEPORT nor SO_REUSEADDR, so
+    it also fails against a gRPC server (which binds with SO_REUSEPORT and would let a second server
+    share the port, each taking part of the connections)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def code_server_argv(host: str, port: int, location_name: str) -> list[str]:
+    return [_bin("dagster"), "code-server", "start", "-h", host, "-p", str(port),
+            "-m", DEFINITIONS_MODULE, "--location-name", location_name]  # fmt: skip
+
+
+def run_code_server(args: argparse.Namespace) -> int:
+    if port_in_use(args.host, args.port):
+        return _fail(
+            f"port {args.port} on {args.host} is in use (another code server?); stop it or pick another with --port",
+            2,
+        )
+    argv = code_server_argv(args.host, args.port, args.location_name)
+    sys.stdout.flush()
+    # A supervisor's SIGTERM must stop it even when started from a shell that ignores signals for its
+    # background jobs; exec keeps the pid, so the supervisor signals the code server itself.
+    _child_preexec()
+    os.execvp(argv[0], argv)
+    return 0  # not reached
+
+
 # --- down -------------------------------------------------------------------------------------
 
 
@@ -687,10 +883,37 @@ def run_backfill(args: argparse.Namespace) -> int:
         return _fail(
             f"Dagster webserver not reachable at {dagster_url} ({exc}); start it with `timetable up`"
         )
-    os.environ.setdefault("DAGSTER_HOME", str(dagster_home(settings)))
-    run_ids = request_backfill_runs(upload_ids, dagster_url, reason=_reason(stale, failed))
+    try:
+        home = backfill_dagster_home(settings)
+    except ConfigurationError as exc:
+        return _fail(str(exc), 2)
+    os.environ["DAGSTER_HOME"] = str(home)
+    from dagster_graphql import DagsterGraphQLClientError
+
+    try:
+        run_ids = request_backfill_runs(upload_ids, dagster_url, reason=_reason(stale, failed))
+    except DagsterGraphQLClientError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return _fail(f"the Dagster webserver at {dagster_url} did not launch the runs: {first}")
     print(f"requested {len(run_ids)} runs for {len(upload_ids)} uploads: {dagster_url.join('/runs')}")
     return 0
+
+
+def backfill_dagster_home(settings: Settings, environ: Mapping[str, str] | None = None) -> Path:
+    """The instance the webserver runs on: an exported ``DAGSTER_HOME``, else ``timetable up``'s
+    ``data/dagster_home``. Raises ``ConfigurationError`` (one line) when it is not there or its
+    dagster.yaml reads a variable that is not set."""
+    environ = os.environ if environ is None else environ
+    exported = environ.get("DAGSTER_HOME", "").strip()
+    home = Path(exported).expanduser() if exported else dagster_home(settings)
+    if not home.is_dir():
+        where = f"DAGSTER_HOME={exported}" if exported else f"DAGSTER_HOME is not set and {home}"
+        raise ConfigurationError(
+            f"{where} is not a directory: set DAGSTER_HOME in the environment or .env to the Dagster "
+            "instance's directory (the one its webserver and daemon use)"
+        )
+    describe_dagster_storage(home, environ)
+    return home.resolve()
 
 
 def _reason(stale: bool, failed: bool) -> str:

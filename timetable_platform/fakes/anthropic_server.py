@@ -1,8 +1,13 @@
 """A local Anthropic Messages API: ``POST /v1/messages`` answered as the real service answers it.
 
-Answers record the document's ground truth (``truth``, a ``Timetable`` from the corpus generator or a
-corpus JSON) through the forced tool: a ``tool_use`` block whose ``input`` holds the entries, with
-``stop_reason``, ``usage`` (input, output, cache write and cache read tokens) and a ``msg_`` id.
+Answers record a timetable through the forced tool: a ``tool_use`` block whose ``input`` holds the
+entries, with ``stop_reason``, ``usage`` (input, output, cache write and cache read tokens) and a ``msg_``
+id. Which timetable:
+- ``truth`` (tests): the document's ground truth, a ``Timetable`` from the corpus generator or a corpus JSON;
+- without a truth (``timetable fakes``): ``read_request``, what the project's embedded reader reads in the
+  document the request carries (a PDF ``document`` block or an ``image`` block, OCR'd), else the candidate
+  reading the request quotes from the layout stage (office documents and CSV arrive as text with it),
+  else no entries.
 
 Scripted behaviours, one per request in order (``script``), then ``"ok"``:
 - ``"ok"``: every entry not yet recorded (a continuation request lists recorded ones; they are left out);
@@ -25,14 +30,14 @@ import json
 import re
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fakes import send_json, serve_http
 from timetable_platform.domain.model import Timetable
+from timetable_platform.fakes import send_json, serve_http
 
 ERRORS = {
     "rate_limit": (
@@ -53,9 +58,44 @@ def _tokens(text: str) -> int:
     return max(1, len(text) // 4)
 
 
+_CANDIDATE = re.compile(r"candidate reading \(.*?\):\n(\[[^\n]*\])", re.DOTALL)  # one JSON line
+
+
+def _request_document(body: dict[str, Any]) -> tuple[bytes, str] | None:
+    """The first PDF or image the request carries, as (bytes, media type)."""
+    for message in body.get("messages", []):
+        content = message.get("content")
+        for block in content if isinstance(content, list) else []:
+            if block.get("type") in ("document", "image") and block.get("source", {}).get("type") == "base64":
+                source = block["source"]
+                return base64.b64decode(source["data"]), str(source.get("media_type", ""))
+    return None
+
+
+def read_request(body: dict[str, Any]) -> Timetable:
+    """A stand-in for the model's reading: the embedded reader on the request's PDF or image; else the
+    layout stage's candidate reading quoted in the request; else an empty timetable."""
+    from timetable_platform.extraction.base import Document, Limits
+    from timetable_platform.extraction.embedded import EmbeddedLayoutExtractor
+
+    document = _request_document(body)
+    if document is not None:
+        content, media_type = document
+        return EmbeddedLayoutExtractor().extract(Document(content, media_type), Limits()).timetable
+    for message in body.get("messages", []):
+        content = message.get("content")
+        for block in content if isinstance(content, list) else []:
+            found = _CANDIDATE.search(block.get("text", "")) if block.get("type") == "text" else None
+            if found:
+                return Timetable.model_validate({"entries": json.loads(found.group(1))})
+    return Timetable(entries=[])
+
+
 @dataclass
 class FakeAnthropic:
     truth: Timetable | None = None
+    # Without a truth: the timetable to answer a request with (``read_request`` in ``timetable fakes``).
+    reader: Callable[[dict[str, Any]], Timetable] | None = None
     base_url: str = ""
     script: list[str] = field(default_factory=list)
     retry_after_ms: int = 5
@@ -91,7 +131,7 @@ class FakeAnthropic:
         if kind == "text":
             return _tokens(block.get("text", ""))
         if kind == "document":
-            from tests.fakes.documentai_server import pdf_page_count
+            from timetable_platform.fakes.documentai_server import pdf_page_count
 
             return PDF_PAGE_TOKENS * pdf_page_count(base64.b64decode(block["source"]["data"]))
         if kind == "image":
@@ -123,11 +163,17 @@ class FakeAnthropic:
 
     # -- answers
 
-    def _entries(self) -> list[dict[str, Any]]:
-        assert self.truth is not None, "the fake needs a truth to answer from"
+    def _timetable(self, body: dict[str, Any]) -> Timetable:
+        if self.truth is not None:
+            return self.truth
+        assert self.reader is not None, "the fake needs a truth or a reader to answer from"
+        return self.reader(body)
+
+    @staticmethod
+    def _entries(timetable: Timetable) -> list[dict[str, Any]]:
         return [
             {k: v for k, v in e.model_dump(mode="json", exclude={"confidence"}).items() if v is not None}
-            for e in self.truth.entries
+            for e in timetable.entries
         ]
 
     @staticmethod
@@ -159,7 +205,10 @@ class FakeAnthropic:
             )
         tool = body["tool_choice"]["name"]
         keys = {(r.get("day"), r.get("start"), r.get("subject")) for r in self._recorded(body)}
-        entries = [e for e in self._entries() if (e["day"], e.get("start"), e["subject"]) not in keys]
+        timetable = self._timetable(body)
+        entries = [
+            e for e in self._entries(timetable) if (e["day"], e.get("start"), e.get("subject")) not in keys
+        ]
         stop_reason = "tool_use"
         if behaviour == "truncate":
             entries = entries[: max(1, len(entries) // 2)]
@@ -170,8 +219,8 @@ class FakeAnthropic:
             entries[1]["day"] = "Monday"
             entries[2].pop("subject", None)
         tool_input: dict[str, Any] = {"entries": entries}
-        if self.truth is not None and self.truth.title and stop_reason == "tool_use":
-            tool_input["title"] = self.truth.title
+        if timetable.title and stop_reason == "tool_use":
+            tool_input["title"] = timetable.title
         block = {
             "type": "tool_use",
             "id": f"toolu_{uuid.uuid4().hex[:24]}",
@@ -196,7 +245,7 @@ class FakeAnthropic:
         return 200, response, {}
 
 
-def _handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
+def request_handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -222,7 +271,9 @@ def _handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
                         500,
                         {"type": "error", "error": {"type": "api_error", "message": f"fake: {exc}"}},
                     )
-            send_json(self, status, payload, headers={"request-id": f"req_{uuid.uuid4().hex[:24]}", **headers})
+            send_json(
+                self, status, payload, headers={"request-id": f"req_{uuid.uuid4().hex[:24]}", **headers}
+            )
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -234,6 +285,6 @@ def _handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
 def serve_anthropic(**options: Any) -> Iterator[FakeAnthropic]:
     """Run a fake on 127.0.0.1 (a free port); ``fake.base_url`` is the client's ``base_url``."""
     fake = FakeAnthropic(**options)
-    with serve_http(_handler(fake), name="fake-anthropic") as url:
+    with serve_http(request_handler(fake), name="fake-anthropic") as url:
         fake.base_url = url
         yield fake

@@ -5,7 +5,8 @@ The answer is built from the document actually sent: the project's embedded read
 text string, tokens / lines / paragraphs with text anchors and normalized bounding polygons, tables
 with header and body rows and cells with row and column spans, detected languages, confidences.
 Images are answered from ``image_layouts`` (a layout registered for those exact bytes) since OCR
-would be slow and is not what is under test.
+would be slow and is not what is under test; with ``read_images`` (``timetable fakes``) other images are
+read by the project's OCR reader (Tesseract).
 
 Scripted behaviours: ``fail_next(status, n)`` answers the next n requests with a Google error JSON
 (``{"error": {"code", "message", "status"}}``); ``page_limit`` rejects longer PDFs with 400 as the real
@@ -23,8 +24,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fakes import send_json, serve_http
 from timetable_platform.domain.layout import BBox, Layout, Line, Page, Word
+from timetable_platform.fakes import send_json, serve_http
 
 GOOGLE_STATUS = {
     400: "INVALID_ARGUMENT",
@@ -232,10 +233,15 @@ def scaled_layout(layout: Layout, factor: float) -> Layout:
 
 def read_pdf_layout(content: bytes) -> Layout:
     """What the fake 'sees' in a PDF: the project's text-layer reader."""
+    return read_document_layout(content, "application/pdf")
+
+
+def read_document_layout(content: bytes, media_type: str) -> Layout:
+    """What the fake 'sees' in a document: the project's readers (OCR for images)."""
     from timetable_platform.extraction.base import Document, Limits
     from timetable_platform.extraction.readers import read_layout
 
-    return read_layout(Document(content=content, media_type="application/pdf"), Limits(max_pages=500))
+    return read_layout(Document(content=content, media_type=media_type), Limits(max_pages=500))
 
 
 def pdf_page_count(content: bytes) -> int:
@@ -271,6 +277,7 @@ class FakeDocumentAI:
     language: str = "en"
     confidence: float = 0.97
     image_layouts: dict[bytes, Layout] = field(default_factory=dict)
+    read_images: bool = False  # OCR images not in image_layouts (slow; for demos, not tests)
     requests: list[RecordedRequest] = field(default_factory=list)
     _failures: list[int] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -305,6 +312,8 @@ class FakeDocumentAI:
             layout = read_pdf_layout(content)
         elif content in self.image_layouts:
             layout = self.image_layouts[content]
+        elif self.read_images and mime_type.startswith("image/"):
+            layout = read_document_layout(content, mime_type)
         else:
             return 400, _error(400, "Unsupported input file format.")
         document = layout_to_document(
@@ -317,7 +326,7 @@ def _error(status: int, message: str) -> dict[str, Any]:
     return {"error": {"code": status, "message": message, "status": GOOGLE_STATUS.get(status, "UNKNOWN")}}
 
 
-def _handler(fake: FakeDocumentAI) -> type[BaseHTTPRequestHandler]:
+def request_handler(fake: FakeDocumentAI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -340,6 +349,6 @@ def _handler(fake: FakeDocumentAI) -> type[BaseHTTPRequestHandler]:
 def serve_documentai(**options: Any) -> Iterator[FakeDocumentAI]:
     """Run a fake on 127.0.0.1 (a free port) for the duration of the block."""
     fake = FakeDocumentAI(**options)
-    with serve_http(_handler(fake), name="fake-documentai") as url:
+    with serve_http(request_handler(fake), name="fake-documentai") as url:
         fake.endpoint = url
         yield fake
