@@ -49,6 +49,7 @@ from timetable_platform.cli.platform import (  # noqa: E402
     stop_services,
     wait_healthy,
 )
+from timetable_platform.settings import Settings  # noqa: E402
 
 TARGETS = ("daemon", "run_worker", "code_server")
 # "queued": the upload is submitted and the kill lands while the sensor requests and the daemon
@@ -90,8 +91,9 @@ class FaultStack:
         self.data = workdir / "data"
         self.data.mkdir(parents=True, exist_ok=True)
         self.code_port = free_port()
-        self.home = workdir / "dagster_home"
-        workspace = prepare_dagster_home(self.home, self.code_port)
+        # The repository's dagster.yaml copied under the data directory, as `timetable up` does by default.
+        prepared = prepare_dagster_home(Settings(data_dir=self.data), self.code_port, environ={})
+        self.home, workspace = prepared.home, prepared.workspace
         self.env = {
             **os.environ,
             "DAGSTER_HOME": str(self.home),
