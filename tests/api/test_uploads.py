@@ -323,3 +323,23 @@ def test_needs_review_is_served_with_its_reasons_and_a_failed_upload_says_why(ap
     assert problem["upload_status"] == "failed" and problem["type"].endswith("upload_failed")
     assert "No lessons could be read from the document." in problem["detail"]
     assert "retry-after" not in refused.headers
+
+
+def test_a_document_over_the_page_limit_is_refused_at_submission(make_api) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    api = make_api(max_pages=1)
+    key = api.new_key("school")
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer)
+    for _ in range(2):
+        pdf.drawString(72, 720, "Monday 9:00-10:00 Maths")
+        pdf.showPage()
+    pdf.save()
+    response = api.submit(key, content=buffer.getvalue(), filename="two-pages.pdf")
+    assert response.status_code == 413
+    problem = response.json()
+    assert "2 pages" in problem["detail"] and problem["status"] == 413
+    assert api.client.get(f"{PREFIX}/uploads", headers=key).json()["items"] == []  # no row was made

@@ -7,6 +7,7 @@ them in its thread pool.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import hashlib
 import json
@@ -36,8 +37,9 @@ from timetable_platform.api.security_headers import HTML_PAGE_HEADERS
 from timetable_platform.domain import exports
 from timetable_platform.domain.model import Timetable
 from timetable_platform.domain.term import TermSettings
-from timetable_platform.extraction.base import Mode
-from timetable_platform.extraction.errors import ExtractionError
+from timetable_platform.extraction.base import Limits, Mode
+from timetable_platform.extraction.errors import CorruptDocument, ExtractionError
+from timetable_platform.extraction.safety import check_pages
 from timetable_platform.extraction.sniff import sniff_media_type
 from timetable_platform.store import apikeys, audit, repository, terms
 from timetable_platform.store.api_models import IdempotencyRecord
@@ -104,6 +106,13 @@ def _load(state: AppState, principal: Principal, upload_id: str) -> Upload:
     if upload is None:
         raise _not_found(upload_id)
     return upload
+
+
+def _check_pages(content: bytes, media_type: str, limits: Limits) -> None:
+    """A document over the page (or pixel) limit is refused now rather than by its run, and never gets a
+    row. One the counter cannot open is left to the run, which fails it with the reader's own reason."""
+    with contextlib.suppress(CorruptDocument):
+        check_pages(content, media_type, limits)
 
 
 def _validate_callback_url(url: str | None, *, allow_private_networks: bool) -> str | None:
@@ -310,6 +319,7 @@ def submit_upload(
     filename = (file.filename or "upload")[-255:]
     try:
         media_type = sniff_media_type(content, filename)
+        _check_pages(content, media_type, Limits(max_bytes=limit, max_pages=state.settings.max_pages))
     except ExtractionError as exc:
         state.metrics.submissions.labels(exc.code).inc()
         raise Problem(exc.http_status, exc.message, code=exc.code) from exc
