@@ -163,3 +163,30 @@ def test_a_crashing_second_reader_leaves_the_layout_answer_and_a_warning() -> No
     result = extract(DOC, mode="hybrid", layout_extractor=layout, interpreter=_CrashingInterpreter())
     assert [e.subject for e in result.timetable.entries] == ["Maths"]
     assert any("crashing failed" in w for w in result.timetable.warnings)
+
+
+def _word_grid_layout() -> object:
+    """A page of words set out as a grid, with no table found in it."""
+    from timetable_platform.domain.layout import BBox, Layout, Line, Page, Word
+
+    rows = [["Time", "Monday", "Tuesday"], ["9:00-10:00", "Maths", "Art"], ["10:00-11:00", "Music", "Science"]]
+    words, lines = [], []
+    for r, row in enumerate(rows):
+        line_words = [Word(text, BBox(20 + 150 * c, 40 + 30 * r, 110 + 150 * c, 52 + 30 * r)) for c, text in enumerate(row)]
+        words += line_words
+        lines.append(Line(line_words, BBox(20, 40 + 30 * r, 110 + 150 * (len(row) - 1), 52 + 30 * r)))
+    return Layout(pages=[Page(1, 700, 300, words=words, lines=lines)], media_type="application/pdf", reader="test")
+
+
+def test_document_ai_mode_reads_the_word_stream_when_no_table_reading_finds_a_timetable() -> None:
+    from timetable_platform.extraction.pipeline import reconcile
+
+    empty = StageResult(timetable=Timetable(entries=[]), backend="embedded:test", seconds=0.0, layout=_word_grid_layout())  # type: ignore[arg-type]
+    timetable = reconcile(empty, None, mode="document_ai", filename="t.pdf", media_type="application/pdf", sha256="0" * 64)
+    assert {(e.day, e.start, e.subject) for e in timetable.entries} == {
+        ("MON", "09:00", "Maths"), ("MON", "10:00", "Music"), ("TUE", "09:00", "Art"), ("TUE", "10:00", "Science"),
+    }
+    assert all(e.confidence is not None and e.confidence < 0.9 for e in timetable.entries)  # a reading standing alone
+    without_layout = StageResult(timetable=Timetable(entries=[]), backend="embedded:test", seconds=0.0)
+    with pytest.raises(NoTimetableFound):
+        reconcile(without_layout, None, mode="document_ai", filename="t.pdf", media_type="application/pdf", sha256="0" * 64)

@@ -280,8 +280,11 @@ class MergedUpload:
 def merge_upload(store: StoreResource, upload_id: str, *, raw_seconds: float | None = None) -> MergedUpload:
     """Reconcile the stored candidates into the upload's timetable (not yet persisted)."""
     upload = load_upload(store, upload_id)
-    layout = stage_from_json(_get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE)), with_layout=False)
+    first = _get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE))
     second = _get_json(store, candidate_key(upload_id, INTERPRETER_CANDIDATE))
+    # The layout only where reconcile reads its word stream: a first reading with nothing and no second.
+    needs_layout = "skipped" in second and not first["timetable"].get("entries")
+    layout = stage_from_json(first, with_layout=needs_layout)
     interpreter = None if "skipped" in second else stage_from_json(second, with_layout=False)
     if "warning" in second:
         layout.warnings.append(second["warning"])

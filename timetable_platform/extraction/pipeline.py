@@ -98,6 +98,14 @@ def reconcile(
     from timetable_platform.extraction.backends import merge_weights
 
     primary = layout_stage.timetable
+    if interpreter_stage is None and not primary.entries and layout_stage.layout is not None:
+        # No table reading found a timetable and no second reader ran (document_ai mode): the word
+        # stream of the same layout is read before giving up, scored as a reading standing alone.
+        from timetable_platform.reading.textstream import read_text_stream
+
+        stream = read_text_stream(layout_stage.layout)
+        if stream.entries:
+            interpreter_stage = StageResult(timetable=stream, backend="embedded:textstream", seconds=0.0)
     if interpreter_stage is None or not interpreter_stage.timetable.entries:
         # In hybrid mode an unconfirmed reading is scored as such (the merge's single-reader confidence).
         timetable = _merge(primary, None) if mode == "hybrid" else primary
