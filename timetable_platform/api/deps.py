@@ -185,23 +185,22 @@ async def authenticate(
 
 
 def _too_many_failures(state: AppState, seconds: float) -> Problem:
-    state.metrics.rate_limited.inc()
-    retry_after = max(1, math.ceil(seconds))
-    return Problem(
-        429,
-        f"Too many failed authentication attempts from this address; retry in {retry_after} s.",
-        code="rate_limited",
-        headers={"Retry-After": str(retry_after)},
-        retry_after=retry_after,
-    )
+    return _throttled(state, seconds, "Too many failed authentication attempts from this address")
 
 
 def _rate_limited(state: AppState, seconds: float) -> Problem:
+    return _throttled(
+        state, seconds, f"Rate limit of {state.settings.rate_limit_per_minute} requests a minute exceeded"
+    )
+
+
+def _throttled(state: AppState, seconds: float, reason: str) -> Problem:
+    """429 with ``Retry-After`` (whole seconds, at least 1)."""
     state.metrics.rate_limited.inc()
     retry_after = max(1, math.ceil(seconds))
     return Problem(
         429,
-        f"Rate limit of {state.settings.rate_limit_per_minute} requests a minute exceeded; retry in {retry_after} s.",
+        f"{reason}; retry in {retry_after} s.",
         code="rate_limited",
         headers={"Retry-After": str(retry_after)},
         retry_after=retry_after,
