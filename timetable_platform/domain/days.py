@@ -150,7 +150,7 @@ def _key(text: str) -> str:
     """'Mon.' -> 'mon', 'M O N' -> 'mon', 'Montag, 12.11.' -> 'montag', 'Mié' -> 'mie'."""
     text = join_spaced_letters(text)
     key = fold(text).strip()
-    # Drop a trailing date ('Monday 2nd Sep', 'Mardi 3 septembre', 'Wed, Sep 4', 'Montag, 12.11.'):
+    # Drop a trailing date ('Tuesday 14th Oct', 'Mardi 3 septembre', 'Wed, Sep 4', 'Montag, 12.11.'):
     # the words after the first that are numbers, ordinals or month names, when one is a number.
     parts = key.split()
     if len(parts) >= 2 and any(re.search(r"\d", t) for t in parts[1:]):

@@ -77,9 +77,9 @@ _GROUP = re.compile(
 _WITH_TEACHER = re.compile(r"^(?P<subject>.+?)\s+(?:with|mit|avec|con|met|com)\s+(?P<teacher>\S.*)$", re.IGNORECASE)
 _SEPARATORS = re.compile(r"\s*(?:/|·|•|\||;|,|\s[-–—]\s)\s*")
 _PAREN = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
-# 'DC(L)/AG', 'Physics/ JK', 'MPMC(L)/' (the code wrapped onto the next line): a name, a slash, a short code.
+# 'PHY(L)/JK', 'Chem/ RT', 'BIO(L)/' (the code wrapped onto the next line): a name, a slash, a short code.
 _SLASH_FIELD = re.compile(r"^(?P<name>[^/]*[^\s/])\s*/\s*(?P<code>[A-Z][A-Za-z0-9]{0,4})?$")
-# Lab and tutorial batches named inside a subject: 'Lab Grp-1', 'Group 2', 'Batch-B', 'DSD(P1)'.
+# Lab and tutorial batches named inside a subject: 'Lab Grp-3', 'Group 2', 'Batch-B', 'CHEM(P2)'.
 _GROUP_IN_NAME = re.compile(
     r"\b(?P<label>(?:grp|group|gruppe|groupe|grupo|gruppo|groep|batch|kelompok)[\s\-.]*[A-Za-z0-9]{1,3})\b"
     r"|\((?P<batch>[A-Z]\d)\)",
@@ -96,7 +96,7 @@ def is_code(text: str) -> bool:
     return bool(_CODE.match(text.strip()))
 
 
-# A class named by its grade and letter: '3ª série B', '2º ano A', '1er curso C', 'Kelas 10 B', '5th Grade A'.
+# A class named by its grade and letter: '2ª série C', '2º ano A', '1er curso C', 'Kelas 10 B', '5th Grade A'.
 _GRADE_GROUP = re.compile(
     r"^(?:\d{1,2}\s?(?:[ºª°o*.]|st|nd|rd|th|er|e|a)?\s?(?:s[ée]rie|ano|a[ñn]o|curso|anno|grade|year|klasse|classe|kelas)"
     r"|(?:kelas|klasse|classe|grade|year|turma)\s?[IVX\d]{1,4})\s?[-–]?\s?[A-Za-z]?\d?$",
@@ -105,7 +105,7 @@ _GRADE_GROUP = re.compile(
 
 
 def is_group(text: str) -> bool:
-    """A printed class: '7B', '10E', 'Y9', '4M', '5a', 'Year 10', 'Klasse 5a', '3ª série B', 'Kelas XI-A'."""
+    """A printed class: '7B', '10E', 'Y9', '4M', '5a', 'Year 10', 'Klasse 5a', '2ª série C', 'Kelas X-B'."""
     t = text.strip()
     if _GRADE_GROUP.match(t) or _GROUP_IN_NAME.fullmatch(t):
         return True
@@ -227,11 +227,11 @@ class CellSplitter:
         self.word_counts = word_counts or Counter()
         # Field lines the document prints in two cells or more (a class, a room), and their field.
         self.field_lines = field_lines or {}
-        # The field a short code after a slash is in this document ('DC(L)/AG': teacher), when most
+        # The field a short code after a slash is in this document ('PHY(L)/JK': teacher), when most
         # cells print one.
         self.slash_role = slash_role
         # Most multi-line cells print the name on the first line and only fields below it: the first
-        # line is then the name as printed, codes and all ('Engg Mech - NMEC101' / 'NLHC G3').
+        # line is then the name as printed, codes and all ('Algebra - MTH104' / 'BLK A2').
         self.whole_first_line = whole_first_line
         self.vocabulary = vocabulary
         self.rooms = rooms
@@ -404,7 +404,7 @@ class CellSplitter:
                     del tokens[-2:]
                     continue
             if len(tokens) > 1 and _POSSESSIVE_END.search(tokens[-2]):
-                break  # "Writer's Workshop": the word after a possessive is its noun, not a room
+                break  # "Children's Workshop": the word after a possessive is its noun, not a room
             after_label = len(tokens) > 1 and fold(tokens[-2].rstrip(":")) in _NOT_ROOM_WORDS
             if is_room(last) and not (last.isdigit() and (len(last) < 2 or after_label)) and (
                 any(c.isdigit() for c in last) or fold(last) in ROOM_WORDS or fold(last).endswith(ROOM_SUFFIXES)
@@ -460,7 +460,7 @@ class CellSplitter:
             pairs = _join_wrapped_codes(pairs)
             first = _SLASH_FIELD.match(pairs[0][0])
             if first and first.group("code"):
-                # The name before the slash is the subject as printed ('DSD(P1)'); lines below are notes.
+                # The name before the slash is the subject as printed ('CHEM(P2)'); lines below are notes.
                 subject = _tidy_subject(first.group("name"))
                 fields = CellFields(
                     subject=subject,
@@ -503,7 +503,7 @@ class CellSplitter:
                 parsed.put(variant, bare)
                 continue
             if index > 0 and parsed.subject_parts and not parsed.closed and _POSSESSIVE_END.search(pairs[index - 1][0]):
-                parsed.put("subject", line, index)  # "Writer's" / "Workshop": the name goes on
+                parsed.put("subject", line, index)  # "Children's" / "Workshop": the name goes on
                 continue
             whole = self.classify(bare, subject_position=index == 0) if bare else None
             if whole is not None and bare != line:
@@ -597,12 +597,12 @@ class CellSplitter:
 
     def _read_name_line(self, line: str, parsed: _Parsed) -> None:
         """The first line of a cell in a document that prints fields on the lines below: the name as
-        printed, codes and all ('Engg Mech - NMEC101'), less a bracket that reads as a field and a
+        printed, codes and all ('Algebra - MTH104'), less a bracket that reads as a field and a
         trailing teacher code the document uses as one."""
         name = line
         # A bracket holds a field when it reads as a titled name, a class, a known teacher code or a room
         # in words or a short code ('(Music 1)', '(R203)'); a course code (letters, then three digits or more:
-        # '(BAS101)') is part of the name.
+        # '(PHY110)') is part of the name.
         for pm in list(_PAREN.finditer(name)):
             inner = (pm.group(1) or pm.group(2) or "").strip()
             role = self.classify(inner, subject_position=False)
@@ -621,8 +621,8 @@ class CellSplitter:
         parsed.put("subject", " ".join(tokens), 0)
 
     def parallel(self, lines: Sequence[str]) -> list[list[str]] | None:
-        """Lines of one cell that are separate lessons side by side (lab batches: 'DSD(P1)/YA',
-        'CNS(P2)/A', 'DC(P3)/AG'): one group of lines per lesson, or None when the cell is one lesson.
+        """Lines of one cell that are separate lessons side by side (lab batches: 'PHY(P1)/JK',
+        'CHEM(P2)/RT', 'BIO(P3)/S'): one group of lines per lesson, or None when the cell is one lesson.
         Only where the document prints 'name/code' cells, or where every line names its own batch
         ('Physics Lab (B1)' / 'Chemistry Lab (B2)'), so each line shows it is a whole lesson."""
         if self.slash_role is None:
@@ -641,7 +641,7 @@ class CellSplitter:
     def _read_mixed_line(self, line: str, parsed: _Parsed, *, index: int) -> None:
         at_subject = not parsed.subject_parts
         if at_subject and _COURSE_LINE.match(line):
-            # 'CSC110 - Programming', '2101HS202 - MAT-II', 'Algebra - MTH104': a course code and its
+            # 'CSC110 - Programming', '4102EE201 - SIG', 'Algebra - MTH104': a course code and its
             # name are one subject, whatever the separator suggests.
             parsed.put("subject", line, index)
             return
@@ -786,7 +786,7 @@ def _describes(line: str) -> bool:
 
 def _continues(previous: str, line: str) -> bool:
     """Does ``line`` carry on the text above it ('Design' / '& Technology', 'Finishing' / 'off',
-    "Writer's" / 'Workshop': a possessive needs its noun)?"""
+    "Children's" / 'Workshop': a possessive needs its noun)?"""
     return (
         line[:1].islower()
         or line[:1] in "&+/-–,("
@@ -809,7 +809,7 @@ def _tidy_subject(subject: str) -> str:
 
 
 def _join_wrapped_codes(pairs: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
-    """'DSD(L)/Y' + 'A' -> 'DSD(L)/YA'; 'MPMC(L)/' + 'NA' -> 'MPMC(L)/NA': a code cut by a narrow cell."""
+    """'PHY(L)/J' + 'K' -> 'PHY(L)/JK'; 'BIO(L)/' + 'RT' -> 'BIO(L)/RT': a code cut by a narrow cell."""
     out: list[tuple[str, str | None]] = []
     for line, style in pairs:
         if out:
@@ -823,7 +823,7 @@ def _join_wrapped_codes(pairs: list[tuple[str, str | None]]) -> list[tuple[str, 
 
 
 def _with_group_from_name(fields: CellFields) -> CellFields:
-    """A batch named inside the subject ('Physics Lab Grp-2', 'DSD(P1)') is also the entry's group."""
+    """A batch named inside the subject ('Physics Lab Grp-2', 'CHEM(P2)') is also the entry's group."""
     if fields.group is None and fields.subject:
         m = _GROUP_IN_NAME.search(fields.subject)
         if m:
@@ -866,7 +866,7 @@ _PERSON_WORD = re.compile(r"^[A-ZÀ-Þ][a-zß-ÿ'’]+(?:-[A-ZÀ-Þ][a-zß-ÿ'�
 
 
 def _room_part(part: str) -> bool:
-    """A room printed among names: 'Lab.Inf1', 'Palestra Centrale-01', 'Room 4'."""
+    """A room printed among names: 'Lab.Fis.2', 'Hall North-02', 'Room 4'."""
     first = re.match(r"[^\W\d_]+", part)
     return is_room(part) or bool(first and fold(first.group(0)) in ROOM_WORDS)
 
@@ -904,14 +904,14 @@ def _batch_lines(lines: Sequence[str]) -> list[list[str]] | None:
     return [[t] for t in texts] if len(set(labels)) == len(labels) else None
 
 
-# University course codes: letters then three digits or more ('CSC110', 'COS 216', 'NMEC101'), or a
-# digit-letter-digit code ('2101HS202').
+# University course codes: letters then three digits or more ('MTH104', 'ECE 310', 'PHY110'), or a
+# digit-letter-digit code ('4102EE201').
 _COURSE_CODE = r"(?:[A-Z]{2,5}\s?\d{3,4}[A-Z]?|\d{3,5}[A-Z]{2,4}\d{2,4})"
 _COURSE_LINE = re.compile(
     rf"^{_COURSE_CODE}\s*[-–:]\s*\S.*$|^\S.*?\s[-–]\s{_COURSE_CODE}\s*[#*]?$"
 )
-# Fields printed with their own marks: a faculty code in braces ('{GNDBJ}'), a room in square brackets
-# with its kind ('[Class - A-309]', '[Lab - C-304-II]'), the kind of session alone in round brackets
+# Fields printed with their own marks: a faculty code in braces ('{QWERT}'), a room in square brackets
+# with its kind ('[Class - D-105]', '[Lab - E-201-I]'), the kind of session alone in round brackets
 # ('(Lecture)', '(Tutorial)').
 _BRACED = re.compile(r"\{\s*([^{}]{1,30}?)\s*\}")
 _BRACKETED_ROOM = re.compile(r"\[\s*(?:(?P<kind>[^\[\]\-–]{2,20}?)\s*[-–:]\s*)?(?P<room>[^\[\]]{1,20}?)\s*\]")

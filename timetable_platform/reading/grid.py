@@ -236,7 +236,7 @@ def _line_days(cells: list[Cell | None], language: str | None, *, strict: bool =
     labels = [_day_label(c.text) if _may_name_day(c.text, language) else "" for _, c in distinct]
     if not any(labels):
         return {}
-    # The same lone letter repeated beside day names ('Seg. | S | Ter. | S', S for sala) labels a column
+    # The same lone letter repeated beside day names ('Lun. | S | Mar. | S', S for sala) labels a column
     # printed after each day, not a day: days do not repeat within one week's header.
     letters = [label.strip(" .").casefold() for label in labels if len(label.strip(" .")) == 1]
     longer = sum(1 for label in labels if len(label.strip(" .")) >= 2)

@@ -339,7 +339,7 @@ _TOPIC_SEPARATOR = re.compile(r"^\s*[-–—:;,/]\s*")
 
 
 def _names_before_descriptions(entries: list[Entry]) -> None:
-    """Lesson-plan timetables print the subject, then the day's topic ('History Inside the Titanic',
+    """Lesson-plan timetables print the subject, then the day's topic ('History The Romans at home',
     'Maths - time'). Where several entries start with the same words and go on with different text
     that the document prints only once, those words are the subject and the rest is a note. A second
     word that recurs ('English Literature' all week) is part of the name, so it is kept."""

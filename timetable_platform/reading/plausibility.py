@@ -36,7 +36,7 @@ class Plausibility:
 
 
 def looks_like_debris(subject: str) -> bool:
-    """A name no timetable prints: no word of three letters nor a capitalised code ('PE', 'DC(L)'), or
+    """A name no timetable prints: no word of three letters nor a capitalised code ('PE', 'PHY(L)'), or
     characters OCR makes of specks."""
     words = re.findall(r"[^\W\d_]{3,}|\b[A-Z][A-Z\d]+\b", subject)
     return not words or bool(_NAME_CHARS.search(subject))

@@ -74,7 +74,7 @@ def header_roles(cells: list[Cell], *, day_rows: bool = False) -> dict[str, int]
 
 
 def _day_row(cells: list[Cell], language: str | None) -> Day | None:
-    """The day a section row names ('Monday 2nd Sep', 'Wed 4th Sep | Day 3'): its first text is a day
+    """The day a section row names ('Tuesday 14th Oct', 'Wed 15th Oct | Day 2'): its first text is a day
     and the row holds no time."""
     texts = [c.text.strip() for c in sorted(cells, key=lambda c: c.col) if c.text.strip()]
     if not texts or len(texts) > 3 or any(find_times(t) for t in texts):
@@ -86,7 +86,7 @@ def read_records(table: Table, *, language: str | None = None, page: int | None 
     """Entries of a record table, or None when the table is not one.
 
     One row per block under a header naming the columns. The day is a column of its own, or rows of
-    their own ('Monday 2nd Sep') that head each day's rows, as dated programmes and course weeks print
+    their own ('Tuesday 14th Oct') that head each day's rows, as dated programmes and course weeks print
     them. A header printed again further down is skipped; columns the header names but no field takes
     go to notes as 'Header: value'."""
     m = table.grid()
