@@ -44,7 +44,7 @@ _WORDS = st.sampled_from(
         "Room 1",
         "S",
         "X",
-        "Writer's",
+        "Children's",
         "Batch-1",
     ]
 )
