@@ -176,11 +176,12 @@ def _tables(page: Page, language: str | None = None) -> list[Table]:
     """The page's ruled tables, or the table its word positions make when that reads more blocks: rules
     may frame only the lessons, leaving the day header and the time column outside (design tools)."""
     tables = _with_text(page)
-    ruled = sum(_blocks_read(t, language, page.number) for t in tables)
-    if (tables and ruled == 0) or not tables:
-        table = tablefind.find_table(page)
-        if table is not None and (not tables or _blocks_read(table, language, page.number) > ruled):
-            return [table]
+    # One ruled table that reads a block is enough to keep them (stop there: the caller reads them all).
+    if tables and any(_blocks_read(t, language, page.number) for t in tables):
+        return tables
+    table = tablefind.find_table(page)
+    if table is not None and (not tables or _blocks_read(table, language, page.number) > 0):
+        return [table]
     return tables
 
 
