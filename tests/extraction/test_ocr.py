@@ -303,3 +303,37 @@ def test_white_text_on_a_saturated_fill_and_lines_centred_in_a_merged_cell() -> 
     assert chemistry.text.strip() == "Chemistry"
     merged = cell_with(table, "Biology Lab Rossi Anna")
     assert merged.rowspan == 2 and merged.text.splitlines() == ["Biology Lab", "Rossi Anna"]
+
+
+def test_low_confidence_words_are_noise_unless_they_read_as_words_or_a_lone_time() -> None:
+    from timetable_platform.extraction.readers.image import _is_noise
+
+    assert _is_noise("~e", 0.1) and _is_noise("1i.", 0.2)
+    # Tesseract sometimes scores a clean long word near 0: four or more letters are no speck.
+    assert not _is_noise("Biology", 0.0)
+    # A time label alone in its cell is kept; beside other words a low-scored time is a misreading.
+    assert not _is_noise("8:30-9:20", 0.0, alone=True)
+    assert _is_noise("1:35-1:50", 0.1)
+
+
+def test_short_rotated_labels_are_read_turned() -> None:
+    """Two-letter day labels printed bottom-to-top in a narrow day column read as their letters; the
+    same labels printed upright stay upright."""
+    from PIL import ImageDraw
+
+    from tests.corpusgen.degrade import font
+    from timetable_platform.extraction.ocr.engine import TesseractEngine
+    from timetable_platform.extraction.readers.image import _crop_from_region, _ocr
+
+    labels = ("Mo", "Fr", "Ka", "Ju", "Di")
+    crops = []
+    for angle in (90, 0):
+        for text in labels:
+            image = Image.new("L", (90, 50), 255)
+            ImageDraw.Draw(image).text((15, 8), text, fill=0, font=font(26))
+            crop = _crop_from_region(np.array(image.rotate(angle, expand=True)), (0, 0))
+            assert crop is not None
+            crops.append(crop)
+    _ocr(TesseractEngine(), crops)
+    assert ["".join(w.text for w in c.words) for c in crops] == [*labels, *labels]
+    assert [c.rotation for c in crops] == [90] * len(labels) + [0] * len(labels)

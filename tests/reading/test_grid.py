@@ -384,3 +384,53 @@ def test_a_misread_first_start_in_a_regular_run_of_start_times_is_put_back() -> 
     # A first step of less than twice the usual one is printed as it is (a longer first lesson).
     longer = table([["", "Mon"], ["7.30", "Maths"], ["9.00", "Art"], ["10.00", "PE"], ["11.00", "Music"]])
     assert ("MON", "07:30", "09:00", None, "Maths") in _slots(_read(longer))
+
+
+def test_a_misread_short_day_label_between_two_days_names_the_day_between() -> None:
+    # German short labels, one garbled by OCR ('Dl' for 'Di'): the header does not skip Tuesday.
+    blocks = _read(table([["", "Mo", "Dl", "Mi", "Do"], ["1", "Kunst", "Musik", "Sport", "Physik"]]))
+    assert {b.day: " ".join(b.lines) for b in blocks} == {
+        "MON": "Kunst", "TUE": "Musik", "WED": "Sport", "THU": "Physik",
+    }
+
+
+def test_a_room_column_after_each_day_is_no_missing_day() -> None:
+    # 'R' between Monday and Tuesday is one day apart: nothing is missing there, so no day is invented.
+    blocks = _read(table([["", "Mon", "R", "Tue", "R", "Wed"], ["9:00-10:00", "Art", "12", "PE", "Gym", "Maths"]]))
+    assert sorted(b.day for b in blocks) == ["MON", "TUE", "WED"]
+
+
+def test_garbled_full_day_names_take_the_day_their_neighbours_call_for() -> None:
+    # Shaded header bands make OCR drop or swap letters; the order settles which day each one is.
+    blocks = _read(
+        table([["Time", "Mondai", "Tuesdav", "Wednesday", "Thursday"], ["9:00-10:00", "Art", "PE", "Maths", "Music"]])
+    )
+    assert {b.day: " ".join(b.lines) for b in blocks} == {"MON": "Art", "TUE": "PE", "WED": "Maths", "THU": "Music"}
+
+
+def test_a_word_beside_the_days_that_is_no_day_name_stays_out_of_the_axis() -> None:
+    blocks = _read(table([["Time", "Monday", "Tuesday", "Notes"], ["9:00-10:00", "Art", "PE", "bring kit"]]))
+    assert sorted(b.day for b in blocks) == ["MON", "TUE"]
+
+
+def test_misread_period_labels_between_well_read_ones_take_the_missing_numbers() -> None:
+    rows = [
+        ["", "Monday", "Tuesday"],
+        ["P2", "Art", "PE"],
+        ["P3", "Maths", "Music"],
+        ["", "Break", "<"],
+        ["Pa", "French", "German"],
+        ["i]", "Drama", "Dance"],
+        ["P6", "Latin", "Greek"],
+    ]
+    periods = {" ".join(b.lines): b.period for b in _read(table(rows))}
+    assert periods["French"] == "P4" and periods["Drama"] == "P5"
+    assert periods["Art"] == "P2" and periods["Latin"] == "P6"
+
+
+def test_period_labels_with_a_gap_that_does_not_fit_are_left_alone() -> None:
+    # Three labels where one number is missing: which one is which cannot be told, so none is renamed.
+    rows = [["", "Monday"], ["P1", "Art"], ["ab", "PE"], ["cd", "Maths"], ["P3", "Music"]]
+    periods = {" ".join(b.lines): b.period for b in _read(table(rows))}
+    assert "P2" not in (periods["PE"], periods["Maths"])
+    assert periods["Art"] == "P1" and periods["Music"] == "P3"

@@ -23,6 +23,7 @@ from timetable_platform.extraction.base import (
 from timetable_platform.extraction.errors import ExtractionError, NoTimetableFound, TooLarge
 from timetable_platform.extraction.safety import check_pages
 from timetable_platform.reading.plausibility import adjust_confidence
+from timetable_platform.reading.spelling import consolidate_spellings
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,8 @@ def reconcile(
     timetable = timetable.model_copy(deep=True)
     # Document-level doubt (debris read as names, blocks that lost their times) and the OCR ceiling.
     ocr = media_type.startswith("image/") or layout_stage.backend.endswith("tesseract")
+    if ocr:
+        consolidate_spellings(timetable)
     adjust_confidence(timetable, ocr=ocr, single_reading=unchecked)
     # A reader may take a line of prose for the title: keep a heading or nothing.
     timetable.title = heading_or_none(timetable.title)

@@ -9,6 +9,7 @@ with the combined time range of the slots it covers; a time printed in the cell 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import itertools
 import re
 import statistics
@@ -18,11 +19,13 @@ from functools import lru_cache
 from timetable_platform.domain.days import (
     LANGUAGES,
     day_candidates,
+    full_names,
     join_spaced_letters,
     resolve_day_sequence,
 )
 from timetable_platform.domain.layout import Cell, Table
 from timetable_platform.domain.model import Day
+from timetable_platform.domain.text import fold
 from timetable_platform.domain.times import (
     Clock,
     TimeMatch,
@@ -259,7 +262,56 @@ def _line_days(cells: list[Cell | None], language: str | None, *, strict: bool =
             before = next((d for d in reversed(days[:i]) if d is not None), None)
             if guess is not None and before is not None and _DAY_INDEX[guess] == _DAY_INDEX[before] + 1:
                 days[i] = guess
+        _fill_misread_gaps(days, [cell.text for _, cell in distinct])
+        _fill_misspelt_names(days, [cell.text for _, cell in distinct], language)
     return {i: d for (i, _), d in zip(distinct, days, strict=True) if d is not None}
+
+
+_DAY_ORDER: tuple[Day, ...] = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+
+
+def _fill_misspelt_names(days: list[Day | None], texts: list[str], language: str | None) -> None:
+    """A full day name OCR garbled ('Dinsdaú', 'Niaanda' on a shaded header band) beside days that were
+    read: the day its neighbours call for, when the label is still recognisably that day's name.
+    The order settles which day is meant; the spelling only has to be close to it."""
+    if language is None or sum(d is not None for d in days) < 2:
+        return
+    names = full_names(language)
+    changed = True
+    while changed:
+        changed = False
+        for i, day in enumerate(days):
+            word = fold(texts[i]).strip(" .:")
+            if day is not None or len(word) < 4 or not word.isalpha():
+                continue
+            expected: Day | None = None
+            if i + 1 < len(days) and days[i + 1] is not None and _DAY_INDEX[days[i + 1]] > 0:
+                expected = _DAY_ORDER[_DAY_INDEX[days[i + 1]] - 1]
+            elif i > 0 and days[i - 1] is not None and _DAY_INDEX[days[i - 1]] < 6:
+                expected = _DAY_ORDER[_DAY_INDEX[days[i - 1]] + 1]
+            if expected is None or expected in days:
+                continue
+            best = max(difflib.SequenceMatcher(None, word, name).ratio() for name in names[_DAY_INDEX[expected]])
+            if best >= 0.66:
+                days[i] = expected
+                changed = True
+
+
+def _fill_misread_gaps(days: list[Day | None], texts: list[str]) -> None:
+    """A label OCR misread ('Oi' for 'Di') between two days one apart from it ('Ma', ?, 'Wo') names
+    the day between: a header does not skip a weekday and print something else in its place. Only
+    short wordlike labels are taken (a room or notes column beside each day holds no such gap)."""
+    if sum(d is not None for d in days) < 3:
+        return
+    for i in range(1, len(days) - 1):
+        before, after = days[i - 1], days[i + 1]
+        if days[i] is not None or before is None or after is None:
+            continue
+        text = texts[i].strip()
+        if not (1 <= len(text) <= 12) or any(ch.isdigit() for ch in text) or not any(ch.isalpha() for ch in text):
+            continue
+        if _DAY_INDEX[after] - _DAY_INDEX[before] == 2:
+            days[i] = _DAY_ORDER[_DAY_INDEX[before] + 1]
 
 
 def _day_count(found: dict[int, Day]) -> int:
@@ -412,6 +464,7 @@ def _build_slots(
             slot.start, slot.end = prev.end, nxt.start
     _repair_half_ranges(slots)
     _repair_misread_first_start(slots)
+    _repair_period_sequence(slots)
     # Start-only headers: a block ends where the next one starts.
     for i, slot in enumerate(slots):
         if slot.start is not None and slot.end is None:
@@ -420,6 +473,32 @@ def _build_slots(
             if nxt is not None and nxt > slot.start:
                 slot.end = nxt
     return slots
+
+
+_NUMBERED_PERIOD = re.compile(r"^(\D{0,6}?)\s*(\d{1,2})(\D{0,6})$")
+
+
+def _repair_period_sequence(slots: list[Slot]) -> None:
+    """Period labels count up ('P1', 'P2', ...): labels OCR misread between two well-read ones ('P3',
+    'Pa', 'i]', 'P6') are the missing numbers, in order, when exactly as many misread labels as missing
+    numbers sit between them. Labels that name an activity, or slots with no label, are not counted."""
+    read: list[tuple[int, str, int, str]] = []
+    for i, slot in enumerate(slots):
+        match = _NUMBERED_PERIOD.match(slot.period or "")
+        if match:
+            read.append((i, match.group(1), int(match.group(2)), match.group(3)))
+    if len(read) < 2:
+        return
+    for (i, prefix, number, suffix), (j, prefix2, number2, suffix2) in itertools.pairwise(read):
+        if (prefix, suffix) != (prefix2, suffix2) or number2 - number < 2:
+            continue
+        misread = [
+            k for k in range(i + 1, j)
+            if slots[k].period and slots[k].activity is None and slots[k].field_role is None
+        ]
+        if len(misread) == number2 - number - 1:
+            for offset, k in enumerate(misread, start=1):
+                slots[k].period = f"{prefix}{number + offset}{suffix}"
 
 
 def _repair_misread_first_start(slots: list[Slot]) -> None:

@@ -448,13 +448,50 @@ def _ocr(engine: OcrEngine, crops: list[_Crop]) -> None:
         crop.words = words
     # Vertical text could read either way; try the other direction where confidence is poor.
     retry = [c for c in crops if c.rotation == 90 and _mean_confidence(c.words) < ROTATION_RETRY_CONFIDENCE]
+    if retry:
+        flipped = [cv2.rotate(c.image, cv2.ROTATE_180) for c in retry]
+        again = engine.read_crops(flipped, [c.scale for c in retry])
+        for crop, words, image in zip(retry, again, flipped, strict=True):
+            if _mean_confidence(words) > _mean_confidence(crop.words):
+                crop.words, crop.rotation, crop.image = words, 270, image
+    _retry_short_rotated_words(engine, crops)
+
+
+def _retry_short_rotated_words(engine: OcrEngine, crops: list[_Crop]) -> None:
+    """A rotated label of two or three letters (the day labels of a narrow day column, as aSc-style
+    timetables print them) has too few letters for the blob test to see its direction, and read
+    upright it is garbage. Taller-than-wide crops read poorly upright are read turned both ways,
+    and the clearly better reading is kept."""
+    retry = [
+        c for c in crops
+        if c.rotation == 0 and c.image.shape[0] > 0.8 * c.image.shape[1]
+        and (
+            _mean_confidence(c.words) < ROTATION_RETRY_CONFIDENCE
+            or not _wordlike(c.words)
+            or sum(ch.isalnum() for w in c.words for ch in w.text) <= 3
+        )
+    ]
     if not retry:
         return
-    flipped = [cv2.rotate(c.image, cv2.ROTATE_180) for c in retry]
-    again = engine.read_crops(flipped, [c.scale for c in retry])
-    for crop, words, image in zip(retry, again, flipped, strict=True):
-        if _mean_confidence(words) > _mean_confidence(crop.words):
-            crop.words, crop.rotation, crop.image = words, 270, image
+    upright = [c.image for c in retry]
+    for rotation, code in ((90, cv2.ROTATE_90_CLOCKWISE), (270, cv2.ROTATE_90_COUNTERCLOCKWISE)):
+        turned = [cv2.rotate(image, code) for image in upright]
+        again = engine.read_crops(turned, [c.scale for c in retry])
+        for crop, words, image in zip(retry, again, turned, strict=True):
+            confidence, current = _mean_confidence(words), _mean_confidence(crop.words)
+            if not _wordlike(words) or confidence < ROTATION_RETRY_CONFIDENCE:
+                continue
+            if crop.rotation == 0:  # upright: turn only for a clearly better or a first wordlike reading
+                better = not _wordlike(crop.words) or confidence > current + 0.15
+            else:  # already turned one way: the other way must beat it
+                better = confidence > current
+            if better:
+                crop.words, crop.rotation, crop.image = words, rotation, image
+
+
+def _wordlike(words: list[OcrWord]) -> bool:
+    """Whether OCR read letters or digits (two in a row somewhere), not a scatter of symbols."""
+    return any(re.search(r"[^\W_]{2}", w.text) for w in words)
 
 
 def _mean_confidence(words: list[OcrWord]) -> float:
@@ -482,8 +519,9 @@ def _to_page_box(crop: _Crop, box: tuple[float, float, float, float]) -> BBox:
 
 def _crop_lines(crop: _Crop) -> list[Line]:
     by_line: dict[int, list[OcrWord]] = {}
+    alone = len(crop.words) == 1
     for word in crop.words:
-        if _is_noise(_clean_text(word.text), word.confidence):
+        if _is_noise(_clean_text(word.text), word.confidence, alone=alone):
             continue
         by_line.setdefault(word.line, []).append(word)
     lines: list[Line] = []
@@ -521,10 +559,18 @@ _RULING_REMNANT = re.compile(r"^[|!\[\]{}()_=~]+$")
 _DASHES = re.compile(r"[-‐‑‒–—―]{2,}|[‐‑‒—―]")
 
 
-def _is_noise(text: str, confidence: float) -> bool:
+def _is_noise(text: str, confidence: float, *, alone: bool = False) -> bool:
     """Specks and leftover ruling fragments that OCR reads as punctuation."""
-    if _RULING_REMNANT.match(text) or confidence < 0.25:
+    if _RULING_REMNANT.match(text):
         return True
+    if confidence < 0.25:
+        # Tesseract gives a clearly printed long word a confidence near 0 now and then; specks never
+        # read as a run of four or more letters.
+        # Nor as a clock time, when the time is all a region holds (a time label on its own).
+        if alone and re.search(r"\d[:.]\d\d", text):
+            return False
+        letters = sum(ch.isalpha() for ch in text)
+        return letters < 4 or letters < 0.8 * len(text)
     if confidence < 0.3 and len(text) <= 2:
         return True
     return bool(_NOISE.match(text)) and text not in {"-", "–", "&", "/", "+"} and confidence < 0.8

@@ -1,0 +1,51 @@
+"""One spelling per name in an OCR'd document: rare near copies of frequent values are misreadings."""
+
+from __future__ import annotations
+
+from timetable_platform.domain.model import Entry, Timetable
+from timetable_platform.reading.spelling import consolidate_spellings
+
+
+def _timetable(*rows: tuple[str, str | None, str | None]) -> Timetable:
+    return Timetable(
+        entries=[
+            Entry(day="MON", start=f"{8 + i:02d}:00", end=f"{9 + i:02d}:00", subject=s, teacher=t, room=r)
+            for i, (s, t, r) in enumerate(rows)
+        ]
+    )
+
+
+def test_rare_misreadings_take_the_documents_dominant_spelling() -> None:
+    tt = _timetable(
+        ("Chemistry", "Mr Brown", "C12"),
+        ("Chemistry", "Mr Brown", "C12"),
+        ("Chemistry", "Mr Brown", "C12"),
+        ("Chemlstry", "Mr Brovvn", "Cl2"),
+    )
+    assert consolidate_spellings(tt) == 3
+    assert {(e.subject, e.teacher, e.room) for e in tt.entries} == {("Chemistry", "Mr Brown", "C12")}
+
+
+def test_letters_and_digits_ocr_confuses_compare_equal() -> None:
+    tt = _timetable(("Art", None, "B151"), ("Art", None, "B151"), ("Art", None, "B151"), ("Art", None, "8151"))
+    consolidate_spellings(tt)
+    assert {e.room for e in tt.entries} == {"B151"}
+
+
+def test_names_that_differ_in_a_number_or_short_code_stay_distinct() -> None:
+    tt = _timetable(
+        ("Maths 1", None, "Room 12"),
+        ("Maths 1", None, "Room 12"),
+        ("Maths 1", None, "Room 12"),
+        ("Maths 2", None, "Room 13"),
+        ("Physics A", None, None),
+        ("Physics A", None, None),
+        ("Physics A", None, None),
+        ("Physics B", None, None),
+    )
+    assert consolidate_spellings(tt) == 0
+
+
+def test_values_printed_about_as_often_are_both_kept() -> None:
+    tt = _timetable(("Jansen", None, None), ("Jansen", None, None), ("Janssen", None, None), ("Janssen", None, None))
+    assert consolidate_spellings(tt) == 0

@@ -1,0 +1,84 @@
+"""One spelling per name in a document read by OCR.
+
+A timetable names the same subjects, teachers and rooms many times, and OCR misreads some of those
+printings ('Scheaunde' for 'Scheikunde', '8151' for 'B151'). The document is its own dictionary: a
+value printed once or twice that is a near copy of a value the document prints clearly more often is
+that value misread. Values that differ only in a number or a short code ('Maths 1' / 'Maths 2',
+'Physics A' / 'Physics B') are distinct names, never merged.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+
+from timetable_platform.domain.model import Timetable
+
+FIELDS = ("subject", "teacher", "room", "group")
+# Characters OCR confuses in print, mapped to one representative, so that 'B151' and '8151' compare equal.
+_CONFUSABLE = str.maketrans({
+    "O": "0", "o": "0", "D": "0", "Q": "0",
+    "I": "1", "l": "1", "|": "1", "i": "1", "!": "1",
+    "S": "5", "s": "5",
+    "B": "8",
+    "Z": "2", "z": "2",
+    "G": "6",
+    "g": "9", "q": "9",
+    ",": ".", ";": ".",
+})
+_SIMILAR = 0.82
+
+
+def _shape(value: str) -> str:
+    return " ".join(value.translate(_CONFUSABLE).split())
+
+
+def _tokens(value: str) -> list[str]:
+    return re.findall(r"\w+", value.casefold())
+
+
+def _distinct_names(a: str, b: str) -> bool:
+    """Whether two near-equal values are different names: they differ in one short token or in digits only."""
+    ta, tb = _tokens(a), _tokens(b)
+    if len(ta) == len(tb):
+        differing = [(x, y) for x, y in zip(ta, tb, strict=True) if x != y]
+        if len(differing) == 1 and max(len(differing[0][0]), len(differing[0][1])) <= 2:
+            return True
+    return re.sub(r"\d", "", a) == re.sub(r"\d", "", b) and a != b
+
+
+def _misread_of(value: str, counts: Counter[str]) -> str | None:
+    """The value the document prints more often that ``value`` is an OCR misreading of, if any."""
+    own = counts[value]
+    best: tuple[float, str] | None = None
+    for other, count in counts.items():
+        if other == value or count < 2 or count < 2 * own or abs(len(other) - len(value)) > 2:
+            continue
+        if _shape(other) == _shape(value):
+            ratio = 1.0
+        else:
+            ratio = difflib.SequenceMatcher(None, other.casefold(), value.casefold()).ratio()
+        if ratio < _SIMILAR or (_distinct_names(other, value) and ratio < 1.0):
+            continue
+        if best is None or (ratio, count) > (best[0], counts[best[1]]):
+            best = (ratio, other)
+    return best[1] if best is not None else None
+
+
+def consolidate_spellings(timetable: Timetable) -> int:
+    """Give every value its document's dominant spelling; returns how many field values changed."""
+    changed = 0
+    for field in FIELDS:
+        counts = Counter(
+            value for entry in timetable.entries if (value := getattr(entry, field)) and len(value) >= 3
+        )
+        fixes = {value: fix for value in counts if (fix := _misread_of(value, counts)) is not None}
+        if not fixes:
+            continue
+        for entry in timetable.entries:
+            value = getattr(entry, field)
+            if value in fixes:
+                setattr(entry, field, fixes[value])
+                changed += 1
+    return changed
