@@ -569,8 +569,8 @@ def _is_noise(text: str, confidence: float, *, alone: bool = False) -> bool:
         # Nor as a clock time, when the time is all a region holds (a time label on its own).
         if alone and re.search(r"\d[:.]\d\d", text):
             return False
-        letters = sum(ch.isalpha() for ch in text)
-        return letters < 4 or letters < 0.8 * len(text)
+        word = text.strip(".,:;()")
+        return len(word) < 4 or not re.fullmatch(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", word)
     if confidence < 0.3 and len(text) <= 2:
         return True
     return bool(_NOISE.match(text)) and text not in {"-", "–", "&", "/", "+"} and confidence < 0.8
