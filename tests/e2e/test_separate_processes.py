@@ -281,7 +281,8 @@ def test_the_documented_recipe_runs_an_upload_through(tmp_path: Path, moto_serve
                 intervals = _queue_tick_intervals(dagster_url)
                 assert len(intervals) >= 3, intervals
                 median = statistics.median(intervals)
-                assert recipe.queue_tick_seconds - 1 <= median <= recipe.queue_tick_seconds + 1.5, intervals
+                # Slack for a loaded machine, still far from the 10 s of a sensor that misses every other loop.
+                assert recipe.queue_tick_seconds - 1 <= median <= recipe.queue_tick_seconds + 2.5, intervals
 
                 # `timetable backfill` with what the doc gives it: re-runs the upload, prints no warning.
                 engine = create_engine(app_url)
