@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_readme:
         body = f"""Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {started_load}, load {ended_load:.1f} at the end, by `bench/pipeline_latency.py --uploads {args.uploads} --mode {args.mode}`.
 `dagster-daemon` with the repository's `dagster.yaml` (queued runs, dequeue every 1 s, default run launcher:
-one process per run), upload_queue_sensor every 2 s, embedded backends (SQLite, local blobs, database queue).
+one process per run), upload_queue_sensor every 5 s (the daemon's sensor loop), embedded backends (SQLite, local blobs, database queue).
 Uploads are submitted one at a time (blob, row, message, as the API does); latency = the row's `finished_at`
 (same transaction as the entries) minus the moment the message was sent. Target: median <= 10 s.
 
@@ -344,8 +344,8 @@ Uploads are submitted one at a time (blob, row, message, as the API does); laten
 Median CPU per upload, read from /proc: whole stack (daemon, code server, run process) {med('cpu'):.2f} s, of which
 the run process (start, load code, four steps) {med('run_cpu'):.2f} s; the rest is the daemon and code server
 evaluating sensor ticks while the upload was in flight. Wall-clock times here are several times these CPU
-figures because other jobs share the 2 cores (see the load); on idle cores the critical path is about one
-sensor interval (2 s) plus the run process's CPU.
+figures because other jobs share the 2 cores (see the load); on idle cores the critical path is up to one
+sensor interval (5 s) plus the run process's CPU.
 Median split: message -> run created (sensor tick) {med('to_run_created'):.2f} s; run created -> run started (queue,
 launch a process, load code) {med('created_to_started'):.2f} s; run started -> entries stored {med('started_to_done'):.2f} s.
 """

@@ -165,3 +165,23 @@ def test_dockerfile_passes_hadolint_and_matches_the_package_version() -> None:
     assert version and f"timetable-platform=={version.group(1)}" in dockerfile
     assert re.search(r"^USER 10001", dockerfile, re.M), "runs as a non-root user"
     assert "HEALTHCHECK" in dockerfile and "tesseract-ocr-deu" in dockerfile
+
+
+def test_code_servers_start_through_timetable_code_server() -> None:
+    """The container role and every manifest that starts a code server use `timetable code-server`
+    (refuses a taken port, stops on SIGTERM), not `dagster code-server start` directly."""
+    entrypoint = (DEPLOY / "docker" / "entrypoint.sh").read_text()
+    [line] = [ln for ln in entrypoint.splitlines() if ln.strip().startswith("code-server)")]
+    assert "exec timetable code-server --host 0.0.0.0" in line
+    for path in [*DEPLOY.rglob("*.y*ml"), *DEPLOY.rglob("*.json"), *DEPLOY.rglob("*.sh")]:
+        assert "dagster code-server start" not in path.read_text(), path
+    task = json.loads((DEPLOY / "ecs" / "task-code-server.json").read_text())
+    assert task["containerDefinitions"][0]["command"] == ["code-server"]
+
+
+def test_local_process_instances_agree_on_compute_log_capture() -> None:
+    """dagster.yaml and deploy/dagster-postgres.yaml both launch runs as local processes: both leave raw
+    stdout/stderr capture off (its per-run watcher costs live uploads seconds)."""
+    local = yaml.safe_load((ROOT / "dagster.yaml").read_text())["compute_logs"]
+    postgres = yaml.safe_load((DEPLOY / "dagster-postgres.yaml").read_text())["compute_logs"]
+    assert local == postgres and postgres["class"] == "NoOpComputeLogManager"

@@ -191,23 +191,46 @@ def rejection_reason(outcomes: list[CheckOutcome]) -> str | None:
     return " ".join(parts)
 
 
+def rejection_summary(outcomes: list[CheckOutcome]) -> str | None:
+    """``rejection_reason`` without the problems it quotes (they may hold document text), for Dagster."""
+    failed = [o for o in outcomes if o.rejects]
+    if not failed:
+        return None
+    return " ".join(f"{' '.join(o.reasons)} [check {o.name}]" for o in failed)
+
+
 def review_reasons(outcomes: list[CheckOutcome]) -> list[str]:
     """Why a stored timetable needs a person to look at it (empty: it does not)."""
     return [reason for o in outcomes if not o.passed and not o.rejects for reason in o.reasons]
 
 
+# Checks whose reasons name lessons (subjects, times): Dagster gets a count and a fixed sentence instead,
+# since its storage must hold no document text (docs/security.md); the upload keeps the full reasons.
+NAMING_CHECKS = {
+    START_BEFORE_END: "lessons with impossible times",
+    TIMES_IN_SCHOOL_DAY: "lessons outside the school day",
+    NO_OVERLAPS: "pairs of overlapping lessons",
+}
+
+
 def _metadata(outcome: CheckOutcome) -> dict[str, dg.RawMetadataValue]:
+    """Figures only: the problems may quote the document, so Dagster keeps how many there are."""
     metadata: dict[str, dg.RawMetadataValue] = {}
     if outcome.value is not None:
         metadata["value"] = float(outcome.value)
     if outcome.problems:
-        metadata["problems"] = dg.MetadataValue.json(outcome.problems[:20])
+        metadata["problem_count"] = len(outcome.problems)
     return metadata
 
 
 def _description(outcome: CheckOutcome) -> str | None:
     if outcome.passed:
         return None
+    if outcome.name in NAMING_CHECKS:
+        return (
+            f"{len(outcome.problems)} {NAMING_CHECKS[outcome.name]}: check the timetable "
+            "(the upload's review_reasons name them)"
+        )
     return " ".join(outcome.reasons[:3]) or None
 
 

@@ -42,7 +42,14 @@ class UploadDeleted(UploadUnavailable):
 
 
 class CheckRejected(Exception):
-    """A rejecting asset check failed (the timetable cannot be used): nothing is stored and the upload fails."""
+    """A rejecting asset check failed (the timetable cannot be used): nothing is stored and the upload fails.
+
+    ``str(exc)`` is the reason stored with the upload (it may quote what was read); ``summary`` is the
+    same reason without the quotes, for Dagster's event log, which must not hold document text."""
+
+    def __init__(self, reason: str, summary: str | None = None) -> None:
+        super().__init__(reason)
+        self.summary = summary or reason
 
 
 def candidate_key(upload_id: str, name: str) -> str:
@@ -87,11 +94,12 @@ def is_infrastructure_error(exc: BaseException) -> bool:
     return False
 
 
-def describe_error(exc: BaseException) -> str:
+def describe_error(exc: BaseException, *, for_dagster: bool = False) -> str:
+    """The upload's error; ``for_dagster``: the wording kept in Dagster's storage (no document text)."""
     if isinstance(exc, ExtractionError):
         return f"{exc.code}: {exc.message}"
     if isinstance(exc, CheckRejected):
-        return f"check_failed: {exc}"
+        return f"check_failed: {exc.summary if for_dagster else exc}"
     if isinstance(exc, UploadDeleted):
         return f"upload_deleted: {exc}"
     if isinstance(exc, UploadUnavailable):

@@ -72,15 +72,17 @@ def for_each_upload(
                 context.log.warning(f"{stage} {upload_id}: infrastructure error, retry in {wait:.1f} s: {exc}")
                 raise dg.RetryRequested(max_retries=max_retries, seconds_to_wait=wait) from exc
             message = f"{stage}: {steps.describe_error(exc)}"
+            shown = f"{stage}: {steps.describe_error(exc, for_dagster=True)}"  # no document text in Dagster
             if infrastructure:
                 message += f" (gave up after {context.retry_number + 1} attempts)"
+                shown += f" (gave up after {context.retry_number + 1} attempts)"
             steps.mark_failed(store, upload_id, context.run_id, message)
             if not isolate:
                 raise dg.Failure(
-                    description=message, metadata={"upload_id": upload_id}, allow_retries=False
+                    description=shown, metadata={"upload_id": upload_id}, allow_retries=False
                 ) from exc
-            context.log.warning(f"upload {upload_id} failed: {message}")
-            failed[upload_id] = message
+            context.log.warning(f"upload {upload_id} failed: {shown}")
+            failed[upload_id] = shown
     if isolate and not done:
         raise dg.Failure(
             description=f"{stage}: every upload of the run failed", metadata={"failed": len(failed)}
@@ -101,8 +103,23 @@ def _range_metadata(done: dict[str, dict[str, Any]], failed: dict[str, str]) -> 
     if failed:
         metadata["failures"] = dg.MetadataValue.json(dict(list(failed.items())[:PREVIEW_UPLOADS]))
     if len(done) > 1:
-        metadata["per_upload"] = dg.MetadataValue.json(dict(list(done.items())[:PREVIEW_UPLOADS]))
+        figures = {upload_id: _figures(f) for upload_id, f in list(done.items())[:PREVIEW_UPLOADS]}
+        metadata["per_upload"] = dg.MetadataValue.json(figures)
     return metadata
+
+
+# Kept out of Dagster's storage (its event log outlives an erased upload's rows and blobs; docs/security.md):
+# anything read from the document or named by its user. Dagster gets figures, ids and backend names, and
+# points to the store, where erasure and retention reach.
+PERSONAL_FIELDS = ("filename",)
+
+
+def _figures(figures: dict[str, Any]) -> dict[str, Any]:
+    """An upload's figures for Dagster metadata: warnings counted (they may quote the document), names dropped."""
+    out = {k: v for k, v in figures.items() if k not in PERSONAL_FIELDS and k != "warnings"}
+    if "warnings" in figures:
+        out["warning_count"] = len(figures["warnings"])
+    return out
 
 
 def backend_ran(stage: str, backend: str) -> str:
@@ -127,7 +144,7 @@ def _stage_metadata(stage: str, figures: dict[str, Any]) -> dict[str, Any]:
         "input_tokens": figures["input_tokens"],
         "output_tokens": figures["output_tokens"],
         "cost_usd": _number(figures["cost_usd"]),
-        "warnings": dg.MetadataValue.json(figures["warnings"]),
+        "warning_count": len(figures["warnings"]),
     }
 
 
@@ -150,7 +167,7 @@ def raw_upload(
 
     done, failed = for_each_upload(context, store, "raw_upload", work)
     if len(done) == 1 and not failed:
-        figures = next(iter(done.values()))
+        figures = _figures(next(iter(done.values())))
         return dg.MaterializeResult(
             metadata={
                 **figures,
@@ -260,29 +277,32 @@ def merged_timetable(
     entries) is not written and its upload fails with the reason, reported as that upload's failed
     check. A doubtful one is stored and its upload is ``needs_review``, the reasons in plain words.
     """
-    from timetable_platform.domain.exports import to_markdown_week
+    from timetable_platform.store.blobs import result_key
 
     single = len(context.partition_keys) == 1
     outcomes: dict[str, list[checks.CheckOutcome]] = {}
     merged_by_id: dict[str, steps.MergedUpload] = {}
 
-    def reject(upload_id: str, found: list[checks.CheckOutcome], reason: str) -> steps.CheckRejected:
+    def reject(
+        upload_id: str, found: list[checks.CheckOutcome], reason: str, summary: str | None
+    ) -> steps.CheckRejected:
         if single:  # the step fails next: its checks are reported first, with the reason
             for evaluation in checks.check_evaluations(MERGED_TIMETABLE, upload_id, found):
                 context.log_event(evaluation)
-        return steps.CheckRejected(reason)
+        return steps.CheckRejected(reason, summary)
 
     def work(upload_id: str) -> dict[str, Any]:
         try:
             merged = steps.merge_upload(store, upload_id)
         except NoTimetableFound as exc:  # no entry read: the has_entries check fails with the reason
             outcomes[upload_id] = found = checks.evaluate(Timetable(), why_empty=exc.detail or exc.message)
-            raise reject(upload_id, found, checks.rejection_reason(found) or exc.message) from exc
+            reason = checks.rejection_reason(found) or exc.message
+            raise reject(upload_id, found, reason, checks.rejection_summary(found)) from exc
         found = checks.evaluate(merged.timetable, printed_overlap=steps.printed_overlap_judge(merged))
         outcomes[upload_id] = found
         reason = checks.rejection_reason(found)
         if reason is not None:
-            raise reject(upload_id, found, reason)
+            raise reject(upload_id, found, reason, checks.rejection_summary(found))
         steps.store_merged(store, upload_id, context.run_id, merged, review_reasons=checks.review_reasons(found))
         merged_by_id[upload_id] = merged
         return merged.summary
@@ -295,7 +315,9 @@ def merged_timetable(
         reasons = checks.review_reasons(outcomes[upload_id])
         metadata: dict[str, Any] = {
             "status": "needs_review" if reasons else "succeeded",
-            "review_reasons": dg.MetadataValue.json(reasons),
+            # Counts and a pointer, not the text: reasons, warnings and the timetable itself quote the
+            # document, and Dagster's storage must not keep it after an erasure (docs/security.md).
+            "review_reason_count": len(reasons),
             "entry_count": summary["entry_count"],
             "confidence_mean": _number(summary["confidence_mean"]),
             "confidence_min": _number(summary["confidence_min"]),
@@ -304,8 +326,10 @@ def merged_timetable(
             "input_tokens": summary["input_tokens"],
             "output_tokens": summary["output_tokens"],
             "cost_usd": _number(summary["cost_usd"]),
-            "warnings": dg.MetadataValue.json(summary["warnings"]),
-            "preview": dg.MetadataValue.md(to_markdown_week(merged.timetable)),
+            "warning_count": len(summary["warnings"]),
+            "timetable": dg.MetadataValue.text(
+                f"{result_key(upload_id)} in the blob store; GET /api/v2/timetable/uploads/{upload_id}/timetable"
+            ),
         }
         yield dg.MaterializeResult(metadata=metadata, check_results=checks.check_results(outcomes[upload_id]))
         return

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from timetable_platform.extraction.base import MODES, Interpreter, LayoutExtractor, Limits, Mode
 from timetable_platform.extraction.errors import ExtractionError
+from timetable_platform.extraction.sniff import DOCUMENT_SUFFIXES  # picked up when a folder is given
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -51,13 +52,6 @@ class _RegistryNames(Sequence[str]):
 
 
 FORMATS = _RegistryNames()
-# Extensions picked up when a folder is given (the media type itself is sniffed from the bytes).
-DOCUMENT_SUFFIXES = frozenset(
-    {
-        ".pdf", ".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".webp", ".heic", ".heif", ".gif", ".bmp",
-        ".docx", ".xlsx", ".csv", ".tsv", ".txt",
-    }
-)  # fmt: skip
 
 
 class UsageError(Exception):

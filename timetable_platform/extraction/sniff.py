@@ -17,6 +17,14 @@ import filetype
 
 from timetable_platform.extraction.errors import CorruptDocument, EmptyDocument, UnsupportedType
 
+# File name endings of the documents the platform reads (the media type itself is sniffed from the bytes).
+DOCUMENT_SUFFIXES = frozenset(
+    {
+        ".pdf", ".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".webp", ".heic", ".heif", ".gif", ".bmp",
+        ".docx", ".xlsx", ".csv", ".tsv", ".txt",
+    }
+)  # fmt: skip
+
 PDF = "application/pdf"
 PNG = "image/png"
 JPEG = "image/jpeg"

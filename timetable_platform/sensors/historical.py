@@ -21,7 +21,25 @@ from timetable_platform.store.retention import HISTORICAL_LABEL_PREFIX
 
 MAX_DOCUMENTS_PER_TICK = 200
 MAX_REMEMBERED_KEYS = 50_000
+MAX_STRAY_KEYS = 1000  # objects outside the watched prefixes looked at per tick
 LABEL_PREFIX = HISTORICAL_LABEL_PREFIX  # marks the uploads this sensor registered
+
+
+def _read_cursor(cursor: str | None) -> tuple[set[str], set[str]]:
+    """(keys registered or ignored, stray documents already reported); a plain list is the old cursor."""
+    data = json.loads(cursor) if cursor else {}
+    if isinstance(data, list):
+        return set(data), set()
+    return set(data.get("seen", [])), set(data.get("reported", []))
+
+
+def stray_documents(keys: list[str]) -> list[str]:
+    """The objects that look like documents (by name) among ``keys`` outside the watched prefixes."""
+    from pathlib import PurePosixPath
+
+    from timetable_platform.extraction.sniff import DOCUMENT_SUFFIXES
+
+    return [k for k in keys if PurePosixPath(k).suffix.lower() in DOCUMENT_SUFFIXES]
 
 
 def _tenant_and_name(key: str, prefix: str) -> tuple[str, str] | None:
@@ -42,11 +60,25 @@ def historical_upload_sensor(context: dg.SensorEvaluationContext, store: StoreRe
     from timetable_platform.extraction.errors import ExtractionError
     from timetable_platform.extraction.sniff import sniff_media_type
     from timetable_platform.store import repository
-    from timetable_platform.store.blobs import HISTORICAL_PREFIX, upload_key
+    from timetable_platform.store.blobs import HISTORICAL_PREFIX, WATCHED_ROOTS, upload_key
 
     settings = store.settings()
-    seen: set[str] = set(json.loads(context.cursor)) if context.cursor else set()
-    fresh = [k for k in sorted(store.blobs.list(HISTORICAL_PREFIX)) if k not in seen][:MAX_DOCUMENTS_PER_TICK]
+    seen, reported = _read_cursor(context.cursor)
+    listed = sorted(store.blobs.list(HISTORICAL_PREFIX))
+    # Forget keys that are gone (an erased upload's source): the cursor holds no names it needs no more.
+    seen &= set(listed)
+    fresh = [k for k in listed if k not in seen][:MAX_DOCUMENTS_PER_TICK]
+    # Documents put where no sensor looks (e.g. historical/ at the bucket root while TIMETABLE_S3_PREFIX
+    # is set) are logged once each, instead of being ignored in silence.
+    strays = stray_documents(store.blobs.keys_outside(WATCHED_ROOTS, MAX_STRAY_KEYS))
+    watched = store.blobs.location(HISTORICAL_PREFIX)
+    for where in strays:
+        if where not in reported:
+            context.log.warning(
+                f"{where} looks like a document but lies outside every watched prefix: it is not read; "
+                f"put historical documents under {watched}<tenant>/<file>"
+            )
+    reported = set(strays)
     to_run: list[str] = []
     for key in fresh:
         seen.add(key)
@@ -101,4 +133,5 @@ def historical_upload_sensor(context: dg.SensorEvaluationContext, store: StoreRe
             f"{len(fresh)} new historical documents: {len(to_run)} uploads in {len(requests)} runs"
         )
     remembered = sorted(seen)[-MAX_REMEMBERED_KEYS:]
-    return dg.SensorResult(run_requests=requests, cursor=json.dumps(remembered))
+    cursor = json.dumps({"seen": remembered, "reported": sorted(reported)})
+    return dg.SensorResult(run_requests=requests, cursor=cursor)

@@ -31,6 +31,8 @@ def _segment(value: str, what: str) -> str:
 UPLOADS_ROOT = "uploads/"
 READY_PROBE_SEGMENT = "_ready"  # uploads/_ready/probe-*: /ready's write probe (3 segments, never an upload)
 RESULTS_ROOT = "results/"
+# What the platform reads or writes; anything else in the store is an operator's (or a mistake).
+WATCHED_ROOTS = (UPLOADS_ROOT, RESULTS_ROOT, HISTORICAL_PREFIX)
 
 
 def upload_key(tenant: str, upload_id: str) -> str:
@@ -149,6 +151,22 @@ class BlobStore(ABC):
         except Exception as exc:
             raise BackendUnavailable(f"blob store not writable: {exc.__class__.__name__}: {exc}") from exc
 
+    def location(self, key: str) -> str:
+        """Where ``key`` is, as an operator would look for it (a path, or ``s3://bucket/key``)."""
+        return key
+
+    def keys_outside(self, watched: tuple[str, ...], limit: int) -> list[str]:
+        """Up to ``limit`` objects outside the ``watched`` prefixes, as ``location`` names them: where an
+        operator may have put documents the sensors never read. An S3 store also looks outside its own
+        prefix in the bucket."""
+        out = []
+        for key in self.list(""):
+            if not key.startswith(watched):
+                out.append(self.location(key))
+                if len(out) >= limit:
+                    break
+        return out
+
     def delete_prefix(self, prefix: str) -> int:
         """Remove every key under ``prefix``; returns how many. An empty prefix is refused (it means everything)."""
         if not prefix:
@@ -239,6 +257,25 @@ class LocalBlobStore(BlobStore):
                 if key.startswith(prefix):
                     keys.append(key)
         yield from sorted(keys)
+
+    def location(self, key: str) -> str:
+        return f"{self.root}/{key}"
+
+    def keys_outside(self, watched: tuple[str, ...], limit: int) -> list[str]:
+        # Only the top-level entries that are not watched are walked: uploads/ and results/ may be huge.
+        out: list[str] = []
+        if not self.root.is_dir():
+            return out
+        for entry in sorted(self.root.iterdir(), key=lambda e: e.name):
+            if entry.name.startswith(_TEMP_PREFIX) or f"{entry.name}/" in watched:
+                continue
+            keys = self.list(f"{entry.name}/") if entry.is_dir() else iter([entry.name] if entry.is_file() else [])
+            for key in keys:
+                if not key.startswith(watched):
+                    out.append(self.location(key))
+                    if len(out) >= limit:
+                        return out
+        return out
 
     def last_modified(self, key: str) -> datetime | None:
         try:
@@ -375,6 +412,37 @@ class S3BlobStore(BlobStore):
         validate_prefix(prefix)
         for full_key in self._list_full(prefix):
             yield full_key[len(self.prefix) :]
+
+    def location(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self.prefix}{key}"
+
+    def keys_outside(self, watched: tuple[str, ...], limit: int) -> list[str]:
+        # The whole bucket, jumping over each watched subtree (StartAfter past its last possible key), so
+        # the cost is the unwatched objects, not the uploads. Keys outside our prefix count too: a
+        # `historical/...` at the bucket root is the classic mistake when TIMETABLE_S3_PREFIX is set.
+        skip = tuple(self.prefix + w for w in watched)
+        out: list[str] = []
+        start_after = ""
+        while len(out) < limit:
+            kwargs: dict[str, Any] = {"Bucket": self.bucket, "MaxKeys": 1000}
+            if start_after:
+                kwargs["StartAfter"] = start_after
+            page = self.client.list_objects_v2(**kwargs)
+            contents = page.get("Contents", [])
+            jumped = False
+            for item in contents:
+                key = item["Key"]
+                under = next((p for p in skip if key.startswith(p)), None)
+                if under is not None:
+                    start_after, jumped = under + "\U0010ffff", True
+                    break
+                out.append(f"s3://{self.bucket}/{key}")
+                start_after = key
+                if len(out) >= limit:
+                    break
+            if not contents or (not jumped and not page.get("IsTruncated")):
+                break
+        return out
 
     def delete_prefix(self, prefix: str) -> int:
         if not prefix:

@@ -3,6 +3,7 @@ that re-enqueues uploads whose queue message was lost between the row and the me
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -11,7 +12,14 @@ from sqlalchemy import delete, or_, select
 
 from timetable_platform.store import audit, repository
 from timetable_platform.store.api_models import CallbackDelivery, IdempotencyRecord
-from timetable_platform.store.blobs import RESULTS_ROOT, UPLOADS_ROOT, result_prefix, upload_prefix
+from timetable_platform.store.blobs import (
+    HISTORICAL_PREFIX,
+    RESULTS_ROOT,
+    UPLOADS_ROOT,
+    result_prefix,
+    upload_prefix,
+)
+from timetable_platform.store.errors import BlobNotFound, InvalidBlobKey
 from timetable_platform.store.models import Upload, UploadStatus
 from timetable_platform.store.queue import upload_message
 
@@ -30,7 +38,8 @@ def erase_upload(
     request_id: str | None = None,
     reason: str = "request",
 ) -> bool:
-    """Remove an upload's pending messages, blobs and rows (the right to erasure); False if absent.
+    """Remove an upload's pending messages, blobs (its historical source included) and rows (the right
+    to erasure); False if absent. Dagster's copy (runs, events, partition) goes with ``deleted_uploads_sensor``.
 
     Order matters: messages and blobs go first, rows last, so a failure part-way leaves the row in
     place and the erasure can simply be repeated; never a blob nobody can find. ``results/{id}/`` is
@@ -41,9 +50,10 @@ def erase_upload(
         upload = repository.get_upload(session, upload_id, tenant=actor_tenant)
         if upload is None:
             return False
-        tenant, key = upload.tenant, upload.id
+        tenant, key, label, sha256 = upload.tenant, upload.id, upload.label, upload.sha256
     store.queue.purge_upload(key)
     store.blobs.delete_prefix(upload_prefix(tenant, key))
+    _delete_historical_source(store, label, sha256)
     store.blobs.delete_prefix(result_prefix(key))
     with store.session_factory() as session, session.begin():
         repository.delete_upload(session, upload_id)
@@ -60,6 +70,24 @@ def erase_upload(
         )
     store.blobs.delete_prefix(result_prefix(key))
     return True
+
+
+def _delete_historical_source(store: Store, label: str | None, sha256: str) -> None:
+    """An upload registered from ``historical/...`` names its source in its label: the source goes too
+    (else the document would outlive its erasure), unless the key now holds another document."""
+    if not label or not label.startswith(HISTORICAL_LABEL_PREFIX):
+        return
+    source = label[len(HISTORICAL_LABEL_PREFIX) :]
+    if not source.startswith(HISTORICAL_PREFIX):
+        return
+    try:
+        content = store.blobs.get(source)
+    except (BlobNotFound, InvalidBlobKey):  # already removed, or a label cut at 255 characters
+        return
+    if hashlib.sha256(content).hexdigest() == sha256:
+        store.blobs.delete(source)
+    else:
+        log.warning("erasure kept %s: it now holds another document than the erased upload's", source)
 
 
 IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
