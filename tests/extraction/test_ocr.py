@@ -337,3 +337,19 @@ def test_short_rotated_labels_are_read_turned() -> None:
     _ocr(TesseractEngine(), crops)
     assert ["".join(w.text for w in c.words) for c in crops] == [*labels, *labels]
     assert [c.rotation for c in crops] == [90] * len(labels) + [0] * len(labels)
+
+
+def test_the_edge_of_a_run_of_bold_letters_is_no_ruling() -> None:
+    """A blurred bold line of text merges into a band whose bottom edge passes a horizontal line
+    filter; a ruling has paper on both sides, the band's edge has letters along one side."""
+    from timetable_platform.extraction.ocr.gridlines import _without_text_runs
+
+    ink = np.zeros((60, 300), np.uint8)
+    ink[10:22, 20:90] = 255  # a bold word, merged by blur into one band
+    ink[40:42, 150:260] = 255  # a short ruling with paper around it
+    candidates = np.zeros_like(ink)
+    candidates[21:22, 20:90] = 255  # the band's bottom edge, found by the line filter
+    candidates[40:42, 150:260] = 255
+    kept = _without_text_runs(candidates, ink, h_len=50)
+    assert not kept[21, 20:90].any()
+    assert kept[40:42, 150:260].all()

@@ -68,12 +68,31 @@ def find_rulings(gray: np.ndarray, color: np.ndarray) -> Rulings:
         lines_ink[dark & (inverted == 0)] = 0
     lines_ink = _without_small_components(lines_ink)
     horizontal = cv2.morphologyEx(lines_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
+    horizontal = _without_text_runs(horizontal, ink, h_len)
     vertical = cv2.morphologyEx(lines_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len)))
 
     shade_h, shade_v = _shading_edges(fills, h_len, v_len, (height, width))
     horizontal = cv2.bitwise_or(horizontal, shade_h)
     vertical = cv2.bitwise_or(vertical, shade_v)
     return Rulings(horizontal=horizontal, vertical=vertical, ink=ink)
+
+
+def _without_text_runs(horizontal: np.ndarray, ink: np.ndarray, h_len: int, gap: int = 3) -> np.ndarray:
+    """Drop short "lines" that are the top or bottom edge of a run of bold or blurred letters: a
+    ruling has paper just above and below it, while such an edge has letter ink along most of one side."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(horizontal, connectivity=8)
+    height = ink.shape[0]
+    out = horizontal.copy()
+    for i in range(1, count):
+        x, y, w, h = (int(v) for v in stats[i][:4])
+        if w >= 4 * h_len:
+            continue
+        above, below = y - gap - 1, y + h + gap
+        if above < 0 or below >= height:
+            continue
+        if max(float((ink[above, x : x + w] > 0).mean()), float((ink[below, x : x + w] > 0).mean())) > 0.6:
+            out[labels == i] = 0
+    return out
 
 
 def _without_small_components(ink: np.ndarray) -> np.ndarray:
