@@ -68,7 +68,7 @@ def find_rulings(gray: np.ndarray, color: np.ndarray) -> Rulings:
         lines_ink[dark & (inverted == 0)] = 0
     lines_ink = _without_small_components(lines_ink)
     horizontal = cv2.morphologyEx(lines_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
-    horizontal = _without_text_runs(horizontal, ink, h_len)
+    horizontal = _without_text_runs(horizontal, ink, h_len, fills=_fills_mask(gray, fills))
     vertical = cv2.morphologyEx(lines_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len)))
 
     shade_h, shade_v = _shading_edges(fills, h_len, v_len, (height, width))
@@ -77,15 +77,31 @@ def find_rulings(gray: np.ndarray, color: np.ndarray) -> Rulings:
     return Rulings(horizontal=horizontal, vertical=vertical, ink=ink)
 
 
-def _without_text_runs(horizontal: np.ndarray, ink: np.ndarray, h_len: int, gap: int = 3) -> np.ndarray:
+def _fills_mask(gray: np.ndarray, fills: np.ndarray) -> np.ndarray:
+    """Where the page is filled rather than paper (full size, True = filled): dark in the
+    illumination-flattened grey (light and shadow are already evened out there) or strongly coloured."""
+    height, width = gray.shape
+    small_gray = cv2.medianBlur(cv2.resize(gray, (fills.shape[1], fills.shape[0]), interpolation=cv2.INTER_AREA), 31)
+    values = fills.astype(np.int16)
+    saturated = (values.max(axis=2) - values.min(axis=2)) > 60
+    filled = ((small_gray < 200) | saturated).astype(np.uint8)
+    return cv2.resize(filled, (width, height), interpolation=cv2.INTER_NEAREST) > 0
+
+
+def _without_text_runs(
+    horizontal: np.ndarray, ink: np.ndarray, h_len: int, gap: int = 3, fills: np.ndarray | None = None
+) -> np.ndarray:
     """Drop short "lines" that are the top or bottom edge of a run of bold or blurred letters: a
-    ruling has paper just above and below it, while such an edge has letter ink along most of one side."""
+    ruling has paper just above and below it, while such an edge has letter ink along most of one side.
+    Edges of filled cells (``fills``) are left alone: there the ink beside a line is the fill."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(horizontal, connectivity=8)
     height = ink.shape[0]
     out = horizontal.copy()
     for i in range(1, count):
         x, y, w, h = (int(v) for v in stats[i][:4])
         if w >= 4 * h_len:
+            continue
+        if fills is not None and fills[max(0, y - 6) : y + h + 6, x : x + w].mean() > 0.3:
             continue
         above, below = y - gap - 1, y + h + gap
         if above < 0 or below >= height:
