@@ -170,6 +170,13 @@ class ReprocessRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"mode": "document_ai"}, {}]})
 
     mode: Mode | None = Field(None, description="run with another mode; default: the upload's current mode")
+    replace_reviewed: bool = Field(
+        False,
+        description=(
+            "discard the timetable's reviewed versions, so the new extraction is served; by default a "
+            "reviewed timetable stays the one served"
+        ),
+    )
 
 
 class ShareLink(BaseModel):
