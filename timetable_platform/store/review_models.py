@@ -69,7 +69,8 @@ class ExtractionScore(Base):
     pred: Mapped[int] = mapped_column(Integer)
     tp: Mapped[int] = mapped_column(Integer)
     entry_f1: Mapped[float] = mapped_column(Float)
-    field_right: Mapped[dict[str, Any]]
+    # score.py's score_doc result without its list of misses (what summarise() adds up)
+    score: Mapped[dict[str, Any]]
 
 
 class TenantReviewSettings(Base):

@@ -52,7 +52,7 @@ def upgrade() -> None:
         sa.Column("pred", sa.Integer(), nullable=False),
         sa.Column("tp", sa.Integer(), nullable=False),
         sa.Column("entry_f1", sa.Float(), nullable=False),
-        sa.Column("field_right", sa.JSON(), nullable=False),
+        sa.Column("score", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["upload_id"], ["uploads.id"], ondelete="CASCADE", name="fk_extraction_scores_upload_id_uploads"
         ),
