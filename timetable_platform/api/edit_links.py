@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from urllib.parse import urlencode
 
@@ -19,6 +20,7 @@ EDIT_TOKEN_HEADER = "X-Edit-Token"
 MAX_EDIT_SECONDS = 14 * 24 * 3600
 DEFAULT_EDIT_SECONDS = 3 * 24 * 3600
 _PURPOSE = b"timetable-platform edit link v1"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 def _link_key(tenant_secret: bytes) -> bytes:
@@ -36,14 +38,14 @@ def edit_query(tenant_secret: bytes, upload_id: str, expires: int) -> str:
 def token_is_valid(
     tenant_secret: bytes, upload_id: str, expires: int, token: str, now: float | None = None
 ) -> bool:
-    if expires < (now if now is not None else time.time()):
-        return False
+    if expires < (now if now is not None else time.time()) or not _HEX64.fullmatch(token):
+        return False  # (compare_digest refuses non-ASCII text: check the shape first)
     return hmac.compare_digest(edit_token(tenant_secret, upload_id, expires), token)
 
 
 def parse_header(value: str) -> tuple[int, str] | None:
     """``<expires>.<64 hex>`` -> (expires, token); None when malformed."""
     expires, sep, token = value.strip().partition(".")
-    if not sep or not expires.isdigit() or len(expires) > 13 or len(token) != 64:
+    if not sep or not expires.isascii() or not expires.isdigit() or len(expires) > 13 or not _HEX64.fullmatch(token):
         return None
     return int(expires), token
