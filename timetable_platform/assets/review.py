@@ -8,7 +8,6 @@ Thin: the store gives the versions (``store.review``), ``domain.quality`` adds t
 import base64
 import importlib.util
 import json
-import os
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -26,13 +25,9 @@ QUALITY_CHECK = "newest_extractor_not_worse"
 DEFAULT_SCORER = Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "score.py"
 
 
-def scorer_path() -> Path:
-    return Path(os.environ.get("TIMETABLE_SCORER_PATH") or DEFAULT_SCORER)
-
-
 def load_scorer(path: Path | None = None) -> ModuleType:
     """``score.py`` as a module (as ``bench/accuracy.py`` loads it)."""
-    path = path or scorer_path()
+    path = path or DEFAULT_SCORER
     if not path.is_file():
         raise dg.Failure(description=f"the scorer {path} is missing; set TIMETABLE_SCORER_PATH")
     spec = importlib.util.spec_from_file_location("timetable_score", path)
@@ -78,7 +73,7 @@ def reviewed_timetable(context: dg.AssetExecutionContext, store: StoreResource) 
         extractor_version, mode, media_type = upload.extractor_version, upload.mode, upload.media_type
     truth = version.timetable.to_json_dict()
     store.blobs.put(reviewed_key(upload_id), json.dumps(truth, ensure_ascii=False).encode())
-    scorer = load_scorer()
+    scorer = load_scorer(store.settings().scorer_path)
     score = _score(scorer, truth, extracted.to_json_dict())
     counts = {action: sum(1 for e in events if e.action == action) for action in review.EDIT_ACTIONS}
     return dg.MaterializeResult(
@@ -119,7 +114,7 @@ def extraction_quality(context: dg.AssetExecutionContext, store: StoreResource) 
     from timetable_platform.store.models import utcnow
     from timetable_platform.store.review_models import ExtractionScore
 
-    scorer = load_scorer()
+    scorer = load_scorer(store.settings().scorer_path)
     now = utcnow()
     scored_now = 0
     with store.session() as session:
