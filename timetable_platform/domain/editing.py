@@ -112,18 +112,14 @@ def _checked(data: dict[str, Any], changed: int | None, before: Timetable) -> tu
     issues = semantic_issues(checked)
     reasons = [i.message for i in issues if i.severity == "error"]
     if changed is not None:
-        old_pairs = {
-            frozenset((before.entries[a].model_dump_json(), before.entries[b].model_dump_json()))
-            for issue in semantic_issues(before)
-            if issue.code == "overlap"
-            for a, b in [issue.entries]
-        }
-        for issue in issues:
-            if issue.code == "overlap" and changed in issue.entries:
-                a, b = issue.entries
-                pair = frozenset((checked.entries[a].model_dump_json(), checked.entries[b].model_dump_json()))
-                if pair not in old_pairs:
-                    reasons.append(issue.message)
+        # Indices are stable across an update or an append, so a pair of indices names the same two blocks:
+        # a clash the document already had (split groups, say) never blocks editing one of its blocks.
+        old_pairs = {frozenset(i.entries) for i in semantic_issues(before) if i.code == "overlap"}
+        reasons.extend(
+            issue.message
+            for issue in issues
+            if issue.code == "overlap" and changed in issue.entries and frozenset(issue.entries) not in old_pairs
+        )
     if reasons:
         raise EditError(reasons)
     return checked, [i.message for i in issues if i.severity == "warning"]

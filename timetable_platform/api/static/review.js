@@ -60,8 +60,9 @@
 
   function close() {
     dialog.close();
-    if (opener) opener.focus();
   }
+  // Escape closes the dialog too: either way, the focus goes back to the block that opened it.
+  dialog.addEventListener("close", () => { if (opener) opener.focus(); });
 
   function values() {
     const out = {};
