@@ -156,6 +156,11 @@ def test_edit_links_open_the_edit_page_and_change_only_their_upload(api: Api) ->
     assert api.client.get(f"{PREFIX}/assets/review.js").headers["content-type"].startswith("text/javascript")
 
     etag = entries(api, upload_id, key)["etag"]
+    stranger = api.new_key("school-b")
+    assert api.client.get(f"{PREFIX}/uploads/{upload_id}/timetable/entries", headers=stranger).status_code == 404
+    assert api.client.patch(
+        f"{PREFIX}/uploads/{upload_id}/timetable/entries/e0", json={"room": "X"}, headers={**stranger, "If-Match": etag}
+    ).status_code == 404
     edit = {EDIT_TOKEN_HEADER: f"{expires}.{token}", "If-Match": etag}
     url = f"{PREFIX}/uploads/{upload_id}/timetable/entries"
     ok = api.client.patch(f"{url}/e1", json={"subject": "Physics"}, headers=edit)

@@ -29,6 +29,7 @@ from timetable_platform.store import apikeys, repository, review
 from timetable_platform.store.factory import Store, build_store
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
+expect = playwright_sync.expect
 
 
 @dataclass
@@ -89,20 +90,21 @@ def test_a_teacher_corrects_and_reviews_a_timetable_in_the_browser(
             page.goto(link)
             # the uncertain block is listed first, and the list jumps to it
             page.get_by_role("button", name="Physik (read with 40% confidence)", exact=False).click()
-            assert page.evaluate("document.activeElement.dataset.entryId") == "e1"
+            expect(page.locator(".entry[data-entry-id='e1']")).to_be_focused()
 
             # change a block: keyboard (Enter on the focused block) opens its form
             page.keyboard.press("Enter")
             form = page.locator("#entry-form")
-            assert form.is_visible()
+            expect(form).to_be_visible()
             form.locator("[name=subject]").fill("Physics")
             form.locator("[name=teacher]").fill("Dr Ng")
             with page.expect_navigation():
                 form.locator("#save-entry").click()
-            assert page.locator("#message").inner_text() == "Block saved."
+            expect(page.locator("#message")).to_have_text("Block saved.")
 
             # add a block
             page.locator("#add-entry").click()
+            expect(form).to_be_visible()
             form.locator("[name=subject]").fill("Art")
             form.locator("[name=day]").select_option("WED")
             form.locator("[name=start]").fill("09:00")
@@ -110,32 +112,34 @@ def test_a_teacher_corrects_and_reviews_a_timetable_in_the_browser(
             form.locator("[name=room]").fill("A1")
             with page.expect_navigation():
                 form.locator("#save-entry").click()
-            assert page.locator("#message").inner_text() == "Block added."
-            assert page.locator(".entry[data-entry-id] .subject", has_text="Art").count() == 1
+            expect(page.locator("#message")).to_have_text("Block added.")
+            expect(page.locator(".entry[data-entry-id] .subject", has_text="Art")).to_have_count(1)
 
             # a change the server refuses explains itself in the form, and nothing is saved
             page.locator(".entry[data-entry-id='e0']").click()
+            expect(form).to_be_visible()
             form.locator("[name=end]").fill("08:00")
             form.locator("#save-entry").click()
-            page.wait_for_function("document.getElementById('form-errors').textContent.length > 0")
-            assert "start is after end" in page.locator("#form-errors").inner_text()
+            expect(page.locator("#form-errors")).to_contain_text("start is after end")
             form.locator("#cancel-edit").click()
+            expect(form).to_be_hidden()
 
             # delete a block (History, Tuesday)
             page.locator(".entry[data-entry-id='e2']").click()
+            expect(form).to_be_visible()
             with page.expect_navigation():
                 form.locator("#delete-entry").click()
-            assert page.locator("#message").inner_text() == "Block deleted."
-            assert page.locator(".entry[data-entry-id='e2']").count() == 0
+            expect(page.locator("#message")).to_have_text("Block deleted.")
+            expect(page.locator(".entry[data-entry-id='e2']")).to_have_count(0)
 
             with page.expect_navigation():
                 page.get_by_role("button", name="Mark as reviewed").click()
-            assert page.locator(".state.reviewed").count() == 1
+            expect(page.locator(".state.reviewed")).to_have_count(1)
 
             # phone width: no sideways scrolling, the controls still there
             page.set_viewport_size({"width": 390, "height": 844})
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
-            assert page.locator("#mark-reviewed").is_visible()
+            expect(page.locator("#mark-reviewed")).to_be_visible()
             page.screenshot(path=str(tmp_path / "review-phone.png"), full_page=True)
         finally:
             browser.close()

@@ -76,6 +76,16 @@ def test_review_events_sensor_materialises_reviewed_timetable(platform: Platform
         instance=platform.instance, resources={"store": platform.store}, cursor=result.cursor
     ))  # fmt: skip
     assert isinstance(again, dg.SensorResult) and not again.run_requests  # each event once
+    # an upload erased after its review gets no run (and no partition back)
+    gone = reviewed_fixture(platform, FIXTURES[0], truth)
+    from timetable_platform.store.retention import erase_upload
+
+    erase_upload(platform.store.store(), gone)
+    after_erasure = review_events_sensor(dg.build_sensor_context(
+        instance=platform.instance, resources={"store": platform.store}, cursor=result.cursor
+    ))  # fmt: skip
+    assert isinstance(after_erasure, dg.SensorResult) and not after_erasure.run_requests
+    assert after_erasure.cursor is not None and int(after_erasure.cursor) > int(result.cursor or 0)
 
     run = platform.materialize(upload_id, assets=[reviewed_timetable])
     assert run.success

@@ -236,11 +236,17 @@ PARTITIONS_NAME = UPLOADS_PARTITIONS.name or "uploads"
     description="Materialises reviewed_timetable for every upload marked reviewed (the audit log's timetable.reviewed events).",
 )
 def review_events_sensor(context: dg.SensorEvaluationContext, store: StoreResource) -> dg.SensorResult:
+    from sqlalchemy import select
+
     from timetable_platform.store import review
+    from timetable_platform.store.models import Upload
 
     after = int(context.cursor) if context.cursor else 0
     with store.session() as session:
         events = review.review_events_after(session, after)
+        existing = set(session.scalars(select(Upload.id).where(Upload.id.in_({u for _, u in events}))))
+    cursor = str(events[-1][0] if events else after)
+    events = [(event_id, upload_id) for event_id, upload_id in events if upload_id in existing]  # erased since
     new_partitions = sorted(
         {u for _, u in events if not context.instance.has_dynamic_partition(PARTITIONS_NAME, u)}
     )
@@ -250,7 +256,7 @@ def review_events_sensor(context: dg.SensorEvaluationContext, store: StoreResour
     ]
     return dg.SensorResult(
         run_requests=requests,
-        cursor=str(events[-1][0] if events else after),
+        cursor=cursor,
         dynamic_partitions_requests=[UPLOADS_PARTITIONS.build_add_request(new_partitions)] if new_partitions else [],
     )
 
