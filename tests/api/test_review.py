@@ -35,6 +35,8 @@ def entries(api: Api, upload_id: str, headers: dict[str, str], version: str = "l
 
 def test_a_correction_becomes_the_served_version_and_the_extraction_stays(api: Api) -> None:
     upload_id, key = finished_upload(api)
+    status = api.client.get(f"{PREFIX}/uploads/{upload_id}", headers=key).json()
+    assert status["links"]["entries"] == f"{PREFIX}/uploads/{upload_id}/timetable/entries"
     before = entries(api, upload_id, key)
     assert before["version"] == "extracted" and [e["id"] for e in before["entries"]] == ["e0", "e1", "e2"]
     url = f"{PREFIX}/uploads/{upload_id}/timetable/entries"

@@ -13,6 +13,7 @@ LINKS_EXAMPLE = {
     "self": f"/api/v2/timetable/uploads/{UPLOAD_ID_EXAMPLE}",
     "timetable": f"/api/v2/timetable/uploads/{UPLOAD_ID_EXAMPLE}/timetable",
     "view": f"/api/v2/timetable/uploads/{UPLOAD_ID_EXAMPLE}/view",
+    "entries": f"/api/v2/timetable/uploads/{UPLOAD_ID_EXAMPLE}/timetable/entries",
 }
 
 
@@ -45,6 +46,7 @@ class UploadLinks(BaseModel):
     self: str
     timetable: str
     view: str
+    entries: str = Field(description="the entries with their ids, for review (PATCH/POST/DELETE)")
 
 
 class SubmitResponse(BaseModel):

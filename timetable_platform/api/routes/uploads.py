@@ -79,7 +79,7 @@ DEFAULT_FORMAT = ExportFormat("json")
 
 def links(upload_id: str) -> dict[str, str]:
     base = f"{PREFIX}/uploads/{upload_id}"
-    return {"self": base, "timetable": f"{base}/timetable", "view": f"{base}/view"}
+    return {"self": base, "timetable": f"{base}/timetable", "view": f"{base}/view", "entries": f"{base}/timetable/entries"}
 
 
 def status_view(state: AppState, upload: Upload) -> dict[str, Any]:
