@@ -139,6 +139,7 @@ def test_extraction_quality_reports_score_py_f1_and_warns_on_a_worse_version(pla
     assert metadata["newest_extractor_version"].value == "v2"
     points = metadata["f1_over_time_vega_lite"].value["data"]["values"]
     assert [p["extractor_version"] for p in points] == ["v1", "v2"]
+    assert f"| v2 | {len(FIXTURES)} | {points[1]['entry_f1']:.3f} |" in metadata["f1_over_time"].value
     assert points[1]["entry_f1"] < points[0]["entry_f1"]
 
     # v3 reads as well as the truth: the check passes again

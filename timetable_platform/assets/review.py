@@ -156,7 +156,10 @@ def extraction_quality(context: dg.AssetExecutionContext, store: StoreResource) 
             quality.markdown_table("By mode", by_mode, ["extractor version", "mode"]),
         ]
     )
-    plot_md = f"![entry F1 over time](data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()})"
+    plot_md = (
+        f"![entry F1 over time](data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()})\n\n"
+        + quality.points_table(points)
+    )
     comparison = quality.compare_newest(history, summarise)
     newest = comparison.newest if comparison else None
     metadata: dict[str, Any] = {

@@ -139,6 +139,16 @@ def f1_over_time(scored: Sequence[ScoredCase], summarise: Summarise) -> list[dic
     ]
 
 
+def points_table(points: Sequence[dict[str, Any]], *, last: int = 30) -> str:
+    """The plot's numbers as Markdown (the newest ``last`` points), for readers that show no images."""
+    lines = ["| scored at | extractor version | cases | entry F1 |", "|---|---|---|---|"]
+    lines += [
+        f"| {p['scored_at'][:16].replace('T', ' ')} | {p['extractor_version']} | {p['cases']} | {p['entry_f1']:.3f} |"
+        for p in points[-last:]
+    ]
+    return "\n".join(lines)
+
+
 _COLOURS = ("#1a73e8", "#d93025", "#188038", "#f29900", "#9334e6", "#12b5cb")
 
 
