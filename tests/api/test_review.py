@@ -59,7 +59,7 @@ def test_a_correction_becomes_the_served_version_and_the_extraction_stays(api: A
     # Served: JSON, CSV and the week view show the correction; the extracted version is unchanged.
     served = api.client.get(f"{PREFIX}/uploads/{upload_id}/timetable", headers=key)
     assert [e["subject"] for e in served.json()["entries"]] == ["Maths", "Physics", "History"]
-    assert served.headers["ETag"] == changed.headers["ETag"]
+    assert served.headers["ETag"] == f"W/{changed.headers['ETag']}"
     csv = api.client.get(f"{PREFIX}/uploads/{upload_id}/timetable", params={"format": "csv"}, headers=key).text
     assert "Physics" in csv and "Physik" not in csv
     extracted = api.client.get(f"{PREFIX}/uploads/{upload_id}/timetable", params={"version": "extracted"}, headers=key)
@@ -134,6 +134,17 @@ def test_reprocess_keeps_the_reviewed_version_unless_asked_to_replace_it(api: Ap
     assert api.client.get(f"{PREFIX}/uploads/{upload_id}/timetable", headers=key).json()["entries"][0]["room"] == "R7"
     api.finish(upload_id)
     assert api.client.get(f"{PREFIX}/uploads/{upload_id}/timetable", headers=key).json()["entries"][0]["room"] == "R7"
+    # a reprocess the queue refuses keeps the review
+    original_send = api.store.queue.send
+
+    def refuse(_message: object) -> None:
+        raise ConnectionError("queue down")
+
+    api.store.queue.send = refuse  # type: ignore[method-assign]
+    refused = api.client.post(f"{PREFIX}/uploads/{upload_id}/reprocess", json={"replace_reviewed": True}, headers=key)
+    api.store.queue.send = original_send  # type: ignore[method-assign]
+    assert refused.status_code == 503
+    assert entries(api, upload_id, key)["version"] == "reviewed"
     replaced = api.client.post(f"{PREFIX}/uploads/{upload_id}/reprocess", json={"replace_reviewed": True}, headers=key)
     assert replaced.status_code == 202
     api.finish(upload_id)

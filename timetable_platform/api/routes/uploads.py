@@ -601,7 +601,8 @@ def get_timetable(
     )
     export = exports.EXPORT_FORMATS[format.value]
     body = export.render(timetable, options)
-    headers = {"ETag": request.scope["state"]["etag"]}
+    # Weak: every format of one version shares it (If-Match on the review routes accepts it too).
+    headers = {"ETag": f'W/{request.scope["state"]["etag"]}'}
     if export.name not in ("json", "fullcalendar"):
         headers["Content-Disposition"] = f'attachment; filename="timetable-{upload_id}.{export.extension}"'
     return Response(body, media_type=export.media_type, headers=headers)
@@ -708,16 +709,6 @@ def reprocess_upload(
                 upload_status=upload.status.value,
             )
         previous = (upload.status, upload.mode, upload.content_key)
-        if body is not None and body.replace_reviewed and reviews.discard(session, upload_id):
-            audit.record(
-                session,
-                tenant=principal.tenant,
-                action=reviews.DISCARDED_ACTION,
-                upload_id=upload_id,
-                api_key_id=principal.api_key_id,
-                request_id=request_id(request),
-                detail="replaced by reprocess",
-            )
         if body is not None and body.mode is not None and body.mode != upload.mode:
             upload.mode = body.mode
             upload.content_key = None  # its claim was for the old mode; never steal another upload's
@@ -742,6 +733,19 @@ def reprocess_upload(
             if row is not None and row.status == UploadStatus.QUEUED:
                 row.status, row.mode, row.content_key = previous
         raise _unavailable("queue") from exc
+    if body is not None and body.replace_reviewed:
+        # Only once the reprocess is surely on its way: a refused reprocess never loses a person's review.
+        with state.store.session_factory.begin() as session:
+            if reviews.discard(session, upload_id):
+                audit.record(
+                    session,
+                    tenant=principal.tenant,
+                    action=reviews.DISCARDED_ACTION,
+                    upload_id=upload_id,
+                    api_key_id=principal.api_key_id,
+                    request_id=request_id(request),
+                    detail="replaced by reprocess",
+                )
     return JSONResponse(
         status_view(state, upload), status_code=202, headers={"Location": links(upload_id)["self"]}
     )
