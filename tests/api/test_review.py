@@ -190,6 +190,9 @@ def test_edit_links_open_the_edit_page_and_change_only_their_upload(api: Api) ->
     assert api.client.get(
         f"{PREFIX}/uploads/{upload_id}/edit", params={"expires": share_q["expires"][0], "token": share_q["token"][0]}
     ).status_code == 401
+    # guessing tokens on the edit page spends the address's failed-authentication budget
+    bad = {"expires": expires, "token": "0" * 64}
+    assert api.client.get(f"{PREFIX}/uploads/{upload_id}/edit", params=bad).headers["content-type"] == "application/problem+json"
     # rotating the tenant's secret revokes the link
     with api.store.session_factory.begin() as session:
         apikeys.rotate_callback_secret(session, "school-a")
@@ -274,3 +277,14 @@ def test_reviewed_version_is_404_before_any_review_and_sample_is_untouched(api: 
     response = api.client.get(f"{PREFIX}/uploads/{upload_id}/timetable", params={"version": "reviewed"}, headers=key)
     assert response.status_code == 404
     assert sample_timetable().entries[1].subject == "Physik"
+
+
+def test_bad_edit_tokens_count_as_failed_authentication(make_api: Callable[..., Api]) -> None:
+    api = make_api(failed_auth_per_minute=3)
+    upload_id, key = finished_upload(api)
+    bad = {"expires": 4_000_000_000, "token": "0" * 64}
+    codes = [api.client.get(f"{PREFIX}/uploads/{upload_id}/edit", params=bad).status_code for _ in range(2)]
+    header = {EDIT_TOKEN_HEADER: f"4000000000.{'0' * 64}", "If-Match": "*"}
+    codes.append(api.client.patch(f"{PREFIX}/uploads/{upload_id}/timetable/entries/e0", json={"room": "X"}, headers=header).status_code)
+    codes.append(api.client.get(f"{PREFIX}/uploads/{upload_id}/edit", params=bad).status_code)
+    assert codes == [401, 401, 401, 429]

@@ -314,3 +314,19 @@ async def authenticate_editor(
 
 
 EditorDep = Annotated[Principal, Depends(authenticate_editor)]
+
+
+async def authenticate_edit_page(
+    state: StateDep,
+    request: Request,
+    upload_id: Annotated[str, Path(min_length=1, max_length=64)],
+    expires: Annotated[int, Query(ge=0, le=2**40, description="from the edit link")],
+    token: Annotated[str, Query(min_length=64, max_length=64, description="from the edit link")],
+) -> Principal:
+    """The edit page's link (``expires`` + ``token`` in its URL); guesses count like bad keys."""
+    principal = await principal_for_edit_token(state, request.scope, upload_id, f"{expires}.{token}")
+    request.scope.setdefault("state", {})["tenant"] = principal.tenant
+    return principal
+
+
+EditPageDep = Annotated[Principal, Depends(authenticate_edit_page)]

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from timetable_platform.api import edit_links
-from timetable_platform.api.deps import EditorDep, PrincipalDep, StateDep, request_id
+from timetable_platform.api.deps import EditorDep, EditPageDep, PrincipalDep, StateDep, request_id
 from timetable_platform.api.problems import Problem, problem_openapi
 from timetable_platform.api.routes.uploads import PREFIX, UploadIdPath, _audit, _not_found
 from timetable_platform.domain import editing, review_page
@@ -357,6 +357,7 @@ EDIT_PAGE_HEADERS = {
 )
 def edit_page(
     state: StateDep,
+    principal: EditPageDep,
     upload_id: UploadIdPath,
     request: Request,
     expires: Annotated[int, Query(ge=0, le=2**40, description="from the edit link")],
@@ -364,12 +365,7 @@ def edit_page(
 ) -> HTMLResponse:
     request.scope["state"]["upload_id"] = upload_id
     with state.store.session_factory() as session:
-        upload = session.get(Upload, upload_id)
-        secret = apikeys.tenant_secret(session, upload.tenant) if upload is not None else None
-        valid = secret is not None and edit_links.token_is_valid(secret, upload_id, expires, token)
-        if not valid or upload is None:
-            raise Problem(401, "The edit link is invalid or has expired.", code="unauthorized")
-        current = _current(session, upload)
+        current = _current(session, _editable_upload(session, principal, upload_id))
     page = review_page.edit_page(
         current.timetable,
         entry_ids=current.editable.entry_ids,
