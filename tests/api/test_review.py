@@ -281,7 +281,7 @@ def test_reviewed_version_is_404_before_any_review_and_sample_is_untouched(api: 
 
 def test_bad_edit_tokens_count_as_failed_authentication(make_api: Callable[..., Api]) -> None:
     api = make_api(failed_auth_per_minute=3)
-    upload_id, key = finished_upload(api)
+    upload_id, _ = finished_upload(api)
     bad = {"expires": 4_000_000_000, "token": "0" * 64}
     codes = [api.client.get(f"{PREFIX}/uploads/{upload_id}/edit", params=bad).status_code for _ in range(2)]
     header = {EDIT_TOKEN_HEADER: f"4000000000.{'0' * 64}", "If-Match": "*"}
