@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from timetable_platform.assets import TIMETABLE_ASSETS, upload_job
+from timetable_platform.assets.review import REVIEW_ASSETS, REVIEW_JOBS, REVIEW_SCHEDULES, REVIEW_SENSORS
 from timetable_platform.resources import InterpretationResource, LayoutExtractionResource, StoreResource
 from timetable_platform.schedules import ALL_SCHEDULES
 from timetable_platform.sensors import ALL_SENSORS
@@ -23,10 +24,10 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
 
 
 defs = dg.Definitions(
-    assets=TIMETABLE_ASSETS,
-    jobs=[upload_job],
-    sensors=ALL_SENSORS,
-    schedules=ALL_SCHEDULES,
+    assets=[*TIMETABLE_ASSETS, *REVIEW_ASSETS],
+    jobs=[upload_job, *REVIEW_JOBS],
+    sensors=[*ALL_SENSORS, *REVIEW_SENSORS],
+    schedules=[*ALL_SCHEDULES, *REVIEW_SCHEDULES],
     resources=build_resources(),
     executor=dg.in_process_executor,
 )

@@ -110,6 +110,8 @@ class Settings(BaseSettings):
         2.0, gt=0, description="how often an API process checks for revoked keys (revocation reaches it within this)"
     )
     view_low_confidence: float = Field(0.6, ge=0, le=1, description="week view outlines entries under this confidence")
+    # ../shared/eval/score.py beside the checkout unless set: what extraction_quality scores with
+    scorer_path: Path | None = None
 
     @property
     def resolved_database_url(self) -> str:

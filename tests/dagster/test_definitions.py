@@ -18,8 +18,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_definitions_show_assets_checks_sensors_and_schedule() -> None:
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == {"raw_upload", "document_ai_extraction", "claude_extraction", "merged_timetable"}
+    review = {"reviewed_timetable", "extraction_quality"}
+    assert keys == {"raw_upload", "document_ai_extraction", "claude_extraction", "merged_timetable", *review}
+    assert {graph.get(dg.AssetKey(k)).group_name for k in review} == {"review"}
     for key in graph.get_all_asset_keys():
+        if key.to_user_string() in review:
+            continue
         node = graph.get(key)
         assert node.group_name == "timetables"
         assert node.code_version == EXTRACTOR_VERSION
@@ -34,12 +38,14 @@ def test_definitions_show_assets_checks_sensors_and_schedule() -> None:
         "every_day_read",
         "mean_confidence",
         "low_confidence_share",
+        "newest_extractor_not_worse",
     }
     repository = defs.get_repository_def()
     names = {s.name for s in repository.sensor_defs}
     assert {"upload_queue_sensor", "historical_upload_sensor", "callback_delivery_sensor"} <= names
     assert {"upload_run_started_sensor", "upload_run_succeeded_sensor", "upload_run_failed_sensor"} <= names
-    assert [s.name for s in repository.schedule_defs] == ["stale_and_failed_backfill"]
+    assert {"review_events_sensor"} <= names
+    assert [s.name for s in repository.schedule_defs] == ["extraction_quality_daily", "stale_and_failed_backfill"]
     queue_sensor = defs.resolve_sensor_def("upload_queue_sensor")
     assert queue_sensor.minimum_interval_seconds is not None and queue_sensor.minimum_interval_seconds <= 5
     job = defs.resolve_job_def("process_upload")

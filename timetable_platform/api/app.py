@@ -21,7 +21,7 @@ from timetable_platform.api.observability import (
 )
 from timetable_platform.api.problems import install_problem_handlers
 from timetable_platform.api.ratelimit import build_rate_limiter
-from timetable_platform.api.routes import system, uploads
+from timetable_platform.api.routes import review, system, uploads
 from timetable_platform.api.schemas import ProblemDetails
 from timetable_platform.api.security_headers import NoSniff
 from timetable_platform.settings import Settings, get_settings, load_env_file
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.timetable = state
     install_problem_handlers(app)
     app.include_router(uploads.router)
+    app.include_router(review.router)
     app.include_router(system.router)
     app.add_middleware(
         BodySizeLimit,
@@ -88,9 +89,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=[API_KEY_HEADER, "Idempotency-Key", "Content-Type", REQUEST_ID_HEADER],
-            expose_headers=["Location", "Retry-After", REQUEST_ID_HEADER, "Idempotent-Replayed"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=[API_KEY_HEADER, "Idempotency-Key", "Content-Type", REQUEST_ID_HEADER, "If-Match"],
+            expose_headers=["Location", "Retry-After", REQUEST_ID_HEADER, "Idempotent-Replayed", "ETag"],
             max_age=600,
         )
     app.add_middleware(NoSniff)

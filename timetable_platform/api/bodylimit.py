@@ -5,6 +5,7 @@ a connection or disk space by sending (or not sending) a body."""
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -102,12 +103,37 @@ class AuthenticateBeforeBody:
 
         header = API_KEY_HEADER.lower().encode()
         key = next((value.decode("latin-1") for name, value in scope["headers"] if name == header), None)
+        edit_token = None if key else _edit_token(scope, self.prefix)
         try:
-            principal = await principal_for_key(self.state, scope, key)
+            if edit_token is not None:  # an edit link: valid for its own upload's review routes only
+                from timetable_platform.api.deps import EDIT_PRINCIPAL_STATE, principal_for_edit_token
+
+                upload_id, value = edit_token
+                state_key = EDIT_PRINCIPAL_STATE
+                principal = await principal_for_edit_token(self.state, scope, upload_id, value)
+            else:
+                state_key = PRINCIPAL_STATE
+                principal = await principal_for_key(self.state, scope, key)
         except Problem as problem:
             response = problem_response(Request(scope), problem)
             response.headers["Connection"] = "close"  # the unread body is not ours to drain
             await response(scope, receive, send)
             return
-        scope.setdefault("state", {})[PRINCIPAL_STATE] = principal
+        scope.setdefault("state", {})[state_key] = principal
         await self.app(scope, receive, send)
+
+
+def _edit_token(scope: Scope, prefix: str) -> tuple[str, str] | None:
+    """(upload id, header value) when the request carries ``X-Edit-Token`` on an upload's review route."""
+    from timetable_platform.api.edit_links import EDIT_TOKEN_HEADER
+
+    header = EDIT_TOKEN_HEADER.lower().encode()
+    value = next((v.decode("latin-1") for name, v in scope["headers"] if name == header), None)
+    match = _REVIEW_PATH.match(scope["path"][len(prefix):])
+    if value is None or match is None:
+        return None
+    return match.group(1), value
+
+
+# The routes an edit link may change: the entries and "Mark as reviewed".
+_REVIEW_PATH = re.compile(r"^/uploads/([^/]{1,64})/(?:timetable/entries(?:/[^/]+)?|review)$")

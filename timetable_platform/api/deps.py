@@ -256,3 +256,77 @@ ReaderDep = Annotated[Principal, Depends(authenticate_reader)]
 
 def request_id(request: Request) -> str | None:
     return request.scope.get("state", {}).get("request_id")
+
+
+# --- edit links (teacher review) ------------------------------------------------------------------
+
+EDIT_PRINCIPAL_STATE = "edit_principal"  # scope["state"] key of a principal found from an edit token
+
+
+def _check_edit_link(state: AppState, upload_id: str, expires: int, token: str) -> Principal | None:
+    from timetable_platform.api import edit_links
+    from timetable_platform.store.models import Upload
+
+    with state.store.session_factory() as session:
+        upload = session.get(Upload, upload_id) if len(upload_id) <= 64 and "\x00" not in upload_id else None
+        secret = apikeys.tenant_secret(session, upload.tenant) if upload is not None else None
+    if upload is None or secret is None or not edit_links.token_is_valid(secret, upload_id, expires, token):
+        return None
+    return Principal(api_key_id=None, tenant=upload.tenant)
+
+
+async def principal_for_edit_token(state: AppState, scope: Scope, upload_id: str, value: str) -> Principal:
+    """The tenant of an edit link (``X-Edit-Token`` header, or ``expires`` + ``token`` of the edit
+    page's URL) for this very upload, or a 401/429 problem; failures count like bad keys."""
+    from timetable_platform.api import edit_links
+
+    await refuse_blocked_address(state, scope)
+    parsed = edit_links.parse_header(value)
+    principal = await run_in_threadpool(_check_edit_link, state, upload_id, *parsed) if parsed else None
+    if principal is None:
+        raise await count_failed_authentication(state, scope, "The edit link is invalid or has expired.")
+    decision = await _hit(state.limiter, f"edit:{upload_id}")
+    if not decision.allowed:
+        raise _rate_limited(state, decision.retry_after)
+    return principal
+
+
+async def authenticate_editor(
+    state: StateDep,
+    request: Request,
+    upload_id: Annotated[str, Path(min_length=1, max_length=64)],
+    key: Annotated[str | None, Security(api_key_scheme)] = None,
+) -> Principal:
+    """An API key, or an edit link for this very upload (never a read-only share link)."""
+    from timetable_platform.api.edit_links import EDIT_TOKEN_HEADER
+
+    scope_state = request.scope.setdefault("state", {})
+    found = scope_state.get(EDIT_PRINCIPAL_STATE)
+    if found is not None:  # checked by AuthenticateBeforeBody against this path's upload
+        scope_state["tenant"] = found.tenant
+        return found
+    value = request.headers.get(EDIT_TOKEN_HEADER)
+    if key or value is None:
+        return await authenticate(state, request, key)
+    principal = await principal_for_edit_token(state, request.scope, upload_id, value)
+    scope_state["tenant"] = principal.tenant
+    return principal
+
+
+EditorDep = Annotated[Principal, Depends(authenticate_editor)]
+
+
+async def authenticate_edit_page(
+    state: StateDep,
+    request: Request,
+    upload_id: Annotated[str, Path(min_length=1, max_length=64)],
+    expires: Annotated[int, Query(ge=0, le=2**40, description="from the edit link")],
+    token: Annotated[str, Query(min_length=64, max_length=64, description="from the edit link")],
+) -> Principal:
+    """The edit page's link (``expires`` + ``token`` in its URL); guesses count like bad keys."""
+    principal = await principal_for_edit_token(state, request.scope, upload_id, f"{expires}.{token}")
+    request.scope.setdefault("state", {})["tenant"] = principal.tenant
+    return principal
+
+
+EditPageDep = Annotated[Principal, Depends(authenticate_edit_page)]

@@ -13,6 +13,7 @@ LINKS_EXAMPLE = {
     "self": f"/api/v2/timetable/uploads/{UPLOAD_ID_EXAMPLE}",
     "timetable": f"/api/v2/timetable/uploads/{UPLOAD_ID_EXAMPLE}/timetable",
     "view": f"/api/v2/timetable/uploads/{UPLOAD_ID_EXAMPLE}/view",
+    "entries": f"/api/v2/timetable/uploads/{UPLOAD_ID_EXAMPLE}/timetable/entries",
 }
 
 
@@ -45,6 +46,7 @@ class UploadLinks(BaseModel):
     self: str
     timetable: str
     view: str
+    entries: str = Field(description="the entries with their ids, for review (PATCH/POST/DELETE)")
 
 
 class SubmitResponse(BaseModel):
@@ -170,6 +172,13 @@ class ReprocessRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"mode": "document_ai"}, {}]})
 
     mode: Mode | None = Field(None, description="run with another mode; default: the upload's current mode")
+    replace_reviewed: bool = Field(
+        False,
+        description=(
+            "discard the timetable's reviewed versions, so the new extraction is served; by default a "
+            "reviewed timetable stays the one served"
+        ),
+    )
 
 
 class ShareLink(BaseModel):

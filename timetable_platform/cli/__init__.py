@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "timetable_platform.cli.keys",
     "timetable_platform.cli.platform",
     "timetable_platform.cli.fakes",
+    "timetable_platform.cli.corpus",
 )
 
 

@@ -15,7 +15,7 @@ import json
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -714,7 +714,7 @@ def _entry_text(entry: Entry) -> list[str]:
     return details
 
 
-def _html_entry(entry: Entry, low_confidence: float, box: str | None = None) -> str:
+def _html_entry(entry: Entry, low_confidence: float, box: str | None = None, entry_id: str | None = None) -> str:
     """One block; ``box`` (CSS top/height/left/width) places it on the time axis, without it the
     block flows in a cell (lessons without times)."""
     classes = ["entry", entry.kind]
@@ -730,6 +730,11 @@ def _html_entry(entry: Entry, low_confidence: float, box: str | None = None) -> 
     attributes = f' title="{html.escape(hover, quote=True)}"'
     if box is not None:
         attributes += f' data-start="{start}" data-end="{end}" style="{box}"'
+    if entry_id is not None:  # edit mode: the block opens its form (review.js), by click or keyboard
+        attributes += (
+            f' data-entry-id="{html.escape(entry_id, quote=True)}" tabindex="0" role="button"'
+            f' aria-label="{html.escape("Edit " + hover, quote=True)}"'
+        )
     when_html = f'<span class="when">{html.escape(when)}</span>' if when else ""
     detail_html = f' <span class="detail">{html.escape(" · ".join(details))}</span>' if details else ""
     return (
@@ -770,7 +775,13 @@ def lay_out_day(entries: list[Entry]) -> list[tuple[Entry, int, int]]:
 
 
 def _html_time_grid(
-    entries: list[Entry], days: list[str], low_confidence: float, *, caption: str, flagged: set[str]
+    entries: list[Entry],
+    days: list[str],
+    low_confidence: float,
+    *,
+    caption: str,
+    flagged: set[str],
+    entry_ids: Mapping[int, str] | None = None,
 ) -> str:
     """Days as columns on one time axis: each block is as tall as it lasts, overlapping blocks side by side."""
     timed, untimed = [], []
@@ -804,7 +815,7 @@ def _html_time_grid(
                     f"top:{y(start)}px;height:{round((end - start) * PX_PER_MINUTE, 1)}px;"
                     f"left:{100 * lane / lanes:.3f}%;width:{100 / lanes:.3f}%"
                 )
-                blocks.append(_html_entry(entry, low_confidence, style))
+                blocks.append(_html_entry(entry, low_confidence, style, _id_of(entry, entry_ids)))
             flag = '<span class="flag">no lessons read: check the document</span>' if day in flagged else ""
             css = "day flagged" if day in flagged else "day"
             cells.append(
@@ -824,7 +835,9 @@ def _html_time_grid(
         for label, per_day in by_label.items():
             cells = [f'<th class="time" scope="row">{html.escape(label)}</th>']
             for day in days:
-                inner = "".join(_html_entry(e, low_confidence) for e in per_day.get(day, []))
+                inner = "".join(
+                    _html_entry(e, low_confidence, entry_id=_id_of(e, entry_ids)) for e in per_day.get(day, [])
+                )
                 cells.append(f"<td>{inner}</td>")
             rows.append("<tr>" + "".join(cells) + "</tr>")
         parts.append(
@@ -834,8 +847,19 @@ def _html_time_grid(
     return "\n".join(parts)
 
 
+def _id_of(entry: Entry, entry_ids: Mapping[int, str] | None) -> str | None:
+    return entry_ids.get(id(entry)) if entry_ids is not None else None
+
+
 def to_html_week(
-    timetable: Timetable, *, low_confidence: float = 0.6, links: dict[str, str] | None = None
+    timetable: Timetable,
+    *,
+    low_confidence: float = 0.6,
+    links: dict[str, str] | None = None,
+    entry_ids: Mapping[int, str] | None = None,
+    head_extra: str = "",
+    body_top: str = "",
+    body_end: str = "",
 ) -> str:
     """A self-contained HTML page (inline CSS, no script) showing each week on a time axis.
 
@@ -843,6 +867,10 @@ def to_html_week(
     stack. Entries whose confidence is under ``low_confidence`` are outlined; a day between days
     with lessons that has none is flagged; what to check is listed in a teacher's words
     (``review.notices``). ``links`` maps a label to an export URL.
+
+    Edit mode (``domain.review_page``): ``entry_ids`` maps ``id(entry)`` of the timetable's entries to
+    their ids, making each block a focusable control; ``head_extra``/``body_top``/``body_end`` are
+    trusted markup put in the head, after the heading, and before ``</body>``.
     """
     from timetable_platform.domain import review
 
@@ -852,10 +880,12 @@ def to_html_week(
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{html.escape(heading or 'Timetable')}</title><style>{_HTML_STYLE}</style></head><body>",
+        f"<title>{html.escape(heading or 'Timetable')}</title><style>{_HTML_STYLE}</style>{head_extra}</head><body>",
     ]
     if heading:
         parts.append(f"<h1>{html.escape(heading)}</h1>")
+    if body_top:
+        parts.append(body_top)
     meta = []
     if timetable.owner:
         meta.append(f"{timetable.owner.kind}: {timetable.owner.name}")
@@ -896,8 +926,11 @@ def to_html_week(
         on_every_week = {e.day for e in by_week[week]} | {e.day for e in by_week.get(None, [])}
         parts.append(
             _html_time_grid(
-                by_week[week], days, low_confidence, caption=caption, flagged=flagged - on_every_week
+                by_week[week], days, low_confidence, caption=caption, flagged=flagged - on_every_week,
+                entry_ids=entry_ids,
             )
         )
+    if body_end:
+        parts.append(body_end)
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, or_, select
 
-from timetable_platform.store import audit, repository
+from timetable_platform.store import audit, repository, review
 from timetable_platform.store.api_models import CallbackDelivery, IdempotencyRecord
 from timetable_platform.store.blobs import (
     HISTORICAL_PREFIX,
@@ -56,7 +56,8 @@ def erase_upload(
     _delete_historical_source(store, label, sha256)
     store.blobs.delete_prefix(result_prefix(key))
     with store.session_factory() as session, session.begin():
-        repository.delete_upload(session, upload_id)
+        repository.delete_upload(session, upload_id)  # its reviewed versions and scores go by cascade
+        review.forget_content(session, key)
         session.execute(delete(CallbackDelivery).where(CallbackDelivery.upload_id == key))
         session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.upload_id == key))
         audit.record(

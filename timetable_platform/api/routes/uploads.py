@@ -42,6 +42,7 @@ from timetable_platform.extraction.errors import CorruptDocument, ExtractionErro
 from timetable_platform.extraction.safety import check_pages
 from timetable_platform.extraction.sniff import sniff_media_type
 from timetable_platform.store import apikeys, audit, repository, terms
+from timetable_platform.store import review as reviews
 from timetable_platform.store.api_models import IdempotencyRecord
 from timetable_platform.store.apikeys import Principal
 from timetable_platform.store.callbacks import (
@@ -78,7 +79,7 @@ DEFAULT_FORMAT = ExportFormat("json")
 
 def links(upload_id: str) -> dict[str, str]:
     base = f"{PREFIX}/uploads/{upload_id}"
-    return {"self": base, "timetable": f"{base}/timetable", "view": f"{base}/view"}
+    return {"self": base, "timetable": f"{base}/timetable", "view": f"{base}/view", "entries": f"{base}/timetable/entries"}
 
 
 def status_view(state: AppState, upload: Upload) -> dict[str, Any]:
@@ -461,41 +462,36 @@ def get_upload(
 
 
 def _ready_timetable(
-    state: AppState, principal: Principal, upload_id: str, request: Request, action: str
+    state: AppState,
+    principal: Principal,
+    upload_id: str,
+    request: Request,
+    action: str,
+    version: reviews.VersionName = "latest",
 ) -> tuple[Timetable, exports.ExportOptions]:
     """The timetable of a succeeded or needs_review upload (409 with the status, and why a failed upload
     failed, otherwise) and what shapes its exports:
     the upload's term (over its tenant's) and, as DTSTAMP, when the timetable was produced. The read
-    is audited."""
+    is audited.
+
+    ``version`` (``store.review``): ``latest`` serves a person's reviewed version once there is one,
+    whatever the upload's status (a reprocess in flight or failed does not hide it)."""
     request.scope["state"]["upload_id"] = upload_id
     with state.store.session_factory() as session:
         upload = repository.get_upload(session, upload_id, tenant=principal.tenant)
         if upload is None:
             raise _not_found(upload_id)
-        if upload.status == UploadStatus.FAILED:
-            raise Problem(
-                409,
-                f"The upload failed, so it has no timetable: {upload.error or 'no reason was recorded'}",
-                code="upload_failed",
-                upload_status=upload.status.value,
-                error=upload.error,
+        reviewed = reviews.reviewed_version(session, upload_id) if version != "extracted" else None
+        if reviewed is not None:
+            request.scope["state"]["etag"] = reviewed.etag
+            options = exports.ExportOptions(
+                term=terms.effective_term(session, upload), stamp=reviewed_stamp(reviewed, upload)
             )
-        if upload.status not in READY_STATUSES:
-            raise Problem(
-                409,
-                f"The upload is {upload.status.value}; its timetable is not ready yet.",
-                code="not_ready",
-                upload_status=upload.status.value,
-                error=upload.error,
-                headers={"Retry-After": "5"}
-                if upload.status in (UploadStatus.QUEUED, UploadStatus.RUNNING)
-                else None,
-            )
-        timetable = repository.get_timetable(session, upload_id)
-        options = exports.ExportOptions(
-            term=terms.effective_term(session, upload), stamp=upload.finished_at or upload.created_at
-        )
-    assert timetable is not None
+            timetable = reviewed.timetable
+        elif version == "reviewed":
+            raise Problem(404, "Nobody has reviewed this timetable yet.", code="not_reviewed")
+        else:
+            timetable, options = _extracted_timetable(session, upload, request)
     with state.store.session_factory.begin() as session:
         audit.record(
             session,
@@ -506,6 +502,41 @@ def _ready_timetable(
             request_id=request_id(request),
         )
     return timetable, options
+
+
+def reviewed_stamp(reviewed: reviews.ServedVersion, upload: Upload) -> datetime:
+    """DTSTAMP of a reviewed timetable's calendars: when it was reviewed, else when extracted."""
+    return reviewed.reviewed_at or upload.finished_at or upload.created_at
+
+
+def _extracted_timetable(
+    session: Session, upload: Upload, request: Request
+) -> tuple[Timetable, exports.ExportOptions]:
+    if upload.status == UploadStatus.FAILED:
+        raise Problem(
+            409,
+            f"The upload failed, so it has no timetable: {upload.error or 'no reason was recorded'}",
+            code="upload_failed",
+            upload_status=upload.status.value,
+            error=upload.error,
+        )
+    if upload.status not in READY_STATUSES:
+        raise Problem(
+            409,
+            f"The upload is {upload.status.value}; its timetable is not ready yet.",
+            code="not_ready",
+            upload_status=upload.status.value,
+            error=upload.error,
+            headers={"Retry-After": "5"}
+            if upload.status in (UploadStatus.QUEUED, UploadStatus.RUNNING)
+            else None,
+        )
+    extracted = reviews.extracted_version(session, upload)
+    request.scope["state"]["etag"] = extracted.etag
+    options = exports.ExportOptions(
+        term=terms.effective_term(session, upload), stamp=upload.finished_at or upload.created_at
+    )
+    return extracted.timetable, options
 
 
 _FORMATS_HELP = "; ".join(f"`{f.name}`: {f.summary}" for f in exports.EXPORT_FORMATS.values())
@@ -560,11 +591,18 @@ def get_timetable(
         ExportFormat,
         Query(description="one of the registered export formats", examples=["ics"]),
     ] = DEFAULT_FORMAT,
+    version: Annotated[
+        Literal["extracted", "reviewed", "latest"],
+        Query(description="`latest`: the reviewed version once a person saved one, else the extracted one"),
+    ] = "latest",
 ) -> Response:
-    timetable, options = _ready_timetable(state, principal, upload_id, request, f"timetable.read.{format}")
+    timetable, options = _ready_timetable(
+        state, principal, upload_id, request, f"timetable.read.{format}", version
+    )
     export = exports.EXPORT_FORMATS[format.value]
     body = export.render(timetable, options)
-    headers = {}
+    # Weak: every format of one version shares it (If-Match on the review routes accepts it too).
+    headers = {"ETag": f'W/{request.scope["state"]["etag"]}'}
     if export.name not in ("json", "fullcalendar"):
         headers["Content-Disposition"] = f'attachment; filename="timetable-{upload_id}.{export.extension}"'
     return Response(body, media_type=export.media_type, headers=headers)
@@ -695,6 +733,19 @@ def reprocess_upload(
             if row is not None and row.status == UploadStatus.QUEUED:
                 row.status, row.mode, row.content_key = previous
         raise _unavailable("queue") from exc
+    if body is not None and body.replace_reviewed:
+        # Only once the reprocess is surely on its way: a refused reprocess never loses a person's review.
+        with state.store.session_factory.begin() as session:
+            if reviews.discard(session, upload_id):
+                audit.record(
+                    session,
+                    tenant=principal.tenant,
+                    action=reviews.DISCARDED_ACTION,
+                    upload_id=upload_id,
+                    api_key_id=principal.api_key_id,
+                    request_id=request_id(request),
+                    detail="replaced by reprocess",
+                )
     return JSONResponse(
         status_view(state, upload), status_code=202, headers={"Location": links(upload_id)["self"]}
     )

@@ -13,7 +13,7 @@ from timetable_platform.store.db import make_engine
 from timetable_platform.store.models import Base
 
 # Other areas' tables register on the same Base; import them when present so autogenerate sees them.
-for _module in ("timetable_platform.store.api_models",):
+for _module in ("timetable_platform.store.api_models", "timetable_platform.store.review_models"):
     with contextlib.suppress(ModuleNotFoundError):
         importlib.import_module(_module)
 
