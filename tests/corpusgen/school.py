@@ -84,11 +84,15 @@ class School:
                     if label is None:
                         entries.append(Entry(day=day, start=start, end=end, kind="break", subject=BREAK_WORD))
                         continue
-                    lesson = next(x for x in self.lessons if x.group == group and x.day == day and x.period == p)
+                    lesson = next(
+                        x for x in self.lessons if x.group == group and x.day == day and x.period == p
+                    )
                     entries.append(Entry(day=day, start=start, end=end, period=label, subject=lesson.subject,
                                          teacher=lesson.teacher, room=lesson.room))  # fmt: skip
                 del d
-            out.append(Timetable(title=f"Class {group}", owner=Owner(kind="class", name=group), entries=entries))
+            out.append(
+                Timetable(title=f"Class {group}", owner=Owner(kind="class", name=group), entries=entries)
+            )
         return out
 
     def teacher_lessons(self, teacher: str) -> dict[tuple[str, int], Lesson]:
@@ -214,7 +218,9 @@ def render_class_pdf(school: School) -> bytes:
             flow.append(PageBreak())
         flow.append(RLParagraph("Riverside Academy 2026/27", styles["Normal"]))
         flow.append(RLParagraph(escape(f"Class {group}"), styles["Title"]))
-        cells = {(x.day, x.period): [x.subject, x.teacher, x.room] for x in school.lessons if x.group == group}
+        cells = {
+            (x.day, x.period): [x.subject, x.teacher, x.room] for x in school.lessons if x.group == group
+        }
         block = _grid(cells, breaks=True)
         data = []
         for r, row in enumerate(block.cells):
@@ -285,7 +291,9 @@ def render_fet_html(school: School, *, teachers: bool) -> bytes:
             if not cells:
                 continue
         else:
-            cells = {(x.day, x.period): [x.subject, x.teacher, x.room] for x in school.lessons if x.group == owner}
+            cells = {
+                (x.day, x.period): [x.subject, x.teacher, x.room] for x in school.lessons if x.group == owner
+            }
         out.append(f'<table id="table_{index}" border="1">')
         out.append(f"<caption>{escape(title)}</caption>")
         out.append("<thead>")
@@ -303,7 +311,11 @@ def render_fet_html(school: School, *, teachers: bool) -> bytes:
                     continue
                 kinds = ("students", "subject", "room") if teachers else ("subject", "teacher", "room")
                 spans = [f'<span class="{k}">' for k in kinds]
-                row.append("<td>" + "<br />".join(f"{s}{escape(x)}</span>" for s, x in zip(spans, lines, strict=True)) + "</td>")
+                row.append(
+                    "<td>"
+                    + "<br />".join(f"{s}{escape(x)}</span>" for s, x in zip(spans, lines, strict=True))
+                    + "</td>"
+                )
             out.append("<tr>" + "".join(row) + "</tr>")
         out.append("</tbody></table>")
         out.append('<p class="back"><a href="#top">back to the top</a></p>')

@@ -22,7 +22,9 @@ from timetable_platform.domain.model import Owner, Source, Timetable, timetable_
 SCHEMA_VERSION_MANY = "2"
 
 
-def result_json(timetables: list[Timetable], *, source: Source | None = None, warnings: list[str] | None = None) -> dict[str, Any]:
+def result_json(
+    timetables: list[Timetable], *, source: Source | None = None, warnings: list[str] | None = None
+) -> dict[str, Any]:
     """The stored/served JSON of a result: version 1 for one timetable, version 2 for several."""
     if len(timetables) == 1:
         return timetables[0].to_json_dict()
@@ -71,7 +73,9 @@ def timetables_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Draft202012Validator:
-    registry: Registry = Registry().with_resource("timetable.schema.json", Resource.from_contents(timetable_schema()))
+    registry: Registry = Registry().with_resource(
+        "timetable.schema.json", Resource.from_contents(timetable_schema())
+    )
     return Draft202012Validator(timetables_schema(), registry=registry)
 
 

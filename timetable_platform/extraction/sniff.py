@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import re
 import zipfile
 import zlib
 from collections import Counter
@@ -31,6 +32,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv"
 TSV = "text/tab-separated-values"
 TEXT = "text/plain"
+HTML = "text/html"
 
 # Every supported media type -> (short name, usual extension).
 MEDIA_TYPES: dict[str, tuple[str, str]] = {
@@ -48,6 +50,7 @@ MEDIA_TYPES: dict[str, tuple[str, str]] = {
     CSV: ("CSV table", ".csv"),
     TSV: ("TSV table", ".tsv"),
     TEXT: ("plain text", ".txt"),
+    HTML: ("HTML page", ".html"),
 }
 IMAGE_TYPES = frozenset(t for t in MEDIA_TYPES if t.startswith("image/"))
 TEXT_TYPES = frozenset({CSV, TSV, TEXT})
@@ -210,10 +213,23 @@ def _decode_text(content: bytes) -> str | None:
     return text
 
 
+_HTML_PROLOGUE = re.compile(r"^(?:\s|<\?xml[^>]*\?>|<!--.*?-->)*", re.DOTALL)
+_HTML_STARTS = ("<!doctype html", "<html", "<head", "<body", "<table", "<meta", "<title")
+
+
+def is_html(text: str) -> bool:
+    """An HTML page or fragment (XHTML too, as timetabling software writes it): its first tag after
+    any XML declaration and comments is an HTML one."""
+    head = text[:4096]
+    start = _HTML_PROLOGUE.match(head)
+    rest = head[start.end() if start else 0 :].lower()
+    return rest.startswith(_HTML_STARTS)
+
+
 def _sniff_text(text: str, filename: str | None) -> str:
     head = text.lstrip()[:512].lower()
-    if head.startswith(("<!doctype html", "<html")):
-        raise UnsupportedType("The document is an HTML page; print it to PDF and upload that.")
+    if is_html(text):
+        return HTML
     if head.startswith("{\\rtf"):
         raise UnsupportedType("The document is an RTF file; save it as .docx or PDF and upload again.")
     if head.startswith("%!ps"):

@@ -39,7 +39,9 @@ def _lines_inside(page: Page, table: Table) -> Page:
     box = table.bbox
     words = [w for w in page.words if box is not None and box.intersects(w.bbox)]
     lines = [ln for ln in page.lines if box is not None and box.intersects(ln.bbox)]
-    return Page(number=page.number, width=page.width, height=page.height, words=words, lines=lines, tables=[table])
+    return Page(
+        number=page.number, width=page.width, height=page.height, words=words, lines=lines, tables=[table]
+    )
 
 
 def title_rows(table: Table) -> list[str]:
@@ -179,7 +181,9 @@ def split_timetables(
         )  # fmt: skip
         second = _second_reading(reading, interpreter_stage) if interpreter_stage is not None else None
         try:
-            result = reconcile(first, second, mode=mode, filename=filename, media_type=media_type, sha256=sha256)
+            result = reconcile(
+                first, second, mode=mode, filename=filename, media_type=media_type, sha256=sha256
+            )
         except NoTimetableFound:
             continue
         result.owner = reading.owner

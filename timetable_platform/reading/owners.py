@@ -84,7 +84,8 @@ def kind_of_name(name: str, timetable: Timetable) -> OwnerKind:
     lessons = [e for e in timetable.entries if e.kind == "lesson"] or timetable.entries
     if lessons:
         share = {
-            field: sum(1 for e in lessons if getattr(e, field)) / len(lessons) for field in ("teacher", "room", "group")
+            field: sum(1 for e in lessons if getattr(e, field)) / len(lessons)
+            for field in ("teacher", "room", "group")
         }
         if share["group"] >= 0.5 and share["teacher"] >= 0.5:
             return "room"
