@@ -121,6 +121,7 @@ class School:
 
 
 def make_school(seed: int = 15, n_classes: int = 30) -> School:
+    """A school of ``n_classes`` (at least 5: the planted conflicts need five classes)."""
     rng = random.Random(seed)
     grades = range(5, 11)
     classes = [f"{g}{letter}" for g in grades for letter in "ABCDE"][:n_classes]
