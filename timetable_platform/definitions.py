@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from timetable_platform.assets import TIMETABLE_ASSETS, upload_job
+from timetable_platform.assets import SCHOOL_ASSETS, TIMETABLE_ASSETS, upload_job
 from timetable_platform.resources import InterpretationResource, LayoutExtractionResource, StoreResource
 from timetable_platform.schedules import ALL_SCHEDULES
 from timetable_platform.sensors import ALL_SENSORS
@@ -23,7 +23,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
 
 
 defs = dg.Definitions(
-    assets=TIMETABLE_ASSETS,
+    assets=[*TIMETABLE_ASSETS, *SCHOOL_ASSETS],
     jobs=[upload_job],
     sensors=ALL_SENSORS,
     schedules=ALL_SCHEDULES,

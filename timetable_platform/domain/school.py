@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -18,6 +21,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from timetable_platform.domain.model import Owner, Source, Timetable, timetable_schema
+from timetable_platform.domain.text import fold
 
 SCHEMA_VERSION_MANY = "2"
 
@@ -83,3 +87,42 @@ def schema_errors_v2(data: dict[str, Any]) -> list[str]:
     """Every way ``data`` breaks ``timetables.schema.json`` (empty when valid)."""
     errors = sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     return [f"{'/'.join(str(p) for p in err.absolute_path) or '(root)'}: {err.message}" for err in errors]
+
+
+def owner_key(owner: Owner) -> tuple[str, str]:
+    """Two spellings of one owner ('7b', '7B ') are one owner."""
+    return owner.kind, fold(" ".join(owner.name.split()))
+
+
+def latest_by_owner(results: Iterable[tuple[str, datetime, list[Timetable]]]) -> list[IndexedTimetable]:
+    """The school's index: the latest timetable of every owner over ``(upload id, finished at,
+    timetables)`` results (an owner printed again in a newer upload is taken from that one)."""
+    latest: dict[tuple[str, str], IndexedTimetable] = {}
+    for upload_id, finished_at, timetables in sorted(results, key=lambda r: (r[1], r[0])):
+        for number, timetable in enumerate(timetables, start=1):
+            if timetable.owner is None:
+                continue
+            latest[owner_key(timetable.owner)] = IndexedTimetable(upload_id, number, finished_at, timetable)
+    return sorted(latest.values(), key=lambda t: (t.owner.kind, fold(t.owner.name)))
+
+
+@dataclass(frozen=True)
+class IndexedTimetable:
+    upload_id: str
+    number: int  # 1-based position in its upload's result (GET /uploads/{id}/timetables/{n})
+    finished_at: datetime
+    timetable: Timetable
+
+    @property
+    def owner(self) -> Owner:
+        assert self.timetable.owner is not None
+        return self.timetable.owner
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "owner": self.owner.model_dump(mode="json"),
+            "upload_id": self.upload_id,
+            "number": self.number,
+            "finished_at": self.finished_at.isoformat(),
+            "entry_count": len(self.timetable.entries),
+        }
