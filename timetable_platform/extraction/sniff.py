@@ -283,5 +283,5 @@ def _unsupported_message(content: bytes, filename: str | None) -> str:
         what = "a binary file of unknown type"
     return (
         f"{_named(filename)}{what}, which is not supported. "
-        "Upload a PDF, an image (PNG, JPEG, TIFF, WebP, HEIC), a Word or Excel file, or CSV."
+        "Upload a PDF, an image (PNG, JPEG, TIFF, WebP, HEIC), a Word or Excel file, CSV or an HTML page."
     )

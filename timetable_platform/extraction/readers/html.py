@@ -28,7 +28,7 @@ from timetable_platform.extraction.readers.common import (
 from timetable_platform.extraction.sniff import decode_text
 
 READER = "lxml-html"
-MAX_DEPTH = 256  # element nesting; deeper is a crafted page, not an export
+MAX_DEPTH = 200  # element nesting (libxml2 itself stops at 256); deeper is a crafted page, not an export
 MAX_TABLES = 500
 MAX_CELLS = 100_000  # over all tables
 MAX_SPAN = 100  # browsers clamp colspan at 1000 and rowspan at 65534; a timetable needs far less
