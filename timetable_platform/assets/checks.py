@@ -61,9 +61,7 @@ def check_specs(asset_key: str) -> list[dg.AssetCheckSpec]:
     rejected timetable), and a blocking ERROR would fail a whole backfill run for one document."""
     with warnings.catch_warnings():
         # Known and harmless: partitioned asset checks are a preview feature of Dagster 1.13.
-        warnings.filterwarnings(
-            "ignore", category=dg.PreviewWarning, message=".*partitions_def.*AssetCheckSpec"
-        )
+        warnings.filterwarnings("ignore", category=dg.PreviewWarning, message=".*partitions_def.*AssetCheckSpec")
         return [
             dg.AssetCheckSpec(name, asset=asset_key, description=text, partitions_def=UPLOADS_PARTITIONS)
             for name, text in DESCRIPTIONS.items()
@@ -121,10 +119,7 @@ def evaluate(
     order = [i for i in issues if i.code in ("start_after_end", "bad_time", "zero_length")]
     outcomes.append(
         CheckOutcome(
-            START_BEFORE_END,
-            not order,
-            [i.message for i in order],
-            review.time_order_reasons(timetable, order),
+            START_BEFORE_END, not order, [i.message for i in order], review.time_order_reasons(timetable, order)
         )
     )
     outside = [i for i in issues if i.code == "time_out_of_range"]
@@ -230,9 +225,7 @@ def check_results(outcomes: list[CheckOutcome]) -> list[dg.AssetCheckResult]:
     ]
 
 
-def check_evaluations(
-    asset_key: str, upload_id: str, outcomes: list[CheckOutcome]
-) -> list[dg.AssetCheckEvaluation]:
+def check_evaluations(asset_key: str, upload_id: str, outcomes: list[CheckOutcome]) -> list[dg.AssetCheckEvaluation]:
     """The results of one upload with its partition named: for ranged runs and rejected uploads."""
     return [
         dg.AssetCheckEvaluation(

@@ -68,15 +68,11 @@ def is_infrastructure_error(exc: BaseException) -> bool:
 
     from timetable_platform.store.errors import BackendUnavailable
 
-    if isinstance(
-        exc, OperationalError | InterfaceError | DisconnectionError | PoolTimeout | BackendUnavailable
-    ):
+    if isinstance(exc, OperationalError | InterfaceError | DisconnectionError | PoolTimeout | BackendUnavailable):
         return True
     if isinstance(exc, ConnectionError | TimeoutError):
         return True
-    if isinstance(exc, OSError) and not isinstance(
-        exc, FileNotFoundError | IsADirectoryError | NotADirectoryError
-    ):
+    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError | IsADirectoryError | NotADirectoryError):
         return True  # I/O of the blob directory: disk full, EIO, a stale mount
     try:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -31,10 +31,7 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning, message="Parameter `b
 
 BACKFILL_POLICY = dg.BackfillPolicy.multi_run(max_partitions_per_run=MAX_PARTITIONS_PER_RUN)
 # The production service each stage's role is named after; an embedded backend stands in for it.
-SERVICE_OF_STAGE = {
-    "document_ai_extraction": ("documentai", "Google Document AI"),
-    "claude_extraction": ("claude", "Anthropic Claude"),
-}
+SERVICE_OF_STAGE = {"document_ai_extraction": ("documentai", "Google Document AI"), "claude_extraction": ("claude", "Anthropic Claude")}
 MAX_BACKOFF_SECONDS = 120.0
 PREVIEW_UPLOADS = 20  # per-upload figures shown in a ranged run's metadata
 MERGED_TIMETABLE = "merged_timetable"
@@ -73,9 +70,7 @@ def for_each_upload(
             infrastructure = steps.is_infrastructure_error(exc)
             if infrastructure and context.retry_number < max_retries:
                 wait = min(MAX_BACKOFF_SECONDS, retry_base_seconds * 2**context.retry_number)
-                context.log.warning(
-                    f"{stage} {upload_id}: infrastructure error, retry in {wait:.1f} s: {exc}"
-                )
+                context.log.warning(f"{stage} {upload_id}: infrastructure error, retry in {wait:.1f} s: {exc}")
                 raise dg.RetryRequested(max_retries=max_retries, seconds_to_wait=wait) from exc
             message = f"{stage}: {steps.describe_error(exc)}"
             if infrastructure:
@@ -195,9 +190,7 @@ def document_ai_extraction(
         max_retries=layout.max_retries,
     )
     if len(done) == 1 and not failed:
-        return dg.MaterializeResult(
-            metadata=_stage_metadata("document_ai_extraction", next(iter(done.values())))
-        )
+        return dg.MaterializeResult(metadata=_stage_metadata("document_ai_extraction", next(iter(done.values()))))
     return dg.MaterializeResult(metadata=_range_metadata(done, failed))
 
 
@@ -291,9 +284,7 @@ def merged_timetable(
         reason = checks.rejection_reason(found)
         if reason is not None:
             raise reject(upload_id, found, reason)
-        steps.store_merged(
-            store, upload_id, context.run_id, merged, review_reasons=checks.review_reasons(found)
-        )
+        steps.store_merged(store, upload_id, context.run_id, merged, review_reasons=checks.review_reasons(found))
         merged_by_id[upload_id] = merged
         if merged.tenant is not None:
             register_tenant(context.instance, merged.tenant)  # its school-wide view can be built

@@ -4,7 +4,7 @@ JSON, CSV, CSV for spreadsheets, iCalendar, FullCalendar events).
 One file prints its timetable on stdout (or ``-o FILE``); several files or folders write one output per
 input into ``--out-dir``, with a progress bar and a summary on stderr. A school-wide document (a page per
 class, a sheet per teacher) prints schema version 2 as JSON, every owner's entries together in the other
-formats; into ``--out-dir`` it writes one file per timetable, ``NAME.OWNER.EXT``, each a version 1 file. Exit 0 when every document
+formats; into ``--out-dir`` it writes one version 1 file per timetable, ``NAME.OWNER.EXT``. Exit 0 when every document
 succeeded, 1 when any failed (the others are still written), 2 for usage errors.
 """
 

@@ -205,4 +205,5 @@ def combined(timetables: list[Timetable], whole: Timetable) -> Timetable:
                     update[field] = owner.name
             entries.append(entry.model_copy(update=update))
     warnings = list(dict.fromkeys(w for t in timetables for w in t.warnings))
-    return Timetable(title=whole.title, owner=None, source=whole.source, entries=entries, warnings=warnings)
+    # No title: the document's first heading names one owner, not the whole school.
+    return Timetable(title=None, owner=None, source=whole.source, entries=entries, warnings=warnings)
