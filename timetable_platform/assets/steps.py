@@ -248,12 +248,20 @@ def run_interpreter_stage(
     upload = load_upload(store, upload_id)
     key = candidate_key(upload_id, INTERPRETER_CANDIDATE)
     # With its layout: the interpreter reuses the first stage's reading instead of reading (and OCR-ing) again.
-    layout = stage_from_json(_get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE)))
+    first = _get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE))
+    layout = stage_from_json(first)
     skipped = interpreter_skip_reason(upload.mode, layout, fallback_threshold)
     if skipped is not None:
         _put_result(store, upload_id, key, {"skipped": skipped})
         return {"skipped": skipped}
     interpreter = make_interpreter()  # only now: document_ai-mode uploads never need one
+    if getattr(interpreter, "name", None) == "textstream" and first.get("parts", 0) >= 2:
+        # A school-wide document: the merge reads the text stream of each part (extraction.split);
+        # reading the whole document here would be thrown away.
+        reader = layout.layout.reader if layout.layout is not None else "layout"
+        per_part = StageResult(timetable=Timetable(), backend=f"textstream:{reader}", seconds=0.0, pages=layout.pages)
+        _put_result(store, upload_id, key, stage_to_json(per_part, with_layout=False))
+        return _stage_figures(per_part)
     try:
         stage = interpreter.extract(upload.document(), limits, context=layout)
     except ExtractionError as exc:

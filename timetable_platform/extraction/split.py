@@ -15,12 +15,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from timetable_platform.domain.days import parse_day
 from timetable_platform.domain.layout import Layout, Page, Table
 from timetable_platform.domain.model import Owner, Timetable
 from timetable_platform.domain.text import fold
+from timetable_platform.domain.times import find_times
 from timetable_platform.extraction.base import StageResult
 from timetable_platform.extraction.errors import NoTimetableFound
-from timetable_platform.reading.interpret import heading_lines, interpret
+from timetable_platform.reading.interpret import interpret
 from timetable_platform.reading.owners import owner_of
 
 MIN_DAYS = 2  # a part with its own day axis shows at least two days
@@ -71,15 +73,37 @@ def parts_of(layout: Layout) -> list[Part]:
             sub.paragraphs = _outside_tables(page) if page.lines else []
             captions = [t.caption for t in page.tables if t.caption]
             rows = [r for t in page.tables[:1] for r in title_rows(t)]
-            parts.append(Part(sub, [*heading_lines(sub), *captions, *rows], page.number))
+            parts.append(Part(sub, leading_headings([*_above_tables(page), *captions, *rows]), page.number))
         return parts
     if len(layout.pages) == 1 and len(layout.pages[0].tables) >= 2:
         page = layout.pages[0]
         for table in page.tables:
             captions = [table.caption] if table.caption else []
             sub = _sub_layout(layout, [_lines_inside(page, table)], captions)
-            parts.append(Part(sub, [*captions, *title_rows(table)], None))
+            parts.append(Part(sub, leading_headings([*captions, *title_rows(table)]), None))
     return parts
+
+
+def leading_headings(texts: list[str]) -> list[str]:
+    """The heading lines a part starts with: those before its first line with a time or a day name
+    (a list-style page's first lesson line names a teacher, not the page's owner)."""
+    out: list[str] = []
+    for text in texts:
+        words = text.split()
+        if find_times(text) or any(parse_day(w.strip(".,:;")) for w in words if len(w.strip(".,:;")) >= 2):
+            break
+        out.append(text)
+    return out
+
+
+def _above_tables(page: Page) -> list[str]:
+    """The lines printed above the page's first table (all its lines when it has none): never a
+    table's own rows, so a table continued from the previous page has no heading."""
+    boxes = [t.bbox for t in page.tables if t.bbox is not None]
+    if not boxes:
+        return [ln.text.strip() for ln in page.lines if ln.text.strip()]
+    top = min(b.top for b in boxes)
+    return [ln.text.strip() for ln in page.lines if ln.bbox.bottom <= top + 2 and ln.text.strip()]
 
 
 def _outside_tables(page: Page) -> list[str]:

@@ -106,7 +106,9 @@ def owner_of(timetable: Timetable, headings: Sequence[str], repeated: set[str]) 
     """
     own = [h.strip() for h in headings if h and h.strip() and h.strip() not in repeated]
     own = [h for h in own if not is_part_heading(h)]
-    if timetable.owner is not None and (not own or any(timetable.owner.name in h for h in own)):
+    if not own:
+        return None  # no heading of its own: a continuation, or weeks of one timetable
+    if timetable.owner is not None and any(timetable.owner.name in h for h in own):
         return timetable.owner
     for text in own:
         owner = labelled_owner(text)
@@ -115,4 +117,4 @@ def owner_of(timetable: Timetable, headings: Sequence[str], repeated: set[str]) 
     for text in own:
         if _is_name(text):
             return Owner(kind=kind_of_name(text, timetable), name=text)
-    return timetable.owner
+    return None
