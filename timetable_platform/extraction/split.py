@@ -12,6 +12,7 @@ reading, the text stream for the second one), then reconciled like a whole docum
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -19,13 +20,14 @@ from timetable_platform.domain.days import parse_day
 from timetable_platform.domain.layout import Layout, Page, Table
 from timetable_platform.domain.model import Owner, Timetable
 from timetable_platform.domain.text import fold
-from timetable_platform.domain.times import find_times
 from timetable_platform.extraction.base import StageResult
 from timetable_platform.extraction.errors import NoTimetableFound
 from timetable_platform.reading.interpret import interpret
 from timetable_platform.reading.owners import owner_of
 
 MIN_DAYS = 2  # a part with its own day axis shows at least two days
+# A clock time as lesson lines print it ('08:00', '8.45', '14h05'); not '5A', which names a class.
+_CLOCK = re.compile(r"(?<!\d)\d{1,2}[:.h]\d{2}(?!\d)")
 
 
 @dataclass
@@ -90,7 +92,9 @@ def leading_headings(texts: list[str]) -> list[str]:
     out: list[str] = []
     for text in texts:
         words = text.split()
-        if find_times(text) or any(parse_day(w.strip(".,:;")) for w in words if len(w.strip(".,:;")) >= 2):
+        if _CLOCK.search(text) or any(
+            parse_day(w) for w in (x.strip(".,:;") for x in words) if len(w) >= 2 and w.isalpha()
+        ):
             break
         out.append(text)
     return out
