@@ -242,6 +242,23 @@ def render_class_pdf(school: School) -> bytes:
     return buffer.getvalue()
 
 
+def render_class_docx(school: School) -> bytes:
+    """A Word document with a section per class: the heading 'Class 7B', then its week grid."""
+    from timetable_platform.domain.model import Timetable as _Timetable
+
+    from .layouts import GeneratedDocument, Heading
+    from .render import render_docx
+
+    blocks: list[Heading | Grid] = []
+    for group in school.classes:
+        cells = {
+            (x.day, x.period): [x.subject, x.teacher, x.room] for x in school.lessons if x.group == group
+        }
+        blocks += [Heading(f"Class {group}"), _grid(cells, breaks=True)]
+    doc = GeneratedDocument(name="classes", fmt="docx", blocks=list(blocks), truth=_Timetable(), features={})
+    return render_docx(doc)
+
+
 def render_teacher_xlsx(school: School) -> bytes:
     """A workbook with one sheet per teacher, named after the teacher, the name printed above the grid."""
     from openpyxl import Workbook

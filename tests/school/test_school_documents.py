@@ -16,6 +16,7 @@ from tests.corpusgen.school import (
     School,
     html_truth,
     make_school,
+    render_class_docx,
     render_class_pdf,
     render_fet_html,
     render_teacher_xlsx,
@@ -90,6 +91,14 @@ def test_a_workbook_with_a_sheet_per_teacher_gives_one_timetable_per_teacher() -
     )
     assert {t.owner.kind for t in result.timetables if t.owner} == {"teacher"}
     scores = _f1_by_owner(result, truth)
+    assert min(scores.values()) >= 0.95, scores
+
+
+def test_a_word_document_with_a_section_per_class_gives_one_timetable_per_class() -> None:
+    school = make_school(seed=9, n_classes=5)
+    result = _extract(render_class_docx(school), "classes.docx")
+    assert [t.owner.name for t in result.timetables if t.owner] == school.classes
+    scores = _f1_by_owner(result, school.class_truth())
     assert min(scores.values()) >= 0.95, scores
 
 

@@ -101,8 +101,9 @@ def kind_of_name(name: str, timetable: Timetable) -> OwnerKind:
 def owner_of(timetable: Timetable, headings: Sequence[str], repeated: set[str]) -> Owner | None:
     """The owner of one page/sheet/table of a school-wide document.
 
-    ``headings`` are its heading texts in reading order; ``repeated`` the headings printed on every
-    page alike (the school's name, a footer), which never name an owner.
+    ``headings`` are its heading texts in reading order; ``repeated`` the headings printed on more
+    than one part (the school's name, a footer), which never name an owner. None when no heading of
+    its own names anyone.
     """
     own = [h.strip() for h in headings if h and h.strip() and h.strip() not in repeated]
     own = [h for h in own if not is_part_heading(h)]
