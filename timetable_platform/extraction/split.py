@@ -23,7 +23,7 @@ from timetable_platform.domain.text import fold
 from timetable_platform.extraction.base import StageResult
 from timetable_platform.extraction.errors import NoTimetableFound
 from timetable_platform.reading.interpret import interpret
-from timetable_platform.reading.owners import owner_of
+from timetable_platform.reading.owners import is_own_heading, owner_of
 
 MIN_DAYS = 2  # a part with its own day axis shows at least two days
 # A clock time as lesson lines print it ('08:00', '8.45', '14h05'); not '5A', which names a class.
@@ -131,15 +131,19 @@ def read_parts(layout: Layout) -> list[PartReading] | None:
     parts = parts_of(layout)
     if len(parts) < 2:
         return None
+    seen: dict[str, int] = {}
+    for part in parts:
+        for text in dict.fromkeys(h.strip() for h in part.headings if h.strip()):
+            seen[text] = seen.get(text, 0) + 1
+    repeated = {text for text, count in seen.items() if count > 1}
+    # Cheap first: without two parts headed by names of their own there are not two owners, and
+    # a one-timetable document is not read a second time part by part.
+    if sum(1 for part in parts if any(is_own_heading(h, repeated) for h in part.headings)) < 2:
+        return None
     readings = [(part, interpret(part.layout)) for part in parts]
     readings = [(part, tt) for part, tt in readings if tt.entries]
     if len(readings) < 2 or sum(1 for _, tt in readings if len({e.day for e in tt.entries}) >= MIN_DAYS) < 2:
         return None
-    seen: dict[str, int] = {}
-    for part, _ in readings:
-        for text in dict.fromkeys(h.strip() for h in part.headings if h.strip()):
-            seen[text] = seen.get(text, 0) + 1
-    repeated = {text for text, count in seen.items() if count > 1}
     out: list[PartReading] = []
     for part, timetable in readings:
         owner = owner_of(timetable, part.headings, repeated)

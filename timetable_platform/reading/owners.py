@@ -98,6 +98,12 @@ def kind_of_name(name: str, timetable: Timetable) -> OwnerKind:
     return "unknown"
 
 
+def is_own_heading(text: str, repeated: set[str]) -> bool:
+    """A heading that may name a part's owner: printed on that part only, not dividing a timetable."""
+    text = text.strip()
+    return bool(text) and text not in repeated and not is_part_heading(text)
+
+
 def owner_of(timetable: Timetable, headings: Sequence[str], repeated: set[str]) -> Owner | None:
     """The owner of one page/sheet/table of a school-wide document.
 
@@ -105,8 +111,7 @@ def owner_of(timetable: Timetable, headings: Sequence[str], repeated: set[str]) 
     than one part (the school's name, a footer), which never name an owner. None when no heading of
     its own names anyone.
     """
-    own = [h.strip() for h in headings if h and h.strip() and h.strip() not in repeated]
-    own = [h for h in own if not is_part_heading(h)]
+    own = [h.strip() for h in headings if h and is_own_heading(h, repeated)]
     if not own:
         return None  # no heading of its own: a continuation, or weeks of one timetable
     if timetable.owner is not None and any(timetable.owner.name in h for h in own):
