@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from timetable_platform.domain.days import parse_day
 from timetable_platform.domain.layout import Layout, Page, Table
 from timetable_platform.domain.model import Owner, Timetable
-from timetable_platform.domain.text import fold
+from timetable_platform.domain.school import owner_key
 from timetable_platform.extraction.base import StageResult
 from timetable_platform.extraction.errors import NoTimetableFound
 from timetable_platform.reading.interpret import interpret
@@ -115,10 +115,6 @@ def _outside_tables(page: Page) -> list[str]:
     return [ln.text for ln in page.lines if ln.text.strip() and not any(b.intersects(ln.bbox) for b in boxes)]
 
 
-def _owner_key(owner: Owner) -> tuple[str, str]:
-    return owner.kind, fold(" ".join(owner.name.split()))
-
-
 @dataclass
 class PartReading:
     part: Part
@@ -150,7 +146,7 @@ def read_parts(layout: Layout) -> list[PartReading] | None:
         if owner is None:
             return None  # a part without a heading of its own: a continuation, not a timetable
         out.append(PartReading(part, timetable, owner))
-    if len({_owner_key(r.owner) for r in out}) < len(out):
+    if len({owner_key(r.owner) for r in out}) < len(out):
         return None  # the same owner twice: one timetable over several pages or tables
     return out
 
