@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from timetable_platform.assets import TIMETABLE_ASSETS, upload_job
+from timetable_platform.assets import SCHOOL_ASSETS, TIMETABLE_ASSETS, upload_job
 from timetable_platform.assets.review import REVIEW_ASSETS, REVIEW_JOBS, REVIEW_SCHEDULES, REVIEW_SENSORS
 from timetable_platform.resources import InterpretationResource, LayoutExtractionResource, StoreResource
 from timetable_platform.schedules import ALL_SCHEDULES
@@ -24,7 +24,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
 
 
 defs = dg.Definitions(
-    assets=[*TIMETABLE_ASSETS, *REVIEW_ASSETS],
+    assets=[*TIMETABLE_ASSETS, *REVIEW_ASSETS, *SCHOOL_ASSETS],
     jobs=[upload_job, *REVIEW_JOBS],
     sensors=[*ALL_SENSORS, *REVIEW_SENSORS],
     schedules=[*ALL_SCHEDULES, *REVIEW_SCHEDULES],

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     mode: Literal["hybrid", "document_ai", "fallback"] = "hybrid"
     fallback_threshold: float = Field(0.85, ge=0, le=1, description="fallback mode runs the interpreter under this confidence")
     max_upload_bytes: int = 20 * 1024 * 1024
-    max_pages: int = 20
+    max_pages: int = 40
     max_pixels: int = 60_000_000
     layout_backend: Literal["embedded", "documentai"] = "embedded"
     interpreter_backend: Literal["embedded", "claude"] = "embedded"

@@ -35,6 +35,7 @@ MEDIA_TYPES = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
     ".csv": "text/csv",
+    ".html": "text/html",
 }
 
 

@@ -19,10 +19,13 @@ def test_definitions_show_assets_checks_sensors_and_schedule() -> None:
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     review = {"reviewed_timetable", "extraction_quality"}
-    assert keys == {"raw_upload", "document_ai_extraction", "claude_extraction", "merged_timetable", *review}
+    per_upload = {"raw_upload", "document_ai_extraction", "claude_extraction", "merged_timetable"}
+    assert keys == {*per_upload, *review, "school_timetables"}
     assert {graph.get(dg.AssetKey(k)).group_name for k in review} == {"review"}
+    school = graph.get(dg.AssetKey("school_timetables"))
+    assert school.partitions_def is not None and school.partitions_def.name == "tenants"  # type: ignore[attr-defined]
     for key in graph.get_all_asset_keys():
-        if key.to_user_string() in review:
+        if key.to_user_string() not in per_upload:
             continue
         node = graph.get(key)
         assert node.group_name == "timetables"
@@ -39,6 +42,9 @@ def test_definitions_show_assets_checks_sensors_and_schedule() -> None:
         "mean_confidence",
         "low_confidence_share",
         "newest_extractor_not_worse",
+        "teacher_in_one_place",
+        "room_booked_once",
+        "class_one_lesson_per_slot",
     }
     repository = defs.get_repository_def()
     names = {s.name for s in repository.sensor_defs}

@@ -114,9 +114,17 @@ def test_unknown_binary_names_what_it_looks_like() -> None:
     with pytest.raises(UnsupportedType, match="GZ") as caught:
         sniff.sniff_media_type(gzip.compress(b"x" * 100), "t.pdf")
     assert "'t.pdf'" in caught.value.message
-    with pytest.raises(UnsupportedType, match="HTML"):
-        sniff.sniff_media_type(b"<!DOCTYPE html><html><body>hi</body></html>")
     with pytest.raises(UnsupportedType, match="SVG"):
         sniff.sniff_media_type(b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"></svg>')
     with pytest.raises(UnsupportedType):
         sniff.sniff_media_type(bytes(range(256)) * 4)
+
+
+def test_html_pages_and_xhtml_exports_are_sniffed_as_html() -> None:
+    assert sniff.sniff_media_type(b"<!DOCTYPE html><html><body>hi</body></html>", "t.pdf") == sniff.HTML
+    xhtml = b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.1//EN" "x">\n<html>'
+    assert sniff.sniff_media_type(xhtml) == sniff.HTML
+    assert sniff.sniff_media_type(b"<!-- exported -->\n<table><tr><td>Mon</td></tr></table>") == sniff.HTML
+    # XML that is not HTML stays unsupported.
+    with pytest.raises(UnsupportedType, match="XML"):
+        sniff.sniff_media_type(b'<?xml version="1.0"?>\n<timetable><day/></timetable>')

@@ -21,7 +21,7 @@ from timetable_platform.api.observability import (
 )
 from timetable_platform.api.problems import install_problem_handlers
 from timetable_platform.api.ratelimit import build_rate_limiter
-from timetable_platform.api.routes import review, system, uploads
+from timetable_platform.api.routes import review, system, timetables, uploads
 from timetable_platform.api.schemas import ProblemDetails
 from timetable_platform.api.security_headers import NoSniff
 from timetable_platform.settings import Settings, get_settings, load_env_file
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     install_problem_handlers(app)
     app.include_router(uploads.router)
     app.include_router(review.router)
+    app.include_router(timetables.router)
     app.include_router(system.router)
     app.add_middleware(
         BodySizeLimit,

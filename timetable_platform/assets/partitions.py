@@ -30,3 +30,8 @@ BACKFILL_REASON_TAG = "timetable/backfill_reason"  # historical | stale | failed
 
 # Ranged runs process this many uploads per run (amortises the 2-7 s run start-up).
 MAX_PARTITIONS_PER_RUN = 100
+
+# One partition per tenant (school or district) for the school-wide view; added when an upload of
+# the tenant is stored.
+TENANTS_PARTITIONS = dg.DynamicPartitionsDefinition(name="tenants")
+SCHOOL_GROUP_NAME = "schools"

@@ -256,12 +256,20 @@ def run_interpreter_stage(
     upload = load_upload(store, upload_id)
     key = candidate_key(upload_id, INTERPRETER_CANDIDATE)
     # With its layout: the interpreter reuses the first stage's reading instead of reading (and OCR-ing) again.
-    layout = stage_from_json(_get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE)))
+    first = _get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE))
+    layout = stage_from_json(first)
     skipped = interpreter_skip_reason(upload.mode, layout, fallback_threshold)
     if skipped is not None:
         _put_result(store, upload_id, key, {"skipped": skipped})
         return {"skipped": skipped}
     interpreter = make_interpreter()  # only now: document_ai-mode uploads never need one
+    if getattr(interpreter, "name", None) == "textstream" and first.get("parts", 0) >= 2:
+        # A school-wide document: the merge reads the text stream of each part (extraction.split);
+        # reading the whole document here would be thrown away.
+        reader = layout.layout.reader if layout.layout is not None else "layout"
+        per_part = StageResult(timetable=Timetable(), backend=f"textstream:{reader}", seconds=0.0, pages=layout.pages)
+        _put_result(store, upload_id, key, stage_to_json(per_part, with_layout=False))
+        return _stage_figures(per_part)
     try:
         stage = interpreter.extract(upload.document(), limits, context=layout)
     except ExtractionError as exc:
@@ -283,6 +291,32 @@ class MergedUpload:
     layout: StageResult
     interpreter: StageResult | None
     durations: dict[str, float] = field(default_factory=dict)
+    # A school-wide document's timetables, one per owner (``timetable`` then holds all their entries).
+    timetables: list[Timetable] = field(default_factory=list)
+    tenant: str | None = None
+
+    def result_json(self) -> dict[str, Any]:
+        """What ``results/{id}/timetable.json`` holds: schema version 1, or 2 for several timetables."""
+        from timetable_platform.domain.school import result_json
+
+        if len(self.timetables) < 2:
+            return self.timetable.to_json_dict()
+        return result_json(self.timetables, source=self.timetable.source, warnings=self.timetable.warnings)
+
+    def owners(self) -> list[dict[str, Any]]:
+        """Each timetable's owner with its entry count (a one-timetable upload lists its owner, if named)."""
+        parts = self.timetables if len(self.timetables) > 1 else [self.timetable]
+        return [
+            {"kind": t.owner.kind if t.owner else None, "name": t.owner.name if t.owner else None,
+             "entry_count": len(t.entries)}
+            for t in parts
+        ]  # fmt: skip
+
+
+def _may_hold_several(candidate: dict[str, Any]) -> bool:
+    """Whether a stored layout has the pages or tables a school-wide document needs (cheap, undecoded)."""
+    pages = (candidate.get("layout") or {}).get("pages") or []
+    return len(pages) >= 2 or any(len(page.get("tables") or []) >= 2 for page in pages)
 
 
 def merge_upload(store: StoreResource, upload_id: str, *, raw_seconds: float | None = None) -> MergedUpload:
@@ -290,9 +324,10 @@ def merge_upload(store: StoreResource, upload_id: str, *, raw_seconds: float | N
     upload = load_upload(store, upload_id)
     first = _get_json(store, candidate_key(upload_id, LAYOUT_CANDIDATE))
     second = _get_json(store, candidate_key(upload_id, INTERPRETER_CANDIDATE))
-    # The layout only where reconcile reads its word stream: a first reading with nothing and no second.
+    # The layout only where it is read: reconcile reads its word stream when a first reading found
+    # nothing and no second ran; a document of several pages or tables may be school-wide (split).
     needs_layout = "skipped" in second and not first["timetable"].get("entries")
-    layout = stage_from_json(first, with_layout=needs_layout)
+    layout = stage_from_json(first, with_layout=needs_layout or _may_hold_several(first))
     interpreter = None if "skipped" in second else stage_from_json(second, with_layout=False)
     if "warning" in second:
         layout.warnings.append(second["warning"])
@@ -305,6 +340,14 @@ def merge_upload(store: StoreResource, upload_id: str, *, raw_seconds: float | N
         media_type=upload.media_type,
         sha256=upload.sha256,
     )
+    from timetable_platform.extraction.pipeline import combined, split_timetables
+
+    parts = split_timetables(
+        layout, interpreter, mode=upload.mode, filename=upload.filename, media_type=upload.media_type,
+        sha256=upload.sha256,
+    ) or []  # fmt: skip
+    if parts:
+        timetable = combined(parts, timetable)
     merge_seconds = time.perf_counter() - started
     pages = timetable.source.pages if timetable.source else None
     warnings = timetable.warnings
@@ -327,7 +370,9 @@ def merge_upload(store: StoreResource, upload_id: str, *, raw_seconds: float | N
         "cost_usd": round(sum(s.cost_usd for s in stages), 6),
         "pages": pages,
     }
-    return MergedUpload(timetable, summary, layout, interpreter, durations)
+    return MergedUpload(
+        timetable, summary, layout, interpreter, durations, timetables=parts, tenant=upload.tenant
+    )
 
 
 def printed_overlap_judge(merged: MergedUpload):  # type: ignore[no-untyped-def]
@@ -360,7 +405,7 @@ def store_merged(
     from timetable_platform.store.blobs import result_key
     from timetable_platform.store.errors import UploadNotFound
 
-    _put_result(store, upload_id, result_key(upload_id), merged.timetable.to_json_dict())
+    _put_result(store, upload_id, result_key(upload_id), merged.result_json())
     summary = {k: v for k, v in merged.summary.items() if k != "pages"}
     try:
         with store.session() as session:

@@ -19,6 +19,7 @@ from timetable_platform.assets.partitions import (
     MAX_PARTITIONS_PER_RUN,
     UPLOADS_PARTITIONS,
 )
+from timetable_platform.assets.school import register_tenant
 from timetable_platform.domain.model import Timetable
 from timetable_platform.extraction.base import Interpreter
 from timetable_platform.extraction.errors import NoTimetableFound
@@ -305,7 +306,9 @@ def merged_timetable(
             raise reject(upload_id, found, reason, checks.rejection_summary(found))
         steps.store_merged(store, upload_id, context.run_id, merged, review_reasons=checks.review_reasons(found))
         merged_by_id[upload_id] = merged
-        return merged.summary
+        if merged.tenant is not None:
+            register_tenant(context.instance, merged.tenant)  # its school-wide view can be built
+        return {**merged.summary, "timetable_count": max(1, len(merged.timetables))}
 
     done, failed = for_each_upload(context, store, "merged_timetable", work)
     if single and not failed:
@@ -329,6 +332,14 @@ def merged_timetable(
             "warning_count": len(summary["warnings"]),
             "timetable": dg.MetadataValue.text(
                 f"{result_key(upload_id)} in the blob store; GET /api/v2/timetable/uploads/{upload_id}/timetable"
+            ),
+            "timetable_count": max(1, len(merged.timetables)),
+            # Whose timetables these are: kinds and counts; a class's or room's name, never a person's.
+            "owners": dg.MetadataValue.json(
+                [
+                    {**owner, "name": owner["name"] if owner["kind"] in ("class", "room") else None}
+                    for owner in merged.owners()
+                ]
             ),
         }
         yield dg.MaterializeResult(metadata=metadata, check_results=checks.check_results(outcomes[upload_id]))

@@ -2,7 +2,9 @@
 JSON, CSV, CSV for spreadsheets, iCalendar, FullCalendar events).
 
 One file prints its timetable on stdout (or ``-o FILE``); several files or folders write one output per
-input into ``--out-dir``, with a progress bar and a summary on stderr. Exit 0 when every document
+input into ``--out-dir``, with a progress bar and a summary on stderr. A school-wide document (a page per
+class, a sheet per teacher) prints schema version 2 as JSON, every owner's entries together in the other
+formats; into ``--out-dir`` it writes one version 1 file per timetable, ``NAME.OWNER.EXT``. Exit 0 when every document
 succeeded, 1 when any failed (the others are still written), 2 for usage errors.
 """
 
@@ -216,6 +218,8 @@ class Outcome:
     entries: int = 0
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # A school-wide document: (owner token, rendered timetable) per timetable, for ``--out-dir``.
+    parts: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 def _render(timetable: Timetable, fmt: str, options: ExportOptions) -> bytes:
@@ -304,14 +308,31 @@ def _process(job: Job, plan: Plan, args: argparse.Namespace) -> tuple[Outcome, b
             interpreter=plan.interpreter,
         )
         timetable = result.timetable
-        problems = schema_errors(timetable.to_json_dict())
-        if problems:
-            shown = "; ".join(problems[:3]) + (f" (+{len(problems) - 3} more)" if len(problems) > 3 else "")
-            outcome.error = f"the extracted timetable breaks the schema: {shown}"
-            return outcome, None
+        for part in result.parts():
+            problems = schema_errors(part.to_json_dict())
+            if problems:
+                shown = "; ".join(problems[:3]) + (
+                    f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+                )
+                outcome.error = f"the extracted timetable breaks the schema: {shown}"
+                return outcome, None
         outcome.warnings.extend(timetable.warnings)
-        outcome.warnings.extend(i.message for i in semantic_issues(timetable) if i.severity != "info")
         outcome.entries = len(timetable.entries)
+        if result.many:
+            from timetable_platform.domain.school import owner_label, owner_slug
+
+            for n, part in enumerate(result.timetables, start=1):
+                label = owner_label(part.owner)
+                outcome.warnings.extend(
+                    f"{label}: {i.message}" for i in semantic_issues(part) if i.severity != "info"
+                )
+                token = owner_slug(part.owner, f"part{n}")
+                outcome.parts.append((token, _render(part, args.format, plan.export_options)))
+            if args.format == "json":
+                text = json.dumps(result.to_json_dict(), indent=2, ensure_ascii=False) + "\n"
+                return outcome, text.encode()
+            return outcome, _render(timetable, args.format, plan.export_options)
+        outcome.warnings.extend(i.message for i in semantic_issues(timetable) if i.severity != "info")
         return outcome, _render(timetable, args.format, plan.export_options)
     except ExtractionError as exc:
         outcome.error = exc.message
@@ -321,6 +342,23 @@ def _process(job: Job, plan: Plan, args: argparse.Namespace) -> tuple[Outcome, b
         text = str(exc).splitlines()[0] if str(exc) else ""
         outcome.error = f"unexpected error: {type(exc).__name__}" + (f": {text}" if text else "")
     return outcome, None
+
+
+def _write_outputs(job: Job, outcome: Outcome, payload: bytes) -> None:
+    """Into ``--out-dir``: one file per timetable of a school-wide document (``NAME.OWNER.EXT``), else one."""
+    if not outcome.parts or job.output is None:
+        _write(job, payload)
+        return
+    stem, _, extension = job.output.name.rpartition(".")
+    taken: set[str] = set()
+    for token, part in outcome.parts:
+        name = token
+        n = 2
+        while name in taken:  # two owners with the same file-name token
+            name = f"{token}_{n}"
+            n += 1
+        taken.add(name)
+        _write(Job(job.source, job.output.with_name(f"{stem}.{name}.{extension}")), part)
 
 
 def _write(job: Job, payload: bytes) -> None:
@@ -459,7 +497,7 @@ def _run_batch(console: Console, jobs: list[Job], plan: Plan, args: argparse.Nam
             outcome, payload = _process(job, plan, args)
             if payload is not None:
                 try:
-                    _write(job, payload)
+                    _write_outputs(job, outcome, payload)
                 except OSError as exc:
                     outcome.error = f"cannot write {job.output}: {exc.strerror or exc}"
             if outcome.error:

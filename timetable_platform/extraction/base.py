@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from timetable_platform.domain.layout import Layout
 from timetable_platform.domain.model import Timetable
@@ -21,7 +21,7 @@ MODES: tuple[Mode, ...] = ("hybrid", "document_ai", "fallback")
 @dataclass(frozen=True)
 class Limits:
     max_bytes: int = 20 * 1024 * 1024
-    max_pages: int = 20
+    max_pages: int = 40  # a school-wide print holds a page per class
     max_pixels: int = 60_000_000  # per image / rendered page; above this is treated as a decompression bomb
     max_zip_entry_bytes: int = 100 * 1024 * 1024  # uncompressed size of one DOCX/XLSX part
     max_zip_ratio: float = 200.0  # uncompressed / compressed, per part
@@ -53,6 +53,9 @@ class StageResult:
     output_tokens: int = 0
     cost_usd: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    # A school-wide document's parts as the layout stage read them (``extraction.split.PartReading``);
+    # None when not known (a stage read back from JSON), empty when the document is one timetable.
+    parts: list[Any] | None = None
 
     @property
     def mean_confidence(self) -> float | None:
@@ -76,10 +79,30 @@ class Interpreter(Protocol):
 
 @dataclass
 class ExtractionResult:
+    """``timetable`` is THE timetable of a one-timetable document; for a school-wide one it holds every
+    part's entries together and ``timetables`` holds the parts (one per owner)."""
+
     timetable: Timetable
     mode: Mode
     layout_stage: StageResult
     interpreter_stage: StageResult | None = None
+    timetables: list[Timetable] = field(default_factory=list)
+
+    @property
+    def many(self) -> bool:
+        return len(self.timetables) > 1
+
+    def parts(self) -> list[Timetable]:
+        """The document's timetables: one per owner, or the one timetable."""
+        return self.timetables if self.many else [self.timetable]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Schema version 1 for one timetable, version 2 for several."""
+        from timetable_platform.domain.school import result_json
+
+        if not self.many:
+            return self.timetable.to_json_dict()
+        return result_json(self.timetables, source=self.timetable.source, warnings=self.timetable.warnings)
 
     @property
     def backends(self) -> list[str]:

@@ -25,7 +25,12 @@ class EmbeddedLayoutExtractor:
 
 def interpreted_stage(layout: Layout, *, backend: str, started: float) -> StageResult:
     """The layout stage's result for a layout read since ``started`` (``time.perf_counter``)."""
-    timetable = interpret(layout)
+    from timetable_platform.extraction.split import read_parts, together
+
+    # A school-wide document is read part by part only: reading 30 classes as one table set costs
+    # as much again and its reading is not used.
+    parts = read_parts(layout) or []
+    timetable = together(parts) if parts else interpret(layout)
     for entry in timetable.entries:
         if entry.confidence is None:
             entry.confidence = 1.0
@@ -36,4 +41,5 @@ def interpreted_stage(layout: Layout, *, backend: str, started: float) -> StageR
         layout=layout,
         pages=len(layout.pages) or None,
         warnings=[*layout.warnings],
+        parts=parts,
     )

@@ -138,6 +138,29 @@ def reconcile(
     return timetable
 
 
+def split_timetables(
+    layout_stage: StageResult,
+    interpreter_stage: StageResult | None,
+    *,
+    mode: str,
+    filename: str | None,
+    media_type: str,
+    sha256: str,
+) -> list[Timetable] | None:
+    """One timetable per owner of a school-wide document (``extraction.split``), None for one timetable."""
+    from timetable_platform.extraction import split
+
+    return split.split_timetables(
+        layout_stage, interpreter_stage, mode=mode, filename=filename, media_type=media_type, sha256=sha256
+    )
+
+
+def combined(parts: list[Timetable], whole: Timetable) -> Timetable:
+    from timetable_platform.extraction.split import combined as combine
+
+    return combine(parts, whole)
+
+
 def _run_interpreter(
     interpreter: Interpreter | None, document: Document, limits: Limits, context: StageResult | None
 ) -> StageResult | None:
@@ -189,7 +212,14 @@ def extract(
     layout_stage = layout_extractor.extract(document, limits)
     interpreter_stage: StageResult | None = None
     if interpreter_skip_reason(mode, layout_stage, fallback_threshold) is None:
-        interpreter_stage = _run_interpreter(interpreter, document, limits, layout_stage)
+        if layout_stage.parts and getattr(interpreter, "name", None) == "textstream" and layout_stage.layout:
+            # A school-wide document: the text stream reads each part (extraction.split), not the whole.
+            interpreter_stage = StageResult(
+                timetable=Timetable(), backend=f"textstream:{layout_stage.layout.reader}", seconds=0.0,
+                layout=layout_stage.layout, pages=layout_stage.pages,
+            )  # fmt: skip
+        else:
+            interpreter_stage = _run_interpreter(interpreter, document, limits, layout_stage)
     timetable = reconcile(
         layout_stage,
         interpreter_stage,
@@ -198,9 +228,17 @@ def extract(
         media_type=document.media_type,
         sha256=document.sha256,
     )
-    return ExtractionResult(
+    result = ExtractionResult(
         timetable=timetable, mode=mode, layout_stage=layout_stage, interpreter_stage=interpreter_stage
     )
+    parts = split_timetables(
+        layout_stage, interpreter_stage, mode=mode, filename=document.filename,
+        media_type=document.media_type, sha256=document.sha256,
+    )  # fmt: skip
+    if parts:
+        result.timetables = parts
+        result.timetable = combined(parts, timetable)
+    return result
 
 
 def extract_path(

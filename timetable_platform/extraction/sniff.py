@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import re
 import zipfile
 import zlib
 from collections import Counter
@@ -21,7 +22,7 @@ from timetable_platform.extraction.errors import CorruptDocument, EmptyDocument,
 DOCUMENT_SUFFIXES = frozenset(
     {
         ".pdf", ".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".webp", ".heic", ".heif", ".gif", ".bmp",
-        ".docx", ".xlsx", ".csv", ".tsv", ".txt",
+        ".docx", ".xlsx", ".csv", ".tsv", ".txt", ".html", ".htm",
     }
 )  # fmt: skip
 
@@ -39,6 +40,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv"
 TSV = "text/tab-separated-values"
 TEXT = "text/plain"
+HTML = "text/html"
 
 # Every supported media type -> (short name, usual extension).
 MEDIA_TYPES: dict[str, tuple[str, str]] = {
@@ -56,6 +58,7 @@ MEDIA_TYPES: dict[str, tuple[str, str]] = {
     CSV: ("CSV table", ".csv"),
     TSV: ("TSV table", ".tsv"),
     TEXT: ("plain text", ".txt"),
+    HTML: ("HTML page", ".html"),
 }
 IMAGE_TYPES = frozenset(t for t in MEDIA_TYPES if t.startswith("image/"))
 TEXT_TYPES = frozenset({CSV, TSV, TEXT})
@@ -218,10 +221,23 @@ def _decode_text(content: bytes) -> str | None:
     return text
 
 
+_HTML_PROLOGUE = re.compile(r"^(?:\s|<\?xml[^>]*\?>|<!--.*?-->)*", re.DOTALL)
+_HTML_STARTS = ("<!doctype html", "<html", "<head", "<body", "<table", "<meta", "<title")
+
+
+def is_html(text: str) -> bool:
+    """An HTML page or fragment (XHTML too, as timetabling software writes it): its first tag after
+    any XML declaration and comments is an HTML one."""
+    head = text[:4096]
+    start = _HTML_PROLOGUE.match(head)
+    rest = head[start.end() if start else 0 :].lower()
+    return rest.startswith(_HTML_STARTS)
+
+
 def _sniff_text(text: str, filename: str | None) -> str:
     head = text.lstrip()[:512].lower()
-    if head.startswith(("<!doctype html", "<html")):
-        raise UnsupportedType("The document is an HTML page; print it to PDF and upload that.")
+    if is_html(text):
+        return HTML
     if head.startswith("{\\rtf"):
         raise UnsupportedType("The document is an RTF file; save it as .docx or PDF and upload again.")
     if head.startswith("%!ps"):
@@ -275,5 +291,5 @@ def _unsupported_message(content: bytes, filename: str | None) -> str:
         what = "a binary file of unknown type"
     return (
         f"{_named(filename)}{what}, which is not supported. "
-        "Upload a PDF, an image (PNG, JPEG, TIFF, WebP, HEIC), a Word or Excel file, or CSV."
+        "Upload a PDF, an image (PNG, JPEG, TIFF, WebP, HEIC), a Word or Excel file, CSV or an HTML page."
     )

@@ -178,6 +178,8 @@ def stage_to_json(stage: StageResult, *, with_layout: bool = True) -> dict[str, 
         "mean_confidence": stage.mean_confidence,
         "timetable": stage.timetable.to_json_dict(),
         "layout": None if stage.layout is None or not with_layout else layout_to_json(stage.layout),
+        # How many timetables (owners) the layout stage found: a school-wide document has two or more.
+        "parts": len(stage.parts or []),
     }
 
 

@@ -18,7 +18,7 @@ class LayoutExtractionResource(dg.ConfigurableResource):
 
     backend: str = Field(default="embedded", description="embedded | documentai")
     max_bytes: int = 20 * 1024 * 1024
-    max_pages: int = 20
+    max_pages: int = 40
     max_pixels: int = 60_000_000
     retry_base_seconds: float = Field(default=2.0, description="first delay of the exponential backoff")
     max_retries: int = 4

@@ -55,6 +55,10 @@ def read_layout(document: Document, limits: Limits) -> Layout:
         from timetable_platform.extraction.readers import csv
 
         return csv.read_csv_layout(document, limits)
+    if media_type == sniff.HTML:
+        from timetable_platform.extraction.readers import html
+
+        return html.read_html_layout(document, limits)
     if media_type == sniff.TEXT:
         from timetable_platform.extraction.readers import csv
 
