@@ -9,6 +9,8 @@ and the ratio API / bare, and writes them to the "## API submission throughput" 
 
     .venv/bin/python bench/api_throughput.py          # bare, API on SQLite and API on PostgreSQL, one run
     .venv/bin/python bench/api_throughput.py --per-request --databases sqlite   # + the per-request path
+
+``BENCH_SERVER_LOG_DIR=DIR`` keeps each server's stderr (tracebacks, uvicorn warnings) in DIR/PORT.stderr.
 """
 
 from __future__ import annotations
@@ -232,8 +234,10 @@ def start_server(
         command,
         env={**os.environ, **env},
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,  # the API's request log (one JSON line per request)
+        stderr=(Path(os.environ["BENCH_SERVER_LOG_DIR"]) / f"{port}.stderr").open("ab")
+        if os.environ.get("BENCH_SERVER_LOG_DIR")
+        else subprocess.DEVNULL,
         preexec_fn=child_setup,
         start_new_session=True,
     )
@@ -369,34 +373,34 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 
 SUBMIT_PATH_NOTES = [
-    "What a submission costs and why (store/intake.py). Per new upload: one indexed SELECT for the "
-    "(tenant, sha256, mode) duplicate, in a DEFERRED read transaction (on SQLite it neither takes nor waits "
-    "for the write lock); the blob written to a temporary file, fsync'd, renamed, then the directory of the "
-    "rename and the parent of each directory made for it fsync'd (a rename or mkdir is on disk only once "
-    "its directory is: POSIX, not just ext4), all before any row names it; then ONE transaction of three "
-    "Core INSERTs (upload row, queue message, audit event) when the queue is the database queue in the same "
-    "database, so the three exist together or not at all and a failure answers 503 after removing the blob. "
-    "With SQS the row and audit event commit first, the send follows, and a failed send deletes them and the "
-    "blob (a process dying in between leaves a queued row that `timetable reconcile` re-sends). The SQLite "
-    "engine pools 40 connections (the thread pool's size) so requests never reconnect.",
+    "**Where the tail came from** (`bench/intake_profile.py`: the store path alone, 2 processes x 8 threads as 2 "
+    "uvicorn workers at concurrency 16 would run it, each phase timed; 2026-12-02 14:13-14:17 UTC, machine shared, "
+    "load average 6-11). One transaction per request on SQLite: the first INSERT, where `BEGIN IMMEDIATE` waits for "
+    "the write lock, had p50 4-8 ms but **p99 430-650 ms**, most of the whole submission's p99 (470-730 ms). SQLite's "
+    "busy handler does not queue a waiter: it polls, sleeping 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 ms between "
+    "tries, so a request that loses the lock a few times sleeps far longer than the lock is ever held (about 1 ms). "
+    "The blob's fsyncs (bytes, then the new directories: 3 per upload) were next (p99 50-130 ms on a disk shared with "
+    "other jobs); the duplicate SELECT, the sniff and page count are milliseconds. On PostgreSQL there is no lock "
+    "wait; every commit is its own WAL flush and round trips, p99 about 100-130 ms on each of the first INSERT and "
+    "the rest + COMMIT, and CPU contention on this shared machine stretches all of it. The thread pool (40 threads "
+    "per worker) was never the limit at 16 concurrent requests.",
     "",
-    "Durability: a process crash loses nothing acknowledged. SQLite runs WAL with synchronous=NORMAL: a power "
-    "cut or kernel crash can roll back the last commits before a checkpoint; the blob (fsync'd) then stays "
-    "without a row and the client's 202 names an upload that is gone. Where that matters, use PostgreSQL "
-    "(every commit flushed) for the API. The directory fsyncs cost about 0.3 ms of CPU and 2-4 ms of wall time "
-    "per upload (one extra journal commit; fsync's kernel time is most of the API's CPU gap to the bare "
-    "endpoint, which does not fsync at all). They could go if a reconciler renamed a fsync'd `.tmp-` file whose "
-    "sha256 matches its row into place, but that relies on the filesystem keeping a fsync'd file's own name "
-    "(ext4 and XFS do, POSIX does not promise it), so they stay.",
+    "**What changed** (`store/intake_writer.py`, `TIMETABLE_INTAKE_GROUP_COMMIT`, on by default for the API): the "
+    "request thread still writes and fsyncs the blob's bytes and the upload's own new directory (in parallel with "
+    "other requests; the filesystem joins concurrent fsyncs into one journal commit), then hands the row, audit "
+    "event and queue message to one writer thread per worker process and waits. The writer takes everything "
+    "waiting (no timer: nothing is delayed to fill a batch, up to 64), fsyncs the directories the batch shares (the "
+    "tenant's) once, and writes the batch with one executemany per table in ONE transaction. Between the workers "
+    "of one SQLite file the writers take turns through `flock` on `timetable.db-intake.lock`, which wakes a waiter "
+    "the moment the lock is free instead of SQLite's sleeping poll. A batch that fails is retried member by member, "
+    "so a bad member (a duplicate claim, a refused value) gets its own error and the others succeed; a crash "
+    "inside a batch leaves none of its uploads (tests/store/test_intake_group_commit.py, both databases).",
     "",
-    "Before and after, same machine minutes apart (load average about 5), this script with 1000 requests: the "
-    "code before this path (commit 708d034: four transactions per upload through the ORM unit of work, the "
-    "duplicate check under BEGIN IMMEDIATE, audit in its own transaction, no directory fsync), 2 rounds: API 66 "
-    "req/s, p50 123 ms, p99 1554 ms, 12.7 ms CPU/request; bare 148 req/s, 2.3 ms; ratio 0.45. After, 3 rounds: "
-    "API 123 req/s, p50 108 ms, p99 353 ms, 7.5 ms CPU/request; bare 177 req/s, 2.9 ms; ratio 0.73. In one "
-    "process, alternating 5 x 100 submissions of each (no HTTP): the store path (duplicate check, blob, row, "
-    "message, audit) took 6.2 ms CPU before and 3.0 ms after, directory fsyncs included. CPU per request "
-    "under load is inflated by contention, so compare figures from the same run only.",
+    "Durability is stronger than before, not weaker: a 202 is sent only after the member's batch committed, and "
+    "the writer commits SQLite with `synchronous=FULL` (the WAL fsync'd at every commit; the engine's default "
+    "NORMAL, which the per-request path still uses, can lose the last commits to a power cut), one WAL fsync per "
+    "batch instead of none. PostgreSQL flushes every commit as before, now once per batch. The bare endpoint "
+    "writes and fsyncs the file (no directory fsync, no row): the floor for the same bytes made durable.",
 ]
 
 
