@@ -590,6 +590,16 @@ def report(
         if rows:
             lines.append(f"| {scenario} | **all** | {len(rows)} | {med(rows, 'latency')} | "
                          + " | ".join(med(rows, c) for c in columns) + " |")  # fmt: skip
+    overhead = [r["sensor"] + r["queue"] + r["launch"] for r in all_rows if {"sensor", "queue", "launch"} <= set(r)]
+    steps_only = [r["steps total"] for r in all_rows if "steps total" in r]
+    if overhead and steps_only:
+        median_latency = statistics.median(r["latency"] for r in all_rows)
+        lines += [
+            "",
+            f"Of the median latency ({median_latency:.1f} s), sensor + queue + launch took {statistics.median(overhead):.1f} s "
+            f"(median) and the four steps {statistics.median(steps_only):.1f} s: the time before the first step is "
+            "Dagster's, the rest is extraction.",
+        ]
     lines += [
         "",
         f"What the launch costs at least: a fresh interpreter importing `timetable_platform.definitions` (Dagster, "
