@@ -108,8 +108,8 @@ class DagsterStack:
 
     def start_daemon(self, *, ready_timeout: float = 300.0) -> None:
         """Start ``dagster-daemon`` and wait until its run queue and sensor daemons report heartbeats."""
+        instance = self.instance()  # first: the daemon and this process creating the storage at once can race
         self.start(str(VENV_BIN / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml"), log_name="daemon.log")
-        instance = self.instance()
         deadline = time.monotonic() + ready_timeout
         try:
             while time.monotonic() < deadline:
