@@ -408,7 +408,9 @@ SUBMIT_PATH_NOTES = [
     "the bare endpoint managed 53 req/s with a p99 of 2 s and no path met anything; at 15:02 UTC, load 2-6, group "
     "commit cut the API's p99 on SQLite from 806 to 203 ms and on PostgreSQL from 315 to 267 ms, at 157 and 129 "
     "req/s (per request: 134 and 125), ratios 0.64 and 0.53 to a bare endpoint at 245 req/s with its own p99 of "
-    "342 ms.",
+    "342 ms. A second run at 15:30 UTC (2 rounds, load rising to 7): SQLite 96 req/s, p99 368 ms with group commit "
+    "against 94 req/s, 484 ms per request; PostgreSQL 82 req/s, 585 ms against 80 req/s, 577 ms; bare 150 req/s, "
+    "538 ms. So on SQLite the tail gain held, smaller on a busier machine; on PostgreSQL it is within noise.",
     "",
     "**Not met on this machine: >= 300 submissions/s and p99 <= 100 ms.** The throughput is bounded by CPU: the "
     "API spends about 8 ms of server CPU per submission against the bare endpoint's 2.4 ms, so two cores that "
