@@ -65,6 +65,9 @@ class Settings(BaseSettings):
 
     # --- database
     database_url: str | None = None  # default: sqlite file under data_dir
+    # API submissions committed in batches by one writer thread per worker (store/intake_writer.py);
+    # false: one transaction per request (kept to measure against, see bench/api_throughput.py)
+    intake_group_commit: bool = True
 
     # --- blob store
     blob_backend: Literal["local", "s3"] = "local"

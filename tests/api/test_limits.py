@@ -140,13 +140,17 @@ def test_a_failed_write_answers_503_and_leaves_nothing(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise ConnectionError("down")
 
+    # both submit paths: one transaction per request, and group commit (the API's default)
     if failing == "blobs":
         monkeypatch.setattr(api.store.blobs, "put", broken)
+        monkeypatch.setattr(api.store.blobs, "put_deferring_directories", broken)
     elif failing == "queue":  # the database queue enqueues inside the row's transaction (send_within)
         monkeypatch.setattr(api.store.queue, "send", broken)
         monkeypatch.setattr(api.store.queue, "send_within", broken)
+        monkeypatch.setattr(api.store.queue, "send_many_within", broken)
     else:
         monkeypatch.setattr("timetable_platform.store.repository.insert_upload", broken)
+        monkeypatch.setattr("timetable_platform.store.repository.insert_uploads", broken)
     response = api.submit(key)
     _assert_problem(response, 503)
     assert response.headers["retry-after"]

@@ -60,6 +60,21 @@ def insert_event(connection: Connection, entry: AuditEntry, upload_id: str | Non
     )
 
 
+def insert_events(connection: Connection, entries: list[tuple[AuditEntry, str | None]]) -> None:
+    """``insert_event`` for many (entry, upload id) pairs in one executemany (the group commit's batch)."""
+    if not entries:
+        return
+    at = datetime.now(UTC)
+    connection.execute(
+        _INSERT_EVENT,
+        [
+            {"at": at, "tenant": entry.tenant, "action": entry.action, "upload_id": upload_id,
+             "api_key_id": entry.api_key_id, "request_id": entry.request_id, "detail": entry.detail}
+            for entry, upload_id in entries
+        ],
+    )  # fmt: skip
+
+
 def delete_events(connection: Connection, *, upload_id: str, action: str) -> None:
     """Take back the events of a change that was undone."""
     connection.execute(delete(AuditEvent).where(AuditEvent.upload_id == upload_id, AuditEvent.action == action))

@@ -11,7 +11,7 @@ import os
 import socket
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -107,11 +107,25 @@ def _fsync_dir(directory: str) -> None:
         os.close(fd)
 
 
+def fsync_directories(directories: Iterable[str]) -> None:
+    """fsync each directory once, in first-seen order (what ``put_deferring_directories`` left to do)."""
+    for directory in dict.fromkeys(directories):
+        _fsync_dir(directory)
+
+
 class BlobStore(ABC):
     """Bytes by key. ``get`` of a missing key raises ``BlobNotFound``; ``ping`` raises ``BackendUnavailable``."""
 
     @abstractmethod
     def put(self, key: str, data: bytes, *, content_type: str | None = None) -> None: ...
+
+    def put_deferring_directories(self, key: str, data: bytes, *, content_type: str | None = None) -> list[str]:
+        """``put``, except that the directories whose new entries must be fsync'd for the NAME to survive
+        a power cut are returned instead of synced (``fsync_directories``); the bytes are durable. The
+        first is the directory holding the new name, then the parent of each directory made for it.
+        Lets a group commit sync a directory shared by a batch once. Object stores have none."""
+        self.put(key, data, content_type=content_type)
+        return []
 
     @abstractmethod
     def get(self, key: str) -> bytes: ...
@@ -197,6 +211,9 @@ class LocalBlobStore(BlobStore):
         the new name and the parent of every directory made for it, since a rename or mkdir is only
         on disk once its directory is (POSIX; ext4 happens to order them, other filesystems do not).
         The API answers 202 only after this, so an accepted upload survives a power cut."""
+        fsync_directories(self.put_deferring_directories(key, data, content_type=content_type))
+
+    def put_deferring_directories(self, key: str, data: bytes, *, content_type: str | None = None) -> list[str]:
         path = self._path(key)
         directory = str(path.parent)
         made = _make_dirs(directory)
@@ -211,9 +228,7 @@ class LocalBlobStore(BlobStore):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name)
             raise
-        _fsync_dir(directory)
-        for made_dir in made:
-            _fsync_dir(os.path.dirname(made_dir))
+        return [directory, *(os.path.dirname(made_dir) for made_dir in made)]
 
     def get(self, key: str) -> bytes:
         path = self._path(key)

@@ -11,6 +11,7 @@ from timetable_platform.settings import Settings
 from timetable_platform.store import db
 from timetable_platform.store.blobs import BlobStore, LocalBlobStore, S3BlobStore
 from timetable_platform.store.errors import StoreConfigError
+from timetable_platform.store.intake_writer import IntakeWriter
 from timetable_platform.store.queue import DatabaseQueue, SqsQueue, UploadQueue
 
 
@@ -23,6 +24,8 @@ class Store:
     database_url: str = field(default="", repr=False)
     # Sessions for pure reads (GET endpoints, status): on SQLite they do not queue behind writers.
     read_session_factory: sessionmaker[Session] | None = field(default=None, repr=False)
+    # The group-commit writer of submissions (store.intake.intake_writer), made on first use.
+    intake_writer: IntakeWriter | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.read_session_factory is None:
@@ -47,6 +50,9 @@ class Store:
         return results
 
     def dispose(self) -> None:
+        if self.intake_writer is not None:
+            self.intake_writer.close()
+            self.intake_writer = None
         self.engine.dispose()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 from timetable_platform.store import audit, repository
 from timetable_platform.store.audit import AuditEntry
-from timetable_platform.store.blobs import upload_key
+from timetable_platform.store.blobs import fsync_directories, upload_key
 from timetable_platform.store.db import SQLITE_BEGIN_OPTION
+from timetable_platform.store.intake_writer import IntakeWriter, PendingUpload
 from timetable_platform.store.models import Upload
 from timetable_platform.store.queue import DatabaseQueue, upload_message
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from timetable_platform.store.factory import Store
 
 log = logging.getLogger(__name__)
+_WRITER_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ def submit_document(
     force: bool = False,
     audit_entry: AuditEntry | None = None,
     sha256: str | None = None,
+    group_commit: bool = False,
 ) -> Submission:
     """Store the bytes, create the ``queued`` upload row, enqueue ``{"upload_id", "tenant"}``.
 
@@ -55,6 +59,8 @@ def submit_document(
     ``(tenant, content_key)`` index: the losers undo their blob and return the winner's upload.
     ``audit_entry`` is written with the row (one transaction): no upload without its audit event.
     ``sha256`` is the content's hex digest when the caller already computed it.
+    ``group_commit`` hands the rows to the process's ``IntakeWriter`` (store/intake_writer.py), which
+    commits concurrent submissions together: the API's path, where many requests arrive at once.
 
     With the database queue in the same database (the default) row, message and audit event are ONE
     transaction, so they exist together or not at all. With another queue (SQS) the row commits first
@@ -74,16 +80,25 @@ def submit_document(
 
     upload_id = row["id"]
     key = upload_key(tenant, upload_id)
-    store.blobs.put(key, content, content_type=media_type)  # durable (fsync'd) before any row names it
     queue = store.queue
     in_one_transaction = isinstance(queue, DatabaseQueue) and queue.uses(store.engine)
     try:
-        with store.engine.begin() as connection:
-            upload = repository.insert_upload(connection, row)
-            if audit_entry is not None:
-                audit.insert_event(connection, audit_entry, upload_id)
-            if in_one_transaction:
-                queue.send_within(connection, upload_message(upload_id, tenant))  # type: ignore[attr-defined]
+        if group_commit:
+            # The bytes and the upload's own directory (new, so no other request shares it) are fsync'd
+            # here, in parallel with other requests; the directories shared with them (the tenant's,
+            # where each upload's directory is made) by the writer, once per batch, before its commit.
+            directories = store.blobs.put_deferring_directories(key, content, content_type=media_type)
+            fsync_directories(directories[:1])
+            message = upload_message(upload_id, tenant) if in_one_transaction else None
+            upload = intake_writer(store).write(PendingUpload(row, audit_entry, message, directories[1:]))
+        else:
+            store.blobs.put(key, content, content_type=media_type)  # durable (fsync'd) before any row names it
+            with store.engine.begin() as connection:
+                upload = repository.insert_upload(connection, row)
+                if audit_entry is not None:
+                    audit.insert_event(connection, audit_entry, upload_id)
+                if in_one_transaction:
+                    queue.send_within(connection, upload_message(upload_id, tenant))  # type: ignore[attr-defined]
     except IntegrityError:
         _undo_blob(store, key)
         winner = _claim_holder(store, tenant, row["content_key"])
@@ -106,6 +121,20 @@ def submit_document(
         _undo_blob(store, key)
         raise
     return Submission(upload, created=True)
+
+
+def intake_writer(store: Store) -> IntakeWriter:
+    """The store's group-commit writer, made on first use (one thread per process, see intake_writer.py)."""
+    writer = store.intake_writer
+    if writer is None:
+        with _WRITER_LOCK:
+            writer = store.intake_writer
+            if writer is None:
+                queue = store.queue
+                in_database = isinstance(queue, DatabaseQueue) and queue.uses(store.engine)
+                writer = IntakeWriter(store.engine, queue if in_database else None)  # type: ignore[arg-type]
+                store.intake_writer = writer
+    return writer
 
 
 def _find_duplicate(store: Store, *, tenant: str, sha256: str, mode: str) -> Upload | None:

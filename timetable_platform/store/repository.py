@@ -128,6 +128,13 @@ def insert_upload(connection: Connection, row: dict[str, Any]) -> Upload:
     return Upload(**row)
 
 
+def insert_uploads(connection: Connection, rows: list[dict[str, Any]]) -> list[Upload]:
+    """``insert_upload`` for many rows in one executemany (the group commit's batch)."""
+    if rows:
+        connection.execute(_INSERT_UPLOAD, rows)
+    return [Upload(**row) for row in rows]
+
+
 def get_upload(session: Session, upload_id: str, *, tenant: str | None = None) -> Upload | None:
     """The upload, or None when it does not exist or belongs to another tenant (when ``tenant`` is given)."""
     upload = _get(session, upload_id)

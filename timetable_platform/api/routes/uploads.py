@@ -356,6 +356,7 @@ def submit_upload(
                 callback_url=callback_url,
                 force=force,
                 sha256=content_sha256,
+                group_commit=state.settings.intake_group_commit,
                 # written in the row's transaction: an accepted upload always has its audit event
                 audit_entry=audit.AuditEntry(
                     tenant=tenant,

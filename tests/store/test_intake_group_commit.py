@@ -1,0 +1,291 @@
+"""Group commit of submissions (store/intake_writer.py): batches are one transaction, a bad member fails
+alone, a crash mid-batch leaves nothing half-written, and names are durable before rows. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from timetable_platform.store import repository
+from timetable_platform.store.api_models import AuditEvent
+from timetable_platform.store.audit import AuditEntry
+from timetable_platform.store.blobs import LocalBlobStore, upload_key
+from timetable_platform.store.db import make_engine, make_read_session_factory, make_session_factory
+from timetable_platform.store.factory import Store
+from timetable_platform.store.intake import Submission, intake_writer, submit_document
+from timetable_platform.store.intake_writer import IntakeWriter, PendingUpload
+from timetable_platform.store.models import QueueMessage, Upload
+from timetable_platform.store.queue import DatabaseQueue, upload_message
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _store(url: str, blob_dir: Path) -> Store:
+    engine = make_engine(url)
+    session_factory = make_session_factory(engine)
+    return Store(
+        engine=engine,
+        session_factory=session_factory,
+        blobs=LocalBlobStore(blob_dir),
+        queue=DatabaseQueue(session_factory),
+        read_session_factory=make_read_session_factory(engine),
+    )
+
+
+@pytest.fixture
+def store(migrated_db_url: str, tmp_path: Path) -> Iterator[Store]:
+    store = _store(migrated_db_url, tmp_path / "blobs")
+    try:
+        yield store
+    finally:
+        store.dispose()
+
+
+def _submit(store: Store, content: bytes) -> Submission:
+    return submit_document(
+        store,
+        content=content,
+        filename="week.pdf",
+        media_type="application/pdf",
+        tenant="school-a",
+        mode="hybrid",
+        audit_entry=AuditEntry(tenant="school-a", action="upload.created", api_key_id=7, request_id="r1"),
+        group_commit=True,
+    )
+
+
+def _counts(url: str) -> tuple[int, int, int]:
+    """Rows, messages and events as a fresh connection sees them (what is committed)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return tuple(  # type: ignore[return-value]
+                connection.scalar(select(func.count()).select_from(table)) or 0
+                for table in (Upload, QueueMessage, AuditEvent)
+            )
+    finally:
+        engine.dispose()
+
+
+def _hold_first_batch(writer: IntakeWriter, total: int) -> None:
+    """Make the writer's first batch wait until ``total`` submissions are in it or queued behind it, so
+    the next batch holds all the others (a batch takes whatever is queued when the writer gets to it)."""
+    write_batch = writer._write_batch
+    first = threading.Event()
+
+    def held(batch: list[PendingUpload]) -> None:
+        if not first.is_set():
+            first.set()
+            deadline = time.monotonic() + 30
+            while len(batch) + writer._queue.qsize() < total and time.monotonic() < deadline:
+                time.sleep(0.005)
+        write_batch(batch)
+
+    writer._write_batch = held  # type: ignore[method-assign]
+
+
+def _pdf(n: int) -> bytes:
+    return f"%PDF-1.4\n% timetable {n}\n%%EOF\n".encode()
+
+
+def test_concurrent_submissions_commit_together_in_one_batch(store: Store, migrated_db_url: str) -> None:
+    writer = intake_writer(store)
+    _hold_first_batch(writer, total=8)
+    with ThreadPoolExecutor(8) as pool:
+        submissions = list(pool.map(lambda n: _submit(store, _pdf(n)), range(8)))
+    assert all(s.created for s in submissions)
+    assert (writer.batches, writer.members) == (2, 8)  # the first batch, then all that waited behind it
+    assert _counts(migrated_db_url) == (8, 8, 8)
+    for submission in submissions:
+        assert store.blobs.exists(upload_key("school-a", submission.upload.id))
+    assert sorted(m.body["upload_id"] for m in store.queue.receive(20)) == sorted(  # type: ignore[index]
+        s.upload.id for s in submissions
+    )
+
+
+def test_a_failed_member_gets_its_own_error_and_the_others_succeed(store: Store, migrated_db_url: str) -> None:
+    """A batch whose transaction fails is written again member by member: the bad one (an id that
+    already exists) raises its IntegrityError, the others are committed."""
+    existing = _submit(store, _pdf(0)).upload
+    writer = intake_writer(store)
+    _hold_first_batch(writer, total=4)
+
+    def pending(upload_id: str | None, n: int) -> PendingUpload:
+        row = repository.upload_row(tenant="school-a", filename="w.pdf", media_type="application/pdf",
+                                    size_bytes=1, sha256=f"{n:064x}", mode="hybrid", upload_id=upload_id)  # fmt: skip
+        entry = AuditEntry(tenant="school-a", action="upload.created", api_key_id=None, request_id=f"r{n}")
+        return PendingUpload(row, entry, upload_message(row["id"], "school-a"), [])
+
+    members = [pending(None, 1), pending(None, 2), pending(existing.id, 3), pending(None, 4)]
+    results: dict[int, Any] = {}
+
+    def write(index: int) -> None:
+        try:
+            results[index] = writer.write(members[index])
+        except Exception as exc:
+            results[index] = exc
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.01)  # queue in order: the bad member 2 shares a batch with 1 or 3
+    for thread in threads:
+        thread.join(30)
+    assert isinstance(results[2], IntegrityError)
+    assert [results[i].id for i in (0, 1, 3)] == [members[i].row["id"] for i in (0, 1, 3)]
+    assert _counts(migrated_db_url) == (4, 4, 4)  # the first upload and members 0, 1, 3; nothing of 2
+    with store.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.request_id == "r3")) == 0
+
+
+def test_identical_submissions_in_one_batch_make_one_upload(store: Store, migrated_db_url: str) -> None:
+    """Same bytes queued together: the batch fails on the content claim, the retry commits the first and
+    the others get the winner's upload back (200 in the API), their blobs removed."""
+    writer = intake_writer(store)
+    _hold_first_batch(writer, total=6)
+    lookup = repository.find_upload_id_by_content
+    barrier = threading.Barrier(6, timeout=30)
+
+    def racing_lookup(*args: object, **kwargs: object) -> str | None:
+        found = lookup(*args, **kwargs)  # type: ignore[arg-type]
+        barrier.wait()  # every submission looks before any inserts
+        return found
+
+    repository.find_upload_id_by_content = racing_lookup  # type: ignore[assignment]
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            submissions = list(pool.map(lambda _: _submit(store, _pdf(42)), range(6)))
+    finally:
+        repository.find_upload_id_by_content = lookup  # type: ignore[assignment]
+    created = [s for s in submissions if s.created]
+    assert len(created) == 1
+    assert {s.upload.id for s in submissions} == {created[0].upload.id}
+    assert _counts(migrated_db_url) == (1, 1, 1)
+    assert list(store.blobs.list("uploads/")) == [upload_key("school-a", created[0].upload.id)]
+
+
+def test_names_are_durable_before_the_row_is_written(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bytes and the upload's directory are fsync'd by the request, the tenant's directory (shared
+    with other uploads) by the writer; all before the INSERT that names the blob."""
+    events: list[str] = []
+    real_fsync, real_insert = os.fsync, repository.insert_uploads
+
+    def recording_fsync(fd: int) -> None:
+        events.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    def recording_insert(connection: Any, rows: list[dict[str, Any]]) -> list[Upload]:
+        events.append("insert")
+        return real_insert(connection, rows)
+
+    store.blobs.ping()  # makes the root
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    monkeypatch.setattr(repository, "insert_uploads", recording_insert)
+    upload = _submit(store, _pdf(1)).upload
+    root = store.blobs.root  # type: ignore[attr-defined]
+    assert Path(events[0]).name.startswith(".tmp-")
+    assert events[1:] == [str(root / f"uploads/school-a/{upload.id}"), str(root), str(root / "uploads"),
+                          str(root / "uploads/school-a"), "insert"]  # fmt: skip
+
+
+def test_sqlite_batches_commit_with_a_full_sync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WAL + synchronous=NORMAL (the engine's default) does not fsync at commit; the writer's commits do,
+    so a 202 means the row is on disk. The pooled connection goes back with NORMAL."""
+    from timetable_platform.store.db import migrate
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    migrate(url)
+    store = _store(url, tmp_path / "blobs")
+    seen: list[int] = []
+    real_insert = repository.insert_uploads
+
+    def checking_insert(connection: Any, rows: list[dict[str, Any]]) -> list[Upload]:
+        seen.append(connection.exec_driver_sql("PRAGMA synchronous").scalar())
+        return real_insert(connection, rows)
+
+    monkeypatch.setattr(repository, "insert_uploads", checking_insert)
+    try:
+        _submit(store, _pdf(1))
+        with store.engine.connect() as connection:
+            after = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+    finally:
+        store.dispose()
+    assert seen == [2] and after == 1  # FULL while the batch commits, NORMAL again in the pool
+
+
+CRASH_SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[3])
+    from tests.store.test_intake_group_commit import _hold_first_batch, _pdf, _store, _submit
+    from timetable_platform.store import audit
+    from timetable_platform.store.intake import intake_writer
+
+    store = _store(sys.argv[1], Path(sys.argv[2]))
+    _hold_first_batch(intake_writer(store), total=4)  # the first batch holds 1 or 2, the next the rest
+    real = audit.insert_events
+    committed = []
+
+    def crash_in_a_batch_of_several(connection, entries):
+        real(connection, entries)  # rows and events of every member written, nothing committed yet
+        if len(entries) >= 2:
+            sys.stdout.write(f"crash in a batch of {len(entries)} after {sum(committed)}\\n")
+            sys.stdout.flush()
+            os._exit(3)
+        committed.append(len(entries))
+
+    audit.insert_events = crash_in_a_batch_of_several
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda n: _submit(store, _pdf(n)), range(4)))
+    """
+)
+
+
+def test_a_crash_mid_batch_leaves_no_half_written_upload(migrated_db_url: str, tmp_path: Path) -> None:
+    """The process dies inside a batch's transaction of several uploads, after their rows and events were
+    inserted: the uploads committed before are complete, the batch's left nothing (their fsync'd blobs,
+    named by no row, are the orphans retention removes)."""
+    script = tmp_path / "crash.py"
+    script.write_text(CRASH_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script), migrated_db_url, str(tmp_path / "blobs"), str(ROOT)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert done.returncode == 3, done.stderr[-2000:]
+    size, committed = (int(word) for word in done.stdout.split()[5::2])
+    assert size >= 2 and committed + size <= 4
+    assert _counts(migrated_db_url) == (committed, committed, committed)
+    engine = make_engine(migrated_db_url)
+    try:
+        with engine.connect() as connection:  # each committed upload has its message and event
+            uploads = set(connection.scalars(select(Upload.id)))
+            assert set(connection.scalars(select(QueueMessage.upload_id))) == uploads
+            assert set(connection.scalars(select(AuditEvent.upload_id))) == uploads
+    finally:
+        engine.dispose()
+
+
+def test_a_closed_writer_refuses_and_the_store_makes_a_new_one(store: Store) -> None:
+    first: Callable[[], IntakeWriter] = lambda: intake_writer(store)  # noqa: E731
+    writer = first()
+    _submit(store, _pdf(1))
+    store.dispose()
+    assert store.intake_writer is None
+    with pytest.raises(RuntimeError, match="closed"):
+        writer.write(PendingUpload({}, None, None, []))
+    assert _submit(store, _pdf(2)).created  # a new writer on first use

@@ -1,0 +1,197 @@
+"""Group commit for submissions: one writer thread per process turns concurrent submissions into one
+transaction and one flush.
+
+Why: with one transaction per request, concurrent submissions queue for the database's write lock
+(SQLite: ``BEGIN IMMEDIATE`` waits in SQLite's busy handler, which polls with sleeps of up to 100 ms)
+and each commit pays its own flush (PostgreSQL: one WAL fsync per commit). That is the API's latency
+tail (see bench/README.md, "API submission throughput"). Here each request thread writes and fsyncs
+its blob itself (parallel fsyncs share the filesystem's journal commits), then hands the row, audit event
+and queue message to the writer and waits. The writer takes everything waiting (nothing is delayed to
+fill a batch), fsyncs the new blob directories once each, and writes the whole batch in ONE transaction:
+
+- every member's rows commit together or not at all (a crash mid-batch leaves no half-written upload);
+- a batch that fails is retried member by member, each in its own transaction, so a bad member gets
+  its own error and the others still succeed;
+- a caller is answered only after its commit returned, so a 202 still means bytes and row on disk. On
+  SQLite the writer commits with ``synchronous=FULL`` (the WAL is fsync'd at each commit; the engine's
+  default NORMAL does not), which costs one fsync per batch instead of one per upload.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from timetable_platform.store import audit, repository
+from timetable_platform.store.audit import AuditEntry
+from timetable_platform.store.blobs import fsync_directories
+from timetable_platform.store.models import Upload
+from timetable_platform.store.queue import DatabaseQueue
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 64  # bounds one transaction's size and lock hold time
+_STOP = object()
+
+
+@dataclass
+class PendingUpload:
+    """What one submission still has to write once its blob's bytes are durable."""
+
+    row: dict[str, Any]
+    audit_entry: AuditEntry | None
+    message: dict[str, Any] | None  # sent in the same transaction (database queue), else None
+    directories: list[str]  # blob directories whose new entries need an fsync before the row names them
+    result: Future[Upload] = field(default_factory=Future)
+
+
+def _sqlite_file_lock(engine: Engine) -> Callable[[], contextlib.AbstractContextManager[None]]:
+    """Writers of one SQLite file in several processes (uvicorn workers) take turns through ``flock`` on
+    a file beside it: a waiter is woken the moment the lock is released, where SQLite's own busy handler
+    polls with sleeps of up to 100 ms (the per-request path's tail). Other writers (Dagster) still meet
+    SQLite's lock as before. Elsewhere (PostgreSQL, in-memory SQLite) there is nothing to take."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return contextlib.nullcontext
+    path = f"{database}-intake.lock"
+
+    @contextlib.contextmanager
+    def locked() -> Iterator[None]:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # blocks without the GIL
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    return locked
+
+
+class IntakeWriter:
+    """Writes ``PendingUpload`` batches for one engine. ``write`` blocks until its member is committed
+    (returns the ``Upload``) or failed (raises that member's own error)."""
+
+    def __init__(self, engine: Engine, message_queue: DatabaseQueue | None) -> None:
+        """``message_queue``: the database queue in ``engine``'s database, whose messages join the batch;
+        None for another queue (SQS: the caller sends after the commit)."""
+        self.engine = engine
+        self._message_queue = message_queue
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._closed = False
+        self._file_lock = _sqlite_file_lock(engine)
+        # counters for tests and bench/intake_profile.py
+        self.batches = 0
+        self.members = 0
+        self.directory_fsync_seconds = 0.0
+        self.transaction_seconds = 0.0
+
+    def write(self, pending: PendingUpload) -> Upload:
+        self._ensure_thread()
+        self._queue.put(pending)
+        return pending.result.result()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Finish what is queued, then stop the thread."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread if self._pid == os.getpid() else None
+            self._thread = None
+        if thread is not None and thread.is_alive():
+            self._queue.put(_STOP)
+            thread.join(timeout)
+
+    def _ensure_thread(self) -> None:
+        # A forked child inherits the object but not the thread: start one for this process.
+        if self._thread is not None and self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the intake writer is closed")
+            if self._thread is None or self._pid != os.getpid():
+                self._queue = queue.SimpleQueue()
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="intake-writer", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < MAX_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is _STOP:
+                    stop = True
+                    break
+                batch.append(more)
+            self._write_batch(batch)  # type: ignore[arg-type]
+            if stop:
+                return
+
+    def _write_batch(self, batch: list[PendingUpload]) -> None:
+        try:
+            uploads = self._commit(batch)
+        except BaseException as exc:  # every waiter must be answered, whatever happened
+            if len(batch) == 1:
+                batch[0].result.set_exception(exc)
+                return
+            log.warning("intake batch of %d failed (%s: %s); writing its members one by one",
+                        len(batch), type(exc).__name__, exc)  # fmt: skip
+            for member in batch:
+                try:
+                    [upload] = self._commit([member])
+                except BaseException as member_exc:
+                    member.result.set_exception(member_exc)
+                else:
+                    member.result.set_result(upload)
+            return
+        self.batches += 1
+        self.members += len(batch)
+        for member, upload in zip(batch, uploads, strict=True):
+            member.result.set_result(upload)
+
+    def _commit(self, batch: list[PendingUpload]) -> list[Upload]:
+        """Directory fsyncs, then one transaction for the batch's rows, events and messages."""
+        started = time.perf_counter()
+        fsync_directories(d for member in batch for d in member.directories)
+        synced = time.perf_counter()
+        self.directory_fsync_seconds += synced - started
+        with self.engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:  # on the driver connection, before BEGIN: the pragma is per connection
+                connection.connection.driver_connection.execute("PRAGMA synchronous=FULL")  # type: ignore[union-attr]
+            try:
+                with self._file_lock(), connection.begin():  # one executemany per table: few round trips, few GIL hand-overs
+                    uploads = repository.insert_uploads(connection, [member.row for member in batch])
+                    audit.insert_events(
+                        connection,
+                        [(m.audit_entry, m.row["id"]) for m in batch if m.audit_entry is not None],
+                    )
+                    messages = [m.message for m in batch if m.message is not None]
+                    if messages and self._message_queue is not None:
+                        self._message_queue.send_many_within(connection, messages)
+                self.transaction_seconds += time.perf_counter() - synced
+                return uploads
+            finally:
+                if sqlite:  # the pooled connection goes back with the engine's default
+                    with contextlib.suppress(Exception):  # a broken connection: the original error matters
+                        connection.connection.driver_connection.execute("PRAGMA synchronous=NORMAL")  # type: ignore[union-attr]
