@@ -434,3 +434,19 @@ def test_period_labels_with_a_gap_that_does_not_fit_are_left_alone() -> None:
     periods = {" ".join(b.lines): b.period for b in _read(table(rows))}
     assert "P2" not in (periods["PE"], periods["Maths"])
     assert periods["Art"] == "P1" and periods["Music"] == "P3"
+
+
+def test_period_labels_lost_by_ocr_take_the_number_of_their_row() -> None:
+    # Breaks across every day are no lesson rows; the labels that were read count up one per lesson row.
+    rows = [
+        ["", "Monday", "Tuesday"],
+        ["", "Assembly", "<"],
+        ["", "Art", "PE"],
+        ["2", "Maths", "Music"],
+        ["", "Break", "<"],
+        ["3", "French", "German"],
+        ["", "Drama", "Dance"],
+    ]
+    periods = {" ".join(b.lines): b.period for b in _read(table(rows))}
+    assert periods["Art"] == "1" and periods["Drama"] == "4"
+    assert periods["Assembly"] is None and periods["Break"] is None

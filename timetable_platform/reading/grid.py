@@ -464,7 +464,6 @@ def _build_slots(
             slot.start, slot.end = prev.end, nxt.start
     _repair_half_ranges(slots)
     _repair_misread_first_start(slots)
-    _repair_period_sequence(slots)
     # Start-only headers: a block ends where the next one starts.
     for i, slot in enumerate(slots):
         if slot.start is not None and slot.end is None:
@@ -478,27 +477,32 @@ def _build_slots(
 _NUMBERED_PERIOD = re.compile(r"^(\D{0,6}?)\s*(\d{1,2})(\D{0,6})$")
 
 
-def _repair_period_sequence(slots: list[Slot]) -> None:
-    """Period labels count up ('P1', 'P2', ...): labels OCR misread between two well-read ones ('P3',
-    'Pa', 'i]', 'P6') are the missing numbers, in order, when exactly as many misread labels as missing
-    numbers sit between them. Labels that name an activity, or slots with no label, are not counted."""
-    read: list[tuple[int, str, int, str]] = []
-    for i, slot in enumerate(slots):
-        match = _NUMBERED_PERIOD.match(slot.period or "")
+def _repair_period_sequence(slots: list[Slot], spanning: set[int]) -> None:
+    """Periods count up one per lesson row ('P1', 'P2', ...). When the labels that were read all fit
+    that count, a label OCR lost or misread ('', 'Pa', 'i]') is the number its row's place gives.
+    Rows of one cell across every day (breaks), labels naming an activity and timed rows without a
+    period are not lesson rows here; a count the read labels do not fit is left alone."""
+    lesson_rows = [
+        k for k, slot in enumerate(slots)
+        if k not in spanning and slot.activity is None and slot.field_role is None
+        and (slot.period is not None or slot.start is None)
+    ]
+    read: dict[int, tuple[str, int, str]] = {}
+    for rank, k in enumerate(lesson_rows):
+        match = _NUMBERED_PERIOD.match(slots[k].period or "")
         if match:
-            read.append((i, match.group(1), int(match.group(2)), match.group(3)))
-    if len(read) < 2:
+            read[rank] = (match.group(1), int(match.group(2)), match.group(3))
+    if len(read) < 2 or len(read) < len(lesson_rows) / 2:
         return
-    for (i, prefix, number, suffix), (j, prefix2, number2, suffix2) in itertools.pairwise(read):
-        if (prefix, suffix) != (prefix2, suffix2) or number2 - number < 2:
-            continue
-        misread = [
-            k for k in range(i + 1, j)
-            if slots[k].period and slots[k].activity is None and slots[k].field_role is None
-        ]
-        if len(misread) == number2 - number - 1:
-            for offset, k in enumerate(misread, start=1):
-                slots[k].period = f"{prefix}{number + offset}{suffix}"
+    if len({(prefix, suffix) for prefix, _, suffix in read.values()}) != 1:
+        return
+    if len({number - rank for rank, (_, number, _) in read.items()}) != 1:
+        return
+    prefix, first, suffix = next(iter(read.values()))
+    offset = first - next(iter(read))
+    for rank, k in enumerate(lesson_rows):
+        if rank not in read and rank + offset >= 0:
+            slots[k].period = f"{prefix}{rank + offset}{suffix}"
 
 
 def _repair_misread_first_start(slots: list[Slot]) -> None:
@@ -841,6 +845,11 @@ def _read_section(
         # A body cell reaching into a label column (a split day header, OCR) is not a label.
         body_cells = {id(m[r][c]) for r in body_rows for c in day_of_col if m[r][c] is not None}
         slots = _build_slots(m, body_rows, label_cols, title_cells | body_cells)
+        spanning = {
+            k for k, slot in enumerate(slots)
+            if len({id(m[slot.row_start][c]) for c in day_of_col}) == 1 and len(day_of_col) > 1
+        }
+        _repair_period_sequence(slots, spanning)
         for c in label_cols:  # a title printed down the side of a days-as-rows table
             cell = m[body_rows.start][c]
             if cell is not None and id(cell) in title_cells:
