@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import uuid
-from datetime import UTC, datetime
 from importlib import resources
 from typing import Annotated, Any, Literal
 
@@ -27,9 +25,9 @@ from sqlalchemy.orm import Session
 from timetable_platform.api import edit_links
 from timetable_platform.api.deps import EditorDep, EditPageDep, PrincipalDep, StateDep, request_id
 from timetable_platform.api.problems import Problem, problem_openapi
-from timetable_platform.api.routes.uploads import PREFIX, UploadIdPath, _audit, _not_found
+from timetable_platform.api.routes.uploads import PREFIX, UploadIdPath, _not_found, signed_link
 from timetable_platform.domain import editing, review_page
-from timetable_platform.store import apikeys, repository
+from timetable_platform.store import repository
 from timetable_platform.store import review as reviews
 from timetable_platform.store.apikeys import Principal
 from timetable_platform.store.models import READY_STATUSES, Upload, UploadStatus
@@ -324,19 +322,10 @@ def create_edit_link(
         int, Query(ge=60, le=edit_links.MAX_EDIT_SECONDS, description="how long the link works")
     ] = edit_links.DEFAULT_EDIT_SECONDS,
 ) -> dict[str, Any]:
-    request.scope["state"]["upload_id"] = upload_id
-    with state.store.session_factory() as session:
-        upload = repository.get_upload(session, upload_id, tenant=principal.tenant)
-        secret = apikeys.tenant_secret(session, principal.tenant) if upload is not None else None
-    if upload is None or secret is None:
-        raise _not_found(upload_id)
-    expires = int(time.time()) + ttl_seconds
-    _audit(state, principal, "upload.edit_link", upload_id, request_id(request), f"ttl={ttl_seconds}")
-    base = (state.settings.public_url or str(request.base_url)).rstrip("/")
-    return {
-        "url": f"{base}{PREFIX}/uploads/{upload_id}/edit?{edit_links.edit_query(secret, upload_id, expires)}",
-        "expires_at": datetime.fromtimestamp(expires, UTC).isoformat().replace("+00:00", "Z"),
-    }
+    return signed_link(
+        state, principal, upload_id, request, ttl_seconds=ttl_seconds, action="upload.edit_link",
+        path=f"{PREFIX}/uploads/{upload_id}/edit", sign=edit_links.edit_query,
+    )  # fmt: skip
 
 
 EDIT_PAGE_HEADERS = {

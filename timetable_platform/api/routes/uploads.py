@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode, urlsplit
@@ -664,6 +665,24 @@ def share_upload(
         Query(ge=60, le=sharing.MAX_SHARE_SECONDS, description="how long the link works", examples=[86400]),
     ] = sharing.DEFAULT_SHARE_SECONDS,
 ) -> dict[str, Any]:
+    return signed_link(
+        state, principal, upload_id, request, ttl_seconds=ttl_seconds, action="upload.shared",
+        path=links(upload_id)["view"], sign=sharing.share_query,
+    )  # fmt: skip
+
+
+def signed_link(
+    state: AppState,
+    principal: Principal,
+    upload_id: str,
+    request: Request,
+    *,
+    ttl_seconds: int,
+    action: str,
+    path: str,
+    sign: Callable[[bytes, str, int], str],
+) -> dict[str, Any]:
+    """An expiring link to ``path`` signed with the tenant's secret (share and edit links), audited."""
     request.scope["state"]["upload_id"] = upload_id
     with state.store.session_factory() as session:
         upload = repository.get_upload(session, upload_id, tenant=principal.tenant)
@@ -671,11 +690,11 @@ def share_upload(
     if upload is None or secret is None:
         raise _not_found(upload_id)
     expires = int(time.time()) + ttl_seconds
-    _audit(state, principal, "upload.shared", upload_id, request_id(request), f"ttl={ttl_seconds}")
+    _audit(state, principal, action, upload_id, request_id(request), f"ttl={ttl_seconds}")
     # Absolute: the link is pasted into mail and chat, far from the API's host name.
     base = (state.settings.public_url or str(request.base_url)).rstrip("/")
     return {
-        "url": f"{base}{links(upload_id)['view']}?{sharing.share_query(secret, upload_id, expires)}",
+        "url": f"{base}{path}?{sign(secret, upload_id, expires)}",
         "expires_at": datetime.fromtimestamp(expires, UTC).isoformat().replace("+00:00", "Z"),
     }
 
