@@ -8,6 +8,7 @@ which gives rowspan / colspan without any knowledge of the layout.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -68,7 +69,7 @@ def find_rulings(gray: np.ndarray, color: np.ndarray) -> Rulings:
         lines_ink[dark & (inverted == 0)] = 0
     lines_ink = _without_small_components(lines_ink)
     horizontal = cv2.morphologyEx(lines_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
-    horizontal = _without_text_runs(horizontal, ink, h_len, fills=_fills_mask(gray, fills))
+    horizontal = _without_text_runs(horizontal, ink, h_len, fills=lambda: _fills_mask(gray, fills))
     vertical = cv2.morphologyEx(lines_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len)))
 
     shade_h, shade_v = _shading_edges(fills, h_len, v_len, (height, width))
@@ -78,18 +79,21 @@ def find_rulings(gray: np.ndarray, color: np.ndarray) -> Rulings:
 
 
 def _fills_mask(gray: np.ndarray, fills: np.ndarray) -> np.ndarray:
-    """Where the page is filled rather than paper (full size, True = filled): dark in the
+    """Where the page is filled rather than paper (quarter size, True = filled): dark in the
     illumination-flattened grey (light and shadow are already evened out there) or strongly coloured."""
-    height, width = gray.shape
-    small_gray = cv2.medianBlur(cv2.resize(gray, (fills.shape[1], fills.shape[0]), interpolation=cv2.INTER_AREA), 31)
-    values = fills.astype(np.int16)
+    size = (max(1, fills.shape[1] // 2), max(1, fills.shape[0] // 2))
+    small_gray = cv2.medianBlur(cv2.resize(gray, size, interpolation=cv2.INTER_AREA), 15)
+    values = cv2.resize(fills, size, interpolation=cv2.INTER_AREA).astype(np.int16)
     saturated = (values.max(axis=2) - values.min(axis=2)) > 60
-    filled = ((small_gray < 200) | saturated).astype(np.uint8)
-    return cv2.resize(filled, (width, height), interpolation=cv2.INTER_NEAREST) > 0
+    return (small_gray < 200) | saturated
 
 
 def _without_text_runs(
-    horizontal: np.ndarray, ink: np.ndarray, h_len: int, gap: int = 3, fills: np.ndarray | None = None
+    horizontal: np.ndarray,
+    ink: np.ndarray,
+    h_len: int,
+    gap: int = 3,
+    fills: Callable[[], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Drop short "lines" that are the top or bottom edge of a run of bold or blurred letters: a
     ruling has paper just above and below it, while such an edge has letter ink along most of one side.
@@ -97,17 +101,24 @@ def _without_text_runs(
     count, labels, stats, _ = cv2.connectedComponentsWithStats(horizontal, connectivity=8)
     height = ink.shape[0]
     out = horizontal.copy()
+    filled: np.ndarray | None = None
     for i in range(1, count):
         x, y, w, h = (int(v) for v in stats[i][:4])
         if w >= 4 * h_len:
             continue
-        if fills is not None and fills[max(0, y - 6) : y + h + 6, x : x + w].mean() > 0.3:
-            continue
         above, below = y - gap - 1, y + h + gap
         if above < 0 or below >= height:
             continue
-        if max(float((ink[above, x : x + w] > 0).mean()), float((ink[below, x : x + w] > 0).mean())) > 0.6:
-            out[labels == i] = 0
+        if max(float((ink[above, x : x + w] > 0).mean()), float((ink[below, x : x + w] > 0).mean())) <= 0.6:
+            continue
+        if fills is not None:
+            if filled is None:
+                filled = fills()  # only pages with a letter-edge candidate pay for it
+            sy, sx = filled.shape[0] / height, filled.shape[1] / ink.shape[1]
+            near = filled[int(max(0, y - 6) * sy) : int((y + h + 6) * sy) + 1, int(x * sx) : int((x + w) * sx) + 1]
+            if near.size and near.mean() > 0.3:
+                continue
+        out[labels == i] = 0
     return out
 
 
