@@ -353,3 +353,80 @@ def test_the_edge_of_a_run_of_bold_letters_is_no_ruling() -> None:
     kept = _without_text_runs(candidates, ink, h_len=50)
     assert not kept[21, 20:90].any()
     assert kept[40:42, 150:260].all()
+
+
+def _app_timetable() -> Image.Image:
+    """A timetable app screenshot: cells filled with mid-tone colours, two lines of large white text in
+    each, thin dark rulings between the cells."""
+    from PIL import ImageDraw
+
+    from tests.corpusgen.degrade import font
+
+    image = Image.new("RGB", (900, 400), (30, 30, 40))
+    draw = ImageDraw.Draw(image)
+    face = font(24)
+    cols, rows = [20, 160, 460, 760], [20, 70, 200, 330]
+    fills = [(200, 50, 160), (30, 120, 130), (60, 180, 40)]
+    texts = {(1, 1): ("Desarrollo de", "interfaces"), (1, 2): ("Acceso a", "datos"),
+             (2, 1): ("Sistemas de", "Gestion"), (2, 2): ("Empresa e", "iniciativa")}  # fmt: skip
+    draw.rectangle([cols[0], rows[0], cols[-1], rows[-1]], fill=(240, 200, 230))
+    for r in range(1, 3):
+        for c in range(1, 3):
+            draw.rectangle([cols[c], rows[r], cols[c + 1], rows[r + 1]], fill=fills[(r + c) % 3])
+    for x in cols:
+        draw.line([(x, rows[0]), (x, rows[-1])], fill=(40, 20, 90), width=3)
+    for y in rows:
+        draw.line([(cols[0], y), (cols[-1], y)], fill=(40, 20, 90), width=3)
+    for (r, c), (first, second) in texts.items():
+        draw.text((cols[c] + 14, rows[r] + 24), first, fill="white", font=face)
+        draw.text((cols[c] + 14, rows[r] + 60), second, fill="white", font=face)
+    for c, day in ((1, "Lunes"), (2, "Martes")):
+        draw.text((cols[c] + 14, rows[0] + 12), day, fill="black", font=face)
+    for r, hour in ((1, "8:15"), (2, "9:15")):
+        draw.text((cols[0] + 14, rows[r] + 24), hour, fill="black", font=face)
+    return image
+
+
+def test_large_white_text_on_colour_fills_makes_no_cells_of_its_own() -> None:
+    """Lines of large light letters on a coloured fill: neither the gaps between the letters (dark in
+    the flattened grey) nor the pale band a text line blurs into are rulings, and the words read."""
+    content = encode(_app_timetable(), "PNG")
+    layout = read_image_layout(Document(content, "image/png", "app.png"), Limits(), languages="spa")
+    table = only_table(layout)
+    # Eight printed cells, each whole (no cell split through a line of text).
+    printed = [" ".join(c.text.split()) for c in table.cells if c.text.strip()]
+    assert len(printed) == 8
+    for subject in ("Desarrollo de interfaces", "Acceso a datos", "Sistemas de Gestion", "Empresa e iniciativa"):
+        assert subject in printed
+
+
+def test_a_line_in_the_fill_colour_is_no_ruling_and_one_fill_on_both_sides_is_no_edge() -> None:
+    from timetable_platform.extraction.ocr.gridlines import _without_fill_coloured, _without_same_fill_sides
+
+    color = np.full((120, 400, 3), (160, 50, 200), np.uint8)  # one magenta fill
+    color[60:62, 200:400] = (40, 20, 20)  # a dark ruling across the right half
+    candidates = np.zeros((120, 400), np.uint8)
+    candidates[30:34, 20:150] = 255  # the fill between two rows of light letters
+    candidates[60:62, 200:400] = 255
+    kept = _without_fill_coloured(candidates, color, vertical=False)
+    assert not kept[30:34, 20:150].any() and kept[60:62, 200:400].all()
+
+    color[90:, :200] = (250, 250, 250)  # white below y=90 on the left: a real change of fill
+    edges = np.zeros((120, 400), np.uint8)
+    edges[40:42, 220:330] = 255  # magenta above and below
+    edges[89:91, 20:180] = 255  # magenta above, white below
+    kept = _without_same_fill_sides(edges, color, long=1000)
+    assert not kept[40:42, 220:330].any() and kept[89:91, 20:180].all()
+
+
+def test_light_print_on_a_fill_is_told_from_dark_print() -> None:
+    from timetable_platform.extraction.readers.image import _light_print_on_fill
+
+    region = np.full((40, 160, 3), (160, 50, 200), np.uint8)
+    region[15:25, 20:140:6] = 255  # light strokes
+    assert _light_print_on_fill(region)
+    dark_print = np.full((40, 160, 3), (120, 200, 240), np.uint8)
+    dark_print[15:25, 20:140:6] = 0
+    assert not _light_print_on_fill(dark_print)
+    paper = np.full((40, 160, 3), 255, np.uint8)
+    assert not _light_print_on_fill(paper)

@@ -318,3 +318,22 @@ def test_the_splitter_never_fails_on_odd_cells(cells: list[list[str]]) -> None:
     for cell in cells:
         splitter.split(cell)
         splitter.parallel(cell)
+
+
+def test_an_abbreviated_first_line_goes_on_to_the_name_below() -> None:
+    """'Lab.' alone on the first line starts the name ('Lab.' / 'Chimica organica'); a line of people
+    below it is still the teachers."""
+    splitter = CellSplitter(whole_first_line=True)
+    fields = splitter.split(["Lab.", "Chimica organica", "Verdi Paolo"])
+    assert (fields.subject, fields.teacher) == ("Lab. Chimica organica", "Verdi Paolo")
+    assert splitter.split(["Lab.", "Verdi Paolo - Neri Anna"]).teacher == "Verdi Paolo - Neri Anna"
+
+
+def test_a_line_of_teachers_ends_with_the_room_written_as_a_code() -> None:
+    """'Name Surname - Name Surname - Lab.Fis.Nord': the coded last part is the room, even when its
+    first word is no room word; a stray colon after a name (OCR) does not hide the name."""
+    splitter = CellSplitter(whole_first_line=True)
+    fields = splitter.split(["Fisica", "Bruni: Carla - Conti Marco - Aule Fis.Nord"])
+    assert (fields.subject, fields.teacher, fields.room) == ("Fisica", "Bruni Carla - Conti Marco", "Aule Fis.Nord")
+    plain = splitter.split(["Fisica", "Bruni Carla - Conti Marco - Aule Nord"])
+    assert plain.room is None  # no code: nothing shows the last part is a place

@@ -153,3 +153,18 @@ def test_a_name_heading_several_topics_on_one_line_is_the_subject() -> None:
         ("English Literature", None), ("English Literature", None), ("English", None),
         ("Science forces and magnets", None),  # no other entry names 'Science': nothing shows the cut
     ]
+
+
+def test_an_abbreviation_heading_several_subjects_is_not_cut_off_as_their_name() -> None:
+    """'Lab. Chemistry', 'Lab. Physics', 'Lab. Biology': the shared 'Lab.' is an abbreviation that
+    starts each name, not a name followed by topics."""
+    from timetable_platform.domain.model import Entry
+    from timetable_platform.reading.interpret import _names_before_descriptions
+
+    subjects = ["Lab. chemistry", "Lab. physics", "Lab. Biology", "Lab. Earth science"]
+    entries = [
+        Entry(day="MON", start=f"{9 + i:02d}:00", end=f"{10 + i:02d}:00", subject=s, kind="lesson", confidence=0.9)
+        for i, s in enumerate(subjects)
+    ]
+    _names_before_descriptions(entries)
+    assert [(e.subject, e.notes) for e in entries] == [(s, None) for s in subjects]

@@ -505,6 +505,16 @@ class CellSplitter:
             if index > 0 and parsed.subject_parts and not parsed.closed and _POSSESSIVE_END.search(pairs[index - 1][0]):
                 parsed.put("subject", line, index)  # "Children's" / "Workshop": the name goes on
                 continue
+            if (
+                index > 0
+                and len(parsed.subject_parts) == 1
+                and not parsed.closed
+                and ABBREVIATION.fullmatch(parsed.subject_parts[0])
+                and _person_line_parts(line) is None
+                and self.classify(bare, subject_position=False) is None
+            ):
+                parsed.put("subject", line, index)  # 'Lab.' / 'Chimica': an abbreviation alone is no name
+                continue
             whole = self.classify(bare, subject_position=index == 0) if bare else None
             if whole is not None and bare != line:
                 line = bare
@@ -796,6 +806,8 @@ def _continues(previous: str, line: str) -> bool:
 
 
 _POSSESSIVE_END = re.compile(r"\w['’]s?\s*$")
+# One short word cut off by a full stop ('Lab.', 'Ed.', 'Sc.'): the start of a name, never all of it.
+ABBREVIATION = re.compile(r"[^\W\d_]{1,4}\.")
 
 
 def _clean_line(text: str) -> str:
@@ -862,6 +874,7 @@ def _document_cell_shape(cells: Sequence[Sequence[str]]) -> tuple[FieldName | No
     return slash_role, whole_first_line
 
 
+_CODED_PLACE = re.compile(r"[^\W\d_]\.[^\W\d_]|\d")
 _PERSON_WORD = re.compile(r"^[A-ZÀ-Þ][a-zß-ÿ'’]+(?:-[A-ZÀ-Þ][a-zß-ÿ'’]+)?$")
 
 
@@ -877,13 +890,16 @@ def _person_line_parts(line: str) -> tuple[list[str], list[str]] | None:
     parts = [x.strip() for x in re.split(r"\s+[-–—/]\s+|\s*[,;]\s*", line) if x.strip()]
     people: list[str] = []
     rooms: list[str] = []
-    for part in parts:
+    for index, part in enumerate(parts):
         words = part.split()
-        if 2 <= len(words) <= 4 and all(_PERSON_WORD.match(w) for w in words) and not any(
-            fold(w) in {fold(c) for c in COMMON_WORDS} or fold(w) in ROOM_WORDS for w in words
+        # A stray mark after a word is OCR's ('Rossi: Anna'); the name is printed without it.
+        bare = [w.rstrip(":;") for w in words]
+        if 2 <= len(words) <= 4 and all(_PERSON_WORD.match(w) for w in bare) and not any(
+            fold(w) in {fold(c) for c in COMMON_WORDS} or fold(w) in ROOM_WORDS for w in bare
         ):
-            people.append(part)
-        elif _room_part(part):
+            people.append(" ".join(bare))
+        elif _room_part(part) or (index == len(parts) - 1 and people and _CODED_PLACE.search(part)):
+            # After the names, a last part written as a code ('Aula 12', 'Lab.Inf.Nord') is the place.
             rooms.append(part)
         else:
             return None

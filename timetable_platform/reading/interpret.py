@@ -17,6 +17,7 @@ from timetable_platform.domain.layout import Layout, Page, Table
 from timetable_platform.domain.model import Entry, Kind, Owner, OwnerKind, Timetable
 from timetable_platform.domain.times import find_times
 from timetable_platform.reading import grid, listing, records, tablefind
+from timetable_platform.reading.cells import ABBREVIATION
 from timetable_platform.reading.grid import Block
 
 # Title words in the six languages; a heading line holding one is the timetable's title.
@@ -358,6 +359,8 @@ def _names_before_descriptions(entries: list[Entry]) -> None:
             name, tail = " ".join(words[:k]), _TOPIC_SEPARATOR.sub("", " ".join(words[k:]))
             # The name heads three distinct subjects, or stands alone elsewhere and heads another.
             standing = subjects.get(name, 0)
+            if ABBREVIATION.fullmatch(name):
+                continue  # 'Lab.' heads 'Lab. Chimica' and 'Lab. Fisica': an abbreviation is no whole name
             if not tail or (prefixes[name] < 3 and not (standing and prefixes[name] >= 2)):
                 continue
             tails = [s.split(maxsplit=k)[k] for s in subjects if s.startswith(name + " ") and len(s.split()) > k]

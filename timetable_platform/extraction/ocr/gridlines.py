@@ -53,6 +53,9 @@ class Rulings:
     vertical: np.ndarray
     ink: np.ndarray  # text + lines, 255 = ink
 
+# Levels (0-255, largest channel) within which a short line has the colour of its surroundings.
+FILL_COLOURED_DIFFERENCE = 20
+
 
 def find_rulings(gray: np.ndarray, color: np.ndarray) -> Rulings:
     """Ruling-line masks, with shading edges (a filled cell next to a plain one) added as separators."""
@@ -71,8 +74,13 @@ def find_rulings(gray: np.ndarray, color: np.ndarray) -> Rulings:
     horizontal = cv2.morphologyEx(lines_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
     horizontal = _without_text_runs(horizontal, ink, h_len, fills=lambda: _fills_mask(gray, fills))
     vertical = cv2.morphologyEx(lines_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len)))
+    horizontal = _without_fill_coloured(horizontal, color, vertical=False)
+    vertical = _without_fill_coloured(vertical, color, vertical=True)
 
     shade_h, shade_v = _shading_edges(fills, h_len, v_len, (height, width))
+    # Horizontal only: a line of text blurs into a horizontal band; a dotted column rule between two
+    # cells of one fill is a vertical edge with the same fill on both sides, and must stay.
+    shade_h = _without_same_fill_sides(shade_h, color, 4 * h_len)
     horizontal = cv2.bitwise_or(horizontal, shade_h)
     vertical = cv2.bitwise_or(vertical, shade_v)
     return Rulings(horizontal=horizontal, vertical=vertical, ink=ink)
@@ -119,6 +127,60 @@ def _without_text_runs(
             if near.size and near.mean() > 0.3:
                 continue
         out[labels == i] = 0
+    return out
+
+
+def _without_fill_coloured(mask: np.ndarray, color: np.ndarray, *, vertical: bool) -> np.ndarray:
+    """Drop short "lines" drawn in the colour of the fill around them. Light letters on a coloured
+    fill (web and app timetables) make the flattened grey dark between the letters, and those gaps
+    pass for rulings; a printed line always differs from the paper or fill on either side of it."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    height, width = mask.shape
+    out = mask
+    for i in range(1, count):
+        x, y, w, h = (int(v) for v in stats[i][:4])
+        pad = 3 * max(3, w if vertical else h)
+        if vertical:
+            x0, y0, x1, y1 = max(0, x - pad), y, min(width, x + w + pad), y + h
+        else:
+            x0, y0, x1, y1 = x, max(0, y - pad), x + w, min(height, y + h + pad)
+        on_line = labels[y0:y1, x0:x1] == i
+        window = color[y0:y1, x0:x1]
+        if on_line.all():
+            continue
+        line = np.median(window[on_line], axis=0)
+        others = window[~on_line].astype(np.int16)
+        around = np.median(others, axis=0)
+        # Only on a flat fill (screens: most pixels around are the fill's exact colour); in a photo's
+        # shadow a faint real line differs from its surroundings by as little as these gaps do.
+        flat = float((np.abs(others - around).max(axis=1) <= 4).mean()) >= 0.5
+        if flat and float(np.abs(line - around).max()) < FILL_COLOURED_DIFFERENCE:
+            if out is mask:
+                out = mask.copy()
+            out[y:y + h, x:x + w][labels[y:y + h, x:x + w] == i] = 0
+    return out
+
+
+def _without_same_fill_sides(mask: np.ndarray, color: np.ndarray, long: int) -> np.ndarray:
+    """Drop short horizontal shading edges with the same fill above and below: a line of large light
+    letters on a colour fill blurs into a paler band, whose edges are not cell boundaries."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    height, width = mask.shape
+    out = mask
+    depth = max(12, min(height, width) // 36)  # a text line or two: the letters' colour stays the minority
+    for i in range(1, count):
+        x, y, w, h = (int(v) for v in stats[i][:4])
+        if w >= long:
+            continue
+        first = color[max(0, y - depth) : y, x : x + w]
+        second = color[y + h : min(height, y + h + depth), x : x + w]
+        if first.size == 0 or second.size == 0:
+            continue
+        difference = np.abs(np.median(first.reshape(-1, 3), axis=0) - np.median(second.reshape(-1, 3), axis=0))
+        if float(difference.max()) < FILL_COLOURED_DIFFERENCE:
+            if out is mask:
+                out = mask.copy()
+            out[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i] = 0
     return out
 
 

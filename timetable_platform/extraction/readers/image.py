@@ -270,6 +270,16 @@ def _cell_crop(clean: np.ndarray, box: tuple[int, int, int, int], color: np.ndar
     region = clean[y0 + inset : y1 - inset, x0 + inset : x1 - inset]
     if region.size == 0 or min(region.shape) < 6:
         return None
+    if color is not None:
+        # Light print on a coloured fill (web and app timetables) is read from the colour image: the
+        # flattened grey takes the letters for paper and darkens the fill around them into a halo.
+        painted = color[y0 + inset : y1 - inset, x0 + inset : x1 - inset]
+        if _light_print_on_fill(painted):
+            channel = _most_contrasting_channel(painted)
+            if channel is not None:
+                crop = _crop_from_region(channel, (x0 + inset, y0 + inset))
+                if crop is not None:
+                    return crop
     crop = _crop_from_region(region, (x0 + inset, y0 + inset))
     if crop is None and color is not None:
         # Light text on a saturated fill (web and app timetables) fades to nothing in the normalised
@@ -278,6 +288,20 @@ def _cell_crop(clean: np.ndarray, box: tuple[int, int, int, int], color: np.ndar
         if channel is not None:
             crop = _crop_from_region(channel, (x0 + inset, y0 + inset))
     return crop
+
+
+def _light_print_on_fill(region: np.ndarray) -> bool:
+    """Whether a cell holds light print on a darker fill: the fill (median) well below white, a
+    minority of pixels far lighter than it and few far darker."""
+    if region.ndim != 3 or region.size == 0:
+        return False
+    grey = cv2.cvtColor(region, cv2.COLOR_BGR2GRAY)
+    fill = float(np.median(grey))
+    if fill > 170:
+        return False
+    light = float((grey > fill + 80).mean())
+    dark = float((grey < fill - 60).mean())
+    return 0.01 < light < 0.4 and light > 2 * dark  # dark print with a pale edge left in the crop is not
 
 
 def _most_contrasting_channel(region: np.ndarray) -> np.ndarray | None:
