@@ -430,3 +430,18 @@ def test_light_print_on_a_fill_is_told_from_dark_print() -> None:
     assert not _light_print_on_fill(dark_print)
     paper = np.full((40, 160, 3), 255, np.uint8)
     assert not _light_print_on_fill(paper)
+
+
+def test_words_printed_in_a_clear_colour_carry_it_as_their_style() -> None:
+    """Red notes under a black name: the red words share one style (so the splitter can tell the note
+    from the name); black print, and a photo's warm cast on black print, carry none."""
+    from timetable_platform.domain.layout import BBox
+    from timetable_platform.extraction.readers.image import _ink_colour
+
+    page = np.full((40, 300, 3), 250, np.uint8)
+    page[10:30, 10:60] = (40, 40, 215)  # red strokes (BGR)
+    page[10:30, 110:160] = (60, 50, 200)  # another red, a little different
+    page[10:30, 210:260] = (40, 60, 90)  # black with a brown cast
+    assert _ink_colour(page, BBox(5, 5, 65, 35)) == _ink_colour(page, BBox(105, 5, 165, 35)) == "#ff0000"
+    assert _ink_colour(page, BBox(205, 5, 265, 35)) is None
+    assert _ink_colour(page, BBox(70, 5, 100, 35)) is None  # paper only

@@ -188,6 +188,8 @@ def read_page(prepared: PreparedPage, number: int, engine: OcrEngine) -> Page:
         else:
             outside_lines.extend(lines)
 
+    for word in page.words:
+        word.style = _ink_colour(prepared.color, word.bbox)
     for table_index, grid in enumerate(grids):
         page.tables.append(_table(grid, table_index, cell_lines))
     _attach_captions(page.tables, outside_lines)
@@ -516,6 +518,28 @@ def _retry_short_rotated_words(engine: OcrEngine, crops: list[_Crop]) -> None:
 def _wordlike(words: list[OcrWord]) -> bool:
     """Whether OCR read letters or digits (two in a row somewhere), not a scatter of symbols."""
     return any(re.search(r"[^\W_]{2}", w.text) for w in words)
+
+
+def _ink_colour(color: np.ndarray, box: BBox) -> str | None:
+    """The colour a word is printed in, when it is a clear colour (red or blue notes under a black
+    name, as teachers colour them): its darkest pixels' median, snapped to a small palette so that the
+    words of one colour share one style. None for black, grey or a faint tint (a photo's cast)."""
+    x0, y0 = max(0, int(box.x0)), max(0, int(box.top))
+    x1, y1 = min(color.shape[1], int(box.x1) + 1), min(color.shape[0], int(box.bottom) + 1)
+    region = color[y0:y1, x0:x1]
+    if region.size == 0:
+        return None
+    pixels = region.reshape(-1, 3).astype(np.int16)
+    grey = pixels.sum(axis=1)
+    paper = float(np.percentile(grey, 90))
+    ink = pixels[grey < paper - 180]  # 60 levels a channel below the paper around the word
+    if len(ink) < 8:
+        return None
+    blue, green, red = (float(v) for v in np.median(ink, axis=0))
+    if max(red, green, blue) - min(red, green, blue) < 90:
+        return None
+    red_, green_, blue_ = (0 if v < 64 else 128 if v < 192 else 255 for v in (red, green, blue))
+    return f"#{red_:02x}{green_:02x}{blue_:02x}"
 
 
 def _mean_confidence(words: list[OcrWord]) -> float:
