@@ -83,7 +83,7 @@ _TOKEN = (
 # ('8:25/9:25'; '12/11' is a date), or a word ('to', 'bis', 'à', 'às', 'hasta', 'sampai', 's/d').
 _CONNECTOR = (
     r"(?P<conn>\s*(?:-+|~|–|/)\s*"
-    r"|\s+(?:to|till|until|bis|à|a|au|tot|al|alle|ate|até|às|as|hasta|sampai|s/d|s\.d\.|jusqu'?à|fino alle|t/m)\s+)"
+    r"|\s+(?:to|till|til|until|bis|à|a|au|tot|al|alle|ate|até|às|as|hasta|sampai|s/d|s\.d\.|jusqu'?à|fino alle|t/m)\s+)"
 )
 _FROM = r"(?:(?P<from>from|von|de|des|dès|desde|dalle|dalla|da|van|vanaf)\s+)?"
 _LEFT_EDGE = r"(?<![\w.:/])"
