@@ -450,3 +450,42 @@ def test_period_labels_lost_by_ocr_take_the_number_of_their_row() -> None:
     periods = {" ".join(b.lines): b.period for b in _read(table(rows))}
     assert periods["Art"] == "1" and periods["Drama"] == "4"
     assert periods["Assembly"] is None and periods["Break"] is None
+
+
+def test_a_range_whose_start_ocr_misread_keeps_its_end() -> None:
+    """'6:90-7:10', '8:99-9:10': no such minute, so only the end was read. It starts where the block
+    before it ends, or, first in the header, the header's usual length before its end."""
+    t = table(
+        [
+            ["", "1|6:90-7:10", "2|7:10-7:50", "3|7:50-8:30", "4|8:99-9:10", "5|9:10-9:50"],
+            ["Senin", "Art", "PE", "Maths", "Music", "Drama"],
+        ]
+    )
+    assert _slots(_read(t, "id")) == {
+        ("MON", "06:30", "07:10", None, "Art"), ("MON", "07:10", "07:50", None, "PE"),
+        ("MON", "07:50", "08:30", None, "Maths"), ("MON", "08:30", "09:10", None, "Music"),
+        ("MON", "09:10", "09:50", None, "Drama"),
+    }  # fmt: skip
+    periods = [b.period for b in _read(t, "id")]
+    assert periods == ["1", "2", "3", "4", "5"]
+
+
+def test_named_untimed_columns_after_a_timed_week_are_not_lessons() -> None:
+    """A subject list or totals printed beside the week ('Subjects' | 'Hours') is not a lesson column;
+    an untimed break column at the end and untimed columns among timed ones still are."""
+    t = table(
+        [
+            ["", "08:00-08:45", "08:45-09:30", "09:30-10:15", "Subjects", "Hours"],
+            ["Monday", "Art", "PE", "Maths", "Art", "2"],
+            ["Tuesday", "PE", "Maths", "Art", "Maths", "3"],
+        ]
+    )
+    assert {s[4] for s in _slots(_read(t))} == {"Art", "PE", "Maths"}
+    assert len(_read(t)) == 6
+    with_break = table(
+        [
+            ["", "08:00-08:45", "08:45-09:30", "09:30-10:15", "Lunch"],
+            ["Monday", "Art", "PE", "Maths", "Lunch"],
+        ]
+    )
+    assert len(_read(with_break)) == 4

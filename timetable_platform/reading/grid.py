@@ -450,11 +450,15 @@ def _build_slots(
             slot.field_role = field_label_role(period)
             continue
         start, end = _settled_times(first, second, reference)
+        if first is not None and second is None and first.end is None and _after_unreadable_start(texts, first):
+            start, end = None, start
+            period = _UNREADABLE_START.sub("", period or "").strip() or None
         slot.start, slot.end, slot.period = start, end, period
         if period is not None and _is_activity(period):
             slot.period, slot.activity = None, period
-        if start is not None:
+        if start is not None or end is not None:
             reference = end or start
+    _repair_unreadable_starts(slots)
     # One unreadable label between two timed slots (OCR): it runs from the one's end to the other's start.
     for i in range(1, len(slots) - 1):
         prev, slot, nxt = slots[i - 1], slots[i], slots[i + 1]
@@ -472,6 +476,55 @@ def _build_slots(
             if nxt is not None and nxt > slot.start:
                 slot.end = nxt
     return slots
+
+
+# A time OCR could not read ('6:90', '8:99': no such minute), then a dash: what follows is an end.
+_UNREADABLE_START = re.compile(r"\b\d{1,2}[:.]\d{2}\s*[-–—]\s*$|\b\d{1,2}[:.]\d{2}\s*[-–—]\s*(?=\d)")
+
+
+def _after_unreadable_start(texts: list[str], match: TimeMatch) -> bool:
+    """Whether the lone time ``match`` follows a misread time and a dash on its line ('6:90-7:10')."""
+    for text in texts:
+        found = find_times(text)
+        if found and found[0].span == match.span and found[0].start == match.start:
+            before = text[: match.span[0]]
+            line_start = before.rfind("\n") + 1
+            return bool(re.search(r"\d{1,2}[:.]\d{2}\s*[-–—]\s*$", before[line_start:]))
+    return False
+
+
+def _untimed_tail(slots: list[Slot]) -> int | None:
+    """Index of the first of the slots that end a timed header with named, untimed labels (a subject
+    list or totals printed beside the week: 'Subjects', 'Hours'), or None. Each such label is words,
+    not a period number, and at least three slots before them carry times."""
+    timed = [k for k, s in enumerate(slots) if s.start is not None]
+    if len(timed) < 3 or timed[-1] == len(slots) - 1:
+        return None
+    tail = slots[timed[-1] + 1 :]
+    for slot in tail:
+        label = slot.activity or slot.period or ""
+        if slot.end is not None or not re.search(r"[^\W\d_]{3,}", label) or re.search(r"\d", label):
+            return None
+        if field_label_role(label) or classify_kind(label) != "lesson":
+            return None
+    return timed[-1] + 1
+
+
+def _repair_unreadable_starts(slots: list[Slot]) -> None:
+    """A range whose start OCR misread keeps its end; it starts where the block before it ends, or,
+    first in the header, the header's usual length before its end."""
+    lengths = sorted(s.end.minutes - s.start.minutes for s in slots if s.start is not None and s.end is not None)
+    usual = lengths[len(lengths) // 2] if lengths else None
+    for i, slot in enumerate(slots):
+        if slot.start is not None or slot.end is None:
+            continue
+        prev = slots[i - 1] if i > 0 else None
+        if prev is not None and prev.end is not None and prev.end < slot.end:
+            slot.start = prev.end
+        elif prev is None and usual is not None and usual > 0:
+            slot.start = Clock(slot.end.minutes - usual)
+        else:  # nothing to go by: the one time read is taken as the start, as before
+            slot.start, slot.end = slot.end, None
 
 
 _NUMBERED_PERIOD = re.compile(r"^(\D{0,6}?)\s*(\d{1,2})(\D{0,6})$")
@@ -850,6 +903,10 @@ def _read_section(
             if len({id(m[slot.row_start][c]) for c in day_of_col}) == 1 and len(day_of_col) > 1
         }
         _repair_period_sequence(slots, spanning)
+        untimed_tail = _untimed_tail(slots)
+        if untimed_tail is not None:
+            body_rows = range(body_rows.start, slots[untimed_tail].row_start)
+            slots = slots[:untimed_tail]
         for c in label_cols:  # a title printed down the side of a days-as-rows table
             cell = m[body_rows.start][c]
             if cell is not None and id(cell) in title_cells:
