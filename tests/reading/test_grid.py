@@ -457,17 +457,17 @@ def test_a_range_whose_start_ocr_misread_keeps_its_end() -> None:
     before it ends, or, first in the header, the header's usual length before its end."""
     t = table(
         [
-            ["", "1|6:90-7:10", "2|7:10-7:50", "3|7:50-8:30", "4|8:99-9:10", "5|9:10-9:50"],
-            ["Senin", "Art", "PE", "Maths", "Music", "Drama"],
+            ["", "1|6:90-7:10", "2|7:10-7:50", "3|7:50-8:30", "4|8:99-9:10", "5|9:10-9:50", "6|N9:50-10:30"],
+            ["Senin", "Art", "PE", "Maths", "Music", "Drama", "IT"],
         ]
     )
     assert _slots(_read(t, "id")) == {
         ("MON", "06:30", "07:10", None, "Art"), ("MON", "07:10", "07:50", None, "PE"),
         ("MON", "07:50", "08:30", None, "Maths"), ("MON", "08:30", "09:10", None, "Music"),
-        ("MON", "09:10", "09:50", None, "Drama"),
+        ("MON", "09:10", "09:50", None, "Drama"), ("MON", "09:50", "10:30", None, "IT"),
     }  # fmt: skip
     periods = [b.period for b in _read(t, "id")]
-    assert periods == ["1", "2", "3", "4", "5"]
+    assert periods == ["1", "2", "3", "4", "5", "6"]
 
 
 def test_named_untimed_columns_after_a_timed_week_are_not_lessons() -> None:

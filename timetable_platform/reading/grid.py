@@ -478,8 +478,9 @@ def _build_slots(
     return slots
 
 
-# A time OCR could not read ('6:90', '8:99': no such minute), then a dash: what follows is an end.
-_UNREADABLE_START = re.compile(r"\b\d{1,2}[:.]\d{2}\s*[-–—]\s*$|\b\d{1,2}[:.]\d{2}\s*[-–—]\s*(?=\d)")
+# A time OCR could not read ('6:90', '8:99': no such minute; 'N1:20': a letter for a digit), then a
+# dash, at the end of the text before a time: that time is an end.
+_UNREADABLE_START = re.compile(r"\S*\d[:.]\d{2}\s*[-–—]\s*$")
 
 
 def _after_unreadable_start(texts: list[str], match: TimeMatch) -> bool:
@@ -489,7 +490,7 @@ def _after_unreadable_start(texts: list[str], match: TimeMatch) -> bool:
         if found and found[0].span == match.span and found[0].start == match.start:
             before = text[: match.span[0]]
             line_start = before.rfind("\n") + 1
-            return bool(re.search(r"\d{1,2}[:.]\d{2}\s*[-–—]\s*$", before[line_start:]))
+            return bool(_UNREADABLE_START.search(before[line_start:]))
     return False
 
 
