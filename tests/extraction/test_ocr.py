@@ -445,3 +445,18 @@ def test_words_printed_in_a_clear_colour_carry_it_as_their_style() -> None:
     assert _ink_colour(page, BBox(5, 5, 65, 35)) == _ink_colour(page, BBox(105, 5, 165, 35)) == "#ff0000"
     assert _ink_colour(page, BBox(205, 5, 265, 35)) is None
     assert _ink_colour(page, BBox(70, 5, 100, 35)) is None  # paper only
+
+
+def test_a_time_label_ends_its_column_on_an_unruled_line() -> None:
+    """Outside ruled tables a wide gap splits columns; after a time label a gap wider than a text
+    height is enough ('10:05 - 11:00   Chemistry'), while words of a phrase stay together."""
+    from timetable_platform.domain.layout import BBox, Word
+    from timetable_platform.extraction.readers.image import _split_at_gaps
+
+    def word(text: str, x0: float, x1: float) -> Word:
+        return Word(text=text, bbox=BBox(x0, 100, x1, 113), confidence=0.9)
+
+    timed = [word("10:05", 30, 80), word("-", 88, 92), word("11:00", 100, 150), word("Chemistry", 170, 250)]
+    assert [line.text for line in _split_at_gaps(timed)] == ["10:05 - 11:00", "Chemistry"]
+    phrase = [word("Indoor", 30, 80), word("provision", 100, 170), word("time", 190, 230)]
+    assert [line.text for line in _split_at_gaps(phrase)] == ["Indoor provision time"]

@@ -202,3 +202,26 @@ def test_unlabelled_header_row_and_break_row_become_rows() -> None:
     got = {(b.day, b.period, b.lines[0]) for b in reading.blocks}
     assert ("MON", "P1", "Maths") in got and ("TUE", "P2", "Music") in got
     assert {d for d, _, text in got if text == "Break"} == {"MON", "TUE"}
+
+
+def test_loosely_spaced_two_line_cells_of_an_unruled_table_stay_one_cell() -> None:
+    """A web table read by OCR: rows 80 apart, each cell a name and a room 14 apart (more than a text
+    height, line spacing 1.5): the room stays in its cell, it is no row of its own."""
+
+    def ocr(text: str, x: float, y: float) -> Word:
+        return Word(text=text, bbox=BBox(x, y, x + 8 * len(text), y + 12), confidence=0.9)
+
+    words = [ocr("Mon", 150, 30), ocr("Tue", 300, 30)]
+    for row, (start, end) in enumerate((("8:00", "8:45"), ("9:00", "9:45"), ("10:00", "10:45"))):
+        top = 70 + 80 * row
+        words.append(ocr(f"{start}-{end}", 10, top + 10))
+        for col, x in enumerate((150, 300)):
+            words += [ocr(f"Subject{row}{col}", x, top), ocr(f"Room {row}{col}", x, top + 26)]
+    t = table_from_words(words)
+    assert t is not None and t.n_rows == 4
+    reading = read_grid(t)
+    assert reading is not None
+    cells = {(b.day, b.start.hhmm() if b.start else None): " | ".join(b.lines) for b in reading.blocks}
+    assert cells[("MON", "08:00")] == "Subject00 | Room 00"
+    assert cells[("TUE", "10:00")] == "Subject21 | Room 21"
+    assert len(reading.blocks) == 6

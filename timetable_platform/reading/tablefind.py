@@ -8,6 +8,7 @@ clusters of word baselines and columns are the x-gaps that most rows leave empty
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from timetable_platform.domain.layout import BBox, Cell, Line, Page, Table, Word
 from timetable_platform.reading.geometry import DisjointSet, cluster_centres, y_overlap
@@ -217,6 +218,12 @@ def _chunks(lines: list[Line], xs: list[float], height: float) -> list[_Chunk]:
             pieces.setdefault(col, []).append(
                 (min(w.bbox.top for w in ws), max(w.bbox.bottom for w in ws), ws)
             )
+    labels = sorted(top for top, _, _ in pieces.get(0, []))
+    if len(labels) >= 3:
+        # Rows far apart (a web table's padding and loose line spacing): lines of one cell may stand
+        # further apart than a text height, but never a quarter of the way to the next row's label.
+        pitch = sorted(b - a for a, b in pairwise(labels))[(len(labels) - 1) // 2]
+        line_gap = max(line_gap, min(1.6 * height, 0.25 * pitch))
     chunks: list[_Chunk] = []
     for col, items in pieces.items():
         items.sort(key=lambda item: item[0])

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from timetable_platform.domain.layout import BBox, Cell, Layout, Line, Page, Table, Word
+from timetable_platform.domain.times import find_times
 from timetable_platform.extraction.base import Document, Limits
 from timetable_platform.extraction.errors import (
     CorruptDocument,
@@ -596,10 +597,18 @@ def _split_at_gaps(words: list[Word]) -> list[Line]:
     height = sorted(w.bbox.height for w in words)[len(words) // 2]
     groups: list[list[Word]] = [[words[0]]]
     for previous, word in pairwise(words):
-        if word.bbox.x0 - previous.bbox.x1 > 2.5 * height:
+        gap = word.bbox.x0 - previous.bbox.x1
+        # A time label ends its column: after a time, a wider gap than between words starts the next.
+        if gap > 2.5 * height or (gap > height and _ends_with_time(groups[-1])):
             groups.append([])
         groups[-1].append(word)
     return [_line(group) for group in groups]
+
+
+def _ends_with_time(words: list[Word]) -> bool:
+    text = " ".join(w.text for w in words)
+    found = find_times(text)
+    return bool(found) and not text[found[-1].span[1] :].strip(" .")
 
 
 _NOISE = re.compile(r"^[\W_]{1,3}$")
