@@ -9,6 +9,7 @@ pixels of the corrected (upright, deskewed) page.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -120,12 +121,19 @@ class _PageReader:
         self.first = self.allowed[0] if self.allowed else "eng"
 
     def read(self, prepared: PreparedPage, number: int) -> Page:
-        page = read_page(prepared, number, TesseractEngine(languages=self.first))
+        found = _find_crops(prepared)
+        fresh = [dataclasses.replace(crop) for crop in found.crops]
+        _ocr(TesseractEngine(languages=self.first), found.crops)
+        page = _assemble(prepared, number, found)
         detected = [_TESSERACT_CODES.get(code) for code in detect_languages([w.text for w in page.words])]
         other = next((code for code in detected if code and code != self.first and code in self.allowed), None)
         if other is None:
             return page
-        return read_page(prepared, number, TesseractEngine(languages=other))
+        # The page's own language reads the words again; crops that read as digits and marks only
+        # (times, periods, room numbers) read the same in every language and are kept.
+        again = [old if _language_neutral(old.words) else new for old, new in zip(found.crops, fresh, strict=True)]
+        _ocr(TesseractEngine(languages=other), [crop for crop in again if not crop.words])
+        return _assemble(prepared, number, dataclasses.replace(found, crops=again))
 
 
 def _languages(languages: str | None) -> str:
@@ -161,8 +169,23 @@ def _in_table(box: BBox, tables: list[Table]) -> bool:
     return any(t.bbox is not None and t.bbox.contains_point(x, y) for t in tables)
 
 
+@dataclass
+class _PageCrops:
+    """A page's ruling lines, table grids and the regions to OCR, before any OCR."""
+
+    rulings: Rulings
+    grids: list[GridTable]
+    crops: list[_Crop]
+
+
 def read_page(prepared: PreparedPage, number: int, engine: OcrEngine) -> Page:
     """OCR one upright page into words, lines and tables."""
+    found = _find_crops(prepared)
+    _ocr(engine, found.crops)
+    return _assemble(prepared, number, found)
+
+
+def _find_crops(prepared: PreparedPage) -> _PageCrops:
     rulings = find_rulings(prepared.gray, prepared.color)
     grids = find_tables(prepared.gray, prepared.color, rulings)
     clean = _without_rulings(prepared.gray, rulings, grids)
@@ -174,8 +197,16 @@ def read_page(prepared: PreparedPage, number: int, engine: OcrEngine) -> Page:
                 crop.table, crop.cell = table_index, cell_index
                 crops.append(crop)
     crops.extend(_outside_text_crops(clean, grids))
-    _ocr(engine, crops)
+    return _PageCrops(rulings=rulings, grids=grids, crops=crops)
 
+
+def _language_neutral(words: list[OcrWord]) -> bool:
+    """Words without letters ('08:30-09:15', '3', '12'): every language's model reads them alike."""
+    return bool(words) and not any(ch.isalpha() for w in words for ch in w.text)
+
+
+def _assemble(prepared: PreparedPage, number: int, found: _PageCrops) -> Page:
+    rulings, grids, crops = found.rulings, found.grids, found.crops
     page = Page(number=number, width=float(prepared.width), height=float(prepared.height))
     page.rulings = _ruling_segments(rulings)
     cell_lines: dict[tuple[int, int], list[Line]] = {}
