@@ -53,6 +53,7 @@ class Rulings:
     vertical: np.ndarray
     ink: np.ndarray  # text + lines, 255 = ink
 
+
 # Levels (0-255, largest channel) within which a short line has the colour of its surroundings.
 FILL_COLOURED_DIFFERENCE = 20
 
@@ -157,7 +158,7 @@ def _without_fill_coloured(mask: np.ndarray, color: np.ndarray, *, vertical: boo
         if flat and float(np.abs(line - around).max()) < FILL_COLOURED_DIFFERENCE:
             if out is mask:
                 out = mask.copy()
-            out[y:y + h, x:x + w][labels[y:y + h, x:x + w] == i] = 0
+            out[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i] = 0
     return out
 
 
