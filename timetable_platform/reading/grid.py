@@ -531,14 +531,20 @@ def _repair_unreadable_starts(slots: list[Slot]) -> None:
 _NUMBERED_PERIOD = re.compile(r"^(\D{0,6}?)\s*(\d{1,2})(\D{0,6})$")
 
 
-def _repair_period_sequence(slots: list[Slot], spanning: set[int]) -> None:
+def _repair_period_sequence(slots: list[Slot], spanning: set[int], with_lessons: set[int] | None = None) -> None:
     """Periods count up one per lesson row ('P1', 'P2', ...). When the labels that were read all fit
     that count, a label OCR lost or misread ('', 'Pa', 'i]') is the number its row's place gives.
     Rows of one cell across every day (breaks), labels naming an activity and timed rows without a
-    period are not lesson rows here; a count the read labels do not fit is left alone."""
+    period are not lesson rows here; a count the read labels do not fit is left alone. A label of
+    three letters or fewer beside lessons ('Del' where a '3' was printed) is a misread number."""
+    with_lessons = with_lessons or set()
+
+    def misread(slot: Slot, k: int) -> bool:
+        return slot.activity is not None and len(slot.activity) <= 3 and k in with_lessons
+
     lesson_rows = [
         k for k, slot in enumerate(slots)
-        if k not in spanning and slot.activity is None and slot.field_role is None
+        if k not in spanning and (slot.activity is None or misread(slot, k)) and slot.field_role is None
         and (slot.period is not None or slot.start is None)
     ]
     read: dict[int, tuple[str, int, str]] = {}
@@ -557,6 +563,8 @@ def _repair_period_sequence(slots: list[Slot], spanning: set[int]) -> None:
     for rank, k in enumerate(lesson_rows):
         if rank not in read and rank + offset >= 0:
             slots[k].period = f"{prefix}{rank + offset}{suffix}"
+            if misread(slots[k], k):
+                slots[k].activity = None
 
 
 def _repair_misread_first_start(slots: list[Slot]) -> None:
@@ -903,7 +911,18 @@ def _read_section(
             k for k, slot in enumerate(slots)
             if len({id(m[slot.row_start][c]) for c in day_of_col}) == 1 and len(day_of_col) > 1
         }
-        _repair_period_sequence(slots, spanning)
+        day_texts = [
+            [m[slot.row_start][c].text for c in day_of_col if m[slot.row_start][c] is not None] for slot in slots
+        ]
+        # Rows where every day has its own break cell ('Break' | 'Break' | ...) are no lesson rows either.
+        break_rows = {
+            k for k, texts in enumerate(day_texts)
+            if any(not is_blank(t) for t in texts) and all(is_blank(t) or classify_kind(t) == "break" for t in texts)
+        }
+        with_lessons = {
+            k for k, texts in enumerate(day_texts) if any(not is_blank(t) and classify_kind(t) == "lesson" for t in texts)
+        }
+        _repair_period_sequence(slots, spanning | break_rows, with_lessons)
         untimed_tail = _untimed_tail(slots)
         if untimed_tail is not None:
             body_rows = range(body_rows.start, slots[untimed_tail].row_start)
