@@ -4,7 +4,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from timetable_platform.reading.cells import CellSplitter, classify_kind, is_group, is_room, is_teacher_name
+from timetable_platform.reading.cells import (
+    CellSplitter,
+    classify_kind,
+    is_code,
+    is_group,
+    is_room,
+    is_teacher_name,
+)
 
 
 @pytest.mark.parametrize(
@@ -337,3 +344,11 @@ def test_a_line_of_teachers_ends_with_the_room_written_as_a_code() -> None:
     assert (fields.subject, fields.teacher, fields.room) == ("Fisica", "Bruni Carla - Conti Marco", "Aule Fis.Nord")
     plain = splitter.split(["Fisica", "Bruni Carla - Conti Marco - Aule Nord"])
     assert plain.room is None  # no code: nothing shows the last part is a place
+
+
+def test_teacher_codes_with_accented_capitals() -> None:
+    """Spanish, Portuguese and French schools code teachers by their names' first letters, accents kept."""
+    assert is_code("SÁN") and is_code("LÓP") and is_code("ÇEL")
+    cells = [["Música SÁN", "B238"], ["Historia ROM", "Gimnasio"], ["Biología LÓP", "Lab 2"], ["Inglés MOL", "Lab 4"]]
+    fields = CellSplitter.fit(cells * 2).split(cells[0])
+    assert (fields.subject, fields.teacher, fields.room) == ("Música", "SÁN", "B238")

@@ -63,7 +63,7 @@ def classify_kind(text: str, language: str | None = None) -> Kind:
 _NAME_WORD = r"[A-ZÀ-Þ][^\W\d_]*(?:['’\-][^\W\d_]+)*"
 _TEACHER_TITLED = re.compile(rf"^(?:{TITLE_WORDS})\.?\s+{_NAME_WORD}(?:\s+{_NAME_WORD})?\.?$")
 # 2-4 capital letters, the usual teacher code ('OKA', 'MD'); subjects share the shape, see below.
-_CODE = re.compile(r"^[A-ZÄÖÜ]{2,4}$")
+_CODE = re.compile(r"^[A-ZÀ-ÖØ-Þ]{2,4}$")  # capitals with accents too: SÁN, LÓP, ÇEL
 # Room codes: up to four letters, optional dash or space, digits ('R101', 'A-12', 'Lab 2', 'NW1', 'M2').
 _ROOM_CODE = re.compile(r"^[A-Za-zÄÖÜäöü]{1,4}[\-\s]?\d{1,4}[A-Za-z]?$")
 _WORD_NUMBER = re.compile(r"^[^\W\d_]{2,12}\s\d{1,4}[A-Za-z]?$")
