@@ -492,12 +492,14 @@ def test_named_untimed_columns_after_a_timed_week_are_not_lessons() -> None:
 
 
 def test_period_numbers_count_past_break_rows_and_a_short_misread_label() -> None:
-    """Periods 1-5 with a break cell in every day's column between 2 and 3: OCR lost '1' ('–') and
-    read '3' as a short word ('Del'). The break rows are no lesson rows, so the read numbers fit the
-    count and the lost ones are restored; the misread label is no activity for the empty day."""
+    """Periods 1-5 after a registration row, with a break cell in every day's column between 2 and 3:
+    OCR lost '1' ('–') and read '3' as a short word ('Del'). Break and registration rows are no
+    lesson rows, so the read numbers fit the count and the lost ones are restored; the misread label
+    is no activity for the empty day."""
     t = table(
         [
             ["", "Mon", "Tue"],
+            ["", "Registration", "Registration"],
             ["–", "Maths", "Art"],
             ["2", "PE", "Music"],
             ["", "Break", "Break"],
@@ -511,3 +513,4 @@ def test_period_numbers_count_past_break_rows_and_a_short_misread_label() -> Non
     assert periods[("MON", "Maths")] == "1" and periods[("TUE", "Latin")] == "3"
     assert periods[("TUE", "Science")] == "5"
     assert not any("Del" in " ".join(b.lines) or b.subject == "Del" for b in blocks)
+    assert periods[("MON", "Registration")] is None  # a registration row is no period '0'

@@ -914,10 +914,11 @@ def _read_section(
         day_texts = [
             [m[slot.row_start][c].text for c in day_of_col if m[slot.row_start][c] is not None] for slot in slots
         ]
-        # Rows where every day has its own break cell ('Break' | 'Break' | ...) are no lesson rows either.
+        # Rows where every day has its own break or registration cell ('Break' | 'Break' | ...) are no
+        # lesson rows either.
         break_rows = {
             k for k, texts in enumerate(day_texts)
-            if any(not is_blank(t) for t in texts) and all(is_blank(t) or classify_kind(t) == "break" for t in texts)
+            if any(not is_blank(t) for t in texts) and all(is_blank(t) or classify_kind(t) != "lesson" for t in texts)
         }
         with_lessons = {
             k for k, texts in enumerate(day_texts) if any(not is_blank(t) and classify_kind(t) == "lesson" for t in texts)
