@@ -183,6 +183,34 @@ def find_upload_id_by_content(connection: Connection, *, tenant: str, sha256: st
     ).scalar_one_or_none()
 
 
+_UPLOADS_BY_CONTENTS = (
+    select(Upload.id, Upload.tenant, Upload.sha256, Upload.mode)
+    # both leading columns of ix_uploads_tenant_sha256_mode, so each pair is an index lookup
+    .where(Upload.tenant.in_(bindparam("tenants", expanding=True)), Upload.sha256.in_(bindparam("sha256s", expanding=True)))
+    .order_by(Upload.created_at.desc(), Upload.id.desc())
+)
+
+
+def find_upload_ids_by_contents(
+    connection: Connection, contents: list[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], str]:
+    """``find_upload_id_by_content`` for many (tenant, sha256, mode) at once, in one SELECT: the newest
+    upload id of each that exists (the group commit's duplicate check for a whole batch)."""
+    if not contents:
+        return {}
+    wanted = set(contents)
+    found: dict[tuple[str, str, str], str] = {}
+    rows = connection.execute(
+        _UPLOADS_BY_CONTENTS,
+        {"tenants": sorted({c[0] for c in wanted}), "sha256s": sorted({c[1] for c in wanted})},
+    )
+    for upload_id, tenant, sha256, mode in rows:
+        key = (tenant, sha256, mode)
+        if key in wanted and key not in found:  # newest first: keep the first seen
+            found[key] = upload_id
+    return found
+
+
 def find_upload_id_by_content_key(connection: Connection, *, tenant: str, key: str) -> str | None:
     """The upload holding the ``content_key`` claim (what a concurrent duplicate lost to)."""
     return connection.execute(
