@@ -216,7 +216,7 @@ def test_names_are_durable_before_the_row_is_written(store: Store, monkeypatch: 
         events.append(os.readlink(f"/proc/self/fd/{fd}"))
         real_fsync(fd)
 
-    def recording_insert(connection: Any, rows: list[dict[str, Any]]) -> list[Upload]:
+    def recording_insert(connection: Any, rows: list[dict[str, Any]]) -> None:
         events.append("insert")
         return real_insert(connection, rows)
 
@@ -241,7 +241,7 @@ def test_sqlite_batches_commit_with_a_full_sync(tmp_path: Path, monkeypatch: pyt
     seen: list[int] = []
     real_insert = repository.insert_uploads
 
-    def checking_insert(connection: Any, rows: list[dict[str, Any]]) -> list[Upload]:
+    def checking_insert(connection: Any, rows: list[dict[str, Any]]) -> None:
         seen.append(connection.exec_driver_sql("PRAGMA synchronous").scalar())
         return real_insert(connection, rows)
 

@@ -65,7 +65,7 @@ class PendingUpload:
     audit_entry: AuditEntry | None
     message: dict[str, Any] | None  # sent in the same transaction (database queue), else None
     directories: list[str]  # blob directories whose new entries need an fsync before the row names them
-    result: Future[Upload | Duplicate] = field(default_factory=Future)
+    result: Future[bool | Duplicate] = field(default_factory=Future)  # True: the row is committed
 
 
 def _sqlite_file_lock(engine: Engine) -> Callable[[], contextlib.AbstractContextManager[None]]:
@@ -117,9 +117,12 @@ class IntakeWriter:
         self.transaction_seconds = 0.0
 
     def write(self, pending: PendingUpload) -> Upload | Duplicate:
+        """Queue ``pending`` and wait for its batch; the ``Upload`` is made here, in the caller's thread (an ORM
+        object costs tens of microseconds, which the writer would otherwise spend holding the batch's lock)."""
         self._ensure_thread()
         self._queue.put(pending)
-        return pending.result.result()
+        written = pending.result.result()
+        return written if isinstance(written, Duplicate) else Upload(**pending.row)
 
     def close(self, timeout: float = 10.0) -> None:
         """Finish what is queued, then stop the thread."""
@@ -166,7 +169,7 @@ class IntakeWriter:
 
     def _write_batch(self, batch: list[PendingUpload]) -> None:
         try:
-            uploads = self._commit(batch)
+            results = self._commit(batch)
         except BaseException as exc:  # every waiter must be answered, whatever happened
             if len(batch) == 1:
                 batch[0].result.set_exception(exc)
@@ -175,18 +178,18 @@ class IntakeWriter:
                         len(batch), type(exc).__name__, exc)  # fmt: skip
             for member in batch:
                 try:
-                    [upload] = self._commit([member])
+                    [result] = self._commit([member])
                 except BaseException as member_exc:
                     member.result.set_exception(member_exc)
                 else:
-                    member.result.set_result(upload)
+                    member.result.set_result(result)
             return
         self.batches += 1
         self.members += len(batch)
-        for member, upload in zip(batch, uploads, strict=True):
-            member.result.set_result(upload)
+        for member, result in zip(batch, results, strict=True):
+            member.result.set_result(result)
 
-    def _commit(self, batch: list[PendingUpload]) -> list[Upload | Duplicate]:
+    def _commit(self, batch: list[PendingUpload]) -> list[bool | Duplicate]:
         """Directory fsyncs, then one transaction: the batch's duplicate check, then the new members' rows,
         events and messages."""
         started = time.perf_counter()
@@ -204,14 +207,14 @@ class IntakeWriter:
                     existing = repository.find_upload_ids_by_contents(
                         connection, [_content(m.row) for m in batch if m.row.get("content_key") is not None]
                     )
-                    results: list[Upload | Duplicate] = []
+                    results: list[bool | Duplicate] = []
                     new: list[PendingUpload] = []
                     for member in batch:
                         found = existing.get(_content(member.row)) if member.row.get("content_key") else None
-                        results.append(Duplicate(found) if found is not None else member)  # type: ignore[arg-type]
+                        results.append(Duplicate(found) if found is not None else True)
                         if found is None:
                             new.append(member)
-                    uploads = iter(repository.insert_uploads(connection, [member.row for member in new]))
+                    repository.insert_uploads(connection, [member.row for member in new])
                     audit.insert_events(
                         connection,
                         [(m.audit_entry, m.row["id"]) for m in new if m.audit_entry is not None],
@@ -220,7 +223,7 @@ class IntakeWriter:
                     if messages and self._message_queue is not None:
                         self._message_queue.send_many_within(connection, messages)
                 self.transaction_seconds += time.perf_counter() - synced
-                return [r if isinstance(r, Duplicate) else next(uploads) for r in results]
+                return results
             finally:
                 if sqlite:  # the pooled connection goes back with the engine's default
                     with contextlib.suppress(Exception):  # a broken connection: the original error matters

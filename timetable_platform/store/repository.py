@@ -128,11 +128,11 @@ def insert_upload(connection: Connection, row: dict[str, Any]) -> Upload:
     return Upload(**row)
 
 
-def insert_uploads(connection: Connection, rows: list[dict[str, Any]]) -> list[Upload]:
-    """``insert_upload`` for many rows in one executemany (the group commit's batch)."""
+def insert_uploads(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """``insert_upload`` for many rows in one executemany (the group commit's batch). Makes no ``Upload``
+    objects: each submission's thread makes its own (``Upload(**row)``), outside the batch's transaction."""
     if rows:
         connection.execute(_INSERT_UPLOAD, rows)
-    return [Upload(**row) for row in rows]
 
 
 def get_upload(session: Session, upload_id: str, *, tenant: str | None = None) -> Upload | None:

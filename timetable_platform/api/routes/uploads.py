@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -26,6 +26,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from timetable_platform.api import sharing
@@ -259,9 +260,10 @@ def _submit_response(upload_id: str, status: str, *, duplicate: bool) -> JSONRes
 class SubmitForm:
     file: UploadFile
     fields: SubmitFields
+    form: FormData  # closed by the route when it is done with the file
 
 
-async def submit_form(request: Request) -> AsyncIterator[SubmitForm]:
+async def submit_form(request: Request) -> SubmitForm:
     """The multipart form, parsed once (by Starlette, as FastAPI would) and validated in one pass: a
     field sent twice (``file`` above all: FastAPI would silently keep one, and the caller would never
     learn which document was accepted), a missing file or a bad field is a 422 in FastAPI's own
@@ -274,33 +276,38 @@ async def submit_form(request: Request) -> AsyncIterator[SubmitForm]:
     except Exception as exc:  # as FastAPI answers when it reads a body it cannot parse
         raise HTTPException(400, "There was an error parsing the body") from exc
     try:
-        repeated = sorted({name for name in form if len(form.getlist(name)) > 1})
-        if repeated:
-            raise Problem(
-                422,
-                f"Send each form field once; repeated: {', '.join(repeated)}.",
-                code="validation_error",
-                errors=[{"field": name, "in": "body", "message": "sent more than once"} for name in repeated],
-            )
-        errors: list[dict[str, Any]] = []
-        file = form.get("file")
-        if file is None:
-            errors.append({"type": "missing", "loc": ("body", "file"), "msg": "Field required", "input": None})
-        elif not isinstance(file, StarletteUploadFile):
-            errors.append({"type": "value_error", "loc": ("body", "file"),
-                           "msg": f"Value error, Expected UploadFile, received: {type(file)}", "input": file})  # fmt: skip
-        # an empty text field means "not sent", as FastAPI reads Form parameters
-        values = {name: form[name] for name in SUBMIT_TEXT_FIELDS if form.get(name) not in (None, "")}
-        fields = SubmitFields()
-        try:
-            fields = SubmitFields.model_validate(values)
-        except ValidationError as exc:
-            errors += [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
-        if errors:
-            raise RequestValidationError(errors)
-        yield SubmitForm(file=file, fields=fields)  # type: ignore[arg-type]
-    finally:
+        return _validated(form)
+    except BaseException:
         await form.close()
+        raise
+
+
+def _validated(form: FormData) -> SubmitForm:
+    repeated = sorted({name for name in form if len(form.getlist(name)) > 1})
+    if repeated:
+        raise Problem(
+            422,
+            f"Send each form field once; repeated: {', '.join(repeated)}.",
+            code="validation_error",
+            errors=[{"field": name, "in": "body", "message": "sent more than once"} for name in repeated],
+        )
+    errors: list[dict[str, Any]] = []
+    file = form.get("file")
+    if file is None:
+        errors.append({"type": "missing", "loc": ("body", "file"), "msg": "Field required", "input": None})
+    elif not isinstance(file, StarletteUploadFile):
+        errors.append({"type": "value_error", "loc": ("body", "file"),
+                       "msg": f"Value error, Expected UploadFile, received: {type(file)}", "input": file})  # fmt: skip
+    # an empty text field means "not sent", as FastAPI reads Form parameters
+    values = {name: form[name] for name in SUBMIT_TEXT_FIELDS if form.get(name) not in (None, "")}
+    fields = SubmitFields()
+    try:
+        fields = SubmitFields.model_validate(values)
+    except ValidationError as exc:
+        errors += [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+    if errors:
+        raise RequestValidationError(errors)
+    return SubmitForm(file=file, fields=fields, form=form)  # type: ignore[arg-type]
 
 
 SUBMIT_TEXT_FIELDS = tuple(SubmitFields.model_fields)
@@ -346,9 +353,12 @@ async def submit_upload(
     # Async, with the blocking work (page count, fsyncs, database) handed to the submit pool in one hop:
     # cheaper than FastAPI's thread-pool hop for a sync route (anyio's limiter and cancel scopes).
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(
-        state.submit_pool, _submit, request, state, principal, form, idempotency_key
-    )
+    try:
+        return await loop.run_in_executor(
+            state.submit_pool, _submit, request, state, principal, form, idempotency_key
+        )
+    finally:
+        await form.form.close()
 
 
 def _submit(
