@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.get_running_loop().run_in_executor(state.submit_pool, uploads.warm_up)
         yield
         state.submit_pool.shutdown(wait=True)  # submissions in flight finish before the store closes
         if owns_store:

@@ -87,9 +87,15 @@ def submit_document(
     in_one_transaction = isinstance(queue, DatabaseQueue) and queue.uses(store.engine)
     try:
         if group_commit:
-            # The bytes and the upload's own directory (new, so no other request shares it) are fsync'd
-            # here, in parallel with other requests; the directories shared with them (the tenant's,
-            # where each upload's directory is made) by the writer, once per batch, before its commit.
+            # Three fsyncs make the blob survive a power cut before any row names it, and none can go:
+            # 1. the bytes (in put_deferring_directories, before the rename: a name never points at
+            #    bytes not on disk); 2. the upload's own new directory, which holds the renamed name;
+            # 3. the tenant's directory, which holds the new upload directory. A rename or mkdir is on
+            # disk only once its directory is (POSIX). Some filesystems happen to order them (ext4 with a
+            # journal commits them with the bytes), but the store may sit on any, and this machine's ext4
+            # runs without a journal. 1 and 2 run here, in parallel with other requests (the upload's
+            # directory is new, no other request shares it); 3 is shared by the batch, so the writer
+            # runs it once per batch, before its commit.
             directories = store.blobs.put_deferring_directories(key, content, content_type=media_type)
             fsync_directories(directories[:1])
             message = upload_message(upload_id, tenant) if in_one_transaction else None

@@ -117,6 +117,15 @@ def _load(state: AppState, principal: Principal, upload_id: str) -> Upload:
     return upload
 
 
+def warm_up() -> None:
+    """Import what the page count needs (pdfium, the PDF reader's lock, Pillow) before the first
+    submission: lazily, the first PDF after a start waited about half a second for the imports."""
+    import PIL.Image  # noqa: F401
+    import pypdfium2  # noqa: F401
+
+    import timetable_platform.extraction.readers.pdf  # noqa: F401
+
+
 def _check_pages(content: bytes, media_type: str, limits: Limits) -> None:
     """A document over the page (or pixel) limit is refused now rather than by its run, and never gets a
     row. One the counter cannot open is left to the run, which fails it with the reader's own reason."""
