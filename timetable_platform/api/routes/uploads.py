@@ -2,7 +2,8 @@
 
 Every query is scoped to the caller's tenant: another tenant's upload answers 404, exactly like an
 upload that does not exist. Routes are plain ``def``: the store is synchronous, so FastAPI runs
-them in its thread pool.
+them in its thread pool. The submit route, the hot path, is the exception: it reads its form itself
+and hands its blocking work to the app's submit pool in one hop (see ``submit_upload``).
 """
 
 from __future__ import annotations
