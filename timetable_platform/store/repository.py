@@ -168,26 +168,25 @@ def find_upload_by_content(session: Session, *, tenant: str, sha256: str, mode: 
     return session.scalars(stmt).first()
 
 
-_UPLOAD_ID_BY_CONTENT = (
-    select(Upload.id)
-    .where(Upload.tenant == bindparam("tenant"), Upload.sha256 == bindparam("sha256"), Upload.mode == bindparam("mode"))
-    .order_by(Upload.created_at.desc(), Upload.id.desc())
-    .limit(1)
+# No ORDER BY ... LIMIT 1: with one, SQLite walks ix_uploads_tenant_created_at through every upload of
+# the tenant (the newest first) to find these bytes; without, it looks them up in
+# ix_uploads_tenant_sha256_mode, and the few rows found are ordered here.
+_UPLOAD_IDS_BY_CONTENT = select(Upload.id, Upload.created_at).where(
+    Upload.tenant == bindparam("tenant"), Upload.sha256 == bindparam("sha256"), Upload.mode == bindparam("mode")
 )
 
 
 def find_upload_id_by_content(connection: Connection, *, tenant: str, sha256: str, mode: str) -> str | None:
-    """``find_upload_by_content`` as one cached Core SELECT of the id (the submit hot path)."""
-    return connection.execute(
-        _UPLOAD_ID_BY_CONTENT, {"tenant": tenant, "sha256": sha256, "mode": mode}
-    ).scalar_one_or_none()
+    """``find_upload_by_content`` as one cached Core SELECT (the submit hot path): the newest upload's id."""
+    rows = connection.execute(_UPLOAD_IDS_BY_CONTENT, {"tenant": tenant, "sha256": sha256, "mode": mode}).all()
+    return max(rows, key=lambda row: (row.created_at, row.id)).id if rows else None
 
 
-_UPLOADS_BY_CONTENTS = (
-    select(Upload.id, Upload.tenant, Upload.sha256, Upload.mode)
-    # both leading columns of ix_uploads_tenant_sha256_mode, so each pair is an index lookup
-    .where(Upload.tenant.in_(bindparam("tenants", expanding=True)), Upload.sha256.in_(bindparam("sha256s", expanding=True)))
-    .order_by(Upload.created_at.desc(), Upload.id.desc())
+_UPLOADS_BY_CONTENTS = select(Upload.id, Upload.tenant, Upload.sha256, Upload.mode, Upload.created_at).where(
+    # both leading columns of ix_uploads_tenant_sha256_mode, so each pair is an index lookup (no ORDER BY:
+    # see _UPLOAD_IDS_BY_CONTENT)
+    Upload.tenant.in_(bindparam("tenants", expanding=True)),
+    Upload.sha256.in_(bindparam("sha256s", expanding=True)),
 )
 
 
@@ -199,16 +198,16 @@ def find_upload_ids_by_contents(
     if not contents:
         return {}
     wanted = set(contents)
-    found: dict[tuple[str, str, str], str] = {}
+    newest: dict[tuple[str, str, str], tuple[Any, str]] = {}
     rows = connection.execute(
         _UPLOADS_BY_CONTENTS,
         {"tenants": sorted({c[0] for c in wanted}), "sha256s": sorted({c[1] for c in wanted})},
     )
-    for upload_id, tenant, sha256, mode in rows:
+    for upload_id, tenant, sha256, mode, created_at in rows:
         key = (tenant, sha256, mode)
-        if key in wanted and key not in found:  # newest first: keep the first seen
-            found[key] = upload_id
-    return found
+        if key in wanted and (key not in newest or (created_at, upload_id) > newest[key]):
+            newest[key] = (created_at, upload_id)
+    return {key: upload_id for key, (_, upload_id) in newest.items()}
 
 
 def find_upload_id_by_content_key(connection: Connection, *, tenant: str, key: str) -> str | None:
