@@ -78,3 +78,20 @@ def test_html_pages_send_security_headers(api: Api) -> None:
         api.client.get(f"{PREFIX}/uploads", headers={"X-API-Key": "tt_wrong"}),
     ):
         assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_form_is_validated_in_one_pass_and_documented(api: Api) -> None:
+    """The submit route reads its form itself (one parse, one validation): every bad field is named in
+    FastAPI's validation format, an empty field means "not sent", and the OpenAPI form is complete."""
+    key = api.new_key("school-a")
+    bad = api.submit(key, label="x" * 256, force="maybe", mode="turbo")
+    assert bad.status_code == 422
+    assert sorted(e["field"] for e in bad.json()["errors"]) == ["force", "label", "mode"]
+    not_a_file = api.client.post(f"{PREFIX}/uploads", headers=key, data={"file": "week.pdf"})
+    assert [e["field"] for e in not_a_file.json()["errors"]] == ["file"]
+    accepted = api.submit(key, mode="", label="", force="")
+    assert accepted.status_code == 202, accepted.text
+    form = api.client.get("/openapi.json").json()["components"]["schemas"]["SubmitUploadForm"]
+    assert form["required"] == ["file"]
+    assert list(form["properties"]) == ["file", "mode", "label", "callback_url", "force"]
+    assert form["properties"]["label"]["anyOf"][0]["maxLength"] == 255

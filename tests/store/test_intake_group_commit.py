@@ -152,7 +152,8 @@ def test_a_failed_member_gets_its_own_error_and_the_others_succeed(store: Store,
 
 def test_identical_submissions_in_one_batch_make_one_upload(store: Store, migrated_db_url: str) -> None:
     """Same bytes queued together: the batch fails on the content claim, the retry commits the first and
-    the others get the winner's upload back (200 in the API), their blobs removed."""
+    the others get the winner's upload back (200 in the API), their blobs removed. (The patched lookup is
+    the per-request path's; with group commit the check is the batch's, and these race past it too.)"""
     writer = intake_writer(store)
     _hold_first_batch(writer, total=6)
     lookup = repository.find_upload_id_by_content
@@ -176,6 +177,35 @@ def test_identical_submissions_in_one_batch_make_one_upload(store: Store, migrat
     assert list(store.blobs.list("uploads/")) == [upload_key("school-a", created[0].upload.id)]
 
 
+def test_a_resubmission_is_found_by_the_batch_not_by_a_select_per_request(
+    store: Store, migrated_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The duplicate rule holds with group commit, checked once per batch in the writer's transaction: the
+    same bytes again get the first upload back (200 in the API), their blob removed, nothing inserted;
+    forced, they make a new upload."""
+    first = _submit(store, _pdf(7))
+
+    def no_select_per_request(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the request looked the duplicate up itself")
+
+    monkeypatch.setattr(repository, "find_upload_id_by_content", no_select_per_request)
+    again = _submit(store, _pdf(7))
+    assert not again.created and again.upload.id == first.upload.id
+    assert again.upload.status.value == "queued"
+    assert _counts(migrated_db_url) == (1, 1, 1)
+    assert list(store.blobs.list("uploads/")) == [upload_key("school-a", first.upload.id)]
+    forced = submit_document(
+        store, content=_pdf(7), filename="week.pdf", media_type="application/pdf", tenant="school-a",
+        mode="hybrid", force=True, group_commit=True,
+    )  # fmt: skip
+    assert forced.created and forced.upload.id != first.upload.id
+    other_mode = submit_document(
+        store, content=_pdf(7), filename="week.pdf", media_type="application/pdf", tenant="school-a",
+        mode="document_ai", group_commit=True,
+    )  # fmt: skip
+    assert other_mode.created
+
+
 def test_names_are_durable_before_the_row_is_written(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """The bytes and the upload's directory are fsync'd by the request, the tenant's directory (shared
     with other uploads) by the writer; all before the INSERT that names the blob."""
@@ -186,7 +216,7 @@ def test_names_are_durable_before_the_row_is_written(store: Store, monkeypatch: 
         events.append(os.readlink(f"/proc/self/fd/{fd}"))
         real_fsync(fd)
 
-    def recording_insert(connection: Any, rows: list[dict[str, Any]]) -> list[Upload]:
+    def recording_insert(connection: Any, rows: list[dict[str, Any]]) -> None:
         events.append("insert")
         return real_insert(connection, rows)
 
@@ -211,7 +241,7 @@ def test_sqlite_batches_commit_with_a_full_sync(tmp_path: Path, monkeypatch: pyt
     seen: list[int] = []
     real_insert = repository.insert_uploads
 
-    def checking_insert(connection: Any, rows: list[dict[str, Any]]) -> list[Upload]:
+    def checking_insert(connection: Any, rows: list[dict[str, Any]]) -> None:
         seen.append(connection.exec_driver_sql("PRAGMA synchronous").scalar())
         return real_insert(connection, rows)
 

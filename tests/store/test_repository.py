@@ -323,3 +323,37 @@ def test_pagination_visits_every_upload_once_in_order(
                 break
     assert len(seen) == len(set(seen)) == len(minutes)
     assert seen == sorted(seen, reverse=True)
+
+
+def test_content_lookups_find_the_newest_through_the_content_index(tmp_path: Path) -> None:
+    """The duplicate checks of the submit path look the bytes up in ix_uploads_tenant_sha256_mode: with an
+    ORDER BY created_at, SQLite walked every upload of the tenant instead (the tenant's created_at index)."""
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    migrate(url)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        old = _new(session, sha256="b" * 64)
+        old.created_at = datetime(2026, 1, 1, tzinfo=UTC)
+        new = _new(session, sha256="b" * 64)
+        _new(session, sha256="c" * 64, mode="fallback")
+    with engine.connect() as connection:
+        assert repo.find_upload_id_by_content(connection, tenant="acme", sha256="b" * 64, mode="hybrid") == new.id
+        found = repo.find_upload_ids_by_contents(
+            connection, [("acme", "b" * 64, "hybrid"), ("acme", "c" * 64, "hybrid"), ("other", "b" * 64, "hybrid")]
+        )
+        assert found == {("acme", "b" * 64, "hybrid"): new.id}
+        for statement, params in (
+            (repo._UPLOAD_IDS_BY_CONTENT, {"tenant": "acme", "sha256": "b", "mode": "hybrid"}),
+            (repo._UPLOADS_BY_CONTENTS, {"tenants": ["acme"], "sha256s": ["b", "c"]}),
+        ):
+            sql = str(
+                statement.params(**params).compile(
+                    dialect=engine.dialect, compile_kwargs={"literal_binds": True, "render_postcompile": True}
+                )
+            )
+            plan = " ".join(str(row[-1]) for row in connection.execute(text("EXPLAIN QUERY PLAN " + sql)))
+            assert "ix_uploads_tenant_sha256_mode" in plan, plan
+    engine.dispose()

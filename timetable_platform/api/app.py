@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,7 +23,7 @@ from timetable_platform.api.observability import (
 from timetable_platform.api.problems import install_problem_handlers
 from timetable_platform.api.ratelimit import build_rate_limiter
 from timetable_platform.api.routes import review, system, timetables, uploads
-from timetable_platform.api.schemas import ProblemDetails
+from timetable_platform.api.schemas import ProblemDetails, submit_form_schema
 from timetable_platform.api.security_headers import NoSniff
 from timetable_platform.settings import Settings, get_settings, load_env_file
 from timetable_platform.store import repository
@@ -59,7 +60,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.get_running_loop().run_in_executor(state.submit_pool, uploads.warm_up)
         yield
+        state.submit_pool.shutdown(wait=True)  # submissions in flight finish before the store closes
         if owns_store:
             store.dispose()
 
@@ -103,9 +106,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             schema = get_openapi(
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
-            schema.setdefault("components", {}).setdefault("schemas", {})["ProblemDetails"] = (
-                ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
-            )
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas["ProblemDetails"] = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas["SubmitUploadForm"] = submit_form_schema()  # read by the route itself (uploads.submit_form)
             app.openapi_schema = schema
         return app.openapi_schema
 

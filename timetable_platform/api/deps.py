@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -25,6 +26,7 @@ from timetable_platform.store.factory import Store
 API_KEY_HEADER = "X-API-Key"
 PRINCIPAL_STATE = "principal"  # scope["state"] key of the principal AuthenticateBeforeBody found
 _MAX_CACHED_KEYS = 10_000
+SUBMIT_THREADS = 40  # as many as FastAPI's pool runs sync routes with: fsyncs of concurrent uploads overlap
 
 
 class KeyCache:
@@ -84,8 +86,11 @@ class AppState:
     metrics: Metrics
     key_cache: KeyCache = field(init=False)
     auth_failure_limiter: RateLimiter = field(init=False)
+    # The submit route's blocking work (page count, fsyncs, database); threads start on first use.
+    submit_pool: ThreadPoolExecutor = field(init=False)
 
     def __post_init__(self) -> None:
+        self.submit_pool = ThreadPoolExecutor(SUBMIT_THREADS, thread_name_prefix="submit")
         self.key_cache = KeyCache(
             self.settings.api_key_cache_seconds, poll_seconds=self.settings.api_key_revocation_poll_seconds
         )

@@ -49,6 +49,38 @@ class UploadLinks(BaseModel):
     entries: str = Field(description="the entries with their ids, for review (PATCH/POST/DELETE)")
 
 
+class SubmitFields(BaseModel):
+    """The submission form's fields besides the file (``multipart/form-data``), validated in one pass."""
+
+    mode: Mode | None = Field(None, description="extraction mode; default from settings", examples=["hybrid"])
+    label: str | None = Field(
+        None, max_length=255, description="free text shown back to you", examples=["Year 7 autumn"]
+    )
+    callback_url: str | None = Field(
+        None,
+        max_length=2000,
+        description="POSTed (signed) when the upload finishes",
+        examples=["https://sis.example/hooks/timetable"],
+    )
+    force: bool = Field(False, description="submit again even if these bytes were already submitted")
+
+
+FILE_FIELD_DESCRIPTION = "PDF, PNG/JPEG/TIFF/WebP/HEIC, DOCX, XLSX or CSV"
+
+
+def submit_form_schema() -> dict[str, Any]:
+    """The OpenAPI schema of the submission form: the file, then ``SubmitFields``."""
+    fields = SubmitFields.model_json_schema()
+    file = {"type": "string", "contentMediaType": "application/octet-stream", "title": "File",
+            "description": FILE_FIELD_DESCRIPTION}  # fmt: skip
+    return {
+        "properties": {"file": file, **fields["properties"]},
+        "type": "object",
+        "required": ["file"],
+        "title": "SubmitUploadForm",
+    }
+
+
 class SubmitResponse(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={

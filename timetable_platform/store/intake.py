@@ -20,7 +20,7 @@ from timetable_platform.store import audit, repository
 from timetable_platform.store.audit import AuditEntry
 from timetable_platform.store.blobs import fsync_directories, upload_key
 from timetable_platform.store.db import SQLITE_BEGIN_OPTION
-from timetable_platform.store.intake_writer import IntakeWriter, PendingUpload
+from timetable_platform.store.intake_writer import Duplicate, IntakeWriter, PendingUpload
 from timetable_platform.store.models import Upload
 from timetable_platform.store.queue import DatabaseQueue, upload_message
 
@@ -54,9 +54,10 @@ def submit_document(
 ) -> Submission:
     """Store the bytes, create the ``queued`` upload row, enqueue ``{"upload_id", "tenant"}``.
 
-    Same tenant + same sha256 + same mode returns the existing upload unless ``force``. The lookup
-    answers the common case; concurrent identical submissions are settled by the database's unique
-    ``(tenant, content_key)`` index: the losers undo their blob and return the winner's upload.
+    Same tenant + same sha256 + same mode returns the existing upload unless ``force``. A lookup answers
+    the common case (before the blob on the per-request path, in the writer's batch with group commit);
+    concurrent identical submissions are settled by the database's unique ``(tenant, content_key)`` index:
+    the losers undo their blob and return the winner's upload.
     ``audit_entry`` is written with the row (one transaction): no upload without its audit event.
     ``sha256`` is the content's hex digest when the caller already computed it.
     ``group_commit`` hands the rows to the process's ``IntakeWriter`` (store/intake_writer.py), which
@@ -73,7 +74,9 @@ def submit_document(
         tenant=tenant, filename=filename, media_type=media_type, size_bytes=len(content), sha256=sha256,
         mode=mode, label=label, callback_url=callback_url, claim_content=not force,
     )  # fmt: skip
-    if not force:
+    # Group commit checks for a duplicate in the writer's batch (one SELECT per batch, after the blob is
+    # written: a repeated document costs a blob written and removed, every new one a SELECT less).
+    if not force and not group_commit:
         existing = _find_duplicate(store, tenant=tenant, sha256=sha256, mode=mode)
         if existing is not None:
             return Submission(existing, created=False)
@@ -84,13 +87,31 @@ def submit_document(
     in_one_transaction = isinstance(queue, DatabaseQueue) and queue.uses(store.engine)
     try:
         if group_commit:
-            # The bytes and the upload's own directory (new, so no other request shares it) are fsync'd
-            # here, in parallel with other requests; the directories shared with them (the tenant's,
-            # where each upload's directory is made) by the writer, once per batch, before its commit.
+            # Three fsyncs make the blob survive a power cut before any row names it, and none can go:
+            # 1. the bytes (in put_deferring_directories, before the rename: a name never points at
+            #    bytes not on disk); 2. the upload's own new directory, which holds the renamed name;
+            # 3. the tenant's directory, which holds the new upload directory. A rename or mkdir is on
+            # disk only once its directory is (POSIX). Some filesystems happen to order them (ext4 with a
+            # journal commits them with the bytes), but the store may sit on any, and this machine's ext4
+            # runs without a journal. 1 and 2 run here, in parallel with other requests (the upload's
+            # directory is new, no other request shares it); 3 is shared by the batch, so the writer
+            # runs it once per batch, before its commit.
             directories = store.blobs.put_deferring_directories(key, content, content_type=media_type)
             fsync_directories(directories[:1])
             message = upload_message(upload_id, tenant) if in_one_transaction else None
-            upload = intake_writer(store).write(PendingUpload(row, audit_entry, message, directories[1:]))
+            written = intake_writer(store).write(PendingUpload(row, audit_entry, message, directories[1:]))
+            if isinstance(written, Duplicate):
+                _undo_blob(store, key)
+                existing = _load(store, written.upload_id)
+                if existing is not None:
+                    return Submission(existing, created=False)
+                # erased since the batch saw it: this submission is new after all
+                return submit_document(
+                    store, content=content, filename=filename, media_type=media_type, tenant=tenant,
+                    mode=mode, label=label, callback_url=callback_url, force=force, audit_entry=audit_entry,
+                    sha256=sha256, group_commit=group_commit,
+                )  # fmt: skip
+            upload = written
         else:
             store.blobs.put(key, content, content_type=media_type)  # durable (fsync'd) before any row names it
             with store.engine.begin() as connection:
@@ -143,8 +164,10 @@ def _find_duplicate(store: Store, *, tenant: str, sha256: str, mode: str) -> Upl
     with store.engine.connect() as connection:
         connection.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
         upload_id = repository.find_upload_id_by_content(connection, tenant=tenant, sha256=sha256, mode=mode)
-    if upload_id is None:
-        return None
+    return _load(store, upload_id) if upload_id is not None else None
+
+
+def _load(store: Store, upload_id: str) -> Upload | None:
     with store.read_session_factory() as session:  # type: ignore[misc]
         return session.get(Upload, upload_id)
 
@@ -155,10 +178,7 @@ def _claim_holder(store: Store, tenant: str, key: str | None) -> Upload | None:
         return None
     with store.engine.connect() as connection:
         upload_id = repository.find_upload_id_by_content_key(connection, tenant=tenant, key=key)
-    if upload_id is None:
-        return None
-    with store.read_session_factory() as session:  # type: ignore[misc]
-        return session.get(Upload, upload_id)
+    return _load(store, upload_id) if upload_id is not None else None
 
 
 def _undo_blob(store: Store, key: str) -> None:

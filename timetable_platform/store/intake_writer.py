@@ -5,8 +5,8 @@ Why: with one transaction per request, concurrent submissions queue for the data
 (SQLite: ``BEGIN IMMEDIATE`` waits in SQLite's busy handler, which polls with sleeps of up to 100 ms)
 and each commit pays its own flush (PostgreSQL: one WAL fsync per commit). That is the API's latency
 tail (see bench/README.md, "API submission throughput"). Here each request thread writes and fsyncs
-its blob itself (parallel fsyncs share the filesystem's journal commits), then hands the row, audit event
-and queue message to the writer and waits. The writer takes everything waiting (nothing is delayed to
+its blob itself (parallel fsyncs overlap; a journaling filesystem joins them into one commit), then
+hands the row, audit event and queue message to the writer and waits. The writer takes everything waiting (nothing is delayed to
 fill a batch), fsyncs the new blob directories once each, and writes the whole batch in ONE transaction:
 
 - every member's rows commit together or not at all (a crash mid-batch leaves no half-written upload);
@@ -14,7 +14,11 @@ fill a batch), fsyncs the new blob directories once each, and writes the whole b
   its own error and the others still succeed;
 - a caller is answered only after its commit returned, so a 202 still means bytes and row on disk. On
   SQLite the writer commits with ``synchronous=FULL`` (the WAL is fsync'd at each commit; the engine's
-  default NORMAL does not), which costs one fsync per batch instead of one per upload.
+  default NORMAL does not), which costs one fsync per batch instead of one per upload;
+- the duplicate rule (same tenant, bytes and mode: the existing upload is answered) is checked here, with
+  ONE SELECT for the whole batch inside its transaction, instead of a SELECT (a pool checkout, and on
+  PostgreSQL a ping and round trips) per request before the blob was written. A member found to repeat
+  an existing upload gets ``Duplicate``: nothing of it is inserted, and its caller removes its blob.
 """
 
 from __future__ import annotations
@@ -45,6 +49,14 @@ MAX_BATCH = 64  # bounds one transaction's size and lock hold time
 _STOP = object()
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    """What ``IntakeWriter.write`` answers for a member whose bytes this tenant already submitted in this
+    mode: the existing upload's id (the newest one)."""
+
+    upload_id: str
+
+
 @dataclass
 class PendingUpload:
     """What one submission still has to write once its blob's bytes are durable."""
@@ -53,7 +65,7 @@ class PendingUpload:
     audit_entry: AuditEntry | None
     message: dict[str, Any] | None  # sent in the same transaction (database queue), else None
     directories: list[str]  # blob directories whose new entries need an fsync before the row names them
-    result: Future[Upload] = field(default_factory=Future)
+    result: Future[bool | Duplicate] = field(default_factory=Future)  # True: the row is committed
 
 
 def _sqlite_file_lock(engine: Engine) -> Callable[[], contextlib.AbstractContextManager[None]]:
@@ -78,9 +90,14 @@ def _sqlite_file_lock(engine: Engine) -> Callable[[], contextlib.AbstractContext
     return locked
 
 
+def _content(row: dict[str, Any]) -> tuple[str, str, str]:
+    return row["tenant"], row["sha256"], row["mode"]
+
+
 class IntakeWriter:
     """Writes ``PendingUpload`` batches for one engine. ``write`` blocks until its member is committed
-    (returns the ``Upload``) or failed (raises that member's own error)."""
+    (returns the ``Upload``), found to repeat an existing upload (returns ``Duplicate``; only for a row
+    that claims its content, i.e. not forced) or failed (raises that member's own error)."""
 
     def __init__(self, engine: Engine, message_queue: DatabaseQueue | None) -> None:
         """``message_queue``: the database queue in ``engine``'s database, whose messages join the batch;
@@ -99,10 +116,13 @@ class IntakeWriter:
         self.directory_fsync_seconds = 0.0
         self.transaction_seconds = 0.0
 
-    def write(self, pending: PendingUpload) -> Upload:
+    def write(self, pending: PendingUpload) -> Upload | Duplicate:
+        """Queue ``pending`` and wait for its batch; the ``Upload`` is made here, in the caller's thread (an ORM
+        object costs tens of microseconds, which the writer would otherwise spend holding the batch's lock)."""
         self._ensure_thread()
         self._queue.put(pending)
-        return pending.result.result()
+        written = pending.result.result()
+        return written if isinstance(written, Duplicate) else Upload(**pending.row)
 
     def close(self, timeout: float = 10.0) -> None:
         """Finish what is queued, then stop the thread."""
@@ -149,7 +169,7 @@ class IntakeWriter:
 
     def _write_batch(self, batch: list[PendingUpload]) -> None:
         try:
-            uploads = self._commit(batch)
+            results = self._commit(batch)
         except BaseException as exc:  # every waiter must be answered, whatever happened
             if len(batch) == 1:
                 batch[0].result.set_exception(exc)
@@ -158,19 +178,20 @@ class IntakeWriter:
                         len(batch), type(exc).__name__, exc)  # fmt: skip
             for member in batch:
                 try:
-                    [upload] = self._commit([member])
+                    [result] = self._commit([member])
                 except BaseException as member_exc:
                     member.result.set_exception(member_exc)
                 else:
-                    member.result.set_result(upload)
+                    member.result.set_result(result)
             return
         self.batches += 1
         self.members += len(batch)
-        for member, upload in zip(batch, uploads, strict=True):
-            member.result.set_result(upload)
+        for member, result in zip(batch, results, strict=True):
+            member.result.set_result(result)
 
-    def _commit(self, batch: list[PendingUpload]) -> list[Upload]:
-        """Directory fsyncs, then one transaction for the batch's rows, events and messages."""
+    def _commit(self, batch: list[PendingUpload]) -> list[bool | Duplicate]:
+        """Directory fsyncs, then one transaction: the batch's duplicate check, then the new members' rows,
+        events and messages."""
         started = time.perf_counter()
         fsync_directories(d for member in batch for d in member.directories)
         synced = time.perf_counter()
@@ -181,16 +202,28 @@ class IntakeWriter:
                 connection.connection.driver_connection.execute("PRAGMA synchronous=FULL")  # type: ignore[union-attr]
             try:
                 with self._file_lock(), connection.begin():  # one executemany per table: few round trips, few GIL hand-overs
-                    uploads = repository.insert_uploads(connection, [member.row for member in batch])
+                    # In the transaction (on SQLite under the write lock): no upload can appear between the
+                    # check and the insert; concurrent writers elsewhere meet the unique content claim.
+                    existing = repository.find_upload_ids_by_contents(
+                        connection, [_content(m.row) for m in batch if m.row.get("content_key") is not None]
+                    )
+                    results: list[bool | Duplicate] = []
+                    new: list[PendingUpload] = []
+                    for member in batch:
+                        found = existing.get(_content(member.row)) if member.row.get("content_key") else None
+                        results.append(Duplicate(found) if found is not None else True)
+                        if found is None:
+                            new.append(member)
+                    repository.insert_uploads(connection, [member.row for member in new])
                     audit.insert_events(
                         connection,
-                        [(m.audit_entry, m.row["id"]) for m in batch if m.audit_entry is not None],
+                        [(m.audit_entry, m.row["id"]) for m in new if m.audit_entry is not None],
                     )
-                    messages = [m.message for m in batch if m.message is not None]
+                    messages = [m.message for m in new if m.message is not None]
                     if messages and self._message_queue is not None:
                         self._message_queue.send_many_within(connection, messages)
                 self.transaction_seconds += time.perf_counter() - synced
-                return uploads
+                return results
             finally:
                 if sqlite:  # the pooled connection goes back with the engine's default
                     with contextlib.suppress(Exception):  # a broken connection: the original error matters

@@ -128,11 +128,11 @@ def insert_upload(connection: Connection, row: dict[str, Any]) -> Upload:
     return Upload(**row)
 
 
-def insert_uploads(connection: Connection, rows: list[dict[str, Any]]) -> list[Upload]:
-    """``insert_upload`` for many rows in one executemany (the group commit's batch)."""
+def insert_uploads(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """``insert_upload`` for many rows in one executemany (the group commit's batch). Makes no ``Upload``
+    objects: each submission's thread makes its own (``Upload(**row)``), outside the batch's transaction."""
     if rows:
         connection.execute(_INSERT_UPLOAD, rows)
-    return [Upload(**row) for row in rows]
 
 
 def get_upload(session: Session, upload_id: str, *, tenant: str | None = None) -> Upload | None:
@@ -168,19 +168,46 @@ def find_upload_by_content(session: Session, *, tenant: str, sha256: str, mode: 
     return session.scalars(stmt).first()
 
 
-_UPLOAD_ID_BY_CONTENT = (
-    select(Upload.id)
-    .where(Upload.tenant == bindparam("tenant"), Upload.sha256 == bindparam("sha256"), Upload.mode == bindparam("mode"))
-    .order_by(Upload.created_at.desc(), Upload.id.desc())
-    .limit(1)
+# No ORDER BY ... LIMIT 1: with one, SQLite walks ix_uploads_tenant_created_at through every upload of
+# the tenant (the newest first) to find these bytes; without, it looks them up in
+# ix_uploads_tenant_sha256_mode, and the few rows found are ordered here.
+_UPLOAD_IDS_BY_CONTENT = select(Upload.id, Upload.created_at).where(
+    Upload.tenant == bindparam("tenant"), Upload.sha256 == bindparam("sha256"), Upload.mode == bindparam("mode")
 )
 
 
 def find_upload_id_by_content(connection: Connection, *, tenant: str, sha256: str, mode: str) -> str | None:
-    """``find_upload_by_content`` as one cached Core SELECT of the id (the submit hot path)."""
-    return connection.execute(
-        _UPLOAD_ID_BY_CONTENT, {"tenant": tenant, "sha256": sha256, "mode": mode}
-    ).scalar_one_or_none()
+    """``find_upload_by_content`` as one cached Core SELECT (the submit hot path): the newest upload's id."""
+    rows = connection.execute(_UPLOAD_IDS_BY_CONTENT, {"tenant": tenant, "sha256": sha256, "mode": mode}).all()
+    return max(rows, key=lambda row: (row.created_at, row.id)).id if rows else None
+
+
+_UPLOADS_BY_CONTENTS = select(Upload.id, Upload.tenant, Upload.sha256, Upload.mode, Upload.created_at).where(
+    # both leading columns of ix_uploads_tenant_sha256_mode, so each pair is an index lookup (no ORDER BY:
+    # see _UPLOAD_IDS_BY_CONTENT)
+    Upload.tenant.in_(bindparam("tenants", expanding=True)),
+    Upload.sha256.in_(bindparam("sha256s", expanding=True)),
+)
+
+
+def find_upload_ids_by_contents(
+    connection: Connection, contents: list[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], str]:
+    """``find_upload_id_by_content`` for many (tenant, sha256, mode) at once, in one SELECT: the newest
+    upload id of each that exists (the group commit's duplicate check for a whole batch)."""
+    if not contents:
+        return {}
+    wanted = set(contents)
+    newest: dict[tuple[str, str, str], tuple[Any, str]] = {}
+    rows = connection.execute(
+        _UPLOADS_BY_CONTENTS,
+        {"tenants": sorted({c[0] for c in wanted}), "sha256s": sorted({c[1] for c in wanted})},
+    )
+    for upload_id, tenant, sha256, mode, created_at in rows:
+        key = (tenant, sha256, mode)
+        if key in wanted and (key not in newest or (created_at, upload_id) > newest[key]):
+            newest[key] = (created_at, upload_id)
+    return {key: upload_id for key, (_, upload_id) in newest.items()}
 
 
 def find_upload_id_by_content_key(connection: Connection, *, tenant: str, key: str) -> str | None:

@@ -2,11 +2,13 @@
 
 Every query is scoped to the caller's tenant: another tenant's upload answers 404, exactly like an
 upload that does not exist. Routes are plain ``def``: the store is synchronous, so FastAPI runs
-them in its thread pool.
+them in its thread pool. The submit route, the hot path, is the exception: it reads its form itself
+and hands its blocking work to the app's submit pool in one hop (see ``submit_upload``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import enum
 import hashlib
@@ -14,14 +16,19 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Body, Depends, File, Form, Header, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from timetable_platform.api import sharing
 from timetable_platform.api.deps import AppState, PrincipalDep, ReaderDep, StateDep, request_id
@@ -30,6 +37,7 @@ from timetable_platform.api.schemas import (
     UPLOAD_ID_EXAMPLE,
     ReprocessRequest,
     ShareLink,
+    SubmitFields,
     SubmitResponse,
     UploadPage,
     UploadStatusResponse,
@@ -38,7 +46,7 @@ from timetable_platform.api.security_headers import HTML_PAGE_HEADERS
 from timetable_platform.domain import exports
 from timetable_platform.domain.model import Timetable
 from timetable_platform.domain.term import TermSettings
-from timetable_platform.extraction.base import Limits, Mode
+from timetable_platform.extraction.base import Limits
 from timetable_platform.extraction.errors import CorruptDocument, ExtractionError
 from timetable_platform.extraction.safety import check_pages
 from timetable_platform.extraction.sniff import sniff_media_type
@@ -108,6 +116,15 @@ def _load(state: AppState, principal: Principal, upload_id: str) -> Upload:
     if upload is None:
         raise _not_found(upload_id)
     return upload
+
+
+def warm_up() -> None:
+    """Import what the page count needs (pdfium, the PDF reader's lock, Pillow) before the first
+    submission: lazily, the first PDF after a start waited about half a second for the imports."""
+    import PIL.Image  # noqa: F401
+    import pypdfium2  # noqa: F401
+
+    import timetable_platform.extraction.readers.pdf  # noqa: F401
 
 
 def _check_pages(content: bytes, media_type: str, limits: Limits) -> None:
@@ -249,10 +266,33 @@ def _submit_response(upload_id: str, status: str, *, duplicate: bool) -> JSONRes
     )
 
 
-async def one_value_per_field(request: Request) -> None:
-    """422 when a form field (``file`` above all) is sent more than once: FastAPI would silently keep
-    one of them, and the caller would never learn which document was accepted."""
-    form = await request.form()  # the form FastAPI parsed for the route (Starlette caches it)
+@dataclass(frozen=True)
+class SubmitForm:
+    file: UploadFile
+    fields: SubmitFields
+    form: FormData  # closed by the route when it is done with the file
+
+
+async def submit_form(request: Request) -> SubmitForm:
+    """The multipart form, parsed once (by Starlette, as FastAPI would) and validated in one pass: a
+    field sent twice (``file`` above all: FastAPI would silently keep one, and the caller would never
+    learn which document was accepted), a missing file or a bad field is a 422 in FastAPI's own
+    validation format. Declaring the fields as ``Form``/``File`` parameters cost the submit path a
+    validation per field and FastAPI's per-parameter bookkeeping on every request."""
+    try:
+        form = await request.form()
+    except HTTPException:  # a malformed multipart body (400), or BodySizeLimit's 413/408 while reading it
+        raise
+    except Exception as exc:  # as FastAPI answers when it reads a body it cannot parse
+        raise HTTPException(400, "There was an error parsing the body") from exc
+    try:
+        return _validated(form)
+    except BaseException:
+        await form.close()
+        raise
+
+
+def _validated(form: FormData) -> SubmitForm:
     repeated = sorted({name for name in form if len(form.getlist(name)) > 1})
     if repeated:
         raise Problem(
@@ -261,11 +301,31 @@ async def one_value_per_field(request: Request) -> None:
             code="validation_error",
             errors=[{"field": name, "in": "body", "message": "sent more than once"} for name in repeated],
         )
+    errors: list[dict[str, Any]] = []
+    file = form.get("file")
+    if file is None:
+        errors.append({"type": "missing", "loc": ("body", "file"), "msg": "Field required", "input": None})
+    elif not isinstance(file, StarletteUploadFile):
+        errors.append({"type": "value_error", "loc": ("body", "file"),
+                       "msg": f"Value error, Expected UploadFile, received: {type(file)}", "input": file})  # fmt: skip
+    # an empty text field means "not sent", as FastAPI reads Form parameters
+    values = {name: form[name] for name in SUBMIT_TEXT_FIELDS if form.get(name) not in (None, "")}
+    fields = SubmitFields()
+    try:
+        fields = SubmitFields.model_validate(values)
+    except ValidationError as exc:
+        errors += [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+    if errors:
+        raise RequestValidationError(errors)
+    return SubmitForm(file=file, fields=fields, form=form)  # type: ignore[arg-type]
+
+
+SUBMIT_TEXT_FIELDS = tuple(SubmitFields.model_fields)
+SubmitFormDep = Annotated[SubmitForm, Depends(submit_form)]
 
 
 @router.post(
     "/uploads",
-    dependencies=[Depends(one_value_per_field)],
     status_code=202,
     response_model=SubmitResponse,
     summary="Submit a document",
@@ -282,35 +342,41 @@ async def one_value_per_field(request: Request) -> None:
         },
         **problem_openapi(409, 413, 415, 503),
     },
+    # The form is read by ``submit_form``; its schema is registered by the app (components/schemas).
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": {"$ref": "#/components/schemas/SubmitUploadForm"}}},
+        }
+    },
 )
-def submit_upload(
+async def submit_upload(
     request: Request,
     state: StateDep,
     principal: PrincipalDep,
-    file: Annotated[UploadFile, File(description="PDF, PNG/JPEG/TIFF/WebP/HEIC, DOCX, XLSX or CSV")],
-    mode: Annotated[
-        Mode | None, Form(description="extraction mode; default from settings", examples=["hybrid"])
-    ] = None,
-    label: Annotated[
-        str | None,
-        Form(max_length=255, description="free text shown back to you", examples=["Year 7 autumn"]),
-    ] = None,
-    callback_url: Annotated[
-        str | None,
-        Form(
-            max_length=2000,
-            description="POSTed (signed) when the upload finishes",
-            examples=["https://sis.example/hooks/timetable"],
-        ),
-    ] = None,
-    force: Annotated[
-        bool, Form(description="submit again even if these bytes were already submitted")
-    ] = False,
+    form: SubmitFormDep,
     idempotency_key: Annotated[
         str | None,
         Header(alias="Idempotency-Key", min_length=1, max_length=255, examples=["5f1c2a9e-submit-7A"]),
     ] = None,
 ) -> Response:
+    # Async, with the blocking work (page count, fsyncs, database) handed to the submit pool in one hop:
+    # cheaper than FastAPI's thread-pool hop for a sync route (anyio's limiter and cancel scopes).
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.run_in_executor(
+            state.submit_pool, _submit, request, state, principal, form, idempotency_key
+        )
+    finally:
+        await form.form.close()
+
+
+def _submit(
+    request: Request, state: AppState, principal: Principal, form: SubmitForm, idempotency_key: str | None
+) -> Response:
+    file, mode, label, callback_url, force = (
+        form.file, form.fields.mode, form.fields.label, form.fields.callback_url, form.fields.force
+    )  # fmt: skip
     limit = state.settings.max_upload_bytes
     content = file.file.read(limit + 1)
     if len(content) > limit:
