@@ -30,6 +30,8 @@ from timetable_platform.store.queue import upload_message
 def _short_visibility(monkeypatch: pytest.MonkeyPatch) -> None:
     # A requested-but-unconfirmed message comes back after 1 s instead of 30 s.
     monkeypatch.setattr(upload_queue, "VISIBILITY_SECONDS", 1)
+    # No long poll: these tests tick on an empty queue on purpose (see the long-poll test).
+    monkeypatch.setattr(upload_queue, "LONG_POLL_SECONDS", 0)
 
 
 def _tick(platform: Platform, sensor: dg.SensorDefinition, cursor: str | None = None) -> dg.SensorResult:
@@ -83,6 +85,32 @@ def test_message_becomes_one_run_and_is_deleted_only_after_the_run_exists(platfo
     assert second.run_requests == []  # the run exists: the message is deleted, nothing new requested
     assert _queue_empty(platform)
     assert _runs_for(platform, upload_id) == 1
+
+
+def test_a_tick_waits_for_a_message_and_returns_on_its_arrival(
+    platform: Platform, small_timetable: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The long poll: a message sent while the tick waits gets its run from that tick, at once."""
+    import threading
+
+    monkeypatch.setattr(upload_queue, "LONG_POLL_SECONDS", 3)
+    started = time.monotonic()
+    assert _tick(platform, upload_queue.upload_queue_sensor).run_requests == []
+    assert time.monotonic() - started >= 2.9  # an empty queue: the tick waited the whole long poll
+    platform.store.queue.send_raw("not json")  # dead-lettered at once: the tick keeps waiting
+    upload_ids: list[str] = []
+    sender = threading.Timer(0.5, lambda: upload_ids.append(platform.submit(small_timetable)))
+    sender.start()
+    try:
+        started = time.monotonic()
+        tick = _tick(platform, upload_queue.upload_queue_sensor)
+        waited = time.monotonic() - started
+    finally:
+        sender.join()
+    assert 0.4 <= waited < 2.0, waited  # returned on arrival (polled every 0.2 s), not after 3 s
+    (request,) = tick.run_requests or []
+    assert request.run_key == _live_key(platform, upload_ids[0])
+    assert platform.store.queue.depth()["dead"] == 1
 
 
 def test_crash_before_the_daemon_commits_the_tick_loses_nothing(platform: Platform, small_timetable: Path) -> None:
