@@ -4,7 +4,7 @@ The mix of ``bench/pipeline_latency.py`` (LY real documents; photos, scans, PDF,
 ``tests.corpusgen``), one format after the other: registered as uploads already extracted by an older
 extractor version (stale), the real ``stale_and_failed_backfill`` schedule evaluated, its run
 requests submitted to the run queue as ``dagster job launch`` does; the real ``dagster-daemon``
-launches them under dagster.yaml's limits (backfill lane: one run at a time). Writes the "Dagster
+launches them under dagster.yaml's limits (backfill lane: two runs at a time). Writes the "Dagster
 backfill throughput" section of bench/README.md.
 
     .venv/bin/python bench/backfill.py [--per-format 6] [--mode hybrid] [--no-readme]

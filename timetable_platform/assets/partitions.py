@@ -30,6 +30,11 @@ BACKFILL_REASON_TAG = "timetable/backfill_reason"  # historical | stale | failed
 
 # Ranged runs process this many uploads per run (amortises the 2-7 s run start-up).
 MAX_PARTITIONS_PER_RUN = 100
+# A run is one process doing one upload at a time: a backfill uses both cores of a small machine only
+# with two runs at once (dagster.yaml's backfill-lane limit), so a backfill of fewer than
+# 2 x MAX_PARTITIONS_PER_RUN uploads is split in two runs, each of at least MIN_PARTITIONS_PER_RUN.
+BACKFILL_RUNS_AT_ONCE = 2
+MIN_PARTITIONS_PER_RUN = 5
 
 # One partition per tenant (school or district) for the school-wide view; added when an upload of
 # the tenant is stored.
