@@ -231,6 +231,69 @@ def test_messages_for_a_running_or_finished_upload_are_deleted_without_a_run(
     assert _runs_for(platform, upload_id) == 1
 
 
+def test_a_burst_beyond_the_free_run_slots_shares_ranged_runs_and_fails_only_the_bad_document(
+    platform: Platform, small_timetable: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(upload_queue, "free_run_slots", lambda instance: 1)
+    good = [platform.submit(small_timetable) for _ in range(6)]
+    bad = platform.register(small_timetable.read_bytes(), filename="bad.csv", sha256="0" * 64)  # checksum mismatch
+    platform.store.queue.send(upload_message(bad, "school-1"))
+    uploads = [*good, bad]
+    generations = {u: upload_queue.enqueue_generation(platform.upload(u)) for u in uploads}
+
+    tick = _tick(platform, upload_queue.upload_queue_sensor)
+    # 7 uploads for 1 free slot: runs of at most MAX_UPLOADS_PER_LIVE_RUN (5), each a range of new partitions.
+    ranges = [(r.tags[ASSET_PARTITION_RANGE_START_TAG], r.tags[ASSET_PARTITION_RANGE_END_TAG]) for r in tick.run_requests]
+    assert ranges == [(uploads[0], uploads[4]), (uploads[5], uploads[6])]
+    for request, chunk in zip(tick.run_requests, (uploads[:5], uploads[5:]), strict=True):
+        assert request.tags[LANE_TAG] == "live" and request.partition_key is None
+        assert {k: v for k, v in request.tags.items() if k.startswith(GENERATION_TAG + "/")} == {
+            upload_queue.batch_generation_tag(u): generations[u] for u in chunk
+        }
+    assert platform.instance.get_dynamic_partitions("uploads")[-7:] == uploads
+
+    runs = _commit(platform, tick)
+    assert all(run.success for run in runs)  # one bad document fails alone
+    assert {str(platform.upload(u).status) for u in good} == {"succeeded"}
+    failed = platform.upload(bad)
+    assert str(failed.status) == "failed" and failed.error.startswith("raw_upload: ")
+
+    _wait_visible(platform)
+    assert _tick(platform, upload_queue.upload_queue_sensor).run_requests == []  # each upload's run is found
+    assert _queue_empty(platform)
+
+    # Room for every upload: one run each, as before.
+    monkeypatch.setattr(upload_queue, "free_run_slots", lambda instance: 3)
+    pair = [platform.submit(small_timetable) for _ in range(2)]
+    assert [r.partition_key for r in _tick(platform, upload_queue.upload_queue_sensor).run_requests] == pair
+
+
+def test_free_run_slots_follow_dagster_yaml(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import ROOT
+
+    shutil.copy(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    instance = dg.DagsterInstance.from_config(str(tmp_path))
+    try:
+        assert upload_queue.free_run_slots(instance) == 3  # max_concurrent_runs, nothing running
+    finally:
+        instance.dispose()
+    assert upload_queue.free_run_slots(dg.DagsterInstance.ephemeral()) is None  # runs not queued: never shared
+
+
+def test_an_erasure_waits_for_a_shared_live_run_that_names_the_upload(platform: Platform) -> None:
+    from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
+
+    from timetable_platform.sensors.deleted_uploads import upload_run_ids
+
+    tags = {LANE_TAG: "live", upload_queue.batch_generation_tag("u1"): "g", upload_queue.batch_generation_tag("u2"): "g"}
+    platform.instance.add_run(DagsterRun(job_name="process_upload", run_id="a" * 36, status=DagsterRunStatus.STARTED, tags=tags))
+    assert upload_run_ids(platform.instance, "u2", in_progress=True) == {"a" * 36}
+    assert upload_run_ids(platform.instance, "u3", in_progress=True) == set()
+    assert upload_run_ids(platform.instance, "u2") == set()  # once ended, kept like a ranged backfill run
+
+
 def test_poison_messages_go_to_the_dead_letter_queue(platform: Platform) -> None:
     queue = platform.store.queue
     queue.send_raw("{not json")  # type: ignore[attr-defined]

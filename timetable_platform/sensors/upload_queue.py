@@ -1,4 +1,4 @@
-"""``upload_queue_sensor``: queue messages in, one run per enqueueing of an upload out.
+"""``upload_queue_sensor``: queue messages in, one run per enqueueing of an upload out (shared in bursts).
 
 An upload is enqueued when it is submitted and again each time it is reprocessed. Each enqueueing
 is a *generation*, named by the row's ``updated_at`` while its status is ``queued``: the row becomes
@@ -21,6 +21,15 @@ Why a message is never lost and never runs twice:
    stale and is deleted. A later reprocess makes a new generation, hence a new key and a new run.
 Malformed messages and unknown uploads go to the dead-letter queue at once.
 
+Bursts: when a tick requests more runs than the run queue has free slots (``max_concurrent_runs``
+less the runs queued or in progress), the uploads whose partitions this tick added (contiguous at
+the end of ``uploads``) share ranged runs of at most ``MAX_UPLOADS_PER_LIVE_RUN``: each run pays a
+process start and the definitions' import (~2 CPU s), which on 2 cores is what a burst waits for.
+A shared run is tagged with each upload's generation (``batch_generation_tag``), so point 3 holds
+per upload; its key names its first and last upload. Its uploads fail one by one (a ranged run
+isolates them), and the run status sensors settle or re-queue the uploads of a range as they do
+for backfills.
+
 The tick long-polls: it waits up to ``LONG_POLL_SECONDS`` for a first message (SQS
 ``WaitTimeSeconds``; the database queue peeks every 0.2 s without taking a write lock) and
 returns as soon as one arrives. None of the above changes: received messages are still only
@@ -35,7 +44,8 @@ from datetime import UTC
 from typing import TYPE_CHECKING
 
 import dagster as dg
-from dagster._core.storage.dagster_run import RunsFilter
+from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES, DagsterRunStatus, RunsFilter
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from timetable_platform.assets import upload_job
 from timetable_platform.assets.partitions import (
@@ -46,11 +56,15 @@ from timetable_platform.assets.partitions import (
     UPLOADS_PARTITIONS,
 )
 from timetable_platform.resources import StoreResource
+from timetable_platform.sensors.backfill_requests import contiguous_chunks
 
 if TYPE_CHECKING:
     from timetable_platform.store.models import Upload
 
 MAX_MESSAGES_PER_TICK = 10
+# A shared run of a burst reads its uploads one after the other: this many at most, so the last
+# of them does not wait behind too many others.
+MAX_UPLOADS_PER_LIVE_RUN = 5
 VISIBILITY_SECONDS = 30  # how long a requested-but-unconfirmed message stays hidden
 # Dagster's sensor daemon evaluates sensors in a loop of 5 s (MIN_INTERVAL_LOOP_TIME, not configurable), so
 # this sensor ticks every TICK_SECONDS. Its minimum interval stays below the loop: at exactly 5 s a loop that
@@ -97,9 +111,53 @@ def live_run_key(upload_id: str, generation: str) -> str:
     return f"{upload_id}:{generation}"
 
 
+def batch_generation_tag(upload_id: str) -> str:
+    """The tag naming an upload's generation on a run shared by several uploads of a burst."""
+    return f"{GENERATION_TAG}/{upload_id}"
+
+
 def run_exists_for_generation(instance: dg.DagsterInstance, upload_id: str, generation: str) -> bool:
-    tags = {UPLOAD_ID_TAG: upload_id, GENERATION_TAG: generation}
-    return bool(instance.get_run_ids(filters=RunsFilter(tags=tags), limit=1))
+    for tags in ({UPLOAD_ID_TAG: upload_id, GENERATION_TAG: generation}, {batch_generation_tag(upload_id): generation}):
+        if instance.get_run_ids(filters=RunsFilter(tags=tags), limit=1):
+            return True
+    return False
+
+
+def free_run_slots(instance: dg.DagsterInstance) -> int | None:
+    """Runs that could start now under ``max_concurrent_runs``; None when runs are not queued or not limited."""
+    config = instance.get_concurrency_config().run_queue_config
+    if config is None or config.max_concurrent_runs < 0:
+        return None
+    busy = instance.get_runs_count(RunsFilter(statuses=[*IN_PROGRESS_RUN_STATUSES, DagsterRunStatus.QUEUED]))
+    return max(0, config.max_concurrent_runs - busy)
+
+
+def _live_requests(
+    instance: dg.DagsterInstance, wanted: list[tuple[str, str]], new_partitions: list[str]
+) -> list[dg.RunRequest]:
+    """One run per upload while the run queue has room for them; else the uploads of new partitions
+    share ranged runs (module docstring, Bursts)."""
+    free = free_run_slots(instance) if len(wanted) > 1 else None
+    single = [dg.RunRequest(run_key=live_run_key(u, g), partition_key=u,
+                            tags={UPLOAD_ID_TAG: u, GENERATION_TAG: g, LANE_TAG: LIVE_LANE}) for u, g in wanted]  # fmt: skip
+    if free is None or len(wanted) <= free or len(new_partitions) < 2:
+        return single
+    size = min(MAX_UPLOADS_PER_LIVE_RUN, -(-len(wanted) // max(free, 1)))
+    # Written now, not via SensorResult: a range needs its partitions, contiguous, before the run exists.
+    instance.add_dynamic_partitions(PARTITIONS_NAME, new_partitions)
+    order = instance.get_dynamic_partitions(PARTITIONS_NAME)
+    generation = dict(wanted)
+    requests = [r for r in single if r.partition_key not in set(new_partitions)]
+    for chunk in contiguous_chunks(new_partitions, order, size):
+        if len(chunk) == 1:
+            requests.extend(r for r in single if r.partition_key == chunk[0])
+            continue
+        first, last = chunk[0], chunk[-1]
+        tags = {LANE_TAG: LIVE_LANE, ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
+        tags |= {batch_generation_tag(u): generation[u] for u in chunk}
+        key = f"{live_run_key(first, generation[first])}..{live_run_key(last, generation[last])}"
+        requests.append(dg.RunRequest(run_key=key, tags=tags))
+    return requests
 
 
 @dg.sensor(
@@ -108,18 +166,19 @@ def run_exists_for_generation(instance: dg.DagsterInstance, upload_id: str, gene
     minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Receives upload messages from the queue and requests one run per enqueueing of an upload "
-        "(run_key = upload id + generation)."
+        "Receives upload messages from the queue (long poll) and requests one run per enqueueing of an upload "
+        "(run_key = upload id + generation); when more uploads wait than run slots are free, ranged runs shared "
+        "by up to 5 uploads."
     ),
 )
 def upload_queue_sensor(context: dg.SensorEvaluationContext, store: StoreResource) -> dg.SensorResult:
     queue = store.queue
     deadline = time.monotonic() + LONG_POLL_SECONDS
-    requests: list[dg.RunRequest] = []
+    wanted: list[tuple[str, str]] = []  # (upload, generation) to request a run for
     requested_keys: set[str] = set()
     new_partitions: list[str] = []
     received = deleted = dead = 0
-    # Until a run is requested or the long poll ends: messages that only needed deleting (stale, or
+    # Until an upload wants a run or the long poll ends: messages that only needed deleting (stale, or
     # whose run exists) or dead-lettering do not end the wait.
     while True:
         messages = queue.receive(
@@ -156,18 +215,14 @@ def upload_queue_sensor(context: dg.SensorEvaluationContext, store: StoreResourc
             requested_keys.add(key)
             if not context.instance.has_dynamic_partition(PARTITIONS_NAME, upload_id):
                 new_partitions.append(upload_id)
-            requests.append(
-                dg.RunRequest(
-                    run_key=key,
-                    partition_key=upload_id,
-                    tags={UPLOAD_ID_TAG: upload_id, GENERATION_TAG: generation, LANE_TAG: LIVE_LANE},
-                )
-            )
-        if requests or not messages or received >= MAX_MESSAGES_PER_TICK or time.monotonic() >= deadline:
+            wanted.append((upload_id, generation))
+        if wanted or not messages or received >= MAX_MESSAGES_PER_TICK or time.monotonic() >= deadline:
             break
+    requests = _live_requests(context.instance, wanted, new_partitions) if wanted else []
     if received:
         context.log.info(
-            f"received {received}: {len(requests)} run requests, {deleted} deleted, {dead} dead-lettered"
+            f"received {received}: {len(requests)} run requests for {len(wanted)} uploads, {deleted} deleted, "
+            f"{dead} dead-lettered"
         )
     return dg.SensorResult(
         run_requests=requests,
