@@ -28,9 +28,10 @@ def test_contiguous_chunks_split_at_gaps_and_size() -> None:
 
 
 def test_a_backfill_is_split_so_that_two_runs_work_at_once() -> None:
-    """One run works on one core: two runs at once use both, but a run is never split below 5 uploads."""
-    assert run_size(10) == 5 and run_size(11) == 6  # two runs
-    assert run_size(4) == 5 and run_size(9) == 5  # one run of 4; runs of 5 and 4
+    """One run works on one core: two runs at once use both, but no run is made smaller than 25 uploads
+    (each costs a few CPU seconds of its own)."""
+    assert run_size(10) == 25 and run_size(49) == 25  # one run of 10; runs of 25 and 24
+    assert run_size(60) == 30 and run_size(61) == 31  # two runs
     assert run_size(150) == 75 and run_size(1000) == 100  # two runs; then at most 100 each
     assert run_size(30, max_per_run=10) == 10
 
