@@ -268,18 +268,28 @@ def test_a_burst_beyond_the_free_run_slots_shares_ranged_runs_and_fails_only_the
     assert [r.partition_key for r in _tick(platform, upload_queue.upload_queue_sensor).run_requests] == pair
 
 
-def test_free_run_slots_follow_dagster_yaml(tmp_path: Path) -> None:
-    import shutil
+def test_free_run_slots_are_max_concurrent_runs_less_the_queued_and_running() -> None:
+    # A stub, not a second DagsterInstance: building and disposing one leaves Dagster's definitions
+    # loading pointing at a dead instance for the tests after it.
+    from types import SimpleNamespace
 
-    from tests.conftest import ROOT
+    class Instance:
+        def __init__(self, max_runs: int | None, busy: int) -> None:
+            queue = None if max_runs is None else SimpleNamespace(max_concurrent_runs=max_runs)
+            self.config = SimpleNamespace(run_queue_config=queue)
+            self.busy = busy
 
-    shutil.copy(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
-    instance = dg.DagsterInstance.from_config(str(tmp_path))
-    try:
-        assert upload_queue.free_run_slots(instance) == 3  # max_concurrent_runs, nothing running
-    finally:
-        instance.dispose()
-    assert upload_queue.free_run_slots(dg.DagsterInstance.ephemeral()) is None  # runs not queued: never shared
+        def get_concurrency_config(self) -> SimpleNamespace:
+            return self.config
+
+        def get_runs_count(self, filters: RunsFilter) -> int:
+            assert {str(s) for s in filters.statuses} >= {"DagsterRunStatus.QUEUED", "DagsterRunStatus.STARTED"}
+            return self.busy
+
+    assert upload_queue.free_run_slots(Instance(3, 1)) == 2  # type: ignore[arg-type]
+    assert upload_queue.free_run_slots(Instance(3, 7)) == 0  # type: ignore[arg-type]
+    assert upload_queue.free_run_slots(Instance(-1, 0)) is None  # type: ignore[arg-type]  # unlimited
+    assert upload_queue.free_run_slots(Instance(None, 0)) is None  # type: ignore[arg-type]  # runs not queued
 
 
 def test_an_erasure_waits_for_a_shared_live_run_that_names_the_upload(platform: Platform) -> None:
