@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     layout_backend: Literal["embedded", "documentai"] = "embedded"
     interpreter_backend: Literal["embedded", "claude"] = "embedded"
     ocr_languages: str = "eng+deu+fra+spa+ita+nld"
+    # a re-run interprets the layout its upload's last run stored, when read by the same readers (extraction/layout_reuse.py)
+    layout_reuse: bool = True
 
     # --- Google Document AI
     documentai_project: str | None = None

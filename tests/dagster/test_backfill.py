@@ -11,7 +11,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from tests.dagster.conftest import Platform
 from timetable_platform.assets.partitions import BACKFILL_LANE, EXTRACTOR_VERSION, LANE_TAG
 from timetable_platform.schedules import backfill
-from timetable_platform.sensors.backfill_requests import contiguous_chunks
+from timetable_platform.sensors.backfill_requests import contiguous_chunks, run_size
 from timetable_platform.store import repository
 from timetable_platform.store.models import Upload
 
@@ -25,6 +25,15 @@ def test_contiguous_chunks_split_at_gaps_and_size() -> None:
         ["p8", "p9"],
     ]
     assert contiguous_chunks([], order) == []
+
+
+def test_a_backfill_is_split_so_that_two_runs_work_at_once() -> None:
+    """One run works on one core: two runs at once use both, but no run is made smaller than 25 uploads
+    (each costs a few CPU seconds of its own)."""
+    assert run_size(10) == 25 and run_size(49) == 25  # one run of 10; runs of 25 and 24
+    assert run_size(60) == 30 and run_size(61) == 31  # two runs
+    assert run_size(150) == 75 and run_size(1000) == 100  # two runs; then at most 100 each
+    assert run_size(30, max_per_run=10) == 10
 
 
 def test_nightly_schedule_reruns_stale_and_failed_uploads_in_ranges(platform: Platform, small_timetable: Path) -> None:

@@ -68,3 +68,45 @@ def test_the_page_limit_fails_the_upload_before_any_stage(platform: Platform) ->
     assert str(upload.status) == "failed"
     assert upload.error == "raw_upload: too_large: The document has 2 pages; the limit is 1."
     assert result.asset_materializations_for_node("document_ai_extraction") == []
+
+
+def test_a_rerun_interprets_the_stored_layout_instead_of_reading_again(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backfill or reprocess of a photo: same bytes, same readers -> no second OCR, same timetable."""
+    from timetable_platform.extraction import layout_reuse, readers
+    from timetable_platform.resources import LayoutExtractionResource
+    from timetable_platform.store.blobs import result_key
+
+    calls: Counter[str] = Counter()
+    _count_calls(monkeypatch, readers, "read_layout", calls)
+    upload_id = platform.submit(corpus_file("l1_png_001.png"), mode="hybrid")
+    assert platform.materialize(upload_id).success
+    first = json.loads(platform.store.blobs.get(result_key(upload_id)))
+    stored = json.loads(platform.store.blobs.get(candidate_key(upload_id, LAYOUT_CANDIDATE)))
+    assert stored[layout_reuse.STAMP_KEY]["reader_version"] == layout_reuse.reader_version()
+
+    again = platform.materialize(upload_id)
+    assert again.success and calls["read_layout"] == 1  # interpreted again, not read again
+    layout_step = next(iter(again.asset_materializations_for_node("document_ai_extraction"))).metadata
+    assert layout_step["layout_reused"].value is True
+    assert json.loads(platform.store.blobs.get(result_key(upload_id)))["entries"] == first["entries"]
+
+    # Other readers (any change to their code, libraries, Tesseract or languages): read afresh.
+    monkeypatch.setattr(layout_reuse, "reader_version", lambda: "another-reader")
+    assert platform.materialize(upload_id).success and calls["read_layout"] == 2
+    assert platform.materialize(upload_id).success and calls["read_layout"] == 2  # stamped anew: reused
+
+    platform.layout = LayoutExtractionResource(retry_base_seconds=0.05, reuse_layouts=False)  # TIMETABLE_LAYOUT_REUSE=false
+    assert platform.materialize(upload_id).success and calls["read_layout"] == 3
+
+
+def test_the_reader_version_covers_every_module_the_readers_import() -> None:
+    from timetable_platform.extraction import layout_reuse
+
+    names = {str(p.relative_to(layout_reuse.PACKAGE_ROOT)) for p in layout_reuse.reader_sources()}
+    # The readers, the OCR engine, and what they import, function-level imports included.
+    assert {"extraction/readers/image.py", "extraction/ocr/engine.py", "extraction/readers/__init__.py"} <= names
+    assert {"domain/layout.py", "reading/geometry.py", "extraction/sniff.py", "extraction/safety.py"} <= names
+    # Interpretation is not reading: changing it does not make stored layouts stale.
+    assert "reading/interpret.py" not in names and "extraction/embedded.py" not in names

@@ -30,6 +30,8 @@ from timetable_platform.store.queue import upload_message
 def _short_visibility(monkeypatch: pytest.MonkeyPatch) -> None:
     # A requested-but-unconfirmed message comes back after 1 s instead of 30 s.
     monkeypatch.setattr(upload_queue, "VISIBILITY_SECONDS", 1)
+    # No long poll: these tests tick on an empty queue on purpose (see the long-poll test).
+    monkeypatch.setattr(upload_queue, "LONG_POLL_SECONDS", 0)
 
 
 def _tick(platform: Platform, sensor: dg.SensorDefinition, cursor: str | None = None) -> dg.SensorResult:
@@ -83,6 +85,32 @@ def test_message_becomes_one_run_and_is_deleted_only_after_the_run_exists(platfo
     assert second.run_requests == []  # the run exists: the message is deleted, nothing new requested
     assert _queue_empty(platform)
     assert _runs_for(platform, upload_id) == 1
+
+
+def test_a_tick_waits_for_a_message_and_returns_on_its_arrival(
+    platform: Platform, small_timetable: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The long poll: a message sent while the tick waits gets its run from that tick, at once."""
+    import threading
+
+    monkeypatch.setattr(upload_queue, "LONG_POLL_SECONDS", 3)
+    started = time.monotonic()
+    assert _tick(platform, upload_queue.upload_queue_sensor).run_requests == []
+    assert time.monotonic() - started >= 2.9  # an empty queue: the tick waited the whole long poll
+    platform.store.queue.send_raw("not json")  # dead-lettered at once: the tick keeps waiting
+    upload_ids: list[str] = []
+    sender = threading.Timer(0.5, lambda: upload_ids.append(platform.submit(small_timetable)))
+    sender.start()
+    try:
+        started = time.monotonic()
+        tick = _tick(platform, upload_queue.upload_queue_sensor)
+        waited = time.monotonic() - started
+    finally:
+        sender.join()
+    assert 0.4 <= waited < 2.0, waited  # returned on arrival (polled every 0.2 s), not after 3 s
+    (request,) = tick.run_requests or []
+    assert request.run_key == _live_key(platform, upload_ids[0])
+    assert platform.store.queue.depth()["dead"] == 1
 
 
 def test_crash_before_the_daemon_commits_the_tick_loses_nothing(platform: Platform, small_timetable: Path) -> None:
@@ -201,6 +229,79 @@ def test_messages_for_a_running_or_finished_upload_are_deleted_without_a_run(
     assert _tick(platform, upload_queue.upload_queue_sensor).run_requests == []
     assert _queue_empty(platform)
     assert _runs_for(platform, upload_id) == 1
+
+
+def test_a_burst_beyond_the_free_run_slots_shares_ranged_runs_and_fails_only_the_bad_document(
+    platform: Platform, small_timetable: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(upload_queue, "free_run_slots", lambda instance: 1)
+    good = [platform.submit(small_timetable) for _ in range(6)]
+    bad = platform.register(small_timetable.read_bytes(), filename="bad.csv", sha256="0" * 64)  # checksum mismatch
+    platform.store.queue.send(upload_message(bad, "school-1"))
+    uploads = [*good, bad]
+    generations = {u: upload_queue.enqueue_generation(platform.upload(u)) for u in uploads}
+
+    tick = _tick(platform, upload_queue.upload_queue_sensor)
+    # 7 uploads for 1 free slot: runs of at most MAX_UPLOADS_PER_LIVE_RUN (5), each a range of new partitions.
+    ranges = [(r.tags[ASSET_PARTITION_RANGE_START_TAG], r.tags[ASSET_PARTITION_RANGE_END_TAG]) for r in tick.run_requests]
+    assert ranges == [(uploads[0], uploads[4]), (uploads[5], uploads[6])]
+    for request, chunk in zip(tick.run_requests, (uploads[:5], uploads[5:]), strict=True):
+        assert request.tags[LANE_TAG] == "live" and request.partition_key is None
+        assert {k: v for k, v in request.tags.items() if k.startswith(GENERATION_TAG + "/")} == {
+            upload_queue.batch_generation_tag(u): generations[u] for u in chunk
+        }
+    assert platform.instance.get_dynamic_partitions("uploads")[-7:] == uploads
+
+    runs = _commit(platform, tick)
+    assert all(run.success for run in runs)  # one bad document fails alone
+    assert {str(platform.upload(u).status) for u in good} == {"succeeded"}
+    failed = platform.upload(bad)
+    assert str(failed.status) == "failed" and failed.error.startswith("raw_upload: ")
+
+    _wait_visible(platform)
+    assert _tick(platform, upload_queue.upload_queue_sensor).run_requests == []  # each upload's run is found
+    assert _queue_empty(platform)
+
+    # Room for every upload: one run each, as before.
+    monkeypatch.setattr(upload_queue, "free_run_slots", lambda instance: 3)
+    pair = [platform.submit(small_timetable) for _ in range(2)]
+    assert [r.partition_key for r in _tick(platform, upload_queue.upload_queue_sensor).run_requests] == pair
+
+
+def test_free_run_slots_are_max_concurrent_runs_less_the_queued_and_running() -> None:
+    # A stub, not a second DagsterInstance: building and disposing one leaves Dagster's definitions
+    # loading pointing at a dead instance for the tests after it.
+    from types import SimpleNamespace
+
+    class Instance:
+        def __init__(self, max_runs: int | None, busy: int) -> None:
+            queue = None if max_runs is None else SimpleNamespace(max_concurrent_runs=max_runs)
+            self.config = SimpleNamespace(run_queue_config=queue)
+            self.busy = busy
+
+        def get_concurrency_config(self) -> SimpleNamespace:
+            return self.config
+
+        def get_runs_count(self, filters: RunsFilter) -> int:
+            assert {str(s) for s in filters.statuses} >= {"DagsterRunStatus.QUEUED", "DagsterRunStatus.STARTED"}
+            return self.busy
+
+    assert upload_queue.free_run_slots(Instance(3, 1)) == 2  # type: ignore[arg-type]
+    assert upload_queue.free_run_slots(Instance(3, 7)) == 0  # type: ignore[arg-type]
+    assert upload_queue.free_run_slots(Instance(-1, 0)) is None  # type: ignore[arg-type]  # unlimited
+    assert upload_queue.free_run_slots(Instance(None, 0)) is None  # type: ignore[arg-type]  # runs not queued
+
+
+def test_an_erasure_waits_for_a_shared_live_run_that_names_the_upload(platform: Platform) -> None:
+    from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
+
+    from timetable_platform.sensors.deleted_uploads import upload_run_ids
+
+    tags = {LANE_TAG: "live", upload_queue.batch_generation_tag("u1"): "g", upload_queue.batch_generation_tag("u2"): "g"}
+    platform.instance.add_run(DagsterRun(job_name="process_upload", run_id="a" * 36, status=DagsterRunStatus.STARTED, tags=tags))
+    assert upload_run_ids(platform.instance, "u2", in_progress=True) == {"a" * 36}
+    assert upload_run_ids(platform.instance, "u3", in_progress=True) == set()
+    assert upload_run_ids(platform.instance, "u2") == set()  # once ended, kept like a ranged backfill run
 
 
 def test_poison_messages_go_to_the_dead_letter_queue(platform: Platform) -> None:

@@ -232,6 +232,31 @@ def test_receive_waits_for_a_message_that_arrives_during_the_wait(queue: UploadQ
         sender.join()
 
 
+def test_database_queue_waits_by_peeking_not_by_claiming(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long poll on SQLite must not take the write lock every 0.2 s (the API and run workers need it)."""
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    migrate(url)
+    queue = DatabaseQueue(make_session_factory(make_engine(url)), visibility_timeout=1)
+    claims: list[float] = []
+    claim = queue._claim
+
+    def counted(max_messages: int, timeout: int):  # type: ignore[no-untyped-def]
+        claims.append(time.monotonic())
+        return claim(max_messages, timeout)
+
+    monkeypatch.setattr(queue, "_claim", counted)
+    assert queue.receive(1, wait_seconds=1) == []
+    assert len(claims) == 2  # on entry and at the deadline; plain reads in between
+    sender = threading.Timer(0.3, lambda: queue.send(upload_message("late", "acme")))
+    sender.start()
+    try:
+        claims.clear()
+        assert [m.body for m in queue.receive(1, wait_seconds=3)] == [upload_message("late", "acme")]
+        assert len(claims) == 2  # on entry, then once the peek saw the message
+    finally:
+        sender.join()
+
+
 def test_database_queue_on_postgres_uses_the_database_clock(
     migrated_postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -30,6 +30,13 @@ BACKFILL_REASON_TAG = "timetable/backfill_reason"  # historical | stale | failed
 
 # Ranged runs process this many uploads per run (amortises the 2-7 s run start-up).
 MAX_PARTITIONS_PER_RUN = 100
+# A run is one process doing one upload at a time: a backfill uses both cores of a small machine only
+# with two runs at once (dagster.yaml's backfill-lane limit), so a backfill of fewer than
+# 2 x MAX_PARTITIONS_PER_RUN uploads is split in two runs, each of at least MIN_PARTITIONS_PER_RUN.
+# Not smaller: each run costs ~3-6 CPU s of its own (process, imports, run events; measured: 10 DOCX as
+# 2 runs of 5 took 16.4 CPU s against 8.7-10.2 as one run, bench/README.md).
+BACKFILL_RUNS_AT_ONCE = 2
+MIN_PARTITIONS_PER_RUN = 25
 
 # One partition per tenant (school or district) for the school-wide view; added when an upload of
 # the tenant is stored.

@@ -234,14 +234,47 @@ def _stage_figures(stage: StageResult) -> dict[str, Any]:
     }
 
 
+def _stage_from_stored_layout(store: StoreResource, upload: LoadedUpload, key: str, limits: Limits) -> StageResult | None:
+    """The layout stage re-interpreting the layout stored by the upload's last run, when that layout was
+    read from the same bytes by the same readers (``extraction.layout_reuse``); else None."""
+    from timetable_platform.extraction.embedded import EmbeddedLayoutExtractor, interpreted_stage
+    from timetable_platform.extraction.layout_reuse import reusable
+    from timetable_platform.extraction.stage_codec import layout_from_json
+    from timetable_platform.store.blobs import BlobNotFound
+
+    try:
+        stored = _get_json(store, key)
+    except (BlobNotFound, ValueError):  # never stored, or unreadable: read the document
+        return None
+    if not reusable(stored, upload.sha256, limits):
+        return None
+    started = time.perf_counter()
+    return interpreted_stage(layout_from_json(stored["layout"]), backend=EmbeddedLayoutExtractor.name, started=started)
+
+
 def run_layout_stage(
-    store: StoreResource, upload_id: str, extractor: LayoutExtractor, limits: Limits
+    store: StoreResource, upload_id: str, extractor: LayoutExtractor, limits: Limits, *, reuse_layout: bool = False
 ) -> dict[str, Any]:
-    """Candidate A: the layout extractor's reading, stored as ``results/{id}/document_ai.json``."""
+    """Candidate A: the layout extractor's reading, stored as ``results/{id}/document_ai.json``.
+
+    The embedded extractor's layout is stamped with the readers that read it; with ``reuse_layout`` a
+    re-run whose stored layout has this upload's bytes and these readers interprets it again instead of
+    reading (OCR-ing) the document again."""
+    from timetable_platform.extraction.embedded import EmbeddedLayoutExtractor
+    from timetable_platform.extraction.layout_reuse import STAMP_KEY, stamp
+
     upload = load_upload(store, upload_id)
-    stage = extractor.extract(upload.document(), limits)
-    _put_result(store, upload_id, candidate_key(upload_id, LAYOUT_CANDIDATE), stage_to_json(stage))
-    return _stage_figures(stage)
+    key = candidate_key(upload_id, LAYOUT_CANDIDATE)
+    embedded = isinstance(extractor, EmbeddedLayoutExtractor)
+    stage = _stage_from_stored_layout(store, upload, key, limits) if embedded and reuse_layout else None
+    reused = stage is not None
+    if stage is None:
+        stage = extractor.extract(upload.document(), limits)
+    data = stage_to_json(stage)
+    if embedded and stage.layout is not None:
+        data[STAMP_KEY] = stamp(upload.sha256, limits)
+    _put_result(store, upload_id, key, data)
+    return {**_stage_figures(stage), "layout_reused": reused}
 
 
 def run_interpreter_stage(

@@ -146,6 +146,7 @@ def _stage_metadata(stage: str, figures: dict[str, Any]) -> dict[str, Any]:
         "output_tokens": figures["output_tokens"],
         "cost_usd": _number(figures["cost_usd"]),
         "warning_count": len(figures["warnings"]),
+        **({"layout_reused": figures["layout_reused"]} if "layout_reused" in figures else {}),
     }
 
 
@@ -202,7 +203,7 @@ def document_ai_extraction(
         context,
         store,
         "document_ai_extraction",
-        lambda upload_id: steps.run_layout_stage(store, upload_id, extractor, limits),
+        lambda upload_id: steps.run_layout_stage(store, upload_id, extractor, limits, reuse_layout=layout.reuse_layouts),
         retry_base_seconds=layout.retry_base_seconds,
         max_retries=layout.max_retries,
     )

@@ -22,6 +22,9 @@ class LayoutExtractionResource(dg.ConfigurableResource):
     max_pixels: int = 60_000_000
     retry_base_seconds: float = Field(default=2.0, description="first delay of the exponential backoff")
     max_retries: int = 4
+    reuse_layouts: bool = Field(
+        default=True, description="re-runs interpret the layout stored by the last run when read by the same readers"
+    )
     overrides: dict[str, str] = Field(default_factory=dict, description="TIMETABLE_* settings for cloud backends")
 
     @classmethod
@@ -31,6 +34,7 @@ class LayoutExtractionResource(dg.ConfigurableResource):
             max_bytes=settings.max_upload_bytes,
             max_pages=settings.max_pages,
             max_pixels=settings.max_pixels,
+            reuse_layouts=settings.layout_reuse,
         )
 
     def limits(self) -> Limits:
@@ -54,6 +58,9 @@ class InterpretationResource(dg.ConfigurableResource):
     )
     retry_base_seconds: float = 2.0
     max_retries: int = 4
+    reuse_layouts: bool = Field(
+        default=True, description="re-runs interpret the layout stored by the last run when read by the same readers"
+    )
     overrides: dict[str, str] = Field(default_factory=dict, description="TIMETABLE_* settings for cloud backends")
 
     @classmethod

@@ -14,10 +14,20 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from timetable_platform.assets.partitions import (
     BACKFILL_LANE,
     BACKFILL_REASON_TAG,
+    BACKFILL_RUNS_AT_ONCE,
     LANE_TAG,
     MAX_PARTITIONS_PER_RUN,
+    MIN_PARTITIONS_PER_RUN,
     UPLOADS_PARTITIONS,
 )
+
+
+def run_size(count: int, max_per_run: int = MAX_PARTITIONS_PER_RUN) -> int:
+    """Uploads per ranged run for a backfill of ``count``: enough runs to keep ``BACKFILL_RUNS_AT_ONCE``
+    busy, none smaller than ``MIN_PARTITIONS_PER_RUN`` (each run pays a process start), none above
+    ``max_per_run``."""
+    spread = -(-count // BACKFILL_RUNS_AT_ONCE)  # ceil
+    return max(1, min(max_per_run, max(spread, MIN_PARTITIONS_PER_RUN)))
 
 
 def contiguous_chunks(
@@ -54,7 +64,7 @@ def backfill_run_requests(
         instance.add_dynamic_partitions(name, missing)
     order = instance.get_dynamic_partitions(name)
     requests = []
-    for chunk in contiguous_chunks(upload_ids, order, max_per_run):
+    for chunk in contiguous_chunks(upload_ids, order, run_size(len(set(upload_ids)), max_per_run)):
         tags = {LANE_TAG: BACKFILL_LANE, BACKFILL_REASON_TAG: reason}
         if len(chunk) == 1:
             requests.append(

@@ -4,9 +4,10 @@ The API never imports Dagster, so it cannot delete them itself; it records each 
 retention) as an ``upload.deleted`` audit event, and this sensor follows those events (cursor: the
 last event id handled). For each erased upload it deletes the runs of that upload alone (tagged with
 its upload id, or with its partition: live runs and single-upload backfills), with their event logs,
-and its ``uploads`` partition. Ranged backfill runs, which cover many uploads, are kept: Dagster's
-metadata holds figures and ids only, never document text (docs/security.md). An upload whose run is
-still going is handled once the run ends (the run's steps stop writing for a deleted upload).
+and its ``uploads`` partition. Ranged runs, which cover many uploads (backfills, and live runs shared
+by the uploads of a burst), are kept: Dagster's metadata holds figures and ids only, never document
+text (docs/security.md). An upload whose run is still going (its own, or a shared live run naming
+it) is handled once the run ends (the run's steps stop writing for a deleted upload).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import dagster as dg
 from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES, RunsFilter
 from dagster._core.storage.tags import PARTITION_NAME_TAG
 
-from timetable_platform.assets.partitions import UPLOAD_ID_TAG, UPLOADS_PARTITIONS
+from timetable_platform.assets.partitions import LANE_TAG, LIVE_LANE, UPLOAD_ID_TAG, UPLOADS_PARTITIONS
 from timetable_platform.resources import StoreResource
+from timetable_platform.sensors.upload_queue import batch_generation_tag
 
 PARTITIONS_NAME = UPLOADS_PARTITIONS.name or "uploads"
 TICK_SECONDS = 30
@@ -28,6 +30,9 @@ def upload_run_ids(instance: dg.DagsterInstance, upload_id: str, *, in_progress:
     found: set[str] = set()
     for tags in ({UPLOAD_ID_TAG: upload_id}, {PARTITION_NAME_TAG: upload_id}):
         found.update(instance.get_run_ids(filters=RunsFilter(tags=tags, statuses=statuses)))
+    if in_progress:  # a live run shared by a burst's uploads names each one's generation
+        shared = instance.get_runs(filters=RunsFilter(tags={LANE_TAG: LIVE_LANE}, statuses=statuses))
+        found.update(r.run_id for r in shared if batch_generation_tag(upload_id) in r.tags)
     return found
 
 

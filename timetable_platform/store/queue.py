@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, text, u
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from timetable_platform.store.db import SQLITE_BEGIN_OPTION
 from timetable_platform.store.errors import BackendUnavailable, QueueError, ReceiptInvalid, StoreConfigError
 from timetable_platform.store.models import QueueMessage, new_id, utcnow
 
@@ -74,7 +75,7 @@ class UploadQueue(ABC):
 
     @abstractmethod
     def receive(
-        self, max_messages: int = 10, *, visibility_timeout: int | None = None, wait_seconds: int = 0
+        self, max_messages: int = 10, *, visibility_timeout: int | None = None, wait_seconds: float = 0
     ) -> list[ReceivedMessage]: ...
 
     @abstractmethod
@@ -116,7 +117,7 @@ def _now(session: Session) -> datetime:
     return utcnow()
 
 
-def _check_receive_args(max_messages: int, visibility_timeout: int, wait_seconds: int) -> None:
+def _check_receive_args(max_messages: int, visibility_timeout: int, wait_seconds: float) -> None:
     if max_messages < 1:
         raise ValueError("max_messages must be at least 1")
     if visibility_timeout < 0 or wait_seconds < 0:
@@ -222,7 +223,7 @@ class DatabaseQueue(UploadQueue):
         return message_id
 
     def receive(
-        self, max_messages: int = 10, *, visibility_timeout: int | None = None, wait_seconds: int = 0
+        self, max_messages: int = 10, *, visibility_timeout: int | None = None, wait_seconds: float = 0
     ) -> list[ReceivedMessage]:
         timeout = self.visibility_timeout if visibility_timeout is None else visibility_timeout
         _check_receive_args(max_messages, timeout, wait_seconds)
@@ -231,7 +232,29 @@ class DatabaseQueue(UploadQueue):
             messages = self._claim(max_messages, timeout)
             if messages or time.monotonic() >= deadline:
                 return messages
-            time.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
+            # Long poll: peek with a plain read until a message is visible; claiming takes SQLite's
+            # write lock, which every poll would otherwise take from the API and the run workers.
+            while time.monotonic() < deadline:
+                time.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
+                if self._any_visible():
+                    break
+
+    def _any_visible(self) -> bool:
+        engine: Engine = self.session_factory.kw["bind"]
+        with engine.connect() as connection:
+            connection.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+            postgres = connection.dialect.name == "postgresql"
+            now: Any = func.clock_timestamp() if postgres else utcnow()
+            found = connection.execute(
+                select(QueueMessage.id)
+                .where(
+                    QueueMessage.queue == self.name,
+                    QueueMessage.dead_lettered_at.is_(None),
+                    QueueMessage.visible_at <= now,
+                )
+                .limit(1)
+            ).first()
+            return found is not None
 
     def _claim(self, max_messages: int, timeout: int) -> list[ReceivedMessage]:
         claimed: list[ReceivedMessage] = []
@@ -486,12 +509,12 @@ class SqsQueue(UploadQueue):
         return str(self.client.send_message(QueueUrl=self.url, MessageBody=body_text)["MessageId"])
 
     def receive(
-        self, max_messages: int = 10, *, visibility_timeout: int | None = None, wait_seconds: int = 0
+        self, max_messages: int = 10, *, visibility_timeout: int | None = None, wait_seconds: float = 0
     ) -> list[ReceivedMessage]:
         timeout = self.visibility_timeout if visibility_timeout is None else visibility_timeout
         _check_receive_args(max_messages, timeout, wait_seconds)
         messages: list[ReceivedMessage] = []
-        wait = min(wait_seconds, 20)  # the SQS maximum
+        wait = min(int(wait_seconds), 20)  # whole seconds, at most 20 (the SQS limits)
         while len(messages) < max_messages:
             response = self.client.receive_message(
                 QueueUrl=self.url,
