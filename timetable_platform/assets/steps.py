@@ -373,7 +373,7 @@ def merge_upload(store: StoreResource, upload_id: str, *, raw_seconds: float | N
         media_type=upload.media_type,
         sha256=upload.sha256,
     )
-    from timetable_platform.extraction.pipeline import combined, split_timetables
+    from timetable_platform.extraction.split import combined, split_timetables
 
     parts = split_timetables(
         layout, interpreter, mode=upload.mode, filename=upload.filename, media_type=upload.media_type,

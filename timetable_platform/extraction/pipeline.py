@@ -138,29 +138,6 @@ def reconcile(
     return timetable
 
 
-def split_timetables(
-    layout_stage: StageResult,
-    interpreter_stage: StageResult | None,
-    *,
-    mode: str,
-    filename: str | None,
-    media_type: str,
-    sha256: str,
-) -> list[Timetable] | None:
-    """One timetable per owner of a school-wide document (``extraction.split``), None for one timetable."""
-    from timetable_platform.extraction import split
-
-    return split.split_timetables(
-        layout_stage, interpreter_stage, mode=mode, filename=filename, media_type=media_type, sha256=sha256
-    )
-
-
-def combined(parts: list[Timetable], whole: Timetable) -> Timetable:
-    from timetable_platform.extraction.split import combined as combine
-
-    return combine(parts, whole)
-
-
 def _run_interpreter(
     interpreter: Interpreter | None, document: Document, limits: Limits, context: StageResult | None
 ) -> StageResult | None:
@@ -231,13 +208,15 @@ def extract(
     result = ExtractionResult(
         timetable=timetable, mode=mode, layout_stage=layout_stage, interpreter_stage=interpreter_stage
     )
-    parts = split_timetables(
+    from timetable_platform.extraction import split  # split imports this module
+
+    parts = split.split_timetables(
         layout_stage, interpreter_stage, mode=mode, filename=document.filename,
         media_type=document.media_type, sha256=document.sha256,
     )  # fmt: skip
     if parts:
         result.timetables = parts
-        result.timetable = combined(parts, timetable)
+        result.timetable = split.combined(parts, timetable)
     return result
 
 
