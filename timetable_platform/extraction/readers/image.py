@@ -295,27 +295,21 @@ def _orientation(ink: np.ndarray) -> int:
 def _cell_crop(clean: np.ndarray, box: tuple[int, int, int, int], color: np.ndarray | None = None) -> _Crop | None:
     x0, y0, x1, y1 = box
     inset = 3
+    origin = (x0 + inset, y0 + inset)
     region = clean[y0 + inset : y1 - inset, x0 + inset : x1 - inset]
     if region.size == 0 or min(region.shape) < 6:
         return None
-    if color is not None:
-        # Light print on a coloured fill (web and app timetables) is read from the colour image: the
-        # flattened grey takes the letters for paper and darkens the fill around them into a halo.
-        painted = color[y0 + inset : y1 - inset, x0 + inset : x1 - inset]
-        if _light_print_on_fill(painted):
-            channel = _most_contrasting_channel(painted)
-            if channel is not None:
-                crop = _crop_from_region(channel, (x0 + inset, y0 + inset))
-                if crop is not None:
-                    return crop
-    crop = _crop_from_region(region, (x0 + inset, y0 + inset))
-    if crop is None and color is not None:
-        # Light text on a saturated fill (web and app timetables) fades to nothing in the normalised
-        # grey, which divides each fill by itself: the colour channel where text and fill differ most.
-        channel = _most_contrasting_channel(color[y0 + inset : y1 - inset, x0 + inset : x1 - inset])
-        if channel is not None:
-            crop = _crop_from_region(channel, (x0 + inset, y0 + inset))
-    return crop
+    painted = color[y0 + inset : y1 - inset, x0 + inset : x1 - inset] if color is not None else None
+
+    def from_colour() -> _Crop | None:
+        # The colour channel where print and fill differ most: light print on a fill (web and app
+        # timetables) is lost or haloed in the normalised grey, which takes the letters for paper.
+        channel = _most_contrasting_channel(painted) if painted is not None else None
+        return _crop_from_region(channel, origin) if channel is not None else None
+
+    if painted is not None and _light_print_on_fill(painted):
+        return from_colour() or _crop_from_region(region, origin)
+    return _crop_from_region(region, origin) or from_colour()
 
 
 def _light_print_on_fill(region: np.ndarray) -> bool:
