@@ -460,3 +460,84 @@ def test_a_time_label_ends_its_column_on_an_unruled_line() -> None:
     assert [line.text for line in _split_at_gaps(timed)] == ["10:05 - 11:00", "Chemistry"]
     phrase = [word("Indoor", 30, 80), word("provision", 100, 170), word("time", 190, 230)]
     assert [line.text for line in _split_at_gaps(phrase)] == ["Indoor provision time"]
+
+
+def test_a_blurred_block_of_short_lines_is_read_as_horizontal_text() -> None:
+    """In a blurred photo the letters of each word run together into one wide blob, and lines set close
+    together join when smeared down the block: the blob shapes, not the smear, give the direction. The
+    digit alone, tall as it is, is no rotated text."""
+    import cv2
+    from PIL import ImageDraw
+
+    from tests.corpusgen.degrade import font
+    from timetable_platform.extraction.readers.image import _orientation
+
+    image = Image.new("L", (100, 130), 255)
+    draw = ImageDraw.Draw(image)
+    for row, text in enumerate(("Scienze", "Prof.ssa", "Colombo", "Lab 2")):
+        draw.text((4, 6 + row * 28), text, fill=0, font=font(16, bold=True))
+    _, ink = cv2.threshold(np.array(image), 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink = cv2.dilate(ink, np.ones((1, 5), np.uint8))  # the letters of a word touch, as blur makes them
+    assert ink[:, 85:].max() == 0  # a block taller than wide, as a cell of short lines is
+    assert _orientation(ink) == 0
+    digit = Image.new("L", (27, 38), 255)
+    ImageDraw.Draw(digit).text((8, 4), "1", fill=0, font=font(28))
+    _, one = cv2.threshold(np.array(digit), 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    assert _orientation(one) == 0
+
+
+def test_a_degree_sign_between_hour_and_minutes_is_a_colon() -> None:
+    from timetable_platform.extraction.readers.image import _clean_text
+
+    assert _clean_text("08°15-08:30") == "08:15-08:30"
+    assert _clean_text("9º05") == "9:05"
+    # A temperature or an ordinal keeps its sign.
+    assert _clean_text("21° C") == "21° C" and _clean_text("3° SERIE") == "3° SERIE"
+
+
+class _ScriptedEngine:
+    """Answers each read with the next scripted reading (one per crop), recording the charset asked for."""
+
+    name = "scripted"
+
+    def __init__(self, readings: list[list[str]]) -> None:
+        self.readings = readings
+        self.charsets: list[str | None] = []
+
+    def read_crops(self, crops: list[np.ndarray], scales: list[float], *, charset: str | None = None) -> list:
+        from timetable_platform.extraction.ocr.engine import OcrWord
+
+        self.charsets.append(charset)
+        texts = self.readings.pop(0)
+        return [[OcrWord(t, (0, 0, 50, 10), 0.0, 0)] if t else [] for t in texts]
+
+
+def test_time_labels_read_badly_are_read_again_as_times_and_the_majority_kept() -> None:
+    """A time label read as nothing, or weakly with a wrong digit, is read again limited to the
+    characters of a time at two sizes; the clean time most readings agree on is kept. A label that
+    is a period number beside its time, or a word, is left as read."""
+    from timetable_platform.extraction.ocr.engine import OcrWord
+    from timetable_platform.extraction.readers.image import TIME_CHARSET, _Crop, _retry_time_labels
+
+    def crop(text: str | None, confidence: float) -> _Crop:
+        c = _Crop(image=np.full((30, 120), 255, np.uint8), origin=(0, 0), size=(120, 30), rotation=0, scale=2.0)
+        c.words = [OcrWord(text, (0, 0, 100, 20), confidence, 0)] if text else []
+        return c
+
+    crops = [crop(None, 0.0), crop("08:15-08:20", 0.4), crop("5 9:35-9:55", 0.9), crop("Music", 0.3)]
+    engine = _ScriptedEngine([["08:35-09:20", "08:15-08:30"], ["", "08:15-08:30"]])
+    _retry_time_labels(engine, crops)
+    assert [" ".join(w.text for w in c.words) for c in crops] == ["08:35-09:20", "08:15-08:30", "5 9:35-9:55", "Music"]
+    assert engine.charsets == [TIME_CHARSET, TIME_CHARSET]
+
+
+def test_tesseract_reads_only_the_characters_asked_for() -> None:
+    from PIL import ImageDraw
+
+    from tests.corpusgen.degrade import font
+    from timetable_platform.extraction.ocr.engine import TesseractEngine
+
+    image = Image.new("L", (260, 50), 255)
+    ImageDraw.Draw(image).text((10, 8), "08:15-O9:20", fill=0, font=font(28))
+    words = TesseractEngine().read_crops([np.array(image)], [1.0], charset="0123456789:.-")[0]
+    assert "".join(w.text for w in words) == "08:15-09:20"

@@ -41,8 +41,11 @@ class OcrWord:
 class OcrEngine(Protocol):
     name: str
 
-    def read_crops(self, crops: list[np.ndarray], scales: list[float]) -> list[list[OcrWord]]:
-        """Words per crop; ``scales`` says by how much to enlarge each crop before reading."""
+    def read_crops(
+        self, crops: list[np.ndarray], scales: list[float], *, charset: str | None = None
+    ) -> list[list[OcrWord]]:
+        """Words per crop; ``scales`` says by how much to enlarge each crop before reading; ``charset``,
+        when the engine can, limits what it may read (the characters of a clock time, say)."""
         ...
 
 
@@ -75,7 +78,9 @@ class TesseractEngine:
         self.timeout = timeout
         self.workers = max(1, workers)
 
-    def read_crops(self, crops: list[np.ndarray], scales: list[float]) -> list[list[OcrWord]]:
+    def read_crops(
+        self, crops: list[np.ndarray], scales: list[float], *, charset: str | None = None
+    ) -> list[list[OcrWord]]:
         results: list[list[OcrWord]] = [[] for _ in crops]
         if not crops:
             return results
@@ -91,20 +96,22 @@ class TesseractEngine:
             sheets[-1].append(index)
             used += height
         if len(sheets) == 1:
-            self._read_sheet(crops, scales, sheets[0], results)
+            self._read_sheet(crops, scales, sheets[0], results, charset)
         else:
             with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                for future in [pool.submit(self._read_sheet, crops, scales, batch, results) for batch in sheets]:
+                jobs = [pool.submit(self._read_sheet, crops, scales, batch, results, charset) for batch in sheets]
+                for future in jobs:
                     future.result()
         return results
 
-    def _run(self, sheet: np.ndarray) -> list[dict[str, str]]:
+    def _run(self, sheet: np.ndarray, charset: str | None = None) -> list[dict[str, str]]:
         with tempfile.TemporaryDirectory(prefix="timetable-ocr-") as tmp:
             path = os.path.join(tmp, "sheet.png")
             cv2.imwrite(path, sheet, [cv2.IMWRITE_PNG_COMPRESSION, 1])
             command = [
                 "tesseract", path, "stdout", "-l", self.languages, "--psm", str(self.psm), "--oem", "1",
-                "-c", "preserve_interword_spaces=1", "tsv",
+                "-c", "preserve_interword_spaces=1",
+                *(["-c", f"tessedit_char_whitelist={charset}"] if charset else []), "tsv",
             ]
             # One thread per process: the sheets already run in parallel, and the machine is shared.
             env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
@@ -139,7 +146,12 @@ class TesseractEngine:
         return words
 
     def _read_sheet(
-        self, crops: list[np.ndarray], scales: list[float], batch: list[int], results: list[list[OcrWord]]
+        self,
+        crops: list[np.ndarray],
+        scales: list[float],
+        batch: list[int],
+        results: list[list[OcrWord]],
+        charset: str | None = None,
     ) -> None:
         scaled = [_scaled(crops[i], scales[i]) for i in batch]
         width = max(c.shape[1] for c in scaled) + 2 * GAP
@@ -155,7 +167,7 @@ class TesseractEngine:
         tops = [band[0] for band in bands]
         line_ids: dict[tuple[int, str, str, str], int] = {}
         lines_per_crop: dict[int, int] = {}
-        for row in self._run(sheet):
+        for row in self._run(sheet, charset):
             parsed = _tsv_word(row)
             if parsed is None:
                 continue
@@ -218,7 +230,10 @@ class RapidOcrEngine:
                 words.append(OcrWord(token, (x0 / scale, y0 / scale, x1 / scale, y1 / scale), score, line_index))
         return words
 
-    def read_crops(self, crops: list[np.ndarray], scales: list[float]) -> list[list[OcrWord]]:
+    def read_crops(
+        self, crops: list[np.ndarray], scales: list[float], *, charset: str | None = None
+    ) -> list[list[OcrWord]]:
+        # RapidOCR's recogniser has no character limit: ``charset`` is ignored, the callers check what it read.
         results: list[list[OcrWord]] = []
         for crop, scale in zip(crops, scales, strict=True):
             image = _scaled(crop, scale)

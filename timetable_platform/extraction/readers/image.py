@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -18,7 +19,7 @@ import cv2
 import numpy as np
 
 from timetable_platform.domain.layout import BBox, Cell, Layout, Line, Page, Table, Word
-from timetable_platform.domain.times import find_times
+from timetable_platform.domain.times import find_times, parse_time_range
 from timetable_platform.extraction.base import Document, Limits
 from timetable_platform.extraction.errors import (
     CorruptDocument,
@@ -274,6 +275,9 @@ def _orientation(ink: np.ndarray) -> int:
     if width > 0.9 * height:
         return 0
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    along = _elongation(stats[1:])
+    if along is not None:
+        return along
     sizes = [
         max(int(stats[i, cv2.CC_STAT_WIDTH]), int(stats[i, cv2.CC_STAT_HEIGHT]))
         for i in range(1, count)
@@ -290,6 +294,24 @@ def _orientation(ink: np.ndarray) -> int:
 
     across, down = blobs((k, 1)), blobs((1, k))
     return 90 if down < 0.7 * across else 0
+
+
+def _elongation(stats: np.ndarray) -> int | None:
+    """0 or 90 when most of the ink lies in blobs stretched one way: in a blurred photo or scan the
+    letters of a word run together into one blob that lies along the writing direction, and then a
+    smear tells nothing (the words are already joined, and lines set close together join across)."""
+    widths, heights, areas = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
+    total = float(areas[areas >= 6].sum())
+    if total == 0:
+        return None
+    # Three words at least: one tall digit ('1', '7') or a dash is a stretched blob too.
+    is_wide, is_tall = (widths >= 2 * heights) & (areas >= 6), (heights >= 2 * widths) & (areas >= 6)
+    wide, tall = float(areas[is_wide].sum()), float(areas[is_tall].sum())
+    if is_wide.sum() >= 3 and wide >= 0.5 * total and tall < 0.25 * wide:
+        return 0
+    if is_tall.sum() >= 3 and tall >= 0.5 * total and wide < 0.25 * tall:
+        return 90
+    return None
 
 
 def _cell_crop(clean: np.ndarray, box: tuple[int, int, int, int], color: np.ndarray | None = None) -> _Crop | None:
@@ -501,6 +523,63 @@ def _ocr(engine: OcrEngine, crops: list[_Crop]) -> None:
             if _mean_confidence(words) > _mean_confidence(crop.words):
                 crop.words, crop.rotation, crop.image = words, 270, image
     _retry_short_rotated_words(engine, crops)
+    _retry_time_labels(engine, crops)
+
+
+# What a clock time is printed with; a crop read again limited to these can only come back as a time.
+TIME_CHARSET = "0123456789:.-"
+_CLEAN_TIME = re.compile(r"\d{1,2}[:.]\d{2}(?:\s*[-–]\s*\d{1,2}[:.]\d{2})?")
+
+
+def _retry_time_labels(engine: OcrEngine, crops: list[_Crop]) -> None:
+    """Clock times in small bold print (the time labels of a header row or column) are where
+    Tesseract's guesses go wrong most: a colon read as a degree sign, a 3 as a 2, or nothing read at
+    all, and one lost label loses a whole column of lessons. One-line crops read as digits that do not
+    make a clean time, or read weakly, or not read at all, are read again limited to the characters of
+    a time, at their own size and a third larger (the recogniser's misreadings change with size); the
+    clean time most of the readings agree on replaces the first reading."""
+    retry = [c for c in crops if c.rotation == 0 and _one_line(c) and _may_be_time(c.words)]
+    if not retry:
+        return
+    images = [c.image for c in retry]
+    readings = [
+        engine.read_crops(images, [c.scale * factor for c in retry], charset=TIME_CHARSET) for factor in (1.0, 1.3)
+    ]
+    for index, crop in enumerate(retry):
+        candidates = [crop.words, *(reading[index] for reading in readings)]
+        clean = [(text, words) for words in candidates if (text := _clean_time_text(words)) is not None]
+        if not clean:
+            continue
+        votes = Counter(text for text, _ in clean)
+        best = max(votes, key=lambda text: (votes[text], -[t for t, _ in clean].index(text)))
+        crop.words = next(words for text, words in clean if text == best)
+
+
+def _clean_time_text(words: list[OcrWord]) -> str | None:
+    text = " ".join(_clean_text(w.text) for w in words)
+    if not _CLEAN_TIME.fullmatch(text) or parse_time_range(text) is None:
+        return None
+    return re.sub(r"\s+", "", text).replace("–", "-").replace(".", ":")
+
+
+def _one_line(crop: _Crop) -> bool:
+    if crop.words:
+        return len({w.line for w in crop.words}) == 1
+    height, width = crop.image.shape[:2]
+    return width >= 2.5 * height
+
+
+def _may_be_time(words: list[OcrWord]) -> bool:
+    """Nothing read; digits with no time among them; or a lone time read weakly. A label that reads as
+    a time beside other print ('5 9:35-9:55', a period number and its times) is left as read."""
+    if not words:
+        return True
+    text = " ".join(_clean_text(w.text) for w in words)
+    if find_times(text):
+        return bool(_CLEAN_TIME.fullmatch(text)) and _mean_confidence(words) < ROTATION_RETRY_CONFIDENCE
+    digits = sum(ch.isdigit() for ch in text)
+    letters = sum(ch.isalpha() for ch in text)
+    return digits >= 3 and letters <= 1
 
 
 def _retry_short_rotated_words(engine: OcrEngine, crops: list[_Crop]) -> None:
@@ -652,9 +731,14 @@ def _is_noise(text: str, confidence: float, *, alone: bool = False) -> bool:
     return bool(_NOISE.match(text)) and text not in {"-", "–", "&", "/", "+"} and confidence < 0.8
 
 
+# A colon in small bold print read as a degree sign, between an hour and its minutes ("08°15").
+_DEGREE_COLON = re.compile(r"(?<![\d.:])(\d{1,2})[°º](\d{2})(?!\d)")
+
+
 def _clean_text(text: str) -> str:
-    """One dash for the dash runs and look-alikes OCR makes of an en dash ("12-—1pm" -> "12–1pm")."""
-    return _DASHES.sub("–", text)
+    """One dash for the dash runs and look-alikes OCR makes of an en dash ("12-—1pm" -> "12–1pm"), and
+    a colon for the degree sign OCR reads between an hour and its minutes."""
+    return _DEGREE_COLON.sub(r"\1:\2", _DASHES.sub("–", text))
 
 
 def _table(grid: GridTable, table_index: int, cell_lines: dict[tuple[int, int], list[Line]]) -> Table:
