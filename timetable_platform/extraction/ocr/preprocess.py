@@ -245,8 +245,11 @@ def order_corners(points: np.ndarray) -> np.ndarray:
     )
 
 
-def perspective_correct(color: np.ndarray, quad: np.ndarray) -> np.ndarray | None:
-    """Warp the whole page so that the table quadrilateral becomes an upright rectangle."""
+def perspective_correct(
+    color: np.ndarray, quad: np.ndarray, *, crop_to_quad: bool = False
+) -> np.ndarray | None:
+    """Warp the whole page so that the table quadrilateral becomes an upright rectangle; with
+    ``crop_to_quad`` (the quad is the sheet of paper in a photo) keep only that rectangle."""
     tl, tr, br, bl = quad
     width = max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))
     height = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
@@ -263,10 +266,24 @@ def perspective_correct(color: np.ndarray, quad: np.ndarray) -> np.ndarray | Non
     if out_w * out_h > 4 * w * h:  # a degenerate homography would blow the page up
         return None
     shift = np.array([[1, 0, -x_min], [0, 1, -y_min], [0, 0, 1]], np.float64)
+    if crop_to_quad:
+        # The sheet's own edges and the dark ground around it would pass for a table's rulings.
+        margin = 0.004 * max(width, height)
+        shift = np.array([[1, 0, -tl[0] - margin], [0, 1, -tl[1] - margin], [0, 0, 1]], np.float64)
+        out_w, out_h = int(width - 2 * margin), int(height - 2 * margin)
     return cv2.warpPerspective(
         color, shift @ matrix, (out_w, out_h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
         borderValue=(255, 255, 255),
     )
+
+
+def _sheet_runs_off(gray: np.ndarray) -> bool:
+    """Whether the photo's rim crosses the sheet: paper-bright pixels on the frame's edge, where only the
+    ground should be when the whole sheet is in view."""
+    rim = max(2, min(gray.shape) // 100)
+    edges = np.concatenate([gray[:rim].ravel(), gray[-rim:].ravel(), gray[:, :rim].ravel(), gray[:, -rim:].ravel()])
+    ground = float(np.percentile(edges, 25))
+    return float((edges > ground + 60).mean()) > 0.03
 
 
 def _is_projective(quad: np.ndarray, tolerance: float = 0.01) -> bool:
@@ -318,10 +335,37 @@ def looks_sideways(gray: np.ndarray) -> bool:
     return tall > 1.5 * max(wide, 1)
 
 
+def is_dark_page(gray: np.ndarray) -> bool:
+    """Light print on a dark page (an app or web page in dark mode): the page is dark and what stands
+    out from it is lighter, not darker. A dim photo of paper is dark too, but its print is darker still."""
+    factor = min(1.0, 1600 / max(gray.shape))
+    small = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    level = float(np.median(small))
+    if level >= 100:
+        return False
+    light = (small > level + 70).astype(np.uint8)
+    lighter = float(light.mean())
+    darker = float((small < level - 70).mean())
+    if not (lighter > 0.005 and lighter > 3 * darker):
+        return False
+    # Print is thin strokes; a large light area that survives an opening wider than a stroke is a
+    # sheet of paper photographed on a dark ground (a scanner's white corners are small).
+    width = max(9, min(small.shape) // 30)
+    solid = cv2.morphologyEx(light, cv2.MORPH_OPEN, np.ones((width, width), np.uint8))
+    return float(solid.mean()) < 0.15
+
+
+# Degrees the print may still slant after a sheet's outline was undone, before the outline is doubted.
+SHEET_SKEW_LIMIT = 0.6
+
+
 def prepare_page(image: Image.Image | np.ndarray, *, detect_orientation: bool = True) -> PreparedPage:
     """Upright, flat, deskewed page ready for grid finding and OCR."""
     color = pil_to_bgr(image) if isinstance(image, Image.Image) else image
     notes: list[str] = []
+    if is_dark_page(cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)):
+        color = 255 - color
+        notes.append("light print on a dark page inverted")
     # The normalised grey is computed once and moved along with the colour image where possible.
     flat = normalise_illumination(cv2.cvtColor(color, cv2.COLOR_BGR2GRAY))
 
@@ -333,17 +377,30 @@ def prepare_page(image: Image.Image | np.ndarray, *, detect_orientation: bool = 
             notes.append(f"page rotated by {rotate} degrees")
 
     quad = find_table_quad(flat)
+    sheet = False
     if quad is None:  # no ruled frame: the edges of the sheet itself, in a photo
         quad = find_page_quad(cv2.cvtColor(color, cv2.COLOR_BGR2GRAY))
+        # Only a sheet seen whole is cut out: one running off the photo has a corner the frame made.
+        sheet = quad is not None and not _sheet_runs_off(cv2.cvtColor(color, cv2.COLOR_BGR2GRAY))
     corrected = False
-    if quad is not None and _is_projective(quad):
-        warped = perspective_correct(color, quad)
+    skew: float | None = None
+    if quad is not None and (_is_projective(quad) or sheet):
+        warped = perspective_correct(color, quad, crop_to_quad=sheet)
         if warped is not None:
-            color = warped
-            flat = normalise_illumination(cv2.cvtColor(color, cv2.COLOR_BGR2GRAY))
-            corrected = True
-            notes.append("perspective corrected")
-    skew = estimate_skew(flat)
+            warped_flat = normalise_illumination(cv2.cvtColor(warped, cv2.COLOR_BGR2GRAY))
+            skew = estimate_skew(warped_flat)
+            if sheet and skew is not None and abs(skew) > SHEET_SKEW_LIMIT:
+                # The print still slants: the sheet's outline was misjudged (a corner in shadow), so
+                # cutting to it would cut print off. Warp as before and keep the whole frame.
+                warped = perspective_correct(color, quad) if _is_projective(quad) else None
+                warped_flat = normalise_illumination(cv2.cvtColor(warped, cv2.COLOR_BGR2GRAY)) if warped is not None else flat
+                skew = None
+            if warped is not None:
+                color, flat = warped, warped_flat
+                corrected = True
+                notes.append("perspective corrected")
+    if skew is None:
+        skew = estimate_skew(flat)
     if skew is not None and 0.15 <= abs(skew) <= 20:
         color = rotate_bound(color, skew, border=(255, 255, 255))
         flat = rotate_bound(flat, skew, border=255)
