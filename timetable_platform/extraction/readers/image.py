@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from timetable_platform.domain.layout import BBox, Cell, Layout, Line, Page, Table, Word
-from timetable_platform.domain.times import find_times, parse_time_range
+from timetable_platform.domain.times import find_times, parse_time_range, strip_times
 from timetable_platform.extraction.base import Document, Limits
 from timetable_platform.extraction.errors import (
     CorruptDocument,
@@ -193,10 +193,12 @@ def _find_crops(prepared: PreparedPage) -> _PageCrops:
     for table_index, grid in enumerate(grids):
         for cell_index, cell in enumerate(grid.cells):
             crop = _cell_crop(clean, cell.box, prepared.color)
-            if crop is not None:
-                crop.table, crop.cell = table_index, cell_index
-                crops.append(crop)
-    crops.extend(_outside_text_crops(clean, grids))
+            if crop is None:
+                continue
+            for part in _split_by_text_size(crop):
+                part.table, part.cell = table_index, cell_index
+                crops.append(part)
+    crops.extend(_outside_text_crops(clean, grids, prepared.color))
     return _PageCrops(rulings=rulings, grids=grids, crops=crops)
 
 
@@ -334,6 +336,59 @@ def _cell_crop(clean: np.ndarray, box: tuple[int, int, int, int], color: np.ndar
     return _crop_from_region(region, origin) or from_colour()
 
 
+# Lines whose letters differ in height by this factor are read as separate crops, each at its own scale.
+TEXT_SIZE_RATIO = 1.8
+
+
+def _split_by_text_size(crop: _Crop) -> list[_Crop]:
+    """A cell printing a big label over small text (a period number over its times, a subject over a
+    teacher code in a corner) is read best line by line: one scale for both leaves the small line
+    too small for OCR, and Tesseract, reading one block, takes the small line for noise beside the
+    big one. Groups of text lines of clearly different letter heights become crops of their own."""
+    if crop.rotation != 0:
+        return [crop]
+    _, ink = cv2.threshold(crop.image, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    rows = np.flatnonzero(ink.max(axis=1) > 0)
+    if len(rows) == 0:
+        return [crop]
+    bands: list[tuple[int, int]] = []
+    start = previous = int(rows[0])
+    for row in rows[1:]:
+        if row > previous + 2:  # a blank gap of two rows or more ends a band
+            bands.append((start, previous + 1))
+            start = int(row)
+        previous = int(row)
+    bands.append((start, previous + 1))
+    heights = [_char_height(ink[a:b]) or float(b - a) for a, b in bands]
+    groups: list[list[int]] = [[0]]
+    for index in range(1, len(bands)):
+        low, high = sorted((heights[index - 1], heights[index]))
+        if high >= TEXT_SIZE_RATIO * max(low, 1.0):
+            groups.append([])
+        groups[-1].append(index)
+    if len(groups) == 1:
+        return [crop]
+    parts: list[_Crop] = []
+    for group in groups:
+        top = bands[group[0]][0] if group[0] == 0 else (bands[group[0] - 1][1] + bands[group[0]][0]) // 2
+        last = group[-1]
+        bottom = bands[last][1] if last == len(bands) - 1 else (bands[last][1] + bands[last + 1][0]) // 2
+        if group[0] == 0:
+            top = 0
+        if last == len(bands) - 1:
+            bottom = crop.image.shape[0]
+        band_heights = [heights[i] for i in group]
+        scale = float(np.clip(TARGET_TEXT_HEIGHT / max(float(np.median(band_heights)), 1.0), 1.0, 3.0))
+        image = crop.image[top:bottom]
+        parts.append(
+            dataclasses.replace(
+                crop, image=image, origin=(crop.origin[0], crop.origin[1] + top), size=(image.shape[1], image.shape[0]),
+                scale=scale, words=[],
+            )
+        )
+    return parts
+
+
 def _light_print_on_fill(region: np.ndarray) -> bool:
     """Whether a cell holds light print on a darker fill: the fill (median) well below white, a
     minority of pixels far lighter than it and few far darker."""
@@ -413,16 +468,28 @@ def _has_print(region: np.ndarray) -> bool:
 
 
 def _without_edge_lines(region: np.ndarray, ink: np.ndarray, depth: int = 7) -> tuple[np.ndarray, np.ndarray]:
-    """White out rows / columns at the crop's edges that are mostly ink: what is left of a border."""
+    """White out rows / columns at the crop's edges that are mostly ink in long runs: what is left of a
+    border. A row through a line of small print near the edge can be mostly ink too, but in short
+    runs (the strokes of separate letters), and stays."""
     region, ink = region.copy(), ink.copy()
     height, width = ink.shape
     for index in [*range(min(depth, height)), *range(max(0, height - depth), height)]:
-        if ink[index].mean() > 0.4 * 255:
+        if _border_like(ink[index]):
             ink[index], region[index] = 0, 255
     for index in [*range(min(depth, width)), *range(max(0, width - depth), width)]:
-        if ink[:, index].mean() > 0.4 * 255:
+        if _border_like(ink[:, index]):
             ink[:, index], region[:, index] = 0, 255
     return region, ink
+
+
+def _border_like(pixels: np.ndarray) -> bool:
+    on = pixels > 0
+    if on.mean() <= 0.4:
+        return False
+    # Longest run of ink: a quarter of the row or more is a line, not letters.
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], on.astype(np.int8), [0]))))
+    longest = int((edges[1::2] - edges[::2]).max()) if len(edges) else 0
+    return longest >= 0.25 * len(pixels)
 
 
 def _without_line_remnants(region: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -480,21 +547,31 @@ def _stretched(region: np.ndarray) -> np.ndarray:
     return np.clip(scaled, 0, 255).astype(np.uint8)
 
 
-def _outside_text_crops(clean: np.ndarray, grids: list[GridTable]) -> list[_Crop]:
-    """Text blocks outside the tables (titles, headings, footnotes, list timetables)."""
+def _outside_text_crops(clean: np.ndarray, grids: list[GridTable], color: np.ndarray | None = None) -> list[_Crop]:
+    """Text blocks outside the tables (titles, headings, footnotes, list timetables), and the print on
+    coloured boxes there (calendar events, app cards), each box read from its own colour."""
     masked = clean.copy()
+    in_tables = np.zeros(clean.shape, bool)
     for grid in grids:
         x0, y0, x1, y1 = grid.box
         masked[y0:y1, x0:x1] = 255
+        in_tables[y0:y1, x0:x1] = True
     ink = binarize(masked)
     ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     char_height = _char_height(ink) or 20.0
+    crops: list[_Crop] = []
+    if color is not None:
+        for x, y, w, h in _filled_boxes(color, masked, in_tables, char_height):
+            crop = _cell_crop(clean, (x, y, x + w, y + h), color)
+            if crop is not None:
+                crops.extend(_split_by_text_size(crop))
+            masked[y : y + h, x : x + w] = 255
+            ink[y : y + h, x : x + w] = 0
     smear = cv2.dilate(
         ink, cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, int(char_height * 2.5)), max(3, int(char_height * 0.6))))
     )
     count, _, stats, _ = cv2.connectedComponentsWithStats(smear, connectivity=8)
     page_area = clean.shape[0] * clean.shape[1]
-    crops: list[_Crop] = []
     for i in range(1, count):
         x, y, w, h, _ = (int(v) for v in stats[i])
         if w * h > 0.3 * page_area or h < char_height * 0.6 or w < char_height:
@@ -506,6 +583,33 @@ def _outside_text_crops(clean: np.ndarray, grids: list[GridTable]) -> list[_Crop
         if crop is not None:
             crops.append(crop)
     return crops
+
+
+def _filled_boxes(
+    color: np.ndarray, masked: np.ndarray, in_tables: np.ndarray, char_height: float
+) -> list[tuple[int, int, int, int]]:
+    """Boxes of solid colour outside the tables that hold print (x, y, w, h): strongly coloured or dark
+    areas wider than a stroke, several letters tall and wide. In the normalised grey such a box is
+    taken for paper and light print on it is lost."""
+    values = color.astype(np.int16)
+    grey = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)
+    # Strongly coloured, or dark in the normalised grey (a photo's shadow is not a box).
+    solid = (((values.max(axis=2) - values.min(axis=2)) > 60) | (masked < 140)).astype(np.uint8)
+    solid[in_tables] = 0
+    stroke = max(5, int(char_height * 0.6))
+    solid = cv2.morphologyEx(solid, cv2.MORPH_OPEN, np.ones((stroke, stroke), np.uint8))  # letters go
+    solid = cv2.morphologyEx(solid, cv2.MORPH_CLOSE, np.ones((stroke, stroke), np.uint8))  # print on it stays
+    count, _, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
+    boxes = []
+    page_area = color.shape[0] * color.shape[1]
+    for i in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        if h < 1.5 * char_height or w < 3 * char_height or w * h > 0.3 * page_area or area < 0.6 * w * h:
+            continue
+        if grey[y : y + h, x : x + w].max() - grey[y : y + h, x : x + w].min() < 60:
+            continue  # a plain box with nothing printed on it
+        boxes.append((x, y, w, h))
+    return boxes
 
 
 def _ocr(engine: OcrEngine, crops: list[_Crop]) -> None:
@@ -570,12 +674,16 @@ def _one_line(crop: _Crop) -> bool:
 
 
 def _may_be_time(words: list[OcrWord]) -> bool:
-    """Nothing read; digits with no time among them; or a lone time read weakly. A label that reads as
-    a time beside other print ('5 9:35-9:55', a period number and its times) is left as read."""
+    """Nothing read; digits with no time among them, or beside a time they spoil ('10:50-11:490');
+    or a lone time read weakly. A label that reads as a time beside a number of its own ('5 9:35-9:55',
+    a period number and its times) is left as read."""
     if not words:
         return True
     text = " ".join(_clean_text(w.text) for w in words)
     if find_times(text):
+        rest = strip_times(text).strip(" .–-")
+        if rest and any(ch.isdigit() for ch in rest) and not re.fullmatch(r"\d{1,2}\.?", rest):
+            return True
         return bool(_CLEAN_TIME.fullmatch(text)) and _mean_confidence(words) < ROTATION_RETRY_CONFIDENCE
     digits = sum(ch.isdigit() for ch in text)
     letters = sum(ch.isalpha() for ch in text)
@@ -697,7 +805,8 @@ def _split_at_gaps(words: list[Word]) -> list[Line]:
     for previous, word in pairwise(words):
         gap = word.bbox.x0 - previous.bbox.x1
         # A time label ends its column: after a time, a wider gap than between words starts the next.
-        if gap > 2.5 * height or (gap > height and _ends_with_time(groups[-1])):
+        # A dash after a time goes on to the range's end ('09:15  - 09:55'), however wide the gap.
+        if gap > 2.5 * height or (gap > height and _ends_with_time(groups[-1]) and word.text[:1] not in "-–"):
             groups.append([])
         groups[-1].append(word)
     return [_line(group) for group in groups]
