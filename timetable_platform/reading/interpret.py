@@ -15,10 +15,11 @@ from collections.abc import Iterable, Sequence
 from timetable_platform.domain.days import detect_language, parse_day
 from timetable_platform.domain.layout import Layout, Page, Table
 from timetable_platform.domain.model import Entry, Kind, Owner, OwnerKind, Timetable
-from timetable_platform.domain.times import find_times
-from timetable_platform.reading import grid, listing, records, tablefind
+from timetable_platform.domain.times import find_times, school_day_range
+from timetable_platform.reading import daycolumns, grid, listing, records, tablefind
 from timetable_platform.reading.cells import ABBREVIATION
 from timetable_platform.reading.grid import Block
+from timetable_platform.reading.plausibility import looks_like_debris
 
 # Title words in the six languages; a heading line holding one is the timetable's title.
 _TITLE_WORDS = re.compile(
@@ -234,8 +235,20 @@ def interpret(layout: Layout) -> Timetable:
             warnings.extend(reading.warnings)
     if not blocks and not record_entries and not listed and has_tables:
         listed = listing.read_listing(_listing_lines(layout), language=language)
+    in_page_order = not blocks and not record_entries and bool(listed)
     if not blocks and not record_entries:
         blocks.extend(listed)
+    if not record_entries:
+        # Day columns whose blocks print their own times (calendar views, app lists, lists in columns)
+        # replace a reading that makes less of the page, and, as much, a list read in page order, which
+        # mixes the days of columns side by side.
+        by_columns = [b for page in layout.pages for b in daycolumns.read_day_columns(page, language)]
+        columns_score, current_score = _reading_score(by_columns), _reading_score(blocks)
+        if columns_score >= COLUMN_MIN_BLOCKS and (
+            columns_score > 1.1 * current_score or (in_page_order and columns_score >= current_score)
+        ):
+            blocks = by_columns
+            warnings = []
 
     # Headings above the table, then title rows printed inside it.
     lines = [*heading_lines(layout), *grid_titles]
@@ -246,6 +259,48 @@ def interpret(layout: Layout) -> Timetable:
     if not entries:
         warnings.append("no day names with times or periods were found in any table or list")
     return Timetable(title=title, owner=owner, entries=entries, warnings=warnings)
+
+
+# The fewest timed blocks that make a day-column reading worth taking over another.
+COLUMN_MIN_BLOCKS = 3
+
+
+def _reading_score(blocks: list[Block]) -> float:
+    """How much of a timetable a reading makes: blocks with a start and an end whose text reads like a
+    lesson (a name, not OCR debris, not a dozen words glued from several cells). A block repeated on
+    other days counts once: a heading that names several days repeats its list for each."""
+    score = 0.0
+    seen: set[tuple[object, ...]] = set()
+    for block in blocks:
+        if block.start is None or block.end is None or _contradicted(block):
+            continue
+        key = (block.start, block.end, block.subject, tuple(block.lines))
+        if key in seen:
+            continue
+        seen.add(key)
+        text = " ".join(block.lines) if not block.subject else block.subject
+        words = len(text.split())
+        if 1 <= words <= 10 and not looks_like_debris(text):
+            score += 1.0
+        elif words:
+            score += 0.25
+    return score
+
+
+def _contradicted(block: Block) -> bool:
+    """Whether the block prints a time range of its own that is not the time it was given (a grid
+    laid over boxes that each say when they are)."""
+    assert block.start is not None and block.end is not None
+    for line in block.lines:
+        for found in find_times(line):
+            if found.end is None:
+                continue
+            match = school_day_range(found, reference=block.start)
+            if match.end is None:
+                continue
+            if abs(match.start.minutes - block.start.minutes) > 10 or abs(match.end.minutes - block.end.minutes) > 10:
+                return True
+    return False
 
 
 def _found_tables_read_more(layout: Layout, language: str | None, listed: int) -> bool:

@@ -1,0 +1,106 @@
+"""Day columns: day headings with blocks under them that print their own times (calendar week views,
+app day lists, list timetables printed in columns). Made-up pages, positions in points."""
+
+from __future__ import annotations
+
+from timetable_platform.domain.layout import BBox, Layout, Line, Page, Word
+from timetable_platform.reading.daycolumns import read_day_columns
+from timetable_platform.reading.interpret import interpret
+
+
+def line(text: str, x: float, y: float, height: float = 12.0) -> Line:
+    words, cursor = [], x
+    for token in text.split():
+        width = 7.0 * len(token)
+        words.append(Word(token, BBox(cursor, y, cursor + width, y + height)))
+        cursor += width + 5.0
+    return Line(words=words, bbox=BBox(x, y, cursor - 5.0, y + height))
+
+
+def page(lines: list[Line], width: float = 900.0, height: float = 900.0) -> Page:
+    return Page(number=1, width=width, height=height, lines=lines)
+
+
+def summary(blocks: list) -> list[tuple[str, str, str, list[str]]]:
+    return [(b.day, b.start.hhmm(), b.end.hhmm(), b.lines) for b in blocks]
+
+
+def test_a_calendar_week_view_reads_each_box_in_the_column_of_its_day() -> None:
+    """Events as boxes under the day header, each printing name, time range and room; hour labels on
+    the left axis are no blocks; boxes are told apart by the padding between them."""
+    lines = [
+        line("Mon", 200, 20), line("Tue", 500, 20),
+        line("08:00", 10, 100), line("09:00", 10, 160), line("10:00", 10, 220),
+        line("Maths", 110, 110), line("08:15 - 09:45", 110, 124), line("Room 12 · Mr Smith", 110, 138),
+        line("Art", 110, 190), line("10:00 - 11:00", 110, 204),
+        line("Music", 410, 150), line("9:00 - 10:00", 410, 164), line("Hall", 410, 178),
+    ]
+    blocks = read_day_columns(page(lines))
+    assert summary(blocks) == [
+        ("MON", "08:15", "09:45", ["Maths", "Room 12", "Mr Smith"]),
+        ("MON", "10:00", "11:00", ["Art"]),
+        ("TUE", "09:00", "10:00", ["Music", "Hall"]),
+    ]
+
+
+def test_a_list_printed_in_two_columns_keeps_each_day_to_its_column() -> None:
+    lines = [line("Monday", 20, 20), line("Tuesday", 470, 20)]
+    for k, (a, b) in enumerate([("Maths (Smith, R1)", "Art (Jones, R2)"), ("English (Brown, R3)", "Music (Lee, R4)")]):
+        y = 40 + 14 * k
+        time = f"0{8 + k}:00 - 0{8 + k}:45"
+        lines += [line(f"{time} {a}", 20, y), line(f"{time} {b}", 470, y)]
+    blocks = read_day_columns(page(lines))
+    assert summary(blocks) == [
+        ("MON", "08:00", "08:45", ["Maths", "Smith", "R1"]),
+        ("MON", "09:00", "09:45", ["English", "Brown", "R3"]),
+        ("TUE", "08:00", "08:45", ["Art", "Jones", "R2"]),
+        ("TUE", "09:00", "09:45", ["Music", "Lee", "R4"]),
+    ]
+
+
+def test_a_day_heading_under_a_strip_of_day_tabs_owns_the_cards_below_it() -> None:
+    """An app's day tabs (one per weekday, side by side) end where a lone day heading starts: the
+    cards under it, time on the left and name on the right, are that day's."""
+    tabs = [line(day, 20 + 90 * k, 20) for k, day in enumerate(["Mo", "Di", "Mi", "Do", "Fr"])]
+    cards = []
+    for k, (time, name, who) in enumerate([("7:45-9:20", "Chemie", "Hr. Brandt | S166"), ("9:45-11:20", "Physik", "Fr. Becker | 307")]):
+        y = 120 + 70 * k
+        cards += [line(name, 200, y), line(time, 30, y + 8), line(who, 200, y + 16)]
+    blocks = read_day_columns(page([*tabs, line("Donnerstag", 20, 80), *cards], width=480))
+    assert summary(blocks) == [
+        ("THU", "07:45", "09:20", ["Chemie", "Hr. Brandt", "S166"]),
+        ("THU", "09:45", "11:20", ["Physik", "Fr. Becker", "307"]),
+    ]
+
+
+def test_interpret_takes_the_day_columns_when_they_read_more_lessons() -> None:
+    lines = [line("Monday", 20, 20), line("Tuesday", 470, 20)]
+    for k in range(3):
+        time = f"{9 + k}:00 - {9 + k}:50"
+        lines += [line(f"{time} Maths", 20, 40 + 14 * k), line(f"{time} Art", 470, 40 + 14 * k)]
+    timetable = interpret(Layout(pages=[page(lines)], media_type="image/png", reader="tesseract"))
+    assert sorted((e.day, e.start, e.subject) for e in timetable.entries) == [
+        ("MON", "09:00", "Maths"), ("MON", "10:00", "Maths"), ("MON", "11:00", "Maths"),
+        ("TUE", "09:00", "Art"), ("TUE", "10:00", "Art"), ("TUE", "11:00", "Art"),
+    ]
+
+
+def test_a_page_without_day_headings_has_no_day_columns() -> None:
+    lines = [line("08:00 - 09:00 Maths", 20, 20), line("09:00 - 10:00 Art", 20, 40), line("Room 4", 20, 60)]
+    assert read_day_columns(page(lines)) == []
+
+
+def test_a_reading_that_gives_blocks_times_their_own_print_contradicts_scores_nothing() -> None:
+    """A grid laid over boxes that each print their time: blocks whose own range disagrees with the
+    time they were given make no lessons; a list repeated under a heading of several days counts once."""
+    from timetable_platform.domain.times import parse_time
+    from timetable_platform.reading.grid import Block
+    from timetable_platform.reading.interpret import _reading_score
+
+    def block(day: str, start: str, end: str, lines: list[str]) -> Block:
+        return Block(day=day, start=parse_time(start), end=parse_time(end), period=None, lines=lines)  # type: ignore[arg-type]
+
+    assert _reading_score([block("MON", "08:00", "09:00", ["Maths", "08:15 - 09:45"])]) == 0
+    assert _reading_score([block("MON", "08:15", "09:45", ["Maths", "08:15 - 09:45"])]) == 1
+    repeated = [block(day, "08:00", "09:00", ["Maths"]) for day in ("MON", "TUE", "THU")]
+    assert _reading_score(repeated) == 1

@@ -1,0 +1,175 @@
+"""Day columns laid out on the page: each day's heading with its blocks under it, and each block
+printing its own times.
+
+Calendar-app week views (a day per column, events as boxes placed by time, each box saying
+'Maths / 08:15 - 09:45 / Room 12'), app and web pages that list one day's lessons as cards, and list
+timetables printed in two or more columns all share this shape. Reading their lines in page order
+mixes the days; reading them as a grid finds no time axis. Here the page is cut into regions under
+the day headings, each region's lines are grouped into blocks by the gaps between them, and a block
+takes the time range it prints.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+from itertools import pairwise
+
+from timetable_platform.domain.layout import BBox, Line, Page
+from timetable_platform.domain.model import Day
+from timetable_platform.domain.times import TimeMatch, find_times, school_day_range, strip_times
+from timetable_platform.reading.grid import Block
+from timetable_platform.reading.listing import heading_days, item_lines
+
+# Apps print a lesson's fields on one line between dots or bars ('Lab 1 · Mr Smith', 'Smith | R101').
+_FIELD_SEPARATOR = re.compile(r"\s+[·•|]\s+")
+# Lines further apart than this share of a line's height belong to different blocks (boxes, cards).
+BLOCK_GAP = 0.6
+# Confidence of a block read this way: its time is printed, its day is the column it sits in.
+COLUMN_CONFIDENCE = 0.85
+
+
+@dataclass
+class _Column:
+    day: Day
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+
+
+def read_day_columns(page: Page, language: str | None = None) -> list[Block]:
+    """Blocks read from the day regions of one page; empty when the page has no day headings with
+    timed blocks under them."""
+    lines = _distinct([line for line in page.lines if line.text.strip()])
+    if len(lines) < 3:
+        return []
+    columns = _columns(lines, page, language)
+    blocks: list[Block] = []
+    for column in columns:
+        inside = [
+            line for line in lines
+            if column.top <= line.bbox.top < column.bottom and column.x0 <= line.bbox.center[0] < column.x1
+            and not heading_days(line.text, language)
+        ]
+        for group in _groups(sorted(inside, key=lambda line: (line.bbox.top, line.bbox.x0))):
+            blocks.extend(_blocks(group, column.day, page.number))
+    return blocks
+
+
+def _distinct(lines: list[Line]) -> list[Line]:
+    """One line per place: cells that overlap (a box drawn over the hour lines of a calendar) read the
+    same print twice."""
+    kept: list[Line] = []
+    for line in sorted(lines, key=lambda line: -len(line.text)):
+        box = line.bbox
+        if any(_overlap(box, other.bbox) > 0.5 * min(box.width * box.height, other.bbox.width * other.bbox.height) for other in kept):
+            continue
+        kept.append(line)
+    return kept
+
+
+def _overlap(a: BBox, b: BBox) -> float:
+    return max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0)) * max(0.0, min(a.bottom, b.bottom) - max(a.top, b.top))
+
+
+def _columns(lines: list[Line], page: Page, language: str | None) -> list[_Column]:
+    """Day headings in rows (one baseline); a row of several splits the width at the midpoints between
+    them, a lone heading owns the whole width. A region runs down to the next row that covers it."""
+    headings = [(line, days[0]) for line in lines if (days := heading_days(line.text, language)) and len(days) == 1]
+    rows: list[list[tuple[Line, Day]]] = []
+    for line, day in sorted(headings, key=lambda h: h[0].bbox.center[1]):
+        if rows and abs(line.bbox.center[1] - rows[-1][0][0].bbox.center[1]) < max(line.bbox.height, 8.0):
+            rows[-1].append((line, day))
+        else:
+            rows.append([(line, day)])
+    spans: list[tuple[float, float, float, list[tuple[Day, float, float]]]] = []  # top, x0, x1, columns
+    for row in rows:
+        row.sort(key=lambda h: h[0].bbox.center[0])
+        days = [day for _, day in row]
+        if len(set(days)) != len(days):
+            continue
+        if len(row) == 1:
+            cuts = [(row[0][1], 0.0, page.width)]
+        else:
+            centres = [line.bbox.center[0] for line, _ in row]
+            half = min(b - a for a, b in pairwise(centres)) / 2
+            bounds = [centres[0] - half, *((a + b) / 2 for a, b in pairwise(centres)), centres[-1] + half]
+            cuts = [(day, bounds[i], bounds[i + 1]) for i, (_, day) in enumerate(row)]
+        bottom = max(line.bbox.bottom for line, _ in row)
+        spans.append((bottom, cuts[0][1], cuts[-1][2], cuts))
+    columns: list[_Column] = []
+    for index, (top, _, _, cuts) in enumerate(spans):
+        for day, x0, x1 in cuts:
+            below = [s for s in spans[index + 1 :] if s[1] < x1 and x0 < s[2]]
+            end = min((s[0] - _row_height(rows, s) for s in below), default=page.height + 1)
+            columns.append(_Column(day=day, x0=x0, x1=x1, top=top, bottom=end))
+    return columns
+
+
+def _row_height(rows: list[list[tuple[Line, Day]]], span: tuple[float, float, float, list[tuple[Day, float, float]]]) -> float:
+    for row in rows:
+        if max(line.bbox.bottom for line, _ in row) == span[0]:
+            return max(line.bbox.height for line, _ in row)
+    return 0.0
+
+
+def _groups(lines: list[Line]) -> list[list[Line]]:
+    """Lines in blocks: a gap taller than part of a line ends a block (the padding between boxes)."""
+    if not lines:
+        return []
+    height = statistics.median(line.bbox.height for line in lines)
+    groups: list[list[Line]] = [[lines[0]]]
+    for line in lines[1:]:
+        previous_bottom = max(other.bbox.bottom for other in groups[-1])
+        if line.bbox.top - previous_bottom > BLOCK_GAP * height:
+            groups.append([])
+        groups[-1].append(line)
+    return groups
+
+
+def _range(line: Line) -> TimeMatch | None:
+    found = find_times(line.text)
+    return found[0] if found and found[0].end is not None else None
+
+
+def _blocks(group: list[Line], day: Day, page: int) -> list[Block]:
+    """One block per time range in the group: the lines up to the next range when the group starts
+    with its time ('08:00 - 08:45 Maths'), else the lines before each range ('Maths / 08:00 - 08:45')."""
+    timed = [i for i, line in enumerate(group) if _range(line) is not None]
+    if not timed:
+        return []
+    # Time first: each range starts a block; name first: a block starts after the previous one's range.
+    cuts = timed if timed[0] == 0 else [0, *(previous + 1 for previous in timed[:-1])]
+    blocks: list[Block] = []
+    for k, start_index in enumerate(cuts):
+        end_index = cuts[k + 1] if k + 1 < len(cuts) else len(group)
+        part = group[start_index:end_index]
+        anchor = next((line for line in part if _range(line) is not None), None)
+        if anchor is None:
+            continue
+        match = school_day_range(_range(anchor))  # type: ignore[arg-type]
+        texts = []
+        for line in part:
+            text = strip_times(line.text).strip(" -–:|·") if line is anchor else line.text.strip()
+            for piece in _FIELD_SEPARATOR.split(text):
+                if piece.strip():
+                    texts.extend(item_lines(piece.strip()))
+        if not texts:
+            continue
+        blocks.append(
+            Block(
+                day=day,
+                start=match.start,
+                end=match.end,
+                period=None,
+                lines=texts,
+                styles=[None] * len(texts),
+                page=page,
+                confidence=COLUMN_CONFIDENCE,
+                printed_start=True,
+                printed_end=True,
+            )
+        )
+    return blocks
