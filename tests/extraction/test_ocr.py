@@ -460,6 +460,9 @@ def test_a_time_label_ends_its_column_on_an_unruled_line() -> None:
     assert [line.text for line in _split_at_gaps(timed)] == ["10:05 - 11:00", "Chemistry"]
     phrase = [word("Indoor", 30, 80), word("provision", 100, 170), word("time", 190, 230)]
     assert [line.text for line in _split_at_gaps(phrase)] == ["Indoor provision time"]
+    # A dash after the start goes on to the end, however wide the gap before it.
+    spaced = [word("09:15", 30, 80), word("-", 110, 116), word("09:55", 124, 174), word("Kunst", 200, 250)]
+    assert [line.text for line in _split_at_gaps(spaced)] == ["09:15 - 09:55", "Kunst"]
 
 
 def test_a_blurred_block_of_short_lines_is_read_as_horizontal_text() -> None:
@@ -541,3 +544,64 @@ def test_tesseract_reads_only_the_characters_asked_for() -> None:
     ImageDraw.Draw(image).text((10, 8), "08:15-O9:20", fill=0, font=font(28))
     words = TesseractEngine().read_crops([np.array(image)], [1.0], charset="0123456789:.-")[0]
     assert "".join(w.text for w in words) == "08:15-09:20"
+
+
+def test_light_print_on_a_dark_page_is_read_turned_to_dark_on_light() -> None:
+    """An app screenshot in dark mode: the page is inverted before anything else and reads as the
+    same page printed dark on light. A dim photo of paper (dark print darker still) and a sheet on a
+    dark ground are no dark pages."""
+    from timetable_platform.extraction.ocr.preprocess import is_dark_page
+
+    page = grid_page(timetable_spec()).image.convert("RGB")
+    dark = Image.eval(page, lambda v: 255 - v)
+    assert is_dark_page(np.asarray(dark.convert("L")))
+    assert not is_dark_page(np.asarray(page.convert("L")))
+    dim = np.asarray(page.convert("L")).astype(np.float32) * 0.3  # paper at 77, print darker
+    assert not is_dark_page(dim.astype(np.uint8))
+    on_ground = np.full((1000, 1000), 40, np.uint8)
+    on_ground[300:800, 250:750] = 230  # a quarter of the frame is the sheet
+    assert not is_dark_page(on_ground)
+
+    buffer = io.BytesIO()
+    dark.save(buffer, format="PNG")
+    layout = read_image_layout(Document(buffer.getvalue(), "image/png", "dark.png"), Limits(), languages="eng")
+    texts = {c.text.replace("\n", " ") for c in only_table(layout).cells}
+    assert {"Monday", "Tuesday", "Maths", "English"} <= texts, texts
+
+
+def test_a_photographed_sheet_is_cut_from_its_ground() -> None:
+    """The sheet's edges and the ground around it are no rulings: after the perspective is undone,
+    only the sheet is kept."""
+    from timetable_platform.extraction.ocr.preprocess import prepare_page
+
+    page = grid_page(timetable_spec()).image.convert("RGB")
+    recipe = Recipe(
+        rotation_deg=2.0, perspective=((0.03, 0.0), (-0.02, 0.02), (0, 0), (0.01, -0.03)), background=(70, 90, 80),
+        margin=0.12,
+    )
+    photo = degrade(page, recipe)
+    prepared = prepare_page(photo.image)
+    rim = np.concatenate([prepared.gray[:4].ravel(), prepared.gray[-4:].ravel(), prepared.gray[:, :4].ravel(), prepared.gray[:, -4:].ravel()])
+    assert np.median(rim) > 200  # paper all round, no ground
+    assert abs(prepared.width / prepared.height - page.width / page.height) < 0.05
+
+
+def test_light_print_on_coloured_boxes_outside_any_table_is_read() -> None:
+    """Calendar events and app cards: coloured boxes with white print on a white page, no ruled table.
+    Each box is read from its own colour; the normalised grey takes the box for paper and loses it."""
+    from PIL import ImageDraw
+
+    from tests.corpusgen.degrade import font
+
+    image = Image.new("RGB", (900, 420), "white")
+    draw = ImageDraw.Draw(image)
+    boxes = [((40, 40, 420, 170), (91, 57, 183), ["Geography", "08:15 - 09:45"]), ((470, 120, 860, 250), (229, 57, 53), ["Chemistry", "10:00 - 11:30"])]
+    for (x0, y0, x1, y1), fill, texts in boxes:
+        draw.rounded_rectangle((x0, y0, x1, y1), radius=10, fill=fill)
+        for k, text in enumerate(texts):
+            draw.text((x0 + 14, y0 + 14 + 34 * k), text, fill="white", font=font(26, bold=k == 0))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    layout = read_image_layout(Document(buffer.getvalue(), "image/png", "boxes.png"), Limits(), languages="eng")
+    texts = [line.text for line in layout.pages[0].lines]
+    assert {"Geography", "08:15 - 09:45", "Chemistry", "10:00 - 11:30"} <= set(texts), texts

@@ -196,6 +196,20 @@ def test_italian_titles() -> None:
     assert (fields.subject, fields.teacher) == ("Italiano", "Prof.ssa Esposito")
 
 
+@pytest.mark.parametrize(
+    ("lines", "teacher"),
+    [
+        (["IPA", "Bpk. Wijaya"], "Bpk. Wijaya"),  # Indonesian: Bapak / Ibu
+        (["PKn", "Ibu Santoso"], "Ibu Santoso"),
+        (["Historia", "Lic. Ramírez"], "Lic. Ramírez"),  # Latin American academic titles
+        (["Fizyka", "Pani Nowak"], "Pani Nowak"),  # Polish
+    ],
+)
+def test_titles_of_more_languages_mark_the_teacher(lines: list[str], teacher: str) -> None:
+    fields = CellSplitter.fit([]).split(lines)
+    assert (fields.subject, fields.teacher) == (lines[0], teacher)
+
+
 def test_a_code_after_a_slash_is_the_same_field_across_the_document() -> None:
     # University class timetables print 'COURSE(type)/INITIALS'; the initials wrap in narrow cells.
     doc = [["PHY(L)/JK"], ["CHEM(L)/RT", ""], ["MATH(T1)/S"], ["PHY(L)/J", "K"], ["BIO(L)/"], ["CHEM(P1)/RT"]]

@@ -9,6 +9,7 @@ def test_heading_days() -> None:
     assert heading_days("Monday, Tuesday, Thursday") == ["MON", "TUE", "THU"]
     assert heading_days("Mo - Mi", "de") == ["MON", "TUE", "WED"]
     assert heading_days("Maandag") == ["MON"]
+    assert heading_days("Seg., 10 de março") == ["MON"]  # a day with its date is one heading
     assert heading_days("Mercredi :") == ["WED"]
     assert heading_days("9:00 Maths") is None
     assert heading_days("Morning work") is None
@@ -36,6 +37,7 @@ def test_week_markers_and_parenthesised_fields() -> None:
     )
     assert [(b.week, b.lines) for b in blocks] == [("A", ["Maths", "Mr Smith", "R101"]), ("B", ["Art"])]
     assert item_lines("Word Work (Phonics)") == ["Word Work", "Phonics"]
+    assert item_lines("Química (Profª Silva) A-14") == ["Química", "Profª Silva", "A-14"]
 
 
 def test_text_without_day_headings_gives_nothing() -> None:

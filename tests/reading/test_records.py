@@ -76,3 +76,12 @@ def test_day_rows_head_each_days_records_and_extra_columns_become_labelled_notes
 def test_a_table_without_day_column_or_day_rows_is_no_record_table() -> None:
     rows = [["Time", "Activity", "People"], ["9.00-9.30", "Welcome", "Ann"]]
     assert read_records(table(rows)) is None
+
+
+def test_a_stroke_read_beside_a_header_word_is_the_edge_of_the_header_band() -> None:
+    """OCR reads the left edge of a coloured header band as 'I' or '|' before the first label."""
+    rows = [["I Giorno", "Inizio", "Fine", "Materia", "Docente", "Aula |"], ["Lun", "08:00", "09:00", "Inglese", "GRE", "B166"]]
+    entries = read_records(table(rows))
+    assert entries is not None
+    (e,) = entries
+    assert (e.day, e.start, e.end, e.subject, e.teacher, e.room) == ("MON", "08:00", "09:00", "Inglese", "GRE", "B166")

@@ -146,9 +146,12 @@ def _forms(language: str) -> dict[str, frozenset[Day]]:
     return {k: frozenset(v) for k, v in out.items()}
 
 
+_DATE_JOINERS = frozenset({"de", "del", "of"})
+
+
 def _key(text: str) -> str:
     """'Mon.' -> 'mon', 'M O N' -> 'mon', 'Montag, 12.11.' -> 'montag', 'Mié' -> 'mie'."""
-    text = join_spaced_letters(text)
+    text = join_spaced_letters(text.replace("_", " "))  # OCR reads a wide space as an underscore
     key = fold(text).strip()
     # Drop a trailing date ('Tuesday 14th Oct', 'Mardi 3 septembre', 'Wed, Sep 4', 'Montag, 12.11.'):
     # the words after the first that are numbers, ordinals or month names, when one is a number.
@@ -158,7 +161,12 @@ def _key(text: str) -> str:
 
         def dateish(token: str) -> bool:
             token = token.strip(".,;:")
-            return bool(re.fullmatch(r"[\d./\-]*\d[\d./\-]*(?:st|nd|rd|th|er|e|o|a|º|ª)?", token)) or token in months
+            # 'de' / 'del' / 'of' join day and month in Portuguese, Spanish and English dates ('10 de março').
+            return (
+                bool(re.fullmatch(r"[\d./\-]*\d[\d./\-]*(?:st|nd|rd|th|er|e|o|a|º|ª)?", token))
+                or token in months
+                or token in _DATE_JOINERS
+            )
 
         tail = parts[1:]
         while tail and dateish(tail[-1]):

@@ -21,7 +21,7 @@ _DAY_RANGE = re.compile(
     r"^\s*(?P<a>[^\W\d_]+\.?)(?:\s*[-–]\s*|\s+(?:to|bis|à|a|al|tot)\s+)(?P<b>[^\W\d_]+\.?)\s*:?\s*$",
     re.IGNORECASE,
 )
-_TRAILING_PARENS = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<inner>[^()]+)\)\s*$")
+_TRAILING_PARENS = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<inner>[^()]+)\)\s*(?P<rest>[^()]*)$")
 _ORDER: tuple[Day, ...] = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
@@ -35,6 +35,9 @@ def heading_days(line: str, language: str | None = None) -> list[Day] | None:
         a, b = parse_day(m.group("a"), language), parse_day(m.group("b"), language)
         if a and b and _ORDER.index(a) < _ORDER.index(b):
             return list(_ORDER[_ORDER.index(a) : _ORDER.index(b) + 1])
+    whole = parse_day(text, language)  # one day with its date ('Seg., 10 de março', 'Monday, 3 March')
+    if whole is not None:
+        return [whole]
     parts = [p for p in _HEADING_SPLIT.split(text) if p and p.strip()]
     days = [parse_day(p, language) for p in parts]
     if days and all(d is not None for d in days):
@@ -86,13 +89,15 @@ def read_listing(
 
 
 def item_lines(text: str) -> list[str]:
-    """'Maths (Mr Smith, R101)' -> ['Maths', 'Mr Smith', 'R101']: the parts a list prints beside the name."""
+    """'Maths (Mr Smith, R101)' or 'Maths (Mr Smith) R101' -> ['Maths', 'Mr Smith', 'R101']: the parts a
+    list prints beside the name."""
     first, *rest = text.split("\n")
     m = _TRAILING_PARENS.match(first)
     if not m:
         return [first, *rest]
     parts = [p.strip() for p in re.split(r"[,;|]", m.group("inner")) if p.strip()]
-    return [m.group("name").strip(), *parts, *rest]
+    after = [m.group("rest").strip()] if m.group("rest").strip() else []  # 'Maths (Smith) R101'
+    return [m.group("name").strip(), *parts, *after, *rest]
 
 
 def _items(lines: list[str]) -> list[tuple[Clock | None, Clock | None, str | None, str]]:

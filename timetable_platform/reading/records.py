@@ -21,6 +21,9 @@ _BLANK = {"", "-", "–", "—", "n/a", "na", "none", "nil", "/"}
 _PLAIN_NOTES = {"notes", "note", "comment", "comments", "remarks", "bemerkung", "hinweis", "remarque", "nota", "notas", "opmerking", "keterangan"}
 
 
+_EDGE_STROKE = re.compile(r"^[Il|!]\s+(?=\w{2})|(?<=\w{2})\s+[Il|!]$")
+
+
 def _key(text: str) -> str:
     return re.sub(r"[\s_./:()]+", " ", fold(text)).strip()
 
@@ -43,7 +46,9 @@ def column_role(text: str) -> str | None:
 
 def _roles(text: str) -> list[str]:
     """Roles a header cell names: the whole label ('Start time'), else each part of a joined label
-    ('Date + Time', 'Day / Time'), else its first word ('Equipment required', 'Subject code')."""
+    ('Date + Time', 'Day / Time'), else its first word ('Equipment required', 'Subject code').
+    A lone stroke beside the label is the edge of a header band OCR read as a letter ('I Day')."""
+    text = _EDGE_STROKE.sub("", text)
     whole = _role(text)
     if whole:
         return [whole]

@@ -223,7 +223,8 @@ OTHER_TERMS: frozenset[str] = frozenset(
 TITLE_WORDS = (
     r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof\.ssa|Profa|Prof|Dott\.ssa|Dott|Sir|Herr|Frau|Hr|Fr|Fräulein|M|Mme|Mlle|Mmes|"
     r"Sr|Sra|Srta|Sig|Sig\.ra|"
-    r"Dhr|Mevr|Mw|Dña|Don|Dona|Sre|Pfr"
+    r"Dhr|Mevr|Mw|Dña|Don|Dona|Sre|Pfr|"
+    r"Bpk|Bapak|Pak|Ibu|Bu|Pan|Pani|Lic|Ing|Mtro|Mtra|Profª|Prof\.ª"
 )
 
 # Folded words that name a room or place ('Lab 2', 'Sporthalle', 'Salle 12').
