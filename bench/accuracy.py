@@ -316,6 +316,16 @@ def main(argv: list[str] | None = None) -> int:
         help="formats to generate (png and scan run OCR: slow)",
     )
     parser.add_argument(
+        "--web", type=int, default=0,
+        help="also generate N web/app-styled images (tests/corpusgen/web.py: portal, aSc, Untis, calendar, "
+        "dark mode, list, zebra, records pages rendered by Chromium; png/scan/photo)",
+    )
+    parser.add_argument(
+        "--web-seed", type=int, action="append", default=None,
+        help="seed of the web-styled set (repeatable: one folder per seed; default 202, the set kept out of "
+        "development; 101 is the development set)",
+    )
+    parser.add_argument(
         "--per-file", action="append", default=None, help="folder labels listed per file (default: the real parts)"
     )
     parser.add_argument(
@@ -349,6 +359,13 @@ def main(argv: list[str] | None = None) -> int:
             formats = [f.strip() for f in args.generated_formats.split(",") if f.strip()]
             generate(gen_dir, count=args.generated, seed=args.seed, formats=formats)
             folders.append((f"generated (seed {args.seed})", gen_dir))
+        if args.web > 0:
+            from tests.corpusgen.web import generate as generate_web
+
+            for web_seed in args.web_seed or [202]:
+                web_dir = Path(scratch) / f"web-{web_seed}"
+                generate_web(web_dir, count=args.web, seed=web_seed, formats=("png", "scan", "photo"))
+                folders.append((f"web-styled (seed {web_seed})", web_dir))
         if not folders:
             print("nothing to benchmark", file=sys.stderr)
             return 2
