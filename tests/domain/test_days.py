@@ -110,7 +110,8 @@ def test_join_spaced_letters() -> None:
     ("text", "day"),
     [("Senin", "MON"), ("Jumat", "FRI"), ("Pazartesi", "MON"), ("Środa", "WED"), ("Torsdag", "THU"),
      ("Monday 13th Oct", "MON"), ("Wed, Oct 15", "WED"), ("Mardi 3 septembre", "TUE"), ("Thurs 16th Oct", "THU"),
-     ("Seg., 10 de março", "MON"), ("Martes 4 de marzo", "TUE"), ("Mo.,_24. März", "MON")],
+     ("Seg., 10 de março", "MON"), ("Martes 4 de marzo", "TUE"), ("Mo.,_24. März", "MON"),
+     ("Segunda-\nfeira", "MON"), ("Wednes-\nday", "WED")],
 )
 def test_day_names_of_every_cldr_language_and_dated_labels(text: str, day: str) -> None:
     assert parse_day(text) == day

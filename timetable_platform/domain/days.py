@@ -177,8 +177,17 @@ def _key(text: str) -> str:
     return re.sub(r"\s+", " ", key)
 
 
+_LINE_BREAK_HYPHEN = re.compile(r"-[ \t]*\n\s*|-[ \t]+(?=\w)")
+
+
 def day_candidates(text: str, language: str | None = None) -> dict[str, frozenset[Day]]:
-    """Language -> the days ``text`` may name in that language (only languages where it names one)."""
+    """Language -> the days ``text`` may name in that language (only languages where it names one).
+
+    A name broken at a hyphen over two lines of a narrow cell reads with the hyphen kept
+    ('Segunda-\nfeira') or, when that names no day, taken out ('Wednes-\nday')."""
+    if _LINE_BREAK_HYPHEN.search(text):
+        kept = day_candidates(_LINE_BREAK_HYPHEN.sub("-", text), language)
+        return kept or day_candidates(_LINE_BREAK_HYPHEN.sub("", text), language)
     key = _key(text)
     if not key or len(key) > 20:
         return {}
