@@ -207,8 +207,8 @@ def test_a_resubmission_is_found_by_the_batch_not_by_a_select_per_request(
 
 
 def test_names_are_durable_before_the_row_is_written(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The bytes and the upload's directory are fsync'd by the request, the tenant's directory (shared
-    with other uploads) by the writer; all before the INSERT that names the blob."""
+    """The bytes are fsync'd by the request, the directories holding the new names (the tenant's, shared
+    with other uploads, and those made for it) by the writer; all before the INSERT that names the blob."""
     events: list[str] = []
     real_fsync, real_insert = os.fsync, repository.insert_uploads
 
@@ -226,8 +226,13 @@ def test_names_are_durable_before_the_row_is_written(store: Store, monkeypatch: 
     upload = _submit(store, _pdf(1)).upload
     root = store.blobs.root  # type: ignore[attr-defined]
     assert Path(events[0]).name.startswith(".tmp-")
-    assert events[1:] == [str(root / f"uploads/school-a/{upload.id}"), str(root), str(root / "uploads"),
-                          str(root / "uploads/school-a"), "insert"]  # fmt: skip
+    assert Path(events[0]).parent == root / "uploads/school-a"  # one file, no directory per upload
+    assert events[1:] == [str(root / "uploads/school-a"), str(root), str(root / "uploads"), "insert"]
+    assert store.blobs.get(f"uploads/school-a/{upload.id}") == _pdf(1)
+    events.clear()
+    _submit(store, _pdf(2))  # the tenant's directory exists: only its new entry is synced
+    assert Path(events[0]).name.startswith(".tmp-")
+    assert events[1:] == [str(root / "uploads/school-a"), "insert"]
 
 
 def test_sqlite_batches_commit_with_a_full_sync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

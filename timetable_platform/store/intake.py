@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from timetable_platform.store import audit, repository
 from timetable_platform.store.audit import AuditEntry
-from timetable_platform.store.blobs import fsync_directories, upload_key
+from timetable_platform.store.blobs import upload_key
 from timetable_platform.store.db import SQLITE_BEGIN_OPTION
 from timetable_platform.store.intake_writer import Duplicate, IntakeWriter, PendingUpload
 from timetable_platform.store.models import Upload
@@ -87,19 +87,17 @@ def submit_document(
     in_one_transaction = isinstance(queue, DatabaseQueue) and queue.uses(store.engine)
     try:
         if group_commit:
-            # Three fsyncs make the blob survive a power cut before any row names it, and none can go:
+            # Two fsyncs make the blob survive a power cut before any row names it, and neither can go:
             # 1. the bytes (in put_deferring_directories, before the rename: a name never points at
-            #    bytes not on disk); 2. the upload's own new directory, which holds the renamed name;
-            # 3. the tenant's directory, which holds the new upload directory. A rename or mkdir is on
-            # disk only once its directory is (POSIX). Some filesystems happen to order them (ext4 with a
-            # journal commits them with the bytes), but the store may sit on any, and this machine's ext4
-            # runs without a journal. 1 and 2 run here, in parallel with other requests (the upload's
-            # directory is new, no other request shares it); 3 is shared by the batch, so the writer
-            # runs it once per batch, before its commit.
+            #    bytes not on disk), here, in parallel with other requests; 2. the tenant's directory,
+            #    which holds the renamed name (and the parent of any directory made for it). A rename or
+            #    mkdir is on disk only once its directory is (POSIX). Some filesystems happen to order them
+            #    (ext4 with a journal commits them with the bytes), but the store may sit on any, and this
+            #    machine's ext4 runs without a journal. 2 is shared by the batch: the writer runs it once
+            #    per batch, before its commit.
             directories = store.blobs.put_deferring_directories(key, content, content_type=media_type)
-            fsync_directories(directories[:1])
             message = upload_message(upload_id, tenant) if in_one_transaction else None
-            written = intake_writer(store).write(PendingUpload(row, audit_entry, message, directories[1:]))
+            written = intake_writer(store).write(PendingUpload(row, audit_entry, message, directories))
             if isinstance(written, Duplicate):
                 _undo_blob(store, key)
                 existing = _load(store, written.upload_id)
