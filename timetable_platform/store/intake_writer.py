@@ -4,10 +4,12 @@ transaction and one flush.
 Why: with one transaction per request, concurrent submissions queue for the database's write lock
 (SQLite: ``BEGIN IMMEDIATE`` waits in SQLite's busy handler, which polls with sleeps of up to 100 ms)
 and each commit pays its own flush (PostgreSQL: one WAL fsync per commit). That is the API's latency
-tail (see bench/README.md, "API submission throughput"). Here each request thread writes and fsyncs
-its blob itself (parallel fsyncs overlap; a journaling filesystem joins them into one commit), then
-hands the row, audit event and queue message to the writer and waits. The writer takes everything waiting (nothing is delayed to
-fill a batch), fsyncs the new blob directories once each, and writes the whole batch in ONE transaction:
+tail (see bench/README.md, "API submission throughput"). Here each request's pool thread writes and
+fsyncs its blob itself (parallel fsyncs overlap; a journaling filesystem joins them into one commit), then
+hands the row, audit event and queue message to the writer: ``write`` waits in the thread, ``submit`` does
+not (the API's event loop is woken once per batch, see ``Wake``). The writer takes everything waiting
+(nothing is delayed to fill a batch), fsyncs the directories holding the new blob names once each, and
+writes the whole batch in ONE transaction:
 
 - every member's rows commit together or not at all (a crash mid-batch leaves no half-written upload);
 - a batch that fails is retried member by member, each in its own transaction, so a bad member gets

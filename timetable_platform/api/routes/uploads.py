@@ -2,8 +2,9 @@
 
 Every query is scoped to the caller's tenant: another tenant's upload answers 404, exactly like an
 upload that does not exist. Routes are plain ``def``: the store is synchronous, so FastAPI runs
-them in its thread pool. The submit route, the hot path, is the exception: it reads its form itself
-and hands its blocking work to the app's submit pool in one hop (see ``submit_upload``).
+them in its thread pool. The submit route, the hot path, is the exception: a plain Starlette route
+(``SubmitRoute``, ahead of the documenting APIRoute) reads its form itself and hands its blocking work
+to the app's submit pool in one hop; the loop, not a thread, awaits the group commit (``submit_upload``).
 """
 
 from __future__ import annotations
