@@ -479,7 +479,8 @@ GROUP_COMMIT_NOTES = [
     "**What changed** (`store/intake_writer.py`, `TIMETABLE_INTAKE_GROUP_COMMIT`, on by default for the API): the "
     "request thread still writes and fsyncs the blob's bytes and the upload's own new directory (in parallel with "
     "other requests; concurrent fsyncs overlap), then hands the row, audit "
-    "event and queue message to one writer thread per worker process and waits. The writer takes everything "
+    "event and queue message to one writer thread per worker process and waits (since the ratio round below: "
+    "no directory per upload, and the event loop waits instead of the thread). The writer takes everything "
     "waiting (no timer: nothing is delayed to fill a batch, up to 64), fsyncs the directories the batch shares (the "
     "tenant's) once, and writes the batch with one executemany per table in ONE transaction. Between the workers "
     "of one SQLite file the writers take turns through `flock` on `timetable.db-intake.lock`, which wakes a waiter "
@@ -564,12 +565,48 @@ CPU_NOTES = [
     "difference measurable on this machine: `gc.freeze()` after startup with a higher gen-0 threshold, and a "
     "submit pool of 8 threads instead of 40.",
     "",
-    "**Kept, and why:** all three blob fsyncs (the bytes before the rename, the upload's new directory for "
-    "the renamed name, the tenant's directory for the new upload directory, the last once per batch) and "
+    "**Kept, and why:** the blob's fsyncs (the bytes before the rename; the directory holding the new name, "
+    "since the flat layout below the tenant's, once per batch; the parent of any directory made for it) and "
     "SQLite's `synchronous=FULL` for the batch's commit: a 202 still means bytes, names and row on disk. "
     "Skipping the directory fsyncs is safe only where the filesystem orders metadata with data (ext4 with a "
     "journal), and this machine's ext4 has none. `Path.resolve()` of each blob path (eight `lstat` calls, "
     "each a GIL hand-over) stays: it is what stops a symlink inside the store from writing outside it.",
+]
+
+RATIO_NOTES = [
+    "**The ratio round (issue 14, 2026-12-02 19:25-20:20 UTC, machine shared, load average 1-6).** Where the "
+    "CPU went first (py-spy `--gil` on one worker, per-thread CPU from /proc): at 2.6-2.9 ms of server CPU per "
+    "submission (user 1.95, system 0.7; bare 1.0: user 0.63, system 0.37), the event loop held the GIL 57% of "
+    "the worker's GIL time, the submit threads 29% and the writer 14%; in the loop FastAPI's dependency "
+    "solving, handler and router layers were about 18% of its samples, handing work to the pool "
+    "(`ThreadPoolExecutor.submit`, a futex wake of an idle thread) 9%, the multipart parse 10% and sending the "
+    "answer through the middleware 10%; in the submit threads the blob write was a third and waiting on the "
+    "writer's future a wake-up per submission. Three changes, each kept because it measured better in "
+    "alternating runs of the same load (`--workers 2`, 16 clients, 3000 requests): "
+    "(1) **one flat blob name per upload**, `uploads/{tenant}/{id}` instead of `uploads/{tenant}/{id}/original`: "
+    "no directory (an inode, with this ext4's costly allocator) and no fsync of its own per upload; the "
+    "tenant's directory holds the new name and is synced by the writer once per batch. Blob write and fsyncs "
+    "alone, interleaved, 6 rounds of 300 into a tenant directory of 2,000 uploads: 0.55 -> 0.28 ms of CPU per "
+    "upload. Uploads stored before keep their directory: readers take either (`blobs.upload_bytes`), erasure "
+    "and the orphan sweep handle both. (2) **`POST /uploads` answered by a plain Starlette route** "
+    "(`uploads.SubmitRoute`) ahead of the APIRoute that documents it: the same steps in FastAPI's order (key "
+    "and rate limit, form, `Idempotency-Key` with the same constraints), the same answers "
+    "(tests/api/test_submit_route.py compares both routes over 13 kinds of request) and the same OpenAPI. "
+    "Server CPU 3.25/3.18 -> 2.79/2.32 ms per submission in two alternating pairs. (3) **the loop, not a "
+    "thread, awaits the group commit**: a pool thread checks the document, writes the blob, hands the rows "
+    "to the writer (`intake.begin_submission`) and is free; the writer wakes each event loop once per batch "
+    "(`intake_writer.Wake`, one `call_soon_threadsafe` for all its members) and an upload committed as new is "
+    "answered from the loop; a repeat, a lost claim, an error or an `Idempotency-Key` is settled in the pool "
+    "by the same code as before. Three alternating pairs: 254/283/316 -> 345/423/391 req/s, p50 60/54/47 -> "
+    "38/34/39 ms, server CPU 4.5/4.0/3.2 -> 3.3/3.2/3.0 ms (the machine was busier than for (2)). Tried and "
+    "dropped: `sys.setswitchinterval(0.0005)` (no gain in 3 pairs), a submit pool of 4 or 8 threads instead "
+    "of 40 (no difference), 4 uvicorn workers instead of 2 for both servers (worse for the API: 3.4 ms per "
+    "submission, ratio 0.40), `O_TMPFILE` + `linkat` for the blob (this sandbox refuses `linkat` through "
+    "/proc with EXDEV), and the intake writer keeping its connection between batches instead of a pool checkout "
+    "(and, on PostgreSQL, a ping) per batch (same run against this commit: SQLite 402 -> 397 req/s, PostgreSQL "
+    "385 -> 324 req/s; no gain). What is left in the worker is mostly the HTTP and multipart work the bare endpoint "
+    "does too, five ASGI middleware layers (request id and JSON log line, metrics, authentication before "
+    "the body, body limits, nosniff), the page count and the blob path's checks.",
 ]
 
 
@@ -690,6 +727,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         *GROUP_COMMIT_NOTES,
         "",
         *CPU_NOTES,
+        "",
+        *RATIO_NOTES,
         "",
         f"Reproduce: `.venv/bin/python bench/api_throughput.py --workers {args.workers} --concurrency "
         f"{args.concurrency} --requests {args.requests} --rounds {args.rounds} --databases {args.databases}"

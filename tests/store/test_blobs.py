@@ -14,6 +14,7 @@ from timetable_platform.store.blobs import (
     BlobStore,
     LocalBlobStore,
     S3BlobStore,
+    legacy_upload_key,
     result_key,
     upload_key,
 )
@@ -29,7 +30,8 @@ def blobs(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
 
 
 def test_key_helpers() -> None:
-    assert upload_key("acme", "abc") == "uploads/acme/abc/original"
+    assert upload_key("acme", "abc") == "uploads/acme/abc"
+    assert legacy_upload_key("acme", "abc") == "uploads/acme/abc/original"
     assert result_key("abc") == "results/abc/timetable.json"
     assert HISTORICAL_PREFIX == "historical/"
     for tenant in ("", "a/b", "..", "a\\b"):

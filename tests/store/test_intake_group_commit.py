@@ -207,8 +207,8 @@ def test_a_resubmission_is_found_by_the_batch_not_by_a_select_per_request(
 
 
 def test_names_are_durable_before_the_row_is_written(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The bytes and the upload's directory are fsync'd by the request, the tenant's directory (shared
-    with other uploads) by the writer; all before the INSERT that names the blob."""
+    """The bytes are fsync'd by the request, the directories holding the new names (the tenant's, shared
+    with other uploads, and those made for it) by the writer; all before the INSERT that names the blob."""
     events: list[str] = []
     real_fsync, real_insert = os.fsync, repository.insert_uploads
 
@@ -226,8 +226,13 @@ def test_names_are_durable_before_the_row_is_written(store: Store, monkeypatch: 
     upload = _submit(store, _pdf(1)).upload
     root = store.blobs.root  # type: ignore[attr-defined]
     assert Path(events[0]).name.startswith(".tmp-")
-    assert events[1:] == [str(root / f"uploads/school-a/{upload.id}"), str(root), str(root / "uploads"),
-                          str(root / "uploads/school-a"), "insert"]  # fmt: skip
+    assert Path(events[0]).parent == root / "uploads/school-a"  # one file, no directory per upload
+    assert events[1:] == [str(root / "uploads/school-a"), str(root), str(root / "uploads"), "insert"]
+    assert store.blobs.get(f"uploads/school-a/{upload.id}") == _pdf(1)
+    events.clear()
+    _submit(store, _pdf(2))  # the tenant's directory exists: only its new entry is synced
+    assert Path(events[0]).name.startswith(".tmp-")
+    assert events[1:] == [str(root / "uploads/school-a"), "insert"]
 
 
 def test_sqlite_batches_commit_with_a_full_sync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -319,3 +324,39 @@ def test_a_closed_writer_refuses_and_the_store_makes_a_new_one(store: Store) -> 
     with pytest.raises(RuntimeError, match="closed"):
         writer.write(PendingUpload({}, None, None, []))
     assert _submit(store, _pdf(2)).created  # a new writer on first use
+
+
+def test_an_event_loop_is_woken_once_per_batch_and_nothing_waits_in_a_thread(
+    store: Store, migrated_db_url: str
+) -> None:
+    """``begin_submission`` returns once the blob is durable and the writer has the rows; the writer calls
+    ``schedule`` once for its whole batch, and then each submission is settled: new ones committed as new,
+    a repeat answered by ``finish`` with the existing upload (its own blob removed)."""
+    from timetable_platform.store.intake import GroupSubmission, begin_submission
+
+    first = _submit(store, _pdf(0))
+    writer = intake_writer(store)
+    _hold_first_batch(writer, total=4)  # the first batch waits until all four are in it or queued behind it
+    scheduled: list[Callable[[], None]] = []
+    settled: list[GroupSubmission] = []
+
+    def begin(content: bytes) -> GroupSubmission:
+        return begin_submission(
+            store, content=content, filename="week.pdf", media_type="application/pdf", tenant="school-a",
+            mode="hybrid", on_settled=settled.append, schedule=scheduled.append,
+        )  # fmt: skip
+
+    begun = [begin(_pdf(n)) for n in (1, 2, 3, 0)]  # returns without waiting for any batch
+    deadline = time.monotonic() + 30
+    while not all(s.pending.result.done() for s in begun) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert settled == []  # nothing ran the callbacks yet: the loop (here: the list) runs them
+    for run in scheduled:
+        run()
+    assert 1 <= len(scheduled) <= 2  # once per batch (at most two here), not once per submission
+    assert sorted(s.upload_id for s in settled) == sorted(s.upload_id for s in begun)
+    assert [s.committed_as_new() for s in begun] == [True, True, True, False]
+    repeat = begun[3].finish()
+    assert not repeat.created and repeat.upload.id == first.upload.id
+    assert not store.blobs.exists(upload_key("school-a", begun[3].upload_id))
+    assert _counts(migrated_db_url) == (4, 4, 1)  # the first upload's audit event; these had none

@@ -76,6 +76,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.timetable = state
     install_problem_handlers(app)
+    # The hot submit path answers from a plain Starlette route ahead of the routers; the APIRoute of the
+    # same path and method documents it (uploads.submit_endpoint).
+    app.router.routes.insert(0, uploads.SubmitRoute())
     app.include_router(uploads.router)
     app.include_router(review.router)
     app.include_router(timetables.router)

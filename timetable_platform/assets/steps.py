@@ -125,7 +125,7 @@ class LoadedUpload:
 
 def load_upload(store: StoreResource, upload_id: str) -> LoadedUpload:
     from timetable_platform.store import repository
-    from timetable_platform.store.blobs import BlobNotFound, upload_key
+    from timetable_platform.store.blobs import BlobNotFound, upload_bytes
 
     with store.session() as session:
         upload = repository.get_upload(session, upload_id)
@@ -134,7 +134,7 @@ def load_upload(store: StoreResource, upload_id: str) -> LoadedUpload:
         row = (upload.tenant, upload.filename, upload.media_type, upload.sha256, str(upload.mode))
     tenant, filename, media_type, sha256, mode = row
     try:
-        content = store.blobs.get(upload_key(tenant, upload_id))
+        content = upload_bytes(store.blobs, tenant, upload_id)
     except BlobNotFound as exc:
         raise UploadUnavailable(f"the stored document of upload {upload_id} is missing") from exc
     return LoadedUpload(upload_id, tenant, filename, media_type, sha256, mode, content)

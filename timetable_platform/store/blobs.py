@@ -36,12 +36,43 @@ WATCHED_ROOTS = (UPLOADS_ROOT, RESULTS_ROOT, HISTORICAL_PREFIX)
 
 
 def upload_key(tenant: str, upload_id: str) -> str:
-    """Where an upload's original bytes live."""
-    return f"uploads/{_segment(tenant, 'tenant')}/{_segment(upload_id, 'upload id')}/original"
+    """Where an upload's original bytes are written: one flat name per upload in its tenant's directory.
+    A directory per upload (``legacy_upload_key``) cost every submission a second inode (the mkdir) and
+    an fsync of its own; the tenant's directory is shared, so a group commit syncs it once per batch."""
+    return f"uploads/{_segment(tenant, 'tenant')}/{_segment(upload_id, 'upload id')}"
+
+
+def legacy_upload_key(tenant: str, upload_id: str) -> str:
+    """Where uploads stored before the flat layout keep their bytes (``upload_bytes`` reads both)."""
+    return f"{upload_prefix(tenant, upload_id)}original"
 
 
 def upload_prefix(tenant: str, upload_id: str) -> str:
+    """The directory-per-upload prefix of ``legacy_upload_key`` (erasure removes what is under it)."""
     return f"uploads/{_segment(tenant, 'tenant')}/{_segment(upload_id, 'upload id')}/"
+
+
+def upload_id_of_key(key: str) -> str | None:
+    """The upload id a key under ``uploads/`` belongs to, in either layout; None for anything else."""
+    parts = key.split("/")
+    if parts[0] != UPLOADS_ROOT.rstrip("/") or len(parts) < 3:
+        return None
+    return parts[2]
+
+
+def upload_bytes(blobs: BlobStore, tenant: str, upload_id: str) -> bytes:
+    """An upload's original bytes, from the flat key or, for an upload stored before it, the legacy one.
+    Raises ``BlobNotFound`` when neither exists."""
+    try:
+        return blobs.get(upload_key(tenant, upload_id))
+    except BlobNotFound:
+        return blobs.get(legacy_upload_key(tenant, upload_id))
+
+
+def delete_upload_blobs(blobs: BlobStore, tenant: str, upload_id: str) -> None:
+    """Remove an upload's original in both layouts (erasure)."""
+    blobs.delete(upload_key(tenant, upload_id))
+    blobs.delete_prefix(upload_prefix(tenant, upload_id))
 
 
 def result_key(upload_id: str) -> str:
@@ -216,8 +247,15 @@ class LocalBlobStore(BlobStore):
     def put_deferring_directories(self, key: str, data: bytes, *, content_type: str | None = None) -> list[str]:
         path = self._path(key)
         directory = str(path.parent)
-        made = _make_dirs(directory)
-        fd, tmp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=directory)
+        made: list[str] = []
+        for attempt in range(3):
+            made += _make_dirs(directory)
+            try:
+                fd, tmp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=directory)
+                break
+            except FileNotFoundError:  # a concurrent delete pruned the (then empty) directory: make it again
+                if attempt == 2:
+                    raise
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from timetable_platform.store import review
-from timetable_platform.store.blobs import upload_key
+from timetable_platform.store.blobs import upload_bytes
 
 if TYPE_CHECKING:
     from timetable_platform.store.factory import Store
@@ -80,7 +80,7 @@ def export_cases(
         name = case_name(upload.tenant, upload.id)
         document = out_dir / f"{name}{extension(upload.media_type, upload.filename)}"
         truth = out_dir / f"{name}.json"
-        document.write_bytes(store.blobs.get(upload_key(upload.tenant, upload.id)))
+        document.write_bytes(upload_bytes(store.blobs, upload.tenant, upload.id))
         truth.write_text(json.dumps(case.version.timetable.to_json_dict(), ensure_ascii=False, indent=2) + "\n")
         written.append(ExportedCase(name, document, truth, upload.id, upload.tenant, case.version.reviewed_at))
     removed = _prune(out_dir, {c.name: [c.document.name, c.truth.name] for c in written}, alive)

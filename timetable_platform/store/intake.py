@@ -7,20 +7,22 @@ historical sensor all enqueue through here (or in the same order), with the same
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from timetable_platform.store import audit, repository
 from timetable_platform.store.audit import AuditEntry
-from timetable_platform.store.blobs import fsync_directories, upload_key
+from timetable_platform.store.blobs import upload_key
 from timetable_platform.store.db import SQLITE_BEGIN_OPTION
-from timetable_platform.store.intake_writer import Duplicate, IntakeWriter, PendingUpload
+from timetable_platform.store.intake_writer import Duplicate, IntakeWriter, PendingUpload, Wake
 from timetable_platform.store.models import Upload
 from timetable_platform.store.queue import DatabaseQueue, upload_message
 
@@ -68,80 +70,176 @@ def submit_document(
     and a failed send deletes it again (``retention.reconcile_orphans`` re-sends for a process that
     died in between).
     """
-    upload_key(tenant, "x")  # validates the tenant as a key segment before anything is written
-    sha256 = sha256 or hashlib.sha256(content).hexdigest()
-    row = repository.upload_row(
-        tenant=tenant, filename=filename, media_type=media_type, size_bytes=len(content), sha256=sha256,
-        mode=mode, label=label, callback_url=callback_url, claim_content=not force,
-    )  # fmt: skip
-    # Group commit checks for a duplicate in the writer's batch (one SELECT per batch, after the blob is
-    # written: a repeated document costs a blob written and removed, every new one a SELECT less).
-    if not force and not group_commit:
-        existing = _find_duplicate(store, tenant=tenant, sha256=sha256, mode=mode)
+    if group_commit:
+        return begin_submission(
+            store, content=content, filename=filename, media_type=media_type, tenant=tenant, mode=mode,
+            label=label, callback_url=callback_url, force=force, audit_entry=audit_entry, sha256=sha256,
+        ).finish()  # fmt: skip
+    row = _row(content, filename, media_type, tenant, mode, label, callback_url, force, sha256)
+    if not force:
+        existing = _find_duplicate(store, tenant=tenant, sha256=row["sha256"], mode=mode)
         if existing is not None:
             return Submission(existing, created=False)
 
     upload_id = row["id"]
     key = upload_key(tenant, upload_id)
     queue = store.queue
-    in_one_transaction = isinstance(queue, DatabaseQueue) and queue.uses(store.engine)
+    in_one_transaction = _in_one_transaction(store)
     try:
-        if group_commit:
-            # Three fsyncs make the blob survive a power cut before any row names it, and none can go:
-            # 1. the bytes (in put_deferring_directories, before the rename: a name never points at
-            #    bytes not on disk); 2. the upload's own new directory, which holds the renamed name;
-            # 3. the tenant's directory, which holds the new upload directory. A rename or mkdir is on
-            # disk only once its directory is (POSIX). Some filesystems happen to order them (ext4 with a
-            # journal commits them with the bytes), but the store may sit on any, and this machine's ext4
-            # runs without a journal. 1 and 2 run here, in parallel with other requests (the upload's
-            # directory is new, no other request shares it); 3 is shared by the batch, so the writer
-            # runs it once per batch, before its commit.
-            directories = store.blobs.put_deferring_directories(key, content, content_type=media_type)
-            fsync_directories(directories[:1])
-            message = upload_message(upload_id, tenant) if in_one_transaction else None
-            written = intake_writer(store).write(PendingUpload(row, audit_entry, message, directories[1:]))
-            if isinstance(written, Duplicate):
-                _undo_blob(store, key)
-                existing = _load(store, written.upload_id)
-                if existing is not None:
-                    return Submission(existing, created=False)
-                # erased since the batch saw it: this submission is new after all
-                return submit_document(
-                    store, content=content, filename=filename, media_type=media_type, tenant=tenant,
-                    mode=mode, label=label, callback_url=callback_url, force=force, audit_entry=audit_entry,
-                    sha256=sha256, group_commit=group_commit,
-                )  # fmt: skip
-            upload = written
-        else:
-            store.blobs.put(key, content, content_type=media_type)  # durable (fsync'd) before any row names it
-            with store.engine.begin() as connection:
-                upload = repository.insert_upload(connection, row)
-                if audit_entry is not None:
-                    audit.insert_event(connection, audit_entry, upload_id)
-                if in_one_transaction:
-                    queue.send_within(connection, upload_message(upload_id, tenant))  # type: ignore[attr-defined]
-    except IntegrityError:
-        _undo_blob(store, key)
-        winner = _claim_holder(store, tenant, row["content_key"])
-        if winner is None:
-            raise
-        return Submission(winner, created=False)
+        store.blobs.put(key, content, content_type=media_type)  # durable (fsync'd) before any row names it
+        with store.engine.begin() as connection:
+            upload = repository.insert_upload(connection, row)
+            if audit_entry is not None:
+                audit.insert_event(connection, audit_entry, upload_id)
+            if in_one_transaction:
+                queue.send_within(connection, upload_message(upload_id, tenant))  # type: ignore[attr-defined]
+    except IntegrityError as exc:
+        return _lost_claim(store, key, row, exc)
     except BaseException:
         _undo_blob(store, key)
         raise
-    if in_one_transaction:
-        return Submission(upload, created=True)
+    if not in_one_transaction:
+        _send_after_commit(store, row, audit_entry)
+    return Submission(upload, created=True)
+
+
+def begin_submission(
+    store: Store,
+    *,
+    content: bytes,
+    filename: str,
+    media_type: str,
+    tenant: str,
+    mode: str,
+    label: str | None = None,
+    callback_url: str | None = None,
+    force: bool = False,
+    audit_entry: AuditEntry | None = None,
+    sha256: str | None = None,
+    on_settled: Callable[[GroupSubmission], None] | None = None,
+    schedule: Callable[[Callable[[], None]], object] | None = None,
+) -> GroupSubmission:
+    """``submit_document`` with group commit, up to handing the rows to the intake writer: the blob is
+    durable and the writer has the submission when this returns, without waiting for its batch.
+    ``GroupSubmission.finish`` waits and settles it (what ``submit_document`` answers). With ``schedule``
+    (an event loop's ``call_soon_threadsafe``), ``schedule`` is given ``on_settled`` once the writer has
+    settled the batch, with the other members of that batch sharing the same ``schedule`` (``Wake``):
+    an event loop can await the submission without a thread waiting for it."""
+    row = _row(content, filename, media_type, tenant, mode, label, callback_url, force, sha256)
+    upload_id = row["id"]
+    key = upload_key(tenant, upload_id)
+    in_one_transaction = _in_one_transaction(store)
+    message = upload_message(upload_id, tenant) if in_one_transaction else None
     try:
-        queue.send(upload_message(upload_id, tenant))
+        # Two fsyncs make the blob survive a power cut before any row names it, and neither can go:
+        # 1. the bytes (in put_deferring_directories, before the rename: a name never points at
+        #    bytes not on disk), here, in parallel with other requests; 2. the tenant's directory,
+        #    which holds the renamed name (and the parent of any directory made for it). A rename or
+        #    mkdir is on disk only once its directory is (POSIX). Some filesystems happen to order them
+        #    (ext4 with a journal commits them with the bytes), but the store may sit on any, and this
+        #    machine's ext4 runs without a journal. 2 is shared by the batch: the writer runs it once
+        #    per batch, before its commit.
+        directories = store.blobs.put_deferring_directories(key, content, content_type=media_type)
+        submission = GroupSubmission(
+            store, PendingUpload(row, audit_entry, message, directories), key, in_one_transaction,
+            retry=functools.partial(
+                submit_document, store, content=content, filename=filename, media_type=media_type, tenant=tenant,
+                mode=mode, label=label, callback_url=callback_url, force=force, audit_entry=audit_entry,
+                sha256=row["sha256"], group_commit=True,
+            ),
+        )  # fmt: skip
+        if schedule is not None and on_settled is not None:
+            submission.pending.wake = Wake(schedule, functools.partial(on_settled, submission))
+        intake_writer(store).submit(submission.pending)
+    except BaseException:
+        _undo_blob(store, key)
+        raise
+    return submission
+
+
+@dataclass
+class GroupSubmission:
+    """A submission whose blob is durable and whose rows are with the intake writer (``begin_submission``)."""
+
+    store: Store
+    pending: PendingUpload
+    key: str
+    in_one_transaction: bool
+    retry: Callable[[], Submission]  # submits the same document again, from the start
+
+    @property
+    def upload_id(self) -> str:
+        return str(self.pending.row["id"])
+
+    def committed_as_new(self) -> bool:
+        """Settled, and nothing is left to do: the row, its audit event and its queue message are committed
+        (with a queue in another service there is still the message to send: ``finish``)."""
+        result = self.pending.result
+        return self.in_one_transaction and result.done() and result.exception() is None and result.result() is True
+
+    def finish(self) -> Submission:
+        """Wait for the writer, then settle: a repeat of an existing upload removes its blob and answers that
+        upload; a lost content claim answers the winner; with another queue the message is sent now."""
+        store, row = self.store, self.pending.row
+        try:
+            written = self.pending.result.result()
+            if isinstance(written, Duplicate):
+                _undo_blob(store, self.key)
+                existing = _load(store, written.upload_id)
+                if existing is not None:
+                    return Submission(existing, created=False)
+                return self.retry()  # erased since the batch saw it: this submission is new after all
+        except IntegrityError as exc:
+            return _lost_claim(store, self.key, row, exc)
+        except BaseException:
+            _undo_blob(store, self.key)
+            raise
+        if not self.in_one_transaction:
+            _send_after_commit(store, row, self.pending.audit_entry)
+        return Submission(Upload(**row), created=True)
+
+
+def _row(
+    content: bytes, filename: str, media_type: str, tenant: str, mode: str, label: str | None,
+    callback_url: str | None, force: bool, sha256: str | None,
+) -> dict[str, Any]:  # fmt: skip
+    upload_key(tenant, "x")  # validates the tenant as a key segment before anything is written
+    return repository.upload_row(
+        tenant=tenant, filename=filename, media_type=media_type, size_bytes=len(content),
+        sha256=sha256 or hashlib.sha256(content).hexdigest(), mode=mode, label=label, callback_url=callback_url,
+        claim_content=not force,
+    )  # fmt: skip
+
+
+def _in_one_transaction(store: Store) -> bool:
+    """The database queue in the store's own database: row, message and audit event in one transaction."""
+    queue = store.queue
+    return isinstance(queue, DatabaseQueue) and queue.uses(store.engine)
+
+
+def _lost_claim(store: Store, key: str, row: dict[str, Any], error: IntegrityError) -> Submission:
+    """A concurrent identical submission holds the content claim: this one's blob goes, the winner answers.
+    Any other conflict raises ``error``."""
+    _undo_blob(store, key)
+    winner = _claim_holder(store, row["tenant"], row["content_key"])
+    if winner is None:
+        raise error
+    return Submission(winner, created=False)
+
+
+def _send_after_commit(store: Store, row: dict[str, Any], audit_entry: AuditEntry | None) -> None:
+    """Another queue (SQS): the message goes after the commit; a failed send takes the row and blob back."""
+    upload_id, tenant = row["id"], row["tenant"]
+    try:
+        store.queue.send(upload_message(upload_id, tenant))
     except BaseException:
         log.warning("enqueue failed for upload %s; removing its row and blob", upload_id)
         with contextlib.suppress(Exception), store.engine.begin() as connection:
             connection.execute(delete(Upload).where(Upload.id == upload_id))
             if audit_entry is not None:
                 audit.delete_events(connection, upload_id=upload_id, action=audit_entry.action)
-        _undo_blob(store, key)
+        _undo_blob(store, upload_key(tenant, upload_id))
         raise
-    return Submission(upload, created=True)
 
 
 def intake_writer(store: Store) -> IntakeWriter:

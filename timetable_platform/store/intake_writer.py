@@ -4,10 +4,12 @@ transaction and one flush.
 Why: with one transaction per request, concurrent submissions queue for the database's write lock
 (SQLite: ``BEGIN IMMEDIATE`` waits in SQLite's busy handler, which polls with sleeps of up to 100 ms)
 and each commit pays its own flush (PostgreSQL: one WAL fsync per commit). That is the API's latency
-tail (see bench/README.md, "API submission throughput"). Here each request thread writes and fsyncs
-its blob itself (parallel fsyncs overlap; a journaling filesystem joins them into one commit), then
-hands the row, audit event and queue message to the writer and waits. The writer takes everything waiting (nothing is delayed to
-fill a batch), fsyncs the new blob directories once each, and writes the whole batch in ONE transaction:
+tail (see bench/README.md, "API submission throughput"). Here each request's pool thread writes and
+fsyncs its blob itself (parallel fsyncs overlap; a journaling filesystem joins them into one commit), then
+hands the row, audit event and queue message to the writer: ``write`` waits in the thread, ``submit`` does
+not (the API's event loop is woken once per batch, see ``Wake``). The writer takes everything waiting
+(nothing is delayed to fill a batch), fsyncs the directories holding the new blob names once each, and
+writes the whole batch in ONE transaction:
 
 - every member's rows commit together or not at all (a crash mid-batch leaves no half-written upload);
 - a batch that fails is retried member by member, each in its own transaction, so a bad member gets
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import queue
@@ -57,6 +60,17 @@ class Duplicate:
     upload_id: str
 
 
+@dataclass(frozen=True)
+class Wake:
+    """How a waiter that is not a blocked thread (an event loop) hears that its member is settled: the writer
+    calls ``schedule`` (e.g. ``loop.call_soon_threadsafe``) once per batch with one function that runs the
+    ``callback`` of every member sharing that ``schedule``. One wake-up of the loop per batch, where a
+    thread waiting on each member cost a wake-up (a futex and a GIL hand-over) per submission."""
+
+    schedule: Callable[[Callable[[], None]], object]
+    callback: Callable[[], None]
+
+
 @dataclass
 class PendingUpload:
     """What one submission still has to write once its blob's bytes are durable."""
@@ -66,6 +80,7 @@ class PendingUpload:
     message: dict[str, Any] | None  # sent in the same transaction (database queue), else None
     directories: list[str]  # blob directories whose new entries need an fsync before the row names them
     result: Future[bool | Duplicate] = field(default_factory=Future)  # True: the row is committed
+    wake: Wake | None = None  # called once ``result`` is set (see ``Wake``)
 
 
 def _sqlite_file_lock(engine: Engine) -> Callable[[], contextlib.AbstractContextManager[None]]:
@@ -88,6 +103,14 @@ def _sqlite_file_lock(engine: Engine) -> Callable[[], contextlib.AbstractContext
             os.close(fd)  # closing releases the lock
 
     return locked
+
+
+def _call_each(callbacks: list[Callable[[], None]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # one waiter's failure must not keep the others waiting
+            log.exception("an intake waiter's callback failed")
 
 
 def _content(row: dict[str, Any]) -> tuple[str, str, str]:
@@ -119,10 +142,15 @@ class IntakeWriter:
     def write(self, pending: PendingUpload) -> Upload | Duplicate:
         """Queue ``pending`` and wait for its batch; the ``Upload`` is made here, in the caller's thread (an ORM
         object costs tens of microseconds, which the writer would otherwise spend holding the batch's lock)."""
-        self._ensure_thread()
-        self._queue.put(pending)
+        self.submit(pending)
         written = pending.result.result()
         return written if isinstance(written, Duplicate) else Upload(**pending.row)
+
+    def submit(self, pending: PendingUpload) -> None:
+        """Queue ``pending`` without waiting: ``pending.result`` is set once its batch is settled, and then
+        ``pending.wake`` is called."""
+        self._ensure_thread()
+        self._queue.put(pending)
 
     def close(self, timeout: float = 10.0) -> None:
         """Finish what is queued, then stop the thread."""
@@ -168,6 +196,20 @@ class IntakeWriter:
                 return
 
     def _write_batch(self, batch: list[PendingUpload]) -> None:
+        try:
+            self._settle(batch)
+        finally:  # every member's result is set: wake the event loops waiting for them, once per loop
+            callbacks: dict[Callable[[Callable[[], None]], object], list[Callable[[], None]]] = {}
+            for member in batch:
+                if member.wake is not None:
+                    callbacks.setdefault(member.wake.schedule, []).append(member.wake.callback)
+            for schedule, group in callbacks.items():
+                try:
+                    schedule(functools.partial(_call_each, group))
+                except Exception:  # a closed loop: nobody is waiting there any more
+                    log.warning("could not wake %d intake waiters", len(group), exc_info=True)
+
+    def _settle(self, batch: list[PendingUpload]) -> None:
         try:
             results = self._commit(batch)
         except BaseException as exc:  # every waiter must be answered, whatever happened

@@ -16,8 +16,9 @@ from timetable_platform.store.blobs import (
     HISTORICAL_PREFIX,
     RESULTS_ROOT,
     UPLOADS_ROOT,
+    delete_upload_blobs,
     result_prefix,
-    upload_prefix,
+    upload_id_of_key,
 )
 from timetable_platform.store.errors import BlobNotFound, InvalidBlobKey
 from timetable_platform.store.models import Upload, UploadStatus
@@ -52,7 +53,7 @@ def erase_upload(
             return False
         tenant, key, label, sha256 = upload.tenant, upload.id, upload.label, upload.sha256
     store.queue.purge_upload(key)
-    store.blobs.delete_prefix(upload_prefix(tenant, key))
+    delete_upload_blobs(store.blobs, tenant, key)
     _delete_historical_source(store, label, sha256)
     store.blobs.delete_prefix(result_prefix(key))
     with store.session_factory() as session, session.begin():
@@ -125,7 +126,7 @@ def sweep_orphaned_blobs(store: Store, *, min_age: timedelta = ORPHAN_MIN_AGE, n
     """Remove blobs whose upload row no longer exists; returns how many blobs were removed.
 
     ``results/{id}/`` is only ever written for an existing row, so a result without one is an
-    orphan at once. ``uploads/{tenant}/{id}/`` is written *before* its row (``intake``), so a
+    orphan at once. ``uploads/{tenant}/{id}`` is written *before* its row (``intake``), so a
     document is swept only once it is older than ``min_age``: a submission in flight is never touched.
     """
     now = now or datetime.now(UTC)
@@ -136,9 +137,9 @@ def sweep_orphaned_blobs(store: Store, *, min_age: timedelta = ORPHAN_MIN_AGE, n
             results.setdefault(parts[1], []).append(key)
     documents: dict[str, list[str]] = {}
     for key in store.blobs.list(UPLOADS_ROOT):
-        parts = key.split("/")
-        if len(parts) >= 4:
-            documents.setdefault(parts[2], []).append(key)
+        upload_id = upload_id_of_key(key)  # uploads/{tenant}/{id}, or the older uploads/{tenant}/{id}/original
+        if upload_id is not None:
+            documents.setdefault(upload_id, []).append(key)
     existing = _existing_upload_ids(store, set(results) | set(documents))
     removed = 0
     for upload_id, keys in results.items():
