@@ -588,26 +588,33 @@ def _outside_text_crops(clean: np.ndarray, grids: list[GridTable], color: np.nda
 def _filled_boxes(
     color: np.ndarray, masked: np.ndarray, in_tables: np.ndarray, char_height: float
 ) -> list[tuple[int, int, int, int]]:
-    """Boxes of solid colour outside the tables that hold print (x, y, w, h): strongly coloured or dark
-    areas wider than a stroke, several letters tall and wide. In the normalised grey such a box is
-    taken for paper and light print on it is lost."""
-    values = color.astype(np.int16)
-    grey = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)
+    """Boxes of solid colour outside the tables with light print on them (x, y, w, h): strongly
+    coloured or dark areas wider than a stroke, several letters tall and wide. In the normalised grey
+    such a box is taken for paper and its light print is lost. Found at half size (boxes are large)."""
+    if in_tables.all():
+        return []
+    small = cv2.resize(color, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    small_masked = cv2.resize(masked, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+    blue, green, red = cv2.split(small)
+    spread = cv2.subtract(cv2.max(cv2.max(blue, green), red), cv2.min(cv2.min(blue, green), red))
     # Strongly coloured, or dark in the normalised grey (a photo's shadow is not a box).
-    solid = (((values.max(axis=2) - values.min(axis=2)) > 60) | (masked < 140)).astype(np.uint8)
-    solid[in_tables] = 0
-    stroke = max(5, int(char_height * 0.6))
+    solid = ((spread > 60) | (small_masked < 140)).astype(np.uint8)
+    small_tables = cv2.resize(in_tables.astype(np.uint8), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
+    solid[small_tables > 0] = 0
+    stroke = max(3, int(char_height * 0.3))
     solid = cv2.morphologyEx(solid, cv2.MORPH_OPEN, np.ones((stroke, stroke), np.uint8))  # letters go
     solid = cv2.morphologyEx(solid, cv2.MORPH_CLOSE, np.ones((stroke, stroke), np.uint8))  # print on it stays
     count, _, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
     boxes = []
     page_area = color.shape[0] * color.shape[1]
     for i in range(1, count):
-        x, y, w, h, area = (int(v) for v in stats[i])
+        x, y, w, h = (2 * int(v) for v in stats[i][:4])
+        area = 4 * int(stats[i][4])
+        x, y, w, h = x + 2, y + 2, w - 4, h - 4  # inside the fill's edge, which half size blurs
         if h < 1.5 * char_height or w < 3 * char_height or w * h > 0.3 * page_area or area < 0.6 * w * h:
             continue
-        if grey[y : y + h, x : x + w].max() - grey[y : y + h, x : x + w].min() < 60:
-            continue  # a plain box with nothing printed on it
+        if not _light_print_on_fill(color[y : y + h, x : x + w]):
+            continue  # dark print on a pale fill reads well in the grey; a plain box holds nothing
         boxes.append((x, y, w, h))
     return boxes
 
@@ -645,10 +652,12 @@ def _retry_time_labels(engine: OcrEngine, crops: list[_Crop]) -> None:
     retry = [c for c in crops if c.rotation == 0 and _one_line(c) and _may_be_time(c.words)]
     if not retry:
         return
-    images = [c.image for c in retry]
-    readings = [
-        engine.read_crops(images, [c.scale * factor for c in retry], charset=TIME_CHARSET) for factor in (1.0, 1.3)
-    ]
+    factors = (1.0, 1.3)
+    # Both sizes in one call: each call starts Tesseract and loads its model again.
+    read = engine.read_crops(
+        [c.image for _ in factors for c in retry], [c.scale * f for f in factors for c in retry], charset=TIME_CHARSET
+    )
+    readings = [read[k * len(retry) : (k + 1) * len(retry)] for k in range(len(factors))]
     for index, crop in enumerate(retry):
         candidates = [crop.words, *(reading[index] for reading in readings)]
         clean = [(text, words) for words in candidates if (text := _clean_time_text(words)) is not None]
@@ -682,7 +691,9 @@ def _may_be_time(words: list[OcrWord]) -> bool:
     text = " ".join(_clean_text(w.text) for w in words)
     if find_times(text):
         rest = strip_times(text).strip(" .–-")
-        if rest and any(ch.isdigit() for ch in rest) and not re.fullmatch(r"\d{1,2}\.?", rest):
+        # Digits spoiled beside the time, and no words: a read limited to digits would lose words.
+        spoiled = any(ch.isdigit() for ch in rest) and sum(ch.isalpha() for ch in rest) <= 1
+        if rest and spoiled and not re.fullmatch(r"\d{1,2}\.?", rest):
             return True
         return bool(_CLEAN_TIME.fullmatch(text)) and _mean_confidence(words) < ROTATION_RETRY_CONFIDENCE
     digits = sum(ch.isdigit() for ch in text)
