@@ -104,3 +104,15 @@ def test_a_reading_that_gives_blocks_times_their_own_print_contradicts_scores_no
     assert _reading_score([block("MON", "08:15", "09:45", ["Maths", "08:15 - 09:45"])]) == 1
     repeated = [block(day, "08:00", "09:00", ["Maths"]) for day in ("MON", "TUE", "THU")]
     assert _reading_score(repeated) == 1
+
+
+def test_the_same_block_in_week_a_and_week_b_counts_twice() -> None:
+    from timetable_platform.domain.times import parse_time
+    from timetable_platform.reading.grid import Block
+    from timetable_platform.reading.interpret import _reading_score
+
+    weeks = [
+        Block(day="MON", start=parse_time("08:00"), end=parse_time("09:00"), period=None, lines=["Maths"], week=week)
+        for week in ("A", "B")
+    ]
+    assert _reading_score(weeks) == 2

@@ -274,7 +274,7 @@ def _reading_score(blocks: list[Block]) -> float:
     for block in blocks:
         if block.start is None or block.end is None or _contradicted(block):
             continue
-        key = (block.start, block.end, block.subject, tuple(block.lines))
+        key = (block.week, block.start, block.end, block.subject, tuple(block.lines))
         if key in seen:
             continue
         seen.add(key)
