@@ -610,6 +610,38 @@ RATIO_NOTES = [
 ]
 
 
+POSTGRES_RATIO_NOTES = [
+    "**The PostgreSQL ratio round (issue 14, 2026-12-02 20:26-21:05 UTC, machine shared with an OCR benchmark, "
+    "load average 1.5-11).** Where the time went: counters in the intake writer (2 workers, 16 clients, "
+    "PostgreSQL) showed 3-5 members per batch, 2.4-3.5 ms for the tenant directory's fsync and 10-13 ms for "
+    "the transaction (pool checkout with its ping, BEGIN, the duplicate SELECT, three executemany, COMMIT), "
+    "while the same server answered a round trip in 0.08 ms and an INSERT + COMMIT (WAL fdatasync) in 0.34 ms "
+    "on an idle connection: in the busier worker the writer thread was never idle, and its transaction was "
+    "mostly the wait for the GIL after each round trip (py-spy `--gil`: the writer held about a fifth of the "
+    "worker's GIL samples, the event loop 56%, the submit threads 22%). **Change** (`store/intake_writer.py`): "
+    "on PostgreSQL a batch is ONE statement in autocommit, a data-modifying CTE: the duplicate check (the "
+    "newest upload of each claiming member's bytes, by the content index), the new members' uploads, audit "
+    "events and queue messages (database clock, as before). One statement is one transaction, all or nothing, "
+    "and a commit with `synchronous_commit` on, so a 202 still means the row is flushed; one round trip after "
+    "the pool's ping instead of six. The members go as one JSON parameter (`jsonb_to_recordset`): a first "
+    "version with an array per column spent 6% of the worker's GIL time in psycopg's list dumper. A batch "
+    "that fails is still retried member by member (tests/store/test_intake_group_commit.py: a member whose "
+    "queue message fails in the statement's last part leaves no upload or event, the others commit; every "
+    "value of row, event and message survives the JSON). SQLite keeps its executemany transaction. "
+    "**Measured** in two full runs (both databases, 3 rounds of 3000) with the two APIs' order swapped, "
+    "since within a round the API loaded first came out faster (SQLite's path, untouched here, gave 398 vs "
+    "356 and 379 vs 287 req/s to whichever ran first): PostgreSQL 413 vs 345 req/s (this change first) and "
+    "317 vs 236 (second), ratio 0.49 vs 0.39 and 0.49 vs 0.38, server CPU 2.2 vs 2.5 and 2.1 vs 2.4 ms per "
+    "submission. Tried and dropped: two or three writer threads per worker on PostgreSQL (batches in "
+    "parallel; alternating single-server runs gave 274/177 req/s with one, 230/184 with two, 220/140 with "
+    "three: smaller batches and 3.2 -> 4.0 -> 4.5 ms of CPU per submission), and the writer keeping one "
+    "autocommit connection between batches (no checkout or ping; PostgreSQL-only runs in both orders against "
+    "the one-statement writer: 299 vs 410 and 208 vs 328 req/s, worse, as the previous round found for the "
+    "transaction). Not done: merging the ASGI middleware layers; between `FastAPI.__call__` and the router "
+    "(this app's four layers plus Starlette's and FastAPI's own) py-spy `--gil` found about 5% of the "
+    "worker's GIL samples, less than one run's noise here.",
+]
+
 def comparison(results: dict[str, Any]) -> list[str]:
     """Before/after (with ``--baseline``) and, per database, which target is met, from this run's figures."""
     bare = results["bare"]
@@ -729,6 +761,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         *CPU_NOTES,
         "",
         *RATIO_NOTES,
+        "",
+        *POSTGRES_RATIO_NOTES,
         "",
         f"Reproduce: `.venv/bin/python bench/api_throughput.py --workers {args.workers} --concurrency "
         f"{args.concurrency} --requests {args.requests} --rounds {args.rounds} --databases {args.databases}"

@@ -193,17 +193,21 @@ class DatabaseQueue(UploadQueue):
         """``send_within`` for many bodies in one executemany (the group commit's batch)."""
         if not bodies:
             return []
-        values = [
-            {"id": new_id(), "queue": self.name, "body": json.dumps(body, separators=(",", ":")),
-             "upload_id": _body_upload_id(body), "receive_count": 0}
-            for body in bodies
-        ]  # fmt: skip
+        values = self.message_values(bodies)
         if connection.dialect.name == "postgresql":
             connection.execute(_INSERT_MESSAGE_DB_CLOCK, values)
         else:
             now = utcnow()
             connection.execute(_INSERT_MESSAGE, [{**value, "created_at": now, "visible_at": now} for value in values])
         return [value["id"] for value in values]
+
+    def message_values(self, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The column values (without the timestamps) of a new message per body."""
+        return [
+            {"id": new_id(), "queue": self.name, "body": json.dumps(body, separators=(",", ":")),
+             "upload_id": _body_upload_id(body), "receive_count": 0}
+            for body in bodies
+        ]  # fmt: skip
 
     def send_raw(self, body_text: str) -> str:
         """Enqueue a body as is (tests and tools: malformed messages arrive this way on SQS too)."""
