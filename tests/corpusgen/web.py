@@ -34,6 +34,7 @@ from babel.dates import format_skeleton, get_day_names
 from timetable_platform.domain.model import DAYS, Entry, Owner, Source, Timetable
 
 from . import layouts
+from .layouts import Lesson
 from .render import EXTENSIONS, MEDIA_TYPES
 
 FAMILIES = ("portal", "asc", "untis", "calendar", "dark", "list", "zebra", "records")
@@ -219,14 +220,6 @@ class Week:
 
     def of_day(self, day: str) -> list[Event]:
         return sorted((e for e in self.events if e.day == day), key=lambda e: e.start)
-
-
-@dataclass
-class Lesson:
-    subject: str
-    teacher: str | None
-    room: str | None
-    group: str | None
 
 
 def _people(rng: random.Random, lang: str, n: int, codes: bool) -> list[str]:

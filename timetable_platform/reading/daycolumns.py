@@ -19,6 +19,7 @@ from itertools import pairwise
 from timetable_platform.domain.layout import BBox, Line, Page
 from timetable_platform.domain.model import Day
 from timetable_platform.domain.times import TimeMatch, find_times, school_day_range, strip_times
+from timetable_platform.reading.geometry import x_overlap, y_overlap
 from timetable_platform.reading.grid import Block
 from timetable_platform.reading.listing import heading_days, item_lines
 
@@ -63,15 +64,30 @@ def _distinct(lines: list[Line]) -> list[Line]:
     same print twice."""
     kept: list[Line] = []
     for line in sorted(lines, key=lambda line: -len(line.text)):
-        box = line.bbox
-        if any(_overlap(box, other.bbox) > 0.5 * min(box.width * box.height, other.bbox.width * other.bbox.height) for other in kept):
+        if any(_shared_area(line.bbox, other.bbox) > 0.5 * min(_area(line.bbox), _area(other.bbox)) for other in kept):
             continue
         kept.append(line)
     return kept
 
 
-def _overlap(a: BBox, b: BBox) -> float:
-    return max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0)) * max(0.0, min(a.bottom, b.bottom) - max(a.top, b.top))
+def _area(box: BBox) -> float:
+    return box.width * box.height
+
+
+def _shared_area(a: BBox, b: BBox) -> float:
+    return max(0.0, x_overlap(a, b)) * max(0.0, y_overlap(a, b))
+
+
+@dataclass
+class _HeadingRow:
+    """Day headings on one baseline and the columns they head: (day, x0, x1) each."""
+
+    top: float
+    bottom: float
+    cuts: list[tuple[Day, float, float]]
+
+    def covers(self, x0: float, x1: float) -> bool:
+        return self.cuts[0][1] < x1 and x0 < self.cuts[-1][2]
 
 
 def _columns(lines: list[Line], page: Page, language: str | None) -> list[_Column]:
@@ -84,7 +100,7 @@ def _columns(lines: list[Line], page: Page, language: str | None) -> list[_Colum
             rows[-1].append((line, day))
         else:
             rows.append([(line, day)])
-    spans: list[tuple[float, float, float, list[tuple[Day, float, float]]]] = []  # top, x0, x1, columns
+    heading_rows: list[_HeadingRow] = []
     for row in rows:
         row.sort(key=lambda h: h[0].bbox.center[0])
         days = [day for _, day in row]
@@ -97,22 +113,14 @@ def _columns(lines: list[Line], page: Page, language: str | None) -> list[_Colum
             half = min(b - a for a, b in pairwise(centres)) / 2
             bounds = [centres[0] - half, *((a + b) / 2 for a, b in pairwise(centres)), centres[-1] + half]
             cuts = [(day, bounds[i], bounds[i + 1]) for i, (_, day) in enumerate(row)]
-        bottom = max(line.bbox.bottom for line, _ in row)
-        spans.append((bottom, cuts[0][1], cuts[-1][2], cuts))
+        top = min(line.bbox.top for line, _ in row)
+        heading_rows.append(_HeadingRow(top=top, bottom=max(line.bbox.bottom for line, _ in row), cuts=cuts))
     columns: list[_Column] = []
-    for index, (top, _, _, cuts) in enumerate(spans):
-        for day, x0, x1 in cuts:
-            below = [s for s in spans[index + 1 :] if s[1] < x1 and x0 < s[2]]
-            end = min((s[0] - _row_height(rows, s) for s in below), default=page.height + 1)
-            columns.append(_Column(day=day, x0=x0, x1=x1, top=top, bottom=end))
+    for index, heading_row in enumerate(heading_rows):
+        for day, x0, x1 in heading_row.cuts:
+            below = [other.top for other in heading_rows[index + 1 :] if other.covers(x0, x1)]
+            columns.append(_Column(day=day, x0=x0, x1=x1, top=heading_row.bottom, bottom=min(below, default=page.height + 1)))
     return columns
-
-
-def _row_height(rows: list[list[tuple[Line, Day]]], span: tuple[float, float, float, list[tuple[Day, float, float]]]) -> float:
-    for row in rows:
-        if max(line.bbox.bottom for line, _ in row) == span[0]:
-            return max(line.bbox.height for line, _ in row)
-    return 0.0
 
 
 def _groups(lines: list[Line]) -> list[list[Line]]:

@@ -211,8 +211,7 @@ def find_page_quad(gray: np.ndarray) -> np.ndarray | None:
     # The frame's outer rim is background; the sheet is what is clearly lighter (a shadow across the
     # sheet would split an Otsu threshold).
     rim = max(2, min(small.shape) // 40)
-    border = np.concatenate([small[:rim].ravel(), small[-rim:].ravel(), small[:, :rim].ravel(), small[:, -rim:].ravel()])
-    background = float(np.median(border))
+    background = float(np.median(_rim_pixels(small, rim)))
     bright = np.where(small > background + 30, 255, 0).astype(np.uint8)
     bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
     contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -277,11 +276,15 @@ def perspective_correct(
     )
 
 
+def _rim_pixels(gray: np.ndarray, rim: int) -> np.ndarray:
+    """The pixels of the image's outer band, ``rim`` wide on every side."""
+    return np.concatenate([gray[:rim].ravel(), gray[-rim:].ravel(), gray[:, :rim].ravel(), gray[:, -rim:].ravel()])
+
+
 def _sheet_runs_off(gray: np.ndarray) -> bool:
     """Whether the photo's rim crosses the sheet: paper-bright pixels on the frame's edge, where only the
     ground should be when the whole sheet is in view."""
-    rim = max(2, min(gray.shape) // 100)
-    edges = np.concatenate([gray[:rim].ravel(), gray[-rim:].ravel(), gray[:, :rim].ravel(), gray[:, -rim:].ravel()])
+    edges = _rim_pixels(gray, max(2, min(gray.shape) // 100))
     ground = float(np.percentile(edges, 25))
     return float((edges > ground + 60).mean()) > 0.03
 
