@@ -432,6 +432,29 @@ def test_light_print_on_a_fill_is_told_from_dark_print() -> None:
     assert not _light_print_on_fill(paper)
 
 
+def test_filled_boxes_drawn_back_to_back_are_found_one_by_one() -> None:
+    """A calendar day column: two events 2 px apart (same colour), one with light print, one pale box
+    with dark print, on paper that darkens towards one side (a photo's light); hour labels on the
+    paper are no boxes."""
+    from timetable_platform.extraction.readers.image import find_filled_boxes
+
+    page = np.full((400, 600, 3), 250, np.uint8)
+    page[:, 300:] -= np.linspace(0, 60, 300, dtype=np.uint8)[None, :, None]  # light falls off
+    page[40:120, 100:280] = (180, 60, 40)
+    page[122:200, 100:280] = (180, 60, 40)
+    page[60:70, 110:200:4] = 255  # light print
+    page[140:150, 110:220:4] = 255
+    page[220:300, 340:520] = (200, 230, 250)  # pale fill
+    page[240:250, 350:450:4] = 30  # dark print
+    page[100:108, 10:50:3] = 40  # an hour label on the paper
+    boxes = find_filled_boxes(page, char_height=10.0)
+    assert len(boxes) == 3
+    (a, b, c) = boxes
+    assert abs(a[1] - 40) <= 2 and abs(a[3] - 120) <= 3 and abs(b[1] - 122) <= 3 and abs(b[3] - 200) <= 2
+    assert abs(c[0] - 340) <= 2 and abs(c[2] - 520) <= 2
+    assert find_filled_boxes(np.full((200, 300, 3), 245, np.uint8), char_height=10.0) == []
+
+
 def test_words_printed_in_a_clear_colour_carry_it_as_their_style() -> None:
     """Red notes under a black name: the red words share one style (so the splitter can tell the note
     from the name); black print, and a photo's warm cast on black print, carry none."""

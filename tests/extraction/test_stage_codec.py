@@ -49,6 +49,7 @@ def _made_up_layout() -> Layout:
         lines=[line],
         tables=[table, bare_table],
         rulings=[BBox(0, 18, 120, 18.5), BBox(60.0, 0, 60.4, 60)],
+        boxes=[BBox(4, 20, 58, 40.5)],
     )
     empty = Page(number=2, width=1240, height=1754)  # image pixels: ints stay ints
     return Layout(

@@ -116,3 +116,87 @@ def test_the_same_block_in_week_a_and_week_b_counts_twice() -> None:
         for week in ("A", "B")
     ]
     assert _reading_score(weeks) == 2
+
+
+def test_lines_of_one_filled_box_are_one_block_however_close_the_next_box_is() -> None:
+    """Calendar events drawn back to back: the padding between two boxes is no wider than the space
+    between the lines of one box, so only the boxes the reader saw tell where one event ends."""
+    lines = [
+        line("Mon", 200, 20), line("Tue", 500, 20),
+        line("Maths", 110, 100), line("08:00 - 09:00", 110, 114), line("Room 12", 110, 128),
+        line("Art", 110, 142), line("09:00 - 10:00", 110, 156), line("Hall", 110, 170),
+    ]
+    boxed = page(lines)
+    boxed.boxes = [BBox(105, 97, 390, 140), BBox(105, 141, 390, 184)]
+    assert summary(read_day_columns(boxed)) == [
+        ("MON", "08:00", "09:00", ["Maths", "Room 12"]),
+        ("MON", "09:00", "10:00", ["Art", "Hall"]),
+    ]
+
+
+def _calendar(event_lines: list[Line], boxes: list[BBox]) -> Page:
+    """A week view with an hour axis of 60 points an hour from 08:00 at y=100."""
+    axis = [line(f"{h:02d}:00", 10, 100 + 60 * (h - 8) - 6) for h in range(8, 13)]
+    calendar = page([line("Mon", 200, 20), line("Tue", 500, 20), *axis, *event_lines])
+    calendar.boxes = boxes
+    return calendar
+
+
+def test_a_box_without_printed_times_takes_them_from_its_place_on_the_hour_axis() -> None:
+    """Events whose time the print does not give (or OCR lost) sit where the hour axis says; the
+    block says its times were inferred."""
+    calendar = _calendar(
+        [line("Maths", 110, 104), line("08:00 - 09:00", 110, 118), line("Art", 410, 134), line("Hall", 410, 148)],
+        [BBox(105, 100, 390, 160), BBox(405, 130, 690, 190)],
+    )
+    blocks = read_day_columns(calendar)
+    assert summary(blocks) == [("MON", "08:00", "09:00", ["Maths"]), ("TUE", "08:30", "09:30", ["Art", "Hall"])]
+    assert blocks[0].printed_start and blocks[0].confidence > blocks[1].confidence
+    assert not blocks[1].printed_start and not blocks[1].printed_end
+
+
+def test_a_printed_time_its_box_contradicts_is_taken_from_the_box() -> None:
+    """OCR misreads a digit ('10:28' for 10:20): the box's bottom on the axis says 10:20."""
+    calendar = _calendar(
+        [line("Maths", 110, 164), line("09:00 - 10:28", 110, 178), line("Art", 410, 254), line("10:30 - 11:00", 410, 268)],
+        [BBox(105, 160, 390, 240), BBox(405, 250, 690, 280)],
+    )
+    blocks = read_day_columns(calendar)
+    assert summary(blocks) == [("MON", "09:00", "10:20", ["Maths"]), ("TUE", "10:30", "11:00", ["Art"])]
+    assert blocks[0].printed_start and not blocks[0].printed_end
+    assert blocks[0].confidence < blocks[1].confidence
+
+
+def test_without_an_hour_axis_nothing_is_inferred() -> None:
+    """Cards that print no times on a page with no time axis give no blocks: there is nothing to place them by."""
+    cards = page([line("Mon", 200, 20), line("Tue", 500, 20), line("Maths", 110, 104), line("Art", 410, 134)])
+    cards.boxes = [BBox(105, 100, 390, 160), BBox(405, 130, 690, 190)]
+    assert read_day_columns(cards) == []
+
+
+def test_a_day_word_under_the_heading_row_not_written_like_the_headings_is_no_heading() -> None:
+    """OCR debris inside a week view ('J', read in a box) names a day in some language; it is not
+    written like the row of headings (TUE, WED...), so it does not start a region of its own."""
+    lines = [
+        line("MON", 200, 20), line("TUE", 500, 20), line("WED", 800, 20),
+        line("Maths", 110, 100), line("08:00 - 09:00", 110, 114),
+        line("J", 400, 150),
+        line("Art", 110, 200), line("10:00 - 11:00", 110, 214),
+        line("Music", 710, 200), line("10:00 - 11:00", 710, 214),
+    ]
+    assert [(b.day, b.lines) for b in read_day_columns(page(lines, width=1000))] == [
+        ("MON", ["Maths"]), ("MON", ["Art"]), ("WED", ["Music"]),
+    ]
+
+
+def test_a_day_heading_ocr_missed_is_put_back_between_its_neighbours() -> None:
+    """Columns of a week view are evenly spaced: WED and FRI twice the usual distance apart hold
+    THU's column between them, and a box there is Thursday's, not Wednesday's or Friday's."""
+    lines = [
+        line("MON", 100, 20), line("TUE", 300, 20), line("WED", 500, 20), line("FRI", 900, 20),
+        line("Maths", 690, 100), line("08:00 - 09:00", 690, 114),
+        line("Art", 490, 100), line("08:00 - 09:00", 490, 114),
+    ]
+    assert [(b.day, b.lines) for b in read_day_columns(page(lines, width=1000))] == [
+        ("WED", ["Art"]), ("THU", ["Maths"]),
+    ]

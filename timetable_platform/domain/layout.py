@@ -127,6 +127,8 @@ class Page:
     tables: list[Table] = field(default_factory=list)
     # Ruling lines as (x0, top, x1, bottom) segments, when the reader sees them.
     rulings: list[BBox] = field(default_factory=list)
+    # Filled boxes the print sits in (a calendar's events, an app's lesson cards), when the reader sees them.
+    boxes: list[BBox] = field(default_factory=list)
 
     @property
     def text(self) -> str:

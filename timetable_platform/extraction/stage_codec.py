@@ -122,6 +122,7 @@ def _page(page: Page) -> dict[str, Any]:
         "lines": [_line(line) for line in page.lines],
         "tables": [_table(t) for t in page.tables],
         "rulings": [_bbox(r) for r in page.rulings],
+        "boxes": [_bbox(b) for b in page.boxes],
     }
 
 
@@ -134,6 +135,7 @@ def _read_page(data: dict[str, Any]) -> Page:
         lines=[_read_line(line) for line in data["lines"]],
         tables=[_read_table(t) for t in data["tables"]],
         rulings=[_read_bbox(r) for r in data["rulings"]],
+        boxes=[_read_bbox(b) for b in data.get("boxes", [])],  # layouts stored before boxes were kept have none
     )
 
 

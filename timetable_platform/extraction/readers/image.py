@@ -176,6 +176,7 @@ class _PageCrops:
     rulings: Rulings
     grids: list[GridTable]
     crops: list[_Crop]
+    boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 def read_page(prepared: PreparedPage, number: int, engine: OcrEngine) -> Page:
@@ -199,13 +200,15 @@ def _find_crops(prepared: PreparedPage) -> _PageCrops:
                 part.table, part.cell = table_index, cell_index
                 crops.append(part)
     crops.extend(_outside_text_crops(clean, grids, prepared.color))
-    return _PageCrops(rulings=rulings, grids=grids, crops=crops)
+    boxes = find_filled_boxes(prepared.color, _char_height(binarize(prepared.gray)) or 20.0)
+    return _PageCrops(rulings=rulings, grids=grids, crops=crops, boxes=boxes)
 
 
 def _assemble(prepared: PreparedPage, number: int, found: _PageCrops) -> Page:
     rulings, grids, crops = found.rulings, found.grids, found.crops
     page = Page(number=number, width=float(prepared.width), height=float(prepared.height))
     page.rulings = _ruling_segments(rulings)
+    page.boxes = [BBox(float(x0), float(y0), float(x1), float(y1)) for x0, y0, x1, y1 in found.boxes]
     cell_lines: dict[tuple[int, int], list[Line]] = {}
     outside_lines: list[Line] = []
     for crop in crops:
@@ -1043,3 +1046,106 @@ def detect_languages(words: list[str]) -> list[str]:
     lowered = [re.sub(r"[^\w]", "", w.lower()) for w in words]
     counts = {code: sum(1 for w in lowered if w in vocab) for code, vocab in _DAY_WORDS.items()}
     return [code for code, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n > 0]
+
+
+# A filled box differs from the paper by this much (colour spread or darkness, 0-255); a gap between
+# two boxes is a row or column whose fill is under this share of the box's own.
+BOX_FILL_LEVEL = 40
+BOX_GAP_SHARE = 0.65
+GAP_PERCENTILE = 90
+
+
+def find_filled_boxes(color: np.ndarray, char_height: float) -> list[tuple[int, int, int, int]]:
+    """Every box of solid colour on the page, whatever its print (x0, y0, x1, y1): calendar events,
+    app cards, coloured lesson cells. Boxes drawn a few pixels apart (back-to-back events) join in
+    the mask, so each area is cut again at rows or columns whose fill drops to the paper's. Found at
+    half size when the print is large enough (boxes are large)."""
+    factor = 2 if char_height >= 14 else 1
+    small = cv2.resize(color, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1 else color
+    letter = char_height / factor
+    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    blue, green, red = cv2.split(small)
+    spread = cv2.subtract(cv2.max(cv2.max(blue, green), red), cv2.min(cv2.min(blue, green), red))
+    paper = _local_paper(grey)
+    fill = np.maximum(spread.astype(np.int16), paper.astype(np.int16) - grey.astype(np.int16)).clip(0, 255).astype(np.uint8)
+    solid = (fill > BOX_FILL_LEVEL).astype(np.uint8)
+    stroke = max(2, int(letter * 0.5))
+    solid = cv2.morphologyEx(solid, cv2.MORPH_OPEN, np.ones((stroke, stroke), np.uint8))  # print on paper goes
+    solid = cv2.morphologyEx(solid, cv2.MORPH_CLOSE, np.ones((stroke, stroke), np.uint8))  # print on a fill stays
+    count, _, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=4)
+    min_h, min_w = 1.5 * letter, 3 * letter
+    area_limit = 0.3 * small.shape[0] * small.shape[1]
+    out: list[tuple[int, int, int, int]] = []
+    for i in range(1, count):
+        x, y, w, h, _ = (int(v) for v in stats[i])
+        if h < min_h or w < min_w:
+            continue
+        for bx0, by0, bx1, by1 in _cut_at_gaps(fill, (x, y, x + w, y + h), min_w, min_h):
+            region = solid[by0:by1, bx0:bx1]
+            if region.size == 0 or region.mean() < 0.6 or (bx1 - bx0) * (by1 - by0) > area_limit:
+                continue  # not a box (an outline, a shadow, a diagonal), or the page's own ground
+            out.append((factor * bx0, factor * by0, factor * bx1, factor * by1))
+    return _outermost(out)
+
+
+def _outermost(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Boxes with those mostly inside a bigger one dropped: a streak across a scanned box parts its
+    fill in two, whose outlines then overlap."""
+    kept: list[tuple[int, int, int, int]] = []
+    for box in sorted(boxes, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1])):
+        x0, y0, x1, y1 = box
+        inside = any(
+            max(0, min(x1, k[2]) - max(x0, k[0])) * max(0, min(y1, k[3]) - max(y0, k[1])) > 0.5 * (x1 - x0) * (y1 - y0)
+            for k in kept
+        )
+        if not inside:
+            kept.append(box)
+    return sorted(kept, key=lambda b: (b[1], b[0]))
+
+
+def _local_paper(grey: np.ndarray) -> np.ndarray:
+    """The paper's brightness around each pixel: the brightest level within a fifth of the page, which
+    reaches past any box to the paper beside it (a photo's light and a scan's tint vary across the page)."""
+    height, width = grey.shape
+    step = 8
+    tiny = cv2.resize(grey, (max(1, width // step), max(1, height // step)), interpolation=cv2.INTER_AREA)
+    reach = max(3, min(tiny.shape) // 5) | 1
+    paper = cv2.dilate(tiny, np.ones((reach, reach), np.uint8))
+    paper = cv2.blur(paper, (reach, reach))
+    return cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _cut_at_gaps(
+    fill: np.ndarray, box: tuple[int, int, int, int], min_w: float, min_h: float, depth: int = 0
+) -> list[tuple[int, int, int, int]]:
+    """``box`` cut at the rows (then columns) where the fill drops to under half the box's: the paper
+    between two boxes. A row's fill is the level three quarters of its pixels reach, so that print
+    (light print on a dark fill looks like paper) does not count."""
+    x0, y0, x1, y1 = box
+    region = fill[y0:y1, x0:x1]
+    level = float(np.median(region))
+    if level <= BOX_FILL_LEVEL or depth > 3:
+        return [box] if level > BOX_FILL_LEVEL else []
+    for axis in (1, 0):  # rows first: events in a day column stack
+        profile = np.percentile(region, GAP_PERCENTILE, axis=axis)
+        low = profile < BOX_GAP_SHARE * level
+        if not low.any():
+            continue
+        pieces: list[tuple[int, int]] = []
+        start: int | None = None
+        for index, is_low in enumerate([*low, True]):
+            if not is_low and start is None:
+                start = index
+            elif is_low and start is not None:
+                pieces.append((start, index))
+                start = None
+        least = min_h if axis == 1 else min_w
+        pieces = [(a, b) for a, b in pieces if b - a >= least]
+        if len(pieces) == 1 and pieces[0] == (0, len(low)):
+            continue
+        out: list[tuple[int, int, int, int]] = []
+        for a, b in pieces:
+            part = (x0, y0 + a, x1, y0 + b) if axis == 1 else (x0 + a, y0, x0 + b, y1)
+            out.extend(_cut_at_gaps(fill, part, min_w, min_h, depth + 1))
+        return out
+    return [box]
