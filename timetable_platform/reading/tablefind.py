@@ -218,7 +218,7 @@ def _chunks(lines: list[Line], xs: list[float], height: float) -> list[_Chunk]:
             pieces.setdefault(col, []).append(
                 (min(w.bbox.top for w in ws), max(w.bbox.bottom for w in ws), ws)
             )
-    labels = sorted(top for top, _, _ in pieces.get(0, []))
+    labels = sorted(top for top, _, _ in pieces.get(_pitch_column(pieces), []))
     if len(labels) >= 3:
         # Rows far apart (a web table's padding and loose line spacing): lines of one cell may stand
         # further apart than a text height, but never a quarter of the way to the next row's label.
@@ -235,6 +235,19 @@ def _chunks(lines: list[Line], xs: list[float], height: float) -> list[_Chunk]:
             else:
                 chunks.append(_Chunk(col=col, words=list(ws), top=top, bottom=bottom))
     return chunks
+
+
+def _pitch_column(pieces: dict[int, list[tuple[float, float, list[Word]]]]) -> int:
+    """The column whose lines mark the rows: the first, unless another prints a time on more lines.
+    A record table names each day once, in its first column, over rows whose times stand in the
+    next: the day labels' pitch is many rows, the times' one."""
+    from timetable_platform.domain.times import find_times
+
+    def timed(col: int) -> int:
+        return sum(1 for _, _, ws in pieces.get(col, []) if find_times(" ".join(w.text for w in ws)))
+
+    best = max(pieces, key=lambda col: (timed(col), col == 0), default=0)
+    return best if timed(best) > max(timed(0), len(pieces.get(0, []))) else 0
 
 
 _OCR_LINE_GAP = 0.95
