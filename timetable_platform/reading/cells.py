@@ -375,6 +375,15 @@ class CellSplitter:
         floor = 0 if consume_all else 1
         while len(tokens) > floor:
             last = tokens[-1]
+            # A titled name after the subject on its line ('Scienze Prof.ssa Colombo', 'Maths Mr Smith'):
+            # a cell's teacher line run into its subject line.
+            titled = next(
+                (n for n in (3, 2) if len(tokens) - n >= 1 and is_teacher_name(" ".join(tokens[-n:]))), None
+            )
+            if titled is not None:
+                found.append(("teacher", " ".join(tokens[-titled:])))
+                del tokens[-titled:]
+                continue
             bracket = re.fullmatch(r"[(\[](.+)[)\]]", last)
             if bracket:
                 name = self.classify(bracket.group(1), subject_position=False)
