@@ -379,3 +379,6 @@ def test_a_titled_name_after_the_subject_on_one_line_is_the_teacher() -> None:
     got = splitter.split(["Chemistry Mrs Anne Hale R7"])
     assert (got.subject, got.teacher, got.room) == ("Chemistry", "Mrs Anne Hale", "R7")
     assert splitter.split(["Drawing Dr"]).subject == "Drawing Dr"
+    # A narrow cell wraps the name after its title: the two lines are one teacher.
+    got = splitter.split(["Biologia", "Prof.ssa", "Moretti", "Lab 4"])
+    assert (got.subject, got.teacher, got.room) == ("Biologia", "Prof.ssa Moretti", "Lab 4")
