@@ -629,3 +629,25 @@ def test_light_print_on_coloured_boxes_outside_any_table_is_read() -> None:
     layout = read_image_layout(Document(buffer.getvalue(), "image/png", "boxes.png"), Limits(), languages="eng")
     texts = [line.text for line in layout.pages[0].lines]
     assert {"Geography", "08:15 - 09:45", "Chemistry", "10:00 - 11:30"} <= set(texts), texts
+
+
+def test_print_read_by_two_overlapping_crops_is_one_word() -> None:
+    """A band read both as part of a frame's cell and as a box of its own gives each word twice: the
+    page keeps one (the surer reading), while a word repeated elsewhere on the page stays."""
+    from timetable_platform.domain.layout import BBox, Word
+    from timetable_platform.extraction.readers.image import _read_once
+
+    words = [
+        Word(text="MON", bbox=BBox(100, 50, 140, 62), confidence=0.7),
+        Word(text="MON", bbox=BBox(102, 51, 141, 63), confidence=0.9),
+        Word(text="MON", bbox=BBox(100, 250, 140, 262), confidence=0.8),  # printed again lower down
+        Word(text="TUE", bbox=BBox(101, 50, 139, 62), confidence=0.6),  # another reading, not a repeat
+        Word(text="MON", bbox=BBox(400, 450, 440, 462), confidence=0.8),  # apart on both axes
+    ]
+    kept = _read_once(words)
+    assert sorted((w.text, w.bbox.top, w.confidence) for w in kept) == [
+        ("MON", 51, 0.9),
+        ("MON", 250, 0.8),
+        ("MON", 450, 0.8),
+        ("TUE", 50, 0.6),
+    ]

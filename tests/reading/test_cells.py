@@ -366,3 +366,19 @@ def test_teacher_codes_with_accented_capitals() -> None:
     cells = [["Música SÁN", "B238"], ["Historia ROM", "Gimnasio"], ["Biología LÓP", "Lab 2"], ["Inglés MOL", "Lab 4"]]
     fields = CellSplitter.fit(cells * 2).split(cells[0])
     assert (fields.subject, fields.teacher, fields.room) == ("Música", "SÁN", "B238")
+
+
+def test_a_titled_name_after_the_subject_on_one_line_is_the_teacher() -> None:
+    """A cell's teacher line run into its subject line (a photo OCR'd as one line, a narrow cell): the
+    titled name at the end of the line is the teacher, in any language; a title alone does not split."""
+    from timetable_platform.reading.cells import CellSplitter
+
+    splitter = CellSplitter()
+    got = splitter.split(["Geografia Prof.ssa Moretti", "Lab 4"])
+    assert (got.subject, got.teacher, got.room) == ("Geografia", "Prof.ssa Moretti", "Lab 4")
+    got = splitter.split(["Chemistry Mrs Anne Hale R7"])
+    assert (got.subject, got.teacher, got.room) == ("Chemistry", "Mrs Anne Hale", "R7")
+    assert splitter.split(["Drawing Dr"]).subject == "Drawing Dr"
+    # A narrow cell wraps the name after its title: the two lines are one teacher.
+    got = splitter.split(["Biologia", "Prof.ssa", "Moretti", "Lab 4"])
+    assert (got.subject, got.teacher, got.room) == ("Biologia", "Prof.ssa Moretti", "Lab 4")

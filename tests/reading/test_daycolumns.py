@@ -200,3 +200,22 @@ def test_a_day_heading_ocr_missed_is_put_back_between_its_neighbours() -> None:
     assert [(b.day, b.lines) for b in read_day_columns(page(lines, width=1000))] == [
         ("WED", ["Art"]), ("THU", ["Maths"]),
     ]
+
+
+def test_a_list_in_two_columns_keeps_each_later_day_in_its_own_column() -> None:
+    """A list timetable printed in two columns: the days below the first row of headings do not line
+    up across the columns, so each later heading stands alone on its line. It owns the column it
+    stands in, not the whole width, and the other column's lines beside it stay with their own day."""
+    lines = [
+        line("Monday", 20, 20), line("Wednesday", 470, 10),
+        line("8.00 - 9.00 Maths (Mr Lee) R1", 20, 50), line("9.00 - 10.00 Art (Ms Kay) R2", 20, 70),
+        line("8.00 - 9.00 Latin (Mr Ode) R3", 470, 40), line("9.00 - 10.00 Drama (Ms Fox) R4", 470, 60),
+        line("Tuesday", 20, 110), line("Thursday", 470, 90),
+        line("8.00 - 9.00 Music (Mr Ray) R5", 470, 120),  # beside Tuesday's heading, under Thursday's
+        line("8.00 - 9.00 Chess (Ms Ash) R6", 20, 140), line("9.00 - 10.00 Dance (Mr Bo) R7", 470, 140),
+    ]
+    got = {(day, start, lines_[0]) for day, start, _, lines_ in summary(read_day_columns(page(lines)))}
+    assert got == {
+        ("MON", "08:00", "Maths"), ("MON", "09:00", "Art"), ("WED", "08:00", "Latin"), ("WED", "09:00", "Drama"),
+        ("THU", "08:00", "Music"), ("THU", "09:00", "Dance"), ("TUE", "08:00", "Chess"),
+    }  # fmt: skip

@@ -85,3 +85,34 @@ def test_a_stroke_read_beside_a_header_word_is_the_edge_of_the_header_band() -> 
     assert entries is not None
     (e,) = entries
     assert (e.day, e.start, e.end, e.subject, e.teacher, e.room) == ("MON", "08:00", "09:00", "Inglese", "GRE", "B166")
+
+
+def test_a_header_ocr_garbled_is_read_from_its_column() -> None:
+    """A photographed record table: the day header on the coloured band is unreadable, 'Finish' lost a
+    letter, the room header is gone, and some times lost their separator. The day column is the one that
+    names days, 'Finsh' is one letter from 'finish', the column of room codes is the room, and '1055' in
+    a time column is 10:55."""
+    rows = [
+        ["(ay", "Start", "Finsh", "Subject", "Teacher", ""],
+        ["Monday", "9.05", "950", "Biology", "KUR", "S284"],
+        ["Monday", "10 05", "1055", "Art", "NUG", "Lab 2"],
+        ["Tuesday", "9.05", "9.50", "History", "HID", "R316"],
+        ["Tuesday", "10.05", "10.55", "Drama", "SET", "A-01"],
+    ]
+    entries = read_records(table(rows))
+    assert entries is not None
+    assert [(e.day, e.start, e.end, e.subject, e.teacher, e.room) for e in entries] == [
+        ("MON", "09:05", "09:50", "Biology", "KUR", "S284"),
+        ("MON", "10:05", "10:55", "Art", "NUG", "Lab 2"),
+        ("TUE", "09:05", "09:50", "History", "HID", "R316"),
+        ("TUE", "10:05", "10:55", "Drama", "SET", "A-01"),
+    ]
+
+
+def test_a_day_column_needs_days_in_most_rows_and_a_misread_needs_one_close_role() -> None:
+    # Days-as-rows grid: its first column names days, but no header names a subject: no record table.
+    grid_rows = [["", "1", "2"], ["Monday", "Maths", "Art"], ["Tuesday", "Art", "PE"], ["Wednesday", "PE", "Maths"]]
+    assert read_records(table(grid_rows)) is None
+    # A header word two letters off a role word names no role.
+    rows = [["Day", "Strat", "Ed", "Subject"], ["Mon", "9.00", "9.45", "Maths"]]
+    assert read_records(table(rows)) is None

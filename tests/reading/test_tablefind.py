@@ -225,3 +225,61 @@ def test_loosely_spaced_two_line_cells_of_an_unruled_table_stay_one_cell() -> No
     assert cells[("MON", "08:00")] == "Subject00 | Room 00"
     assert cells[("TUE", "10:00")] == "Subject21 | Room 21"
     assert len(reading.blocks) == 6
+
+
+def test_record_rows_under_a_day_named_once_stay_one_row_each() -> None:
+    """An unruled record table read by OCR: the day stands once in the first column, beside the first
+    of its rows; every row prints its own start and end. The rows' pitch comes from the time column,
+    so the subjects of consecutive rows do not merge into one tall cell."""
+    from timetable_platform.reading.records import read_records
+
+    def ocr(text: str, x: float, y: float) -> Word:
+        return Word(text=text, bbox=BBox(x, y, x + 8 * len(text), y + 12), confidence=0.9)
+
+    words = [ocr(h, x, 10) for h, x in (("Day", 10), ("Start", 120), ("End", 220), ("Subject", 320), ("Room", 520))]
+    rows = [("Monday", "8.10", "8.55", "Biology", "R1"), (None, "9.05", "9.50", "Chemistry", "R2"),
+            (None, "10.00", "10.25", "Break", None), ("Tuesday", "8.10", "8.55", "History", "R3"),
+            (None, "9.05", "9.50", "Drawing", "R4")]  # fmt: skip
+    for i, (day, start, end, subject, room) in enumerate(rows):
+        y = 40 + 28 * i
+        words += [ocr(start, 120, y), ocr(end, 220, y), ocr(subject, 320, y)]
+        words += [ocr(day, 10, y)] if day else []
+        words += [ocr(room, 520, y)] if room else []
+    table = table_from_words(words)
+    assert table is not None and table.n_rows == 6
+    entries = read_records(table)
+    assert entries is not None
+    assert [(e.day, e.start, e.end, e.subject, e.room) for e in entries] == [
+        ("MON", "08:10", "08:55", "Biology", "R1"),
+        ("MON", "09:05", "09:50", "Chemistry", "R2"),
+        ("MON", "10:00", "10:25", "Break", None),
+        ("TUE", "08:10", "08:55", "History", "R3"),
+        ("TUE", "09:05", "09:50", "Drawing", "R4"),
+    ]
+
+
+def test_a_label_below_the_one_line_read_of_its_cells_is_still_their_row() -> None:
+    """A photographed web table: each time label stands level with the middle of three-line cells, but
+    OCR read only the cells' top line (the small teacher and room lines lost), so label and cells no
+    longer overlap. A bare label and the unlabelled row of cells just above it are one row."""
+
+    def ocr(text: str, x: float, y: float) -> Word:
+        return Word(text=text, bbox=BBox(x, y, x + 8 * len(text), y + 12), confidence=0.9)
+
+    words = [ocr("Time", 10, 20), ocr("Mon", 200, 20), ocr("Tue", 350, 20), ocr("Wed", 500, 20)]
+    rows = [("8:00-8:45", ("Maths", "Art", "Drama")), ("8:50-9:35", ("Music", "Latin", "Maths")),
+            ("9:40-10:25", ("Dance", "Greek", "Chess"))]  # fmt: skip
+    for row, (span, subjects) in enumerate(rows):
+        top = 60 + 60 * row
+        words.append(ocr(span, 10, top + 18))  # the label, level with the lost middle line
+        words += [ocr(subject, x, top) for subject, x in zip(subjects, (200, 350, 500), strict=True)]
+    t = table_from_words(words)
+    assert t is not None and t.n_rows == 4
+    reading = read_grid(t)
+    assert reading is not None
+    got = {(b.day, b.start.hhmm() if b.start else None, " ".join(b.lines)) for b in reading.blocks}
+    assert got == {
+        ("MON", "08:00", "Maths"), ("TUE", "08:00", "Art"), ("WED", "08:00", "Drama"),
+        ("MON", "08:50", "Music"), ("TUE", "08:50", "Latin"), ("WED", "08:50", "Maths"),
+        ("MON", "09:40", "Dance"), ("TUE", "09:40", "Greek"), ("WED", "09:40", "Chess"),
+    }  # fmt: skip

@@ -375,6 +375,13 @@ class CellSplitter:
         floor = 0 if consume_all else 1
         while len(tokens) > floor:
             last = tokens[-1]
+            # A titled name after the subject on its line ('Scienze Prof.ssa Colombo', 'Maths Mr Smith'):
+            # a cell's teacher line run into its subject line.
+            titled = _titled_tail(tokens)
+            if titled is not None:
+                found.append(("teacher", " ".join(tokens[-titled:])))
+                del tokens[-titled:]
+                continue
             bracket = re.fullmatch(r"[(\[](.+)[)\]]", last)
             if bracket:
                 name = self.classify(bracket.group(1), subject_position=False)
@@ -438,7 +445,7 @@ class CellSplitter:
         pairs = [(x, s) for x, s in pairs if x]
         if not pairs:
             return CellFields(subject="", kind="lesson")
-        pairs = self._join_broken_words(pairs)
+        pairs = _join_lone_titles(self._join_broken_words(pairs))
         marked = _marked_fields(pairs)
         pairs = [(x, st) for x, st in ((_without_marks(x), st) for x, st in pairs) if x]
         if marked:
@@ -623,6 +630,10 @@ class CellSplitter:
         tokens = name.split()
         if len(tokens) > 1 and tokens[-1] in self.teacher_codes and tokens[-1] not in self.subject_codes:
             parsed.put("teacher", tokens.pop())
+        titled = _titled_tail(tokens)
+        if titled is not None:  # the teacher line run into the name line
+            parsed.put("teacher", " ".join(tokens[-titled:]))
+            del tokens[-titled:]
         m = _WITH_TEACHER.match(" ".join(tokens))
         if m and (is_code(m.group("teacher")) or is_teacher_name(m.group("teacher"))):
             parsed.put("subject", m.group("subject"), 0)
@@ -772,6 +783,32 @@ class CellSplitter:
 # Letters OCR reads for digits inside a code ('R5' -> 'RS').
 _OCR_DIGITS = {"S": "5", "O": "0", "o": "0", "I": "1", "l": "1", "B": "8", "Z": "2", "G": "6"}
 
+
+
+_LONE_TITLE = re.compile(rf"^(?:{TITLE_WORDS})\.?$")
+
+
+def _join_lone_titles(pairs: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """A title alone on its line and the name on the next are one teacher ('Prof.ssa' / 'Colombo'): a
+    narrow cell wraps a titled name after its title."""
+    out: list[tuple[str, str | None]] = []
+    skip = False
+    for (text, style), following in zip(pairs, [*pairs[1:], None], strict=True):
+        if skip:
+            skip = False
+            continue
+        if following is not None and _LONE_TITLE.match(text) and is_teacher_name(f"{text} {following[0]}"):
+            out.append((f"{text} {following[0]}", style))
+            skip = True
+            continue
+        out.append((text, style))
+    return out
+
+
+def _titled_tail(tokens: list[str]) -> int | None:
+    """How many tokens at the end make a titled name ('Prof.ssa Colombo', 'Mrs Anne Hale') after at
+    least one other token, or None."""
+    return next((n for n in (3, 2) if len(tokens) - n >= 1 and is_teacher_name(" ".join(tokens[-n:]))), None)
 
 
 def _looks_like_fields(line: str) -> bool:

@@ -245,7 +245,7 @@ def _columns(lines: list[Line], page: Page, language: str | None) -> list[_Colum
         if len(set(days)) != len(days):
             continue
         if len(row) == 1:
-            cuts = [(row[0][1], 0.0, page.width)]
+            cuts = [(row[0][1], *_column_under(row[0][0], heading_rows, lines, page.width))]
         else:
             placed = _with_unread_days([(line.bbox.center[0], day) for line, day in row])
             centres = [x for x, _ in placed]
@@ -287,6 +287,28 @@ def _with_unread_days(row: list[tuple[float, Day]]) -> list[tuple[float, Day]]:
             out.extend((x0 + k * (x1 - x0) / skipped, _WEEK[_WEEK.index(a) + k]) for k in range(1, skipped))
         out.append((x1, b))
     return out
+
+
+def _column_under(heading: Line, above: list[_HeadingRow], lines: list[Line], width: float) -> tuple[float, float]:
+    """The x-range a lone heading owns: the column it stands in of a row of several headings above,
+    when two or more of that row's columns hold timed lines before it (a list printed in two columns,
+    whose days do not line up across them); else the whole width (a day under a strip of day tabs)."""
+    x = heading.bbox.center[0]
+    for row in reversed(above):
+        if len(row.cuts) < 2:
+            continue
+        filled = [
+            (x0, x1)
+            for _, x0, x1 in row.cuts
+            if any(
+                x0 <= line.bbox.center[0] < x1 and row.bottom <= line.bbox.top < heading.bbox.top and _range(line)
+                for line in lines
+            )
+        ]
+        if len(filled) >= 2:
+            return next(((x0, x1) for _, x0, x1 in row.cuts if x0 <= x < x1), (0.0, width))
+        break
+    return 0.0, width
 
 
 def _groups(lines: list[Line]) -> list[list[Line]]:

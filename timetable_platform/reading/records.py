@@ -35,7 +35,31 @@ def _role(text: str) -> str | None:
     for role, words in _ROLE_WORDS.items():
         if key in words:
             return role
-    return None
+    return _misread_role(key)
+
+
+def _misread_role(key: str) -> str | None:
+    """The role of a one-word header that OCR read one letter off ('Selesa' for 'Selesai', 'Sublect'
+    for 'Subject'): only words of five letters or more, and only when one role's word is that close."""
+    if len(key) < 5 or " " in key:
+        return None
+    close = {
+        role
+        for role, words in _ROLE_WORDS.items()
+        for word in words
+        if " " not in word and len(word) >= 5 and _one_edit(key, word)
+    }
+    return close.pop() if len(close) == 1 else None
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` becomes ``b`` by one letter replaced, dropped or added."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def column_role(text: str) -> str | None:
@@ -64,18 +88,38 @@ def _roles(text: str) -> list[str]:
     return []
 
 
-def header_roles(cells: list[Cell], *, day_rows: bool = False) -> dict[str, int] | None:
+def header_roles(
+    cells: list[Cell], *, day_rows: bool = False, day_column: int | None = None
+) -> dict[str, int] | None:
     """Role -> column when this row is a record header: it needs a subject, a time or period, and a day
-    column unless the table names its days in rows of their own (``day_rows``).
+    column unless the table names its days in rows of their own (``day_rows``). ``day_column`` is the
+    column whose cells name days, for a header that does not say so.
 
     A cell naming two roles ('Date + Time') gives the column both; the first column of a role wins."""
     roles: dict[str, int] = {}
     for cell in sorted(cells, key=lambda c: c.col):
         for role in _roles(cell.text):
             roles.setdefault(role, cell.col)
+    if "day" not in roles and day_column is not None and day_column not in roles.values():
+        roles["day"] = day_column
     if "subject" in roles and ({"start", "time", "period"} & roles.keys()) and ("day" in roles or day_rows):
         return roles
     return None
+
+
+def _day_column(rows: list[list[Cell]], language: str | None) -> int | None:
+    """The column that names a day in most rows, whatever its header says: a header OCR could not
+    read (white print on a coloured band), or none at all."""
+    counts: dict[int, int] = {}
+    for row in rows:
+        for cell in row:
+            text = cell.text.strip()
+            if text and len(text) <= 14 and parse_day(text, language) is not None:
+                counts[cell.col] = counts.get(cell.col, 0) + 1
+    if not counts:
+        return None
+    col, named = max(counts.items(), key=lambda item: item[1])
+    return col if named >= max(3, 0.5 * len(rows)) else None
 
 
 def _day_row(cells: list[Cell], language: str | None) -> Day | None:
@@ -97,13 +141,17 @@ def read_records(table: Table, *, language: str | None = None, page: int | None 
     m = table.grid()
     rows = [[c for c in table.cells if c.row == r] for r in range(table.n_rows)]
     has_day_rows = sum(1 for r in rows if _day_row(r, language)) >= 1
+    day_column = _day_column(rows, language)
     for header_row in range(min(3, table.n_rows)):
-        roles = header_roles(rows[header_row], day_rows=has_day_rows)
+        roles = header_roles(rows[header_row], day_rows=has_day_rows, day_column=day_column)
         if roles:
             break
     else:
         return None
     header_text = {c.col: " ".join(c.text.split()) for c in rows[header_row]}
+    room_column = _unnamed_room_column(rows, header_row, roles, header_text)
+    if room_column is not None:
+        roles = {**roles, "room": room_column}
     extra_cols = [c for c, t in sorted(header_text.items()) if t and c not in roles.values()]
     entries: list[Entry] = []
     reference: Clock | None = None
@@ -127,7 +175,7 @@ def read_records(table: Table, *, language: str | None = None, page: int | None 
                 reference = None
             last_day = section_day
             continue
-        if header_roles(rows[r], day_rows=True) == roles:
+        if header_roles(rows[r], day_rows=True, day_column=day_column) == roles:
             continue  # the header printed again (a page break inside the table)
         day_text = value("day")
         day = (parse_day(day_text, language) or _day_in(day_text, language)) if day_text else None
@@ -139,7 +187,7 @@ def read_records(table: Table, *, language: str | None = None, page: int | None 
             reference = None
             last_day = day
         start = end = None
-        start_text, end_text, time_text = value("start"), value("end"), value("time")
+        start_text, end_text, time_text = (_with_separator(value(role)) for role in ("start", "end", "time"))
         if time_text:
             found = find_times(time_text)
             if found:
@@ -185,6 +233,40 @@ def read_records(table: Table, *, language: str | None = None, page: int | None 
             )
         )
     return entries or None
+
+
+# A clock time whose separator OCR dropped or read as a space ('920', '1255', '8 30').
+_BARE_TIME = re.compile(r"^(\d{1,2})\s?([0-5]\d)$")
+
+
+def _with_separator(text: str | None) -> str | None:
+    """A start, end or time column holds times only: four or three digits there are a time whose
+    separator OCR lost ('1255' is 12:55), never a number."""
+    if text is None or find_times(text):
+        return text
+    m = _BARE_TIME.match(text.strip())
+    return f"{m.group(1)}:{m.group(2)}" if m and int(m.group(1)) <= 23 else text
+
+
+def _unnamed_room_column(rows: list[list[Cell]], header_row: int, roles: dict[str, int], header: dict[int, str]) -> int | None:
+    """A column with no header OCR could read, whose cells are rooms ('R101', 'Lab 2', 'S284'): the
+    room column of a table whose header band lost that word."""
+    if "room" in roles:
+        return None
+    columns = {c.col for row in rows[header_row + 1 :] for c in row} - set(roles.values())
+    for col in sorted(columns):
+        if header.get(col, "").strip():
+            continue
+        texts = [c.text.strip() for row in rows[header_row + 1 :] for c in row if c.col == col and c.text.strip()]
+        if len(texts) >= 3 and sum(1 for t in texts if _looks_like_room(t)) >= 0.6 * len(texts):
+            return col
+    return None
+
+
+def _looks_like_room(text: str) -> bool:
+    from timetable_platform.reading.cells import is_room
+
+    return is_room(text) or bool(re.fullmatch(r"[A-Z$]{0,3}-?\d{1,4}[A-Za-z]?", text))
 
 
 def _day_in(text: str, language: str | None) -> Day | None:

@@ -218,7 +218,7 @@ def _chunks(lines: list[Line], xs: list[float], height: float) -> list[_Chunk]:
             pieces.setdefault(col, []).append(
                 (min(w.bbox.top for w in ws), max(w.bbox.bottom for w in ws), ws)
             )
-    labels = sorted(top for top, _, _ in pieces.get(0, []))
+    labels = sorted(top for top, _, _ in pieces.get(_pitch_column(pieces), []))
     if len(labels) >= 3:
         # Rows far apart (a web table's padding and loose line spacing): lines of one cell may stand
         # further apart than a text height, but never a quarter of the way to the next row's label.
@@ -235,6 +235,19 @@ def _chunks(lines: list[Line], xs: list[float], height: float) -> list[_Chunk]:
             else:
                 chunks.append(_Chunk(col=col, words=list(ws), top=top, bottom=bottom))
     return chunks
+
+
+def _pitch_column(pieces: dict[int, list[tuple[float, float, list[Word]]]]) -> int:
+    """The column whose lines mark the rows: the first, unless another prints a time on more lines.
+    A record table names each day once, in its first column, over rows whose times stand in the
+    next: the day labels' pitch is many rows, the times' one."""
+    from timetable_platform.domain.times import find_times
+
+    def timed(col: int) -> int:
+        return sum(1 for _, _, ws in pieces.get(col, []) if find_times(" ".join(w.text for w in ws)))
+
+    best = max(pieces, key=lambda col: (timed(col), col == 0), default=0)
+    return best if timed(best) > max(timed(0), len(pieces.get(0, []))) else 0
 
 
 _OCR_LINE_GAP = 0.95
@@ -272,6 +285,7 @@ def table_from_words(words: list[Word]) -> Table | None:
     if not anchors:
         return None
     anchors = sorted([*anchors, *_unlabelled_rows(chunks, anchors, height)], key=lambda c: c.top)
+    anchors = _paired_bare_labels(anchors, chunks, height)
     if len(anchors) < _MIN_GRID:
         return None
     # Row bands: from each anchor's top to the next anchor's top (text sits at the top or middle of a row).
@@ -432,6 +446,34 @@ def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float)
                 _Chunk(col=0, words=[], top=min(c.top for c in group), bottom=max(c.bottom for c in group))
             )
     return rows
+
+
+def _paired_bare_labels(anchors: list[_Chunk], chunks: list[_Chunk], height: float) -> list[_Chunk]:
+    """A label alone on its line next to a row of cells with no label, nearer each other than to
+    the rows around them, are one row. A label centred beside tall cells (a name, a teacher and a room)
+    stands level with their middle line; when OCR reads only the top line (the small lines below
+    lost in a photo), the label and that line no longer overlap."""
+    body = [c for c in chunks if c.col != 0]
+
+    def bare(a: _Chunk) -> bool:
+        return bool(a.words) and not any(y_overlap(a, c) > 0 for c in body)
+
+    out: list[_Chunk] = []
+    i = 0
+    while i < len(anchors):
+        a = anchors[i]
+        b = anchors[i + 1] if i + 1 < len(anchors) else None
+        if b is not None and ((bare(a) and not b.words) or (not a.words and bare(b))):
+            gap = b.top - a.bottom
+            before = a.top - anchors[i - 1].bottom if i > 0 else float("inf")
+            after = anchors[i + 2].top - b.bottom if i + 2 < len(anchors) else float("inf")
+            if gap < min(before, after, 2 * height):
+                out.append(_Chunk(col=0, words=a.words + b.words, top=min(a.top, b.top), bottom=max(a.bottom, b.bottom)))
+                i += 2
+                continue
+        out.append(a)
+        i += 1
+    return out
 
 
 def _title_sized(group: list[_Chunk], height: float) -> bool:

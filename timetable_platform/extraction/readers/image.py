@@ -30,7 +30,7 @@ from timetable_platform.extraction.errors import (
 from timetable_platform.extraction.ocr.engine import TARGET_TEXT_HEIGHT, OcrEngine, OcrWord, TesseractEngine
 from timetable_platform.extraction.ocr.gridlines import GridTable, Rulings, find_rulings, find_tables
 from timetable_platform.extraction.ocr.preprocess import PreparedPage, binarize, decode_image, prepare_page
-from timetable_platform.reading.geometry import union_boxes, y_overlap
+from timetable_platform.reading.geometry import union_boxes, x_overlap, y_overlap
 
 READER_NAME = "tesseract"
 PDF_RENDER_DPI = 200
@@ -227,8 +227,28 @@ def _assemble(prepared: PreparedPage, number: int, found: _PageCrops) -> Page:
     _attach_captions(page.tables, outside_lines)
     all_lines = outside_lines + [line for table in page.tables for cell in table.cells for line in cell.lines]
     page.lines = sorted(all_lines, key=lambda line: (round(line.bbox.top / 8), line.bbox.x0))
+    page.words = _read_once(page.words)
     page.words.sort(key=lambda w: (round(w.bbox.top / 8), w.bbox.x0))
     return page
+
+
+def _read_once(words: list[Word]) -> list[Word]:
+    """One word for print that two overlapping crops both read (a header band inside a frame that the
+    grid finder took for cells of its own): the same text on mostly the same box is one word."""
+    kept: list[Word] = []
+    by_text: dict[str, list[BBox]] = {}
+    for word in sorted(words, key=lambda w: -w.confidence):
+        box = word.bbox
+        area = box.width * box.height
+        seen = by_text.setdefault(word.text, [])
+        if any(
+            max(0.0, x_overlap(box, o)) * max(0.0, y_overlap(box, o)) >= 0.5 * min(area, o.width * o.height)
+            for o in seen
+        ):
+            continue
+        seen.append(box)
+        kept.append(word)
+    return kept
 
 
 def _without_rulings(gray: np.ndarray, rulings: Rulings, grids: list[GridTable]) -> np.ndarray:
