@@ -19,7 +19,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra \
-      tesseract-ocr-spa tesseract-ocr-ita tesseract-ocr-nld libglib2.0-0 curl tini \
+      tesseract-ocr-spa tesseract-ocr-ita tesseract-ocr-nld tesseract-ocr-por libglib2.0-0 curl tini \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /wheels /wheels
 RUN pip install --no-index --find-links=/wheels timetable-platform==0.1.0 && rm -rf /wheels

@@ -4,7 +4,7 @@
 set -euo pipefail
 need=()
 command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
-for lang in deu fra spa ita nld; do
+for lang in deu fra spa ita nld por; do
   dpkg -s "tesseract-ocr-$lang" >/dev/null 2>&1 || need+=("tesseract-ocr-$lang")
 done
 # Consumers the export tests feed: Node (ical.js), headless Chromium (FullCalendar; also the week view and

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     max_pixels: int = 60_000_000
     layout_backend: Literal["embedded", "documentai"] = "embedded"
     interpreter_backend: Literal["embedded", "claude"] = "embedded"
-    ocr_languages: str = "eng+deu+fra+spa+ita+nld"
+    ocr_languages: str = "eng+deu+fra+spa+ita+nld+por"
     # a re-run interprets the layout its upload's last run stored, when read by the same readers (extraction/layout_reuse.py)
     layout_reuse: bool = True
 

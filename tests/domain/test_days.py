@@ -120,3 +120,18 @@ def test_day_names_of_every_cldr_language_and_dated_labels(text: str, day: str) 
 def test_two_letter_labels_shared_by_two_days_are_settled_by_their_order() -> None:
     # Indonesian short labels: 'Se' starts Senin (Monday) and Selasa (Tuesday).
     assert resolve_day_sequence(["Se", "Se", "Ra", "Ka", "Ju"], "id") == ["MON", "TUE", "WED", "THU", "FRI"]
+
+
+def test_abbreviated_day_names_tell_a_pages_language() -> None:
+    """A week view headed with CLDR's abbreviations alone names its language: 'JUE' and 'MIÉ' are
+    Spanish only, 'QUA' and 'SEX' Portuguese only; a form several languages share counts for each of
+    them a little, and a full name weighs more than an abbreviation."""
+    from timetable_platform.domain.days import language_evidence
+
+    spanish = language_evidence(["LUN MAR MIÉ JUE VIE"], ("en", "fr", "es", "it", "pt"))
+    assert spanish.most_common(1)[0][0] == "es" and spanish["fr"] < spanish["es"]
+    portuguese = language_evidence(["SEG", "TER", "QUA", "QUI", "SEX"], ("en", "es", "pt"))
+    assert portuguese.most_common(1)[0][0] == "pt"
+    assert language_evidence(["Mon Tue Wed"], ("en", "de")).most_common(1)[0][0] == "en"
+    assert language_evidence(["Montag"], ("de",))["de"] > language_evidence(["Mon"], ("en",))["en"]
+    assert not language_evidence(["08:00 - 09:00", "R101"], ("en", "de"))

@@ -651,3 +651,15 @@ def test_print_read_by_two_overlapping_crops_is_one_word() -> None:
         ("MON", 450, 0.8),
         ("TUE", 50, 0.6),
     ]
+
+
+def test_a_configured_language_this_machine_lacks_is_skipped() -> None:
+    """TIMETABLE_OCR_LANGUAGES may name a model a machine does not have (an older image): the reader
+    reads with the installed ones instead of failing every page."""
+    from timetable_platform.extraction.ocr.engine import installed_languages
+    from timetable_platform.extraction.readers.image import _PageReader
+
+    assert "eng" in installed_languages()
+    reader = _PageReader("eng+xyz+deu")
+    assert reader.first == "eng" and "xyz" not in reader.allowed
+    assert ("deu" in reader.allowed) == ("deu" in installed_languages())

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from typing import Protocol
 
 import cv2
@@ -65,6 +66,17 @@ def page_scale(char_height: float | None, page_shape: tuple[int, ...]) -> float:
         return 1.0
     scale = float(np.clip(TARGET_TEXT_HEIGHT / char_height, 1.0, 3.0))
     return min(scale, MAX_SHEET_HEIGHT / max(page_shape[:2]))
+
+
+@cache
+def installed_languages() -> frozenset[str]:
+    """The language models this machine's Tesseract has ('eng', 'deu', ...); empty when it cannot say."""
+    try:
+        done = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    lines = (done.stdout or done.stderr).splitlines()
+    return frozenset(line.strip() for line in lines[1:] if line.strip() and " " not in line.strip())
 
 
 class TesseractEngine:

@@ -18,6 +18,7 @@ from itertools import pairwise
 import cv2
 import numpy as np
 
+from timetable_platform.domain.days import LETTER_LANGUAGES, language_evidence
 from timetable_platform.domain.layout import BBox, Cell, Layout, Line, Page, Table, Word
 from timetable_platform.domain.times import find_times, parse_time_range, strip_times
 from timetable_platform.extraction.base import Document, Limits
@@ -27,7 +28,13 @@ from timetable_platform.extraction.errors import (
     NoTimetableFound,
     TooLarge,
 )
-from timetable_platform.extraction.ocr.engine import TARGET_TEXT_HEIGHT, OcrEngine, OcrWord, TesseractEngine
+from timetable_platform.extraction.ocr.engine import (
+    TARGET_TEXT_HEIGHT,
+    OcrEngine,
+    OcrWord,
+    TesseractEngine,
+    installed_languages,
+)
 from timetable_platform.extraction.ocr.gridlines import GridTable, Rulings, find_rulings, find_tables
 from timetable_platform.extraction.ocr.preprocess import PreparedPage, binarize, decode_image, prepare_page
 from timetable_platform.reading.geometry import union_boxes, x_overlap, y_overlap
@@ -109,7 +116,7 @@ def read_scanned_pdf_layout(document: Document, limits: Limits, *, languages: st
 
 
 # Tesseract language codes for the ISO codes ``detect_languages`` returns.
-_TESSERACT_CODES = {"en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "ita", "nl": "nld"}
+_TESSERACT_CODES = {"en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "ita", "nl": "nld", "pt": "por"}
 
 
 class _PageReader:
@@ -118,7 +125,9 @@ class _PageReader:
     at once costs about 3 s a call, one model 0.6 s)."""
 
     def __init__(self, languages: str) -> None:
-        self.allowed = [code for code in languages.split("+") if code]
+        installed = installed_languages()
+        # A configured language whose model this machine lacks is skipped, not an error on every page.
+        self.allowed = [code for code in languages.split("+") if code and (not installed or code in installed)]
         self.first = self.allowed[0] if self.allowed else "eng"
 
     def read(self, prepared: PreparedPage, number: int) -> Page:
@@ -1051,21 +1060,11 @@ def _ruling_segments(rulings: Rulings) -> list[BBox]:
     return segments
 
 
-_DAY_WORDS = {
-    "en": {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "break", "lunch", "period"},
-    "de": {"montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "pause", "stunde", "std"},
-    "fr": {"lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "récréation", "déjeuner"},
-    "es": {"lunes", "martes", "miércoles", "miercoles", "jueves", "viernes", "sábado", "recreo"},
-    "it": {"lunedì", "lunedi", "martedì", "martedi", "mercoledì", "giovedì", "venerdì", "venerdi", "intervallo"},
-    "nl": {"maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "pauze"},
-}
-
-
 def detect_languages(words: list[str]) -> list[str]:
-    """ISO 639-1 codes of the languages whose day / timetable words appear, most hits first."""
-    lowered = [re.sub(r"[^\w]", "", w.lower()) for w in words]
-    counts = {code: sum(1 for w in lowered if w in vocab) for code, vocab in _DAY_WORDS.items()}
-    return [code for code, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n > 0]
+    """ISO 639-1 codes of the languages Tesseract reads here whose day names (full or abbreviated, from
+    CLDR) and timetable words the page prints, most evidence first."""
+    scores = language_evidence(words, LETTER_LANGUAGES)
+    return [code for code, n in sorted(scores.items(), key=lambda kv: -kv[1]) if n > 0]
 
 
 # A filled box differs from the paper by this much (colour spread or darkness, 0-255); a gap between
