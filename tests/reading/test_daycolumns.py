@@ -219,3 +219,16 @@ def test_a_list_in_two_columns_keeps_each_later_day_in_its_own_column() -> None:
         ("MON", "08:00", "Maths"), ("MON", "09:00", "Art"), ("WED", "08:00", "Latin"), ("WED", "09:00", "Drama"),
         ("THU", "08:00", "Music"), ("THU", "09:00", "Dance"), ("TUE", "08:00", "Chess"),
     }  # fmt: skip
+
+
+def test_days_stacked_down_an_app_page_under_day_tabs_each_own_the_whole_width() -> None:
+    """A phone app page: a strip of day tabs, then each day's heading and cards one below the other.
+    The second day's heading comes after timed cards, which stand under several tabs, yet it heads the
+    whole width like the first: the day above it is a heading across the page."""
+    tabs = [line(day, 20 + 90 * k, 20) for k, day in enumerate(["Mo", "Di", "Mi", "Do", "Fr"])]
+    body = [
+        line("Montag", 20, 60), line("8:00-8:45 Chemie", 20, 100), line("9:00-9:45 Physik", 200, 130),
+        line("Dienstag", 200, 170), line("8:00-8:45 Kunst", 20, 210),
+    ]
+    got = [(day, start, lines_) for day, start, _, lines_ in summary(read_day_columns(page([*tabs, *body], width=480)))]
+    assert got == [("MON", "08:00", ["Chemie"]), ("MON", "09:00", ["Physik"]), ("TUE", "08:00", ["Kunst"])]

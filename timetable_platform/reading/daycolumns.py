@@ -296,6 +296,8 @@ def _column_under(heading: Line, above: list[_HeadingRow], lines: list[Line], wi
     x = heading.bbox.center[0]
     for row in reversed(above):
         if len(row.cuts) < 2:
+            if row.cuts[0][1] <= 0.0 and row.cuts[0][2] >= width:
+                break  # a day heading across the page since: the days run down the page, not in columns
             continue
         filled = [
             (x0, x1)
