@@ -514,3 +514,16 @@ def test_period_numbers_count_past_break_rows_and_a_short_misread_label() -> Non
     assert periods[("TUE", "Science")] == "5"
     assert not any("Del" in " ".join(b.lines) or b.subject == "Del" for b in blocks)
     assert periods[("MON", "Registration")] is None  # a registration row is no period '0'
+
+
+def test_slot_labels_whose_colons_ocr_lost_are_still_times() -> None:
+    """A time column read from a photo: '845-930' and '1055 - 1140' lost their separators; in a slot
+    label they can only be times. A school year ('2024-2025') is no lesson's length and stays."""
+    from timetable_platform.reading.grid import _slot_times
+
+    start, _, _ = _slot_times(["845-930"])
+    assert start is not None and (start.start.hhmm(), start.end.hhmm() if start.end else None) == ("08:45", "09:30")
+    start, _, _ = _slot_times(["1055 - 1140"])
+    assert start is not None and (start.start.hhmm(), start.end.hhmm() if start.end else None) == ("10:55", "11:40")
+    start, _, _ = _slot_times(["2024-2025"])
+    assert start is None or start.end is None or start.end.minutes - start.start.minutes > 240
