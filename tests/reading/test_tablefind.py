@@ -283,3 +283,25 @@ def test_a_label_below_the_one_line_read_of_its_cells_is_still_their_row() -> No
         ("MON", "08:50", "Music"), ("TUE", "08:50", "Latin"), ("WED", "08:50", "Maths"),
         ("MON", "09:40", "Dance"), ("TUE", "09:40", "Greek"), ("WED", "09:40", "Chess"),
     }  # fmt: skip
+
+
+def test_the_header_of_day_names_is_a_row_of_its_own_however_close_the_first_row() -> None:
+    """A web table photographed: rows stand far apart (loose line spacing), but the header band of day
+    names sits close above the first row. Its words join no cell of the row below."""
+
+    def ocr(text: str, x: float, y: float) -> Word:
+        return Word(text=text, bbox=BBox(x, y, x + 8 * len(text), y + 12), confidence=0.9)
+
+    words = [ocr("Time", 10, 20), ocr("SEG", 200, 20), ocr("TER", 350, 20), ocr("QUA", 500, 20)]
+    for row, (span, subjects) in enumerate((("7.30 - 7.50", ("Artes", "Latim", "Drama")),
+                                            ("7.55 - 8.40", ("Danca", "Grego", "Xadrez")),
+                                            ("8.45 - 9.30", ("Fisica", "Musica", "Artes")))):  # fmt: skip
+        top = 40 + 60 * row
+        words.append(ocr(span, 10, top))
+        words += [ocr(subject, x, top) for subject, x in zip(subjects, (200, 350, 500), strict=True)]
+    table = table_from_words(words)
+    assert table is not None
+    reading = read_grid(table)
+    assert reading is not None
+    got = {(b.day, b.start.hhmm() if b.start else None, " ".join(b.lines)) for b in reading.blocks}
+    assert ("MON", "07:30", "Artes") in got and ("WED", "08:45", "Artes") in got and len(got) == 9

@@ -200,6 +200,7 @@ class _Chunk:
     words: list[Word]
     top: float
     bottom: float
+    header: bool = False  # a piece of the header line of day names
 
 
 def _chunks(lines: list[Line], xs: list[float], height: float) -> list[_Chunk]:
@@ -208,6 +209,8 @@ def _chunks(lines: list[Line], xs: list[float], height: float) -> list[_Chunk]:
     # lines nearly touch; OCR boxes hug the ink, leaving about half a text height between lines.
     line_gap = (_OCR_LINE_GAP if _ink_boxes([w for line in lines for w in line.words]) else 0.45) * height
     pieces: dict[int, list[tuple[float, float, list[Word]]]] = {}
+    # The header line of day names is a row of its own: its pieces join no line above or below them.
+    header_ids = _header_words([w for line in lines for w in line.words])
     for line in lines:
         by_col: dict[int, list[Word]] = {}
         for w in line.words:
@@ -229,12 +232,28 @@ def _chunks(lines: list[Line], xs: list[float], height: float) -> list[_Chunk]:
         items.sort(key=lambda item: item[0])
         for top, bottom, ws in items:
             last = chunks[-1] if chunks and chunks[-1].col == col else None
-            if last is not None and top - last.bottom <= line_gap:
+            header = any(id(w) in header_ids for w in ws)
+            if last is not None and top - last.bottom <= line_gap and not header and not last.header:
                 last.words.extend(ws)
                 last.bottom = max(last.bottom, bottom)
             else:
-                chunks.append(_Chunk(col=col, words=list(ws), top=top, bottom=bottom))
+                chunks.append(_Chunk(col=col, words=list(ws), top=top, bottom=bottom, header=header))
     return chunks
+
+
+def _header_words(words: list[Word]) -> set[int]:
+    """Ids of the words on the line of a grid's header of day names: three days or more named on one
+    baseline, and whatever else stands on it ('Time' over the label column)."""
+    from timetable_platform.domain.days import parse_day
+
+    named = [(w, day) for w in words if len(w.text) <= 12 and (day := parse_day(w.text)) is not None]
+    for w, _ in named:
+        level = [d for other, d in named if y_overlap(w.bbox, other.bbox) > 0.5 * min(w.bbox.height, other.bbox.height)]
+        if len(set(level)) >= 3:
+            return {
+                id(other) for other in words if y_overlap(w.bbox, other.bbox) > 0.5 * min(w.bbox.height, other.bbox.height)
+            }
+    return set()
 
 
 def _pitch_column(pieces: dict[int, list[tuple[float, float, list[Word]]]]) -> int:
