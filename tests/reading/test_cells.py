@@ -382,3 +382,14 @@ def test_a_titled_name_after_the_subject_on_one_line_is_the_teacher() -> None:
     # A narrow cell wraps the name after its title: the two lines are one teacher.
     got = splitter.split(["Biologia", "Prof.ssa", "Moretti", "Lab 4"])
     assert (got.subject, got.teacher, got.room) == ("Biologia", "Prof.ssa Moretti", "Lab 4")
+
+
+def test_a_name_printed_again_in_a_merged_cell_is_one_name() -> None:
+    """A double lesson prints its name in each row it spans, the second cut short by the cell's edge:
+    the name counts once. A name that repeats a word of its own ('Art and Art History') is kept."""
+    from timetable_platform.reading.cells import CellSplitter
+
+    splitter = CellSplitter()
+    assert splitter.split(["Redes de datos", "Redes de"]).subject == "Redes de datos"
+    assert splitter.split(["Chemie Chemie"]).subject == "Chemie"
+    assert splitter.split(["Art and Art History"]).subject == "Art and Art History"

@@ -854,7 +854,19 @@ def _clean_line(text: str) -> str:
 def _tidy_subject(subject: str) -> str:
     subject = tidy_whitespace(subject)
     subject = re.sub(r"\s*[:;,]$", "", subject)
-    return subject.strip()
+    return _without_repeat(subject.strip())
+
+
+def _without_repeat(subject: str) -> str:
+    """A name printed again in a merged cell, once per row it spans, the repeat cut short by the
+    cell's edge ('Acceso a datos Acceso a', 'Physik Physik'): the name once. The repeat starts with
+    the name's first two words (or its one word), so 'Art and Art History' stays."""
+    tokens = subject.split()
+    for cut in range(1, len(tokens)):
+        head, tail = tokens[:cut], tokens[cut:]
+        if len(tail) <= len(head) and head[: len(tail)] == tail and len(tail) >= min(2, len(head)):
+            return " ".join(head)
+    return subject
 
 
 def _join_wrapped_codes(pairs: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
