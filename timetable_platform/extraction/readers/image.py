@@ -18,7 +18,7 @@ from itertools import pairwise
 import cv2
 import numpy as np
 
-from timetable_platform.domain.days import LETTER_LANGUAGES, language_evidence
+from timetable_platform.domain.days import LANGUAGES, language_evidence
 from timetable_platform.domain.layout import BBox, Cell, Layout, Line, Page, Table, Word
 from timetable_platform.domain.times import find_times, parse_time_range, strip_times
 from timetable_platform.extraction.base import Document, Limits
@@ -135,9 +135,11 @@ class _PageReader:
         fresh = [dataclasses.replace(crop) for crop in found.crops]
         _ocr(TesseractEngine(languages=self.first), found.crops)
         page = _assemble(prepared, number, found)
-        detected = [_TESSERACT_CODES.get(code) for code in detect_languages([w.text for w in page.words])]
-        other = next((code for code in detected if code and code != self.first and code in self.allowed), None)
-        if other is None:
+        # Only the page's most likely language reads it again: an Indonesian page has no model here,
+        # and reading it as the runner-up language would only garble it.
+        detected = detect_languages([w.text for w in page.words])
+        other = _TESSERACT_CODES.get(detected[0]) if detected else None
+        if other is None or other == self.first or other not in self.allowed:
             return page
         # The page's own language reads every crop again (the grids found stay). Keeping the crops
         # that read as digits only was measured worse: the recogniser reads a sheet as a whole.
@@ -1060,11 +1062,16 @@ def _ruling_segments(rulings: Rulings) -> list[BBox]:
     return segments
 
 
+# Evidence that names a page's language: a full day name, or a week of abbreviations.
+LANGUAGE_EVIDENCE = 2.0
+
+
 def detect_languages(words: list[str]) -> list[str]:
-    """ISO 639-1 codes of the languages Tesseract reads here whose day names (full or abbreviated, from
-    CLDR) and timetable words the page prints, most evidence first."""
-    scores = language_evidence(words, LETTER_LANGUAGES)
-    return [code for code, n in sorted(scores.items(), key=lambda kv: -kv[1]) if n > 0]
+    """ISO 639-1 codes of the languages whose day names (full or abbreviated, from CLDR) and timetable
+    words the page prints, most evidence first; a language needs a full day name's worth of it."""
+    scores = language_evidence(words)
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], LANGUAGES.index(kv[0])))
+    return [code for code, n in ranked if n >= LANGUAGE_EVIDENCE]
 
 
 # A filled box differs from the paper by this much (colour spread or darkness, 0-255); a gap between
