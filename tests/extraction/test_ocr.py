@@ -663,3 +663,13 @@ def test_a_configured_language_this_machine_lacks_is_skipped() -> None:
     reader = _PageReader("eng+xyz+deu")
     assert reader.first == "eng" and "xyz" not in reader.allowed
     assert ("deu" in reader.allowed) == ("deu" in installed_languages())
+
+
+def test_a_page_is_read_again_only_in_its_most_likely_language() -> None:
+    """Abbreviated headings name a Spanish page; an Indonesian one names its own language, which has no
+    model here, so no other language reads it; a stray word is no evidence."""
+    from timetable_platform.extraction.readers.image import detect_languages
+
+    assert detect_languages(["LUN", "MAR", "MIÉ", "JUE", "VIE"])[0] == "es"
+    assert detect_languages(["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Mulai"])[0] == "id"
+    assert detect_languages(["Maths", "R101"]) == []
