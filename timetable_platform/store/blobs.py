@@ -248,14 +248,16 @@ class LocalBlobStore(BlobStore):
         path = self._path(key)
         directory = str(path.parent)
         made: list[str] = []
-        for attempt in range(3):
-            made += _make_dirs(directory)
+        for attempt in range(4):
             try:
+                # The directory is tried first, made only when missing: it exists for all but a tenant's
+                # first upload, and a mkdir answering EEXIST cost each submission a syscall and an exception.
                 fd, tmp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=directory)
                 break
-            except FileNotFoundError:  # a concurrent delete pruned the (then empty) directory: make it again
-                if attempt == 2:
+            except FileNotFoundError:  # missing, or a concurrent delete pruned the (then empty) directory
+                if attempt == 3:
                     raise
+                made += _make_dirs(directory)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
