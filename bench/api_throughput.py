@@ -642,6 +642,54 @@ POSTGRES_RATIO_NOTES = [
     "worker's GIL samples, less than one run's noise here.",
 ]
 
+CPU_ROUND_NOTES = [
+    (
+        '**On merged main at a quieter moment** (2026-12-02 21:15 UTC, after the OCR benchmark ended, load 3.2 at the end; `.venv/bin/python bench/api_throughput.py --workers 2 --concurrency 16 --requests 3000 --rounds 3 --databases sqlite,postgresql --no-readme`, both rounds of changes in, medians of 3 rounds): SQLite 559 req/s, p50 25 ms, p99 53 ms, 2.5 ms server CPU, ratio 0.48; PostgreSQL 544 req/s, p50 25 ms, p99 50 ms, 2.3 ms, ratio 0.46; bare endpoint 1172 req/s, p99 27 ms, 1.1 ms. Throughput and tail targets met on both databases in one run; the ratio is not (0.48 and 0.46 against 0.5): on a quiet machine the bare endpoint gains most.'
+    ),
+    "",
+    "**The CPU round (issue 14, 2026-12-02 21:38-23:00 UTC, machine shared with OCR benchmarks, load average "
+    "4-10).** Where the CPU went (each thread's CPU from /proc, the threads named; `perf record -g` on one "
+    "worker; SQLite, 2 workers, 16 clients): the event loop 0.8-1.0 ms per submission, the submit threads "
+    "1.0-2.0 ms, two thirds of it in the kernel (`openat` alone 40%: ext4's inode allocator, see above, worst "
+    "right after an earlier run's files were deleted; then fsync, rename, the path's `lstat`s and futex "
+    "waits), the intake writer 0.6-0.8 ms. A cProfile of the loop thread found it waiting for the GIL inside "
+    "calls that release it: 0.28 ms per request in `os.urandom` (the request id's `uuid4`), while a submit "
+    "thread held it. Kept, each checked on its own: (1) **the submit form in one pass** "
+    "(`api/multipart.py`): a small plain multipart body (Content-Length up to 1 MB, a token boundary, parts "
+    "with only `Content-Disposition: form-data; name=...[; filename=...]` and `Content-Type`) is split with "
+    "`bytes` searches into the `FormData` Starlette builds (tests/api/test_multipart.py compares both over 8 "
+    "plain bodies); any other body (19 kinds tested: quoted boundary, charset, escapes, other headers, "
+    "preamble, epilogue, cut short, over-long text part) goes to Starlette's parser as before, with its "
+    "answers. Starlette's parse of a 100 KB upload cost the loop 97-109 us. (2) the request id from "
+    "`random.getrandbits` (no GIL release on the loop; it names a request, it is no secret), the request "
+    "counter's and latency histogram's series kept instead of `labels()` per request, the 202 body built "
+    "without a pydantic model. (3) **SQLite's batch on the driver connection** "
+    "(`intake_writer._SqliteBatch`): the duplicate SELECT and one executemany per table, values through "
+    "each column's own bind processor, errors raised as SQLAlchemy's (a lost content claim is still its "
+    "`IntegrityError`), in the same transaction under the same `BEGIN IMMEDIATE`, file lock and "
+    "`synchronous=FULL`: 1.85-2.0 -> 1.35-1.4 ms of CPU per batch of 4 (three interleaved pairs); "
+    "tests/store compares what both paths store. (4) **the blob path's symlink check** `lstat`s the root and "
+    "each key segment and takes `resolve()` only when one is a symlink (13 vs 43-60 us, 4 syscalls instead "
+    "of one per component from `/`; a symlinked tenant directory, file or root is still refused, "
+    "tests/store/test_blobs.py), and the tenant's directory is made only when the temp file cannot be "
+    "created in it (no `mkdir` answering EEXIST per upload). Durability is unchanged: the same fsyncs, the "
+    "same commit. **Measured** in full runs of the command below against main (7555dde) as `--baseline`, in both "
+    "orders, at load average 8-10: 22:20 UTC, this branch loaded first: SQLite 385 vs 287 req/s, server CPU "
+    "2.4 vs 3.0 ms per submission, p99 101 vs 126 ms; PostgreSQL 299 vs 270 req/s, 2.2 vs 2.7 ms, p99 124 vs "
+    "139 ms (bare 507 req/s); 22:30 UTC, main loaded first (its checkout running the script): SQLite 331 vs "
+    "266 req/s, 2.4 vs 3.0 ms; PostgreSQL 300 vs 317 req/s, 2.5 vs 2.5 ms (bare 358); 22:53 UTC, this branch "
+    "first: SQLite 292 vs 196 req/s, 2.7 vs 4.0 ms; PostgreSQL 243 vs 245 req/s, 2.6 vs 3.0 ms (bare 388; no "
+    "throughput or p99 target met by anything at that load). SQLite saves 0.6-1.3 ms "
+    "of server CPU per submission in both orders; PostgreSQL, whose writer was already one statement, "
+    "0.4-0.5 ms in two runs and nothing in the third. At such load the bare endpoint loses most, so the ratios "
+    "(0.51-0.98) say little; the table above is the run the section was written from. Not done: merging the ASGI middleware layers. The whole stack around a no-op "
+    "endpoint (every layer, authentication from the key cache, metrics, the log line) cost the loop 68-82 us "
+    "per request in-process against 2 us for the endpoint alone: at most 3% of the server's CPU, not worth a "
+    "second copy of what the layers do. `uvicorn --loop asyncio` (uvloop takes the GIL back for every libuv "
+    "callback) showed no difference beyond noise in one pair of runs.",
+]
+
+
 def comparison(results: dict[str, Any]) -> list[str]:
     """Before/after (with ``--baseline``) and, per database, which target is met, from this run's figures."""
     bare = results["bare"]
@@ -763,6 +811,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         *RATIO_NOTES,
         "",
         *POSTGRES_RATIO_NOTES,
+        "",
+        *CPU_ROUND_NOTES,
         "",
         f"Reproduce: `.venv/bin/python bench/api_throughput.py --workers {args.workers} --concurrency "
         f"{args.concurrency} --requests {args.requests} --rounds {args.rounds} --databases {args.databases}"
