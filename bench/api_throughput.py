@@ -644,6 +644,14 @@ POSTGRES_RATIO_NOTES = [
 
 CPU_ROUND_NOTES = [
     (
+        "**Other full runs of the previous round's commits (same command, `--no-readme`, machine shared, load 2.5-6)**: at 6d65ee5 against main (36f55ed) 19:59-20:03 UTC: SQLite 384 vs 294 req/s, p99 92 vs 106 ms, ratio 0.41 vs 0.35; PostgreSQL 363 vs 300 req/s, p99 79 vs 103 ms, ratio 0.39 vs 0.35 (bare 799, its first round 1107); at dde3ccd 20:17-20:20 UTC (as the baseline of the dropped connection experiment): SQLite 402 req/s, p99 70 ms, ratio 0.50; PostgreSQL 385 req/s, p99 87 ms, ratio 0.44; bare 886 req/s. The ratio moves with the bare endpoint's best round; PostgreSQL stays 0.05-0.1 under SQLite: its server process needs the same two cores."
+    ),
+    "",
+    (
+        "**Other full runs of this round** (same command, `--no-readme`, machine shared, load 5-7): 20:48-20:51 UTC, this branch against main, in the table's order: SQLite 398 vs 356 req/s, ratio 0.43 vs 0.41; PostgreSQL 413 vs 345 req/s, p99 72 vs 85 ms, ratio 0.49 vs 0.39 (bare 870); 20:53-20:55 UTC from main's checkout with this branch as `--baseline`, so this branch second: SQLite 287 (this branch) vs 379 req/s, ratio 0.40 vs 0.41; PostgreSQL 317 vs 236 req/s, ratio 0.49 vs 0.38 (bare 615, rounds 559-918). SQLite's path is the same code in both servers, so its ratio in the table above (0.41-0.42 for both, 0.50 in the previous round's run) is this machine's noise, not a regression: the SQLite ratio target was met before and is not met in this run."
+    ),
+    "",
+    (
         '**On merged main at a quieter moment** (2026-12-02 21:15 UTC, after the OCR benchmark ended, load 3.2 at the end; `.venv/bin/python bench/api_throughput.py --workers 2 --concurrency 16 --requests 3000 --rounds 3 --databases sqlite,postgresql --no-readme`, both rounds of changes in, medians of 3 rounds): SQLite 559 req/s, p50 25 ms, p99 53 ms, 2.5 ms server CPU, ratio 0.48; PostgreSQL 544 req/s, p50 25 ms, p99 50 ms, 2.3 ms, ratio 0.46; bare endpoint 1172 req/s, p99 27 ms, 1.1 ms. Throughput and tail targets met on both databases in one run; the ratio is not (0.48 and 0.46 against 0.5): on a quiet machine the bare endpoint gains most.'
     ),
     "",
