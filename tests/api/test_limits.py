@@ -148,9 +148,12 @@ def test_a_failed_write_answers_503_and_leaves_nothing(
         monkeypatch.setattr(api.store.queue, "send", broken)
         monkeypatch.setattr(api.store.queue, "send_within", broken)
         monkeypatch.setattr(api.store.queue, "send_many_within", broken)
+        # SQLite's group commit writes on the driver connection: the messages, after the rows and events
+        monkeypatch.setattr(api.store.queue, "message_values", broken)
     else:
         monkeypatch.setattr("timetable_platform.store.repository.insert_upload", broken)
         monkeypatch.setattr("timetable_platform.store.repository.insert_uploads", broken)
+        monkeypatch.setattr("timetable_platform.store.intake_writer._Insert.values", broken)
     response = api.submit(key)
     _assert_problem(response, 503)
     assert response.headers["retry-after"]

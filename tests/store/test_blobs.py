@@ -166,3 +166,31 @@ def test_write_probe_leaves_nothing_and_last_modified_is_utc(blobs: BlobStore) -
     modified = blobs.last_modified("uploads/t/u/original")
     assert modified is not None and modified.utcoffset() is not None
     assert abs((datetime.now(UTC) - modified).total_seconds()) < 60
+
+
+def test_local_symlink_anywhere_in_a_write_path_is_refused(tmp_path: Path) -> None:
+    """Each segment below the root is checked (and the root itself): a symlinked tenant directory or
+    file, or a root replaced by a symlink, never lets a write or read leave the store; a symlink that
+    stays inside the store still works, as ``resolve()`` allowed."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    root = tmp_path / "root"
+    (root / "uploads").mkdir(parents=True)
+    store = LocalBlobStore(root)
+    os.symlink(outside, root / "uploads" / "tenant-a")
+    with pytest.raises(InvalidBlobKey):
+        store.put_deferring_directories("uploads/tenant-a/u1", b"x")
+    os.symlink(outside / "file", root / "uploads" / "u2")
+    with pytest.raises(InvalidBlobKey):
+        store.put("uploads/u2", b"x")
+    assert list(outside.iterdir()) == []
+    (root / "inside").mkdir()
+    os.symlink(root / "inside", root / "alias")
+    store.put("alias/k", b"y")
+    assert (root / "inside" / "k").read_bytes() == b"y"
+    moved = tmp_path / "moved"
+    root.rename(moved)
+    os.symlink(outside, root)  # the root itself now points elsewhere
+    with pytest.raises(InvalidBlobKey):
+        store.put("uploads/t/u3", b"x")
+    assert list(outside.iterdir()) == []

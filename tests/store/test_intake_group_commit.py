@@ -27,7 +27,7 @@ from timetable_platform.store.blobs import LocalBlobStore, upload_key
 from timetable_platform.store.db import make_engine, make_read_session_factory, make_session_factory
 from timetable_platform.store.factory import Store
 from timetable_platform.store.intake import Submission, intake_writer, submit_document
-from timetable_platform.store.intake_writer import IntakeWriter, PendingUpload
+from timetable_platform.store.intake_writer import IntakeWriter, PendingUpload, _SqliteBatch
 from timetable_platform.store.models import QueueMessage, Upload
 from timetable_platform.store.queue import DatabaseQueue, upload_message
 
@@ -274,8 +274,15 @@ def test_names_are_durable_before_the_row_is_written(store: Store, monkeypatch: 
         if "INSERT INTO uploads" in statement:  # SQLite: the executemany; PostgreSQL: the batch's one statement
             events.append("insert")
 
+    real_call = _SqliteBatch._call
+
+    def recording_call(self: _SqliteBatch, driver: Any, statement: str, *args: Any, **kwargs: Any) -> Any:
+        recording_insert(None, None, statement)  # SQLite's batch, on the driver connection
+        return real_call(self, driver, statement, *args, **kwargs)
+
     store.blobs.ping()  # makes the root
     monkeypatch.setattr(os, "fsync", recording_fsync)
+    monkeypatch.setattr(_SqliteBatch, "_call", recording_call)
     event.listen(store.engine, "before_cursor_execute", recording_insert)
     upload = _submit(store, _pdf(1)).upload
     root = store.blobs.root  # type: ignore[attr-defined]
@@ -298,13 +305,13 @@ def test_sqlite_batches_commit_with_a_full_sync(tmp_path: Path, monkeypatch: pyt
     migrate(url)
     store = _store(url, tmp_path / "blobs")
     seen: list[int] = []
-    real_insert = repository.insert_uploads
+    real_write = _SqliteBatch.write
 
-    def checking_insert(connection: Any, rows: list[dict[str, Any]]) -> None:
+    def checking_write(self: _SqliteBatch, connection: Any, *args: Any) -> Any:
         seen.append(connection.exec_driver_sql("PRAGMA synchronous").scalar())
-        return real_insert(connection, rows)
+        return real_write(self, connection, *args)
 
-    monkeypatch.setattr(repository, "insert_uploads", checking_insert)
+    monkeypatch.setattr(_SqliteBatch, "write", checking_write)
     try:
         _submit(store, _pdf(1))
         with store.engine.connect() as connection:
@@ -321,23 +328,25 @@ CRASH_SCRIPT = textwrap.dedent(
     from pathlib import Path
     sys.path.insert(0, sys.argv[3])
     from tests.store.test_intake_group_commit import _hold_first_batch, _pdf, _store, _submit
-    from timetable_platform.store import audit
     from timetable_platform.store.intake import intake_writer
+    from timetable_platform.store.intake_writer import _SqliteBatch
 
     store = _store(sys.argv[1], Path(sys.argv[2]))
     _hold_first_batch(intake_writer(store), total=4)  # the first batch holds 1 or 2, the next the rest
-    real = audit.insert_events
+    real = _SqliteBatch._call
     committed = []
 
-    def crash_in_a_batch_of_several(connection, entries):
-        real(connection, entries)  # rows and events of every member written, nothing committed yet
-        if len(entries) >= 2:
-            sys.stdout.write(f"crash in a batch of {len(entries)} after {sum(committed)}\\n")
-            sys.stdout.flush()
-            os._exit(3)
-        committed.append(len(entries))
+    def crash_in_a_batch_of_several(self, driver, sql, params, *, many=False):
+        result = real(self, driver, sql, params, many=many)
+        if sql.startswith("INSERT INTO audit_log"):  # rows and events of every member written, nothing committed
+            if len(params) >= 2:
+                sys.stdout.write(f"crash in a batch of {len(params)} after {sum(committed)}\\n")
+                sys.stdout.flush()
+                os._exit(3)
+            committed.append(len(params))
+        return result
 
-    audit.insert_events = crash_in_a_batch_of_several
+    _SqliteBatch._call = crash_in_a_batch_of_several
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda n: _submit(store, _pdf(n)), range(4)))
     """
@@ -439,3 +448,56 @@ def test_a_batch_writes_every_value_of_the_row_its_event_and_its_message(store: 
         assert json.loads(message.body) == upload_message(row["id"], "school-a")
         assert message.receive_count == 0 and message.dead_lettered_at is None
         assert message.visible_at <= datetime.now(UTC)
+
+
+def test_sqlite_batches_store_what_the_core_path_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's batch is written on the driver connection (``_SqliteBatch``); row, event and message hold the
+    same values in the same stored form as SQLAlchemy's Core path writes them (its bind processors: times as
+    fixed-width text, the status enum), and a lost content claim is SQLAlchemy's IntegrityError."""
+    from sqlalchemy import text
+
+    from timetable_platform.store import intake_writer as writer_module
+    from timetable_platform.store.db import migrate
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    migrate(url)
+    store = _store(url, tmp_path / "blobs")
+
+    def member(sha: str) -> PendingUpload:
+        row = repository.upload_row(tenant="school-a", filename="Wöche 7B.pdf", media_type="application/pdf",
+                                    size_bytes=12345678901, sha256=sha, mode="hybrid", label="7B",
+                                    callback_url="https://cb.example/x", claim_content=True)  # fmt: skip
+        entry = AuditEntry(tenant="school-a", action="upload.created", api_key_id=7, request_id="r", detail="d")
+        return PendingUpload(row, entry, upload_message(row["id"], "school-a"), [])
+
+    def stored(upload_id: str) -> list[tuple[Any, ...]]:
+        with store.engine.connect() as connection:
+            return [
+                tuple(connection.execute(text(f"SELECT * FROM {table} WHERE upload_id = :u"), {"u": upload_id}).one())
+                for table in ("audit_log", "queue_messages")
+            ] + [tuple(connection.execute(text("SELECT * FROM uploads WHERE id = :u"), {"u": upload_id}).one())]
+
+    try:
+        driver = member("a" * 64)
+        intake_writer(store).write(driver)
+        monkeypatch.setattr(writer_module, "_UPLOAD_COLUMN_SET", frozenset())  # the Core path from here
+        core = member("b" * 64)
+        intake_writer(store).write(core)
+        for a, b in zip(stored(driver.row["id"]), stored(core.row["id"]), strict=True):
+            assert len(a) == len(b)
+            for x, y in zip(a, b, strict=True):
+                same_kind = type(x) is type(y) and (not isinstance(x, str) or len(x) == len(y) or x == y)
+                assert same_kind or {x, y} <= {driver.row["id"], core.row["id"]} or "a" * 64 in str(x), (a, b)
+        monkeypatch.undo()
+        claim = member("a" * 64)  # the same bytes again, past the batch's own duplicate check
+        with store.engine.connect() as connection, connection.begin(), pytest.raises(IntegrityError):
+            _SqliteBatch(connection.dialect)._call(
+                connection.connection.driver_connection,
+                "INSERT INTO uploads (id, tenant, filename, media_type, size_bytes, sha256, mode, content_key, "
+                "status, attempts, created_at, queued_at, updated_at) SELECT ?, tenant, filename, media_type, "
+                "size_bytes, sha256, mode, content_key, status, attempts, created_at, queued_at, updated_at "
+                "FROM uploads WHERE id = ?",
+                [claim.row["id"], driver.row["id"]],
+            )
+    finally:
+        store.dispose()

@@ -11,6 +11,7 @@ arrive, and a failing source leaves its gauges out and counts ``timetable_metric
 from __future__ import annotations
 
 import logging
+import random
 import re
 import threading
 import time
@@ -41,6 +42,7 @@ RECENT_WINDOW = timedelta(hours=1)
 RECENT_QUEUED_LOOKBACK = timedelta(days=1)
 LATENCY_QUANTILES = (0.5, 0.95)
 QUEUE_STATES = ("visible", "in_flight", "dead")
+_MAX_CACHED_SERIES = 1000
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -290,6 +292,22 @@ class ObservabilityMiddleware:
         self.app = app
         self.metrics = metrics
         self.log = structlog.get_logger("timetable_platform.api.access")
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def _series(self, method: str, route: str, status: int) -> tuple[Any, Any]:
+        """The request counter's and latency histogram's series for these labels; ``labels()`` checks and
+        looks them up under a lock on every call, so the few the API uses are kept (the method is the
+        client's: past a bound the lookup is made each time, as before)."""
+        key = (method, route, status)
+        series = self._children.get(key)
+        if series is None:
+            series = (
+                self.metrics.requests.labels(method, route, str(status)),
+                self.metrics.latency.labels(method, route),
+            )
+            if len(self._children) < _MAX_CACHED_SERIES:
+                self._children[key] = series
+        return series
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -301,7 +319,9 @@ class ObservabilityMiddleware:
                 candidate = value.decode("latin-1")
                 request_id = candidate if _SAFE_REQUEST_ID.match(candidate) else None
                 break
-        request_id = request_id or uuid.uuid4().hex
+        # Not uuid4(): os.urandom releases the GIL, and the event loop then waits for a pool thread to give
+        # it back. A request id names a request in the logs; it is no secret.
+        request_id = request_id or uuid.UUID(int=random.getrandbits(128), version=4).hex
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -321,8 +341,9 @@ class ObservabilityMiddleware:
             route = scope.get("route")
             route_path = getattr(route, "path", None) or "unmatched"
             method = scope["method"]
-            self.metrics.requests.labels(method, route_path, str(status)).inc()
-            self.metrics.latency.labels(method, route_path).observe(elapsed)
+            counter, histogram = self._series(method, route_path, status)
+            counter.inc()
+            histogram.observe(elapsed)
             state = scope.get("state", {})
             self.log.info(
                 "request",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import stat
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
@@ -227,12 +228,36 @@ class LocalBlobStore(BlobStore):
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).expanduser().resolve()
+        self._root_text = str(self.root)
 
     def __repr__(self) -> str:
         return f"LocalBlobStore({str(self.root)!r})"
 
     def _path(self, key: str) -> Path:
-        path = (self.root / validate_key(key)).resolve()
+        """The file of ``key``; never outside the root, whatever symlinks the store holds.
+
+        The root was resolved when the store was made and a key's segments are plain names (no ``..``, no
+        ``/``), so unless the root or a segment below it is a symlink the path IS the root joined with
+        the key: one ``lstat`` for the root and each segment that exists tells, where ``resolve()`` took
+        one per component from ``/`` (each a GIL hand-over on the submit path). A symlink, or any other
+        surprise, takes the full ``resolve()`` and its check, as before."""
+        validate_key(key)
+        path = self._root_text
+        try:
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                return self._resolved(key)
+            for segment in key.split("/"):
+                path = f"{path}/{segment}"
+                if stat.S_ISLNK(os.lstat(path).st_mode):
+                    return self._resolved(key)
+        except FileNotFoundError:  # nothing exists below a missing segment, so no symlink either
+            pass
+        except OSError:
+            return self._resolved(key)
+        return self.root / key
+
+    def _resolved(self, key: str) -> Path:
+        path = (self.root / key).resolve()
         if not path.is_relative_to(self.root) or path == self.root:  # symlinks pointing outside
             raise InvalidBlobKey(f"blob key escapes the store: {key!r}")
         return path
@@ -248,14 +273,16 @@ class LocalBlobStore(BlobStore):
         path = self._path(key)
         directory = str(path.parent)
         made: list[str] = []
-        for attempt in range(3):
-            made += _make_dirs(directory)
+        for attempt in range(4):
             try:
+                # The directory is tried first, made only when missing: it exists for all but a tenant's
+                # first upload, and a mkdir answering EEXIST cost each submission a syscall and an exception.
                 fd, tmp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=directory)
                 break
-            except FileNotFoundError:  # a concurrent delete pruned the (then empty) directory: make it again
-                if attempt == 2:
+            except FileNotFoundError:  # missing, or a concurrent delete pruned the (then empty) directory
+                if attempt == 3:
                     raise
+                made += _make_dirs(directory)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)

@@ -33,7 +33,7 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
-from timetable_platform.api import sharing
+from timetable_platform.api import multipart, sharing
 from timetable_platform.api.deps import (
     API_KEY_HEADER,
     AppState,
@@ -269,12 +269,11 @@ def _audit(
 
 
 def _submit_response(upload_id: str, status: str, *, duplicate: bool) -> JSONResponse:
-    body = SubmitResponse(upload_id=upload_id, status=status, duplicate=duplicate, links=links(upload_id))  # type: ignore[arg-type]
-    return JSONResponse(
-        body.model_dump(mode="json"),
-        status_code=200 if duplicate else 202,
-        headers={"Location": links(upload_id)["self"]},
-    )
+    # SubmitResponse's fields in its order, as its model_dump(mode="json") gives them (plain strings and a
+    # bool: nothing to validate), without building and dumping the model on the event loop per submission
+    body_links = links(upload_id)
+    body = {"upload_id": upload_id, "status": status, "duplicate": duplicate, "links": body_links}
+    return JSONResponse(body, status_code=200 if duplicate else 202, headers={"Location": body_links["self"]})
 
 
 @dataclass(frozen=True)
@@ -291,7 +290,7 @@ async def submit_form(request: Request) -> SubmitForm:
     validation format. Declaring the fields as ``Form``/``File`` parameters cost the submit path a
     validation per field and FastAPI's per-parameter bookkeeping on every request."""
     try:
-        form = await request.form()
+        form = await _read_form(request)
     except HTTPException:  # a malformed multipart body (400), or BodySizeLimit's 413/408 while reading it
         raise
     except Exception as exc:  # as FastAPI answers when it reads a body it cannot parse
@@ -301,6 +300,17 @@ async def submit_form(request: Request) -> SubmitForm:
     except BaseException:
         await form.close()
         raise
+
+
+async def _read_form(request: Request) -> FormData:
+    """The plain multipart body of a small submission in one pass (``api.multipart``); any other body by
+    Starlette's parser, from the body already read when it was, as before."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) <= multipart.MAX_BODY_BYTES:
+        form = multipart.parse_simple_form(request.headers.get("content-type"), await request.body())
+        if form is not None:
+            return form
+    return await request.form()
 
 
 def _validated(form: FormData) -> SubmitForm:
