@@ -606,3 +606,25 @@ def test_light_print_on_coloured_boxes_outside_any_table_is_read() -> None:
     layout = read_image_layout(Document(buffer.getvalue(), "image/png", "boxes.png"), Limits(), languages="eng")
     texts = [line.text for line in layout.pages[0].lines]
     assert {"Geography", "08:15 - 09:45", "Chemistry", "10:00 - 11:30"} <= set(texts), texts
+
+
+def test_fields_in_opposite_corners_of_a_table_cell_are_separate_lines() -> None:
+    """A cell prints a room bottom-left and a teacher code bottom-right on one baseline: OCR reads one
+    line, but the wide blank between them separates two fields. A phrase's words stay one line."""
+    from timetable_platform.domain.layout import BBox, Word
+    from timetable_platform.extraction.readers.image import _split_at_corner_gaps
+
+    def word(text: str, x0: float, x1: float) -> Word:
+        return Word(text=text, bbox=BBox(x0, 100, x1, 108), confidence=0.9)
+
+    corners = [word("Lab", 5, 20), word("West", 23, 42), word("7", 45, 50), word("41", 150, 160)]
+    assert [line.text for line in _split_at_corner_gaps(corners)] == ["Lab West 7", "41"]
+    phrase = [word("Social", 40, 70), word("Studies", 74, 110)]
+    assert [line.text for line in _split_at_corner_gaps(phrase)] == ["Social Studies"]
+
+
+def test_a_cent_sign_is_a_misread_c_or_a_zero_in_a_time() -> None:
+    from timetable_platform.extraction.readers.image import _clean_text
+
+    assert _clean_text("7¢") == "7C"
+    assert _clean_text("10:3¢") == "10:30" and _clean_text("9:¢5") == "9:05"

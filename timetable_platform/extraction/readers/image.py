@@ -800,7 +800,12 @@ def _crop_lines(crop: _Crop) -> list[Line]:
             )
             for w in ocr_words
         ]
-        lines.extend(_split_at_gaps(words) if crop.table is None and crop.rotation == 0 else [_line(words)])
+        if crop.rotation != 0:
+            lines.append(_line(words))
+        elif crop.table is None:
+            lines.extend(_split_at_gaps(words))
+        else:
+            lines.extend(_split_at_corner_gaps(words))
     return lines
 
 
@@ -818,6 +823,24 @@ def _split_at_gaps(words: list[Word]) -> list[Line]:
         # A time label ends its column: after a time, a wider gap than between words starts the next.
         # A dash after a time goes on to the range's end ('09:15  - 09:55'), however wide the gap.
         if gap > 2.5 * height or (gap > height and _ends_with_time(groups[-1]) and word.text[:1] not in "-–"):
+            groups.append([])
+        groups[-1].append(word)
+    return [_line(group) for group in groups]
+
+
+# In a table cell, a blank this many letter heights wide between two words on one line separates fields.
+CELL_FIELD_GAP = 4.0
+
+
+def _split_at_corner_gaps(words: list[Word]) -> list[Line]:
+    """Words on one line of a table cell that stand far apart are separate fields, not one phrase: web
+    and aSc-style timetables print small fields in the cell's corners (a room bottom-left, a teacher
+    code bottom-right) on one baseline, and OCR reads the pair as one line. A phrase's words are a
+    letter or two apart; fields in opposite corners stand many letter heights apart."""
+    height = sorted(w.bbox.height for w in words)[len(words) // 2]
+    groups: list[list[Word]] = [[words[0]]]
+    for previous, word in pairwise(words):
+        if word.bbox.x0 - previous.bbox.x1 > CELL_FIELD_GAP * height:
             groups.append([])
         groups[-1].append(word)
     return [_line(group) for group in groups]
@@ -855,9 +878,15 @@ def _is_noise(text: str, confidence: float, *, alone: bool = False) -> bool:
 _DEGREE_COLON = re.compile(r"(?<![\d.:])(\d{1,2})[°º](\d{2})(?!\d)")
 
 
+# A cent sign is OCR's reading of a small 'C' ('3¢' for the class '3C'), or of a 0 inside a time ('13:1¢').
+_CENT_IN_TIME = re.compile(r"(?<=\d[:.]\d)¢|(?<=\d[:.])¢(?=\d)")
+
+
 def _clean_text(text: str) -> str:
-    """One dash for the dash runs and look-alikes OCR makes of an en dash ("12-—1pm" -> "12–1pm"), and
-    a colon for the degree sign OCR reads between an hour and its minutes."""
+    """One dash for the dash runs and look-alikes OCR makes of an en dash ("12-—1pm" -> "12–1pm"), a
+    colon for the degree sign OCR reads between an hour and its minutes, and a C for a cent sign
+    (timetables print no prices; OCR reads a small C so)."""
+    text = _CENT_IN_TIME.sub("0", text).replace("¢", "C")
     return _DEGREE_COLON.sub(r"\1:\2", _DASHES.sub("–", text))
 
 
