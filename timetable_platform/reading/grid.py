@@ -513,7 +513,8 @@ def _untimed_tail(slots: list[Slot]) -> int | None:
 
 def _repair_unreadable_starts(slots: list[Slot]) -> None:
     """A range whose start OCR misread keeps its end; it starts where the block before it ends, or,
-    first in the header, the header's usual length before its end."""
+    first in the header or after a block whose end was lost too, the header's usual length before its
+    end (still after the block before it starts)."""
     lengths = sorted(s.end.minutes - s.start.minutes for s in slots if s.start is not None and s.end is not None)
     usual = lengths[len(lengths) // 2] if lengths else None
     for i, slot in enumerate(slots):
@@ -522,7 +523,11 @@ def _repair_unreadable_starts(slots: list[Slot]) -> None:
         prev = slots[i - 1] if i > 0 else None
         if prev is not None and prev.end is not None and prev.end < slot.end:
             slot.start = prev.end
-        elif prev is None and usual is not None and usual > 0:
+        elif (
+            usual is not None
+            and usual > 0
+            and (prev is None or (prev.end is None and (prev.start is None or prev.start.minutes < slot.end.minutes - usual)))
+        ):
             slot.start = Clock(slot.end.minutes - usual)
         else:  # nothing to go by: the one time read is taken as the start, as before
             slot.start, slot.end = slot.end, None

@@ -665,11 +665,27 @@ def _retry_time_labels(engine: OcrEngine, crops: list[_Crop]) -> None:
             continue
         votes = Counter(text for text, _ in clean)
         best = max(votes, key=lambda text: (votes[text], -[t for t, _ in clean].index(text)))
-        crop.words = next(words for text, words in clean if text == best)
+        words = next(words for text, words in clean if text == best)
+        if " ".join(w.text for w in words) != best:  # a colon put back: the label is read as repaired
+            box = (min(w.box[0] for w in words), min(w.box[1] for w in words),
+                   max(w.box[2] for w in words), max(w.box[3] for w in words))
+            words = [OcrWord(text=best, box=box, confidence=_mean_confidence(words), line=words[0].line)]
+        crop.words = words
+
+
+# One half of a range read without its colon ('11:40-1230'): OCR loses a colon in small print more than
+# any other character of a time, and a label limited to a time's characters holds nothing else.
+_RANGE_HALF_WITHOUT_COLON = (
+    re.compile(r"^(\d{1,2}[:.]\d{2}\s*[-–]\s*)(\d{1,2})(\d{2})$"),
+    re.compile(r"^(\d{1,2})(\d{2})(\s*[-–]\s*\d{1,2}[:.]\d{2})$"),
+)
 
 
 def _clean_time_text(words: list[OcrWord]) -> str | None:
     text = " ".join(_clean_text(w.text) for w in words)
+    if not _CLEAN_TIME.fullmatch(text):
+        after, before = _RANGE_HALF_WITHOUT_COLON
+        text = before.sub(r"\1:\2\3", after.sub(r"\1\2:\3", text))
     if not _CLEAN_TIME.fullmatch(text) or parse_time_range(text) is None:
         return None
     return re.sub(r"\s+", "", text).replace("–", "-").replace(".", ":")
