@@ -641,3 +641,14 @@ def test_a_time_label_half_read_without_its_colon_is_a_clean_time() -> None:
     assert _clean_time_text(read("10:15-1105")) == "10:15-11:05"
     assert _clean_time_text(read("905-9:50")) == "9:05-9:50"
     assert _clean_time_text(read("10:15-11905")) is None and _clean_time_text(read("10:75-11:05")) is None
+
+
+def test_the_subjects_name_the_language_of_a_page_without_full_day_names() -> None:
+    """Abbreviated days ('Lu', 'Ma') name no language; subjects printed in one language several times
+    do. English words, words several languages share and a single mention settle nothing."""
+    from timetable_platform.extraction.readers.image import subject_language
+
+    assert subject_language(["Lu", "Matematicas", "Lengua", "Matematicas", "Ma", "Lengua"]) == "es"
+    assert subject_language(["Storia", "Italiano", "Storia", "Matematica"]) == "it"
+    assert subject_language(["Sport", "Aula", "Classe", "Matematica"]) is None
+    assert subject_language(["Maths", "English"]) in (None, "en")

@@ -18,7 +18,9 @@ from itertools import pairwise
 import cv2
 import numpy as np
 
+from timetable_platform.domain.days import LANGUAGE_WORDS
 from timetable_platform.domain.layout import BBox, Cell, Layout, Line, Page, Table, Word
+from timetable_platform.domain.text import words as text_words
 from timetable_platform.domain.times import find_times, parse_time_range, strip_times
 from timetable_platform.extraction.base import Document, Limits
 from timetable_platform.extraction.errors import (
@@ -110,6 +112,8 @@ def read_scanned_pdf_layout(document: Document, limits: Limits, *, languages: st
 
 # Tesseract language codes for the ISO codes ``detect_languages`` returns.
 _TESSERACT_CODES = {"en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "ita", "nl": "nld"}
+# Languages whose words carry letters the English model does not read (ä, é, ñ, ò ...).
+_ACCENTED = frozenset({"deu", "fra", "spa", "ita"})
 
 
 class _PageReader:
@@ -126,8 +130,14 @@ class _PageReader:
         fresh = [dataclasses.replace(crop) for crop in found.crops]
         _ocr(TesseractEngine(languages=self.first), found.crops)
         page = _assemble(prepared, number, found)
-        detected = [_TESSERACT_CODES.get(code) for code in detect_languages([w.text for w in page.words])]
+        texts = [w.text for w in page.words]
+        detected = [_TESSERACT_CODES.get(code) for code in detect_languages(texts)]
         other = next((code for code in detected if code and code != self.first and code in self.allowed), None)
+        if other is None and not detected:
+            # No day named in full (aSc and app timetables abbreviate them): the subjects tell, for a
+            # language whose accented letters the first model cannot read (Dutch writes without them).
+            code = _TESSERACT_CODES.get(subject_language(texts) or "")
+            other = code if code in _ACCENTED and code != self.first and code in self.allowed else None
         if other is None:
             return page
         # The page's own language reads every crop again (the grids found stay). Keeping the crops
@@ -1081,6 +1091,30 @@ _DAY_WORDS = {
     "it": {"lunedì", "lunedi", "martedì", "martedi", "mercoledì", "giovedì", "venerdì", "venerdi", "intervallo"},
     "nl": {"maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "pauze"},
 }
+
+
+def subject_language(words: list[str]) -> str | None:
+    """The language whose own timetable words (subject names, 'aula', 'horario': ``LANGUAGE_WORDS``) a page
+    prints, when they are clear: three times or more, two different words at least, and more often than
+    any other language's. Words that more than one language shares, English among them, count for none."""
+    owners: dict[str, set[str]] = {}
+    for code, vocabulary in LANGUAGE_WORDS.items():
+        for word in vocabulary:
+            owners.setdefault(word, set()).add(code)
+    hits: dict[str, Counter[str]] = {}
+    for text in words:
+        for word in text_words(text):
+            codes = owners.get(word, set())
+            if len(codes) == 1:
+                hits.setdefault(next(iter(codes)), Counter())[word] += 1
+    ranked = sorted(hits.items(), key=lambda kv: -sum(kv[1].values()))
+    if not ranked:
+        return None
+    code, counts = ranked[0]
+    total = sum(counts.values())
+    if total < 3 or len(counts) < 2 or (len(ranked) > 1 and sum(ranked[1][1].values()) * 2 > total):
+        return None
+    return code
 
 
 def detect_languages(words: list[str]) -> list[str]:
