@@ -610,17 +610,24 @@ def test_light_print_on_coloured_boxes_outside_any_table_is_read() -> None:
 
 def test_fields_in_opposite_corners_of_a_table_cell_are_separate_lines() -> None:
     """A cell prints a room bottom-left and a teacher code bottom-right on one baseline: OCR reads one
-    line, but the wide blank between them separates two fields. A phrase's words stay one line."""
-    from timetable_platform.domain.layout import BBox, Word
-    from timetable_platform.extraction.readers.image import _split_at_corner_gaps
+    line, but the wide blank between them separates two fields. A phrase's words stay one line, and
+    so do words far apart that do not stand against the cell's two edges (columns of an unruled table)."""
+    from timetable_platform.domain.layout import BBox, Line, Word
+    from timetable_platform.extraction.readers.image import _corner_fields
 
-    def word(text: str, x0: float, x1: float) -> Word:
-        return Word(text=text, bbox=BBox(x0, 100, x1, 108), confidence=0.9)
+    def line(*words: tuple[str, float, float]) -> Line:
+        found = [Word(text=t, bbox=BBox(x0, 100, x1, 108), confidence=0.9) for t, x0, x1 in words]
+        return Line(words=found, bbox=BBox(found[0].bbox.x0, 100, found[-1].bbox.x1, 108))
 
-    corners = [word("Lab", 5, 20), word("West", 23, 42), word("7", 45, 50), word("41", 150, 160)]
-    assert [line.text for line in _split_at_corner_gaps(corners)] == ["Lab West 7", "41"]
-    phrase = [word("Social", 40, 70), word("Studies", 74, 110)]
-    assert [line.text for line in _split_at_corner_gaps(phrase)] == ["Social Studies"]
+    cell = BBox(0, 60, 165, 110)
+    corners = line(("Lab", 5, 20), ("West", 23, 42), ("7", 45, 50), ("41", 150, 160))
+    assert [part.text for part in _corner_fields(corners, cell)] == ["Lab West 7", "41"]
+    phrase = line(("Social", 40, 70), ("Studies", 74, 110))
+    assert [part.text for part in _corner_fields(phrase, cell)] == ["Social Studies"]
+    columns = line(("Art", 5, 20), ("Art", 60, 75), ("PE", 120, 130), ("PE", 150, 160))
+    assert len(_corner_fields(columns, cell)) == 1
+    inside = line(("Art", 40, 55), ("PE", 120, 130))
+    assert len(_corner_fields(inside, cell)) == 1
 
 
 def test_a_cent_sign_is_a_misread_c_or_a_zero_in_a_time() -> None:

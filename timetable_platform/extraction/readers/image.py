@@ -826,12 +826,7 @@ def _crop_lines(crop: _Crop) -> list[Line]:
             )
             for w in ocr_words
         ]
-        if crop.rotation != 0:
-            lines.append(_line(words))
-        elif crop.table is None:
-            lines.extend(_split_at_gaps(words))
-        else:
-            lines.extend(_split_at_corner_gaps(words))
+        lines.extend(_split_at_gaps(words) if crop.table is None and crop.rotation == 0 else [_line(words)])
     return lines
 
 
@@ -858,18 +853,24 @@ def _split_at_gaps(words: list[Word]) -> list[Line]:
 CELL_FIELD_GAP = 4.0
 
 
-def _split_at_corner_gaps(words: list[Word]) -> list[Line]:
-    """Words on one line of a table cell that stand far apart are separate fields, not one phrase: web
-    and aSc-style timetables print small fields in the cell's corners (a room bottom-left, a teacher
-    code bottom-right) on one baseline, and OCR reads the pair as one line. A phrase's words are a
-    letter or two apart; fields in opposite corners stand many letter heights apart."""
+def _corner_fields(line: Line, cell: BBox) -> list[Line]:
+    """A cell's line split into its left and right corner fields: web and aSc-style timetables print small
+    fields in a cell's corners (a room bottom-left, a teacher code bottom-right) on one baseline, and
+    OCR reads the pair as one line. Two word groups a wide blank apart, one against the cell's left
+    edge and one against its right, are two fields; a phrase's words stand a letter or two apart, and
+    a line of several columns (an unruled table read as one cell) is not two corners."""
+    words = line.words
+    if len(words) < 2 or any(w.rotation for w in words):
+        return [line]
     height = sorted(w.bbox.height for w in words)[len(words) // 2]
-    groups: list[list[Word]] = [[words[0]]]
-    for previous, word in pairwise(words):
-        if word.bbox.x0 - previous.bbox.x1 > CELL_FIELD_GAP * height:
-            groups.append([])
-        groups[-1].append(word)
-    return [_line(group) for group in groups]
+    cuts = [k for k in range(1, len(words)) if words[k].bbox.x0 - words[k - 1].bbox.x1 > CELL_FIELD_GAP * height]
+    if len(cuts) != 1:
+        return [line]
+    left, right = words[: cuts[0]], words[cuts[0] :]
+    margin = 3 * height
+    if left[0].bbox.x0 - cell.x0 > margin or cell.x1 - right[-1].bbox.x1 > margin:
+        return [line]
+    return [_line(left), _line(right)]
 
 
 def _ends_with_time(words: list[Word]) -> bool:
@@ -919,15 +920,16 @@ def _clean_text(text: str) -> str:
 def _table(grid: GridTable, table_index: int, cell_lines: dict[tuple[int, int], list[Line]]) -> Table:
     cells: list[Cell] = []
     for cell_index, grid_cell in enumerate(grid.cells):
-        lines = cell_lines.get((table_index, cell_index), [])
         x0, y0, x1, y1 = grid_cell.box
+        box = BBox(float(x0), float(y0), float(x1), float(y1))
+        lines = [part for line in cell_lines.get((table_index, cell_index), []) for part in _corner_fields(line, box)]
         cell = Cell(
             row=grid_cell.row,
             col=grid_cell.col,
             text="\n".join(line.text for line in lines),
             rowspan=grid_cell.rowspan,
             colspan=grid_cell.colspan,
-            bbox=BBox(float(x0), float(y0), float(x1), float(y1)),
+            bbox=box,
             lines=lines,
             confidence=_cell_confidence(lines),
             background=grid_cell.background,
