@@ -637,19 +637,6 @@ def test_a_cent_sign_is_a_misread_c_or_a_zero_in_a_time() -> None:
     assert _clean_text("10:3¢") == "10:30" and _clean_text("9:¢5") == "9:05"
 
 
-def test_a_time_label_half_read_without_its_colon_is_a_clean_time() -> None:
-    """A time label read limited to a time's characters, one half of its range without the colon."""
-    from timetable_platform.extraction.ocr.engine import OcrWord
-    from timetable_platform.extraction.readers.image import _clean_time_text
-
-    def read(text: str) -> list[OcrWord]:
-        return [OcrWord(text=text, box=(0, 0, 40, 8), confidence=0.5, line=0)]
-
-    assert _clean_time_text(read("10:15-1105")) == "10:15-11:05"
-    assert _clean_time_text(read("905-9:50")) == "9:05-9:50"
-    assert _clean_time_text(read("10:15-11905")) is None and _clean_time_text(read("10:75-11:05")) is None
-
-
 def test_the_subjects_name_the_language_of_a_page_without_full_day_names() -> None:
     """Abbreviated days ('Lu', 'Ma') name no language; subjects printed in one language several times
     do. English words, words several languages share and a single mention settle nothing."""

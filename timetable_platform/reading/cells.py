@@ -1018,15 +1018,17 @@ def _room_led(text: str) -> bool:
 
 def _numbered_teachers(cells: Sequence[Sequence[str]]) -> bool:
     """Whether the document's lone numbers below a subject are teacher codes: in two cells or more a lone
-    number stands beside a room printed as a name ('LAB TJKT 2' and '21'), so it is not that cell's
-    room, and more often than beside a letter teacher code (where a lone number is the room: 'JAN', '186')."""
+    number stands beside a room printed as a name ('LAB TJKT 2' and '21', 'Sports Hall' and '21'), so it
+    is not that cell's room, and more often than beside a letter teacher code (where a lone number is
+    the room: 'JAN', '186')."""
     beside_room = beside_code = 0
     for cell in cells:
         lines = [tidy_whitespace(_clean_line(x)) for x in cell[1:]]
         if not any(_BARE_NUMBER.fullmatch(x) for x in lines):
             continue
         others = [x for x in lines if x and not _BARE_NUMBER.fullmatch(x)]
-        if any(_room_led(x) or (is_room(x) and not x.isdigit()) for x in others):
+        # A room named in words: a room code ('B183') beside a number may be two rooms OCR split.
+        if any(_room_led(x) or (is_room(x) and not re.search(r"\d", x)) for x in others):
             beside_room += 1
         elif any(is_code(x) or is_teacher_name(x) for x in others):
             beside_code += 1

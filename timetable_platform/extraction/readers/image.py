@@ -112,8 +112,9 @@ def read_scanned_pdf_layout(document: Document, limits: Limits, *, languages: st
 
 # Tesseract language codes for the ISO codes ``detect_languages`` returns.
 _TESSERACT_CODES = {"en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "ita", "nl": "nld"}
-# Languages whose words carry letters the English model does not read (ä, é, ñ, ò ...).
-_ACCENTED = frozenset({"deu", "fra", "spa", "ita"})
+# Languages whose subject names commonly carry letters the English model does not read (Matemáticas,
+# Géographie, Attività); German and Dutch subject names seldom need more than the English letters.
+_ACCENTED = frozenset({"fra", "spa", "ita"})
 
 
 class _PageReader:
@@ -135,7 +136,7 @@ class _PageReader:
         other = next((code for code in detected if code and code != self.first and code in self.allowed), None)
         if other is None and not detected:
             # No day named in full (aSc and app timetables abbreviate them): the subjects tell, for a
-            # language whose accented letters the first model cannot read (Dutch writes without them).
+            # language whose accented letters the first model cannot read.
             code = _TESSERACT_CODES.get(subject_language(texts) or "")
             other = code if code in _ACCENTED and code != self.first and code in self.allowed else None
         if other is None:
@@ -675,27 +676,11 @@ def _retry_time_labels(engine: OcrEngine, crops: list[_Crop]) -> None:
             continue
         votes = Counter(text for text, _ in clean)
         best = max(votes, key=lambda text: (votes[text], -[t for t, _ in clean].index(text)))
-        words = next(words for text, words in clean if text == best)
-        if " ".join(w.text for w in words) != best:  # a colon put back: the label is read as repaired
-            box = (min(w.box[0] for w in words), min(w.box[1] for w in words),
-                   max(w.box[2] for w in words), max(w.box[3] for w in words))
-            words = [OcrWord(text=best, box=box, confidence=_mean_confidence(words), line=words[0].line)]
-        crop.words = words
-
-
-# One half of a range read without its colon ('11:40-1230'): OCR loses a colon in small print more than
-# any other character of a time, and a label limited to a time's characters holds nothing else.
-_RANGE_HALF_WITHOUT_COLON = (
-    re.compile(r"^(\d{1,2}[:.]\d{2}\s*[-–]\s*)(\d{1,2})(\d{2})$"),
-    re.compile(r"^(\d{1,2})(\d{2})(\s*[-–]\s*\d{1,2}[:.]\d{2})$"),
-)
+        crop.words = next(words for text, words in clean if text == best)
 
 
 def _clean_time_text(words: list[OcrWord]) -> str | None:
     text = " ".join(_clean_text(w.text) for w in words)
-    if not _CLEAN_TIME.fullmatch(text):
-        after, before = _RANGE_HALF_WITHOUT_COLON
-        text = before.sub(r"\1:\2\3", after.sub(r"\1\2:\3", text))
     if not _CLEAN_TIME.fullmatch(text) or parse_time_range(text) is None:
         return None
     return re.sub(r"\s+", "", text).replace("–", "-").replace(".", ":")
