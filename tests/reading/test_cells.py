@@ -370,9 +370,14 @@ def test_teacher_codes_with_accented_capitals() -> None:
 
 def test_a_room_named_by_a_room_word_and_codes_is_a_room() -> None:
     """'Lab KIM 3', 'Room B 12': the codes after a room word name the room, however the codes look."""
-    splitter = CellSplitter.fit([["Chemistry", "Lab KIM 3"], ["Biology", "Room B 12"]])
+    splitter = CellSplitter.fit(
+        [["Chemistry", "Lab KIM 3"], ["Biology", "Room B 12"], ["Physics", "Lab 3 MR"], ["Art", "Room 12 JSM"]]
+    )
     assert splitter.split(["Chemistry", "Lab KIM 3"]).room == "Lab KIM 3"
     assert splitter.split(["Biology", "Room B 12"]).room == "Room B 12"
+    # A code after the room's number is another field.
+    fields = splitter.split(["Chemistry", "Lab 3 MR"])
+    assert (fields.room, fields.teacher) == ("Lab 3", "MR")
 
 
 def test_lone_numbers_beside_named_rooms_are_teacher_codes_across_the_document() -> None:

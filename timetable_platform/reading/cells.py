@@ -1011,6 +1011,8 @@ def _room_led(text: str) -> bool:
     tokens = text.split()
     if not 2 <= len(tokens) <= 4 or fold(tokens[0].rstrip(".:")) not in ROOM_WORDS:
         return False
+    if is_code(tokens[-1]) and any(tok.isdigit() for tok in tokens[1:-1]):
+        return False  # 'Lab 3 MR': the number ends the room's name, the code after it is a teacher
     if all(_ROOM_NAME_CODE.fullmatch(tok) for tok in tokens[1:]):
         return True
     return bool(re.search(r"\d", tokens[-1])) and all(_PERSON_WORD.match(tok) for tok in tokens[1:-1])
