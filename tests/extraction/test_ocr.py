@@ -628,6 +628,10 @@ def test_fields_in_opposite_corners_of_a_table_cell_are_separate_lines() -> None
     assert len(_corner_fields(columns, cell)) == 1
     inside = line(("Art", 40, 55), ("PE", 120, 130))
     assert len(_corner_fields(inside, cell)) == 1
+    speck = line(("R304", 5, 25), ("a", 155, 160))
+    assert len(_corner_fields(speck, cell)) == 1
+    code = line(("Lab", 5, 20), ("5", 155, 160))
+    assert len(_corner_fields(code, cell)) == 2
 
 
 def test_a_cent_sign_is_a_misread_c_or_a_zero_in_a_time() -> None:

@@ -855,7 +855,15 @@ def _corner_fields(line: Line, cell: BBox) -> list[Line]:
     margin = 3 * height
     if left[0].bbox.x0 - cell.x0 > margin or cell.x1 - right[-1].bbox.x1 > margin:
         return [line]
+    if not all(_field_like(group) for group in (left, right)):
+        return [line]  # a speck read as a letter in a corner is no field
     return [_line(left), _line(right)]
+
+
+def _field_like(words: list[Word]) -> bool:
+    """Two letters or digits at least, or a number (a teacher code '5')."""
+    text = "".join(w.text for w in words)
+    return sum(ch.isalnum() for ch in text) >= 2 or text.isdigit()
 
 
 def _ends_with_time(words: list[Word]) -> bool:
