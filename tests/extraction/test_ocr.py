@@ -673,3 +673,36 @@ def test_a_page_is_read_again_only_in_its_most_likely_language() -> None:
     assert detect_languages(["LUN", "MAR", "MIÉ", "JUE", "VIE"])[0] == "es"
     assert detect_languages(["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Mulai"])[0] == "id"
     assert detect_languages(["Maths", "R101"]) == []
+
+
+def test_fields_in_opposite_corners_of_a_table_cell_are_separate_lines() -> None:
+    """A cell prints a room bottom-left and a teacher code bottom-right on one baseline: OCR reads one
+    line, but the wide blank between them separates two fields. A phrase's words stay one line, and
+    so do words far apart that do not stand against the cell's two edges (columns of an unruled table)."""
+    from timetable_platform.domain.layout import BBox, Line, Word
+    from timetable_platform.extraction.readers.image import _corner_fields
+
+    def line(*words: tuple[str, float, float]) -> Line:
+        found = [Word(text=t, bbox=BBox(x0, 100, x1, 108), confidence=0.9) for t, x0, x1 in words]
+        return Line(words=found, bbox=BBox(found[0].bbox.x0, 100, found[-1].bbox.x1, 108))
+
+    cell = BBox(0, 60, 165, 110)
+    corners = line(("Lab", 5, 20), ("West", 23, 42), ("7", 45, 50), ("41", 150, 160))
+    assert [part.text for part in _corner_fields(corners, cell)] == ["Lab West 7", "41"]
+    phrase = line(("Social", 40, 70), ("Studies", 74, 110))
+    assert [part.text for part in _corner_fields(phrase, cell)] == ["Social Studies"]
+    columns = line(("Art", 5, 20), ("Art", 60, 75), ("PE", 120, 130), ("PE", 150, 160))
+    assert len(_corner_fields(columns, cell)) == 1
+    inside = line(("Art", 40, 55), ("PE", 120, 130))
+    assert len(_corner_fields(inside, cell)) == 1
+    speck = line(("R304", 5, 25), ("a", 155, 160))
+    assert len(_corner_fields(speck, cell)) == 1
+    code = line(("Lab", 5, 20), ("5", 155, 160))
+    assert len(_corner_fields(code, cell)) == 2
+
+
+def test_a_cent_sign_is_a_misread_c_or_a_zero_in_a_time() -> None:
+    from timetable_platform.extraction.readers.image import _clean_text
+
+    assert _clean_text("7¢") == "7C"
+    assert _clean_text("10:3¢") == "10:30" and _clean_text("9:¢5") == "9:05"

@@ -393,3 +393,37 @@ def test_a_name_printed_again_in_a_merged_cell_is_one_name() -> None:
     assert splitter.split(["Redes de datos", "Redes de"]).subject == "Redes de datos"
     assert splitter.split(["Chemie Chemie"]).subject == "Chemie"
     assert splitter.split(["Art and Art History"]).subject == "Art and Art History"
+
+
+def test_a_room_named_by_a_room_word_and_codes_is_a_room() -> None:
+    """'Lab KIM 3', 'Room B 12': the codes after a room word name the room, however the codes look."""
+    splitter = CellSplitter.fit(
+        [["Chemistry", "Lab KIM 3"], ["Biology", "Room B 12"], ["Physics", "Lab 3 MR"], ["Art", "Room 12 JSM"]]
+    )
+    assert splitter.split(["Chemistry", "Lab KIM 3"]).room == "Lab KIM 3"
+    assert splitter.split(["Biology", "Room B 12"]).room == "Room B 12"
+    # A code after the room's number is another field.
+    fields = splitter.split(["Chemistry", "Lab 3 MR"])
+    assert (fields.room, fields.teacher) == ("Lab 3", "MR")
+
+
+def test_lone_numbers_beside_named_rooms_are_teacher_codes_across_the_document() -> None:
+    """A document printing a room by name and a lone number in the same cells uses the numbers as
+    teacher codes (the room is already there), in its cells without a room too; where a lone number
+    stands beside a letter teacher code, it is the room."""
+    numbered = [["Physics", "Lab West 2", "17"], ["Chemistry", "Lab West 1", "9"], ["Art", "9"], ["Music", "17"]]
+    splitter = CellSplitter.fit(numbered)
+    physics = splitter.split(numbered[0])
+    assert (physics.room, physics.teacher) == ("Lab West 2", "17")
+    art = splitter.split(numbered[2])
+    assert (art.teacher, art.room) == ("9", None)
+    lettered = [["Physics", "KOW", "117"], ["Chemistry", "Lab West 1", "ABE"], ["Art", "TAN", "9"]]
+    art = CellSplitter.fit(lettered).split(lettered[2])
+    assert (art.teacher, art.room) == ("TAN", "9")
+
+
+def test_a_room_number_wrapped_onto_the_next_line_rejoins_its_room() -> None:
+    """'Lab West' / '1' in a narrow cell is the room 'Lab West 1' the document prints whole elsewhere."""
+    cells = [["Physics", "Lab West 1", "17"], ["Physics", "Lab West", "1", "17"]]
+    fields = CellSplitter.fit(cells).split(cells[1])
+    assert (fields.room, fields.teacher) == ("Lab West 1", "17")

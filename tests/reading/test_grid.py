@@ -470,6 +470,37 @@ def test_a_range_whose_start_ocr_misread_keeps_its_end() -> None:
     assert periods == ["1", "2", "3", "4", "5", "6"]
 
 
+def test_a_misread_start_after_a_block_whose_end_was_lost_is_the_usual_length_before_its_end() -> None:
+    """'11:40' (its end lost) then '12:90-13:10' (no such minute): neither neighbour gives the boundary,
+    so the misread range starts the header's usual length before its end, and the block before it
+    ends there; the end read is never taken for a start."""
+    t = table(
+        [
+            ["", "1|8:00-8:40", "2|8:40-9:20", "Recess|9:20", "3|9:90-10:20", "4|10:20-11:00"],
+            ["Monday", "Art", "PE", "Recess", "Maths", "Music"],
+        ]
+    )
+    assert _slots(_read(t)) == {
+        ("MON", "08:00", "08:40", None, "Art"), ("MON", "08:40", "09:20", None, "PE"),
+        ("MON", "09:20", "09:40", None, "Recess"), ("MON", "09:40", "10:20", None, "Maths"),
+        ("MON", "10:20", "11:00", None, "Music"),
+    }  # fmt: skip
+
+
+def test_lost_labels_after_a_start_alone_share_its_time_in_usual_periods() -> None:
+    """'10:20-' (its end lost) and an unreadable label, then '11:40': eighty minutes are two of the
+    header's forty-minute periods, one each; a time that is no whole number of periods is left alone."""
+    rows = [
+        ["", "1|8:00-8:40", "2|8:40-9:20", "3|9:20-10:00", "4|10:00-", "5|", "6|11:20-12:00"],
+        ["Monday", "Art", "PE", "Maths", "Music", "Drama", "IT"],
+    ]
+    slots = _slots(_read(table(rows)))
+    assert ("MON", "10:00", "10:40", None, "Music") in slots and ("MON", "10:40", "11:20", None, "Drama") in slots
+    rows[0][6] = "6|11:30-12:10"
+    slots = _slots(_read(table(rows)))
+    assert ("MON", "10:40", "11:20", None, "Drama") not in slots
+
+
 def test_named_untimed_columns_after_a_timed_week_are_not_lessons() -> None:
     """A subject list or totals printed beside the week ('Subjects' | 'Hours') is not a lesson column;
     an untimed break column at the end and untimed columns among timed ones still are."""

@@ -220,7 +220,14 @@ class CellSplitter:
         word_counts: Counter[str] | None = None,
         field_lines: dict[str, FieldName] | None = None,
         leading_groups: bool = False,
+        numbered_teachers: bool = False,
+        coded_rooms: frozenset[str] = frozenset(),
     ) -> None:
+        # The document prints teacher codes as bare numbers ('LAB 2' and '21' in one cell): a lone
+        # number below the subject is then a teacher, not a room.
+        self.numbered_teachers = numbered_teachers
+        # Rooms the document prints whole as a room word and codes ('LAB TJKT 2'), to rejoin a wrapped one.
+        self.coded_rooms = coded_rooms
         # Most cells start with the class they are taught to ('7B History', '10A Maths'): teacher
         # timetables and room timetables print them so.
         self.leading_groups = leading_groups
@@ -314,6 +321,10 @@ class CellSplitter:
             word_counts=vocabulary,
             field_lines={line: role for (line, role), n in field_lines.items() if n >= 2},
             leading_groups=_leading_groups(cells),
+            numbered_teachers=_numbered_teachers(cells),
+            coded_rooms=frozenset(
+                x for cell in cells for x in (tidy_whitespace(_clean_line(y)) for y in cell[1:]) if _room_led(x)
+            ),
         )
 
     # --- reading one cell -----------------------------------------------------------------
@@ -353,7 +364,9 @@ class CellSplitter:
             return "teacher"
         if is_group(t):
             return "group"
-        if not subject_position and is_room(t):
+        if not subject_position and self.numbered_teachers and _BARE_NUMBER.fullmatch(t):
+            return "teacher"
+        if not subject_position and (is_room(t) or _room_led(t)):
             return "room"
         if not subject_position and _WORD_NUMBER.match(t) and fold(t.split()[0]) not in _NOT_ROOM_WORDS:
             return "room"  # 'Music 1' off the subject line
@@ -446,6 +459,7 @@ class CellSplitter:
         if not pairs:
             return CellFields(subject="", kind="lesson")
         pairs = _join_lone_titles(self._join_broken_words(pairs))
+        pairs = self._join_wrapped_rooms(pairs)
         marked = _marked_fields(pairs)
         pairs = [(x, st) for x, st in ((_without_marks(x), st) for x, st in pairs) if x]
         if marked:
@@ -716,6 +730,19 @@ class CellSplitter:
             parsed.put(name, value)
         if rest:
             parsed.put("subject", rest, index)
+
+    def _join_wrapped_rooms(self, pairs: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+        """'LAB TJKT' + '1' -> 'LAB TJKT 1': a room's number wrapped onto the next line of a narrow cell,
+        where the document prints that room whole elsewhere."""
+        if not self.coded_rooms:
+            return pairs
+        out: list[tuple[str, str | None]] = []
+        for line, style in pairs:
+            if out and _BARE_NUMBER.fullmatch(line) and f"{out[-1][0]} {line}" in self.coded_rooms:
+                out[-1] = (f"{out[-1][0]} {line}", out[-1][1])
+                continue
+            out.append((line, style))
+        return out
 
     def _known(self, word: str) -> bool:
         w = word.casefold()
@@ -1019,6 +1046,44 @@ def _without_marks(line: str) -> str:
     if _SESSION_KIND.match(line.strip()):
         return ""
     return tidy_whitespace(line)
+
+
+_BARE_NUMBER = re.compile(r"\d{1,3}")
+# What follows a room word in a room named by codes: 'TJKT', '2', 'B12', 'IPA-1'.
+_ROOM_NAME_CODE = re.compile(r"[A-Z0-9][A-Z0-9\-]{0,5}")
+
+
+def _room_led(text: str) -> bool:
+    """A room named by a room word and codes: 'LAB TJKT 2', 'Lab IPA', 'Room B 12', 'LAB TJKT BAWAH', or
+    by capitalised words and a number ('Lab West 2'). What follows the room word names the room (a
+    teacher code comes before it: 'HAD Sports Hall')."""
+    tokens = text.split()
+    if not 2 <= len(tokens) <= 4 or fold(tokens[0].rstrip(".:")) not in ROOM_WORDS:
+        return False
+    if is_code(tokens[-1]) and any(tok.isdigit() for tok in tokens[1:-1]):
+        return False  # 'Lab 3 MR': the number ends the room's name, the code after it is a teacher
+    if all(_ROOM_NAME_CODE.fullmatch(tok) for tok in tokens[1:]):
+        return True
+    return bool(re.search(r"\d", tokens[-1])) and all(_PERSON_WORD.match(tok) for tok in tokens[1:-1])
+
+
+def _numbered_teachers(cells: Sequence[Sequence[str]]) -> bool:
+    """Whether the document's lone numbers below a subject are teacher codes: in two cells or more a lone
+    number stands beside a room printed as a name ('LAB TJKT 2' and '21', 'Sports Hall' and '21'), so it
+    is not that cell's room, and more often than beside a letter teacher code (where a lone number is
+    the room: 'JAN', '186')."""
+    beside_room = beside_code = 0
+    for cell in cells:
+        lines = [tidy_whitespace(_clean_line(x)) for x in cell[1:]]
+        if not any(_BARE_NUMBER.fullmatch(x) for x in lines):
+            continue
+        others = [x for x in lines if x and not _BARE_NUMBER.fullmatch(x)]
+        # A room named in words: a room code ('B183') beside a number may be two rooms OCR split.
+        if any(_room_led(x) or (is_room(x) and not re.search(r"\d", x)) for x in others):
+            beside_room += 1
+        elif any(is_code(x) or is_teacher_name(x) for x in others):
+            beside_code += 1
+    return beside_room >= 2 and beside_room > beside_code
 
 
 def _leading_groups(cells: Sequence[Sequence[str]]) -> bool:

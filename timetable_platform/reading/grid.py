@@ -484,6 +484,7 @@ def _build_slots(
             continue
         if slot.start is None and prev.end is not None and nxt.start is not None and prev.end < nxt.start:
             slot.start, slot.end = prev.end, nxt.start
+    _share_untimed_runs(slots)
     _repair_half_ranges(slots)
     _repair_misread_first_start(slots)
     # Start-only headers: a block ends where the next one starts.
@@ -512,6 +513,31 @@ def _after_unreadable_start(texts: list[str], match: TimeMatch) -> bool:
     return False
 
 
+def _share_untimed_runs(slots: list[Slot]) -> None:
+    """Labels OCR lost after a start whose end was lost too ('10:20-', '', '11:40'): when the time from
+    that start to the next one read is a whole number of the header's usual period length, one
+    period for each of those slots, the periods follow each other at that length."""
+    lengths = sorted(s.end.minutes - s.start.minutes for s in slots if s.start is not None and s.end is not None)
+    if len(lengths) < 3:
+        return
+    usual = lengths[len(lengths) // 2]
+    for i, first in enumerate(slots):
+        if first.start is None or first.end is not None or first.field_role is not None:
+            continue
+        k = i + 1
+        while k < len(slots) and slots[k].start is None and slots[k].end is None and slots[k].field_role is None:
+            k += 1
+        count = k - i
+        if count < 2 or k == len(slots) or slots[k].start is None or usual <= 0:
+            continue
+        span = slots[k].start.minutes - first.start.minutes  # type: ignore[union-attr]
+        if abs(span - count * usual) > 2:
+            continue
+        for n, slot in enumerate(slots[i:k]):
+            slot.start = Clock(first.start.minutes + n * usual)  # type: ignore[union-attr]
+            slot.end = Clock(first.start.minutes + (n + 1) * usual)  # type: ignore[union-attr]
+
+
 def _untimed_tail(slots: list[Slot]) -> int | None:
     """Index of the first of the slots that end a timed header with named, untimed labels (a subject
     list or totals printed beside the week: 'Subjects', 'Hours'), or None. Each such label is words,
@@ -531,7 +557,8 @@ def _untimed_tail(slots: list[Slot]) -> int | None:
 
 def _repair_unreadable_starts(slots: list[Slot]) -> None:
     """A range whose start OCR misread keeps its end; it starts where the block before it ends, or,
-    first in the header, the header's usual length before its end."""
+    first in the header or after a block whose end was lost too, the header's usual length before its
+    end (still after the block before it starts)."""
     lengths = sorted(s.end.minutes - s.start.minutes for s in slots if s.start is not None and s.end is not None)
     usual = lengths[len(lengths) // 2] if lengths else None
     for i, slot in enumerate(slots):
@@ -540,7 +567,11 @@ def _repair_unreadable_starts(slots: list[Slot]) -> None:
         prev = slots[i - 1] if i > 0 else None
         if prev is not None and prev.end is not None and prev.end < slot.end:
             slot.start = prev.end
-        elif prev is None and usual is not None and usual > 0:
+        elif (
+            usual is not None
+            and usual > 0
+            and (prev is None or (prev.end is None and (prev.start is None or prev.start.minutes < slot.end.minutes - usual)))
+        ):
             slot.start = Clock(slot.end.minutes - usual)
         else:  # nothing to go by: the one time read is taken as the start, as before
             slot.start, slot.end = slot.end, None

@@ -18,8 +18,9 @@ from itertools import pairwise
 import cv2
 import numpy as np
 
-from timetable_platform.domain.days import LANGUAGES, language_evidence
+from timetable_platform.domain.days import LANGUAGES, full_names, language_evidence
 from timetable_platform.domain.layout import BBox, Cell, Layout, Line, Page, Table, Word
+from timetable_platform.domain.text import words as text_words
 from timetable_platform.domain.times import find_times, parse_time_range, strip_times
 from timetable_platform.extraction.base import Document, Limits
 from timetable_platform.extraction.errors import (
@@ -117,6 +118,11 @@ def read_scanned_pdf_layout(document: Document, limits: Limits, *, languages: st
 
 # Tesseract language codes for the ISO codes ``detect_languages`` returns.
 _TESSERACT_CODES = {"en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "ita", "nl": "nld", "pt": "por"}
+# Languages whose subject names commonly carry letters the English model does not read (Matemáticas,
+# Géographie, Educação): a page is read again in one of them on its abbreviated day names or its
+# subjects alone. German and Dutch pages are read again only when they name a day in full: the
+# English model reads their subjects nearly as well, and their models misread other print ('3C').
+_ACCENTED = frozenset({"fra", "spa", "ita", "por"})
 
 
 class _PageReader:
@@ -137,8 +143,11 @@ class _PageReader:
         page = _assemble(prepared, number, found)
         # Only the page's most likely language reads it again: an Indonesian page has no model here,
         # and reading it as the runner-up language would only garble it.
-        detected = detect_languages([w.text for w in page.words])
+        texts = [w.text for w in page.words]
+        detected = detect_languages(texts)
         other = _TESSERACT_CODES.get(detected[0]) if detected else None
+        if other is not None and other not in _ACCENTED and not _names_a_day_in_full(texts, detected[0]):
+            other = None
         if other is None or other == self.first or other not in self.allowed:
             return page
         # The page's own language reads every crop again (the grids found stay). Keeping the crops
@@ -857,6 +866,38 @@ def _split_at_gaps(words: list[Word]) -> list[Line]:
     return [_line(group) for group in groups]
 
 
+# In a table cell, a blank this many letter heights wide between two words on one line separates fields.
+CELL_FIELD_GAP = 4.0
+
+
+def _corner_fields(line: Line, cell: BBox) -> list[Line]:
+    """A cell's line split into its left and right corner fields: web and aSc-style timetables print small
+    fields in a cell's corners (a room bottom-left, a teacher code bottom-right) on one baseline, and
+    OCR reads the pair as one line. Two word groups a wide blank apart, one against the cell's left
+    edge and one against its right, are two fields; a phrase's words stand a letter or two apart, and
+    a line of several columns (an unruled table read as one cell) is not two corners."""
+    words = line.words
+    if len(words) < 2 or any(w.rotation for w in words):
+        return [line]
+    height = sorted(w.bbox.height for w in words)[len(words) // 2]
+    cuts = [k for k in range(1, len(words)) if words[k].bbox.x0 - words[k - 1].bbox.x1 > CELL_FIELD_GAP * height]
+    if len(cuts) != 1:
+        return [line]
+    left, right = words[: cuts[0]], words[cuts[0] :]
+    margin = 3 * height
+    if left[0].bbox.x0 - cell.x0 > margin or cell.x1 - right[-1].bbox.x1 > margin:
+        return [line]
+    if not all(_field_like(group) for group in (left, right)):
+        return [line]  # a speck read as a letter in a corner is no field
+    return [_line(left), _line(right)]
+
+
+def _field_like(words: list[Word]) -> bool:
+    """Two letters or digits at least, or a number (a teacher code '5')."""
+    text = "".join(w.text for w in words)
+    return sum(ch.isalnum() for ch in text) >= 2 or text.isdigit()
+
+
 def _ends_with_time(words: list[Word]) -> bool:
     text = " ".join(w.text for w in words)
     found = find_times(text)
@@ -889,24 +930,31 @@ def _is_noise(text: str, confidence: float, *, alone: bool = False) -> bool:
 _DEGREE_COLON = re.compile(r"(?<![\d.:])(\d{1,2})[°º](\d{2})(?!\d)")
 
 
+# A cent sign is OCR's reading of a small 'C' ('3¢' for the class '3C'), or of a 0 inside a time ('13:1¢').
+_CENT_IN_TIME = re.compile(r"(?<=\d[:.]\d)¢|(?<=\d[:.])¢(?=\d)")
+
+
 def _clean_text(text: str) -> str:
-    """One dash for the dash runs and look-alikes OCR makes of an en dash ("12-—1pm" -> "12–1pm"), and
-    a colon for the degree sign OCR reads between an hour and its minutes."""
+    """One dash for the dash runs and look-alikes OCR makes of an en dash ("12-—1pm" -> "12–1pm"), a
+    colon for the degree sign OCR reads between an hour and its minutes, and a C for a cent sign
+    (timetables print no prices; OCR reads a small C so)."""
+    text = _CENT_IN_TIME.sub("0", text).replace("¢", "C")
     return _DEGREE_COLON.sub(r"\1:\2", _DASHES.sub("–", text))
 
 
 def _table(grid: GridTable, table_index: int, cell_lines: dict[tuple[int, int], list[Line]]) -> Table:
     cells: list[Cell] = []
     for cell_index, grid_cell in enumerate(grid.cells):
-        lines = cell_lines.get((table_index, cell_index), [])
         x0, y0, x1, y1 = grid_cell.box
+        box = BBox(float(x0), float(y0), float(x1), float(y1))
+        lines = [part for line in cell_lines.get((table_index, cell_index), []) for part in _corner_fields(line, box)]
         cell = Cell(
             row=grid_cell.row,
             col=grid_cell.col,
             text="\n".join(line.text for line in lines),
             rowspan=grid_cell.rowspan,
             colspan=grid_cell.colspan,
-            bbox=BBox(float(x0), float(y0), float(x1), float(y1)),
+            bbox=box,
             lines=lines,
             confidence=_cell_confidence(lines),
             background=grid_cell.background,
@@ -1064,6 +1112,12 @@ def _ruling_segments(rulings: Rulings) -> list[BBox]:
 
 # Evidence that names a page's language: a full day name, or a week of abbreviations.
 LANGUAGE_EVIDENCE = 2.0
+
+
+def _names_a_day_in_full(words: list[str], language: str) -> bool:
+    """Whether the page prints one of ``language``'s day names in full ('Montag', 'donderdag')."""
+    full = {name for names in full_names(language) for name in names}
+    return any(word in full for text in words for word in text_words(text))
 
 
 def detect_languages(words: list[str]) -> list[str]:
