@@ -19,7 +19,7 @@ from itertools import pairwise
 from timetable_platform.domain.layout import BBox, Line, Page
 from timetable_platform.domain.model import Day
 from timetable_platform.domain.times import TimeMatch, find_times, school_day_range, strip_times
-from timetable_platform.reading.geometry import x_overlap, y_overlap
+from timetable_platform.reading.geometry import split_at_gaps, x_overlap, y_overlap
 from timetable_platform.reading.grid import Block
 from timetable_platform.reading.listing import heading_days, item_lines
 
@@ -43,7 +43,7 @@ class _Column:
 def read_day_columns(page: Page, language: str | None = None) -> list[Block]:
     """Blocks read from the day regions of one page; empty when the page has no day headings with
     timed blocks under them."""
-    lines = _distinct([line for line in page.lines if line.text.strip()])
+    lines = _distinct([part for line in page.lines if line.text.strip() for part in split_at_gaps(line)])
     if len(lines) < 3:
         return []
     columns = _columns(lines, page, language)
@@ -100,14 +100,21 @@ def _columns(lines: list[Line], page: Page, language: str | None) -> list[_Colum
             rows[-1].append((line, day))
         else:
             rows.append([(line, day)])
+    # Lanes where some heading stands alone on its row and each day is headed once on the page (a list
+    # in columns); a calendar's one heading row keeps its midpoints, an app's day tabs beside a day's
+    # own heading keep the whole width.
+    named = [day for _, day in headings]
+    lone = any(len(row) == 1 for row in rows) and len(set(named)) == len(named)
+    lanes = _lanes([line for line, _ in headings], page.width) if lone else [(0.0, page.width)]
     heading_rows: list[_HeadingRow] = []
     for row in rows:
         row.sort(key=lambda h: h[0].bbox.center[0])
         days = [day for _, day in row]
         if len(set(days)) != len(days):
             continue
-        if len(row) == 1:
-            cuts = [(row[0][1], 0.0, page.width)]
+        in_lanes = [next(((x0, x1) for x0, x1 in lanes if x0 <= line.bbox.x0 < x1), (0.0, page.width)) for line, _ in row]
+        if len(row) == 1 or (len(lanes) > 1 and len(set(in_lanes)) == len(row)):
+            cuts = [(day, x0, x1) for (_, day), (x0, x1) in zip(row, in_lanes, strict=True)]
         else:
             centres = [line.bbox.center[0] for line, _ in row]
             half = min(b - a for a, b in pairwise(centres)) / 2
@@ -121,6 +128,24 @@ def _columns(lines: list[Line], page: Page, language: str | None) -> list[_Colum
             below = [other.top for other in heading_rows[index + 1 :] if other.covers(x0, x1)]
             columns.append(_Column(day=day, x0=x0, x1=x1, top=heading_row.bottom, bottom=min(below, default=page.height + 1)))
     return columns
+
+
+def _lanes(headings: list[Line], width: float) -> list[tuple[float, float]]:
+    """The page's columns of day headings, from where they start: a list printed in two or more
+    columns starts each day's heading at its column's left edge, so the headings start at a few
+    distinct places; each lane runs to just before the next one starts. One lane: the whole width."""
+    if not headings:
+        return [(0.0, width)]
+    height = statistics.median(line.bbox.height for line in headings)
+    starts = sorted(line.bbox.x0 for line in headings)
+    lefts = [starts[0]]
+    for x in starts[1:]:
+        if x - lefts[-1] > 4 * height:  # farther apart than a heading's indent: another column
+            lefts.append(x)
+    if len(lefts) == 1:
+        return [(0.0, width)]
+    bounds = [0.0, *(x - height for x in lefts[1:]), width]
+    return list(pairwise(bounds))
 
 
 def _groups(lines: list[Line]) -> list[list[Line]]:
