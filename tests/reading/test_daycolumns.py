@@ -116,3 +116,22 @@ def test_the_same_block_in_week_a_and_week_b_counts_twice() -> None:
         for week in ("A", "B")
     ]
     assert _reading_score(weeks) == 2
+
+
+def test_a_list_in_columns_keeps_a_lone_heading_to_its_column() -> None:
+    """CSS columns print a day list in two columns whose headings do not line up: a day heading alone on
+    its row heads only the column it starts in, and the other column's days go on beside it."""
+    lines = [line("Monday", 20, 20), line("Wednesday", 470, 26)]
+    lines += [line("08:00 - 08:45 Maths", 20, 40), line("09:00 - 09:45 Art", 20, 54)]
+    lines += [line("08:00 - 08:45 French", 470, 46), line("09:00 - 09:45 Music", 470, 60)]
+    lines += [line("10:00 - 10:45 Drama", 470, 74), line("11:00 - 11:45 Chemistry", 470, 88)]
+    lines += [line("Tuesday", 20, 80), line("08:00 - 08:45 English", 20, 100)]
+    lines += [line("Thursday", 470, 110), line("08:00 - 08:45 History", 470, 130)]
+    blocks = read_day_columns(page(lines))
+    assert sorted((b.day, b.start.hhmm(), b.lines[0]) for b in blocks) == [
+        ("MON", "08:00", "Maths"), ("MON", "09:00", "Art"),
+        ("THU", "08:00", "History"),
+        ("TUE", "08:00", "English"),
+        ("WED", "08:00", "French"), ("WED", "09:00", "Music"), ("WED", "10:00", "Drama"),
+        ("WED", "11:00", "Chemistry"),
+    ]  # fmt: skip
