@@ -366,3 +366,14 @@ def test_teacher_codes_with_accented_capitals() -> None:
     cells = [["Música SÁN", "B238"], ["Historia ROM", "Gimnasio"], ["Biología LÓP", "Lab 2"], ["Inglés MOL", "Lab 4"]]
     fields = CellSplitter.fit(cells * 2).split(cells[0])
     assert (fields.subject, fields.teacher, fields.room) == ("Música", "SÁN", "B238")
+
+
+def test_a_word_printed_letter_spaced_on_one_line_is_one_word() -> None:
+    """Break bands print their word spaced out ('B R E A K'), typed with spaces or by letter-spacing
+    that a text layer or OCR reads as spaces."""
+    from timetable_platform.reading.cells import CellSplitter
+
+    splitter = CellSplitter.fit([["R E C E S S"], ["Maths", "Mr Smith", "R12"]], owner_kind=None, language="en")
+    fields = splitter.split(["R E C E S S"])
+    assert (fields.subject, fields.kind) == ("RECESS", "break")
+    assert splitter.split(["A B"]).subject == "A B"  # two letters are more likely two labels

@@ -135,3 +135,27 @@ def test_a_list_in_columns_keeps_a_lone_heading_to_its_column() -> None:
         ("WED", "08:00", "French"), ("WED", "09:00", "Music"), ("WED", "10:00", "Drama"),
         ("WED", "11:00", "Chemistry"),
     ]  # fmt: skip
+
+
+def test_lines_that_run_across_columns_are_cut_where_the_columns_part_them() -> None:
+    """A PDF's text layer puts a whole baseline into one line: the day headings side by side and the
+    boxes of neighbouring days that happen to align. Cut at the wide gaps, each piece reads in its
+    day's column; a time and its lesson a tab apart in one column stay together."""
+
+    def joined(*parts: Line) -> Line:
+        words = [w for p in parts for w in p.words]
+        return Line(words=words, bbox=BBox(parts[0].bbox.x0, parts[0].bbox.top, parts[-1].bbox.x1, parts[-1].bbox.bottom))
+
+    lines = [
+        joined(line("Mon", 200, 20), line("Tue", 500, 20)),
+        joined(line("Maths", 110, 110), line("Music", 410, 110)),
+        joined(line("08:15 - 09:45", 110, 124), line("08:00 - 09:00", 410, 124)),
+        line("Art", 110, 190), line("10:00 - 11:00", 110, 204),
+    ]
+    assert read_day_columns(page(lines)) == []  # read as one line each, the headings name no one column
+    blocks = read_day_columns(page(lines), wide_lines=True)
+    assert summary(blocks) == [
+        ("MON", "08:15", "09:45", ["Maths"]),
+        ("MON", "10:00", "11:00", ["Art"]),
+        ("TUE", "08:00", "09:00", ["Music"]),
+    ]

@@ -19,7 +19,7 @@ from itertools import pairwise
 from timetable_platform.domain.layout import BBox, Line, Page
 from timetable_platform.domain.model import Day
 from timetable_platform.domain.times import TimeMatch, find_times, school_day_range, strip_times
-from timetable_platform.reading.geometry import split_at_gaps, x_overlap, y_overlap
+from timetable_platform.reading.geometry import split_at_gaps, union_boxes, x_overlap, y_overlap
 from timetable_platform.reading.grid import Block
 from timetable_platform.reading.listing import heading_days, item_lines
 
@@ -40,13 +40,17 @@ class _Column:
     bottom: float
 
 
-def read_day_columns(page: Page, language: str | None = None) -> list[Block]:
+def read_day_columns(page: Page, language: str | None = None, *, wide_lines: bool = False) -> list[Block]:
     """Blocks read from the day regions of one page; empty when the page has no day headings with
-    timed blocks under them."""
-    lines = _distinct([part for line in page.lines if line.text.strip() for part in split_at_gaps(line)])
-    if len(lines) < 3:
+    timed blocks under them. ``wide_lines``: the page's lines run across its columns (a PDF's text
+    layer puts everything on one baseline into one line), so they are cut at wide gaps to find the
+    headings, and cut where their pieces fall in different day columns."""
+    whole = [line for line in page.lines if line.text.strip()]
+    if len(whole) < 3:
         return []
-    columns = _columns(lines, page, language)
+    pieces = [part for line in whole for part in split_at_gaps(line)] if wide_lines else whole
+    columns = _columns(_distinct(pieces), page, language)
+    lines = _distinct([part for line in whole for part in _cut_at_columns(line, columns)] if wide_lines else whole)
     blocks: list[Block] = []
     for column in columns:
         inside = [
@@ -57,6 +61,29 @@ def read_day_columns(page: Page, language: str | None = None) -> list[Block]:
         for group in _groups(sorted(inside, key=lambda line: (line.bbox.top, line.bbox.x0))):
             blocks.extend(_blocks(group, column.day, page.number))
     return blocks
+
+
+def _cut_at_columns(line: Line, columns: list[_Column]) -> list[Line]:
+    """The line in pieces that each lie in one day column: cut at its wide gaps, with neighbouring
+    pieces in the same column (a time and its lesson a tab apart) joined again."""
+    parts = split_at_gaps(line)
+    if len(parts) == 1:
+        return parts
+
+    def column_of(part: Line) -> int | None:
+        x, top = part.bbox.center[0], part.bbox.top
+        return next((i for i, c in enumerate(columns) if c.top <= top < c.bottom and c.x0 <= x < c.x1), None)
+
+    runs: list[tuple[int | None, list[Line]]] = []
+    for part in parts:
+        index = column_of(part)
+        if runs and runs[-1][0] == index:
+            runs[-1][1].append(part)
+        else:
+            runs.append((index, [part]))
+    if len(runs) == 1:
+        return [line]
+    return [Line(words=[w for part in run for w in part.words], bbox=union_boxes(p.bbox for p in run)) for _, run in runs]
 
 
 def _distinct(lines: list[Line]) -> list[Line]:

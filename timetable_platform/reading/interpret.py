@@ -193,7 +193,7 @@ def _tables(page: Page, language: str | None = None) -> list[Table]:
 
 
 # How much more the table found from word positions must read than the ruled tables to replace them.
-RULED_MARGIN = 1.25
+RULED_MARGIN = 2.0
 
 
 def _blocks_read(table: Table, language: str | None, page: int, *, scored: bool = False) -> float:
@@ -260,7 +260,8 @@ def interpret(layout: Layout) -> Timetable:
         # Day columns whose blocks print their own times (calendar views, app lists, lists in columns)
         # replace a reading that makes less of the page, and, as much, a list read in page order, which
         # mixes the days of columns side by side.
-        by_columns = [b for page in layout.pages for b in daycolumns.read_day_columns(page, language)]
+        wide = layout.reader == "pdfplumber"  # a text layer's lines run across the page's columns
+        by_columns = [b for page in layout.pages for b in daycolumns.read_day_columns(page, language, wide_lines=wide)]
         columns_score, current_score = _reading_score(by_columns), _reading_score(blocks)
         if columns_score >= COLUMN_MIN_BLOCKS and (
             columns_score > 1.1 * current_score or (in_page_order and columns_score >= current_score)
