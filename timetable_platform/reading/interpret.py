@@ -178,16 +178,17 @@ def _tables(page: Page, language: str | None = None) -> list[Table]:
     """The page's ruled tables, or the table its word positions make when that reads more blocks: rules
     may frame only the lessons, leaving the day header and the time column outside (design tools)."""
     tables = _with_text(page)
-    ruled = [_blocks_read(t, language, page.number, scored=True) for t in tables]
     table = tablefind.find_table(page)
     if table is None:
         return tables
-    if not tables or not any(ruled):
+    if not tables or not any(_blocks_read(t, language, page.number) for t in tables):
         return [table] if not tables or _blocks_read(table, language, page.number) > 0 else tables
     # Rules drawn around parts of the timetable only (fills of striped rows, boxes of some lessons)
     # cut it into pieces that each read less: the one table the word positions make wins when its
     # reading makes clearly more of the page than all the pieces together.
-    if _blocks_read(table, language, page.number, scored=True) > RULED_MARGIN * sum(ruled):
+    ruled = sum(_blocks_read(t, language, page.number, scored=True) for t in tables)
+    # (Pieces whose blocks print no times score nothing here: a reading by periods is kept.)
+    if ruled > 0 and _blocks_read(table, language, page.number, scored=True) > RULED_MARGIN * ruled:
         return [table]
     return tables
 
