@@ -318,12 +318,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--web", type=int, default=0,
         help="also generate N web/app-styled images (tests/corpusgen/web.py: portal, aSc, Untis, calendar, "
-        "dark mode, list, zebra, records pages rendered by Chromium; png/scan/photo)",
+        "dark mode, list, zebra, records pages rendered by Chromium; see --web-formats)",
     )
     parser.add_argument(
         "--web-seed", type=int, action="append", default=None,
         help="seed of the web-styled set (repeatable: one folder per seed; default 202, the set kept out of "
         "development; 101 is the development set)",
+    )
+    parser.add_argument(
+        "--web-formats", default="png,scan,photo",
+        help="formats of the web-styled set (png, scan, photo, pdf: the page printed by Chromium to a digital PDF)",
     )
     parser.add_argument(
         "--per-file", action="append", default=None, help="folder labels listed per file (default: the real parts)"
@@ -364,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
 
             for web_seed in args.web_seed or [202]:
                 web_dir = Path(scratch) / f"web-{web_seed}"
-                generate_web(web_dir, count=args.web, seed=web_seed, formats=("png", "scan", "photo"))
+                web_formats = [f.strip() for f in args.web_formats.split(",") if f.strip()]
+                generate_web(web_dir, count=args.web, seed=web_seed, formats=web_formats)
                 folders.append((f"web-styled (seed {web_seed})", web_dir))
         if not folders:
             print("nothing to benchmark", file=sys.stderr)

@@ -79,5 +79,31 @@ def test_generate_writes_pairs_manifest_and_degraded_formats(tmp_path: Path) -> 
         )
         assert path.read_bytes()[:3] == (b"\x89PN" if meta["format"] == "png" else b"\xff\xd8\xff")
         assert meta["language"] in web.LANGS
-    with pytest.raises(ValueError, match="pdf"):
-        web.generate(tmp_path, count=1, formats=["pdf"])
+    with pytest.raises(ValueError, match="tiff"):
+        web.generate(tmp_path, count=1, formats=["tiff"])
+
+
+def test_pdf_format_prints_a_text_layer_with_the_truth(tmp_path: Path) -> None:
+    """Each family printed to PDF by Chromium: a digital PDF whose text layer holds every subject,
+    teacher and room of the truth, on as many sheets as the truth's source says."""
+    import pypdfium2
+
+    chromium()
+    written = web.generate(tmp_path, count=len(web.FAMILIES), seed=4, formats=["pdf"])
+    manifest = [json.loads(line) for line in (tmp_path / "manifest.jsonl").read_text().splitlines()]
+    assert {m["features"]["paper"] for m in manifest} <= set(web.PAPERS)
+    for (path, truth_path), meta in zip(written, manifest, strict=True):
+        truth = json.loads(truth_path.read_text())
+        jsonschema.validate(truth, SCHEMA)
+        assert path.suffix == ".pdf" and path.read_bytes()[:5] == b"%PDF-"
+        assert truth["source"]["media_type"] == "application/pdf"
+        pdf = pypdfium2.PdfDocument(path)
+        try:  # the text in content-stream order: Chromium writes each box's text together
+            assert len(pdf) == truth["source"]["pages"] == meta["features"]["pages"]
+            text = _squash("".join(page.get_textpage().get_text_range() for page in pdf))
+        finally:
+            pdf.close()
+        for entry in truth["entries"]:
+            for key in ("subject", "teacher", "room", "group"):
+                value = entry.get(key)
+                assert value is None or _squash(value) in text, (meta["family"], value)

@@ -6,7 +6,10 @@ a school portal page, an aSc-style and an Untis-style export, a calendar-app wee
 screenshot, a printed list, a zebra-striped grid with letter-spaced break bands, and a records table.
 The page is HTML + CSS written here, screenshotted full-page through Playwright with Debian's
 Chromium (one browser for the whole batch); "scan" and "photo" pass the screenshot through
-``degrade.py`` as ``render.py`` does.
+``degrade.py`` as ``render.py`` does. "pdf" is the same page printed by Chromium (``Page.printToPDF``)
+to a digital PDF with a text layer: backgrounds printed, on landscape A4, portrait Letter or the page's
+own size, scaled to fit the page's width as a browser's "fit to width" does, the rest flowing onto
+further sheets.
 
 The truth follows ``layouts.py``'s conventions: one entry per day per block, a double period is one
 entry with the combined range and the first label, a full-width break is one entry per day (its word
@@ -38,7 +41,7 @@ from .layouts import Lesson
 from .render import EXTENSIONS, MEDIA_TYPES
 
 FAMILIES = ("portal", "asc", "untis", "calendar", "dark", "list", "zebra", "records")
-FORMATS = ("png", "scan", "photo")
+FORMATS = ("png", "scan", "photo", "pdf")
 LANGS = ("en", "de", "fr", "es", "it", "nl", "pt", "id")
 
 # --------------------------------------------------------------------------- words (layouts.py's + pt, id)
@@ -865,6 +868,53 @@ def screenshot(chrome: Any, page: Page) -> tuple[bytes, str]:
         context.close()
 
 
+# Paper a browser prints on: (width, height) in CSS pixels at 96 per inch, and the margin. None: the
+# page's own width and height on one sheet, as a "save as PDF" with a custom paper size gives.
+PAPERS: dict[str, tuple[float, float, float] | None] = {
+    "a4-landscape": (297 / 25.4 * 96, 210 / 25.4 * 96, 10 / 25.4 * 96),
+    "letter": (8.5 * 96, 11 * 96, 0.4 * 96),
+    "own": None,
+}
+
+
+def print_pdf(chrome: Any, page: Page, paper: str) -> bytes:
+    """The page printed to PDF by Chromium: laid out at its own width (the print is scaled to fit the
+    sheet's width, Chromium's scale ranging 0.1 to 2), backgrounds printed, long pages flowing on."""
+    context = chrome.new_context(viewport={"width": page.width, "height": 600}, device_scale_factor=1)
+    try:
+        tab = context.new_page()
+        tab.set_content(page.html, wait_until="load")
+        sheet = PAPERS[paper]
+        if sheet is None:
+            tab.emulate_media(media="print")
+            height = tab.evaluate("document.documentElement.scrollHeight")
+            return tab.pdf(width=f"{page.width}px", height=f"{height + 2}px", print_background=True,
+                           margin={"top": "0", "bottom": "0", "left": "0", "right": "0"})  # fmt: skip
+        width, height, margin = sheet
+        scale = max(0.1, min(2.0, (width - 2 * margin) / page.width))
+        return tab.pdf(width=f"{width:.1f}px", height=f"{height:.1f}px", print_background=True, scale=scale,
+                       margin={side: f"{margin:.1f}px" for side in ("top", "bottom", "left", "right")})  # fmt: skip
+    finally:
+        context.close()
+
+
+def pick_paper(family: str, name: str) -> str:
+    """The paper one document is printed on: a phone screen keeps its own size, a page goes on A4 or Letter."""
+    if family == "dark":
+        return "own"
+    return random.Random(f"paper:{name}").choice(("a4-landscape", "a4-landscape", "letter", "own"))
+
+
+def _pdf_pages(content: bytes) -> int:
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(content)
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
 def _encode(png: bytes, fmt: str, name: str) -> bytes:
     if fmt == "png":
         return png
@@ -895,11 +945,17 @@ def generate(
             family, fmt = families[index % len(families)], formats[index % len(formats)]
             name = f"web{seed}_{index:03d}_{family}_{fmt}"
             page = build(family, seed, index)
-            png, _ = screenshot(chrome, page)
-            content = _encode(png, fmt, name)
+            extra: dict[str, Any] = {}
+            if fmt == "pdf":
+                extra["paper"] = pick_paper(family, name)
+                content = print_pdf(chrome, page, extra["paper"])
+            else:
+                png, _ = screenshot(chrome, page)
+                content = _encode(png, fmt, name)
             path = out_dir / f"{name}.{EXTENSIONS.get(fmt, fmt)}"
             path.write_bytes(content)
-            source = Source(filename=path.name, media_type=MEDIA_TYPES[fmt], pages=1,
+            pages = _pdf_pages(content) if fmt == "pdf" else 1
+            source = Source(filename=path.name, media_type=MEDIA_TYPES[fmt], pages=pages,
                             sha256=hashlib.sha256(content).hexdigest())  # fmt: skip
             truth = page.truth.model_copy(update={"source": source})
             truth_path = out_dir / f"{name}.json"
@@ -908,6 +964,8 @@ def generate(
                 "width": page.width,
                 "scale": page.scale,
                 "entries": len(truth.entries),
+                **({"pages": pages} if fmt == "pdf" else {}),
+                **extra,
                 **page.features,
             }
             manifest.write(json.dumps({"name": name, "family": family, "format": fmt, "language": page.lang,

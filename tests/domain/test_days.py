@@ -51,6 +51,14 @@ def test_parse_day_uses_language_for_ambiguous_forms(text: str, language: str, d
     assert parse_day(text, language) == day
 
 
+@pytest.mark.parametrize("text", ["S127", "M12", "F3"])
+def test_a_letter_with_digits_glued_on_is_a_code_not_a_day(text: str) -> None:
+    """Room and course codes ('S127') start with a day's one-letter form; a date after a day is set
+    apart ('S 12') or follows a longer name ('Mo3')."""
+    assert parse_day(text, "fr") is None and parse_day(text, "en") is None
+    assert parse_day("S 12", "fr") == "SAT" and parse_day("Mo3", "de") == "MON"
+
+
 def test_unsettled_forms_without_language() -> None:
     assert parse_day("T") is None
     assert parse_day("S") is None

@@ -549,3 +549,23 @@ def test_unmapped_glyph_text_layer_counts_as_garbled() -> None:
     assert is_garbled(layout_of(["(cid:12)(cid:7)", "(cid:3)", "Maths"]))
     assert not is_garbled(layout_of(["Monday", "(cid:3)", "Maths"]))
     assert not is_garbled(layout_of([]))
+
+
+def test_pdf_striped_table_keeps_the_rows_between_its_fills() -> None:
+    """A zebra-striped table without rules: only every other row is a filled box, so the rows between
+    the fills form no cell of their own; their words are still cells of the grid the fills draw."""
+    from timetable_platform.domain.layout import BBox, Word
+    from timetable_platform.extraction.readers.pdf import _convert_table
+
+    xs, ys = (0.0, 100.0, 200.0), (0.0, 20.0, 40.0, 60.0)
+    boxes = [(xs[c], ys[r], xs[c + 1], ys[r + 1]) for r in (0, 2) for c in (0, 1)]
+    words = [
+        Word(text, BBox(x + 10, y + 5, x + 60, y + 15))
+        for text, x, y in (("Time", 0, 0), ("Mon", 100, 0), ("09:00", 0, 20), ("Art", 100, 20),
+                           ("10:00", 0, 40), ("Maths", 100, 40))
+    ]  # fmt: skip
+    table = _convert_table(boxes, words, [])
+    assert table is not None and (table.n_rows, table.n_cols) == (3, 2)
+    assert [[table.cell_at(r, c).text for c in range(2)] for r in range(3)] == [  # type: ignore[union-attr]
+        ["Time", "Mon"], ["09:00", "Art"], ["10:00", "Maths"]
+    ]

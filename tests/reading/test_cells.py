@@ -427,3 +427,14 @@ def test_a_room_number_wrapped_onto_the_next_line_rejoins_its_room() -> None:
     cells = [["Physics", "Lab West 1", "17"], ["Physics", "Lab West", "1", "17"]]
     fields = CellSplitter.fit(cells).split(cells[1])
     assert (fields.room, fields.teacher) == ("Lab West 1", "17")
+
+
+def test_a_word_printed_letter_spaced_on_one_line_is_one_word() -> None:
+    """Break bands print their word spaced out ('B R E A K'), typed with spaces or by letter-spacing
+    that a text layer or OCR reads as spaces."""
+    from timetable_platform.reading.cells import CellSplitter
+
+    splitter = CellSplitter.fit([["R E C E S S"], ["Maths", "Mr Smith", "R12"]], owner_kind=None, language="en")
+    fields = splitter.split(["R E C E S S"])
+    assert (fields.subject, fields.kind) == ("RECESS", "break")
+    assert splitter.split(["A B"]).subject == "A B"  # two letters are more likely two labels

@@ -232,3 +232,46 @@ def test_days_stacked_down_an_app_page_under_day_tabs_each_own_the_whole_width()
     ]
     got = [(day, start, lines_) for day, start, _, lines_ in summary(read_day_columns(page([*tabs, *body], width=480)))]
     assert got == [("MON", "08:00", ["Chemie"]), ("MON", "09:00", ["Physik"]), ("TUE", "08:00", ["Kunst"])]
+
+
+def test_a_list_in_columns_keeps_a_lone_heading_to_its_column() -> None:
+    """CSS columns print a day list in two columns whose headings do not line up: a day heading alone on
+    its row heads only the column it starts in, and the other column's days go on beside it."""
+    lines = [line("Monday", 20, 20), line("Wednesday", 470, 26)]
+    lines += [line("08:00 - 08:45 Maths", 20, 40), line("09:00 - 09:45 Art", 20, 54)]
+    lines += [line("08:00 - 08:45 French", 470, 46), line("09:00 - 09:45 Music", 470, 60)]
+    lines += [line("10:00 - 10:45 Drama", 470, 74), line("11:00 - 11:45 Chemistry", 470, 88)]
+    lines += [line("Tuesday", 20, 80), line("08:00 - 08:45 English", 20, 100)]
+    lines += [line("Thursday", 470, 110), line("08:00 - 08:45 History", 470, 130)]
+    blocks = read_day_columns(page(lines))
+    assert sorted((b.day, b.start.hhmm(), b.lines[0]) for b in blocks) == [
+        ("MON", "08:00", "Maths"), ("MON", "09:00", "Art"),
+        ("THU", "08:00", "History"),
+        ("TUE", "08:00", "English"),
+        ("WED", "08:00", "French"), ("WED", "09:00", "Music"), ("WED", "10:00", "Drama"),
+        ("WED", "11:00", "Chemistry"),
+    ]  # fmt: skip
+
+
+def test_lines_that_run_across_columns_are_cut_where_the_columns_part_them() -> None:
+    """A PDF's text layer puts a whole baseline into one line: the day headings side by side and the
+    boxes of neighbouring days that happen to align. Cut at the wide gaps, each piece reads in its
+    day's column; a time and its lesson a tab apart in one column stay together."""
+
+    def joined(*parts: Line) -> Line:
+        words = [w for p in parts for w in p.words]
+        return Line(words=words, bbox=BBox(parts[0].bbox.x0, parts[0].bbox.top, parts[-1].bbox.x1, parts[-1].bbox.bottom))
+
+    lines = [
+        joined(line("Mon", 200, 20), line("Tue", 500, 20)),
+        joined(line("Maths", 110, 110), line("Music", 410, 110)),
+        joined(line("08:15 - 09:45", 110, 124), line("08:00 - 09:00", 410, 124)),
+        line("Art", 110, 190), line("10:00 - 11:00", 110, 204),
+    ]
+    assert read_day_columns(page(lines)) == []  # read as one line each, the headings name no one column
+    blocks = read_day_columns(page(lines), wide_lines=True)
+    assert summary(blocks) == [
+        ("MON", "08:15", "09:45", ["Maths"]),
+        ("MON", "10:00", "11:00", ["Art"]),
+        ("TUE", "08:00", "09:00", ["Music"]),
+    ]

@@ -80,3 +80,20 @@ def test_disjoint_set_merges_groups_named_after_their_smallest_member() -> None:
     slots.union(5, 3)
     assert {slots.find(i) for i in (0, 3, 5)} == {0}
     assert slots.find(4) == 4
+
+
+def test_split_at_gaps_cuts_a_line_where_columns_part_it() -> None:
+    """A PDF line runs across the page: words a space apart stay one line, a gap of several line
+    heights (the next column) starts another."""
+    from timetable_platform.domain.layout import Line, Word
+    from timetable_platform.reading.geometry import split_at_gaps
+
+    def word(text: str, x: float) -> Word:
+        return Word(text, BBox(x, 0, x + 8 * len(text), 10))
+
+    words = [word("Mon", 0), word("Tue", 200), word("Wed", 400), word("12", 432)]
+    parts = split_at_gaps(Line(words=words, bbox=union_boxes(w.bbox for w in words)))
+    assert [p.text for p in parts] == ["Mon", "Tue", "Wed 12"]
+    assert parts[2].bbox == BBox(400, 0, 448, 10)
+    single = Line(words=words[2:], bbox=BBox(400, 0, 448, 10))
+    assert split_at_gaps(single) == [single]

@@ -168,3 +168,49 @@ def test_an_abbreviation_heading_several_subjects_is_not_cut_off_as_their_name()
     ]
     _names_before_descriptions(entries)
     assert [(e.subject, e.notes) for e in entries] == [(s, None) for s in subjects]
+
+
+def test_the_table_from_word_positions_replaces_ruled_pieces_that_read_less() -> None:
+    """Rules drawn around part of a timetable only (a filled header band and first row, the other rows
+    left plain) make a ruled piece that reads one row: the table the word positions make reads all."""
+    from timetable_platform.domain.layout import BBox, Cell, Layout, Page, Table, Word
+
+    rows = [
+        ["Time", "Mon", "Tue", "Wed"],
+        ["09:00-10:00", "Maths", "Art", "Music"],
+        ["10:00-11:00", "French", "History", "Drama"],
+        ["11:00-12:00", "Biology", "Latin", "Dance"],
+    ]
+    words = [
+        Word(text, BBox(120.0 * c + 5, 30.0 * r + 10, 120.0 * c + 5 + 7 * len(text), 30.0 * r + 20))
+        for r, row in enumerate(rows)
+        for c, text in enumerate(row)
+    ]
+    piece = Table(
+        n_rows=2, n_cols=4, bbox=BBox(0, 0, 480, 60),
+        cells=[Cell(row=r, col=c, text=rows[r][c], bbox=BBox(120.0 * c, 30.0 * r, 120.0 * c + 120, 30.0 * r + 30))
+               for r in range(2) for c in range(4)],
+    )  # fmt: skip
+    page = Page(number=1, width=600, height=400, words=words, tables=[piece])
+    timetable = interpret(Layout(pages=[page], media_type="application/pdf", reader="test"))
+    assert sorted((e.day, e.start, e.subject) for e in timetable.entries) == sorted(
+        (day, f"{9 + r}:00".zfill(5), rows[r + 1][c + 1])
+        for r in range(3)
+        for c, day in enumerate(("MON", "TUE", "WED"))
+    )
+
+
+def test_a_reading_that_puts_two_lessons_in_one_slot_of_a_day_scores_less() -> None:
+    """Parallel lessons are rare: a reading that mixes two days' columns into one day overlaps itself."""
+    from timetable_platform.domain.times import Clock
+    from timetable_platform.reading.grid import Block
+    from timetable_platform.reading.interpret import _reading_score
+
+    def block(day: str, start: int, subject: str) -> Block:
+        return Block(day=day, start=Clock(start * 60), end=Clock(start * 60 + 45), period=None,
+                     lines=[subject], styles=[None])  # fmt: skip
+
+    apart = [block("MON", 8, "Maths"), block("MON", 9, "Art"), block("TUE", 8, "Music"), block("TUE", 9, "PE")]
+    mixed = [block("MON", 8, "Maths"), block("MON", 9, "Art"), block("MON", 8, "Music"), block("MON", 9, "PE")]
+    assert _reading_score(apart) == 4.0
+    assert _reading_score(mixed) == 3.0

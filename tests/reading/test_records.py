@@ -116,3 +116,44 @@ def test_a_day_column_needs_days_in_most_rows_and_a_misread_needs_one_close_role
     # A header word two letters off a role word names no role.
     rows = [["Day", "Strat", "Ed", "Subject"], ["Mon", "9.00", "9.45", "Maths"]]
     assert read_records(table(rows)) is None
+
+
+def test_the_header_is_found_under_page_furniture_read_into_the_table() -> None:
+    """A table found from word positions on an exported web page takes in the title, the page-size
+    control and the search box above the header: the header is looked for until the first time."""
+    t = table([
+        ["Timetable 7B", "", "", ""],
+        ["50", "", "Search:", ""],
+        ["", "", "", ""],
+        ["", "", "", ""],
+        ["Day", "Start", "End", "Subject"],
+        ["Monday", "08:00", "08:45", "Maths"],
+        ["Monday", "09:00", "09:45", "Art"],
+    ])  # fmt: skip
+    entries = read_records(t)
+    assert entries is not None
+    assert [(e.day, e.start, e.subject) for e in entries] == [("MON", "08:00", "Maths"), ("MON", "09:00", "Art")]
+
+
+def test_a_table_continued_on_the_next_page_reads_under_the_header_of_the_page_before() -> None:
+    """A browser's print flows a long record table onto the next sheet without its header; the day
+    merged down its rows is printed once, on the sheet before."""
+    first = table([
+        ["Day", "Start", "End", "Subject", "Room"],
+        ["Monday", "08:00", "08:45", "Maths", "R1"],
+        ["Tuesday", "08:00", "08:45", "Art", "R2"],
+    ])  # fmt: skip
+    second = table([
+        ["", "09:00", "09:45", "Music", "R3"],
+        ["Wednesday", "08:00", "08:45", "French", "R4"],
+    ])  # fmt: skip
+    assert read_records(second) is None
+    entries = read_records(second, continues=first, last_day="TUE")
+    assert entries is not None
+    assert [(e.day, e.start, e.end, e.subject, e.room) for e in entries] == [
+        ("TUE", "09:00", "09:45", "Music", "R3"),
+        ("WED", "08:00", "08:45", "French", "R4"),
+    ]
+    # A table of other columns is no continuation.
+    other = table([["Note", "x"], ["Bring a pen", "y"]])
+    assert read_records(other, continues=first, last_day="TUE") is None

@@ -172,7 +172,8 @@ def _key(text: str) -> str:
         while tail and dateish(tail[-1]):
             tail.pop()
         key = " ".join([parts[0], *tail])
-    key = re.sub(r"[\s,;:]*\d[\d./\- ]*$", "", key)  # 'Mo 3.', 'Tag 2'
+    # 'Mo 3.', 'Tag 2', 'Mo3'; a single letter with digits glued on is a code ('S127', 'M12' rooms), no day.
+    key = re.sub(r"(?:(?<=[^\W\d_]{2})|[\s,;:]+)\d[\d./\- ]*$", "", key)
     key = key.replace(".", "").strip(" \t\n:;,()[]*")
     return re.sub(r"\s+", " ", key)
 

@@ -449,7 +449,8 @@ class CellSplitter:
         line_styles: list[str | None] = list(styles) if styles is not None else [None] * len(raw)
         line_styles += [None] * (len(raw) - len(line_styles))
         joined = join_spaced_letters("\n".join(raw))
-        if "\n" not in joined and len(raw) > 1:
+        if "\n" not in joined and (len(raw) > 1 or (raw and joined != raw[0])):
+            # Letters stacked one per line, or spaced out on one ('B R E A K' in a break band): one word.
             raw, line_styles = [joined], [line_styles[0]]
         pairs = [
             (tidy_whitespace(strip_times(x)) if find_times(x) else tidy_whitespace(x), s)

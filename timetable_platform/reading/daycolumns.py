@@ -22,7 +22,7 @@ from itertools import pairwise
 from timetable_platform.domain.layout import BBox, Line, Page
 from timetable_platform.domain.model import Day
 from timetable_platform.domain.times import Clock, TimeMatch, find_times, school_day_range, strip_times
-from timetable_platform.reading.geometry import x_overlap, y_overlap
+from timetable_platform.reading.geometry import split_at_gaps, union_boxes, x_overlap, y_overlap
 from timetable_platform.reading.grid import Block
 from timetable_platform.reading.listing import heading_days, item_lines
 
@@ -48,13 +48,17 @@ class _Column:
     bottom: float
 
 
-def read_day_columns(page: Page, language: str | None = None) -> list[Block]:
+def read_day_columns(page: Page, language: str | None = None, *, wide_lines: bool = False) -> list[Block]:
     """Blocks read from the day regions of one page; empty when the page has no day headings with
-    timed blocks under them."""
-    lines = _distinct([line for line in page.lines if line.text.strip()])
-    if len(lines) < 3:
+    timed blocks under them. ``wide_lines``: the page's lines run across its columns (a PDF's text
+    layer puts everything on one baseline into one line), so they are cut at wide gaps to find the
+    headings, and cut where their pieces fall in different day columns."""
+    whole = [line for line in page.lines if line.text.strip()]
+    if len(whole) < 3:
         return []
-    columns = _columns(lines, page, language)
+    pieces = [part for line in whole for part in split_at_gaps(line)] if wide_lines else whole
+    columns = _columns(_distinct(pieces), page, language)
+    lines = _distinct([part for line in whole for part in _cut_at_columns(line, columns)] if wide_lines else whole)
     boxed: list[tuple[list[Line], BBox, Day]] = []
     loose: list[tuple[list[Line], Day]] = []
     for column in columns:
@@ -183,6 +187,29 @@ def _placed(
     )
 
 
+def _cut_at_columns(line: Line, columns: list[_Column]) -> list[Line]:
+    """The line in pieces that each lie in one day column: cut at its wide gaps, with neighbouring
+    pieces in the same column (a time and its lesson a tab apart) joined again."""
+    parts = split_at_gaps(line)
+    if len(parts) == 1:
+        return parts
+
+    def column_of(part: Line) -> int | None:
+        x, top = part.bbox.center[0], part.bbox.top
+        return next((i for i, c in enumerate(columns) if c.top <= top < c.bottom and c.x0 <= x < c.x1), None)
+
+    runs: list[tuple[int | None, list[Line]]] = []
+    for part in parts:
+        index = column_of(part)
+        if runs and runs[-1][0] == index:
+            runs[-1][1].append(part)
+        else:
+            runs.append((index, [part]))
+    if len(runs) == 1:
+        return [line]
+    return [Line(words=[w for part in run for w in part.words], bbox=union_boxes(p.bbox for p in run)) for _, run in runs]
+
+
 def _distinct(lines: list[Line]) -> list[Line]:
     """One line per place: cells that overlap (a box drawn over the hour lines of a calendar) read the
     same print twice."""
@@ -239,12 +266,22 @@ def _columns(lines: list[Line], page: Page, language: str | None) -> list[_Colum
                 (form := _form(line.text))[0] >= shortest and form[1] in cases for line, _ in row
             )
         ]
+    # Lanes where some heading stands alone on its row and each day is headed once on the page (a list
+    # in columns); a calendar's one heading row keeps its midpoints, an app's day tabs beside a day's
+    # own heading keep the whole width.
+    kept = [heading for row in rows for heading in row]
+    named = [day for _, day in kept]
+    lone = any(len(row) == 1 for row in rows) and len(set(named)) == len(named)
+    lanes = _lanes([line for line, _ in kept], page.width) if lone else [(0.0, page.width)]
     heading_rows: list[_HeadingRow] = []
     for row in rows:
         days = [day for _, day in row]
         if len(set(days)) != len(days):
             continue
-        if len(row) == 1:
+        in_lanes = [next(((x0, x1) for x0, x1 in lanes if x0 <= line.bbox.x0 < x1), (0.0, page.width)) for line, _ in row]
+        if len(lanes) > 1 and (len(row) == 1 or len(set(in_lanes)) == len(row)):
+            cuts = [(day, x0, x1) for (_, day), (x0, x1) in zip(row, in_lanes, strict=True)]
+        elif len(row) == 1:
             cuts = [(row[0][1], *_column_under(row[0][0], heading_rows, lines, page.width))]
         else:
             placed = _with_unread_days([(line.bbox.center[0], day) for line, day in row])
@@ -311,6 +348,24 @@ def _column_under(heading: Line, above: list[_HeadingRow], lines: list[Line], wi
             return next(((x0, x1) for _, x0, x1 in row.cuts if x0 <= x < x1), (0.0, width))
         break
     return 0.0, width
+
+
+def _lanes(headings: list[Line], width: float) -> list[tuple[float, float]]:
+    """The page's columns of day headings, from where they start: a list printed in two or more
+    columns starts each day's heading at its column's left edge, so the headings start at a few
+    distinct places; each lane runs to just before the next one starts. One lane: the whole width."""
+    if not headings:
+        return [(0.0, width)]
+    height = statistics.median(line.bbox.height for line in headings)
+    starts = sorted(line.bbox.x0 for line in headings)
+    lefts = [starts[0]]
+    for x in starts[1:]:
+        if x - lefts[-1] > 4 * height:  # farther apart than a heading's indent: another column
+            lefts.append(x)
+    if len(lefts) == 1:
+        return [(0.0, width)]
+    bounds = [0.0, *(x - height for x in lefts[1:]), width]
+    return list(pairwise(bounds))
 
 
 def _groups(lines: list[Line]) -> list[list[Line]]:

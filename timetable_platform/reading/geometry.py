@@ -7,9 +7,10 @@ and the PDF / image readers. Coordinates follow ``domain.layout``: origin top le
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import pairwise
 from typing import Protocol
 
-from timetable_platform.domain.layout import BBox
+from timetable_platform.domain.layout import BBox, Line, Word
 
 
 class HasXSpan(Protocol):
@@ -82,6 +83,28 @@ def x_overlap(a: HasXSpan, b: HasXSpan) -> float:
 def y_overlap(a: HasYSpan, b: HasYSpan) -> float:
     """Vertical overlap of two extents (negative: the gap between them)."""
     return span_overlap(a.top, a.bottom, b.top, b.bottom)
+
+
+# Words further apart than this many line heights are in different columns, not one line.
+COLUMN_GAP = 2.0
+
+
+def split_at_gaps(line: Line, gap: float = COLUMN_GAP) -> list[Line]:
+    """A line cut where the space between two words is wider than ``gap`` line heights: a PDF's text
+    layer puts everything on one baseline into one line, across the columns of the page (day headings
+    side by side, boxes of neighbouring days), while words of one phrase are a space apart."""
+    words = sorted(line.words, key=lambda w: w.bbox.x0)
+    if len(words) < 2:
+        return [line]
+    height = max(min(w.bbox.height for w in words), 1.0)
+    parts: list[list[Word]] = [[words[0]]]
+    for previous, word in pairwise(words):
+        if word.bbox.x0 - previous.bbox.x1 > gap * height:
+            parts.append([])
+        parts[-1].append(word)
+    if len(parts) == 1:
+        return [line]
+    return [Line(words=part, bbox=union_boxes(w.bbox for w in part)) for part in parts]
 
 
 # --- union-find -----------------------------------------------------------------------------------

@@ -178,23 +178,35 @@ def _tables(page: Page, language: str | None = None) -> list[Table]:
     """The page's ruled tables, or the table its word positions make when that reads more blocks: rules
     may frame only the lessons, leaving the day header and the time column outside (design tools)."""
     tables = _with_text(page)
-    # One ruled table that reads a block is enough to keep them (stop there: the caller reads them all).
-    if tables and any(_blocks_read(t, language, page.number) for t in tables):
-        return tables
     table = tablefind.find_table(page)
-    if table is not None and (not tables or _blocks_read(table, language, page.number) > 0):
+    if table is None:
+        return tables
+    if not tables or not any(_blocks_read(t, language, page.number) for t in tables):
+        return [table] if not tables or _blocks_read(table, language, page.number) > 0 else tables
+    # Rules drawn around parts of the timetable only (fills of striped rows, boxes of some lessons)
+    # cut it into pieces that each read less: the one table the word positions make wins when its
+    # reading makes clearly more of the page than all the pieces together.
+    ruled = sum(_blocks_read(t, language, page.number, scored=True) for t in tables)
+    # (Pieces whose blocks print no times score nothing here: a reading by periods is kept.)
+    if ruled > 0 and _blocks_read(table, language, page.number, scored=True) > RULED_MARGIN * ruled:
         return [table]
     return tables
 
 
-def _blocks_read(table: Table, language: str | None, page: int) -> int:
+# How much more the table found from word positions must read than the ruled tables to replace them.
+RULED_MARGIN = 2.0
+
+
+def _blocks_read(table: Table, language: str | None, page: int, *, scored: bool = False) -> float:
+    """How many blocks the table reads (``scored``: weighed by ``_reading_score``, records count one each)."""
     found = records.read_records(table, language=language, page=page)
     if found is not None:
         return len(found)
     reading = grid.read_grid(table, language=language, page=page)
-    if reading is not None and reading.blocks:
-        return len(reading.blocks)
-    return len(listing.read_table_listing(table, language=language, page=page))
+    blocks = reading.blocks if reading is not None and reading.blocks else None
+    if blocks is None:
+        blocks = listing.read_table_listing(table, language=language, page=page)
+    return _reading_score(blocks) if scored else len(blocks)
 
 
 def interpret(layout: Layout) -> Timetable:
@@ -213,13 +225,20 @@ def interpret(layout: Layout) -> Timetable:
         # OCR splits an unruled table's header at its column gaps, so a lone day name can pass for a
         # list heading: the table found from word positions wins when it reads more blocks.
         listed = []
+    last_records: Table | None = None  # the record table of the page before, which this page may continue
     for page in layout.pages:
         if listed:
             break  # a list-style document: no table to find
+        record_table, last_records = last_records, None
         for index, table in enumerate(_tables(page, language)):
-            found = records.read_records(table, language=language, page=page.number)
+            found = records.read_records(
+                table, language=language, page=page.number,
+                continues=record_table if index == 0 else None,
+                last_day=record_entries[-1].day if record_entries else None,
+            )  # fmt: skip
             if found is not None:
                 record_entries.extend(found)
+                last_records = table if records.read_records(table, language=language) else record_table
                 continue
             week = _week_above(layout, page, table)
             if week is None and index == 0 and previous_week and not table.caption:
@@ -242,7 +261,8 @@ def interpret(layout: Layout) -> Timetable:
         # Day columns whose blocks print their own times (calendar views, app lists, lists in columns)
         # replace a reading that makes less of the page, and, as much, a list read in page order, which
         # mixes the days of columns side by side.
-        by_columns = [b for page in layout.pages for b in daycolumns.read_day_columns(page, language)]
+        wide = layout.reader == "pdfplumber"  # a text layer's lines run across the page's columns
+        by_columns = [b for page in layout.pages for b in daycolumns.read_day_columns(page, language, wide_lines=wide)]
         columns_score, current_score = _reading_score(by_columns), _reading_score(blocks)
         if columns_score >= COLUMN_MIN_BLOCKS and (
             columns_score > 1.1 * current_score or (in_page_order and columns_score >= current_score)
@@ -271,6 +291,7 @@ def _reading_score(blocks: list[Block]) -> float:
     other days counts once: a heading that names several days repeats its list for each."""
     score = 0.0
     seen: set[tuple[object, ...]] = set()
+    taken: dict[tuple[object, ...], list[tuple[int, int]]] = {}
     for block in blocks:
         if block.start is None or block.end is None or _contradicted(block):
             continue
@@ -280,10 +301,15 @@ def _reading_score(blocks: list[Block]) -> float:
         seen.add(key)
         text = " ".join(block.lines) if not block.subject else block.subject
         words = len(text.split())
-        if 1 <= words <= 10 and not looks_like_debris(text):
-            score += 1.0
-        elif words:
-            score += 0.25
+        weight = 1.0 if 1 <= words <= 10 and not looks_like_debris(text) else 0.25 if words else 0.0
+        # A block at the same time as another of its day counts half: parallel lessons are rare, while
+        # a reading that mixes two days' columns into one puts two lessons in every slot.
+        span = (block.start.minutes, block.end.minutes)
+        day = taken.setdefault((block.day, block.week), [])
+        if any(a < span[1] and span[0] < b for a, b in day):
+            weight /= 2
+        day.append(span)
+        score += weight
     return score
 
 

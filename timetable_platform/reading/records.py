@@ -131,31 +131,55 @@ def _day_row(cells: list[Cell], language: str | None) -> Day | None:
     return parse_day(texts[0], language)
 
 
-def read_records(table: Table, *, language: str | None = None, page: int | None = None) -> list[Entry] | None:
+# Rows searched for the header: three, or more while the rows hold no time yet (a page's title, search
+# box and page-size control above an exported table are read into the table found from word positions).
+HEADER_ROWS = 3
+MAX_HEADER_ROWS = 8
+
+
+def _header_rows(rows: list[list[Cell]]) -> int:
+    timed = next((r for r, row in enumerate(rows) if any(find_times(c.text) for c in row)), len(rows))
+    return min(len(rows), max(HEADER_ROWS, min(timed, MAX_HEADER_ROWS)))
+
+
+def read_records(
+    table: Table,
+    *,
+    language: str | None = None,
+    page: int | None = None,
+    continues: Table | None = None,
+    last_day: Day | None = None,
+) -> list[Entry] | None:
     """Entries of a record table, or None when the table is not one.
 
     One row per block under a header naming the columns. The day is a column of its own, or rows of
     their own ('Tuesday 14th Oct') that head each day's rows, as dated programmes and course weeks print
     them. A header printed again further down is skipped; columns the header names but no field takes
-    go to notes as 'Header: value'."""
+    go to notes as 'Header: value'. A table without a header that ``continues`` a record table of the
+    page before (a browser's print flows a long table onto the next sheet without repeating its header)
+    is read under that table's header, its columns matched by position, from ``last_day`` on."""
     m = table.grid()
     rows = [[c for c in table.cells if c.row == r] for r in range(table.n_rows)]
     has_day_rows = sum(1 for r in rows if _day_row(r, language)) >= 1
     day_column = _day_column(rows, language)
-    for header_row in range(min(3, table.n_rows)):
+    for header_row in range(_header_rows(rows)):
         roles = header_roles(rows[header_row], day_rows=has_day_rows, day_column=day_column)
         if roles:
             break
     else:
-        return None
-    header_text = {c.col: " ".join(c.text.split()) for c in rows[header_row]}
-    room_column = _unnamed_room_column(rows, header_row, roles, header_text)
-    if room_column is not None:
-        roles = {**roles, "room": room_column}
+        carried = _carried_header(table, continues, language) if continues is not None else None
+        if carried is None:
+            return None
+        roles, header_text, header_row = *carried, -1
+    if header_row >= 0:
+        header_text = {c.col: " ".join(c.text.split()) for c in rows[header_row]}
+        last_day = None
+        room_column = _unnamed_room_column(rows, header_row, roles, header_text)
+        if room_column is not None:
+            roles = {**roles, "room": room_column}
     extra_cols = [c for c, t in sorted(header_text.items()) if t and c not in roles.values()]
     entries: list[Entry] = []
     reference: Clock | None = None
-    last_day: Day | None = None
     for r in range(header_row + 1, table.n_rows):
 
         def cell_text(col: int, r: int = r) -> str | None:
@@ -267,6 +291,52 @@ def _looks_like_room(text: str) -> bool:
     from timetable_platform.reading.cells import is_room
 
     return is_room(text) or bool(re.fullmatch(r"[A-Z$]{0,3}-?\d{1,4}[A-Za-z]?", text))
+
+
+def _carried_header(
+    table: Table, previous: Table, language: str | None
+) -> tuple[dict[str, int], dict[int, str]] | None:
+    """The header of the record table ``previous`` laid over ``table``'s columns: each header cell goes
+    to the column of ``table`` under its centre. None when ``previous`` has no header, a role finds no
+    column, or ``table``'s rows do not print times where the header says (it is another table)."""
+    rows = [[c for c in previous.cells if c.row == r] for r in range(previous.n_rows)]
+    has_day_rows = any(_day_row(r, language) for r in rows)
+    header = next((row for row in rows[: _header_rows(rows)] if header_roles(row, day_rows=has_day_rows)), None)
+    if header is None:
+        return None
+    spans: dict[int, tuple[float, float]] = {}
+    for cell in table.cells:
+        if cell.bbox is not None and cell.colspan == 1:
+            x0, x1 = spans.get(cell.col, (cell.bbox.x0, cell.bbox.x1))
+            spans[cell.col] = (min(x0, cell.bbox.x0), max(x1, cell.bbox.x1))
+    if not spans and table.n_cols != previous.n_cols:
+        return None
+
+    def column(cell: Cell) -> int | None:
+        if not spans:
+            return cell.col
+        if cell.bbox is None:
+            return None
+        centre = cell.bbox.center[0]
+        return next((col for col, (x0, x1) in spans.items() if x0 <= centre < x1), None)
+
+    header_text: dict[int, str] = {}
+    for cell in header:
+        col = column(cell)
+        if col is not None and cell.text.strip():
+            header_text[col] = " ".join(cell.text.split())
+    roles: dict[str, int] = {}
+    for col, text in sorted(header_text.items()):
+        for role in _roles(text):
+            roles.setdefault(role, col)
+    if "subject" not in roles or not ({"start", "time", "period"} & roles.keys()):
+        return None
+    time_col = roles.get("start", roles.get("time"))
+    if time_col is not None:
+        timed = [c for c in table.cells if c.col == time_col and find_times(c.text)]
+        if len(timed) < max(1, table.n_rows // 2):
+            return None
+    return roles, header_text
 
 
 def _day_in(text: str, language: str | None) -> Day | None:

@@ -307,11 +307,16 @@ def _convert_table(
         cx, cy = word.bbox.center
         if not table_box.contains_point(cx, cy):
             continue
-        row = bisect.bisect_right(ys, cy) - 1
-        col = bisect.bisect_right(xs, cx) - 1
-        owner = slots.get((min(row, n_rows - 1), min(col, n_cols - 1)))
-        if owner is not None:
-            members.setdefault(id(owner), []).append(word)
+        row = min(bisect.bisect_right(ys, cy) - 1, n_rows - 1)
+        col = min(bisect.bisect_right(xs, cx) - 1, n_cols - 1)
+        owner = slots.get((row, col))
+        if owner is None:
+            # A slot the grid lines bound but no drawn cell covers: a striped table fills every other
+            # row, so the rows between the fills have no box of their own; their text is a cell too.
+            owner = Cell(row=row, col=col, text="", bbox=BBox(xs[col], ys[row], xs[col + 1], ys[row + 1]))
+            cells.append(owner)
+            slots[(row, col)] = owner
+        members.setdefault(id(owner), []).append(word)
     table_area = table_box.width * table_box.height
     for cell in cells:
         cell.lines = group_lines(members.get(id(cell), []))
