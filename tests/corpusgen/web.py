@@ -38,7 +38,7 @@ from timetable_platform.domain.model import DAYS, Entry, Owner, Source, Timetabl
 
 from . import layouts
 from .layouts import Lesson
-from .render import EXTENSIONS, MEDIA_TYPES
+from .render import EXTENSIONS, MEDIA_TYPES, _pdf_pages
 
 FAMILIES = ("portal", "asc", "untis", "calendar", "dark", "list", "zebra", "records")
 FORMATS = ("png", "scan", "photo", "pdf")
@@ -903,16 +903,6 @@ def pick_paper(family: str, name: str) -> str:
     if family == "dark":
         return "own"
     return random.Random(f"paper:{name}").choice(("a4-landscape", "a4-landscape", "letter", "own"))
-
-
-def _pdf_pages(content: bytes) -> int:
-    import pypdfium2
-
-    pdf = pypdfium2.PdfDocument(content)
-    try:
-        return len(pdf)
-    finally:
-        pdf.close()
 
 
 def _encode(png: bytes, fmt: str, name: str) -> bytes:

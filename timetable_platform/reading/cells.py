@@ -388,7 +388,7 @@ class CellSplitter:
         floor = 0 if consume_all else 1
         while len(tokens) > floor:
             last = tokens[-1]
-            # A titled name after the subject on its line ('Scienze Prof.ssa Colombo', 'Maths Mr Smith'):
+            # A titled name after the subject on its line ('Geografia Prof.ssa Moretti', 'Maths Mr Smith'):
             # a cell's teacher line run into its subject line.
             titled = _titled_tail(tokens)
             if titled is not None:
@@ -817,7 +817,7 @@ _LONE_TITLE = re.compile(rf"^(?:{TITLE_WORDS})\.?$")
 
 
 def _join_lone_titles(pairs: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
-    """A title alone on its line and the name on the next are one teacher ('Prof.ssa' / 'Colombo'): a
+    """A title alone on its line and the name on the next are one teacher ('Prof.ssa' / 'Moretti'): a
     narrow cell wraps a titled name after its title."""
     out: list[tuple[str, str | None]] = []
     skip = False
@@ -834,7 +834,7 @@ def _join_lone_titles(pairs: list[tuple[str, str | None]]) -> list[tuple[str, st
 
 
 def _titled_tail(tokens: list[str]) -> int | None:
-    """How many tokens at the end make a titled name ('Prof.ssa Colombo', 'Mrs Anne Hale') after at
+    """How many tokens at the end make a titled name ('Prof.ssa Moretti', 'Mrs Anne Hale') after at
     least one other token, or None."""
     return next((n for n in (3, 2) if len(tokens) - n >= 1 and is_teacher_name(" ".join(tokens[-n:]))), None)
 
@@ -887,7 +887,7 @@ def _tidy_subject(subject: str) -> str:
 
 def _without_repeat(subject: str) -> str:
     """A name printed again in a merged cell, once per row it spans, the repeat cut short by the
-    cell's edge ('Acceso a datos Acceso a', 'Physik Physik'): the name once. The repeat starts with
+    cell's edge ('Redes de datos Redes de', 'Physik Physik'): the name once. The repeat starts with
     the name's first two words (or its one word), so 'Art and Art History' stays."""
     tokens = subject.split()
     for cut in range(1, len(tokens)):

@@ -39,7 +39,7 @@ def _role(text: str) -> str | None:
 
 
 def _misread_role(key: str) -> str | None:
-    """The role of a one-word header that OCR read one letter off ('Selesa' for 'Selesai', 'Sublect'
+    """The role of a one-word header that OCR read one letter off ('Finsh' for 'Finish', 'Sublect'
     for 'Subject'): only words of five letters or more, and only when one role's word is that close."""
     if len(key) < 5 or " " in key:
         return None
@@ -273,7 +273,7 @@ def _with_separator(text: str | None) -> str | None:
 
 
 def _unnamed_room_column(rows: list[list[Cell]], header_row: int, roles: dict[str, int], header: dict[int, str]) -> int | None:
-    """A column with no header OCR could read, whose cells are rooms ('R101', 'Lab 2', 'S284'): the
+    """A column with no header OCR could read, whose cells are rooms ('R101', 'Lab 2', 'S12'): the
     room column of a table whose header band lost that word."""
     if "room" in roles:
         return None
