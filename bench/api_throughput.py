@@ -698,6 +698,16 @@ CPU_ROUND_NOTES = [
     "per request in-process against 2 us for the endpoint alone: at most 3% of the server's CPU, not worth a "
     "second copy of what the layers do. `uvicorn --loop asyncio` (uvloop takes the GIL back for every libuv "
     "callback) showed no difference beyond noise in one pair of runs.",
+    "",
+    "**Confirmation on merged main at a quiet moment** (2026-12-03, fresh machine, nothing else running: load "
+    "average 0 before the first run, 2.6-4.1 at each run's end from the runs themselves; main at 5e1309b; the "
+    "same command, medians of the rounds). 03:06 UTC, 3 rounds: SQLite 570 req/s, p99 50 ms, ratio 0.61; "
+    "PostgreSQL 538 req/s, p99 59 ms, ratio 0.55; bare 987 req/s: every target met. 03:08 UTC, 3 rounds: SQLite "
+    "490 req/s, p99 67 ms, ratio 0.52; PostgreSQL 535 req/s, p99 62 ms, ratio 0.44 (not met: the bare endpoint's "
+    "rounds went 647, 939, 1295 req/s, and each ratio is to the bare round it ran with); bare 939. 03:10 UTC, 5 "
+    "rounds: SQLite 639 req/s, p99 46 ms, ratio 0.51; PostgreSQL 569 req/s, p99 57 ms, ratio 0.56; bare 1017 "
+    "(rounds 654-1341): every target met. The bare endpoint speeds up over the first rounds of a run more than "
+    "the API does, so more rounds give a steadier ratio; the table above is a 5-round run made after these.",
 ]
 
 
