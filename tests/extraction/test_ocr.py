@@ -610,6 +610,50 @@ def test_a_photographed_sheet_is_cut_from_its_ground() -> None:
     assert abs(prepared.width / prepared.height - page.width / page.height) < 0.05
 
 
+def _bar_rows(gray: np.ndarray) -> list[list[tuple[float, float]]]:
+    """Centres of word-sized dark bars, grouped into rows top to bottom, each row left to right."""
+    import cv2
+
+    _, _, stats, centres = cv2.connectedComponentsWithStats((gray < 100).astype(np.uint8))
+    bars = sorted(
+        (tuple(c) for s, c in zip(stats[1:], centres[1:], strict=True) if 30 <= s[2] <= 200 and 8 <= s[3] <= 30),
+        key=lambda c: c[1],
+    )
+    rows: list[list[tuple[float, float]]] = []
+    for centre in bars:
+        if rows and abs(centre[1] - rows[-1][-1][1]) < 20:
+            rows[-1].append(centre)
+        else:
+            rows.append([centre])
+    return [sorted(row) for row in rows]
+
+
+def test_a_sheet_with_a_corner_in_shadow_is_not_warped_askew() -> None:
+    """A shadow as dark as the ground over one corner of a photographed sheet moves that corner of
+    its outline: warping by it would shear the print. The print's own rows stay level and straight."""
+    import cv2
+
+    from timetable_platform.extraction.ocr.preprocess import find_page_quad, prepare_page
+
+    rng = np.random.default_rng(3)
+    photo = np.full((1000, 1400, 3), 70, np.uint8)
+    cv2.fillPoly(photo, [np.array([[90, 100], [1310, 100], [1310, 900], [90, 900]], np.int32)], (235, 235, 235))
+    for row in range(10):
+        y, x = 200 + 45 * row, 150
+        while x < 1200:
+            width = int(rng.integers(40, 140))
+            cv2.rectangle(photo, (x, y), (x + width, y + 14), (20, 20, 20), -1)
+            x += width + int(rng.integers(20, 50))
+    cv2.fillPoly(photo, [np.array([[1110, 100], [1311, 100], [1311, 190]], np.int32)], (75, 75, 75))
+    quad = find_page_quad(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
+    assert quad is not None and quad[1][1] > 150  # the outline's top right corner is where the shadow ends
+
+    rows = _bar_rows(prepare_page(photo).gray)
+    assert len(rows) == 10
+    for row in (rows[0], rows[-1]):
+        assert abs(row[0][1] - row[-1][1]) <= 3, row  # level from the first word to the last
+
+
 def test_light_print_on_coloured_boxes_outside_any_table_is_read() -> None:
     """Calendar events and app cards: coloured boxes with white print on a white page, no ruled table.
     Each box is read from its own colour; the normalised grey takes the box for paper and loses it."""

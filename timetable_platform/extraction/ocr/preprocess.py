@@ -297,6 +297,15 @@ def _is_projective(quad: np.ndarray, tolerance: float = 0.01) -> bool:
     return abs(top - bottom) / max(top, bottom) > tolerance or abs(left - right) / max(left, right) > tolerance
 
 
+def _inside_quad(gray: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """``gray`` with everything outside ``quad``, and a margin inside its edges, turned white."""
+    mask = np.zeros(gray.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [quad.astype(np.int32)], 255)
+    margin = max(3, min(gray.shape[:2]) // 50) | 1
+    mask = cv2.erode(mask, np.ones((margin, margin), np.uint8))
+    return np.where(mask > 0, gray, 255).astype(np.uint8)
+
+
 def text_height(gray: np.ndarray) -> float | None:
     """Median height of character-sized connected components, in pixels."""
     ink = binarize(gray)
@@ -393,11 +402,12 @@ def prepare_page(image: Image.Image | np.ndarray, *, detect_orientation: bool = 
             warped_flat = normalise_illumination(cv2.cvtColor(warped, cv2.COLOR_BGR2GRAY))
             skew = estimate_skew(warped_flat)
             if sheet and skew is not None and abs(skew) > SHEET_SKEW_LIMIT:
-                # The print still slants: the sheet's outline was misjudged (a corner in shadow), so
-                # cutting to it would cut print off. Warp as before and keep the whole frame.
-                warped = perspective_correct(color, quad) if _is_projective(quad) else None
-                warped_flat = normalise_illumination(cv2.cvtColor(warped, cv2.COLOR_BGR2GRAY)) if warped is not None else flat
-                skew = None
+                # The print still slants: the sheet's outline was misjudged (a corner in shadow). Its
+                # corners would warp the print askew and cutting to them would cut print off, so the
+                # frame stays as taken and is levelled by the slant of the print inside the sheet
+                # (the sheet's edges and the ground around it would pass for lines of print).
+                warped = None
+                skew = estimate_skew(_inside_quad(flat, quad))
             if warped is not None:
                 color, flat = warped, warped_flat
                 corrected = True
