@@ -697,6 +697,32 @@ def test_print_read_by_two_overlapping_crops_is_one_word() -> None:
     ]
 
 
+def test_a_lone_unsure_short_word_in_an_empty_cell_is_a_speck() -> None:
+    """A shadow or a ruling's stub in an empty cell reads as a short word with low confidence ('ii',
+    'Ee'): the cell is empty. A surely read short name, one the page prints again, and the header
+    row and column (short day names) keep their text; print outside the tables is no second copy
+    when it lies inside a table (a crop that read the cell again)."""
+    from timetable_platform.domain.layout import BBox, Line, Word
+    from timetable_platform.extraction.readers.image import _blank_specks
+
+    def cell(row: int, col: int, text: str, confidence: float) -> Cell:
+        box = BBox(100 * col, 50 * row, 100 * col + 90, 50 * row + 40)
+        line = Line(words=[Word(text=text, bbox=box, confidence=confidence)], bbox=box)
+        return Cell(row=row, col=col, text=text, bbox=box, lines=[line], confidence=confidence)
+
+    cells = [
+        cell(0, 1, "Mo", 0.4), cell(1, 0, "P1", 0.5), cell(1, 1, "ii", 0.4), cell(1, 2, "PE", 0.9),
+        cell(2, 1, "Art", 0.5), cell(2, 2, "Art", 0.9), cell(3, 1, "Ee", 0.55), cell(3, 2, "Bio", 0.5),
+    ]
+    table = Table(n_rows=4, n_cols=3, cells=cells, bbox=BBox(0, 0, 300, 200))
+    again = Line(words=[Word(text="Ee", bbox=BBox(100, 150, 190, 190), confidence=0.5)], bbox=BBox(100, 150, 190, 190))
+    outside = [again, Line(words=[Word(text="Bio", bbox=BBox(0, 300, 40, 320))], bbox=BBox(0, 300, 40, 320))]
+    blanked = _blank_specks([table], outside)
+    assert {c.text for c in cells} == {"Mo", "P1", "", "PE", "Art", "Bio"}
+    assert [c.text for c in cells if c.col == 1] == ["Mo", "", "Art", ""]
+    assert len(blanked) == 2
+
+
 def test_a_configured_language_this_machine_lacks_is_skipped() -> None:
     """TIMETABLE_OCR_LANGUAGES may name a model a machine does not have (an older image): the reader
     reads with the installed ones instead of failing every page."""

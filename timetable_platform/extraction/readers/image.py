@@ -244,6 +244,10 @@ def _assemble(prepared: PreparedPage, number: int, found: _PageCrops) -> Page:
         word.style = _ink_colour(prepared.color, word.bbox)
     for table_index, grid in enumerate(grids):
         page.tables.append(_table(grid, table_index, cell_lines))
+    specks = _blank_specks(page.tables, outside_lines)
+    if specks:  # the mark is gone from every crop that read it
+        outside_lines = [line for line in outside_lines if not any(_centre_in(line.bbox, b) for b in specks)]
+        page.words = [word for word in page.words if not any(_centre_in(word.bbox, b) for b in specks)]
     _attach_captions(page.tables, outside_lines)
     all_lines = outside_lines + [line for table in page.tables for cell in table.cells for line in cell.lines]
     page.lines = sorted(all_lines, key=lambda line: (round(line.bbox.top / 8), line.bbox.x0))
@@ -963,6 +967,44 @@ def _table(grid: GridTable, table_index: int, cell_lines: dict[tuple[int, int], 
     cells.sort(key=lambda c: (c.row, c.col))
     x0, y0, x1, y1 = grid.box
     return Table(n_rows=grid.n_rows, n_cols=grid.n_cols, cells=cells, bbox=BBox(float(x0), float(y0), float(x1), float(y1)))
+
+
+# A lone unsure word this short in an otherwise empty cell is what OCR makes of shading, a shadow or
+# a ruling's stub; printed short names ('PE', 'Art') read surely or come back in other cells.
+SPECK_WORD_LENGTH = 3
+SPECK_CONFIDENCE = 0.6
+
+
+def _blank_specks(tables: list[Table], outside: list[Line]) -> list[BBox]:
+    """Empty the body cells whose whole text is one short unsure word (letters only) that the page
+    prints nowhere else: OCR read it from a mark in an empty cell. Header rows and columns (short day
+    names) are left alone."""
+    # Print outside the tables; a crop that overlaps a table reads its cells' words a second time.
+    apart = [line for line in outside if not any(t.bbox and _centre_in(line.bbox, t.bbox) for t in tables)]
+    seen = Counter(line.text.casefold() for line in apart)
+    seen.update(cell.text.casefold() for table in tables for cell in table.cells if cell.text)
+    blanked: list[BBox] = []
+    for table in tables:
+        for cell in table.cells:
+            text = cell.text.strip()
+            if (
+                text
+                and len(text) <= SPECK_WORD_LENGTH
+                and text.isalpha()
+                and cell.confidence < SPECK_CONFIDENCE
+                and seen[text.casefold()] == 1
+                and cell.row > 0
+                and cell.col > 0
+            ):
+                if cell.bbox is not None:
+                    blanked.append(cell.bbox)
+                cell.text, cell.lines = "", []
+    return blanked
+
+
+def _centre_in(box: BBox, frame: BBox) -> bool:
+    x, y = (box.x0 + box.x1) / 2, (box.top + box.bottom) / 2
+    return frame.x0 <= x <= frame.x1 and frame.top <= y <= frame.bottom
 
 
 def _cell_confidence(lines: list[Line]) -> float:
