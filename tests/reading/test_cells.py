@@ -438,3 +438,22 @@ def test_a_word_printed_letter_spaced_on_one_line_is_one_word() -> None:
     fields = splitter.split(["R E C E S S"])
     assert (fields.subject, fields.kind) == ("RECESS", "break")
     assert splitter.split(["A B"]).subject == "A B"  # two letters are more likely two labels
+
+
+def test_a_class_line_ocr_misread_is_still_the_class() -> None:
+    """Teacher timetables print the class alone on a cell's first line. OCR reads a B as an 8 or an 8
+    as a B now and then ('28', 'BC'): where most cells start with a class, such a line is the class
+    whose shape the document prints, not part of the subject."""
+    cells = [
+        ["7B", "Science", "R12"], ["9A", "Drawing", "R4"], ["7B", "Science", "R12"], ["11C", "Latin", "R2"],
+        ["28", "Science", "R12"], ["BC", "Latin", "R2"], ["9A", "Drawing", "R4"],
+    ]
+    splitter = CellSplitter.fit(cells)
+    fields = splitter.split(["28", "Science", "R12"])
+    assert (fields.subject, fields.room, fields.group) == ("Science", "R12", "2B")
+    assert splitter.split(["BC", "Latin", "R2"]).group == "8C"
+    # A short subject on the first line is no class: no look-alike reading has a printed class's shape.
+    assert splitter.split(["Bio", "R12"]).subject == "Bio"
+    # In a document whose cells do not start with classes, a number stays where it was read.
+    plain = CellSplitter.fit([["Science", "R12"], ["Latin", "R2"], ["28", "Drawing"], ["Drawing", "R4"]])
+    assert plain.split(["28", "Drawing"]).group is None

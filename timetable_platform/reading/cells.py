@@ -10,6 +10,7 @@ codes such as 'OKA') and which stand first in a cell (subject codes such as 'PE'
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -222,7 +223,11 @@ class CellSplitter:
         leading_groups: bool = False,
         numbered_teachers: bool = False,
         coded_rooms: frozenset[str] = frozenset(),
+        first_line_groups: frozenset[str] | None = None,
     ) -> None:
+        # Most multi-line cells print their class alone on the first line ('7B' / 'History' / 'R12'):
+        # the classes read so, or None when the document's cells are not printed that way.
+        self.first_line_groups = first_line_groups
         # The document prints teacher codes as bare numbers ('LAB 2' and '21' in one cell): a lone
         # number below the subject is then a teacher, not a room.
         self.numbered_teachers = numbered_teachers
@@ -325,6 +330,7 @@ class CellSplitter:
             coded_rooms=frozenset(
                 x for cell in cells for x in (tidy_whitespace(_clean_line(y)) for y in cell[1:]) if _room_led(x)
             ),
+            first_line_groups=_first_line_groups(cells),
         )
 
     # --- reading one cell -----------------------------------------------------------------
@@ -491,6 +497,10 @@ class CellSplitter:
                 )
                 setattr(fields, self.slash_role, first.group("code"))
                 return _with_group_from_name(fields)
+        if self.first_line_groups is not None and len(pairs) >= 2:
+            group = _misread_group(pairs[0][0], self.first_line_groups)
+            if group is not None:
+                pairs[0] = (group, pairs[0][1])
         if self.leading_groups:
             head, _, rest = pairs[0][0].partition(" ")
             if rest and is_group(head) and re.search(r"[^\W\d_]{3,}", rest):
@@ -1085,6 +1095,45 @@ def _numbered_teachers(cells: Sequence[Sequence[str]]) -> bool:
         elif any(is_code(x) or is_teacher_name(x) for x in others):
             beside_code += 1
     return beside_room >= 2 and beside_room > beside_code
+
+
+def _first_line_groups(cells: Sequence[Sequence[str]]) -> frozenset[str] | None:
+    """The classes printed alone on the first line of the document's multi-line cells, when at least
+    two thirds of those cells start so (teacher and room timetables); None otherwise."""
+    heads = [
+        lines[0]
+        for lines in ([tidy_whitespace(_clean_line(x)) for x in cell if x.strip()] for cell in cells)
+        if len(lines) >= 2
+    ]
+    groups = [head for head in heads if is_group(head)]
+    if len(heads) < 4 or 3 * len(groups) < 2 * len(heads):
+        return None
+    return frozenset(groups)
+
+
+# Letters and digits OCR takes for each other in a short code: '28' for '2B', 'BC' for '8C'.
+_LOOKALIKES = {"8": "B", "B": "8", "5": "S", "S": "5", "0": "O", "O": "0", "1": "I", "I": "1", "2": "Z", "Z": "2", "6": "G", "G": "6"}
+
+
+def _shape(code: str) -> str:
+    """Digits as 9, capitals as A, small letters as a: '12B' -> '99A'."""
+    return "".join("9" if c.isdigit() else "A" if c.isupper() else "a" if c.islower() else c for c in code)
+
+
+def _misread_group(line: str, known: frozenset[str]) -> str | None:
+    """The class a first line of two to four characters is once look-alike characters are swapped
+    ('28' -> '2B'): a reading shaped like a class the document prints ('7B': a digit and a capital),
+    when exactly one reading is (one the document prints wins)."""
+    if " " in line or not 2 <= len(line) <= 4 or is_group(line):
+        return None
+    shapes = {_shape(group) for group in known}
+    options = [(c, _LOOKALIKES[c]) if c in _LOOKALIKES else (c,) for c in line]
+    readings = {"".join(chars) for chars in itertools.product(*options)} - {line}
+    classes = sorted(r for r in readings if _shape(r) in shapes and is_group(r))
+    printed = [r for r in classes if r in known]
+    if len(printed) == 1:
+        return printed[0]
+    return classes[0] if len(classes) == 1 else None
 
 
 def _leading_groups(cells: Sequence[Sequence[str]]) -> bool:
