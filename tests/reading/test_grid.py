@@ -470,6 +470,24 @@ def test_a_range_whose_start_ocr_misread_keeps_its_end() -> None:
     assert periods == ["1", "2", "3", "4", "5", "6"]
 
 
+def test_a_range_that_ends_before_it_starts_lost_its_start_to_ocr() -> None:
+    """'17.20-10.50' between '9.05-9.50' and '10.50-11.35': a digit of the start was misread (a 7 for
+    a 1), since the end, read after the block before, comes before it. The block starts where the one
+    before it ends."""
+    t = table(
+        [
+            ["", "8.20-9.05", "9.05-9.50", "17.20-10.50", "10.50-11.35"],
+            ["Monday", "Art", "PE", "Maths", "Music"],
+        ]
+    )
+    assert _slots(_read(t)) == {
+        ("MON", "08:20", "09:05", None, "Art"), ("MON", "09:05", "09:50", None, "PE"),
+        ("MON", "09:50", "10:50", None, "Maths"), ("MON", "10:50", "11:35", None, "Music"),
+    }  # fmt: skip
+    evening = table([["", "9.05-9.50", "17.20-18.50"], ["Monday", "PE", "Choir"]])
+    assert ("MON", "17:20", "18:50", None, "Choir") in _slots(_read(evening))  # an evening block stays
+
+
 def test_a_misread_start_after_a_block_whose_end_was_lost_is_the_usual_length_before_its_end() -> None:
     """'11:40' (its end lost) then '12:90-13:10' (no such minute): neither neighbour gives the boundary,
     so the misread range starts the header's usual length before its end, and the block before it

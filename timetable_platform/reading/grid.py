@@ -468,6 +468,9 @@ def _build_slots(
             slot.field_role = field_label_role(period)
             continue
         start, end = _settled_times(first, second, reference)
+        end_read = _end_before_misread_start(texts, first, second, reference)
+        if end_read is not None:
+            start, end = None, end_read
         if first is not None and second is None and first.end is None and _after_unreadable_start(texts, first):
             start, end = None, start
             period = _UNREADABLE_START.sub("", period or "").strip() or None
@@ -495,6 +498,34 @@ def _build_slots(
             if nxt is not None and nxt > slot.start:
                 slot.end = nxt
     return slots
+
+
+def _end_before_misread_start(
+    texts: list[str], first: TimeMatch | None, second: TimeMatch | None, reference: Clock | None
+) -> Clock | None:
+    """The end of a range that, read after the slot before it, ends before it starts ('19.15-11.50'
+    after a slot ending at 11.15): OCR misread a digit of the start, and the end alone is kept."""
+    if first is None or reference is None or first.explicit_meridiem:
+        return None
+    if second is not None:
+        printed = second.start
+    else:
+        printed_end = _printed_end(texts, first)
+        if printed_end is None:
+            return None
+        printed = printed_end
+    end = printed if (second is not None and second.settled) else school_day(printed, reference=reference)
+    return end if reference < end < first.start else None
+
+
+def _printed_end(texts: list[str], match: TimeMatch) -> Clock | None:
+    """The end of range ``match`` as printed, before the grammar moved it past its start."""
+    for text in map(_with_lost_separators, texts):
+        for found in find_times(text):
+            if found == match:
+                last = re.search(r"(\d{1,2})[:.h](\d{2})\D*$", text[found.span[0] : found.span[1]])
+                return Clock.of(int(last[1]), int(last[2])) if last and int(last[1]) < 24 else None
+    return None
 
 
 # A time OCR could not read ('6:90', '8:99': no such minute; 'N1:20': a letter for a digit), then a
