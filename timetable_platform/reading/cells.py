@@ -1116,8 +1116,9 @@ _LOOKALIKES = {"8": "B", "B": "8", "5": "S", "S": "5", "0": "O", "O": "0", "1": 
 
 
 def _shape(code: str) -> str:
-    """Digits as 9, capitals as A, small letters as a: '12B' -> '99A'."""
-    return "".join("9" if c.isdigit() else "A" if c.isupper() else "a" if c.islower() else c for c in code)
+    """A run of digits as 9, capitals as A, small letters as a: '12B' and '7B' -> '9A'."""
+    shape = "".join("9" if c.isdigit() else "A" if c.isupper() else "a" if c.islower() else c for c in code)
+    return re.sub(r"9+", "9", shape)
 
 
 def _misread_group(line: str, known: frozenset[str]) -> str | None:
