@@ -723,6 +723,47 @@ def test_a_lone_unsure_short_word_in_an_empty_cell_is_a_speck() -> None:
     assert len(blanked) == 2
 
 
+def test_a_time_cut_after_its_colon_is_one_word() -> None:
+    """Small print read with a gap after a colon ('09:' '30') is one time; a period number before a
+    time ('1.' '08:30', '1:' '08:30') and a label's colon ('Room:' '12') are left apart."""
+    from timetable_platform.domain.layout import BBox, Word
+    from timetable_platform.extraction.readers.image import _join_split_times
+
+    def texts(*parts: str) -> list[str]:
+        words = [Word(text=t, bbox=BBox(50 * k, 0, 50 * k + 40, 12)) for k, t in enumerate(parts)]
+        return [w.text for w in _join_split_times(words)]
+
+    assert texts("08:30-09:", "30") == ["08:30-09:30"]
+    assert texts("Mon", "09:", "30-10:40") == ["Mon", "09:30-10:40"]
+    assert texts("1.", "08:30") == ["1.", "08:30"]
+    assert texts("1:", "08:30") == ["1:", "08:30"]
+    assert texts("Room:", "12") == ["Room:", "12"]
+
+
+def test_a_cell_merged_across_columns_and_rows_by_lost_separators_splits_both_ways() -> None:
+    """Two faint separators (a shadow over a header's corner) make one cell of four: each slot holds
+    its own words and none crosses an edge, so it is four cells again."""
+    from timetable_platform.domain.layout import BBox, Line, Word
+    from timetable_platform.extraction.ocr.gridlines import GridCell, GridTable
+    from timetable_platform.extraction.readers.image import _split_false_merge
+
+    grid = GridTable(
+        box=(0, 0, 400, 200), row_edges=[0, 60, 200], col_edges=[0, 200, 400],
+        cells=[GridCell(row=0, col=0, rowspan=2, colspan=2, box=(0, 0, 400, 200))],
+    )
+    placed = {"12:35": (40, 20), "13:10": (240, 20), "Lunch": (40, 110), "Physics": (240, 110)}
+    lines = [
+        Line(words=[word], bbox=word.bbox)
+        for word in (Word(text=t, bbox=BBox(x, y, x + 60, y + 14), confidence=0.95) for t, (x, y) in placed.items())
+    ]
+    merged = Cell(row=0, col=0, text="\n".join(line.text for line in lines), rowspan=2, colspan=2,
+                  bbox=BBox(0, 0, 400, 200), lines=lines)
+    cells = _split_false_merge(merged, grid)
+    assert sorted((c.row, c.col, c.rowspan, c.colspan, c.text) for c in cells) == [
+        (0, 0, 1, 1, "12:35"), (0, 1, 1, 1, "13:10"), (1, 0, 1, 1, "Lunch"), (1, 1, 1, 1, "Physics"),
+    ]
+
+
 def test_a_configured_language_this_machine_lacks_is_skipped() -> None:
     """TIMETABLE_OCR_LANGUAGES may name a model a machine does not have (an older image): the reader
     reads with the installed ones instead of failing every page."""

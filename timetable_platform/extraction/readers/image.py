@@ -847,8 +847,23 @@ def _crop_lines(crop: _Crop) -> list[Line]:
             )
             for w in ocr_words
         ]
+        words = _join_split_times(words)
         lines.extend(_split_at_gaps(words) if crop.table is None and crop.rotation == 0 else [_line(words)])
     return lines
+
+
+def _join_split_times(words: list[Word]) -> list[Word]:
+    """A time OCR cut after its colon ('09:' and '30', a gap read inside small print) is one word."""
+    joined: list[Word] = []
+    for word in words:
+        if joined and re.search(r"(?<!\d)\d{1,2}:$", joined[-1].text) and re.match(r"\d{2}(?![\d:.])", word.text):
+            last = joined.pop()
+            word = Word(
+                text=last.text + word.text, bbox=union_boxes([last.bbox, word.bbox]),
+                confidence=min(last.confidence, word.confidence), rotation=word.rotation,
+            )
+        joined.append(word)
+    return joined
 
 
 def _line(words: list[Word]) -> Line:
@@ -1022,7 +1037,11 @@ def _split_false_merge(cell: Cell, grid: GridTable) -> list[Cell]:
     solid = [w for w in words if w.confidence >= 0.6 and sum(ch.isalnum() for ch in w.text) >= 2]
     if cell.bbox is None or not solid:
         return [cell]
-    return _split_on(cell, grid, solid)
+    pieces = _split_on(cell, grid, solid)
+    if len(pieces) == 1:
+        return pieces
+    # A cell merged across columns and rows alike (two separators lost) splits both ways.
+    return [part for piece in pieces for part in _split_false_merge(piece, grid)]
 
 
 def _split_on(cell: Cell, grid: GridTable, words: list[Word]) -> list[Cell]:
