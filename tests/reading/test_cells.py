@@ -194,6 +194,9 @@ def test_a_name_the_document_prints_alone_keeps_descriptions_out() -> None:
 def test_italian_titles() -> None:
     fields = CellSplitter.fit([]).split(["Italiano", "Prof.ssa Esposito"])
     assert (fields.subject, fields.teacher) == ("Italiano", "Prof.ssa Esposito")
+    # Printed without the dot, or read by OCR with a space for it.
+    for name in ("Prof ssa Esposito", "Prof. ssa Esposito", "Dott ssa Neri", "Sig ra Bruno"):
+        assert CellSplitter.fit([]).split(["Storia", name]).teacher == name
 
 
 @pytest.mark.parametrize(

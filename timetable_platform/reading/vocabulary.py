@@ -220,9 +220,10 @@ OTHER_TERMS: frozenset[str] = frozenset(
 )
 
 # Titles printed before a teacher's name, as a regular-expression alternation (case as printed).
+# Italian feminine titles come with or without their dot, and OCR may read a space in its place.
 TITLE_WORDS = (
-    r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof\.ssa|Profa|Prof|Dott\.ssa|Dott|Sir|Herr|Frau|Hr|Fr|Fräulein|M|Mme|Mlle|Mmes|"
-    r"Sr|Sra|Srta|Sig|Sig\.ra|"
+    r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof\.?\s?ssa|Profa|Prof|Dott\.?\s?ssa|Dott|Sir|Herr|Frau|Hr|Fr|Fräulein|M|Mme|Mlle|Mmes|"
+    r"Sr|Sra|Srta|Sig|Sig\.?\s?ra|"
     r"Dhr|Mevr|Mw|Dña|Don|Dona|Sre|Pfr|"
     r"Bpk|Bapak|Pak|Ibu|Bu|Pan|Pani|Lic|Ing|Mtro|Mtra|Profª|Prof\.ª"
 )
