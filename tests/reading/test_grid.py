@@ -488,6 +488,40 @@ def test_a_range_that_ends_before_it_starts_lost_its_start_to_ocr() -> None:
     assert ("MON", "17:20", "18:50", None, "Choir") in _slots(_read(evening))  # an evening block stays
 
 
+def test_a_web_page_menu_and_advert_beside_the_grid_are_no_row_labels() -> None:
+    """A school portal printed to PDF is one big table: a menu down the left and an advert on the right,
+    each kept apart from the grid by an empty column, are page furniture, not activities of the rows."""
+    t = table(
+        [
+            ["", "", "", "Monday", "Tuesday", "", "Sports day|sign up now"],
+            ["Home|Grades|Messages", "", "08:10-08:55", "", "Art", "", "^"],
+            ["^", "", "09:05-09:50", "Latin", "", "", ""],
+            ["^", "", "10:00-10:45", "", "Drama", "", ""],
+        ]
+    )
+    assert _slots(_read(t)) == {
+        ("TUE", "08:10", "08:55", None, "Art"), ("MON", "09:05", "09:50", None, "Latin"),
+        ("TUE", "10:00", "10:45", None, "Drama"),
+    }  # fmt: skip
+
+
+def test_a_note_spanning_several_timed_rows_is_no_label_of_theirs() -> None:
+    """A note printed down the side next to the times ('Term 1 only', a menu with no gap to the grid)
+    spans rows the time column labels one by one: it names none of them."""
+    t = table(
+        [
+            ["", "", "Monday", "Tuesday"],
+            ["Lower|school", "08:10-08:55", "", "Art"],
+            ["^", "09:05-09:50", "Latin", ""],
+            ["", "10:00-10:45", "Drama", ""],
+        ]
+    )
+    assert _slots(_read(t)) == {
+        ("TUE", "08:10", "08:55", None, "Art"), ("MON", "09:05", "09:50", None, "Latin"),
+        ("MON", "10:00", "10:45", None, "Drama"),
+    }  # fmt: skip
+
+
 def test_a_misread_start_after_a_block_whose_end_was_lost_is_the_usual_length_before_its_end() -> None:
     """'11:40' (its end lost) then '12:90-13:10' (no such minute): neither neighbour gives the boundary,
     so the misread range starts the header's usual length before its end, and the block before it

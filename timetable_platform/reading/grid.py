@@ -500,6 +500,47 @@ def _build_slots(
     return slots
 
 
+def _beside_days(m: list[list[Cell | None]], body_rows: range, label_cols: list[int], day_cols: list[int]) -> list[int]:
+    """The label columns that touch the day columns, directly or through other printed columns, and
+    those that print times. An untimed column an empty column keeps apart is page furniture (a web
+    page's menu or advert beside the grid), not a row label."""
+    width = len(m[0]) if m else 0
+
+    def printed(c: int) -> bool:
+        return any((cell := m[r][c]) is not None and not is_blank(cell.text) for r in body_rows)
+
+    def timed(c: int) -> bool:
+        return len({id(cell) for r in body_rows if (cell := m[r][c]) is not None and find_times(cell.text)}) >= 2
+
+    lo, hi = day_cols[0], day_cols[-1]
+    while lo > 0 and printed(lo - 1):
+        lo -= 1
+    while hi + 1 < width and printed(hi + 1):
+        hi += 1
+    return [c for c in label_cols if lo <= c <= hi or timed(c)]
+
+
+def _side_captions(m: list[list[Cell | None]], body_rows: range, label_cols: list[int]) -> set[int]:
+    """Ids of label-column cells that span rows which another label column times one by one (a web
+    page's menu or a note beside the time column): a slot's label names one slot, not several."""
+    captions: set[int] = set()
+    for c in label_cols:
+        for r in body_rows:
+            cell = m[r][c]
+            if cell is None or cell.row != r or cell.row_end - cell.row < 2:
+                continue
+            rows = range(max(r, body_rows.start), min(cell.row_end, body_rows.stop))
+            for other in label_cols:
+                timed = {
+                    id(label) for k in rows
+                    if (label := m[k][other]) is not None and label is not cell and find_times(label.text)
+                }
+                if len(timed) >= 2:
+                    captions.add(id(cell))
+                    break
+    return captions
+
+
 def _end_before_misread_start(
     texts: list[str], first: TimeMatch | None, second: TimeMatch | None, reference: Clock | None
 ) -> Clock | None:
@@ -973,6 +1014,7 @@ def _read_section(
         body_rows = range(body[0], body[-1] + 1)
         field_cols = _field_columns(m, header, day_of_col)
         label_cols = [c for c in range(canonical.n_cols) if c not in day_of_col and c not in field_cols]
+        label_cols = _beside_days(m, body_rows, label_cols, sorted(day_of_col))
         # A label cell covering every body row is a title or side caption, not a slot label.
         title_cells: set[int] = set()
         for c in label_cols:
@@ -984,6 +1026,7 @@ def _read_section(
                 and len(body_rows) > 1
             ):
                 title_cells.add(id(cell))
+        title_cells |= _side_captions(m, body_rows, label_cols)
         # A body cell reaching into a label column (a split day header, OCR) is not a label.
         body_cells = {id(m[r][c]) for r in body_rows for c in day_of_col if m[r][c] is not None}
         slots = _build_slots(m, body_rows, label_cols, title_cells | body_cells)
