@@ -460,3 +460,12 @@ def test_a_class_line_ocr_misread_is_still_the_class() -> None:
     # In a document whose cells do not start with classes, a number stays where it was read.
     plain = CellSplitter.fit([["Science", "R12"], ["Latin", "R2"], ["28", "Drawing"], ["Drawing", "R4"]])
     assert plain.split(["28", "Drawing"]).group is None
+
+
+def test_a_break_word_ocr_misread_by_one_letter_is_still_a_break() -> None:
+    """'Registraton', 'Lunchtlme': one letter off a long break or registration word. Short words and
+    lesson names stay lessons."""
+    assert classify_kind("Registraton") == "other"
+    assert classify_kind("Lunchtlme") == "break"
+    assert classify_kind("Chemistry") == "lesson"
+    assert classify_kind("Brake") == "lesson"

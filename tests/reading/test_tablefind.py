@@ -305,3 +305,27 @@ def test_the_header_of_day_names_is_a_row_of_its_own_however_close_the_first_row
     assert reading is not None
     got = {(b.day, b.start.hhmm() if b.start else None, " ".join(b.lines)) for b in reading.blocks}
     assert ("MON", "07:30", "Artes") in got and ("WED", "08:45", "Artes") in got and len(got) == 9
+
+
+def test_the_same_lesson_in_two_close_rows_is_two_cells() -> None:
+    """Rows set close together: a lesson printed in two rows of one column (its name and teacher
+    twice) reads as one block of lines. Its first line is level with one row label and its third with
+    the next: two cells, one per row. A lesson centred between two labels stays one double lesson."""
+
+    def ocr(text: str, x: float, y: float) -> Word:
+        return Word(text=text, bbox=BBox(x, y, x + 8 * len(text), y + 12), confidence=0.9)
+
+    words = [ocr("Time", 10, 20), ocr("Mon", 150, 20), ocr("Tue", 300, 20)]
+    for row, label in enumerate(("8:00-8:45", "8:45-9:30", "9:30-10:15")):
+        words.append(ocr(label, 10, 50 + 36 * row))
+    words += [ocr("Music", 150, 50), ocr("Mr Grey", 150, 66), ocr("Music", 150, 86), ocr("Mr Grey", 150, 102)]
+    words += [ocr("Drama", 300, 68), ocr("Ms Lee", 300, 84), ocr("Art", 150, 122), ocr("Ms Lee", 150, 138)]
+    t = table_from_words(words)
+    assert t is not None
+    reading = read_grid(t)
+    assert reading is not None
+    blocks = sorted((b.day, b.start.hhmm(), b.end.hhmm(), b.lines[0]) for b in reading.blocks if b.start and b.end)
+    assert blocks == [
+        ("MON", "08:00", "08:45", "Music"), ("MON", "08:45", "09:30", "Music"), ("MON", "09:30", "10:15", "Art"),
+        ("TUE", "08:00", "09:30", "Drama"),
+    ]  # fmt: skip

@@ -10,6 +10,7 @@ codes such as 'OKA') and which stand first in a cell (subject codes such as 'PE'
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 import re
 from collections import Counter
@@ -56,7 +57,34 @@ def classify_kind(text: str, language: str | None = None) -> Kind:
         return "other"
     if _term_hits(text, BREAK_TERMS):
         return "break"
+    return _misread_term_kind(text)
+
+
+# A long word one letter off a break or registration word is that word as OCR misread it
+# ('Registraton', 'Mlddagpauze'); shorter words are too close to lesson names to tell.
+_MISREAD_TERM_LENGTH = 7
+
+
+@functools.cache
+def _misread_term_kind(text: str) -> Kind:
+    word = fold(text).strip(" .:")
+    if len(word) < _MISREAD_TERM_LENGTH or not word.isalpha():
+        return "lesson"
+    for kind, terms in (("other", OTHER_TERMS), ("break", BREAK_TERMS)):
+        for term in terms:
+            if abs(len(term) - len(word)) <= 1 and len(term) >= _MISREAD_TERM_LENGTH and _one_edit_apart(word, term):
+                return kind  # type: ignore[return-value]
     return "lesson"
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Whether one letter inserted, dropped or changed turns ``a`` into ``b``."""
+    if a == b:
+        return True
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:k] + long[k + 1 :] == short for k in range(len(long)))
 
 
 # --- field patterns -------------------------------------------------------------------------------

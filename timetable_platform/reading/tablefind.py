@@ -307,6 +307,7 @@ def table_from_words(words: list[Word]) -> Table | None:
     anchors = _paired_bare_labels(anchors, chunks, height)
     if len(anchors) < _MIN_GRID:
         return None
+    chunks = _split_at_labels(chunks, anchors, height)
     # Row bands: from each anchor's top to the next anchor's top (text sits at the top or middle of a row).
     centres = [(a.top + a.bottom) / 2 for a in anchors]
     bounds = [anchors[0].top - 0.5 * height]
@@ -357,6 +358,39 @@ def table_from_words(words: list[Word]) -> Table | None:
         return None
     _widen_lone_breaks(cells, n_rows, n_cols, xs)
     return Table(n_rows=n_rows, n_cols=n_cols, cells=cells, bbox=BBox(xs[0], bounds[0], xs[-1], bounds[-1]))
+
+
+def _split_at_labels(chunks: list[_Chunk], anchors: list[_Chunk], height: float) -> list[_Chunk]:
+    """Two cells stacked closely in one column (the same lesson printed in two rows) read as one chunk.
+    Where the chunk starts level with one row label and a later line of it starts level with the next
+    label, it is two cells, cut there. A double lesson centred between labels is left whole."""
+    tops = [a.top for a in anchors]
+
+    def level(y: float) -> int | None:
+        return next((k for k, top in enumerate(tops) if abs(y - top) <= 0.6 * height), None)
+
+    out: list[_Chunk] = []
+    for chunk in chunks:
+        if chunk.col == 0 or chunk.header or level(chunk.top) is None:
+            out.append(chunk)
+            continue
+        lines = sorted({round(w.bbox.top) for w in chunk.words})
+        cuts = [y for y in lines[1:] if (k := level(y)) is not None and k != level(chunk.top)]
+        pieces = [chunk]
+        for cut in cuts:
+            last = pieces.pop()
+            upper = [w for w in last.words if w.bbox.top < cut - 0.3 * height]
+            lower = [w for w in last.words if w.bbox.top >= cut - 0.3 * height]
+            if not upper or not lower:
+                pieces.append(last)
+                continue
+            pieces += [_piece(last.col, upper), _piece(last.col, lower)]
+        out.extend(pieces)
+    return out
+
+
+def _piece(col: int, words: list[Word]) -> _Chunk:
+    return _Chunk(col=col, words=words, top=min(w.bbox.top for w in words), bottom=max(w.bbox.bottom for w in words))
 
 
 def _junk_edge_words(words: list[Word], xs: list[float]) -> set[int]:
