@@ -1040,8 +1040,9 @@ def _split_false_merge(cell: Cell, grid: GridTable) -> list[Cell]:
     pieces = _split_on(cell, grid, solid)
     if len(pieces) == 1:
         return pieces
-    # A cell merged across columns and rows alike (two separators lost) splits both ways.
-    return [part for piece in pieces for part in _split_false_merge(piece, grid)]
+    # A cell merged across columns and rows alike (two separators lost) splits both ways: the columns
+    # first, then each column's piece by its rows.
+    return [part for piece in pieces for part in (_split_false_merge(piece, grid) if piece.colspan == 1 else [piece])]
 
 
 def _split_on(cell: Cell, grid: GridTable, words: list[Word]) -> list[Cell]:
