@@ -49,3 +49,23 @@ def test_names_that_differ_in_a_number_or_short_code_stay_distinct() -> None:
 def test_values_printed_about_as_often_are_both_kept() -> None:
     tt = _timetable(("Jansen", None, None), ("Jansen", None, None), ("Janssen", None, None), ("Janssen", None, None))
     assert consolidate_spellings(tt) == 0
+
+
+def test_a_word_printed_with_its_accents_elsewhere_gets_them_back() -> None:
+    """OCR drops small accents now and then: a word the document prints with its accents in another
+    value of the same field is that word. A word never printed with accents stays as read, and a
+    capitalised word or one in another field is left alone."""
+    tt = _timetable(
+        ("Física y Química", "Sr. García", None),
+        ("Fisica y Quimica", "Sr. Garcia", None),
+        ("Biologia", None, "Aula Garcia"),
+        ("QUIMICA", None, None),
+    )
+    consolidate_spellings(tt)
+    assert [(e.subject, e.teacher) for e in tt.entries] == [
+        ("Física y Química", "Sr. García"),
+        ("Física y Química", "Sr. García"),
+        ("Biologia", None),
+        ("QUIMICA", None),
+    ]
+    assert tt.entries[2].room == "Aula Garcia"  # another field's value

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections import Counter
 
 from timetable_platform.domain.model import Timetable
@@ -66,10 +67,38 @@ def _misread_of(value: str, counts: Counter[str]) -> str | None:
     return best[1] if best is not None else None
 
 
+def _unaccented(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+def _accents_restored(values: list[str]) -> dict[str, str]:
+    """Values with a word the document prints elsewhere with its accents ('Quimica' where 'Química' is
+    printed too) -> the value with the accented word: OCR drops a small accent now and then, print
+    never does."""
+    accented: dict[str, str] = {}
+    for value in values:
+        for word in re.findall(r"\w+", value):
+            bare = _unaccented(word)
+            if bare != word:
+                accented.setdefault(bare, word)
+    fixes: dict[str, str] = {}
+    for value in values:
+        fixed = re.sub(r"\w+", lambda m: accented.get(m[0], m[0]), value)
+        if fixed != value:
+            fixes[value] = fixed
+    return fixes
+
+
 def consolidate_spellings(timetable: Timetable) -> int:
     """Give every value its document's dominant spelling; returns how many field values changed."""
     changed = 0
     for field in FIELDS:
+        restored = _accents_restored([value for entry in timetable.entries if (value := getattr(entry, field))])
+        for entry in timetable.entries:
+            value = getattr(entry, field)
+            if value in restored:
+                setattr(entry, field, restored[value])
+                changed += 1
         counts = Counter(
             value for entry in timetable.entries if (value := getattr(entry, field)) and len(value) >= 3
         )
