@@ -206,6 +206,9 @@ def test_italian_titles() -> None:
         (["PKn", "Ibu Santoso"], "Ibu Santoso"),
         (["Historia", "Lic. Ramírez"], "Lic. Ramírez"),  # Latin American academic titles
         (["Fizyka", "Pani Nowak"], "Pani Nowak"),  # Polish
+        (["Tekenen", "Dhr. de Wit"], "Dhr. de Wit"),  # surnames with lower-case particles
+        (["Erdkunde", "Herr von Arx"], "Herr von Arx"),
+        (["Dibujo", "Sra. de la Fuente"], "Sra. de la Fuente"),
     ],
 )
 def test_titles_of_more_languages_mark_the_teacher(lines: list[str], teacher: str) -> None:

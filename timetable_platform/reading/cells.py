@@ -90,7 +90,11 @@ def _one_edit_apart(a: str, b: str) -> bool:
 # --- field patterns -------------------------------------------------------------------------------
 
 _NAME_WORD = r"[A-ZÀ-Þ][^\W\d_]*(?:['’\-][^\W\d_]+)*"
-_TEACHER_TITLED = re.compile(rf"^(?:{TITLE_WORDS})\.?\s+{_NAME_WORD}(?:\s+{_NAME_WORD})?\.?$")
+# Lower-case particles before a surname ('Dhr. de Boer', 'Herr von Stein', 'Sra. de la Cruz').
+_NAME_PARTICLES = r"(?:(?:de|van|von|der|den|ter|ten|te|zu|vom|di|da|du|del|della|dos|das|la|le|el|al|bin|binti)\s+){0,3}"
+_TEACHER_TITLED = re.compile(
+    rf"^(?:{TITLE_WORDS})\.?\s+{_NAME_PARTICLES}{_NAME_WORD}(?:\s+{_NAME_PARTICLES}{_NAME_WORD})?\.?$"
+)
 # 2-4 capital letters, the usual teacher code ('OKA', 'MD'); subjects share the shape, see below.
 _CODE = re.compile(r"^[A-ZÀ-ÖØ-Þ]{2,4}$")  # capitals with accents too: SÁN, LÓP, ÇEL
 # Room codes: up to four letters, optional dash or space, digits ('R101', 'A-12', 'Lab 2', 'NW1', 'M2').
