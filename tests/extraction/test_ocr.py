@@ -521,6 +521,14 @@ def test_a_degree_sign_between_hour_and_minutes_is_a_colon() -> None:
     assert _clean_text("21° C") == "21° C" and _clean_text("3° SERIE") == "3° SERIE"
 
 
+def test_a_dollar_sign_starting_a_code_is_an_s() -> None:
+    """Timetables print no prices: '$232' is the room 'S232' read by OCR (sometimes '$S232')."""
+    from timetable_platform.extraction.readers.image import _clean_text
+
+    assert _clean_text("$232") == "S232" and _clean_text("$S125") == "S125"
+    assert _clean_text("US$5") == "US$5" and _clean_text("$ fee") == "$ fee"
+
+
 class _ScriptedEngine:
     """Answers each read with the next scripted reading (one per crop), recording the charset asked for."""
 

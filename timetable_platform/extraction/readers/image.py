@@ -953,11 +953,16 @@ _DEGREE_COLON = re.compile(r"(?<![\d.:])(\d{1,2})[°º](\d{2})(?!\d)")
 _CENT_IN_TIME = re.compile(r"(?<=\d[:.]\d)¢|(?<=\d[:.])¢(?=\d)")
 
 
+# A dollar sign starting a code is OCR's reading of a capital S ('$232' for the room 'S232'), now and
+# then read twice over ('$S232').
+_DOLLAR_FOR_S = re.compile(r"(?<!\S)\$S?(?=\d)")
+
+
 def _clean_text(text: str) -> str:
     """One dash for the dash runs and look-alikes OCR makes of an en dash ("12-—1pm" -> "12–1pm"), a
-    colon for the degree sign OCR reads between an hour and its minutes, and a C for a cent sign
-    (timetables print no prices; OCR reads a small C so)."""
-    text = _CENT_IN_TIME.sub("0", text).replace("¢", "C")
+    colon for the degree sign OCR reads between an hour and its minutes, and a C for a cent sign and
+    an S for a dollar sign before digits (timetables print no prices; OCR reads small C and S so)."""
+    text = _DOLLAR_FOR_S.sub("S", _CENT_IN_TIME.sub("0", text).replace("¢", "C"))
     return _DEGREE_COLON.sub(r"\1:\2", _DASHES.sub("–", text))
 
 
