@@ -772,6 +772,25 @@ def test_a_cell_merged_across_columns_and_rows_by_lost_separators_splits_both_wa
     ]
 
 
+def test_text_beside_a_scanned_screens_dark_edge_is_still_read() -> None:
+    """A dark-mode screen scanned on white paper, once inverted, has a black band down its edge. Text
+    near it must not join it into one block too big to read: marks taller than any letter are no text."""
+    from PIL import ImageDraw
+
+    from tests.corpusgen.degrade import font
+    from timetable_platform.extraction.readers.image import _outside_text_crops
+
+    image = Image.new("L", (700, 900), 255)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 40, 899), fill=0)  # the band, from top to bottom
+    for k, text in enumerate(("8.15-9.10", "9.20-10.15", "10.25-11.20", "11.30-11.45", "11.55-12.50")):
+        draw.text((52, 40 + 170 * k), text, fill=0, font=font(26))
+        draw.text((300, 40 + 170 * k), "Science", fill=0, font=font(26, bold=True))
+    crops = _outside_text_crops(np.array(image), [])
+    starts = sorted(c.origin[1] for c in crops if c.origin[0] < 200)
+    assert len(starts) >= 5, starts  # every time beside the band is a block of its own
+
+
 def test_a_configured_language_this_machine_lacks_is_skipped() -> None:
     """TIMETABLE_OCR_LANGUAGES may name a model a machine does not have (an older image): the reader
     reads with the installed ones instead of failing every page."""

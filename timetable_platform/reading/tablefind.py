@@ -7,6 +7,7 @@ clusters of word baselines and columns are the x-gaps that most rows leave empty
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -363,7 +364,8 @@ def table_from_words(words: list[Word]) -> Table | None:
 def _split_at_labels(chunks: list[_Chunk], anchors: list[_Chunk], height: float) -> list[_Chunk]:
     """Two cells stacked closely in one column (the same lesson printed in two rows) read as one chunk.
     Where the chunk starts level with one row label and a later line of it starts level with the next
-    label, it is two cells, cut there. A double lesson centred between labels is left whole."""
+    label, and the parts are printed alike, it is two cells, cut there. A double lesson centred between
+    labels is left whole."""
     tops = [a.top for a in anchors]
 
     def level(y: float) -> int | None:
@@ -374,19 +376,30 @@ def _split_at_labels(chunks: list[_Chunk], anchors: list[_Chunk], height: float)
         if chunk.col == 0 or chunk.header or level(chunk.top) is None:
             out.append(chunk)
             continue
-        lines = sorted({round(w.bbox.top) for w in chunk.words})
-        cuts = [y for y in lines[1:] if (k := level(y)) is not None and k != level(chunk.top)]
-        pieces = [chunk]
-        for cut in cuts:
-            last = pieces.pop()
-            upper = [w for w in last.words if w.bbox.top < cut - 0.3 * height]
-            lower = [w for w in last.words if w.bbox.top >= cut - 0.3 * height]
-            if not upper or not lower:
-                pieces.append(last)
-                continue
-            pieces += [_piece(last.col, upper), _piece(last.col, lower)]
+        first_of_row: dict[int, float] = {}  # the top of the chunk's first line level with each later label
+        for y in sorted(w.bbox.top for w in chunk.words):
+            if (k := level(y)) is not None and k != level(chunk.top):
+                first_of_row.setdefault(k, y)
+        cuts = [y - 0.3 * height for y in first_of_row.values()]
+        parts = [
+            [w for w in chunk.words if lo <= w.bbox.top < hi]
+            for lo, hi in pairwise([-math.inf, *cuts, math.inf])
+        ]
+        pieces = [_piece(chunk.col, part) for part in parts] if cuts and _alike(parts, height) else [chunk]
         out.extend(pieces)
     return out
+
+
+def _alike(parts: list[list[Word]], height: float) -> bool:
+    """Whether stacked parts are cells printed alike: each of two lines or more, as many lines each
+    (one cell's own lines beside short rows, 'Art' / 'Room 4', are no such cells)."""
+
+    def lines(words: list[Word]) -> int:
+        tops = sorted(w.bbox.top for w in words)
+        return 1 + sum(1 for a, b in pairwise(tops) if b - a > 0.5 * height) if tops else 0
+
+    counts = {lines(part) for part in parts}
+    return len(counts) == 1 and min(counts) >= 2
 
 
 def _piece(col: int, words: list[Word]) -> _Chunk:

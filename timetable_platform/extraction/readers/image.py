@@ -615,7 +615,8 @@ def _outside_text_crops(clean: np.ndarray, grids: list[GridTable], color: np.nda
             masked[y : y + h, x : x + w] = 255
             ink[y : y + h, x : x + w] = 0
     smear = cv2.dilate(
-        ink, cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, int(char_height * 2.5)), max(3, int(char_height * 0.6))))
+        _without_tall_marks(ink, char_height),
+        cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, int(char_height * 2.5)), max(3, int(char_height * 0.6)))),
     )
     count, _, stats, _ = cv2.connectedComponentsWithStats(smear, connectivity=8)
     page_area = clean.shape[0] * clean.shape[1]
@@ -630,6 +631,20 @@ def _outside_text_crops(clean: np.ndarray, grids: list[GridTable], color: np.nda
         if crop is not None:
             crops.append(crop)
     return crops
+
+
+# No letter stands this many text heights tall: ink that does is a line or the dark edge of a scan.
+TALL_MARK_HEIGHTS = 8
+
+
+def _without_tall_marks(ink: np.ndarray, char_height: float) -> np.ndarray:
+    """``ink`` without its marks taller than any letter (vertical lines, a scanned screen's dark edge),
+    which would join the text beside them into one block too big to be read."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    tall = [i for i in range(1, count) if stats[i, cv2.CC_STAT_HEIGHT] > TALL_MARK_HEIGHTS * char_height]
+    if not tall:
+        return ink
+    return np.where(np.isin(labels, tall), 0, ink).astype(ink.dtype)
 
 
 def _filled_boxes(
