@@ -626,16 +626,8 @@ def _outside_text_crops(clean: np.ndarray, grids: list[GridTable], color: np.nda
                 crops.extend(_split_by_text_size(crop))
             masked[y : y + h, x : x + w] = 255
             ink[y : y + h, x : x + w] = 0
-    smear = cv2.dilate(
-        _without_tall_marks(ink, char_height),
-        cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, int(char_height * 2.5)), max(3, int(char_height * 0.6)))),
-    )
-    count, _, stats, _ = cv2.connectedComponentsWithStats(smear, connectivity=8)
     page_area = clean.shape[0] * clean.shape[1]
-    for i in range(1, count):
-        x, y, w, h, _ = (int(v) for v in stats[i])
-        if w * h > 0.3 * page_area or h < char_height * 0.6 or w < char_height:
-            continue
+    for x, y, w, h in _text_blocks(ink, char_height, 0.3 * page_area):
         region_ink = ink[y : y + h, x : x + w]
         if cv2.countNonZero(region_ink) < 20:
             continue
@@ -645,15 +637,43 @@ def _outside_text_crops(clean: np.ndarray, grids: list[GridTable], color: np.nda
     return crops
 
 
-# No letter stands this many text heights tall: ink that does is a line or the dark edge of a scan.
+# No letter stands this many text heights tall: a mark that does is a line, a frame or the dark edge
+# of a scan.
 TALL_MARK_HEIGHTS = 8
 
 
+def _text_blocks(ink: np.ndarray, char_height: float, largest: float) -> list[tuple[int, int, int, int]]:
+    """Boxes (x, y, w, h) of the blocks of text in ``ink``: its print smeared along the lines. A block
+    bigger than ``largest`` is print joined by a mark taller than any letter (a frame, a scanned
+    screen's dark edge): it is smeared again without such marks, and what is still too big is dropped."""
+    blocks: list[tuple[int, int, int, int]] = []
+    for x, y, w, h in _smeared_blocks(ink, char_height):
+        if w * h <= largest:
+            blocks.append((x, y, w, h))
+            continue
+        region = _without_tall_marks(ink[y : y + h, x : x + w], char_height)
+        blocks += [(x + bx, y + by, bw, bh) for bx, by, bw, bh in _smeared_blocks(region, char_height) if bw * bh <= largest]
+    return blocks
+
+
+def _smeared_blocks(ink: np.ndarray, char_height: float) -> list[tuple[int, int, int, int]]:
+    smear = cv2.dilate(
+        ink, cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, int(char_height * 2.5)), max(3, int(char_height * 0.6))))
+    )
+    count, _, stats, _ = cv2.connectedComponentsWithStats(smear, connectivity=8)
+    return [
+        (x, y, w, h)
+        for x, y, w, h, _ in (tuple(int(v) for v in stats[i]) for i in range(1, count))
+        if h >= char_height * 0.6 and w >= char_height
+    ]
+
+
 def _without_tall_marks(ink: np.ndarray, char_height: float) -> np.ndarray:
-    """``ink`` without its marks taller than any letter (vertical lines, a scanned screen's dark edge),
-    which would join the text beside them into one block too big to be read."""
+    """``ink`` without its upright marks taller than any letter (lines, a frame's sides, a band); a
+    sprawling mark (print a photo's noise joined up) stays."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    tall = [i for i in range(1, count) if stats[i, cv2.CC_STAT_HEIGHT] > TALL_MARK_HEIGHTS * char_height]
+    heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    tall = [i for i in range(1, count) if heights[i] > TALL_MARK_HEIGHTS * char_height and heights[i] > 3 * widths[i]]
     if not tall:
         return ink
     return np.where(np.isin(labels, tall), 0, ink).astype(ink.dtype)
