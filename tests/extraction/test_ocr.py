@@ -786,7 +786,7 @@ def test_text_beside_a_scanned_screens_dark_edge_is_still_read() -> None:
     for k, text in enumerate(("8.15-9.10", "9.20-10.15", "10.25-11.20", "11.30-11.45", "11.55-12.50")):
         draw.text((52, 40 + 170 * k), text, fill=0, font=font(26))
         draw.text((300, 40 + 170 * k), "Science", fill=0, font=font(26, bold=True))
-    crops = _outside_text_crops(np.array(image), [])
+    crops = _outside_text_crops(np.array(image), [], inverted=True)
     starts = sorted(c.origin[1] for c in crops if c.origin[0] < 200)
     assert len(starts) >= 5, starts  # every time beside the band is a block of its own
 

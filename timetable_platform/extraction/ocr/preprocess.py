@@ -34,6 +34,8 @@ class PreparedPage:
     color: np.ndarray
     gray: np.ndarray
     notes: list[str] = field(default_factory=list)
+    # Light print on a dark page was inverted: what surrounded the page (paper, ground) is now dark.
+    inverted: bool = False
 
     @property
     def width(self) -> int:
@@ -375,7 +377,8 @@ def prepare_page(image: Image.Image | np.ndarray, *, detect_orientation: bool = 
     """Upright, flat, deskewed page ready for grid finding and OCR."""
     color = pil_to_bgr(image) if isinstance(image, Image.Image) else image
     notes: list[str] = []
-    if is_dark_page(cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)):
+    inverted = is_dark_page(cv2.cvtColor(color, cv2.COLOR_BGR2GRAY))
+    if inverted:
         color = 255 - color
         notes.append("light print on a dark page inverted")
     # The normalised grey is computed once and moved along with the colour image where possible.
@@ -420,4 +423,4 @@ def prepare_page(image: Image.Image | np.ndarray, *, detect_orientation: bool = 
         if not corrected:
             notes.append(f"deskewed by {skew:.2f} degrees")
 
-    return PreparedPage(color=color, gray=flat, notes=notes)
+    return PreparedPage(color=color, gray=flat, notes=notes, inverted=inverted)

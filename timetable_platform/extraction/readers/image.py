@@ -219,7 +219,7 @@ def _find_crops(prepared: PreparedPage) -> _PageCrops:
             for part in _split_by_text_size(crop):
                 part.table, part.cell = table_index, cell_index
                 crops.append(part)
-    crops.extend(_outside_text_crops(clean, grids, prepared.color))
+    crops.extend(_outside_text_crops(clean, grids, prepared.color, inverted=prepared.inverted))
     boxes = find_filled_boxes(prepared.color, _char_height(binarize(prepared.gray)) or 20.0)
     return _PageCrops(rulings=rulings, grids=grids, crops=crops, boxes=boxes)
 
@@ -606,7 +606,9 @@ def _stretched(region: np.ndarray) -> np.ndarray:
     return np.clip(scaled, 0, 255).astype(np.uint8)
 
 
-def _outside_text_crops(clean: np.ndarray, grids: list[GridTable], color: np.ndarray | None = None) -> list[_Crop]:
+def _outside_text_crops(
+    clean: np.ndarray, grids: list[GridTable], color: np.ndarray | None = None, *, inverted: bool = False
+) -> list[_Crop]:
     """Text blocks outside the tables (titles, headings, footnotes, list timetables), and the print on
     coloured boxes there (calendar events, app cards), each box read from its own colour."""
     masked = clean.copy()
@@ -627,7 +629,7 @@ def _outside_text_crops(clean: np.ndarray, grids: list[GridTable], color: np.nda
             masked[y : y + h, x : x + w] = 255
             ink[y : y + h, x : x + w] = 0
     page_area = clean.shape[0] * clean.shape[1]
-    for x, y, w, h in _text_blocks(ink, char_height, 0.3 * page_area):
+    for x, y, w, h in _text_blocks(ink, char_height, 0.3 * page_area, resplit=inverted):
         region_ink = ink[y : y + h, x : x + w]
         if cv2.countNonZero(region_ink) < 20:
             continue
@@ -642,14 +644,19 @@ def _outside_text_crops(clean: np.ndarray, grids: list[GridTable], color: np.nda
 TALL_MARK_HEIGHTS = 8
 
 
-def _text_blocks(ink: np.ndarray, char_height: float, largest: float) -> list[tuple[int, int, int, int]]:
+def _text_blocks(
+    ink: np.ndarray, char_height: float, largest: float, *, resplit: bool
+) -> list[tuple[int, int, int, int]]:
     """Boxes (x, y, w, h) of the blocks of text in ``ink``: its print smeared along the lines. A block
-    bigger than ``largest`` is print joined by a mark taller than any letter (a frame, a scanned
-    screen's dark edge): it is smeared again without such marks, and what is still too big is dropped."""
+    bigger than ``largest`` is dropped: one crop of it reads badly. On an inverted dark screen
+    (``resplit``) such a block is print joined by what surrounded the screen, dark now (a scan's white
+    margin, a phone's outline): it is smeared again without marks taller than any letter."""
     blocks: list[tuple[int, int, int, int]] = []
     for x, y, w, h in _smeared_blocks(ink, char_height):
         if w * h <= largest:
             blocks.append((x, y, w, h))
+            continue
+        if not resplit:
             continue
         region = _without_tall_marks(ink[y : y + h, x : x + w], char_height)
         blocks += [(x + bx, y + by, bw, bh) for bx, by, bw, bh in _smeared_blocks(region, char_height) if bw * bh <= largest]
