@@ -791,27 +791,6 @@ def test_text_beside_a_scanned_screens_dark_edge_is_still_read() -> None:
     assert len(starts) >= 5, starts  # every time beside the band is a block of its own
 
 
-def test_a_frame_round_the_print_is_no_table() -> None:
-    """A phone's outline or a box round a list makes a 'grid' of a few cells, one of them nearly all of
-    it: a frame, whose print is read as text. A real grid of lesson cells is kept."""
-    from timetable_platform.extraction.ocr.gridlines import GridCell, GridTable
-    from timetable_platform.extraction.readers.image import _frame_only
-
-    frame = GridTable(
-        box=(0, 0, 1000, 3000), row_edges=[0, 100, 2900, 3000], col_edges=[0, 950, 1000],
-        cells=[
-            GridCell(row=0, col=0, rowspan=1, colspan=2, box=(0, 0, 1000, 100)),
-            GridCell(row=1, col=0, rowspan=1, colspan=1, box=(0, 100, 950, 2900)),
-            GridCell(row=1, col=1, rowspan=1, colspan=1, box=(950, 100, 1000, 2900)),
-            GridCell(row=2, col=0, rowspan=1, colspan=2, box=(0, 2900, 1000, 3000)),
-        ],
-    )
-    assert _frame_only(frame)
-    cells = [GridCell(row=r, col=c, rowspan=1, colspan=1, box=(100 * c, 50 * r, 100 * c + 100, 50 * r + 50))
-             for r in range(3) for c in range(3)]
-    assert not _frame_only(GridTable(box=(0, 0, 300, 150), row_edges=[0, 50, 100, 150], col_edges=[0, 100, 200, 300], cells=cells))
-
-
 def test_a_configured_language_this_machine_lacks_is_skipped() -> None:
     """TIMETABLE_OCR_LANGUAGES may name a model a machine does not have (an older image): the reader
     reads with the installed ones instead of failing every page."""

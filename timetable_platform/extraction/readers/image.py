@@ -208,7 +208,7 @@ def read_page(prepared: PreparedPage, number: int, engine: OcrEngine) -> Page:
 
 def _find_crops(prepared: PreparedPage) -> _PageCrops:
     rulings = find_rulings(prepared.gray, prepared.color)
-    grids = [grid for grid in find_tables(prepared.gray, prepared.color, rulings) if not _frame_only(grid)]
+    grids = find_tables(prepared.gray, prepared.color, rulings)
     clean = _without_rulings(prepared.gray, rulings, grids)
     crops: list[_Crop] = []
     for table_index, grid in enumerate(grids):
@@ -222,18 +222,6 @@ def _find_crops(prepared: PreparedPage) -> _PageCrops:
     crops.extend(_outside_text_crops(clean, grids, prepared.color, inverted=prepared.inverted))
     boxes = find_filled_boxes(prepared.color, _char_height(binarize(prepared.gray)) or 20.0)
     return _PageCrops(rulings=rulings, grids=grids, crops=crops, boxes=boxes)
-
-
-def _frame_only(grid: GridTable) -> bool:
-    """A 'table' of a few cells, one of them most of it: a frame around the print (a phone's outline,
-    a box round a list), not a grid of lessons. Its print is read as text outside tables."""
-    if not grid.cells or len(grid.cells) > 9:
-        return False
-
-    def area(box: tuple[int, int, int, int]) -> int:
-        return max(0, box[2] - box[0]) * max(0, box[3] - box[1])
-
-    return max(area(cell.box) for cell in grid.cells) > 0.6 * area(grid.box)
 
 
 def _assemble(prepared: PreparedPage, number: int, found: _PageCrops) -> Page:
