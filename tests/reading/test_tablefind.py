@@ -305,3 +305,35 @@ def test_the_header_of_day_names_is_a_row_of_its_own_however_close_the_first_row
     assert reading is not None
     got = {(b.day, b.start.hhmm() if b.start else None, " ".join(b.lines)) for b in reading.blocks}
     assert ("MON", "07:30", "Artes") in got and ("WED", "08:45", "Artes") in got and len(got) == 9
+
+
+def test_lines_of_tall_cells_centred_on_their_label_are_no_rows_of_their_own() -> None:
+    """A striped web table read by OCR: each cell prints a subject, a teacher and a room centred on
+    the row's time label; OCR lost the small teacher line of some cells, so their subject and room
+    stand apart, above and below the label. A double lesson stands half way between two labels.
+    None of these is an unlabelled row: the table keeps one row per label."""
+
+    def ocr(text: str, x: float, y: float) -> Word:
+        return Word(text=text, bbox=BBox(x, y, x + 8 * len(text), y + 12), confidence=0.9)
+
+    words = [ocr("Time", 10, 20), ocr("Mon", 150, 20), ocr("Tue", 300, 20), ocr("Wed", 450, 20)]
+    slots = (("8:00", "8:50"), ("9:00", "9:50"), ("10:00", "10:50"), ("11:00", "11:50"))
+    for row, (start, end) in enumerate(slots):
+        middle = 100 + 100 * row
+        words.append(ocr(f"{start}-{end}", 10, middle - 6))
+        for col, x in enumerate((150, 300)):
+            words += [ocr(f"Subj{row}{col}", x, middle - 36), ocr(f"Room{row}{col}", x, middle + 24)]
+            if (row + col) % 2:
+                words.append(ocr(f"Tea{row}{col}", x, middle - 6))  # the middle line survived here
+    # Wednesday: one double lesson over the first two rows, centred between their labels.
+    words += [ocr("Double", 450, 150 - 36), ocr("Teach", 450, 150 - 6), ocr("RoomD", 450, 150 + 24)]
+    t = table_from_words(words)
+    assert t is not None and t.n_rows == 5
+    reading = read_grid(t)
+    assert reading is not None
+    cells = {(b.day, b.start.hhmm() if b.start else None, b.end.hhmm() if b.end else None): b.lines[0]
+             for b in reading.blocks}  # fmt: skip
+    assert cells[("MON", "08:00", "08:50")] == "Subj00"
+    assert cells[("TUE", "11:00", "11:50")] == "Subj31"
+    assert cells[("WED", "08:00", "09:50")] == "Double"
+    assert len(cells) == 9

@@ -303,15 +303,17 @@ def table_from_words(words: list[Word]) -> Table | None:
     anchors = sorted((c for c in chunks if c.col == 0), key=lambda c: c.top)
     if not anchors:
         return None
-    anchors = sorted([*anchors, *_unlabelled_rows(chunks, anchors, height)], key=lambda c: c.top)
+    unlabelled, above_label = _unlabelled_rows(chunks, anchors, height)
+    anchors = sorted([*anchors, *unlabelled], key=lambda c: c.top)
     anchors = _paired_bare_labels(anchors, chunks, height)
     if len(anchors) < _MIN_GRID:
         return None
     # Row bands: from each anchor's top to the next anchor's top (text sits at the top or middle of a row).
     centres = [(a.top + a.bottom) / 2 for a in anchors]
+    centred = above_label or _centred(anchors, chunks)
     bounds = [anchors[0].top - 0.5 * height]
     bounds += [
-        (centres[k] + centres[k + 1]) / 2 if _centred(anchors, chunks) else anchors[k + 1].top - 0.3 * height
+        (centres[k] + centres[k + 1]) / 2 if centred else anchors[k + 1].top - 0.3 * height
         for k in range(len(anchors) - 1)
     ]
     bounds.append(max(c.bottom for c in chunks) + 1)
@@ -417,10 +419,11 @@ def _widen_lone_breaks(cells: list[Cell], n_rows: int, n_cols: int, xs: list[flo
         cell.row, cell.rowspan = 1, n_rows - 1
 
 
-def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float) -> list[_Chunk]:
+def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float) -> tuple[list[_Chunk], bool]:
     """Rows with nothing in the label column: a header row of day names above the labels (two or more
     columns), or a break printed once between labelled rows. A lone lesson between two rows is a
-    double lesson, not a row."""
+    double lesson, not a row. Also says whether lesson text next to no label stands a line above the
+    nearest label (which then stands in the middle of its row)."""
     from timetable_platform.reading.cells import classify_kind
 
     orphans = sorted(
@@ -447,6 +450,8 @@ def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float)
     first_row_top = min(
         [anchors[0].top, *(c.top for c in chunks if c.col != 0 and y_overlap(c, anchors[0]) > 0)]
     )
+    pitch = _label_pitch(anchors)
+    above_label = False
     for group in groups:
         cols = {c.col for c in group}
         text = " ".join(w.text for c in group for w in c.words)
@@ -457,14 +462,49 @@ def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float)
             and max(c.bottom for c in group) >= first_row_top - 2.5 * height
             and (first_is_body_label or (len(cols) >= 3 and not _title_sized(group, height)))
         )
-        inside = top > anchors[0].top
+        inside = top > anchors[0].top and _level_of_own_row(group, anchors, pitch)
+        if top > anchors[0].top and not inside and _label_offset(group, anchors) > 0:
+            above_label = True  # a cell's line above its label: labels stand in the middle of rows
         if (len(cols) >= 2 and (header or inside)) or (
             len(group) == 1 and inside and classify_kind(text) != "lesson"
         ):
             rows.append(
                 _Chunk(col=0, words=[], top=min(c.top for c in group), bottom=max(c.bottom for c in group))
             )
-    return rows
+    return rows, above_label
+
+
+def _label_pitch(anchors: list[_Chunk]) -> float | None:
+    """The usual distance between the middles of neighbouring row labels printing times or periods
+    (None: too few; a column naming each day once beside several rows marks no row pitch)."""
+    middles = [(a.top + a.bottom) / 2 for a in anchors if any(ch.isdigit() for w in a.words for ch in w.text)]
+    if len(middles) < 3:
+        return None
+    steps = sorted(b - a for a, b in pairwise(middles))
+    return steps[len(steps) // 2]
+
+
+# Share of the label pitch an unlabelled group's middle must stand from every label's middle to be a row.
+_OWN_ROW_DISTANCE = 0.75
+
+
+def _level_of_own_row(group: list[_Chunk], anchors: list[_Chunk], pitch: float | None) -> bool:
+    """Whether lesson text with no label beside it stands where a row of its own would (its label lost).
+    Tall cells centred on their label put their top and bottom lines above and below it, and a double
+    lesson stands half way between two labels: both are nearer a label than a row's pitch and belong
+    to the labelled rows. Breaks and other non-lesson rows are always rows of their own."""
+    from timetable_platform.reading.cells import classify_kind
+
+    if pitch is None or all(classify_kind(" ".join(w.text for w in c.words)) != "lesson" for c in group):
+        return True
+    return abs(_label_offset(group, anchors)) >= _OWN_ROW_DISTANCE * pitch
+
+
+def _label_offset(group: list[_Chunk], anchors: list[_Chunk]) -> float:
+    """How far the middle of the nearest label stands below the group's middle (negative: above)."""
+    middle = (min(c.top for c in group) + max(c.bottom for c in group)) / 2
+    offsets = [(a.top + a.bottom) / 2 - middle for a in anchors if a.words]
+    return min(offsets, key=abs, default=0.0)
 
 
 def _paired_bare_labels(anchors: list[_Chunk], chunks: list[_Chunk], height: float) -> list[_Chunk]:
