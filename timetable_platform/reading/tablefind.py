@@ -476,12 +476,22 @@ def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float)
 
 def _label_pitch(anchors: list[_Chunk]) -> float | None:
     """The usual distance between the middles of neighbouring row labels printing times or periods
-    (None: too few; a column naming each day once beside several rows marks no row pitch)."""
-    middles = [(a.top + a.bottom) / 2 for a in anchors if any(ch.isdigit() for w in a.words for ch in w.text)]
-    if len(middles) < 3:
+    (None: too few, or most labels are none: a column naming each day once beside several rows
+    marks no row pitch)."""
+    labelled = [a for a in anchors if a.words]
+    timed = [a for a in labelled if _row_label(" ".join(w.text for w in a.words))]
+    if len(timed) < 3 or 2 * len(timed) < len(labelled):
         return None
+    middles = [(a.top + a.bottom) / 2 for a in timed]
     steps = sorted(b - a for a, b in pairwise(middles))
     return steps[len(steps) // 2]
+
+
+def _row_label(text: str) -> bool:
+    """A time ('8:00 - 8:45') or a short period label ('3.', 'P2') that marks a row of its own."""
+    from timetable_platform.domain.times import find_times
+
+    return bool(find_times(text)) or (len(text) <= 4 and any(ch.isdigit() for ch in text))
 
 
 # Share of the label pitch an unlabelled group's middle must stand from every label's middle to be a row.
