@@ -337,3 +337,28 @@ def test_lines_of_tall_cells_centred_on_their_label_are_no_rows_of_their_own() -
     assert cells[("TUE", "11:00", "11:50")] == "Subj31"
     assert cells[("WED", "08:00", "09:50")] == "Double"
     assert len(cells) == 9
+
+
+def test_a_menu_of_links_left_of_the_time_column_is_no_part_of_the_table() -> None:
+    """A school web page read by OCR: a menu of links stands left of the timetable, at its own spacing;
+    its items are no row labels (the times beside them are), and none becomes a lesson. The day
+    header has no label either, and it stays a row of its own however close the first row."""
+
+    def ocr(text: str, x: float, y: float) -> Word:
+        return Word(text=text, bbox=BBox(x, y, x + 8 * len(text), y + 12), confidence=0.9)
+
+    words = [ocr(item, 10, 40 + 45 * i) for i, item in enumerate(("Home", "Lessons", "Marks", "News", "Diary"))]
+    words += [ocr("Mon", 300, 40), ocr("Tue", 420, 40), ocr("Wed", 540, 40), ocr("Form", 150, 0)]
+    slots = (("8:00-8:45", "Maths", "Art", "Latin"), ("8:50-9:35", "Music", "Greek", "Drama"),
+             ("9:40-10:25", "Chess", "Dance", "Maths"), ("10:30-11:15", "Art", "Music", "Greek"))  # fmt: skip
+    for row, (span, *subjects) in enumerate(slots):
+        top = 62 + 70 * row
+        words.append(ocr(span, 150, top))
+        words += [ocr(subject, x, top) for subject, x in zip(subjects, (300, 420, 540), strict=True)]
+    t = table_from_words(words)
+    assert t is not None and t.n_rows == 6 and t.n_cols == 4
+    reading = read_grid(t)
+    assert reading is not None
+    got = {(b.day, b.start.hhmm() if b.start else None, " ".join(b.lines)) for b in reading.blocks}
+    assert ("MON", "08:00", "Maths") in got and ("WED", "10:30", "Greek") in got
+    assert len(got) == 12

@@ -300,6 +300,9 @@ def table_from_words(words: list[Word]) -> Table | None:
         return table_from_words([w for w in words if id(w) not in junk])
     n_cols = len(xs) - 1
     chunks = _chunks(lines, xs, height)
+    menu = _menu_column_words(chunks)
+    if menu:
+        return table_from_words([w for w in words if id(w) not in menu])
     anchors = sorted((c for c in chunks if c.col == 0), key=lambda c: c.top)
     if not anchors:
         return None
@@ -372,6 +375,26 @@ def _junk_edge_words(words: list[Word], xs: list[float]) -> set[int]:
         if all(len(w.text) <= 2 for w in inside) and mean < 0.8:
             return {id(w) for w in inside}
     return set()
+
+
+def _menu_column_words(chunks: list[_Chunk]) -> set[int]:
+    """Ids of the words of a first column that is page furniture beside the table (a web page's menu
+    of links): it prints no time, period or day, while the column after it prints the rows' times,
+    and its lines do not stand level with those times (a record table's first column would)."""
+    from timetable_platform.domain.days import parse_day
+    from timetable_platform.domain.times import find_times
+
+    first = [c for c in chunks if c.col == 0]
+    timed = [c for c in chunks if c.col == 1 and find_times(" ".join(w.text for w in c.words))]
+    if not first or len(timed) < 3:
+        return set()
+    for chunk in first:
+        if _row_label(" ".join(w.text for w in chunk.words)) or any(parse_day(w.text) for w in chunk.words):
+            return set()
+    level = sum(1 for t in timed if any(y_overlap(t, c) > 0 for c in first))
+    if 2 * level >= len(timed):
+        return set()
+    return {id(w) for c in first for w in c.words}
 
 
 def _widen_lone_breaks(cells: list[Cell], n_rows: int, n_cols: int, xs: list[float]) -> None:
@@ -505,7 +528,9 @@ def _level_of_own_row(group: list[_Chunk], anchors: list[_Chunk], pitch: float |
     to the labelled rows. Breaks and other non-lesson rows are always rows of their own."""
     from timetable_platform.reading.cells import classify_kind
 
-    if pitch is None or all(classify_kind(" ".join(w.text for w in c.words)) != "lesson" for c in group):
+    if pitch is None or any(c.header for c in group):
+        return True  # the header line of day names is a row of its own however close the first row
+    if all(classify_kind(" ".join(w.text for w in c.words)) != "lesson" for c in group):
         return True
     return abs(_label_offset(group, anchors)) >= _OWN_ROW_DISTANCE * pitch
 
