@@ -362,3 +362,28 @@ def test_a_menu_of_links_left_of_the_time_column_is_no_part_of_the_table() -> No
     got = {(b.day, b.start.hhmm() if b.start else None, " ".join(b.lines)) for b in reading.blocks}
     assert ("MON", "08:00", "Maths") in got and ("WED", "10:30", "Greek") in got
     assert len(got) == 12
+
+
+def test_a_ruled_grid_drops_letter_strokes_and_the_boxes_beside_the_table() -> None:
+    """A web page's screenshot: the grid's rules are found, but so are the stems of a bold word
+    (short segments inside its box), the box of a menu left of the table and an advert box at its
+    right. The stems cut no cell, and neither the menu nor the advert becomes a column of lessons."""
+    xs = [0, 100, 200, 300, 400, 600]  # menu | times | Mon | Tue | advert
+    ys = [40, 60, 100, 140, 180, 220]
+    rulings = [_vline(x, 40, 220) for x in xs[1:5]] + [_vline(0, 40, 120), _vline(600, 40, 90)]
+    rulings += [_hline(y, 100, 400) for y in ys] + [_hline(40, 0, 100), _hline(40, 400, 600)]
+    rulings += [_vline(x, 106, 118) for x in (225, 245)]  # stems of the letters of 'Geography'
+    words = [_word(item, 5, 50 + 30 * i) for i, item in enumerate(("Home", "Lessons", "Marks"))]
+    words += [_word("Mon", 205, 45), _word("Tue", 305, 45), _word("Summer", 410, 42), _word("camp!", 410, 54)]
+    for row, (span, a, b) in enumerate((("8:00-8:45", "Geography", "Art"), ("8:50-9:35", "Music", "Latin"),
+                                        ("9:40-10:25", "Maths", "Drama"), ("10:30-11:15", "Chess", "Greek"))):  # fmt: skip
+        y = 66 + 40 * row
+        words += [_word(span, 105, y), _word(a, 205, y, w=60), _word(b, 305, y)]
+    page = Page(number=1, width=600, height=240, words=words, rulings=rulings)
+    t = table_from_rulings(page)
+    assert t is not None and t.n_cols == 3
+    reading = read_grid(t)
+    assert reading is not None
+    got = {(b.day, b.start.hhmm() if b.start else None, " ".join(b.lines)) for b in reading.blocks}
+    assert ("MON", "08:00", "Geography") in got and ("TUE", "10:30", "Greek") in got
+    assert len(got) == 8

@@ -7,7 +7,8 @@ clusters of word baselines and columns are the x-gaps that most rows leave empty
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from timetable_platform.domain.layout import BBox, Cell, Line, Page, Table, Word
@@ -90,12 +91,38 @@ def _make_cell(row: int, col: int, rowspan: int, colspan: int, box: BBox, words:
     )
 
 
+def _without_letter_strokes(page: Page) -> Page:
+    """The page without the short "rulings" that stand inside a word's box: the stems of bold or
+    accented letters read as line segments, which would cut a cell at a word."""
+
+    def stroke(r: BBox) -> bool:
+        cx = (r.x0 + r.x1) / 2
+        return any(
+            w.bbox.x0 + 1 < cx < w.bbox.x1 - 1 and y_overlap(w.bbox, r) > 0 and r.height <= 2 * w.bbox.height
+            for w in page.words
+        )
+
+    kept = [r for r in page.rulings if r.height <= r.width or not stroke(r)]
+    return page if len(kept) == len(page.rulings) else replace(page, rulings=kept)
+
+
+def _line_chunks(page: Page, x0: float, x1: float) -> list[_Chunk]:
+    """The lines of the words between x0 and x1, one chunk each."""
+    words = [w for w in page.words if x0 <= (w.bbox.x0 + w.bbox.x1) / 2 < x1]
+    return [_Chunk(col=0, words=ln.words, top=ln.bbox.top, bottom=ln.bbox.bottom) for ln in _lines_of(words)]
+
+
 def table_from_rulings(page: Page) -> Table | None:
     """A table whose slots are the ruling grid, merging slots where the separating ruling is missing."""
+    page = _without_letter_strokes(page)
     edges = _ruling_edges(page)
     if edges is None:
         return None
     xs, ys = edges.xs, edges.ys
+    if len(xs) > _MIN_GRID + 1 and _is_menu(*(_line_chunks(page, xs[i], xs[i + 1]) for i in (0, 1))):
+        xs = xs[1:]  # a menu boxed beside the table: the grid starts at the table's own edge
+    if len(xs) > _MIN_GRID + 1 and _is_aside(_line_chunks(page, xs[-2], xs[-1]), _line_chunks(page, xs[0], xs[1])):
+        xs = xs[:-1]  # an advert boxed beside the table
     tol = max(page.width, page.height) * 0.004
     n_rows, n_cols = len(ys) - 1, len(xs) - 1
     slots = DisjointSet(n_rows * n_cols)
@@ -301,6 +328,9 @@ def table_from_words(words: list[Word]) -> Table | None:
     n_cols = len(xs) - 1
     chunks = _chunks(lines, xs, height)
     menu = _menu_column_words(chunks)
+    last = [c for c in chunks if c.col == n_cols - 1]
+    if n_cols > _MIN_GRID + 1 and _is_aside(last, [c for c in chunks if c.col == 0]):
+        menu |= {id(w) for c in last for w in c.words}
     if menu:
         return table_from_words([w for w in words if id(w) not in menu])
     anchors = sorted((c for c in chunks if c.col == 0), key=lambda c: c.top)
@@ -378,23 +408,44 @@ def _junk_edge_words(words: list[Word], xs: list[float]) -> set[int]:
 
 
 def _menu_column_words(chunks: list[_Chunk]) -> set[int]:
-    """Ids of the words of a first column that is page furniture beside the table (a web page's menu
-    of links): it prints no time, period or day, while the column after it prints the rows' times,
-    and its lines do not stand level with those times (a record table's first column would)."""
+    """Ids of the words of a first column that is a web page's menu (see ``_is_menu``)."""
+    first = [c for c in chunks if c.col == 0]
+    if not _is_menu(first, [c for c in chunks if c.col == 1]):
+        return set()
+    return {id(w) for c in first for w in c.words}
+
+
+def _is_aside(last: Sequence[_Chunk], labels: Sequence[_Chunk]) -> bool:
+    """Whether a last column is page furniture beside the table (an advert or notice box at the
+    side of a web page): it prints no time, period or day, and stands level with hardly any of the
+    rows' time labels (a lesson column would, however sparse)."""
     from timetable_platform.domain.days import parse_day
     from timetable_platform.domain.times import find_times
 
-    first = [c for c in chunks if c.col == 0]
-    timed = [c for c in chunks if c.col == 1 and find_times(" ".join(w.text for w in c.words))]
+    timed = [c for c in labels if find_times(" ".join(w.text for w in c.words))]
+    if not last or len(timed) < 4:
+        return False
+    for chunk in last:
+        if _row_label(" ".join(w.text for w in chunk.words)) or any(parse_day(w.text) for w in chunk.words):
+            return False
+    return 4 * sum(1 for t in timed if any(y_overlap(t, c) > 0 for c in last)) < len(timed)
+
+
+def _is_menu(first: Sequence[_Chunk], second: Sequence[_Chunk]) -> bool:
+    """Whether a first column is page furniture beside the table (a web page's menu of links): it
+    prints no time, period or day, while the column after it prints the rows' times, and its lines
+    do not stand level with those times (a record table's first column would)."""
+    from timetable_platform.domain.days import parse_day
+    from timetable_platform.domain.times import find_times
+
+    timed = [c for c in second if find_times(" ".join(w.text for w in c.words))]
     if not first or len(timed) < 3:
-        return set()
+        return False
     for chunk in first:
         if _row_label(" ".join(w.text for w in chunk.words)) or any(parse_day(w.text) for w in chunk.words):
-            return set()
+            return False
     level = sum(1 for t in timed if any(y_overlap(t, c) > 0 for c in first))
-    if 2 * level >= len(timed):
-        return set()
-    return {id(w) for c in first for w in c.words}
+    return 2 * level < len(timed)
 
 
 def _widen_lone_breaks(cells: list[Cell], n_rows: int, n_cols: int, xs: list[float]) -> None:
