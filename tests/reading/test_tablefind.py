@@ -387,3 +387,32 @@ def test_a_ruled_grid_drops_letter_strokes_and_the_boxes_beside_the_table() -> N
     got = {(b.day, b.start.hhmm() if b.start else None, " ".join(b.lines)) for b in reading.blocks}
     assert ("MON", "08:00", "Geography") in got and ("TUE", "10:30", "Greek") in got
     assert len(got) == 8
+
+
+def test_tall_cells_of_an_unlabelled_first_row_do_not_reach_up_into_the_day_header() -> None:
+    """OCR lost the time label of a web table's first row; its three-line cells, and two double lessons
+    reaching down into the next row, stand under the header line of day names. The cells stay in
+    their own row: none spans up into the header's band, so every day keeps its header cell."""
+
+    def ocr(text: str, x: float, y: float, h: float = 9) -> Word:
+        return Word(text=text, bbox=BBox(x, y, x + 8 * len(text), y + h), confidence=0.9)
+
+    def cell(x: float, top: float, name: str) -> list[Word]:
+        return [ocr(name, x, top, 13), ocr("Mr Tutor", x, top + 16), ocr("R1", x, top + 30)]
+
+    cols = (200, 350, 500, 650)
+    words = [ocr("Time", 10, 75, 13), *(ocr(d, x, 75) for d, x in zip(("Mon", "Tue", "Wed", "Thu"), cols, strict=True))]
+    words += cell(200, 103, "Latin") + cell(650, 103, "Greek")  # the first row, its label lost
+    words += cell(350, 132, "Drama") + cell(500, 132, "Chess")  # double lessons over rows one and two
+    words += cell(200, 160, "Music") + cell(650, 160, "Dance")
+    for label, top, breaks in (("8:35-9:35", 175, False), ("9:40-10:40", 232, False), ("10:45-11:10", 275, True),
+                               ("11:15-12:15", 318, False), ("12:20-12:50", 361, True), ("12:55-13:55", 404, False)):  # fmt: skip
+        words.append(ocr(label, 10, top))
+        if breaks:
+            words.append(ocr("Break", 420, top))
+        elif top > 200:
+            words += [w for x in cols for w in cell(x, top - 15, "Maths")]
+    t = table_from_words(words)
+    assert t is not None
+    header = [c.text for c in sorted(t.cells, key=lambda c: c.col) if c.row == 0 and c.col > 0]
+    assert header == ["Mon", "Tue", "Wed", "Thu"]

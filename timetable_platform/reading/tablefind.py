@@ -353,6 +353,8 @@ def table_from_words(words: list[Word]) -> Table | None:
     n_rows = len(anchors)
     slots: dict[tuple[int, int], list[_Chunk]] = {}
     spans: dict[int, tuple[int, int]] = {}
+    # The band of the header line of day names: no cell below it reaches up into it.
+    header_rows = {r for c in chunks if c.header for r in range(n_rows) if bounds[r] <= (c.top + c.bottom) / 2 < bounds[r + 1]}
     for index, chunk in enumerate(chunks):
         if chunk.bottom < bounds[0]:
             continue  # above the table: headings
@@ -361,6 +363,7 @@ def table_from_words(words: list[Word]) -> Table | None:
             for r in range(n_rows)
             if min(chunk.bottom, bounds[r + 1]) - max(chunk.top, bounds[r])
             >= _ROW_OVERLAP * min(chunk.bottom - chunk.top, height)
+            and (chunk.header or r not in header_rows)
         ]
         if not rows:
             continue
