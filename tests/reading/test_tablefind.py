@@ -307,6 +307,117 @@ def test_the_header_of_day_names_is_a_row_of_its_own_however_close_the_first_row
     assert ("MON", "07:30", "Artes") in got and ("WED", "08:45", "Artes") in got and len(got) == 9
 
 
+def test_lines_of_tall_cells_centred_on_their_label_are_no_rows_of_their_own() -> None:
+    """A striped web table read by OCR: each cell prints a subject, a teacher and a room centred on
+    the row's time label; OCR lost the small teacher line of some cells, so their subject and room
+    stand apart, above and below the label. A double lesson stands half way between two labels.
+    None of these is an unlabelled row: the table keeps one row per label."""
+
+    def ocr(text: str, x: float, y: float) -> Word:
+        return Word(text=text, bbox=BBox(x, y, x + 8 * len(text), y + 12), confidence=0.9)
+
+    words = [ocr("Time", 10, 20), ocr("Mon", 150, 20), ocr("Tue", 300, 20), ocr("Wed", 450, 20)]
+    slots = (("8:00", "8:50"), ("9:00", "9:50"), ("10:00", "10:50"), ("11:00", "11:50"))
+    for row, (start, end) in enumerate(slots):
+        middle = 100 + 100 * row
+        words.append(ocr(f"{start}-{end}", 10, middle - 6))
+        for col, x in enumerate((150, 300)):
+            words += [ocr(f"Subj{row}{col}", x, middle - 36), ocr(f"Room{row}{col}", x, middle + 24)]
+            if (row + col) % 2:
+                words.append(ocr(f"Tea{row}{col}", x, middle - 6))  # the middle line survived here
+    # Wednesday: one double lesson over the first two rows, centred between their labels.
+    words += [ocr("Double", 450, 150 - 36), ocr("Teach", 450, 150 - 6), ocr("RoomD", 450, 150 + 24)]
+    t = table_from_words(words)
+    assert t is not None and t.n_rows == 5
+    reading = read_grid(t)
+    assert reading is not None
+    cells = {(b.day, b.start.hhmm() if b.start else None, b.end.hhmm() if b.end else None): b.lines[0]
+             for b in reading.blocks}  # fmt: skip
+    assert cells[("MON", "08:00", "08:50")] == "Subj00"
+    assert cells[("TUE", "11:00", "11:50")] == "Subj31"
+    assert cells[("WED", "08:00", "09:50")] == "Double"
+    assert len(cells) == 9
+
+
+def test_a_menu_of_links_left_of_the_time_column_is_no_part_of_the_table() -> None:
+    """A school web page read by OCR: a menu of links stands left of the timetable, at its own spacing;
+    its items are no row labels (the times beside them are), and none becomes a lesson. The day
+    header has no label either, and it stays a row of its own however close the first row."""
+
+    def ocr(text: str, x: float, y: float) -> Word:
+        return Word(text=text, bbox=BBox(x, y, x + 8 * len(text), y + 12), confidence=0.9)
+
+    words = [ocr(item, 10, 40 + 45 * i) for i, item in enumerate(("Home", "Lessons", "Marks", "News", "Diary"))]
+    words += [ocr("Mon", 300, 40), ocr("Tue", 420, 40), ocr("Wed", 540, 40), ocr("Form", 150, 0)]
+    slots = (("8:00-8:45", "Maths", "Art", "Latin"), ("8:50-9:35", "Music", "Greek", "Drama"),
+             ("9:40-10:25", "Chess", "Dance", "Maths"), ("10:30-11:15", "Art", "Music", "Greek"))  # fmt: skip
+    for row, (span, *subjects) in enumerate(slots):
+        top = 62 + 70 * row
+        words.append(ocr(span, 150, top))
+        words += [ocr(subject, x, top) for subject, x in zip(subjects, (300, 420, 540), strict=True)]
+    t = table_from_words(words)
+    assert t is not None and t.n_rows == 6 and t.n_cols == 4
+    reading = read_grid(t)
+    assert reading is not None
+    got = {(b.day, b.start.hhmm() if b.start else None, " ".join(b.lines)) for b in reading.blocks}
+    assert ("MON", "08:00", "Maths") in got and ("WED", "10:30", "Greek") in got
+    assert len(got) == 12
+
+
+def test_a_ruled_grid_drops_letter_strokes_and_the_boxes_beside_the_table() -> None:
+    """A web page's screenshot: the grid's rules are found, but so are the stems of a bold word
+    (short segments inside its box), the box of a menu left of the table and an advert box at its
+    right. The stems cut no cell, and neither the menu nor the advert becomes a column of lessons."""
+    xs = [0, 100, 200, 300, 400, 600]  # menu | times | Mon | Tue | advert
+    ys = [40, 60, 100, 140, 180, 220]
+    rulings = [_vline(x, 40, 220) for x in xs[1:5]] + [_vline(0, 40, 120), _vline(600, 40, 90)]
+    rulings += [_hline(y, 100, 400) for y in ys] + [_hline(40, 0, 100), _hline(40, 400, 600)]
+    rulings += [_vline(x, 106, 118) for x in (225, 245)]  # stems of the letters of 'Geography'
+    words = [_word(item, 5, 50 + 30 * i) for i, item in enumerate(("Home", "Lessons", "Marks"))]
+    words += [_word("Mon", 205, 45), _word("Tue", 305, 45), _word("Summer", 410, 42), _word("camp!", 410, 54)]
+    for row, (span, a, b) in enumerate((("8:00-8:45", "Geography", "Art"), ("8:50-9:35", "Music", "Latin"),
+                                        ("9:40-10:25", "Maths", "Drama"), ("10:30-11:15", "Chess", "Greek"))):  # fmt: skip
+        y = 66 + 40 * row
+        words += [_word(span, 105, y), _word(a, 205, y, w=60), _word(b, 305, y)]
+    page = Page(number=1, width=600, height=240, words=words, rulings=rulings)
+    t = table_from_rulings(page)
+    assert t is not None and t.n_cols == 3
+    reading = read_grid(t)
+    assert reading is not None
+    got = {(b.day, b.start.hhmm() if b.start else None, " ".join(b.lines)) for b in reading.blocks}
+    assert ("MON", "08:00", "Geography") in got and ("TUE", "10:30", "Greek") in got
+    assert len(got) == 8
+
+
+def test_tall_cells_of_an_unlabelled_first_row_do_not_reach_up_into_the_day_header() -> None:
+    """OCR lost the time label of a web table's first row; its three-line cells, and two double lessons
+    reaching down into the next row, stand under the header line of day names. The cells stay in
+    their own row: none spans up into the header's band, so every day keeps its header cell."""
+
+    def ocr(text: str, x: float, y: float, h: float = 9) -> Word:
+        return Word(text=text, bbox=BBox(x, y, x + 8 * len(text), y + h), confidence=0.9)
+
+    def cell(x: float, top: float, name: str) -> list[Word]:
+        return [ocr(name, x, top, 13), ocr("Mr Tutor", x, top + 16), ocr("R1", x, top + 30)]
+
+    cols = (200, 350, 500, 650)
+    words = [ocr("Time", 10, 75, 13), *(ocr(d, x, 75) for d, x in zip(("Mon", "Tue", "Wed", "Thu"), cols, strict=True))]
+    words += cell(200, 103, "Latin") + cell(650, 103, "Greek")  # the first row, its label lost
+    words += cell(350, 132, "Drama") + cell(500, 132, "Chess")  # double lessons over rows one and two
+    words += cell(200, 160, "Music") + cell(650, 160, "Dance")
+    for label, top, breaks in (("8:35-9:35", 175, False), ("9:40-10:40", 232, False), ("10:45-11:10", 275, True),
+                               ("11:15-12:15", 318, False), ("12:20-12:50", 361, True), ("12:55-13:55", 404, False)):  # fmt: skip
+        words.append(ocr(label, 10, top))
+        if breaks:
+            words.append(ocr("Break", 420, top))
+        elif top > 200:
+            words += [w for x in cols for w in cell(x, top - 15, "Maths")]
+    t = table_from_words(words)
+    assert t is not None
+    header = [c.text for c in sorted(t.cells, key=lambda c: c.col) if c.row == 0 and c.col > 0]
+    assert header == ["Mon", "Tue", "Wed", "Thu"]
+
+
 def test_the_same_lesson_in_two_close_rows_is_two_cells() -> None:
     """Rows set close together: a lesson printed in two rows of one column (its name and teacher
     twice) reads as one block of lines. Its first line is level with one row label and its third with

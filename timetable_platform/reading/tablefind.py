@@ -8,7 +8,8 @@ clusters of word baselines and columns are the x-gaps that most rows leave empty
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from timetable_platform.domain.layout import BBox, Cell, Line, Page, Table, Word
@@ -91,12 +92,38 @@ def _make_cell(row: int, col: int, rowspan: int, colspan: int, box: BBox, words:
     )
 
 
+def _without_letter_strokes(page: Page) -> Page:
+    """The page without the short "rulings" that stand inside a word's box: the stems of bold or
+    accented letters read as line segments, which would cut a cell at a word."""
+
+    def stroke(r: BBox) -> bool:
+        cx = (r.x0 + r.x1) / 2
+        return any(
+            w.bbox.x0 + 1 < cx < w.bbox.x1 - 1 and y_overlap(w.bbox, r) > 0 and r.height <= 2 * w.bbox.height
+            for w in page.words
+        )
+
+    kept = [r for r in page.rulings if r.height <= r.width or not stroke(r)]
+    return page if len(kept) == len(page.rulings) else replace(page, rulings=kept)
+
+
+def _line_chunks(page: Page, x0: float, x1: float) -> list[_Chunk]:
+    """The lines of the words between x0 and x1, one chunk each."""
+    words = [w for w in page.words if x0 <= (w.bbox.x0 + w.bbox.x1) / 2 < x1]
+    return [_Chunk(col=0, words=ln.words, top=ln.bbox.top, bottom=ln.bbox.bottom) for ln in _lines_of(words)]
+
+
 def table_from_rulings(page: Page) -> Table | None:
     """A table whose slots are the ruling grid, merging slots where the separating ruling is missing."""
+    page = _without_letter_strokes(page)
     edges = _ruling_edges(page)
     if edges is None:
         return None
     xs, ys = edges.xs, edges.ys
+    if len(xs) > _MIN_GRID + 1 and _is_menu(*(_line_chunks(page, xs[i], xs[i + 1]) for i in (0, 1))):
+        xs = xs[1:]  # a menu boxed beside the table: the grid starts at the table's own edge
+    if len(xs) > _MIN_GRID + 1 and _is_aside(_line_chunks(page, xs[-2], xs[-1]), _line_chunks(page, xs[0], xs[1])):
+        xs = xs[:-1]  # an advert boxed beside the table
     tol = max(page.width, page.height) * 0.004
     n_rows, n_cols = len(ys) - 1, len(xs) - 1
     slots = DisjointSet(n_rows * n_cols)
@@ -301,25 +328,35 @@ def table_from_words(words: list[Word]) -> Table | None:
         return table_from_words([w for w in words if id(w) not in junk])
     n_cols = len(xs) - 1
     chunks = _chunks(lines, xs, height)
+    menu = _menu_column_words(chunks)
+    last = [c for c in chunks if c.col == n_cols - 1]
+    if n_cols > _MIN_GRID + 1 and _is_aside(last, [c for c in chunks if c.col == 0]):
+        menu |= {id(w) for c in last for w in c.words}
+    if menu:
+        return table_from_words([w for w in words if id(w) not in menu])
     anchors = sorted((c for c in chunks if c.col == 0), key=lambda c: c.top)
     if not anchors:
         return None
-    anchors = sorted([*anchors, *_unlabelled_rows(chunks, anchors, height)], key=lambda c: c.top)
+    unlabelled, above_label = _unlabelled_rows(chunks, anchors, height)
+    anchors = sorted([*anchors, *unlabelled], key=lambda c: c.top)
     anchors = _paired_bare_labels(anchors, chunks, height)
     if len(anchors) < _MIN_GRID:
         return None
     chunks = _split_at_labels(chunks, anchors, height)
     # Row bands: from each anchor's top to the next anchor's top (text sits at the top or middle of a row).
     centres = [(a.top + a.bottom) / 2 for a in anchors]
+    centred = above_label or _centred(anchors, chunks)
     bounds = [anchors[0].top - 0.5 * height]
     bounds += [
-        (centres[k] + centres[k + 1]) / 2 if _centred(anchors, chunks) else anchors[k + 1].top - 0.3 * height
+        (centres[k] + centres[k + 1]) / 2 if centred else anchors[k + 1].top - 0.3 * height
         for k in range(len(anchors) - 1)
     ]
     bounds.append(max(c.bottom for c in chunks) + 1)
     n_rows = len(anchors)
     slots: dict[tuple[int, int], list[_Chunk]] = {}
     spans: dict[int, tuple[int, int]] = {}
+    # The band of the header line of day names: no cell below it reaches up into it.
+    header_rows = {r for c in chunks if c.header for r in range(n_rows) if bounds[r] <= (c.top + c.bottom) / 2 < bounds[r + 1]}
     for index, chunk in enumerate(chunks):
         if chunk.bottom < bounds[0]:
             continue  # above the table: headings
@@ -328,6 +365,7 @@ def table_from_words(words: list[Word]) -> Table | None:
             for r in range(n_rows)
             if min(chunk.bottom, bounds[r + 1]) - max(chunk.top, bounds[r])
             >= _ROW_OVERLAP * min(chunk.bottom - chunk.top, height)
+            and (chunk.header or r not in header_rows)
         ]
         if not rows:
             continue
@@ -419,6 +457,47 @@ def _junk_edge_words(words: list[Word], xs: list[float]) -> set[int]:
     return set()
 
 
+def _menu_column_words(chunks: list[_Chunk]) -> set[int]:
+    """Ids of the words of a first column that is a web page's menu (see ``_is_menu``)."""
+    first = [c for c in chunks if c.col == 0]
+    if not _is_menu(first, [c for c in chunks if c.col == 1]):
+        return set()
+    return {id(w) for c in first for w in c.words}
+
+
+def _is_aside(last: Sequence[_Chunk], labels: Sequence[_Chunk]) -> bool:
+    """Whether a last column is page furniture beside the table (an advert or notice box at the
+    side of a web page): it prints no time, period or day, and stands level with hardly any of the
+    rows' time labels (a lesson column would, however sparse)."""
+    from timetable_platform.domain.days import parse_day
+    from timetable_platform.domain.times import find_times
+
+    timed = [c for c in labels if find_times(" ".join(w.text for w in c.words))]
+    if not last or len(timed) < 4:
+        return False
+    for chunk in last:
+        if _row_label(" ".join(w.text for w in chunk.words)) or any(parse_day(w.text) for w in chunk.words):
+            return False
+    return 4 * sum(1 for t in timed if any(y_overlap(t, c) > 0 for c in last)) < len(timed)
+
+
+def _is_menu(first: Sequence[_Chunk], second: Sequence[_Chunk]) -> bool:
+    """Whether a first column is page furniture beside the table (a web page's menu of links): it
+    prints no time, period or day, while the column after it prints the rows' times, and its lines
+    do not stand level with those times (a record table's first column would)."""
+    from timetable_platform.domain.days import parse_day
+    from timetable_platform.domain.times import find_times
+
+    timed = [c for c in second if find_times(" ".join(w.text for w in c.words))]
+    if not first or len(timed) < 3:
+        return False
+    for chunk in first:
+        if _row_label(" ".join(w.text for w in chunk.words)) or any(parse_day(w.text) for w in chunk.words):
+            return False
+    level = sum(1 for t in timed if any(y_overlap(t, c) > 0 for c in first))
+    return 2 * level < len(timed)
+
+
 def _widen_lone_breaks(cells: list[Cell], n_rows: int, n_cols: int, xs: list[float]) -> None:
     """Without rulings a merged break row prints its text once, in the first body column: a row holding
     only a break or registration there spans the whole body."""
@@ -464,10 +543,11 @@ def _widen_lone_breaks(cells: list[Cell], n_rows: int, n_cols: int, xs: list[flo
         cell.row, cell.rowspan = 1, n_rows - 1
 
 
-def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float) -> list[_Chunk]:
+def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float) -> tuple[list[_Chunk], bool]:
     """Rows with nothing in the label column: a header row of day names above the labels (two or more
     columns), or a break printed once between labelled rows. A lone lesson between two rows is a
-    double lesson, not a row."""
+    double lesson, not a row. Also says whether lesson text next to no label stands a line above the
+    nearest label (which then stands in the middle of its row)."""
     from timetable_platform.reading.cells import classify_kind
 
     orphans = sorted(
@@ -494,6 +574,8 @@ def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float)
     first_row_top = min(
         [anchors[0].top, *(c.top for c in chunks if c.col != 0 and y_overlap(c, anchors[0]) > 0)]
     )
+    pitch = _label_pitch(anchors)
+    above_label = False
     for group in groups:
         cols = {c.col for c in group}
         text = " ".join(w.text for c in group for w in c.words)
@@ -504,14 +586,61 @@ def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float)
             and max(c.bottom for c in group) >= first_row_top - 2.5 * height
             and (first_is_body_label or (len(cols) >= 3 and not _title_sized(group, height)))
         )
-        inside = top > anchors[0].top
+        inside = top > anchors[0].top and _level_of_own_row(group, anchors, pitch)
+        if top > anchors[0].top and not inside and _label_offset(group, anchors) > 0:
+            above_label = True  # a cell's line above its label: labels stand in the middle of rows
         if (len(cols) >= 2 and (header or inside)) or (
             len(group) == 1 and inside and classify_kind(text) != "lesson"
         ):
             rows.append(
                 _Chunk(col=0, words=[], top=min(c.top for c in group), bottom=max(c.bottom for c in group))
             )
-    return rows
+    return rows, above_label
+
+
+def _label_pitch(anchors: list[_Chunk]) -> float | None:
+    """The usual distance between the middles of neighbouring row labels printing times or periods
+    (None: too few, or most labels are none: a column naming each day once beside several rows
+    marks no row pitch)."""
+    labelled = [a for a in anchors if a.words]
+    timed = [a for a in labelled if _row_label(" ".join(w.text for w in a.words))]
+    if len(timed) < 3 or 2 * len(timed) < len(labelled):
+        return None
+    middles = [(a.top + a.bottom) / 2 for a in timed]
+    steps = sorted(b - a for a, b in pairwise(middles))
+    return steps[len(steps) // 2]
+
+
+def _row_label(text: str) -> bool:
+    """A time ('8:00 - 8:45') or a short period label ('3.', 'P2') that marks a row of its own."""
+    from timetable_platform.domain.times import find_times
+
+    return bool(find_times(text)) or (len(text) <= 4 and any(ch.isdigit() for ch in text))
+
+
+# Share of the label pitch an unlabelled group's middle must stand from every label's middle to be a row.
+_OWN_ROW_DISTANCE = 0.75
+
+
+def _level_of_own_row(group: list[_Chunk], anchors: list[_Chunk], pitch: float | None) -> bool:
+    """Whether lesson text with no label beside it stands where a row of its own would (its label lost).
+    Tall cells centred on their label put their top and bottom lines above and below it, and a double
+    lesson stands half way between two labels: both are nearer a label than a row's pitch and belong
+    to the labelled rows. Breaks and other non-lesson rows are always rows of their own."""
+    from timetable_platform.reading.cells import classify_kind
+
+    if pitch is None or any(c.header for c in group):
+        return True  # the header line of day names is a row of its own however close the first row
+    if all(classify_kind(" ".join(w.text for w in c.words)) != "lesson" for c in group):
+        return True
+    return abs(_label_offset(group, anchors)) >= _OWN_ROW_DISTANCE * pitch
+
+
+def _label_offset(group: list[_Chunk], anchors: list[_Chunk]) -> float:
+    """How far the middle of the nearest label stands below the group's middle (negative: above)."""
+    middle = (min(c.top for c in group) + max(c.bottom for c in group)) / 2
+    offsets = [(a.top + a.bottom) / 2 - middle for a in anchors if a.words]
+    return min(offsets, key=abs, default=0.0)
 
 
 def _paired_bare_labels(anchors: list[_Chunk], chunks: list[_Chunk], height: float) -> list[_Chunk]:
