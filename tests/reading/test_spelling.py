@@ -69,3 +69,11 @@ def test_a_word_printed_with_its_accents_elsewhere_gets_them_back() -> None:
         ("QUIMICA", None),
     ]
     assert tt.entries[2].room == "Aula Garcia"  # another field's value
+
+
+def test_another_title_is_another_person() -> None:
+    """'Sra. Ortiz' printed once beside 'Sr. Ortiz' printed often is another teacher, not a misreading."""
+    tt = _timetable(*[("Art", "Sr. Ortiz", None)] * 3, ("Art", "Sra. Ortiz", None), ("Art", "Mr Lee", None), ("Art", "Ms Lee", None))
+    consolidate_spellings(tt)
+    assert [e.teacher for e in tt.entries].count("Sra. Ortiz") == 1
+    assert {e.teacher for e in tt.entries} == {"Sr. Ortiz", "Sra. Ortiz", "Mr Lee", "Ms Lee"}

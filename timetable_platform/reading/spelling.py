@@ -15,6 +15,7 @@ import unicodedata
 from collections import Counter
 
 from timetable_platform.domain.model import Timetable
+from timetable_platform.reading.vocabulary import TITLE_WORDS
 
 FIELDS = ("subject", "teacher", "room", "group")
 # Characters OCR confuses in print, mapped to one representative, so that 'B151' and '8151' compare equal.
@@ -29,6 +30,7 @@ _CONFUSABLE = str.maketrans({
     ",": ".", ";": ".",
 })
 _SIMILAR = 0.82
+_TITLE = re.compile(rf"(?:{TITLE_WORDS})", re.IGNORECASE)
 
 
 def _shape(value: str) -> str:
@@ -45,6 +47,9 @@ def _distinct_names(a: str, b: str) -> bool:
     if len(ta) == len(tb):
         differing = [(x, y) for x, y in zip(ta, tb, strict=True) if x != y]
         if len(differing) == 1 and max(len(differing[0][0]), len(differing[0][1])) <= 2:
+            return True
+        # 'Sr. García' and 'Sra. García', 'Mr Lee' and 'Ms Lee': another title is another person.
+        if any(_TITLE.fullmatch(x) and _TITLE.fullmatch(y) for x, y in differing):
             return True
     return re.sub(r"\d", "", a) == re.sub(r"\d", "", b) and a != b
 
