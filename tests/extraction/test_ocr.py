@@ -750,3 +750,22 @@ def test_a_cent_sign_is_a_misread_c_or_a_zero_in_a_time() -> None:
 
     assert _clean_text("7¢") == "7C"
     assert _clean_text("10:3¢") == "10:30" and _clean_text("9:¢5") == "9:05"
+
+
+def test_small_print_beside_a_fill_edge_is_not_erased_as_a_ruling() -> None:
+    """A header cell prints its times just above a coloured row: the edge between paper and fill is a
+    separator band a few pixels high that covers the bottom of those letters. Only ink shaped like a
+    line is erased from it; the letters stay."""
+    from timetable_platform.extraction.ocr.gridlines import Rulings
+    from timetable_platform.extraction.readers.image import _line_shaped_ink
+
+    ink = np.zeros((200, 400), np.uint8)
+    for x in range(40, 300, 9):  # a row of small letters, 6 px wide with gaps between them
+        ink[100:108, x : x + 6] = 255
+    ink[150:152, 20:380] = 255  # a real ruling
+    band = np.zeros_like(ink)
+    band[104:111, 20:380] = 255  # the fill edge band, overlapping the letters' lower half
+    band[148:154, 20:380] = 255
+    erased = _line_shaped_ink(Rulings(horizontal=band, vertical=np.zeros_like(ink), ink=ink))
+    assert not erased[100:108].any()
+    assert erased[150:152, 30:370].all()

@@ -284,12 +284,23 @@ def _without_rulings(gray: np.ndarray, rulings: Rulings, grids: list[GridTable])
             x0, y0, x1, y1 = cell.box
             near_edges[max(0, y0 - band) : y1 + band + 1, max(0, x0 - band) : x1 + band + 1] = 255
             near_edges[y0 + band : max(y0 + band, y1 - band), x0 + band : max(x0 + band, x1 - band)] = 0
-    lines = cv2.bitwise_and(cv2.bitwise_or(rulings.horizontal, rulings.vertical), near_edges)
-    lines = cv2.bitwise_and(lines, rulings.ink)  # shading edges are not ink; leave fills alone
+    lines = cv2.bitwise_and(_line_shaped_ink(rulings), near_edges)  # shading edges are not ink
     lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
     clean = gray.copy()
     clean[lines > 0] = 255
     return clean
+
+
+def _line_shaped_ink(rulings: Rulings) -> np.ndarray:
+    """Ink on the ruling masks, keeping only horizontal runs as long as a short ruling. The edge
+    between a plain and a filled row is a separator but not ink, and its mask is a band several pixels
+    high: a line of small print just above a coloured row (the times under a period number) lies in
+    that band, and erasing all ink there cuts the letters in half. Vertical masks stay whole: their
+    bands are narrow, and what is left of a column border is read as a letter."""
+    short = max(8, min(rulings.horizontal.shape) // 80)
+    horizontal = cv2.bitwise_and(rulings.horizontal, rulings.ink)
+    horizontal = cv2.morphologyEx(horizontal, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (3 * short, 1)))
+    return cv2.bitwise_or(horizontal, cv2.bitwise_and(rulings.vertical, rulings.ink))
 
 
 def _char_height(ink: np.ndarray) -> float | None:
