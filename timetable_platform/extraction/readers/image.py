@@ -208,7 +208,8 @@ def read_page(prepared: PreparedPage, number: int, engine: OcrEngine) -> Page:
 
 def _find_crops(prepared: PreparedPage) -> _PageCrops:
     rulings = find_rulings(prepared.gray, prepared.color)
-    grids = find_tables(prepared.gray, prepared.color, rulings)
+    boxes = find_filled_boxes(prepared.color, _char_height(binarize(prepared.gray)) or 20.0)
+    grids = [grid for grid in find_tables(prepared.gray, prepared.color, rulings) if not _cut_through_boxes(grid, boxes)]
     clean = _without_rulings(prepared.gray, rulings, grids)
     crops: list[_Crop] = []
     for table_index, grid in enumerate(grids):
@@ -219,9 +220,30 @@ def _find_crops(prepared: PreparedPage) -> _PageCrops:
             for part in _split_by_text_size(crop):
                 part.table, part.cell = table_index, cell_index
                 crops.append(part)
-    crops.extend(_outside_text_crops(clean, grids, prepared.color))
-    boxes = find_filled_boxes(prepared.color, _char_height(binarize(prepared.gray)) or 20.0)
+    crops.extend(_outside_text_crops(clean, grids, prepared.color, boxes))
     return _PageCrops(rulings=rulings, grids=grids, crops=crops, boxes=boxes)
+
+
+# A grid whose outline cuts this many filled boxes is not a table (see _cut_through_boxes).
+CUT_BOXES = 2
+# A box reaching this far past a grid's outline is cut by it; less is a cell's fill bleeding past its ruling.
+CUT_REACH = 10
+
+
+def _cut_through_boxes(grid: GridTable, boxes: list[tuple[int, int, int, int]]) -> bool:
+    """Whether the grid's outline runs through coloured boxes. A table's fills end at its rulings; the
+    hour lines of a calendar week view pass behind its event boxes, and a "grid" pieced together
+    from those lines and the boxes' edges has events hanging over its border. Read as a table, it
+    cuts each event in two; outside tables each box is read whole."""
+    x0, y0, x1, y1 = grid.box
+    cut = 0
+    for bx0, by0, bx1, by1 in boxes:
+        overlap = max(0, min(x1, bx1) - max(x0, bx0)) * max(0, min(y1, by1) - max(y0, by0))
+        if overlap <= 0.15 * (bx1 - bx0) * (by1 - by0):
+            continue
+        reach = max(x0 - bx0, bx1 - x1, y0 - by0, by1 - y1)
+        cut += reach > CUT_REACH
+    return cut >= CUT_BOXES
 
 
 def _assemble(prepared: PreparedPage, number: int, found: _PageCrops) -> Page:
@@ -601,7 +623,12 @@ def _stretched(region: np.ndarray) -> np.ndarray:
     return np.clip(scaled, 0, 255).astype(np.uint8)
 
 
-def _outside_text_crops(clean: np.ndarray, grids: list[GridTable], color: np.ndarray | None = None) -> list[_Crop]:
+def _outside_text_crops(
+    clean: np.ndarray,
+    grids: list[GridTable],
+    color: np.ndarray | None = None,
+    boxes: list[tuple[int, int, int, int]] | None = None,
+) -> list[_Crop]:
     """Text blocks outside the tables (titles, headings, footnotes, list timetables), and the print on
     coloured boxes there (calendar events, app cards), each box read from its own colour."""
     masked = clean.copy()
@@ -615,7 +642,7 @@ def _outside_text_crops(clean: np.ndarray, grids: list[GridTable], color: np.nda
     char_height = _char_height(ink) or 20.0
     crops: list[_Crop] = []
     if color is not None:
-        for x, y, w, h in _filled_boxes(color, masked, in_tables, char_height):
+        for x, y, w, h in _filled_boxes(color, masked, in_tables, char_height, boxes or []):
             crop = _cell_crop(clean, (x, y, x + w, y + h), color)
             if crop is not None:
                 crops.extend(_split_by_text_size(crop))
@@ -640,7 +667,11 @@ def _outside_text_crops(clean: np.ndarray, grids: list[GridTable], color: np.nda
 
 
 def _filled_boxes(
-    color: np.ndarray, masked: np.ndarray, in_tables: np.ndarray, char_height: float
+    color: np.ndarray,
+    masked: np.ndarray,
+    in_tables: np.ndarray,
+    char_height: float,
+    found: list[tuple[int, int, int, int]],
 ) -> list[tuple[int, int, int, int]]:
     """Boxes of solid colour outside the tables with light print on them (x, y, w, h): strongly
     coloured or dark areas wider than a stroke, several letters tall and wide. In the normalised grey
@@ -670,7 +701,32 @@ def _filled_boxes(
         if not _light_print_on_fill(color[y : y + h, x : x + w]):
             continue  # dark print on a pale fill reads well in the grey; a plain box holds nothing
         boxes.append((x, y, w, h))
-    return boxes
+    return _separate_boxes(color, in_tables, found, boxes)
+
+
+def _separate_boxes(
+    color: np.ndarray,
+    in_tables: np.ndarray,
+    found: list[tuple[int, int, int, int]],
+    blobs: list[tuple[int, int, int, int]],
+) -> list[tuple[int, int, int, int]]:
+    """The page's separate filled boxes (``found``, cut apart at the paper between them) with light
+    print, outside the tables, in place of the blobs that hold them. Events a few pixels apart in a
+    calendar's day column join into one blob at half size, and a crop over several fills reads none."""
+    boxes: list[tuple[int, int, int, int]] = []
+    for x0, y0, x1, y1 in found:
+        x, y, w, h = x0 + 2, y0 + 2, x1 - x0 - 4, y1 - y0 - 4
+        if w <= 0 or h <= 0 or in_tables[y : y + h, x : x + w].mean() > 0.5:
+            continue
+        if _light_print_on_fill(color[y : y + h, x : x + w]):
+            boxes.append((x, y, w, h))
+    kept = [b for b in blobs if not any(_overlaps(b, o) for o in boxes)]
+    return boxes + kept
+
+
+def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Whether two (x, y, w, h) boxes share any area."""
+    return min(a[0] + a[2], b[0] + b[2]) > max(a[0], b[0]) and min(a[1] + a[3], b[1] + b[3]) > max(a[1], b[1])
 
 
 def _ocr(engine: OcrEngine, crops: list[_Crop]) -> None:
