@@ -646,8 +646,10 @@ def _outside_text_crops(
             crop = _cell_crop(clean, (x, y, x + w, y + h), color)
             if crop is not None:
                 crops.extend(_split_by_text_size(crop))
-            masked[y : y + h, x : x + w] = 255
-            ink[y : y + h, x : x + w] = 0
+            # The box and its edge, which the crop leaves out: the edge must not come back as print.
+            ey, ex = max(0, y - 2), max(0, x - 2)
+            masked[ey : y + h + 2, ex : x + w + 2] = 255
+            ink[ey : y + h + 2, ex : x + w + 2] = 0
     smear = cv2.dilate(
         ink, cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, int(char_height * 2.5)), max(3, int(char_height * 0.6))))
     )
@@ -715,9 +717,10 @@ def _separate_boxes(
     calendar's day column join into one blob at half size, and a crop over several fills reads none."""
     boxes: list[tuple[int, int, int, int]] = []
     for x0, y0, x1, y1 in found:
-        x, y, w, h = x0 + 2, y0 + 2, x1 - x0 - 4, y1 - y0 - 4
-        if w <= 0 or h <= 0 or in_tables[y : y + h, x : x + w].mean() > 0.5:
+        w, h = x1 - x0, y1 - y0
+        if w <= 4 or h <= 4 or in_tables[y0:y1, x0:x1].mean() > 0.5:
             continue
+        x, y, w, h = x0 + 2, y0 + 2, w - 4, h - 4  # inside the fill's edge, as for the blobs
         if _light_print_on_fill(color[y : y + h, x : x + w]):
             boxes.append((x, y, w, h))
     kept = [b for b in blobs if not any(_overlaps(b, o) for o in boxes)]
