@@ -13,7 +13,6 @@ import zlib
 from difflib import SequenceMatcher
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -784,19 +783,3 @@ def test_a_grid_whose_outline_cuts_filled_boxes_is_not_a_table() -> None:
     assert not _cut_through_boxes(grid, inside)
     assert _cut_through_boxes(grid, inside + hanging)
 
-
-def test_events_close_together_in_a_day_column_are_read_as_separate_boxes() -> None:
-    """Two coloured events a few pixels apart with white print each get a crop of their own, not one
-    crop over both fills."""
-    from timetable_platform.extraction.readers.image import _filled_boxes, find_filled_boxes
-
-    page = np.full((400, 600, 3), 255, np.uint8)
-    page[50:150, 100:400] = (40, 120, 230)  # an orange event (BGR)
-    page[156:260, 100:400] = (90, 90, 90)  # a grey one just below it
-    for top in (70, 180):
-        page[top : top + 14, 120 : 300 : 2] = 255  # a line of light "letters" on each
-    grey = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
-    found = find_filled_boxes(page, 14.0)
-    boxes = _filled_boxes(page, grey, np.zeros(grey.shape, bool), 14.0, found)
-    assert len(boxes) == 2
-    assert all(h < 120 for _, _, _, h in boxes)

@@ -220,7 +220,7 @@ def _find_crops(prepared: PreparedPage) -> _PageCrops:
             for part in _split_by_text_size(crop):
                 part.table, part.cell = table_index, cell_index
                 crops.append(part)
-    crops.extend(_outside_text_crops(clean, grids, prepared.color, boxes))
+    crops.extend(_outside_text_crops(clean, grids, prepared.color))
     return _PageCrops(rulings=rulings, grids=grids, crops=crops, boxes=boxes)
 
 
@@ -623,12 +623,7 @@ def _stretched(region: np.ndarray) -> np.ndarray:
     return np.clip(scaled, 0, 255).astype(np.uint8)
 
 
-def _outside_text_crops(
-    clean: np.ndarray,
-    grids: list[GridTable],
-    color: np.ndarray | None = None,
-    boxes: list[tuple[int, int, int, int]] | None = None,
-) -> list[_Crop]:
+def _outside_text_crops(clean: np.ndarray, grids: list[GridTable], color: np.ndarray | None = None) -> list[_Crop]:
     """Text blocks outside the tables (titles, headings, footnotes, list timetables), and the print on
     coloured boxes there (calendar events, app cards), each box read from its own colour."""
     masked = clean.copy()
@@ -642,14 +637,12 @@ def _outside_text_crops(
     char_height = _char_height(ink) or 20.0
     crops: list[_Crop] = []
     if color is not None:
-        for x, y, w, h in _filled_boxes(color, masked, in_tables, char_height, boxes or []):
+        for x, y, w, h in _filled_boxes(color, masked, in_tables, char_height):
             crop = _cell_crop(clean, (x, y, x + w, y + h), color)
             if crop is not None:
                 crops.extend(_split_by_text_size(crop))
-            # The box and its edge, which the crop leaves out: the edge must not come back as print.
-            ey, ex = max(0, y - 2), max(0, x - 2)
-            masked[ey : y + h + 2, ex : x + w + 2] = 255
-            ink[ey : y + h + 2, ex : x + w + 2] = 0
+            masked[y : y + h, x : x + w] = 255
+            ink[y : y + h, x : x + w] = 0
     smear = cv2.dilate(
         ink, cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, int(char_height * 2.5)), max(3, int(char_height * 0.6))))
     )
@@ -669,11 +662,7 @@ def _outside_text_crops(
 
 
 def _filled_boxes(
-    color: np.ndarray,
-    masked: np.ndarray,
-    in_tables: np.ndarray,
-    char_height: float,
-    found: list[tuple[int, int, int, int]],
+    color: np.ndarray, masked: np.ndarray, in_tables: np.ndarray, char_height: float
 ) -> list[tuple[int, int, int, int]]:
     """Boxes of solid colour outside the tables with light print on them (x, y, w, h): strongly
     coloured or dark areas wider than a stroke, several letters tall and wide. In the normalised grey
@@ -703,33 +692,7 @@ def _filled_boxes(
         if not _light_print_on_fill(color[y : y + h, x : x + w]):
             continue  # dark print on a pale fill reads well in the grey; a plain box holds nothing
         boxes.append((x, y, w, h))
-    return _separate_boxes(color, in_tables, found, boxes)
-
-
-def _separate_boxes(
-    color: np.ndarray,
-    in_tables: np.ndarray,
-    found: list[tuple[int, int, int, int]],
-    blobs: list[tuple[int, int, int, int]],
-) -> list[tuple[int, int, int, int]]:
-    """The page's separate filled boxes (``found``, cut apart at the paper between them) with light
-    print, outside the tables, in place of the blobs that hold them. Events a few pixels apart in a
-    calendar's day column join into one blob at half size, and a crop over several fills reads none."""
-    boxes: list[tuple[int, int, int, int]] = []
-    for x0, y0, x1, y1 in found:
-        w, h = x1 - x0, y1 - y0
-        if w <= 4 or h <= 4 or in_tables[y0:y1, x0:x1].mean() > 0.5:
-            continue
-        x, y, w, h = x0 + 2, y0 + 2, w - 4, h - 4  # inside the fill's edge, as for the blobs
-        if _light_print_on_fill(color[y : y + h, x : x + w]):
-            boxes.append((x, y, w, h))
-    kept = [b for b in blobs if not any(_overlaps(b, o) for o in boxes)]
-    return boxes + kept
-
-
-def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    """Whether two (x, y, w, h) boxes share any area."""
-    return min(a[0] + a[2], b[0] + b[2]) > max(a[0], b[0]) and min(a[1] + a[3], b[1] + b[3]) > max(a[1], b[1])
+    return boxes
 
 
 def _ocr(engine: OcrEngine, crops: list[_Crop]) -> None:
