@@ -844,3 +844,36 @@ def test_a_cent_sign_is_a_misread_c_or_a_zero_in_a_time() -> None:
 
     assert _clean_text("7¢") == "7C"
     assert _clean_text("10:3¢") == "10:30" and _clean_text("9:¢5") == "9:05"
+
+
+def test_small_print_beside_a_fill_edge_is_not_erased_as_a_ruling() -> None:
+    """A header cell prints its times just above a coloured row: the edge between paper and fill is a
+    separator band a few pixels high that covers the bottom of those letters. Only ink shaped like a
+    line is erased from it; the letters stay."""
+    from timetable_platform.extraction.ocr.gridlines import Rulings
+    from timetable_platform.extraction.readers.image import _line_shaped_ink
+
+    ink = np.zeros((200, 400), np.uint8)
+    for x in range(40, 300, 9):  # a row of small letters, 6 px wide with gaps between them
+        ink[100:108, x : x + 6] = 255
+    ink[150:152, 20:380] = 255  # a real ruling
+    band = np.zeros_like(ink)
+    band[104:111, 20:380] = 255  # the fill edge band, overlapping the letters' lower half
+    band[148:154, 20:380] = 255
+    erased = _line_shaped_ink(Rulings(horizontal=band, vertical=np.zeros_like(ink), ink=ink))
+    assert not erased[100:108].any()
+    assert erased[150:152, 30:370].all()
+
+
+def test_a_grid_whose_outline_cuts_filled_boxes_is_not_a_table() -> None:
+    """A week view's faint hour lines and the edges of its event boxes can piece together a "grid";
+    events hang over its border, where a real table's coloured cells end at its rulings."""
+    from timetable_platform.extraction.ocr.gridlines import GridTable
+    from timetable_platform.extraction.readers.image import _cut_through_boxes
+
+    grid = GridTable(box=(100, 300, 700, 600), row_edges=[300, 450, 600], col_edges=[100, 400, 700], cells=[])
+    inside = [(110, 310, 390, 440), (410, 460, 690, 590)]
+    hanging = [(110, 250, 390, 350), (410, 560, 690, 660)]  # events started above / ending below it
+    assert not _cut_through_boxes(grid, inside)
+    assert _cut_through_boxes(grid, inside + hanging)
+

@@ -208,7 +208,8 @@ def read_page(prepared: PreparedPage, number: int, engine: OcrEngine) -> Page:
 
 def _find_crops(prepared: PreparedPage) -> _PageCrops:
     rulings = find_rulings(prepared.gray, prepared.color)
-    grids = find_tables(prepared.gray, prepared.color, rulings)
+    boxes = find_filled_boxes(prepared.color, _char_height(binarize(prepared.gray)) or 20.0)
+    grids = [grid for grid in find_tables(prepared.gray, prepared.color, rulings) if not _cut_through_boxes(grid, boxes)]
     clean = _without_rulings(prepared.gray, rulings, grids)
     crops: list[_Crop] = []
     for table_index, grid in enumerate(grids):
@@ -220,8 +221,29 @@ def _find_crops(prepared: PreparedPage) -> _PageCrops:
                 part.table, part.cell = table_index, cell_index
                 crops.append(part)
     crops.extend(_outside_text_crops(clean, grids, prepared.color, inverted=prepared.inverted))
-    boxes = find_filled_boxes(prepared.color, _char_height(binarize(prepared.gray)) or 20.0)
     return _PageCrops(rulings=rulings, grids=grids, crops=crops, boxes=boxes)
+
+
+# A grid whose outline cuts this many filled boxes is not a table (see _cut_through_boxes).
+CUT_BOXES = 2
+# A box reaching this far past a grid's outline is cut by it; less is a cell's fill bleeding past its ruling.
+CUT_REACH = 10
+
+
+def _cut_through_boxes(grid: GridTable, boxes: list[tuple[int, int, int, int]]) -> bool:
+    """Whether the grid's outline runs through coloured boxes. A table's fills end at its rulings; the
+    hour lines of a calendar week view pass behind its event boxes, and a "grid" pieced together
+    from those lines and the boxes' edges has events hanging over its border. Read as a table, it
+    cuts each event in two; outside tables each box is read whole."""
+    x0, y0, x1, y1 = grid.box
+    cut = 0
+    for bx0, by0, bx1, by1 in boxes:
+        overlap = max(0, min(x1, bx1) - max(x0, bx0)) * max(0, min(y1, by1) - max(y0, by0))
+        if overlap <= 0.15 * (bx1 - bx0) * (by1 - by0):
+            continue
+        reach = max(x0 - bx0, bx1 - x1, y0 - by0, by1 - y1)
+        cut += reach > CUT_REACH
+    return cut >= CUT_BOXES
 
 
 def _assemble(prepared: PreparedPage, number: int, found: _PageCrops) -> Page:
@@ -288,12 +310,23 @@ def _without_rulings(gray: np.ndarray, rulings: Rulings, grids: list[GridTable])
             x0, y0, x1, y1 = cell.box
             near_edges[max(0, y0 - band) : y1 + band + 1, max(0, x0 - band) : x1 + band + 1] = 255
             near_edges[y0 + band : max(y0 + band, y1 - band), x0 + band : max(x0 + band, x1 - band)] = 0
-    lines = cv2.bitwise_and(cv2.bitwise_or(rulings.horizontal, rulings.vertical), near_edges)
-    lines = cv2.bitwise_and(lines, rulings.ink)  # shading edges are not ink; leave fills alone
+    lines = cv2.bitwise_and(_line_shaped_ink(rulings), near_edges)  # shading edges are not ink
     lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
     clean = gray.copy()
     clean[lines > 0] = 255
     return clean
+
+
+def _line_shaped_ink(rulings: Rulings) -> np.ndarray:
+    """Ink on the ruling masks, keeping only horizontal runs as long as a short ruling. The edge
+    between a plain and a filled row is a separator but not ink, and its mask is a band several pixels
+    high: a line of small print just above a coloured row (the times under a period number) lies in
+    that band, and erasing all ink there cuts the letters in half. Vertical masks stay whole: their
+    bands are narrow, and what is left of a column border is read as a letter."""
+    short = max(8, min(rulings.horizontal.shape) // 80)
+    horizontal = cv2.bitwise_and(rulings.horizontal, rulings.ink)
+    horizontal = cv2.morphologyEx(horizontal, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (3 * short, 1)))
+    return cv2.bitwise_or(horizontal, cv2.bitwise_and(rulings.vertical, rulings.ink))
 
 
 def _char_height(ink: np.ndarray) -> float | None:
