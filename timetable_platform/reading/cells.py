@@ -90,7 +90,7 @@ def _one_edit_apart(a: str, b: str) -> bool:
 # --- field patterns -------------------------------------------------------------------------------
 
 _NAME_WORD = r"[A-ZÀ-Þ][^\W\d_]*(?:['’\-][^\W\d_]+)*"
-# Lower-case particles before a surname ('Dhr. de Boer', 'Herr von Stein', 'Sra. de la Cruz').
+# Lower-case particles before a surname ('Dhr. de Wit', 'Herr von Arx', 'Sra. de la Fuente').
 _NAME_PARTICLES = r"(?:(?:de|van|von|der|den|ter|ten|te|zu|vom|di|da|du|del|della|dos|das|la|le|el|al|bin|binti)\s+){0,3}"
 _TEACHER_TITLED = re.compile(
     rf"^(?:{TITLE_WORDS})\.?\s+{_NAME_PARTICLES}{_NAME_WORD}(?:\s+{_NAME_PARTICLES}{_NAME_WORD})?\.?$"

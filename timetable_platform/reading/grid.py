@@ -544,8 +544,8 @@ def _side_captions(m: list[list[Cell | None]], body_rows: range, label_cols: lis
 def _end_before_misread_start(
     texts: list[str], first: TimeMatch | None, second: TimeMatch | None, reference: Clock | None
 ) -> Clock | None:
-    """The end of a range that, read after the slot before it, ends before it starts ('19.15-11.50'
-    after a slot ending at 11.15): OCR misread a digit of the start, and the end alone is kept."""
+    """The end of a range that, read after the slot before it, ends before it starts ('17.20-10.50'
+    after a slot ending at 9.50): OCR misread a digit of the start, and the end alone is kept."""
     if first is None or reference is None or first.explicit_meridiem:
         return None
     if second is not None:

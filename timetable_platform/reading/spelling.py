@@ -48,7 +48,7 @@ def _distinct_names(a: str, b: str) -> bool:
         differing = [(x, y) for x, y in zip(ta, tb, strict=True) if x != y]
         if len(differing) == 1 and max(len(differing[0][0]), len(differing[0][1])) <= 2:
             return True
-        # 'Sr. García' and 'Sra. García', 'Mr Lee' and 'Ms Lee': another title is another person.
+        # 'Sr. Ortiz' and 'Sra. Ortiz', 'Mr Lee' and 'Ms Lee': another title is another person.
         if any(_TITLE.fullmatch(x) and _TITLE.fullmatch(y) for x, y in differing):
             return True
     return re.sub(r"\d", "", a) == re.sub(r"\d", "", b) and a != b
