@@ -460,6 +460,9 @@ def test_a_class_line_ocr_misread_is_still_the_class() -> None:
     assert splitter.split(["BC", "Latin", "R2"]).group == "8C"
     # A short subject on the first line is no class: no look-alike reading has a printed class's shape.
     assert splitter.split(["Bio", "R12"]).subject == "Bio"
+    # A class misread the same way in most cells ('108' for '10S') still marks the document's shape.
+    mostly = CellSplitter.fit([["108", "Latin", "R2"], ["108", "Drama", "R4"], ["108", "Latin", "R2"], ["7B", "Art", "R1"]])
+    assert mostly.split(["108", "Latin", "R2"]).group == "10B"
     # In a document whose cells do not start with classes, a number stays where it was read.
     plain = CellSplitter.fit([["Science", "R12"], ["Latin", "R2"], ["28", "Drawing"], ["Drawing", "R4"]])
     assert plain.split(["28", "Drawing"]).group is None

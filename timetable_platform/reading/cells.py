@@ -1131,16 +1131,19 @@ def _numbered_teachers(cells: Sequence[Sequence[str]]) -> bool:
 
 def _first_line_groups(cells: Sequence[Sequence[str]]) -> frozenset[str] | None:
     """The classes printed alone on the first line of the document's multi-line cells, when at least
-    two thirds of those cells start so (teacher and room timetables); None otherwise."""
+    two thirds of those cells start with a class, as read or misread (teacher and room timetables);
+    None otherwise."""
     heads = [
         lines[0]
         for lines in ([tidy_whitespace(_clean_line(x)) for x in cell if x.strip()] for cell in cells)
         if len(lines) >= 2
     ]
-    groups = [head for head in heads if is_group(head)]
-    if len(heads) < 4 or 3 * len(groups) < 2 * len(heads):
+    groups = frozenset(head for head in heads if is_group(head))
+    # A class OCR misreads the same way in every cell ('108' for '10S') counts once it reads as one.
+    starting = [head for head in heads if head in groups or _misread_group(head, groups) is not None]
+    if len(heads) < 4 or not groups or 3 * len(starting) < 2 * len(heads):
         return None
-    return frozenset(groups)
+    return groups
 
 
 # Letters and digits OCR takes for each other in a short code: '28' for '2B', 'BC' for '8C'.
