@@ -56,3 +56,13 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """Folded alphabetic words of a text (letters only; digits and punctuation split words)."""
     return re.findall(r"[^\W\d_]+", fold(text))
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """Whether ``a`` becomes ``b`` by one letter replaced, dropped or added (OCR's usual slip)."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from timetable_platform.domain.days import join_spaced_letters
 from timetable_platform.domain.model import Kind
-from timetable_platform.domain.text import fold, nfkc, tidy_whitespace
+from timetable_platform.domain.text import fold, nfkc, one_edit_apart, tidy_whitespace
 from timetable_platform.domain.times import find_times, strip_times
 from timetable_platform.reading.subjects import WHOLE_SUBJECT_NAMES
 from timetable_platform.reading.vocabulary import (
@@ -72,19 +72,9 @@ def _misread_term_kind(text: str) -> Kind:
         return "lesson"
     for kind, terms in (("other", OTHER_TERMS), ("break", BREAK_TERMS)):
         for term in terms:
-            if abs(len(term) - len(word)) <= 1 and len(term) >= _MISREAD_TERM_LENGTH and _one_edit_apart(word, term):
+            if abs(len(term) - len(word)) <= 1 and len(term) >= _MISREAD_TERM_LENGTH and one_edit_apart(word, term):
                 return kind  # type: ignore[return-value]
     return "lesson"
-
-
-def _one_edit_apart(a: str, b: str) -> bool:
-    """Whether one letter inserted, dropped or changed turns ``a`` into ``b``."""
-    if a == b:
-        return True
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    return any(long[:k] + long[k + 1 :] == short for k in range(len(long)))
 
 
 # --- field patterns -------------------------------------------------------------------------------

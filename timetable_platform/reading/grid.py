@@ -548,13 +548,9 @@ def _end_before_misread_start(
     after a slot ending at 9.50): OCR misread a digit of the start, and the end alone is kept."""
     if first is None or reference is None or first.explicit_meridiem:
         return None
-    if second is not None:
-        printed = second.start
-    else:
-        printed_end = _printed_end(texts, first)
-        if printed_end is None:
-            return None
-        printed = printed_end
+    printed = second.start if second is not None else _printed_end(texts, first)
+    if printed is None:
+        return None
     end = printed if (second is not None and second.settled) else school_day(printed, reference=reference)
     return end if reference < end < first.start else None
 

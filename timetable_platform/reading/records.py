@@ -11,7 +11,7 @@ import re
 from timetable_platform.domain.days import parse_day
 from timetable_platform.domain.layout import Cell, Table
 from timetable_platform.domain.model import Day, Entry, Kind
-from timetable_platform.domain.text import fold
+from timetable_platform.domain.text import fold, one_edit_apart
 from timetable_platform.domain.times import Clock, find_times, school_day, school_day_range
 from timetable_platform.reading.vocabulary import ROLE_WORDS as _ROLE_WORDS
 
@@ -47,19 +47,9 @@ def _misread_role(key: str) -> str | None:
         role
         for role, words in _ROLE_WORDS.items()
         for word in words
-        if " " not in word and len(word) >= 5 and _one_edit(key, word)
+        if " " not in word and len(word) >= 5 and one_edit_apart(key, word)
     }
     return close.pop() if len(close) == 1 else None
-
-
-def _one_edit(a: str, b: str) -> bool:
-    """Whether ``a`` becomes ``b`` by one letter replaced, dropped or added."""
-    if abs(len(a) - len(b)) > 1 or a == b:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def column_role(text: str) -> str | None:

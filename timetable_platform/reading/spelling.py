@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections import Counter
 
 from timetable_platform.domain.model import Timetable
+from timetable_platform.domain.text import strip_accents
 from timetable_platform.reading.vocabulary import TITLE_WORDS
 
 FIELDS = ("subject", "teacher", "room", "group")
@@ -72,10 +72,6 @@ def _misread_of(value: str, counts: Counter[str]) -> str | None:
     return best[1] if best is not None else None
 
 
-def _unaccented(word: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
-
-
 def _accents_restored(values: list[str]) -> dict[str, str]:
     """Values with a word the document prints elsewhere with its accents ('Quimica' where 'Química' is
     printed too) -> the value with the accented word: OCR drops a small accent now and then, print
@@ -83,7 +79,7 @@ def _accents_restored(values: list[str]) -> dict[str, str]:
     accented: dict[str, str] = {}
     for value in values:
         for word in re.findall(r"\w+", value):
-            bare = _unaccented(word)
+            bare = strip_accents(word)
             if bare != word:
                 accented.setdefault(bare, word)
     fixes: dict[str, str] = {}

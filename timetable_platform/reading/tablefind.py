@@ -230,6 +230,10 @@ class _Chunk:
     bottom: float
     header: bool = False  # a piece of the header line of day names
 
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
 
 def _chunks(lines: list[Line], xs: list[float], height: float) -> list[_Chunk]:
     n_cols = len(xs) - 1
@@ -469,33 +473,31 @@ def _is_aside(last: Sequence[_Chunk], labels: Sequence[_Chunk]) -> bool:
     """Whether a last column is page furniture beside the table (an advert or notice box at the
     side of a web page): it prints no time, period or day, and stands level with hardly any of the
     rows' time labels (a lesson column would, however sparse)."""
-    from timetable_platform.domain.days import parse_day
     from timetable_platform.domain.times import find_times
 
-    timed = [c for c in labels if find_times(" ".join(w.text for w in c.words))]
-    if not last or len(timed) < 4:
-        return False
-    for chunk in last:
-        if _row_label(" ".join(w.text for w in chunk.words)) or any(parse_day(w.text) for w in chunk.words):
-            return False
-    return 4 * sum(1 for t in timed if any(y_overlap(t, c) > 0 for c in last)) < len(timed)
+    timed = [c for c in labels if find_times(c.text)]
+    return len(timed) >= 4 and _furniture(last, timed, level_share=0.25)
 
 
 def _is_menu(first: Sequence[_Chunk], second: Sequence[_Chunk]) -> bool:
     """Whether a first column is page furniture beside the table (a web page's menu of links): it
     prints no time, period or day, while the column after it prints the rows' times, and its lines
     do not stand level with those times (a record table's first column would)."""
-    from timetable_platform.domain.days import parse_day
     from timetable_platform.domain.times import find_times
 
-    timed = [c for c in second if find_times(" ".join(w.text for w in c.words))]
-    if not first or len(timed) < 3:
+    timed = [c for c in second if find_times(c.text)]
+    return len(timed) >= 3 and _furniture(first, timed, level_share=0.5)
+
+
+def _furniture(column: Sequence[_Chunk], timed: list[_Chunk], *, level_share: float) -> bool:
+    """Whether ``column`` prints no time, period or day and stands level with under ``level_share``
+    of the ``timed`` row labels."""
+    from timetable_platform.domain.days import parse_day
+
+    if not column or any(_row_label(c.text) or any(parse_day(w.text) for w in c.words) for c in column):
         return False
-    for chunk in first:
-        if _row_label(" ".join(w.text for w in chunk.words)) or any(parse_day(w.text) for w in chunk.words):
-            return False
-    level = sum(1 for t in timed if any(y_overlap(t, c) > 0 for c in first))
-    return 2 * level < len(timed)
+    level = sum(1 for t in timed if any(y_overlap(t, c) > 0 for c in column))
+    return level < level_share * len(timed)
 
 
 def _widen_lone_breaks(cells: list[Cell], n_rows: int, n_cols: int, xs: list[float]) -> None:
@@ -603,7 +605,7 @@ def _label_pitch(anchors: list[_Chunk]) -> float | None:
     (None: too few, or most labels are none: a column naming each day once beside several rows
     marks no row pitch)."""
     labelled = [a for a in anchors if a.words]
-    timed = [a for a in labelled if _row_label(" ".join(w.text for w in a.words))]
+    timed = [a for a in labelled if _row_label(a.text)]
     if len(timed) < 3 or 2 * len(timed) < len(labelled):
         return None
     middles = [(a.top + a.bottom) / 2 for a in timed]
@@ -631,7 +633,7 @@ def _level_of_own_row(group: list[_Chunk], anchors: list[_Chunk], pitch: float |
 
     if pitch is None or any(c.header for c in group):
         return True  # the header line of day names is a row of its own however close the first row
-    if all(classify_kind(" ".join(w.text for w in c.words)) != "lesson" for c in group):
+    if all(classify_kind(c.text) != "lesson" for c in group):
         return True
     return abs(_label_offset(group, anchors)) >= _OWN_ROW_DISTANCE * pitch
 

@@ -268,8 +268,8 @@ def _assemble(prepared: PreparedPage, number: int, found: _PageCrops) -> Page:
         page.tables.append(_table(grid, table_index, cell_lines))
     specks = _blank_specks(page.tables, outside_lines)
     if specks:  # the mark is gone from every crop that read it
-        outside_lines = [line for line in outside_lines if not any(_centre_in(line.bbox, b) for b in specks)]
-        page.words = [word for word in page.words if not any(_centre_in(word.bbox, b) for b in specks)]
+        outside_lines = [line for line in outside_lines if not any(b.contains_point(*line.bbox.center) for b in specks)]
+        page.words = [word for word in page.words if not any(b.contains_point(*word.bbox.center) for b in specks)]
     _attach_captions(page.tables, outside_lines)
     all_lines = outside_lines + [line for table in page.tables for cell in table.cells for line in cell.lines]
     page.lines = sorted(all_lines, key=lambda line: (round(line.bbox.top / 8), line.bbox.x0))
@@ -1075,7 +1075,7 @@ def _blank_specks(tables: list[Table], outside: list[Line]) -> list[BBox]:
     prints nowhere else: OCR read it from a mark in an empty cell. Header rows and columns (short day
     names) are left alone."""
     # Print outside the tables; a crop that overlaps a table reads its cells' words a second time.
-    apart = [line for line in outside if not any(t.bbox and _centre_in(line.bbox, t.bbox) for t in tables)]
+    apart = [line for line in outside if not _in_table(line.bbox, tables)]
     seen = Counter(line.text.casefold() for line in apart)
     seen.update(cell.text.casefold() for table in tables for cell in table.cells if cell.text)
     blanked: list[BBox] = []
@@ -1095,11 +1095,6 @@ def _blank_specks(tables: list[Table], outside: list[Line]) -> list[BBox]:
                     blanked.append(cell.bbox)
                 cell.text, cell.lines = "", []
     return blanked
-
-
-def _centre_in(box: BBox, frame: BBox) -> bool:
-    x, y = (box.x0 + box.x1) / 2, (box.top + box.bottom) / 2
-    return frame.x0 <= x <= frame.x1 and frame.top <= y <= frame.bottom
 
 
 def _cell_confidence(lines: list[Line]) -> float:
