@@ -919,7 +919,7 @@ def _tidy_subject(subject: str) -> str:
 
 def _without_repeat(subject: str) -> str:
     """A name printed again in a merged cell, once per row it spans, the repeat cut short by the
-    cell's edge ('Redes de datos Redes de', 'Physik Physik'): the name once. The repeat starts with
+    cell's edge ('Historia del arte Historia del', 'Physik Physik'): the name once. The repeat starts with
     the name's first two words (or its one word), so 'Art and Art History' stays."""
     tokens = subject.split()
     for cut in range(1, len(tokens)):
