@@ -521,6 +521,17 @@ def test_a_degree_sign_between_hour_and_minutes_is_a_colon() -> None:
     assert _clean_text("21° C") == "21° C" and _clean_text("3° SERIE") == "3° SERIE"
 
 
+def test_two_clock_times_run_together_get_their_lost_dash_back() -> None:
+    """Small print loses the dash of a range ('3:10–4:10' read '3:104:10'); minutes have two digits,
+    so the cut between the times is certain."""
+    from timetable_platform.extraction.readers.image import _clean_text
+
+    assert _clean_text("3:104:10") == "3:10–4:10" and _clean_text("12:3013:15") == "12:30–13:15"
+    assert _clean_text("1:05–2:05") == "1:05–2:05"
+    # A year and a time, or a longer number, are left alone.
+    assert _clean_text("2024:10") == "2024:10" and _clean_text("3:1045:10") == "3:1045:10"
+
+
 def test_a_dollar_sign_starting_a_code_is_an_s() -> None:
     """Timetables print no prices: '$232' is the room 'S232' read by OCR (sometimes '$S232')."""
     from timetable_platform.extraction.readers.image import _clean_text

@@ -94,6 +94,18 @@ def test_split_keeps_slash_lists_and_joins_lines() -> None:
     assert splitter.split(["Whole Class", "Comprehension + TTRS"]).subject == "Whole Class Comprehension + TTRS"
 
 
+def test_a_room_code_printed_in_lower_case_is_a_field_of_its_own() -> None:
+    """Many schools print rooms in lower case ('s112', 'b2.04'): a line that starts lower case but is a
+    code neither carries on the subject's words nor finishes a broken word."""
+    splitter = CellSplitter.fit(CLASS_DOC)
+    fields = splitter.split(["Drawing", "s112", "TOR"])
+    assert (fields.subject, fields.teacher, fields.room) == ("Drawing", "TOR", "s112")
+    assert splitter.split(["Drawing", "b2.04"]).room == "b2.04"
+    assert is_room("B2.04") and not is_room("Week 2.5")
+    # Words broken across lines are still joined.
+    assert splitter.split(["Engli", "sh"]).subject == "English"
+
+
 def test_split_joins_broken_words_only_into_words() -> None:
     splitter = CellSplitter.fit(CLASS_DOC)
     assert splitter.split(["Engli", "sh"]).subject == "English"

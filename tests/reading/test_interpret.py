@@ -200,6 +200,36 @@ def test_the_table_from_word_positions_replaces_ruled_pieces_that_read_less() ->
     )
 
 
+def test_box_edges_that_miss_a_column_edge_give_way_to_the_gaps_between_words() -> None:
+    """Lesson tiles drawn as boxes: their edges pass for rulings, but the edge between the time labels
+    and the first day is missed, so the ruled grid reads labels and Monday as one column. The table
+    the word gaps make keeps them apart and reads every lesson on its day."""
+    from timetable_platform.domain.layout import BBox, Layout, Page, Word
+
+    rows = [
+        ["", "Mon", "Tue", "Wed"],
+        ["09:00-10:00", "Maths", "Art", "Music"],
+        ["10:00-11:00", "French", "History", "Drama"],
+        ["11:00-12:00", "Biology", "Latin", "Dance"],
+    ]
+    words = [
+        Word(text, BBox(120.0 * c + 5, 30.0 * r + 10, 120.0 * c + 5 + 7 * len(text), 30.0 * r + 20))
+        for r, row in enumerate(rows)
+        for c, text in enumerate(row)
+        if text
+    ]
+    # Vertical edges at the right of each day's tiles and the panel's left edge; none at x=120.
+    rulings = [BBox(x - 0.5, 30, x + 0.5, 120) for x in (0, 240, 360, 480)]
+    rulings += [BBox(0, y - 0.5, 480, y + 0.5) for y in (30, 60, 90, 120)]
+    page = Page(number=1, width=600, height=400, words=words, rulings=rulings)
+    timetable = interpret(Layout(pages=[page], media_type="image/png", reader="test"))
+    assert sorted((e.day, e.start, e.subject) for e in timetable.entries) == sorted(
+        (day, f"{9 + r}:00".zfill(5), rows[r + 1][c + 1])
+        for r in range(3)
+        for c, day in enumerate(("MON", "TUE", "WED"))
+    )
+
+
 def test_a_reading_that_puts_two_lessons_in_one_slot_of_a_day_scores_less() -> None:
     """Parallel lessons are rare: a reading that mixes two days' columns into one day overlaps itself."""
     from timetable_platform.domain.times import Clock

@@ -87,8 +87,9 @@ _TEACHER_TITLED = re.compile(
 )
 # 2-4 capital letters, the usual teacher code ('OKA', 'MD'); subjects share the shape, see below.
 _CODE = re.compile(r"^[A-ZÀ-ÖØ-Þ]{2,4}$")  # capitals with accents too: SÁN, LÓP, ÇEL
-# Room codes: up to four letters, optional dash or space, digits ('R101', 'A-12', 'Lab 2', 'NW1', 'M2').
-_ROOM_CODE = re.compile(r"^[A-Za-zÄÖÜäöü]{1,4}[\-\s]?\d{1,4}[A-Za-z]?$")
+# Room codes: up to four letters, optional dash or space, digits ('R101', 'A-12', 'Lab 2', 'NW1', 'M2'),
+# or building, floor and room ('B2.04').
+_ROOM_CODE = re.compile(r"^[A-Za-zÄÖÜäöü]{1,4}[\-\s]?\d{1,4}(?:\.\d{1,3})?[A-Za-z]?$")
 _WORD_NUMBER = re.compile(r"^[^\W\d_]{2,12}\s\d{1,4}[A-Za-z]?$")
 _ROOM_NUMBER = re.compile(r"^\d{1,4}[A-Za-z]?$")
 _GROUP = re.compile(
@@ -808,7 +809,7 @@ class CellSplitter:
     def _join_across(self, prev: str, line: str) -> str | None:
         m_prev = re.search(r"([^\W\d_]+)(-?)$", prev)
         m_next = re.match(r"([^\W\d_]+)", line)
-        if not m_prev or not m_next:
+        if not m_prev or not m_next or _LOWER_CASE_CODE.match(line):
             return None
         head, hyphen, tail = m_prev.group(1), m_prev.group(2), m_next.group(1)
         glued = head + tail
@@ -895,7 +896,7 @@ def _continues(previous: str, line: str) -> bool:
     """Does ``line`` carry on the text above it ('Design' / '& Technology', 'Finishing' / 'off',
     "Children's" / 'Workshop': a possessive needs its noun)?"""
     return (
-        line[:1].islower()
+        (line[:1].islower() and not _LOWER_CASE_CODE.match(line))
         or line[:1] in "&+/-–,("
         or previous.rstrip()[-1:] in "&+/-–,:("
         or bool(_POSSESSIVE_END.search(previous))
@@ -903,6 +904,8 @@ def _continues(previous: str, line: str) -> bool:
 
 
 _POSSESSIVE_END = re.compile(r"\w['’]s?\s*$")
+# A code printed in lower case ('s112', 'b2.04': rooms in many schools) starts a field of its own.
+_LOWER_CASE_CODE = re.compile(r"[a-zäöü]{1,3}[\-.]?\d[\w.\-]*$")
 # One short word cut off by a full stop ('Lab.', 'Ed.', 'Sc.'): the start of a name, never all of it.
 ABBREVIATION = re.compile(r"[^\W\d_]{1,4}\.")
 

@@ -178,7 +178,7 @@ def _tables(page: Page, language: str | None = None) -> list[Table]:
     """The page's ruled tables, or the table its word positions make when that reads more blocks: rules
     may frame only the lessons, leaving the day header and the time column outside (design tools)."""
     tables = _with_text(page)
-    table = tablefind.find_table(page)
+    table = _best_found_table(page, language)
     if table is None:
         return tables
     if not tables or not any(_blocks_read(t, language, page.number) for t in tables):
@@ -191,6 +191,27 @@ def _tables(page: Page, language: str | None = None) -> list[Table]:
     if ruled > 0 and _blocks_read(table, language, page.number, scored=True) > RULED_MARGIN * ruled:
         return [table]
     return tables
+
+
+# How many column edges rulings drawn from boxes may miss (see _best_found_table).
+MISSED_COLUMNS = 2
+
+
+def _best_found_table(page: Page, language: str | None) -> Table | None:
+    """The table the page's rulings make, or the one its word positions make when that finds the
+    column or two the rulings missed and reads more: the edges of coloured boxes (a portal's lesson
+    tiles, a menu panel beside them) pass for rulings, and where one edge is missed two columns (the
+    time labels and the first day) become one, which the gap between their words keeps apart. Many
+    more columns from words are the scattered boxes of a calendar view, which its hour lines rule
+    better and which are read by day columns later."""
+    ruled = tablefind.table_from_rulings(page)
+    worded = tablefind.table_from_words(page.words)
+    if ruled is None or worded is None:
+        return ruled or worded
+    if not ruled.n_cols < worded.n_cols <= ruled.n_cols + MISSED_COLUMNS:
+        return ruled
+    read = {id(t): _blocks_read(t, language, page.number, scored=True) for t in (ruled, worded)}
+    return worded if read[id(worded)] > read[id(ruled)] else ruled
 
 
 # How much more the table found from word positions must read than the ruled tables to replace them.

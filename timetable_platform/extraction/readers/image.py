@@ -1033,12 +1033,18 @@ _CENT_IN_TIME = re.compile(r"(?<=\d[:.]\d)¢|(?<=\d[:.])¢(?=\d)")
 _DOLLAR_FOR_S = re.compile(r"(?<!\S)\$S?(?=\d)")
 
 
+# Two clock times run together, OCR having lost the dash between them in small print ('3:104:10').
+_LOST_DASH = re.compile(r"(?<![\d:.])((?:[01]?\d|2[0-3]):[0-5]\d)((?:[01]?\d|2[0-3]):[0-5]\d)(?![\d:])")
+
+
 def _clean_text(text: str) -> str:
     """One dash for the dash runs and look-alikes OCR makes of an en dash ("12-—1pm" -> "12–1pm"), a
     colon for the degree sign OCR reads between an hour and its minutes, and a C for a cent sign and
-    an S for a dollar sign before digits (timetables print no prices; OCR reads small C and S so)."""
+    an S for a dollar sign before digits (timetables print no prices; OCR reads small C and S so), and
+    the dash OCR lost between two clock times."""
     text = _DOLLAR_FOR_S.sub("S", _CENT_IN_TIME.sub("0", text).replace("¢", "C"))
-    return _DEGREE_COLON.sub(r"\1:\2", _DASHES.sub("–", text))
+    text = _DEGREE_COLON.sub(r"\1:\2", _DASHES.sub("–", text))
+    return _LOST_DASH.sub(r"\1–\2", text)
 
 
 def _table(grid: GridTable, table_index: int, cell_lines: dict[tuple[int, int], list[Line]]) -> Table:
