@@ -4,9 +4,32 @@ from __future__ import annotations
 
 import pytest
 
+from timetable_platform.domain.layout import BBox, Word
+from timetable_platform.domain.model import Timetable
 from timetable_platform.reading.interpret import find_owner, find_title, interpret
 
 from .gridkit import layout, table
+
+
+def _grid_words(rows: list[list[str]]) -> list[Word]:
+    """The words of an unruled grid: 120 pt columns, 30 pt rows; empty texts print nothing."""
+    return [
+        Word(text, BBox(120.0 * c + 5, 30.0 * r + 10, 120.0 * c + 5 + 7 * len(text), 30.0 * r + 20))
+        for r, row in enumerate(rows)
+        for c, text in enumerate(row)
+        if text
+    ]
+
+
+def _day_slots(timetable: Timetable) -> list[tuple[str, str | None, str]]:
+    return sorted((e.day, e.start, e.subject) for e in timetable.entries)
+
+
+def _expected_slots(rows: list[list[str]]) -> list[tuple[str, str, str]]:
+    """Hourly rows from 09:00 under a Mon / Tue / Wed header."""
+    return sorted(
+        (day, f"{9 + r}:00".zfill(5), rows[r + 1][c + 1]) for r in range(3) for c, day in enumerate(("MON", "TUE", "WED"))
+    )
 
 
 @pytest.mark.parametrize(
@@ -173,7 +196,7 @@ def test_an_abbreviation_heading_several_subjects_is_not_cut_off_as_their_name()
 def test_the_table_from_word_positions_replaces_ruled_pieces_that_read_less() -> None:
     """Rules drawn around part of a timetable only (a filled header band and first row, the other rows
     left plain) make a ruled piece that reads one row: the table the word positions make reads all."""
-    from timetable_platform.domain.layout import BBox, Cell, Layout, Page, Table, Word
+    from timetable_platform.domain.layout import BBox, Cell, Layout, Page, Table
 
     rows = [
         ["Time", "Mon", "Tue", "Wed"],
@@ -181,11 +204,7 @@ def test_the_table_from_word_positions_replaces_ruled_pieces_that_read_less() ->
         ["10:00-11:00", "French", "History", "Drama"],
         ["11:00-12:00", "Biology", "Latin", "Dance"],
     ]
-    words = [
-        Word(text, BBox(120.0 * c + 5, 30.0 * r + 10, 120.0 * c + 5 + 7 * len(text), 30.0 * r + 20))
-        for r, row in enumerate(rows)
-        for c, text in enumerate(row)
-    ]
+    words = _grid_words(rows)
     piece = Table(
         n_rows=2, n_cols=4, bbox=BBox(0, 0, 480, 60),
         cells=[Cell(row=r, col=c, text=rows[r][c], bbox=BBox(120.0 * c, 30.0 * r, 120.0 * c + 120, 30.0 * r + 30))
@@ -193,18 +212,14 @@ def test_the_table_from_word_positions_replaces_ruled_pieces_that_read_less() ->
     )  # fmt: skip
     page = Page(number=1, width=600, height=400, words=words, tables=[piece])
     timetable = interpret(Layout(pages=[page], media_type="application/pdf", reader="test"))
-    assert sorted((e.day, e.start, e.subject) for e in timetable.entries) == sorted(
-        (day, f"{9 + r}:00".zfill(5), rows[r + 1][c + 1])
-        for r in range(3)
-        for c, day in enumerate(("MON", "TUE", "WED"))
-    )
+    assert _day_slots(timetable) == _expected_slots(rows)
 
 
 def test_box_edges_that_miss_a_column_edge_give_way_to_the_gaps_between_words() -> None:
     """Lesson tiles drawn as boxes: their edges pass for rulings, but the edge between the time labels
     and the first day is missed, so the ruled grid reads labels and Monday as one column. The table
     the word gaps make keeps them apart and reads every lesson on its day."""
-    from timetable_platform.domain.layout import BBox, Layout, Page, Word
+    from timetable_platform.domain.layout import BBox, Layout, Page
 
     rows = [
         ["", "Mon", "Tue", "Wed"],
@@ -212,22 +227,13 @@ def test_box_edges_that_miss_a_column_edge_give_way_to_the_gaps_between_words() 
         ["10:00-11:00", "French", "History", "Drama"],
         ["11:00-12:00", "Biology", "Latin", "Dance"],
     ]
-    words = [
-        Word(text, BBox(120.0 * c + 5, 30.0 * r + 10, 120.0 * c + 5 + 7 * len(text), 30.0 * r + 20))
-        for r, row in enumerate(rows)
-        for c, text in enumerate(row)
-        if text
-    ]
+    words = _grid_words(rows)
     # Vertical edges at the right of each day's tiles and the panel's left edge; none at x=120.
     rulings = [BBox(x - 0.5, 30, x + 0.5, 120) for x in (0, 240, 360, 480)]
     rulings += [BBox(0, y - 0.5, 480, y + 0.5) for y in (30, 60, 90, 120)]
     page = Page(number=1, width=600, height=400, words=words, rulings=rulings)
     timetable = interpret(Layout(pages=[page], media_type="image/png", reader="test"))
-    assert sorted((e.day, e.start, e.subject) for e in timetable.entries) == sorted(
-        (day, f"{9 + r}:00".zfill(5), rows[r + 1][c + 1])
-        for r in range(3)
-        for c, day in enumerate(("MON", "TUE", "WED"))
-    )
+    assert _day_slots(timetable) == _expected_slots(rows)
 
 
 def test_a_reading_that_puts_two_lessons_in_one_slot_of_a_day_scores_less() -> None:

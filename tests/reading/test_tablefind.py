@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from timetable_platform.domain.layout import BBox, Page, Word
+from timetable_platform.domain.layout import BBox, Page, Table, Word
 from timetable_platform.reading.grid import read_grid
-from timetable_platform.reading.tablefind import find_table, table_from_rulings, table_from_words
+from timetable_platform.reading.tablefind import table_from_rulings, table_from_words
 
 
 def _word(text: str, x: float, y: float, w: float | None = None) -> Word:
@@ -17,6 +17,13 @@ def _hline(y: float, x0: float, x1: float) -> BBox:
 
 def _vline(x: float, y0: float, y1: float) -> BBox:
     return BBox(x - 0.5, y0, x + 0.5, y1)
+
+
+def _read_blocks(table: Table) -> set[tuple[str, str | None, str]]:
+    """(day, start, text) of every block the grid reader reads from the table."""
+    reading = read_grid(table)
+    assert reading is not None
+    return {(b.day, b.start.hhmm() if b.start else None, " ".join(b.lines)) for b in reading.blocks}
 
 
 def test_rulings_give_slots_and_a_missing_segment_gives_a_span() -> None:
@@ -76,7 +83,8 @@ def test_words_only_table_uses_shared_column_gaps() -> None:
 
 
 def test_no_words_no_table() -> None:
-    assert find_table(Page(number=1, width=100, height=100)) is None
+    page = Page(number=1, width=100, height=100)
+    assert table_from_rulings(page) is None and table_from_words(page.words) is None
 
 
 def test_unruled_rows_anchor_on_label_column_and_lone_break_spans_the_week() -> None:
@@ -138,8 +146,9 @@ def test_random_words_and_rulings_never_raise() -> None:
     @given(st.lists(word, max_size=40), st.lists(ruling, max_size=12))
     def check(words: list[Word], rulings: list[BBox]) -> None:
         page = Page(number=1, width=600, height=600, words=words, rulings=rulings)
-        table = find_table(page)
-        if table is not None:
+        for table in (table_from_rulings(page), table_from_words(words)):
+            if table is None:
+                continue
             covered: set[tuple[int, int]] = set()
             for c in table.cells:
                 assert 0 <= c.row < c.row_end <= table.n_rows and 0 <= c.col < c.col_end <= table.n_cols
@@ -275,9 +284,7 @@ def test_a_label_below_the_one_line_read_of_its_cells_is_still_their_row() -> No
         words += [ocr(subject, x, top) for subject, x in zip(subjects, (200, 350, 500), strict=True)]
     t = table_from_words(words)
     assert t is not None and t.n_rows == 4
-    reading = read_grid(t)
-    assert reading is not None
-    got = {(b.day, b.start.hhmm() if b.start else None, " ".join(b.lines)) for b in reading.blocks}
+    got = _read_blocks(t)
     assert got == {
         ("MON", "08:00", "Maths"), ("TUE", "08:00", "Art"), ("WED", "08:00", "Drama"),
         ("MON", "08:50", "Music"), ("TUE", "08:50", "Latin"), ("WED", "08:50", "Maths"),
@@ -301,9 +308,7 @@ def test_the_header_of_day_names_is_a_row_of_its_own_however_close_the_first_row
         words += [ocr(subject, x, top) for subject, x in zip(subjects, (200, 350, 500), strict=True)]
     table = table_from_words(words)
     assert table is not None
-    reading = read_grid(table)
-    assert reading is not None
-    got = {(b.day, b.start.hhmm() if b.start else None, " ".join(b.lines)) for b in reading.blocks}
+    got = _read_blocks(table)
     assert ("MON", "07:30", "Artes") in got and ("WED", "08:45", "Artes") in got and len(got) == 9
 
 
@@ -357,9 +362,7 @@ def test_a_menu_of_links_left_of_the_time_column_is_no_part_of_the_table() -> No
         words += [ocr(subject, x, top) for subject, x in zip(subjects, (300, 420, 540), strict=True)]
     t = table_from_words(words)
     assert t is not None and t.n_rows == 6 and t.n_cols == 4
-    reading = read_grid(t)
-    assert reading is not None
-    got = {(b.day, b.start.hhmm() if b.start else None, " ".join(b.lines)) for b in reading.blocks}
+    got = _read_blocks(t)
     assert ("MON", "08:00", "Maths") in got and ("WED", "10:30", "Greek") in got
     assert len(got) == 12
 
@@ -382,9 +385,7 @@ def test_a_ruled_grid_drops_letter_strokes_and_the_boxes_beside_the_table() -> N
     page = Page(number=1, width=600, height=240, words=words, rulings=rulings)
     t = table_from_rulings(page)
     assert t is not None and t.n_cols == 3
-    reading = read_grid(t)
-    assert reading is not None
-    got = {(b.day, b.start.hhmm() if b.start else None, " ".join(b.lines)) for b in reading.blocks}
+    got = _read_blocks(t)
     assert ("MON", "08:00", "Geography") in got and ("TUE", "10:30", "Greek") in got
     assert len(got) == 8
 

@@ -693,8 +693,3 @@ def _centred(anchors: list[_Chunk], chunks: list[_Chunk]) -> bool:
         if c.col != 0 and y_overlap(a, c) > 0
     ]
     return sum(votes) > len(votes) / 2
-
-
-def find_table(page: Page) -> Table | None:
-    """The page's table: from rulings when they form a grid, else from word positions."""
-    return table_from_rulings(page) or table_from_words(page.words)
