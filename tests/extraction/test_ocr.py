@@ -888,3 +888,44 @@ def test_a_grid_whose_outline_cuts_filled_boxes_is_not_a_table() -> None:
     assert not _cut_through_boxes(grid, inside)
     assert _cut_through_boxes(grid, inside + hanging)
 
+
+
+def test_a_border_around_an_unruled_timetable_is_a_frame_not_a_table() -> None:
+    """A border drawn round an unruled timetable (a photo's sheet edge does the same), with a rule under
+    a heading band and one near its right edge, makes a 2 x 2 "grid" whose big cell holds every day
+    and time. Read as one cell, each of its lines runs across all the columns; the page is read
+    again without that grid, its print found as text blocks, each cell's text a line of its own."""
+    from PIL import ImageDraw
+
+    from tests.corpusgen.degrade import font
+
+    image = Image.new("RGB", (1300, 560), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((30, 30, 1270, 530), outline="black", width=3)
+    draw.line((30, 90, 1270, 90), fill="black", width=3)
+    draw.line((1200, 30, 1200, 530), fill="black", width=3)
+    regular, bold = font(20), font(20, bold=True)
+    draw.text((60, 45), "Timetable", font=bold, fill="black")
+    days = ("Monday", "Tuesday", "Wednesday")
+    for col, day in enumerate(days):
+        draw.text((330 + 280 * col, 110), day, font=bold, fill="black")
+    lessons = (("Maths", "Art", "Music"), ("French", "History", "Drama"), ("Biology", "Latin", "Physics"))
+    teachers = ("Mr Hill", "Ms Ray", "Dr Lee")
+    for row, subjects in enumerate(lessons):
+        top = 160 + 70 * row
+        draw.text((60, top), f"{row + 1}", font=bold, fill="black")
+        draw.text((60, top + 24), f"{9 + row}:00-{10 + row}:00", font=regular, fill="black")
+        for col, subject in enumerate(subjects):
+            draw.text((330 + 280 * col, top), subject, font=regular, fill="black")
+            draw.text((330 + 280 * col, top + 24), teachers[col], font=regular, fill="black")
+    layout = read_image_layout(Document(encode(image, "PNG"), "image/png", "framed.png"), Limits(), languages="eng")
+    page = layout.pages[0]
+    assert page.tables == []
+    lines = {line.text for line in page.lines}
+    assert {"Monday", "Maths", "Physics", "10:00-11:00", "Ms Ray"} <= lines
+    timetable = interpret(layout)
+    assert sorted((e.day, e.start, e.subject, e.teacher) for e in timetable.entries) == sorted(
+        (day[:3].upper(), f"{9 + row:02d}:00", subject, teacher)
+        for row, subjects in enumerate(lessons)
+        for day, subject, teacher in zip(days, subjects, teachers, strict=True)
+    )

@@ -18,7 +18,7 @@ from itertools import pairwise
 import cv2
 import numpy as np
 
-from timetable_platform.domain.days import LANGUAGES, full_names, language_evidence
+from timetable_platform.domain.days import LANGUAGES, full_names, language_evidence, parse_day
 from timetable_platform.domain.layout import BBox, Cell, Layout, Line, Page, Table, Word
 from timetable_platform.domain.text import words as text_words
 from timetable_platform.domain.times import find_times, parse_time_range, strip_times
@@ -137,10 +137,7 @@ class _PageReader:
         self.first = self.allowed[0] if self.allowed else "eng"
 
     def read(self, prepared: PreparedPage, number: int) -> Page:
-        found = _find_crops(prepared)
-        fresh = [dataclasses.replace(crop) for crop in found.crops]
-        _ocr(TesseractEngine(languages=self.first), found.crops)
-        page = _assemble(prepared, number, found)
+        found, fresh, page = _read_crops(prepared, number, TesseractEngine(languages=self.first))
         # Only the page's most likely language reads it again: an Indonesian page has no model here,
         # and reading it as the runner-up language would only garble it.
         texts = [w.text for w in page.words]
@@ -201,16 +198,62 @@ class _PageCrops:
 
 def read_page(prepared: PreparedPage, number: int, engine: OcrEngine) -> Page:
     """OCR one upright page into words, lines and tables."""
+    return _read_crops(prepared, number, engine)[2]
+
+
+def _read_crops(prepared: PreparedPage, number: int, engine: OcrEngine) -> tuple[_PageCrops, list[_Crop], Page]:
+    """The page's crops read by ``engine`` (with unread copies, for a second language) and the page they
+    make. Grids that only frame the print are left out when the page read without them keeps its words."""
     found = _find_crops(prepared)
+    fresh = [dataclasses.replace(crop) for crop in found.crops]
     _ocr(engine, found.crops)
-    return _assemble(prepared, number, found)
+    page = _assemble(prepared, number, found)
+    frames = _frames(page)
+    if frames:
+        unframed = _find_crops(prepared, frames=frames)
+        unframed_fresh = [dataclasses.replace(crop) for crop in unframed.crops]
+        _ocr(engine, unframed.crops)
+        without = _assemble(prepared, number, unframed)
+        # Text blocks can miss print a cell crop reads (a dark screen photographed): then the frame stays.
+        if len(without.words) >= FRAME_WORDS_KEPT * len(page.words):
+            return unframed, unframed_fresh, without
+    return found, fresh, page
 
 
-def _find_crops(prepared: PreparedPage) -> _PageCrops:
+# A cell naming this many different days and printing this many times holds a whole timetable.
+FRAME_DAYS = 3
+FRAME_TIMES = 3
+# The share of its words a page read without its frames must keep (overlapping cells of a false grid
+# read some print twice).
+FRAME_WORDS_KEPT = 0.5
+
+
+def _frames(page: Page) -> frozenset[int]:
+    """Grids that only frame the print: one slot of theirs holds a whole timetable, days and times (a
+    photo's sheet edge or a border drawn around an unruled table, taken for a grid). Read as one cell,
+    the timetable's lines run together across its columns; found as text blocks, they stay apart. (A
+    cell merged over every slot of a grid is the grid's own lines missed; the rulings still place its
+    words.)"""
+    frames = set()
+    for index, table in enumerate(page.tables):
+        for cell in table.cells:
+            if cell.rowspan > 1 or cell.colspan > 1:
+                continue
+            days = {parse_day(word) for word in cell.text.split()} - {None}
+            if len(days) >= FRAME_DAYS and len(find_times(cell.text)) >= FRAME_TIMES:
+                frames.add(index)
+                break
+    return frozenset(frames)
+
+
+def _find_crops(prepared: PreparedPage, *, frames: frozenset[int] = frozenset()) -> _PageCrops:
+    """The page's grids and the crops to read; ``frames`` (indices of the grids found) are left out,
+    their lines erased and their print read as text outside tables."""
     rulings = find_rulings(prepared.gray, prepared.color)
     boxes = find_filled_boxes(prepared.color, _char_height(binarize(prepared.gray)) or 20.0)
-    grids = [grid for grid in find_tables(prepared.gray, prepared.color, rulings) if not _cut_through_boxes(grid, boxes)]
-    clean = _without_rulings(prepared.gray, rulings, grids)
+    found = [grid for grid in find_tables(prepared.gray, prepared.color, rulings) if not _cut_through_boxes(grid, boxes)]
+    grids = [grid for index, grid in enumerate(found) if index not in frames]
+    clean = _without_rulings(prepared.gray, rulings, found)  # a frame's lines go too
     crops: list[_Crop] = []
     for table_index, grid in enumerate(grids):
         for cell_index, cell in enumerate(grid.cells):
