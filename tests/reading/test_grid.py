@@ -57,6 +57,41 @@ def test_days_as_rows_reads_the_same_as_days_as_columns() -> None:
     assert _slots(_read(transpose(DAYS_AS_COLUMNS))) == _slots(_read(DAYS_AS_COLUMNS))
 
 
+def test_a_row_ruled_off_by_taller_tiles_belongs_to_the_labelled_row_above() -> None:
+    """Lesson tiles drawn as boxes as tall as their text: the taller tiles' edges rule off rows with no
+    label and no cell starting in them. Those rows belong to the slot above; a tile reaching into
+    them is one period, not a lesson running into an untimed slot."""
+    tiles = table(
+        [
+            ["", "Mon", "Tue", "Wed"],
+            ["1. 09:00-10:00", "Maths", "Art", "Music"],
+            ["", "^", "^", ""],
+            ["", "", "^", ""],
+            ["2. 10:00-11:00", "French", "History", "Drama"],
+            ["", "^", "", ""],
+        ]
+    )
+    assert _slots(_read(tiles)) == {
+        ("MON", "09:00", "10:00", None, "Maths"),
+        ("TUE", "09:00", "10:00", None, "Art"),
+        ("WED", "09:00", "10:00", None, "Music"),
+        ("MON", "10:00", "11:00", None, "French"),
+        ("TUE", "10:00", "11:00", None, "History"),
+        ("WED", "10:00", "11:00", None, "Drama"),
+    }
+    # A double lesson ending in the labelled row of a slot with sub-rows ends with that slot.
+    double = table([["", "Mon", "Tue"], ["09:00-10:00", "Maths", "Art"], ["10:00-11:00", "^", "Music"], ["", "", "^"]])
+    assert _slots(_read(double)) == {
+        ("MON", "09:00", "11:00", None, "Maths"),
+        ("TUE", "09:00", "10:00", None, "Art"),
+        ("TUE", "10:00", "11:00", None, "Music"),
+    }
+    # A row whose label is blank but which starts lessons of its own is still a row of its own.
+    lost = table([["", "Mon"], ["09:00-10:00", "Maths"], ["", "Art"], ["11:00-12:00", "Music"]])
+    assert ("MON", "09:00", "10:00", None, "Maths") in _slots(_read(lost))
+    assert any(text == "Art" for *_, text in _slots(_read(lost)))
+
+
 def test_period_label_over_time_in_header_and_period_kept() -> None:
     t = table(
         [

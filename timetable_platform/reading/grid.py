@@ -98,6 +98,8 @@ class Slot:
     end: Clock | None = None
     period: str | None = None
     start_only: bool = False
+    # Where the slot's own rows end and the sub-rows ruled off by taller boxes begin (None: no sub-rows).
+    sub_rows_from: int | None = None
     # A named activity printed in the label instead of a period ('Snack time'): it applies to every
     # day whose own cell in this slot is empty.
     activity: str | None = None
@@ -448,6 +450,11 @@ def _build_slots(
     previous_key: tuple[int, ...] | None = None
     for r in body_rows:
         key = tuple(id(m[r][c]) for c in label_cols if m[r][c] is not None and id(m[r][c]) not in title_cells)
+        if slots and _prints_nothing_of_its_own(m[r], r):
+            # A sub-row: tiles of uneven height drawn past the labelled row.
+            slots[-1].sub_rows_from = slots[-1].sub_rows_from or slots[-1].row_end
+            slots[-1].row_end = r + 1
+            continue
         if key != previous_key or not slots:
             slots.append(Slot(row_start=r, row_end=r + 1))
             previous_key = key
@@ -498,6 +505,13 @@ def _build_slots(
             if nxt is not None and nxt > slot.start:
                 slot.end = nxt
     return slots
+
+
+def _prints_nothing_of_its_own(row: list[Cell | None], r: int) -> bool:
+    """A grid row with no label and no cell starting in it: the edges of boxes of uneven height (lesson
+    tiles, each as tall as its text) rule it off a labelled row above, and it belongs to that row's slot.
+    A row whose label OCR lost still starts its own lessons."""
+    return all(cell is None or cell.row < r or is_blank(cell.text) for cell in row)
 
 
 def _beside_days(m: list[list[Cell | None]], body_rows: range, label_cols: list[int], day_cols: list[int]) -> list[int]:
@@ -1312,9 +1326,10 @@ def _cell_blocks(
     start = first.start
     if r0 != first.row_start:
         confidence -= PENALTY_GUESSED_BOUNDARY
-    if r1 == last.row_end or first is last:
+    # A box that stops within the sub-rows of its last slot is one of the shorter ones: it fills the slot.
+    if r1 == last.row_end or first is last or (last.sub_rows_from is not None and r1 >= last.sub_rows_from):
         end = last.end
-        if r1 != last.row_end:
+        if r1 < (last.sub_rows_from or last.row_end):
             confidence -= PENALTY_GUESSED_BOUNDARY
     else:
         end = last.start
