@@ -51,6 +51,15 @@ def test_parse_day_uses_language_for_ambiguous_forms(text: str, language: str, d
     assert parse_day(text, language) == day
 
 
+def test_two_letters_naming_a_day_only_in_a_less_common_language_are_no_day_in_a_known_one() -> None:
+    """'RE' and 'PE' are subjects of English schools; as days they are Estonian (Friday) and Turkish
+    (Thursday). In a document of known language they are not days; full names of another language and
+    the main languages' short forms still are, and the language itself reads its own forms."""
+    assert parse_day("RE", "en") is None and parse_day("PE", "en") is None
+    assert parse_day("Re", "et") == "FRI" and parse_day("RE") == "FRI"
+    assert parse_day("Montag", "en") == "MON" and parse_day("Mo", "en") == "MON" and parse_day("Di", "en") == "TUE"
+
+
 @pytest.mark.parametrize("text", ["S127", "M12", "F3"])
 def test_a_letter_with_digits_glued_on_is_a_code_not_a_day(text: str) -> None:
     """Room and course codes ('S127') start with a day's one-letter form; a date after a day is set

@@ -213,6 +213,10 @@ def parse_day(text: str, language: str | None = None) -> Day | None:
     candidates = day_candidates(text, language)
     if not candidates and language is not None:
         candidates = day_candidates(text, None)
+        if len(_key(text)) <= 2:
+            # Two letters that are a day only in a less common language ('Re', Friday in Estonian) are more
+            # likely a code of the document's own language ('RE', 'PE': subjects of English schools).
+            candidates = {lang: days for lang, days in candidates.items() if lang in LETTER_LANGUAGES}
     if not candidates:
         return None
     every = set().union(*candidates.values())
