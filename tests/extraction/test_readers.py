@@ -137,6 +137,25 @@ def test_pdf_vertical_text_reads_in_order() -> None:
     assert {w.rotation for w in lines["Timetable heading"].words} == {0}
 
 
+def test_pdf_big_period_number_close_before_small_times_is_a_word_of_its_own() -> None:
+    """Untis-style labels print a big period number with its times in small print close after it: the
+    print size changes between them, so they are two words, not the time '17:45'."""
+    buf = io.BytesIO()
+    page = canvas.Canvas(buf, pagesize=(400, 400))
+    page.setFont("Helvetica-Bold", 14)
+    page.drawString(50, 300, "1")
+    page.setFont("Helvetica", 5)
+    page.drawString(59, 308, "7:45")
+    page.drawString(59, 302, "8:30")
+    page.setFont("Helvetica", 10)
+    page.drawString(50, 200, "Maths 10:05")
+    page.save()
+    texts = [w.text for w in _read(buf.getvalue()).pages[0].words]
+    assert "1" in texts and "7:45" in texts and "8:30" in texts and "17:45" not in texts
+    # Print of one size still makes words at its spaces only.
+    assert "Maths" in texts and "10:05" in texts
+
+
 def test_pdf_page_turned_by_rotate_reads_as_displayed() -> None:
     buf = io.BytesIO()
     page = canvas.Canvas(buf, pagesize=(300, 400))

@@ -188,20 +188,25 @@ def _extract_words(chars: list[dict[str, Any]]) -> list[Word]:
     upright = [c for c in chars if c.get("upright", True) or _rotation(c) == 0]
     up = [c for c in chars if not c.get("upright", True) and _rotation(c) == 90]
     down = [c for c in chars if not c.get("upright", True) and _rotation(c) == 270]
+    for char in upright:
+        char[_TEXT_SIZE] = round(float(char.get("size") or 0))
     words: list[Word] = []
-    # Split words where the colour changes, so a red note glued to a name stays its own word.
-    words.extend(_words(upright, 0, WordExtractor(extra_attrs=["non_stroking_color"])))
+    # Split words where the colour changes, so a red note glued to a name stays its own word, and (upright
+    # print, where pdfminer's size is the font's) where the print size does: a big period number printed
+    # close before its small times ('1' '7:45') is not the time '17:45'.
+    words.extend(_words(upright, 0, WordExtractor(extra_attrs=["non_stroking_color", _TEXT_SIZE])))
+    attrs = ["non_stroking_color"]
     if up:
-        extractor = WordExtractor(
-            line_dir_rotated="ltr", char_dir_rotated="btt", extra_attrs=["non_stroking_color"]
-        )
+        extractor = WordExtractor(line_dir_rotated="ltr", char_dir_rotated="btt", extra_attrs=attrs)
         words.extend(_words(up, 90, extractor))
     if down:
-        extractor = WordExtractor(
-            line_dir_rotated="rtl", char_dir_rotated="ttb", extra_attrs=["non_stroking_color"]
-        )
+        extractor = WordExtractor(line_dir_rotated="rtl", char_dir_rotated="ttb", extra_attrs=attrs)
         words.extend(_words(down, 270, extractor))
     return words
+
+
+# A char's print size in whole points, the attribute words are split at.
+_TEXT_SIZE = "text_size"
 
 
 def _words(chars: list[dict[str, Any]], rotation: int, extractor: WordExtractor) -> list[Word]:
