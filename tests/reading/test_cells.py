@@ -106,6 +106,12 @@ def test_a_room_code_printed_in_lower_case_is_a_field_of_its_own() -> None:
     assert splitter.split(["Engli", "sh"]).subject == "English"
 
 
+def test_a_bracket_wrapped_over_two_lines_is_read_whole() -> None:
+    splitter = CellSplitter.fit(CLASS_DOC)
+    fields = splitter.split(["Religion (Mrs", "Ward) A-17"])
+    assert (fields.subject, fields.teacher, fields.room) == ("Religion", "Mrs Ward", "A-17")
+
+
 def test_split_joins_broken_words_only_into_words() -> None:
     splitter = CellSplitter.fit(CLASS_DOC)
     assert splitter.split(["Engli", "sh"]).subject == "English"

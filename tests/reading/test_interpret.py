@@ -236,6 +236,32 @@ def test_box_edges_that_miss_a_column_edge_give_way_to_the_gaps_between_words() 
     assert _day_slots(timetable) == _expected_slots(rows)
 
 
+def test_a_list_in_two_columns_is_read_column_after_column() -> None:
+    """A day list printed in two columns side by side: the text layer puts the lines of both columns at
+    one height into one line. Read column after column, each lesson stays under its own day heading."""
+    from timetable_platform.domain.layout import Layout, Line, Page
+
+    left = [("Monday",), ("08:00-09:00", "Maths"), ("09:00-10:00", "Art"), ("10:00-11:00", "Music"),
+            ("Tuesday",), ("08:00-09:00", "Latin"), ("09:00-10:00", "Drama")]
+    right = [("Thursday",), ("08:00-09:00", "French"), ("09:00-10:00", "Chemistry"), ("10:00-11:00", "Dance"),
+             ("Friday",), ("08:00-09:00", "Physics"), ("09:00-10:00", "Biology")]  # fmt: skip
+    lines = []
+    for row, (a, b) in enumerate(zip(left, right, strict=True)):
+        top = 40.0 + 20 * row
+        words = [Word(text, BBox(x, top, x + 8 * len(text), top + 10))
+                 for texts, x0 in ((a, 40.0), (b, 320.0)) for text, x in zip(texts, (x0, x0 + 100), strict=False)]  # fmt: skip
+        lines.append(Line(words=words, bbox=BBox(40.0, top, max(w.bbox.x1 for w in words), top + 10)))
+    page = Page(number=1, width=600, height=400, words=[w for line in lines for w in line.words], lines=lines)
+    timetable = interpret(Layout(pages=[page], media_type="application/pdf", reader="test"))
+    got = {(e.day, e.start, e.subject) for e in timetable.entries}
+    assert got == {
+        ("MON", "08:00", "Maths"), ("MON", "09:00", "Art"), ("MON", "10:00", "Music"),
+        ("TUE", "08:00", "Latin"), ("TUE", "09:00", "Drama"),
+        ("THU", "08:00", "French"), ("THU", "09:00", "Chemistry"), ("THU", "10:00", "Dance"),
+        ("FRI", "08:00", "Physics"), ("FRI", "09:00", "Biology"),
+    }  # fmt: skip
+
+
 def test_a_reading_that_puts_two_lessons_in_one_slot_of_a_day_scores_less() -> None:
     """Parallel lessons are rare: a reading that mixes two days' columns into one day overlaps itself."""
     from timetable_platform.domain.times import Clock

@@ -488,7 +488,7 @@ class CellSplitter:
         pairs = [(x, s) for x, s in pairs if x]
         if not pairs:
             return CellFields(subject="", kind="lesson")
-        pairs = _join_lone_titles(self._join_broken_words(pairs))
+        pairs = _join_lone_titles(self._join_broken_words(_join_open_brackets(pairs)))
         pairs = self._join_wrapped_rooms(pairs)
         marked = _marked_fields(pairs)
         pairs = [(x, st) for x, st in ((_without_marks(x), st) for x, st in pairs) if x]
@@ -847,6 +847,18 @@ _OCR_DIGITS = {"S": "5", "O": "0", "o": "0", "I": "1", "l": "1", "B": "8", "Z": 
 
 
 _LONE_TITLE = re.compile(rf"^(?:{TITLE_WORDS})\.?$")
+
+
+def _join_open_brackets(pairs: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """A bracket opened on one line and closed on the next is one line wrapped in a narrow column
+    ('Religion (Mrs' / 'Ward) A-17'): the bracket's content is read whole."""
+    out: list[tuple[str, str | None]] = []
+    for line, style in pairs:
+        if out and out[-1][0].count("(") > out[-1][0].count(")") and line.count(")") > line.count("("):
+            out[-1] = (f"{out[-1][0]} {line}", out[-1][1])
+            continue
+        out.append((line, style))
+    return out
 
 
 def _join_lone_titles(pairs: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:

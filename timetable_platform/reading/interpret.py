@@ -13,11 +13,12 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from timetable_platform.domain.days import detect_language, parse_day
-from timetable_platform.domain.layout import Layout, Page, Table
+from timetable_platform.domain.layout import Layout, Line, Page, Table
 from timetable_platform.domain.model import Entry, Kind, Owner, OwnerKind, Timetable
 from timetable_platform.domain.times import find_times, school_day_range
 from timetable_platform.reading import daycolumns, grid, listing, records, tablefind
 from timetable_platform.reading.cells import ABBREVIATION
+from timetable_platform.reading.geometry import split_at_gaps, y_overlap
 from timetable_platform.reading.grid import Block
 from timetable_platform.reading.plausibility import looks_like_debris
 
@@ -241,7 +242,7 @@ def interpret(layout: Layout) -> Timetable:
     has_times = False
     previous_week: str | None = None
     has_tables = any(_with_text(page) for page in layout.pages)
-    listed = [] if has_tables else listing.read_listing(_listing_lines(layout), language=language)
+    listed = [] if has_tables else listing.read_listing(_listing_lines(layout, language), language=language)
     if listed and _found_tables_read_more(layout, language, len(listed)):
         # OCR splits an unruled table's header at its column gaps, so a lone day name can pass for a
         # list heading: the table found from word positions wins when it reads more blocks.
@@ -274,7 +275,7 @@ def interpret(layout: Layout) -> Timetable:
             has_times = has_times or reading.has_times
             warnings.extend(reading.warnings)
     if not blocks and not record_entries and not listed and has_tables:
-        listed = listing.read_listing(_listing_lines(layout), language=language)
+        listed = listing.read_listing(_listing_lines(layout, language), language=language)
     in_page_order = not blocks and not record_entries and bool(listed)
     if not blocks and not record_entries:
         blocks.extend(listed)
@@ -380,11 +381,68 @@ def _week_above(layout: Layout, page: Page, table: Table) -> str | None:
     return None
 
 
-def _listing_lines(layout: Layout) -> list[str]:
+def _listing_lines(layout: Layout, language: str | None = None) -> list[str]:
     # Readers of paged formats repeat the page lines as paragraphs: take one or the other.
+    placed = layout.media_type == "application/pdf" or layout.media_type.startswith("image/")
+    if placed and not any(page.tables for page in layout.pages):
+        columns = [_column_order(page, language) for page in layout.pages]
+        if any(order is not None for order in columns):
+            return [
+                text
+                for page, order in zip(layout.pages, columns, strict=True)
+                for text in (order if order is not None else [line.text for line in page.lines])
+            ]
     if layout.paragraphs:
         return list(layout.paragraphs)
     return [line.text for page in layout.pages for line in page.lines]
+
+
+def _column_order(page: Page, language: str | None) -> list[str] | None:
+    """The page's left column's lines then its right column's when a list runs in two columns side by
+    side (None when the page reads best as printed): a text layer (or OCR) puts the lines of both
+    columns at one height into one line, which mixes their days. Every gap between line pieces that no
+    piece crosses, with a list on each side, is tried; the order whose list reading fills the most
+    distinct day and time slots wins (mixed columns put two lessons in one slot of a day, and lose the
+    days of one column)."""
+    as_printed = [line.text for line in page.lines]
+    pieces = [piece for line in page.lines for piece in split_at_gaps(line)]
+    best: list[str] | None = None
+    best_score = _filled_slots(listing.read_listing(as_printed, language=language))
+    for x in sorted({piece.bbox.x0 for piece in pieces}):
+        if any(p.bbox.x0 < x < p.bbox.x1 for p in pieces):
+            continue
+        left = [p for p in pieces if p.bbox.x1 <= x]
+        right = [p for p in pieces if p.bbox.x0 >= x]
+        if len(left) < _LIST_MIN_LINES or len(right) < _LIST_MIN_LINES:
+            continue
+        left_rows, right_rows = _rows(left), _rows(right)
+        # Each column is a list of its own: day headings with timed lines under them.
+        if not all(listing.read_listing(rows, language=language) for rows in (left_rows, right_rows)):
+            continue
+        order = left_rows + right_rows
+        score = _filled_slots(listing.read_listing(order, language=language))
+        if score > best_score:
+            best, best_score = order, score
+    return best
+
+
+def _filled_slots(blocks: list[Block]) -> int:
+    return len({(b.day, b.week, b.start, b.end) for b in blocks if b.start is not None and b.end is not None})
+
+
+# The fewest line pieces a column of a list holds.
+_LIST_MIN_LINES = 3
+
+
+def _rows(pieces: list[Line]) -> list[str]:
+    """Line pieces joined into text lines, top to bottom: pieces at one height make one line."""
+    rows: list[list[Line]] = []
+    for piece in sorted(pieces, key=lambda p: (p.bbox.top, p.bbox.x0)):
+        if rows and y_overlap(rows[-1][0].bbox, piece.bbox) > 0.5 * min(rows[-1][0].bbox.height, piece.bbox.height):
+            rows[-1].append(piece)
+        else:
+            rows.append([piece])
+    return [" ".join(p.text for p in sorted(row, key=lambda p: p.bbox.x0)) for row in rows]
 
 
 def _entries(blocks: list[Block], owner: Owner | None, language: str | None) -> list[Entry]:
