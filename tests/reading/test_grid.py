@@ -92,6 +92,30 @@ def test_a_row_ruled_off_by_taller_tiles_belongs_to_the_labelled_row_above() -> 
     assert any(text == "Art" for *_, text in _slots(_read(lost)))
 
 
+def test_a_lesson_cut_by_a_rule_across_its_merged_cell_is_one_block() -> None:
+    """Striped rows each drawn with their own edges cut a double lesson's centred text: its name in the
+    upper cell, its teacher and room alone in the lower one. They are one lesson over both rows; a
+    lesson below printed as a lone code ('PE') stays a lesson of its own."""
+    cut = table(
+        [
+            ["", "Mon", "Tue"],
+            ["09:00-10:00", "Biology", "Maths"],
+            ["10:00-11:00", "Mr Hill|Lab 2", "PE"],
+            ["11:00-12:00", "Art|Ms Ray|B2", "Music"],
+        ]
+    )
+    assert _slots(_read(cut)) == {
+        ("MON", "09:00", "11:00", None, "Biology Mr Hill Lab 2"),
+        ("MON", "11:00", "12:00", None, "Art Ms Ray B2"),
+        ("TUE", "09:00", "10:00", None, "Maths"),
+        ("TUE", "10:00", "11:00", None, "PE"),
+        ("TUE", "11:00", "12:00", None, "Music"),
+    }
+    # A cell led by a code is a lesson whose subject is printed as a code.
+    coded = table([["", "Mon"], ["09:00-10:00", "Drawing"], ["10:00-11:00", "SVT|Mr Roux|Lab 1"]])
+    assert ("MON", "10:00", "11:00", None, "SVT Mr Roux Lab 1") in _slots(_read(coded))
+
+
 def test_period_label_over_time_in_header_and_period_kept() -> None:
     t = table(
         [

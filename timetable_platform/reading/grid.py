@@ -34,7 +34,7 @@ from timetable_platform.domain.times import (
     school_day_range,
     strip_times,
 )
-from timetable_platform.reading.cells import classify_kind
+from timetable_platform.reading.cells import classify_kind, is_code, is_room, is_teacher_name
 from timetable_platform.reading.vocabulary import field_label_role
 
 # A week marker: 'Week A', 'Woche B', 'Semaine A', 'Semana B', 'Settimana A', 'Week 1' (digits only in sections).
@@ -833,6 +833,39 @@ def _strip_cell_times(block: Block) -> None:
     block.lines, block.styles = new_lines, new_styles
 
 
+def _field_line(line: str) -> bool:
+    return is_teacher_name(line) or is_room(line) or is_code(line)
+
+
+def _join_split_lessons(blocks: list[Block]) -> list[Block]:
+    """A lesson's name in one cell and its teacher and room alone in the cell below is one lesson over
+    both rows: a rule drawn across a merged cell (striped rows, each with its own edges) cuts its
+    centred text in two. The halves become one block; a cell of fields only (two lines or more, led by a
+    name or a room: a code leading a cell may be its subject's) is never a lesson."""
+    out: list[Block] = []
+    for block in sorted(blocks, key=lambda b: (b.lane, b.row_start)):
+        above = out[-1] if out else None
+        if (
+            above is not None
+            and above.lane == block.lane
+            and above.row_end == block.row_start
+            and not block.printed_start
+            and len(block.lines) >= 2
+            and (is_teacher_name(block.lines[0]) or is_room(block.lines[0]))
+            and all(_field_line(line) for line in block.lines)
+            and above.lines
+            and not any(_field_line(line) for line in above.lines)
+            and classify_kind(above.text) == "lesson"
+        ):
+            above.lines += block.lines
+            above.styles += block.styles
+            above.end, above.row_end, above.end_guessed = block.end, block.row_end, block.end_guessed
+            above.printed_end = block.printed_end
+            continue
+        out.append(block)
+    return out
+
+
 def _fix_neighbours(blocks: list[Block]) -> None:
     """Boundaries a cell does not print are taken from its neighbour's printed time (several blocks in one slot)."""
     ordered = sorted(blocks, key=lambda b: (b.lane, b.row_start, 0 if b.printed_start else 1))
@@ -1102,6 +1135,7 @@ def _read_section(
             _apply_field_columns(day_blocks, cols, field_cols, m)
             day_blocks = _apply_field_slots(day_blocks, slots, m, cols)
             _apply_activities(day_blocks, slots, day, col_week, page)
+            day_blocks = _join_split_lessons(day_blocks)
             _fix_neighbours(day_blocks)
             section_blocks.extend(day_blocks)
         section_blocks.extend(_spread_lone_breaks(section_blocks, slots, list(day_cols_by_day)))
