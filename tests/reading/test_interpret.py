@@ -215,6 +215,31 @@ def test_the_table_from_word_positions_replaces_ruled_pieces_that_read_less() ->
     assert _day_slots(timetable) == _expected_slots(rows)
 
 
+def test_ruled_pieces_that_stop_part_way_down_give_way_to_the_whole_table() -> None:
+    """Striped rows ruled down to the lunch break, the afternoon drawn without edges: the ruled piece
+    reads the morning only. The table from word positions reads every row, the morning's slots among
+    them, and wins though it reads less than twice as much."""
+    from timetable_platform.domain.layout import Cell, Layout, Page, Table
+
+    rows = [
+        ["Time", "Mon", "Tue", "Wed"],
+        ["09:00-10:00", "Maths", "Art", "Music"],
+        ["10:00-11:00", "French", "History", "Drama"],
+        ["11:00-12:00", "Biology", "Latin", "Dance"],
+        ["12:00-13:00", "Physics", "German", "Chess"],
+    ]
+    piece = Table(
+        n_rows=4, n_cols=4, bbox=BBox(0, 0, 480, 120),
+        cells=[Cell(row=r, col=c, text=rows[r][c], bbox=BBox(120.0 * c, 30.0 * r, 120.0 * c + 120, 30.0 * r + 30))
+               for r in range(4) for c in range(4)],
+    )  # fmt: skip
+    page = Page(number=1, width=600, height=400, words=_grid_words(rows), tables=[piece])
+    timetable = interpret(Layout(pages=[page], media_type="application/pdf", reader="test"))
+    assert _day_slots(timetable) == sorted(
+        (day, f"{9 + r}:00".zfill(5), rows[r + 1][c + 1]) for r in range(4) for c, day in enumerate(("MON", "TUE", "WED"))
+    )
+
+
 def test_box_edges_that_miss_a_column_edge_give_way_to_the_gaps_between_words() -> None:
     """Lesson tiles drawn as boxes: their edges pass for rulings, but the edge between the time labels
     and the first day is missed, so the ruled grid reads labels and Monday as one column. The table

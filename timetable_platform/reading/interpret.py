@@ -189,9 +189,27 @@ def _tables(page: Page, language: str | None = None) -> list[Table]:
     # reading makes clearly more of the page than all the pieces together.
     ruled = sum(_blocks_read(t, language, page.number, scored=True) for t in tables)
     # (Pieces whose blocks print no times score nothing here: a reading by periods is kept.)
-    if ruled > 0 and _blocks_read(table, language, page.number, scored=True) > RULED_MARGIN * ruled:
+    found = _blocks_read(table, language, page.number, scored=True)
+    if ruled > 0 and found > RULED_MARGIN * ruled:
+        return [table]
+    # Pieces that stop part-way down (rows below drawn without edges) lose the rest: the whole table
+    # wins as soon as it reads more, every day and time the pieces read and others besides.
+    if ruled > 0 and found > ruled and _timed_slots([table], language, page.number) > _timed_slots(
+        tables, language, page.number
+    ):
         return [table]
     return tables
+
+
+def _timed_slots(tables: list[Table], language: str | None, page: int) -> set[tuple[object, ...]]:
+    """The (day, week, start, end) slots the grid reading of the tables fills."""
+    slots: set[tuple[object, ...]] = set()
+    for table in tables:
+        reading = grid.read_grid(table, language=language, page=page)
+        for block in reading.blocks if reading is not None else []:
+            if block.start is not None and block.end is not None:
+                slots.add((block.day, block.week, block.start, block.end))
+    return slots
 
 
 # How many column edges rulings drawn from boxes may miss (see _best_found_table).
