@@ -929,3 +929,21 @@ def test_a_border_around_an_unruled_timetable_is_a_frame_not_a_table() -> None:
         for row, subjects in enumerate(lessons)
         for day, subject, teacher in zip(days, subjects, teachers, strict=True)
     )
+
+
+def test_a_lone_narrow_glyph_stands_upright_when_the_page_letter_height_is_known() -> None:
+    """A bold '1' alone in its cell is one tall narrow blob, like a blurred word turned on its side;
+    but a turned word is as wide as the page's letters are tall, and the digit is much narrower."""
+    import cv2
+
+    from timetable_platform.extraction.readers.image import _orientation
+
+    one = np.zeros((24, 20), np.uint8)
+    one[4:20, 8:12] = 255  # the stem: 16 px tall, 4 px wide
+    one[4:7, 5:9] = 255  # the flag
+    assert _orientation(one) == 90  # no page to compare with: taken for a turned word, as before
+    assert _orientation(one, letter=16.0) == 0
+    word = np.zeros((60, 24), np.uint8)
+    word[6:54, 4:18] = 255  # three letters run together, written downwards: as wide as a letter is tall
+    word = cv2.GaussianBlur(word, (3, 3), 0)
+    assert _orientation(word, letter=16.0) == 90

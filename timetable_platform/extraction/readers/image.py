@@ -250,14 +250,15 @@ def _find_crops(prepared: PreparedPage, *, frames: frozenset[int] = frozenset())
     """The page's grids and the crops to read; ``frames`` (indices of the grids found) are left out,
     their lines erased and their print read as text outside tables."""
     rulings = find_rulings(prepared.gray, prepared.color)
-    boxes = find_filled_boxes(prepared.color, _char_height(binarize(prepared.gray)) or 20.0)
+    letter = _char_height(binarize(prepared.gray))
+    boxes = find_filled_boxes(prepared.color, letter or 20.0)
     found = [grid for grid in find_tables(prepared.gray, prepared.color, rulings) if not _cut_through_boxes(grid, boxes)]
     grids = [grid for index, grid in enumerate(found) if index not in frames]
     clean = _without_rulings(prepared.gray, rulings, found)  # a frame's lines go too
     crops: list[_Crop] = []
     for table_index, grid in enumerate(grids):
         for cell_index, cell in enumerate(grid.cells):
-            crop = _cell_crop(clean, cell.box, prepared.color)
+            crop = _cell_crop(clean, cell.box, prepared.color, letter)
             if crop is None:
                 continue
             for part in _split_by_text_size(crop):
@@ -384,12 +385,13 @@ def _char_height(ink: np.ndarray) -> float | None:
     return float(np.percentile(heights, 75))
 
 
-def _orientation(ink: np.ndarray) -> int:
+def _orientation(ink: np.ndarray, letter: float | None = None) -> int:
     """0 for horizontal text, 90 for vertical text (direction settled later by OCR confidence).
 
     Smearing ink along the writing direction joins letters into a few blobs (one per word or line);
     smearing across it leaves them apart. Whichever direction gives clearly fewer blobs is the
     writing direction. Letter size is taken orientation-free (the longer side of each blob).
+    ``letter`` is the page's letter height, when known.
     """
     points = cv2.findNonZero(ink)
     if points is None:
@@ -409,6 +411,10 @@ def _orientation(ink: np.ndarray) -> int:
         if stats[i, cv2.CC_STAT_AREA] >= 6
     ]
     if len(sizes) < 3:  # letters run together (blur): a tall narrow block is a rotated word
+        # ... as wide as the page's letters are tall; a block much narrower is one narrow glyph
+        # standing upright (a period number '1' alone in its cell).
+        if letter is not None and width < NARROW_GLYPH * letter:
+            return 0
         return 90 if height >= 1.8 * width else 0
     k = max(3, int(float(np.median(sizes)) * 0.6))
 
@@ -419,6 +425,10 @@ def _orientation(ink: np.ndarray) -> int:
 
     across, down = blobs((k, 1)), blobs((1, k))
     return 90 if down < 0.7 * across else 0
+
+
+# A lone blob narrower than this share of the page's letter height is a glyph, not a word turned.
+NARROW_GLYPH = 0.5
 
 
 def _elongation(stats: np.ndarray) -> int | None:
@@ -439,7 +449,9 @@ def _elongation(stats: np.ndarray) -> int | None:
     return None
 
 
-def _cell_crop(clean: np.ndarray, box: tuple[int, int, int, int], color: np.ndarray | None = None) -> _Crop | None:
+def _cell_crop(
+    clean: np.ndarray, box: tuple[int, int, int, int], color: np.ndarray | None = None, letter: float | None = None
+) -> _Crop | None:
     x0, y0, x1, y1 = box
     inset = 3
     origin = (x0 + inset, y0 + inset)
@@ -452,11 +464,11 @@ def _cell_crop(clean: np.ndarray, box: tuple[int, int, int, int], color: np.ndar
         # The colour channel where print and fill differ most: light print on a fill (web and app
         # timetables) is lost or haloed in the normalised grey, which takes the letters for paper.
         channel = _most_contrasting_channel(painted) if painted is not None else None
-        return _crop_from_region(channel, origin) if channel is not None else None
+        return _crop_from_region(channel, origin, letter) if channel is not None else None
 
     if painted is not None and _light_print_on_fill(painted):
-        return from_colour() or _crop_from_region(region, origin)
-    return _crop_from_region(region, origin) or from_colour()
+        return from_colour() or _crop_from_region(region, origin, letter)
+    return _crop_from_region(region, origin, letter) or from_colour()
 
 
 # Lines whose letters differ in height by this factor are read as separate crops, each at its own scale.
@@ -540,8 +552,9 @@ def _most_contrasting_channel(region: np.ndarray) -> np.ndarray | None:
     return best[1] if best is not None and best[0] >= 80 else None
 
 
-def _crop_from_region(region: np.ndarray, origin: tuple[int, int]) -> _Crop | None:
-    """Tight crop around the ink of ``region``, oriented and scaled for OCR; None if blank."""
+def _crop_from_region(region: np.ndarray, origin: tuple[int, int], letter: float | None = None) -> _Crop | None:
+    """Tight crop around the ink of ``region``, oriented and scaled for OCR; None if blank. ``letter``
+    is the page's letter height, when known."""
     if not _has_print(region):
         return None
     region = _despeckled(_stretched(_dark_fill_inverted(region)))
@@ -562,7 +575,7 @@ def _crop_from_region(region: np.ndarray, origin: tuple[int, int]) -> _Crop | No
     ox, oy = max(0, x - pad), max(0, y - pad)
     tight = region[oy : y + h + pad, ox : x + w + pad]
     tight_ink = ink[oy : y + h + pad, ox : x + w + pad]
-    rotation = _orientation(tight_ink)
+    rotation = _orientation(tight_ink, letter)
     image = cv2.rotate(tight, cv2.ROTATE_90_CLOCKWISE) if rotation == 90 else tight
     # Letter height as the text stands upright: for rotated text that is the blobs' width.
     upright_ink = cv2.rotate(tight_ink, cv2.ROTATE_90_CLOCKWISE) if rotation == 90 else tight_ink
@@ -687,7 +700,7 @@ def _outside_text_crops(
     crops: list[_Crop] = []
     if color is not None:
         for x, y, w, h in _filled_boxes(color, masked, in_tables, char_height):
-            crop = _cell_crop(clean, (x, y, x + w, y + h), color)
+            crop = _cell_crop(clean, (x, y, x + w, y + h), color, char_height)
             if crop is not None:
                 crops.extend(_split_by_text_size(crop))
             masked[y : y + h, x : x + w] = 255
@@ -697,7 +710,7 @@ def _outside_text_crops(
         region_ink = ink[y : y + h, x : x + w]
         if cv2.countNonZero(region_ink) < 20:
             continue
-        crop = _crop_from_region(masked[y : y + h, x : x + w], (x, y))
+        crop = _crop_from_region(masked[y : y + h, x : x + w], (x, y), char_height)
         if crop is not None:
             crops.append(crop)
     return crops
