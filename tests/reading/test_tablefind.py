@@ -213,6 +213,32 @@ def test_unlabelled_header_row_and_break_row_become_rows() -> None:
     assert {d for d, _, text in got if text == "Break"} == {"MON", "TUE"}
 
 
+def test_a_registration_row_above_the_first_period_is_a_row_and_the_header_sits_above_it() -> None:
+    """'Registration' printed once, with no label, between the day header and period 1: a row across
+    the days, and the header (further from the first label than a header usually stands) still a row."""
+    words = [
+        _word("Monday", 100, 0),
+        _word("Tuesday", 200, 0),
+        _word("Wednesday", 300, 0),
+        _word("Registration", 100, 30),
+        _word("P1", 0, 60),
+        _word("Maths", 100, 60),
+        _word("Art", 200, 60),
+        _word("Music", 300, 60),
+        _word("P2", 0, 90),
+        _word("French", 100, 90),
+        _word("Music", 200, 90),
+        _word("Art", 300, 90),
+    ]
+    t = table_from_words(words)
+    assert t is not None and t.n_rows == 4
+    reading = read_grid(t)
+    assert reading is not None
+    got = {(b.day, b.period, b.lines[0]) for b in reading.blocks}
+    assert ("MON", "P1", "Maths") in got and ("WED", "P2", "Art") in got
+    assert {d for d, _, text in got if text == "Registration"} == {"MON", "TUE", "WED"}
+
+
 def test_loosely_spaced_two_line_cells_of_an_unruled_table_stay_one_cell() -> None:
     """A web table read by OCR: rows 80 apart, each cell a name and a room 14 apart (more than a text
     height, line spacing 1.5): the room stays in its cell, it is no row of its own."""

@@ -577,11 +577,28 @@ def _unlabelled_rows(chunks: list[_Chunk], anchors: list[_Chunk], height: float)
         [anchors[0].top, *(c.top for c in chunks if c.col != 0 and y_overlap(c, anchors[0]) > 0)]
     )
     pitch = _label_pitch(anchors)
+    # A registration or assembly printed once just above the first labelled row ('Form time' before
+    # period 1, with no label of its own) is a row, and the header sits right above it instead.
+    leading: set[int] = set()
+    for index in range(len(groups) - 1, -1, -1):
+        group = groups[index]
+        if min(c.top for c in group) >= anchors[0].top:
+            continue
+        if (
+            len(group) != 1 or max(c.bottom for c in group) < first_row_top - 2.5 * height
+            or _title_sized(group, height) or classify_kind(group[0].text) == "lesson"
+        ):
+            break
+        leading.add(index)
+        first_row_top = min(c.top for c in group)
     above_label = False
-    for group in groups:
+    for index, group in enumerate(groups):
         cols = {c.col for c in group}
         text = " ".join(w.text for c in group for w in c.words)
         top = min(c.top for c in group)
+        if index in leading:
+            rows.append(_Chunk(col=0, words=[], top=top, bottom=max(c.bottom for c in group)))
+            continue
         # A header row sits right above the first label; a title further up is a heading, not a row.
         header = (
             top < anchors[0].top
