@@ -947,3 +947,69 @@ def test_a_lone_narrow_glyph_stands_upright_when_the_page_letter_height_is_known
     word[6:54, 4:18] = 255  # three letters run together, written downwards: as wide as a letter is tall
     word = cv2.GaussianBlur(word, (3, 3), 0)
     assert _orientation(word, letter=16.0) == 90
+
+
+def test_a_time_read_again_without_its_dots_is_kept_as_a_time_range() -> None:
+    """Read limited to a time's characters, small print can lose its dots ('925-1020'): two numbers of
+    three or four digits a lesson's length apart are that range, and the label prints it as a time."""
+    from timetable_platform.extraction.ocr.engine import OcrWord
+    from timetable_platform.extraction.readers.image import _Crop, _retry_time_labels
+
+    label = _Crop(image=np.full((30, 120), 255, np.uint8), origin=(0, 0), size=(120, 30), rotation=0, scale=2.0)
+    label.words = [OcrWord("9", (0, 0, 10, 20), 0.3, 0), OcrWord("25-10", (14, 0, 60, 20), 0.3, 0)]
+    _retry_time_labels(_ScriptedEngine([["925-1020", "925-1020"]]), [label])
+    assert [w.text for w in label.words] == ["9:25-10:20"]
+    assert label.words[0].box == (0, 0, 50, 10)  # the box of the reading kept
+
+
+def test_a_time_range_longer_than_any_slot_is_no_clean_reading_of_a_label() -> None:
+    from timetable_platform.extraction.ocr.engine import OcrWord
+    from timetable_platform.extraction.readers.image import _clean_time_text
+
+    def word(text: str) -> list[OcrWord]:
+        return [OcrWord(text, (0, 0, 50, 10), 0.5, 0)]
+
+    assert _clean_time_text(word("7:50-8:30")) == "7:50-8:30"
+    assert _clean_time_text(word("7:30-3:50")) is None  # eight hours: a misread '7:50-8:30'
+
+
+def test_small_grey_print_under_big_black_print_stays_in_the_crop_and_upright() -> None:
+    """A period number in big black print over its times in small grey print: one Otsu split takes the
+    grey print for paper, and the crop, cut round the number alone, loses the times (or stands them on
+    their side, the number being taller than wide). The crop reaches round the grey print too."""
+    from PIL import ImageDraw
+
+    from tests.corpusgen.degrade import font
+    from timetable_platform.extraction.readers.image import _crop_from_region
+
+    image = Image.new("L", (220, 70), 255)
+    draw = ImageDraw.Draw(image)
+    draw.text((96, 2), "4", fill=0, font=font(36, bold=True))
+    draw.text((62, 46), "11.40-12.35", fill=120, font=font(13))
+    region = np.array(image)
+    times = np.flatnonzero((region[44:] < 240).any(axis=0))  # the columns the times are printed in
+    crop = _crop_from_region(region, (0, 0))
+    assert crop is not None and crop.rotation == 0
+    assert crop.origin[0] <= times.min() and crop.origin[0] + crop.size[0] > times.max()
+
+
+def test_a_crop_turned_by_its_shape_and_read_poorly_is_read_upright_and_kept_when_better() -> None:
+    """A narrow cell of three short lines looks like a word written downwards; read turned it gives
+    weak garbage, read upright its lines. A turned crop that reads well stays turned."""
+    from timetable_platform.extraction.ocr.engine import OcrWord
+    from timetable_platform.extraction.readers.image import _Crop, _retry_upright
+
+    class Engine:
+        name = "scripted"
+
+        def read_crops(self, crops: list[np.ndarray], scales: list[float], *, charset: str | None = None) -> list:
+            assert [c.shape for c in crops] == [(60, 50)]  # only the weak one, turned back upright
+            return [[OcrWord("Storia", (0, 0, 40, 10), 0.8, 0), OcrWord("B142", (0, 14, 30, 24), 0.9, 1)]]
+
+    weak = _Crop(image=np.full((50, 60), 255, np.uint8), origin=(0, 0), size=(50, 60), rotation=270, scale=1.0)
+    weak.words = [OcrWord("EEE", (0, 0, 30, 10), 0.4, 0)]
+    strong = _Crop(image=np.full((40, 90), 255, np.uint8), origin=(0, 0), size=(40, 90), rotation=90, scale=1.0)
+    strong.words = [OcrWord("Montag", (0, 0, 60, 10), 0.9, 0)]
+    _retry_upright(Engine(), [weak, strong])
+    assert (weak.rotation, [w.text for w in weak.words], weak.image.shape) == (0, ["Storia", "B142"], (60, 50))
+    assert (strong.rotation, [w.text for w in strong.words]) == (90, ["Montag"])

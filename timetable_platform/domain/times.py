@@ -359,3 +359,21 @@ def school_day_range(match: TimeMatch, *, reference: Clock | None = None) -> Tim
         if end < start:
             end = match.end
     return replace(match, start=start, end=end)
+
+
+# Two clock times whose separators OCR lost, joined by a dash ('845-930', '1055 - 1140').
+_BARE_RANGE = re.compile(r"(?<![\d:.])([01]?\d|2[0-3])([0-5]\d)\s*([-–])\s*([01]?\d|2[0-3])([0-5]\d)(?![\d:.])")
+
+
+def with_lost_separators(text: str) -> str:
+    """A slot label is a time or a period: two numbers of three or four digits joined by a dash there
+    are a time range whose colons or dots OCR lost ('845-930' is 8:45-9:30), when they make a lesson's
+    length (ten minutes to four hours; '2024-2025' is a school year)."""
+
+    def fix(m: re.Match[str]) -> str:
+        start, end = int(m[1]) * 60 + int(m[2]), int(m[4]) * 60 + int(m[5])
+        if end <= start and end + 12 * 60 > start:
+            end += 12 * 60  # '1230-130' on a 12-hour clock
+        return f"{m[1]}:{m[2]}{m[3]}{m[4]}:{m[5]}" if 10 <= end - start <= 240 else m[0]
+
+    return _BARE_RANGE.sub(fix, text)

@@ -33,6 +33,7 @@ from timetable_platform.domain.times import (
     school_day,
     school_day_range,
     strip_times,
+    with_lost_separators,
 )
 from timetable_platform.reading.cells import classify_kind, is_code, is_room, is_teacher_name
 from timetable_platform.reading.vocabulary import field_label_role
@@ -356,7 +357,7 @@ def _slot_times(texts: list[str]) -> tuple[TimeMatch | None, TimeMatch | None, s
     """The start match, a separate end match (when start and end are printed apart) and the period label."""
     matches: list[TimeMatch] = []
     period: str | None = None
-    for text in map(_with_lost_separators, texts):
+    for text in map(with_lost_separators, texts):
         found = find_times(text)
         matches.extend(found)
         rest = strip_times(text).strip() if found else text.strip()
@@ -384,24 +385,6 @@ def _slot_times(texts: list[str]) -> tuple[TimeMatch | None, TimeMatch | None, s
                 if start < end and end.minutes - start.minutes <= 120:
                     return TimeMatch(start=start, end=end, span=(0, 0), twenty_four_hour=True), None, None
     return matches[0], None, period
-
-
-# Two clock times whose separators OCR lost, joined by a dash ('845-930', '1055 - 1140').
-_BARE_RANGE = re.compile(r"(?<![\d:.])([01]?\d|2[0-3])([0-5]\d)\s*([-–])\s*([01]?\d|2[0-3])([0-5]\d)(?![\d:.])")
-
-
-def _with_lost_separators(text: str) -> str:
-    """A slot label is a time or a period: two numbers of three or four digits joined by a dash there
-    are a time range whose colons or dots OCR lost ('845-930' is 8:45-9:30), when they make a lesson's
-    length (ten minutes to four hours; '2024-2025' is a school year)."""
-
-    def fix(m: re.Match[str]) -> str:
-        start, end = int(m[1]) * 60 + int(m[2]), int(m[4]) * 60 + int(m[5])
-        if end <= start and end + 12 * 60 > start:
-            end += 12 * 60  # '1230-130' on a 12-hour clock
-        return f"{m[1]}:{m[2]}{m[3]}{m[4]}:{m[5]}" if 10 <= end - start <= 240 else m[0]
-
-    return _BARE_RANGE.sub(fix, text)
 
 
 # No school block starts this late: a 12-hour reading that lands here is a misreading.
@@ -571,7 +554,7 @@ def _end_before_misread_start(
 
 def _printed_end(texts: list[str], match: TimeMatch) -> Clock | None:
     """The end of range ``match`` as printed, before the grammar moved it past its start."""
-    for text in map(_with_lost_separators, texts):
+    for text in map(with_lost_separators, texts):
         for found in find_times(text):
             if found == match:
                 last = re.search(r"(\d{1,2})[:.h](\d{2})\D*$", text[found.span[0] : found.span[1]])

@@ -21,7 +21,7 @@ import numpy as np
 from timetable_platform.domain.days import LANGUAGES, full_names, language_evidence, parse_day
 from timetable_platform.domain.layout import BBox, Cell, Layout, Line, Page, Table, Word
 from timetable_platform.domain.text import words as text_words
-from timetable_platform.domain.times import find_times, parse_time_range, strip_times
+from timetable_platform.domain.times import find_times, parse_time_range, strip_times, with_lost_separators
 from timetable_platform.extraction.base import Document, Limits
 from timetable_platform.extraction.errors import (
     CorruptDocument,
@@ -558,17 +558,16 @@ def _crop_from_region(region: np.ndarray, origin: tuple[int, int], letter: float
     if not _has_print(region):
         return None
     region = _despeckled(_stretched(_dark_fill_inverted(region)))
-    _, ink = cv2.threshold(region, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    # Drop specks by size, not by opening: an opening also erases the 1-pixel strokes of small text.
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    specks = stats[:, cv2.CC_STAT_AREA] < 5
-    specks[0] = False
-    ink[specks[labels]] = 0
+    threshold, ink = cv2.threshold(region, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink = _without_specks(ink)
     region, ink = _without_line_remnants(*_without_edge_lines(region, ink))
     points = cv2.findNonZero(ink)
     if points is None or len(points) < 12:
         return None
-    x, y, w, h = cv2.boundingRect(points)
+    # The crop reaches round the light print too, which can keep it upright (a wide line of small
+    # times under a tall number), never turn it.
+    seen = cv2.bitwise_or(ink, _faint_print(region, threshold))
+    x, y, w, h = cv2.boundingRect(cv2.findNonZero(seen))
     if w < 3 or h < 5:
         return None
     pad = 8
@@ -576,6 +575,8 @@ def _crop_from_region(region: np.ndarray, origin: tuple[int, int], letter: float
     tight = region[oy : y + h + pad, ox : x + w + pad]
     tight_ink = ink[oy : y + h + pad, ox : x + w + pad]
     rotation = _orientation(tight_ink, letter)
+    if rotation == 90 and _orientation(seen[oy : y + h + pad, ox : x + w + pad], letter) == 0:
+        rotation = 0
     image = cv2.rotate(tight, cv2.ROTATE_90_CLOCKWISE) if rotation == 90 else tight
     # Letter height as the text stands upright: for rotated text that is the blobs' width.
     upright_ink = cv2.rotate(tight_ink, cv2.ROTATE_90_CLOCKWISE) if rotation == 90 else tight_ink
@@ -588,6 +589,37 @@ def _crop_from_region(region: np.ndarray, origin: tuple[int, int], letter: float
         rotation=rotation,
         scale=scale,
     )
+
+
+def _without_specks(ink: np.ndarray, smallest: int = 5) -> np.ndarray:
+    """Specks dropped by size, not by opening: an opening also erases the 1-pixel strokes of small text."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    specks = stats[:, cv2.CC_STAT_AREA] < smallest
+    specks[0] = False
+    ink = ink.copy()
+    ink[specks[labels]] = 0
+    return ink
+
+
+# Print this far below the paper counts, however much darker the crop's boldest print is.
+FAINT_PRINT_MARGIN = 50
+
+
+def _faint_print(region: np.ndarray, threshold: float) -> np.ndarray:
+    """Print much lighter than a crop's darkest print: small grey times under a big black period
+    number, a thin corner code beside a bold subject. One Otsu threshold splits the black print from
+    everything else and takes the grey print for paper; a second split among the lighter pixels finds
+    it (no nearer the paper than a margin)."""
+    lighter = region[region > threshold]
+    none = np.zeros(region.shape, np.uint8)
+    if lighter.size < 20:
+        return none
+    second, _ = cv2.threshold(lighter.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    level = min(second, float(np.median(region)) - FAINT_PRINT_MARGIN)
+    if level <= threshold:
+        return none
+    faint = ((region > threshold) & (region <= level)).astype(np.uint8) * 255
+    return _without_specks(faint, smallest=8)
 
 
 def _has_print(region: np.ndarray) -> bool:
@@ -811,6 +843,7 @@ def _ocr(engine: OcrEngine, crops: list[_Crop]) -> None:
         for crop, words, image in zip(retry, again, flipped, strict=True):
             if _mean_confidence(words) > _mean_confidence(crop.words):
                 crop.words, crop.rotation, crop.image = words, 270, image
+    _retry_upright(engine, crops)
     _retry_short_rotated_words(engine, crops)
     _retry_time_labels(engine, crops)
 
@@ -843,13 +876,31 @@ def _retry_time_labels(engine: OcrEngine, crops: list[_Crop]) -> None:
             continue
         votes = Counter(text for text, _ in clean)
         best = max(votes, key=lambda text: (votes[text], -[t for t, _ in clean].index(text)))
-        crop.words = next(words for text, words in clean if text == best)
+        chosen = next(words for text, words in clean if text == best)
+        # One word printing the time as agreed ('9:25-10:20' for a reading '925-1020'), over the words read.
+        crop.words = [
+            OcrWord(
+                text=best,
+                box=(min(w.box[0] for w in chosen), min(w.box[1] for w in chosen),
+                     max(w.box[2] for w in chosen), max(w.box[3] for w in chosen)),
+                confidence=max(w.confidence for w in chosen),
+                line=chosen[0].line,
+            )
+        ]  # fmt: skip
+
+
+# How long a slot a time label spans, in minutes.
+LABEL_MINUTES = (5, 240)
 
 
 def _clean_time_text(words: list[OcrWord]) -> str | None:
-    text = " ".join(_clean_text(w.text) for w in words)
-    if not _CLEAN_TIME.fullmatch(text) or parse_time_range(text) is None:
+    # A read limited to a time's characters may lose the dots ('925-1020'): a range of lesson length.
+    text = with_lost_separators(" ".join(_clean_text(w.text) for w in words))
+    match = parse_time_range(text) if _CLEAN_TIME.fullmatch(text) else None
+    if match is None:
         return None
+    if match.end is not None and not LABEL_MINUTES[0] <= match.end.minutes - match.start.minutes <= LABEL_MINUTES[1]:
+        return None  # no slot runs so long ('7:30-3:50' is a misread '7:50-8:30')
     return re.sub(r"\s+", "", text).replace("–", "-").replace(".", ":")
 
 
@@ -877,6 +928,21 @@ def _may_be_time(words: list[OcrWord]) -> bool:
     digits = sum(ch.isdigit() for ch in text)
     letters = sum(ch.isalpha() for ch in text)
     return digits >= 3 and letters <= 1
+
+
+def _retry_upright(engine: OcrEngine, crops: list[_Crop]) -> None:
+    """A crop turned by the shape of its ink and read poorly both ways round is read upright too: a
+    narrow cell of short lines set close together (subject, room, teacher code) can look like a word
+    written downwards, and its lines read upright then come out clearly better."""
+    retry = [c for c in crops if c.rotation in (90, 270) and _mean_confidence(c.words) < ROTATION_RETRY_CONFIDENCE]
+    if not retry:
+        return
+    turn_back = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 270: cv2.ROTATE_90_CLOCKWISE}
+    upright = [cv2.rotate(c.image, turn_back[c.rotation]) for c in retry]
+    again = engine.read_crops(upright, [c.scale for c in retry])
+    for crop, words, image in zip(retry, again, upright, strict=True):
+        if _wordlike(words) and _mean_confidence(words) > _mean_confidence(crop.words):
+            crop.words, crop.rotation, crop.image = words, 0, image
 
 
 def _retry_short_rotated_words(engine: OcrEngine, crops: list[_Crop]) -> None:
