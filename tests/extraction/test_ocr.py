@@ -1013,3 +1013,14 @@ def test_a_crop_turned_by_its_shape_and_read_poorly_is_read_upright_and_kept_whe
     _retry_upright(Engine(), [weak, strong])
     assert (weak.rotation, [w.text for w in weak.words], weak.image.shape) == (0, ["Storia", "B142"], (60, 50))
     assert (strong.rotation, [w.text for w in strong.words]) == (90, ["Montag"])
+
+    class Symbols:
+        name = "scripted"
+
+        def read_crops(self, crops: list[np.ndarray], scales: list[float], *, charset: str | None = None) -> list:
+            return [[OcrWord(t, (0, 0, 9, 10), 0.7, 0) for t in ("£", "Qa.", "—", "l", "N")]]
+
+    label = _Crop(image=np.full((50, 60), 255, np.uint8), origin=(0, 0), size=(50, 60), rotation=90, scale=1.0)
+    label.words = [OcrWord("12-—1pm", (0, 0, 30, 10), 0.46, 0)]
+    _retry_upright(Symbols(), [label])  # symbols read off turned strokes, however confident: stays turned
+    assert (label.rotation, [w.text for w in label.words]) == (90, ["12-—1pm"])

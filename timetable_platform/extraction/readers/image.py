@@ -941,8 +941,16 @@ def _retry_upright(engine: OcrEngine, crops: list[_Crop]) -> None:
     upright = [cv2.rotate(c.image, turn_back[c.rotation]) for c in retry]
     again = engine.read_crops(upright, [c.scale for c in retry])
     for crop, words, image in zip(retry, again, upright, strict=True):
-        if _wordlike(words) and _mean_confidence(words) > _mean_confidence(crop.words):
+        # Confidence alone is fooled by symbols read off strokes turned on their side ('£ Qa. — l N').
+        if _mean_confidence(words) > _mean_confidence(crop.words) and _word_characters(words) > _word_characters(
+            crop.words
+        ):
             crop.words, crop.rotation, crop.image = words, 0, image
+
+
+def _word_characters(words: list[OcrWord]) -> int:
+    """Letters and digits read in runs of two or more: what of a reading can be words."""
+    return sum(len(run) for w in words for run in re.findall(r"[^\W_]{2,}", w.text))
 
 
 def _retry_short_rotated_words(engine: OcrEngine, crops: list[_Crop]) -> None:
