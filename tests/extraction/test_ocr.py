@@ -971,6 +971,10 @@ def test_a_time_range_longer_than_any_slot_is_no_clean_reading_of_a_label() -> N
 
     assert _clean_time_text(word("7:50-8:30")) == "7:50-8:30"
     assert _clean_time_text(word("7:30-3:50")) is None  # eight hours: a misread '7:50-8:30'
+    # Small print whose dots and dash were read as gaps or dots: four numbers make the range.
+    assert _clean_time_text(word("11 45 12 30")) == "11:45-12:30"
+    assert _clean_time_text(word("09 25-10 10")) == "09:25-10:10"
+    assert _clean_time_text(word("2024 2025")) is None  # a minute long: a school year
 
 
 def test_small_grey_print_under_big_black_print_stays_in_the_crop_and_upright() -> None:
@@ -988,7 +992,7 @@ def test_small_grey_print_under_big_black_print_stays_in_the_crop_and_upright() 
     draw.text((62, 46), "11.40-12.35", fill=120, font=font(13))
     region = np.array(image)
     times = np.flatnonzero((region[44:] < 240).any(axis=0))  # the columns the times are printed in
-    crop = _crop_from_region(region, (0, 0))
+    crop = _crop_from_region(region, (0, 0), faint=True)
     assert crop is not None and crop.rotation == 0
     assert crop.origin[0] <= times.min() and crop.origin[0] + crop.size[0] > times.max()
 
@@ -1024,3 +1028,21 @@ def test_a_crop_turned_by_its_shape_and_read_poorly_is_read_upright_and_kept_whe
     label.words = [OcrWord("12-—1pm", (0, 0, 30, 10), 0.46, 0)]
     _retry_upright(Symbols(), [label])  # symbols read off turned strokes, however confident: stays turned
     assert (label.rotation, [w.text for w in label.words]) == (90, ["12-—1pm"])
+
+
+def test_a_light_rule_under_a_heading_does_not_widen_its_crop() -> None:
+    """A day heading over a light grey underline running across the page, broken up by a photo's
+    grain: the rule is no faint print, and the crop stays round the heading."""
+    from PIL import ImageDraw
+
+    from tests.corpusgen.degrade import font
+    from timetable_platform.extraction.readers.image import _crop_from_region
+
+    image = Image.new("L", (600, 40), 255)
+    ImageDraw.Draw(image).text((4, 4), "Jueves", fill=0, font=font(18, bold=True))
+    region = np.array(image)
+    region[30:32, :] = 150  # the rule
+    grain = np.random.default_rng(7).random(region.shape) < 0.15
+    region[30:32][grain[30:32]] = 255
+    crop = _crop_from_region(region, (0, 0), faint=True)
+    assert crop is not None and crop.size[0] < 150

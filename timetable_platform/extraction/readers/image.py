@@ -258,7 +258,7 @@ def _find_crops(prepared: PreparedPage, *, frames: frozenset[int] = frozenset())
     crops: list[_Crop] = []
     for table_index, grid in enumerate(grids):
         for cell_index, cell in enumerate(grid.cells):
-            crop = _cell_crop(clean, cell.box, prepared.color, letter)
+            crop = _cell_crop(clean, cell.box, prepared.color, letter, faint=True)
             if crop is None:
                 continue
             for part in _split_by_text_size(crop):
@@ -450,7 +450,12 @@ def _elongation(stats: np.ndarray) -> int | None:
 
 
 def _cell_crop(
-    clean: np.ndarray, box: tuple[int, int, int, int], color: np.ndarray | None = None, letter: float | None = None
+    clean: np.ndarray,
+    box: tuple[int, int, int, int],
+    color: np.ndarray | None = None,
+    letter: float | None = None,
+    *,
+    faint: bool = False,
 ) -> _Crop | None:
     x0, y0, x1, y1 = box
     inset = 3
@@ -464,11 +469,11 @@ def _cell_crop(
         # The colour channel where print and fill differ most: light print on a fill (web and app
         # timetables) is lost or haloed in the normalised grey, which takes the letters for paper.
         channel = _most_contrasting_channel(painted) if painted is not None else None
-        return _crop_from_region(channel, origin, letter) if channel is not None else None
+        return _crop_from_region(channel, origin, letter, faint=faint) if channel is not None else None
 
     if painted is not None and _light_print_on_fill(painted):
-        return from_colour() or _crop_from_region(region, origin, letter)
-    return _crop_from_region(region, origin, letter) or from_colour()
+        return from_colour() or _crop_from_region(region, origin, letter, faint=faint)
+    return _crop_from_region(region, origin, letter, faint=faint) or from_colour()
 
 
 # Lines whose letters differ in height by this factor are read as separate crops, each at its own scale.
@@ -552,9 +557,13 @@ def _most_contrasting_channel(region: np.ndarray) -> np.ndarray | None:
     return best[1] if best is not None and best[0] >= 80 else None
 
 
-def _crop_from_region(region: np.ndarray, origin: tuple[int, int], letter: float | None = None) -> _Crop | None:
+def _crop_from_region(
+    region: np.ndarray, origin: tuple[int, int], letter: float | None = None, *, faint: bool = False
+) -> _Crop | None:
     """Tight crop around the ink of ``region``, oriented and scaled for OCR; None if blank. ``letter``
-    is the page's letter height, when known."""
+    is the page's letter height, when known; ``faint``: the crop reaches round faint print too (a table
+    cell's small grey times or corner codes beside its bold print; text blocks outside tables are
+    already cut round all their print)."""
     if not _has_print(region):
         return None
     region = _despeckled(_stretched(_dark_fill_inverted(region)))
@@ -566,7 +575,7 @@ def _crop_from_region(region: np.ndarray, origin: tuple[int, int], letter: float
         return None
     # The crop reaches round the light print too, which can keep it upright (a wide line of small
     # times under a tall number), never turn it.
-    seen = cv2.bitwise_or(ink, _faint_print(region, threshold))
+    seen = cv2.bitwise_or(ink, _faint_print(region, threshold)) if faint else ink
     x, y, w, h = cv2.boundingRect(cv2.findNonZero(seen))
     if w < 3 or h < 5:
         return None
@@ -603,6 +612,8 @@ def _without_specks(ink: np.ndarray, smallest: int = 5) -> np.ndarray:
 
 # Print this far below the paper counts, however much darker the crop's boldest print is.
 FAINT_PRINT_MARGIN = 50
+# No letter of faint print stands less tall than this, in pixels.
+FAINT_LETTER_HEIGHT = 4
 
 
 def _faint_print(region: np.ndarray, threshold: float) -> np.ndarray:
@@ -618,8 +629,16 @@ def _faint_print(region: np.ndarray, threshold: float) -> np.ndarray:
     level = min(second, float(np.median(region)) - FAINT_PRINT_MARGIN)
     if level <= threshold:
         return none
-    faint = ((region > threshold) & (region <= level)).astype(np.uint8) * 255
-    return _without_specks(faint, smallest=8)
+    faint = _without_specks(((region > threshold) & (region <= level)).astype(np.uint8) * 255, smallest=8)
+    # A light rule (a heading's underline, a band's edge; broken into pieces by a photo's grain) is no
+    # print: letters stand some pixels tall and are not drawn out along a line.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
+    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    rules = (heights < FAINT_LETTER_HEIGHT) | (np.maximum(widths, heights) >= 8 * np.maximum(np.minimum(widths, heights), 1))
+    rules[0] = False
+    if count > 1 and rules.any():
+        faint[rules[labels]] = 0
+    return faint
 
 
 def _has_print(region: np.ndarray) -> bool:
@@ -893,9 +912,17 @@ def _retry_time_labels(engine: OcrEngine, crops: list[_Crop]) -> None:
 LABEL_MINUTES = (5, 240)
 
 
+# A time range in small print whose dots and dash OCR read as gaps ('11 45 12 30', '09 25-10 10'): four
+# numbers apart, hours and minutes, in a label that holds nothing else.
+_GAPPED_RANGE = re.compile(r"(\d{1,2})[\s.:](\d{2})\s*[\s–-]\s*(\d{1,2})[\s.:](\d{2})")
+
+
 def _clean_time_text(words: list[OcrWord]) -> str | None:
     # A read limited to a time's characters may lose the dots ('925-1020'): a range of lesson length.
     text = with_lost_separators(" ".join(_clean_text(w.text) for w in words))
+    gapped = _GAPPED_RANGE.fullmatch(text)
+    if gapped and not _CLEAN_TIME.fullmatch(text):
+        text = f"{gapped[1]}:{gapped[2]}-{gapped[3]}:{gapped[4]}"
     match = parse_time_range(text) if _CLEAN_TIME.fullmatch(text) else None
     if match is None:
         return None
