@@ -493,3 +493,29 @@ def test_a_break_word_ocr_misread_by_one_letter_is_still_a_break() -> None:
     assert classify_kind("Lunchtlme") == "break"
     assert classify_kind("Chemistry") == "lesson"
     assert classify_kind("Brake") == "lesson"
+
+
+def test_a_surname_with_initials_is_a_teacher_and_initials_before_a_subject_are_an_acronym() -> None:
+    """University and many national timetables name teachers by initials and surname, titled or not."""
+    for name in ("Dr. A. Sharma", "R. Gupta", "Prof. R.K. Singh", "Ms K. Jones", "Novák J."):
+        assert is_teacher_name(name), name
+    for text in ("U.S. History", "A.I. Lab", "P. E.", "Sharma"):
+        assert not is_teacher_name(text), text
+
+
+def test_cells_of_course_code_subjects_named_teachers_and_rooms_and_batch_cells() -> None:
+    """'Subject (CODE)' / teacher / room cells keep the course code in the subject; a cell that opens
+    with a batch's label ('Group 1') is that batch's lesson, its name and fields on the lines below."""
+    cells = [
+        ["Engineering Physics (BAS101)", "Dr. A. Sharma", "A-309"],
+        ["Maths (BAS103)", "R. Gupta", "A-309"],
+        ["English (BAS104)", "S. Rao", "A-310"],
+        ["Group 1", "Physics Lab (BAS151)", "Lab 2"],
+    ]
+    splitter = CellSplitter.fit(cells, language="en")
+    physics = splitter.split(cells[0])
+    assert (physics.subject, physics.teacher, physics.room) == ("Engineering Physics (BAS101)", "Dr. A. Sharma", "A-309")
+    maths = splitter.split(cells[1])
+    assert (maths.subject, maths.teacher, maths.room, maths.notes) == ("Maths (BAS103)", "R. Gupta", "A-309", None)
+    lab = splitter.split(cells[3])
+    assert (lab.subject, lab.room, lab.group) == ("Physics Lab (BAS151)", "Lab 2", "Group 1")

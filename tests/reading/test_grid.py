@@ -669,3 +669,20 @@ def test_slot_labels_whose_colons_ocr_lost_are_still_times() -> None:
     assert start is not None and (start.start.hhmm(), start.end.hhmm() if start.end else None) == ("10:55", "11:40")
     start, _, _ = _slot_times(["2024-2025"])
     assert start is None or start.end is None or start.end.minutes - start.start.minutes > 240
+
+
+def test_zero_padded_hours_after_noon_are_afternoon_times() -> None:
+    """'12:00 - 01:00' then '01:00 - 02:00': a 12-hour clock with padded hours, as many schools print
+    it. A padded hour that would run the day backwards after noon is in the afternoon; padded morning
+    hours before noon stay as printed."""
+    t = table(
+        [
+            ["", "1|08:00 - 09:00", "2|09:00 - 10:00", "LUNCH|12:00 - 01:00", "3|01:00 - 02:00", "4|02:00 - 02:55"],
+            ["MON", "Maths", "Physics", "", "English", "Chemistry"],
+            ["TUE", "Physics", "Maths", "", "Chemistry", "English"],
+        ]
+    )
+    got = {(day, start, end, text) for day, start, end, _, text in _slots(_read(t))}
+    assert ("MON", "08:00", "09:00", "Maths") in got
+    assert ("MON", "13:00", "14:00", "English") in got
+    assert ("TUE", "14:00", "14:55", "English") in got

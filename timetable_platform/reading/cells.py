@@ -82,9 +82,14 @@ def _misread_term_kind(text: str) -> Kind:
 _NAME_WORD = r"[A-ZÀ-Þ][^\W\d_]*(?:['’\-][^\W\d_]+)*"
 # Lower-case particles before a surname ('Dhr. de Wit', 'Herr von Arx', 'Sra. de la Fuente').
 _NAME_PARTICLES = r"(?:(?:de|van|von|der|den|ter|ten|te|zu|vom|di|da|du|del|della|dos|das|la|le|el|al|bin|binti)\s+){0,3}"
+# Initials with their dots ('A.', 'R.K.').
+_INITIALS = r"(?:[A-ZÀ-Þ]\.\s?){1,3}"
 _TEACHER_TITLED = re.compile(
-    rf"^(?:{TITLE_WORDS})\.?\s+{_NAME_PARTICLES}{_NAME_WORD}(?:\s+{_NAME_PARTICLES}{_NAME_WORD})?\.?$"
+    rf"^(?:{TITLE_WORDS})\.?\s+(?:{_INITIALS})?{_NAME_PARTICLES}{_NAME_WORD}(?:\s+{_NAME_PARTICLES}{_NAME_WORD})?\.?$"
 )
+# A surname with initials before or after it and no title ('R. Gupta', 'Novák J.'):
+# the way staff lists and university timetables name teachers in many countries.
+_INITIALLED_NAME = re.compile(rf"^{_INITIALS}{_NAME_WORD}$|^{_NAME_WORD}\s(?:[A-ZÀ-Þ]\.){{1,3}}$")
 # 2-4 capital letters, the usual teacher code ('OKA', 'MD'); subjects share the shape, see below.
 _CODE = re.compile(r"^[A-ZÀ-ÖØ-Þ]{2,4}$")  # capitals with accents too: SÁN, LÓP, ÇEL
 # Room codes: up to four letters, optional dash or space, digits ('R101', 'A-12', 'Lab 2', 'NW1', 'M2'),
@@ -104,16 +109,23 @@ _PAREN = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
 # 'PHY(L)/JK', 'Chem/ RT', 'BIO(L)/' (the code wrapped onto the next line): a name, a slash, a short code.
 _SLASH_FIELD = re.compile(r"^(?P<name>[^/]*[^\s/])\s*/\s*(?P<code>[A-Z][A-Za-z0-9]{0,4})?$")
 # Lab and tutorial batches named inside a subject: 'Lab Grp-3', 'Group 2', 'Batch-B', 'CHEM(P2)'.
-_GROUP_IN_NAME = re.compile(
-    r"\b(?P<label>(?:grp|group|gruppe|groupe|grupo|gruppo|groep|batch|kelompok)[\s\-.]*[A-Za-z0-9]{1,3})\b"
-    r"|\((?P<batch>[A-Z]\d)\)",
-    re.IGNORECASE,
-)
+_GROUP_LABEL = r"(?:grp|group|gruppe|groupe|grupo|gruppo|groep|batch|kelompok)[\s\-.]*[A-Za-z0-9]{1,3}"
+_GROUP_IN_NAME = re.compile(rf"\b(?P<label>{_GROUP_LABEL})\b|\((?P<batch>[A-Z]\d)\)", re.IGNORECASE)
+# A line that is only a batch's label ('Group 1', 'Batch B'): the cell that starts with it is that
+# batch's lesson, its name on the lines below.
+_GROUP_LINE = re.compile(rf"{_GROUP_LABEL}[:.]?", re.IGNORECASE)
 
 
 def is_teacher_name(text: str) -> bool:
-    """A titled name: 'Mr Smith', 'Mrs Jensen', 'Dr Ibrahim', 'Herr Klein', 'Fr. Busch', 'Mme Dubois'."""
-    return bool(_TEACHER_TITLED.match(text.strip()))
+    """A titled name ('Mr Smith', 'Dr. A. Sharma', 'Herr Klein', 'Fr. Busch', 'Mme Dubois') or a surname
+    with initials ('R. Gupta', 'Novák J.')."""
+    text = text.strip()
+    if _TEACHER_TITLED.match(text):
+        return True
+    initialled = _INITIALLED_NAME.match(text)
+    # 'U.S. History', 'A.I. Lab': initials before a subject or a room word are an acronym.
+    word = fold(re.sub(r"(?:[^\W\d_]\.\s?)+", "", text)).strip(" .")
+    return bool(initialled) and word not in WHOLE_SUBJECT_NAMES and word not in ROOM_WORDS
 
 
 def is_code(text: str) -> bool:
@@ -520,6 +532,14 @@ class CellSplitter:
                 )
                 setattr(fields, self.slash_role, first.group("code"))
                 return _with_group_from_name(fields)
+        if len(pairs) >= 2 and _GROUP_LINE.fullmatch(pairs[0][0]):
+            fields = self.split([x for x, _ in pairs[1:]], styles=[st for _, st in pairs[1:]])
+            label = pairs[0][0].rstrip(":.")
+            if fields.group is None:
+                fields.group = label
+            else:
+                fields.notes = "; ".join(n for n in (label, fields.notes) if n)
+            return fields
         if self.first_line_groups is not None and len(pairs) >= 2:
             group = _misread_group(pairs[0][0], self.first_line_groups)
             if group is not None:

@@ -418,12 +418,26 @@ def _settled_times(
         match = school_day_range(first, reference=reference)
         if match.start >= _EVENING and not first.settled:
             match = school_day_range(first)  # a reference that pushes a morning time into the night is wrong
-        return match.start, match.end
+        start = _afternoon_if_backwards(match.start, first, reference)
+        end = _afternoon_if_backwards(match.end, first, start) if match.end is not None else None
+        return start, end
     start = first.start if first.settled else school_day(first.start, reference=reference)
     if start >= _EVENING and not first.settled:
         start = school_day(first.start)
+    start = _afternoon_if_backwards(start, first, reference)
     end = second.start if second.settled else school_day(second.start, reference=start)
+    end = _afternoon_if_backwards(end, second, start)
     return start, (end if end > start else None)
+
+
+def _afternoon_if_backwards(clock: Clock, match: TimeMatch, reference: Clock | None) -> Clock:
+    """A zero-padded hour before noon ('01:00') that would put the day's slots out of order, after one
+    at or past noon, is a 12-hour afternoon time: many schools pad 12-hour clocks ('12:00 - 01:00',
+    '01:00 - 02:00'). A padded hour reads as 24-hour otherwise."""
+    if match.explicit_meridiem or reference is None or not 1 <= clock.hour <= 11 or clock >= reference:
+        return clock
+    later = Clock(clock.minutes + 12 * 60)
+    return later if reference.hour >= 12 and later >= reference and later < _EVENING else clock
 
 
 def _build_slots(
