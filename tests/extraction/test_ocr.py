@@ -1046,3 +1046,40 @@ def test_a_light_rule_under_a_heading_does_not_widen_its_crop() -> None:
     region[30:32][grain[30:32]] = 255
     crop = _crop_from_region(region, (0, 0), faint=True)
     assert crop is not None and crop.size[0] < 150
+
+
+@pytest.mark.parametrize("grey", [130, 150])
+def test_faint_small_times_under_a_big_number_are_split_off_as_one_line(grey: int) -> None:
+    """A period number over its times in small grey print: the one threshold that keeps the black
+    number cuts the grey line into slivers (or loses it), and each sliver was read alone, as nothing.
+    The times are one crop of their own, whole."""
+    from PIL import ImageDraw
+
+    from tests.corpusgen.degrade import font
+    from timetable_platform.extraction.readers.image import _Crop, _split_by_text_size
+
+    image = Image.new("L", (120, 60), 255)
+    draw = ImageDraw.Draw(image)
+    draw.text((50, 0), "5", fill=0, font=font(34, bold=True))
+    draw.text((20, 42), "11:35 - 12:25", fill=grey, font=font(11))
+    crop = _Crop(image=np.array(image), origin=(0, 0), size=(120, 60), rotation=0, scale=1.0)
+    number, times = _split_by_text_size(crop)
+    times_rows = np.flatnonzero((np.array(image)[38:] < 230).any(axis=1)) + 38
+    assert times.origin[1] <= times_rows.min() and times.origin[1] + times.image.shape[0] > times_rows.max()
+    assert number.origin[1] + number.image.shape[0] <= times_rows.min() + 1
+
+
+def test_a_time_label_with_its_colons_lost_and_its_dash_read_as_a_dot_is_read_loosely() -> None:
+    """'800.850' is 8:00-8:50 when no reading of the label is clean as it stands."""
+    from timetable_platform.extraction.ocr.engine import OcrWord
+    from timetable_platform.extraction.readers.image import _clean_time_text, _Crop, _retry_time_labels
+
+    word = [OcrWord("800.850", (0, 0, 50, 10), 0.4, 0)]
+    assert _clean_time_text(word) is None and _clean_time_text(word, loose=True) == "8:00-8:50"
+    label = _Crop(image=np.full((30, 120), 255, np.uint8), origin=(0, 0), size=(120, 30), rotation=0, scale=2.0)
+    label.words = word
+    _retry_time_labels(_ScriptedEngine([["8OO", "800.85"]]), [label])
+    assert [w.text for w in label.words] == ["8:00-8:50"]
+    label.words = word
+    _retry_time_labels(_ScriptedEngine([["8:10-8:50", "800.85"]]), [label])  # a clean reading wins
+    assert [w.text for w in label.words] == ["8:10-8:50"]

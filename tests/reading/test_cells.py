@@ -519,3 +519,20 @@ def test_cells_of_course_code_subjects_named_teachers_and_rooms_and_batch_cells(
     assert (maths.subject, maths.teacher, maths.room, maths.notes) == ("Maths (BAS103)", "R. Gupta", "A-309", None)
     lab = splitter.split(cells[3])
     assert (lab.subject, lab.room, lab.group) == ("Physics Lab (BAS151)", "Lab 2", "Group 1")
+
+
+def test_one_short_code_atop_nearly_every_cell_is_the_class_not_part_of_the_subject() -> None:
+    """aSc-style cells print the class in a corner above the subject; OCR may misread it the same way
+    in every cell ('28' for '2B'), a bare number that reads as no class. Atop nearly every cell, it is."""
+    cells = [
+        ["28", "Sport", "Fr Keller", "Lab 3"],
+        ["28", "Mathe", "Fr. Krause", "S204"],
+        ["28", "Deutsch", "Fr. Wagner", "116"],
+        ["28", "Englisch", "Fr Muller", "R145"],
+        ["Biologie", "Fr Brandt", "Bibliothek"],
+    ]
+    splitter = CellSplitter.fit(cells, language="de")
+    sport = splitter.split(cells[0])
+    assert (sport.subject, sport.teacher, sport.room, sport.group) == ("Sport", "Fr Keller", "Lab 3", "28")
+    rooms = CellSplitter.fit([["R101", "Maths", "Mr Smith"], ["B12", "Art", "Ms Jones"], ["R101", "PE", "Mr Lee"]] * 2)
+    assert rooms.split(["B12", "Art", "Ms Jones"]).group is None  # codes that change are no class

@@ -532,7 +532,8 @@ class CellSplitter:
                 )
                 setattr(fields, self.slash_role, first.group("code"))
                 return _with_group_from_name(fields)
-        if len(pairs) >= 2 and _GROUP_LINE.fullmatch(pairs[0][0]):
+        corner_code = self.first_line_groups is not None and pairs[0][0] in self.first_line_groups
+        if len(pairs) >= 2 and (_GROUP_LINE.fullmatch(pairs[0][0]) or (corner_code and not is_group(pairs[0][0]))):
             fields = self.split([x for x, _ in pairs[1:]], styles=[st for _, st in pairs[1:]])
             label = pairs[0][0].rstrip(":.")
             if fields.group is None:
@@ -1164,6 +1165,12 @@ def _first_line_groups(cells: Sequence[Sequence[str]]) -> frozenset[str] | None:
         if len(lines) >= 2
     ]
     groups = frozenset(head for head in heads if is_group(head))
+    if not groups and heads:
+        # One short code atop nearly every cell is the class in the cells' corner, whatever OCR made of
+        # it ('28' for '2B' in every cell); a subject or a room changes from cell to cell.
+        head, count = Counter(heads).most_common(1)[0]
+        if re.fullmatch(r"[^\W_]{1,4}", head) and any(c.isdigit() for c in head) and 3 * count >= 2 * len(heads):
+            groups = frozenset({head})
     # A class OCR misreads the same way in every cell ('108' for '10S') counts once it reads as one.
     starting = [head for head in heads if head in groups or _misread_group(head, groups) is not None]
     if len(heads) < 4 or not groups or 3 * len(starting) < 2 * len(heads):

@@ -487,7 +487,9 @@ def _split_by_text_size(crop: _Crop) -> list[_Crop]:
     big one. Groups of text lines of clearly different letter heights become crops of their own."""
     if crop.rotation != 0:
         return [crop]
-    _, ink = cv2.threshold(crop.image, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    threshold, ink = cv2.threshold(crop.image, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    # Faint small print, cut by the threshold into slivers, is still one line.
+    ink = cv2.bitwise_or(ink, _faint_print(crop.image, threshold))
     rows = np.flatnonzero(ink.max(axis=1) > 0)
     if len(rows) == 0:
         return [crop]
@@ -891,6 +893,8 @@ def _retry_time_labels(engine: OcrEngine, crops: list[_Crop]) -> None:
     for index, crop in enumerate(retry):
         candidates = [crop.words, *(reading[index] for reading in readings)]
         clean = [(text, words) for words in candidates if (text := _clean_time_text(words)) is not None]
+        if not clean:  # only when no reading is clean as it stands: dots and colons all lost
+            clean = [(text, words) for words in candidates if (text := _clean_time_text(words, loose=True)) is not None]
         if not clean:
             continue
         votes = Counter(text for text, _ in clean)
@@ -915,12 +919,14 @@ LABEL_MINUTES = (5, 240)
 # A time range in small print whose dots and dash OCR read as gaps ('11 45 12 30', '09 25-10 10'): four
 # numbers apart, hours and minutes, in a label that holds nothing else.
 _GAPPED_RANGE = re.compile(r"(\d{1,2})[\s.:](\d{2})\s*[\s–-]\s*(\d{1,2})[\s.:](\d{2})")
+# ... and, ``loose``, the colons lost too and the dash read as a dot ('800.850', '1450.15 40').
+_RUN_TOGETHER_RANGE = re.compile(r"(\d{1,2})[\s.:]?(\d{2})\s*[\s.–-]\s*(\d{1,2})[\s.:]?(\d{2})")
 
 
-def _clean_time_text(words: list[OcrWord]) -> str | None:
+def _clean_time_text(words: list[OcrWord], *, loose: bool = False) -> str | None:
     # A read limited to a time's characters may lose the dots ('925-1020'): a range of lesson length.
     text = with_lost_separators(" ".join(_clean_text(w.text) for w in words))
-    gapped = _GAPPED_RANGE.fullmatch(text)
+    gapped = (_RUN_TOGETHER_RANGE if loose else _GAPPED_RANGE).fullmatch(text)
     if gapped and not _CLEAN_TIME.fullmatch(text):
         text = f"{gapped[1]}:{gapped[2]}-{gapped[3]}:{gapped[4]}"
     match = parse_time_range(text) if _CLEAN_TIME.fullmatch(text) else None
