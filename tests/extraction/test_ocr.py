@@ -1076,6 +1076,8 @@ def test_a_time_label_with_its_colons_lost_and_its_dash_read_as_a_dot_is_read_lo
 
     word = [OcrWord("800.850", (0, 0, 50, 10), 0.4, 0)]
     assert _clean_time_text(word) is None and _clean_time_text(word, loose=True) == "8:00-8:50"
+    # A reading that kept a colon lost digits, not separators: '10:20-1120' for '10:20-11:00'.
+    assert _clean_time_text([OcrWord("10:20-1120", (0, 0, 50, 10), 0.4, 0)], loose=True) is None
     label = _Crop(image=np.full((30, 120), 255, np.uint8), origin=(0, 0), size=(120, 30), rotation=0, scale=2.0)
     label.words = word
     _retry_time_labels(_ScriptedEngine([["8OO", "800.85"]]), [label])

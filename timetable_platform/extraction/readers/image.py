@@ -919,8 +919,9 @@ LABEL_MINUTES = (5, 240)
 # A time range in small print whose dots and dash OCR read as gaps ('11 45 12 30', '09 25-10 10'): four
 # numbers apart, hours and minutes, in a label that holds nothing else.
 _GAPPED_RANGE = re.compile(r"(\d{1,2})[\s.:](\d{2})\s*[\s–-]\s*(\d{1,2})[\s.:](\d{2})")
-# ... and, ``loose``, the colons lost too and the dash read as a dot ('800.850', '1450.15 40').
-_RUN_TOGETHER_RANGE = re.compile(r"(\d{1,2})[\s.:]?(\d{2})\s*[\s.–-]\s*(\d{1,2})[\s.:]?(\d{2})")
+# ... and, ``loose``, the colons all lost too and the dash read as a dot ('800.850', '1450.15 40'); a
+# reading that kept a colon lost digits rather than separators ('10:20-1120' for '10:20-11:00').
+_RUN_TOGETHER_RANGE = re.compile(r"(\d{1,2})[\s.]?(\d{2})\s*[\s.–-]\s*(\d{1,2})[\s.]?(\d{2})")
 
 
 def _clean_time_text(words: list[OcrWord], *, loose: bool = False) -> str | None:
