@@ -122,10 +122,11 @@ def is_teacher_name(text: str) -> bool:
     text = text.strip()
     if _TEACHER_TITLED.match(text):
         return True
-    initialled = _INITIALLED_NAME.match(text)
+    if not _INITIALLED_NAME.match(text):
+        return False
     # 'U.S. History', 'A.I. Lab': initials before a subject or a room word are an acronym.
     word = fold(re.sub(r"(?:[^\W\d_]\.\s?)+", "", text)).strip(" .")
-    return bool(initialled) and word not in WHOLE_SUBJECT_NAMES and word not in ROOM_WORDS
+    return word not in WHOLE_SUBJECT_NAMES and word not in ROOM_WORDS
 
 
 def is_code(text: str) -> bool:
