@@ -17,7 +17,6 @@ import os
 import re
 import shlex
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -279,15 +278,15 @@ def test_the_documented_recipe_runs_an_upload_through(tmp_path: Path, moto_serve
 
                 # The sensor ticks as often as the doc says (Dagster's sensor loop sets the floor).
                 # The long-polling sensor can run the upload within its first ticks: wait for a few more.
-                deadline = time.monotonic() + 45
+                deadline = time.monotonic() + 60
                 intervals = _queue_tick_intervals(dagster_url)
-                while len(intervals) < 3 and time.monotonic() < deadline:
+                while len(intervals) < 4 and time.monotonic() < deadline:
                     time.sleep(2)
                     intervals = _queue_tick_intervals(dagster_url)
-                assert len(intervals) >= 3, intervals
-                median = statistics.median(intervals)
-                # Slack for a loaded machine, still far from the 10 s of a sensor that misses every other loop.
-                assert recipe.queue_tick_seconds - 1 <= median <= recipe.queue_tick_seconds + 2.5, intervals
+                assert len(intervals) >= 4, intervals
+                # A loaded machine only makes a tick late (the next is due an interval after it), so the
+                # shortest gap is the schedule; a sensor that misses every other loop never gets under 10 s.
+                assert recipe.queue_tick_seconds - 1 <= min(intervals) <= recipe.queue_tick_seconds + 2.5, intervals
 
                 # `timetable backfill` with what the doc gives it: re-runs the upload, prints no warning.
                 engine = create_engine(app_url)
