@@ -24,7 +24,7 @@ from timetable_platform.domain.model import Day
 from timetable_platform.domain.times import Clock, TimeMatch, find_times, school_day_range, strip_times
 from timetable_platform.reading.geometry import split_at_gaps, union_boxes, x_overlap, y_overlap
 from timetable_platform.reading.grid import Block
-from timetable_platform.reading.listing import heading_days, item_lines
+from timetable_platform.reading.listing import LIST_NUMBER, heading_days, item_lines
 
 # Apps print a lesson's fields on one line between dots or bars ('Lab 1 · Mr Smith', 'Smith | R101').
 _FIELD_SEPARATOR = re.compile(r"\s+[·•|]\s+")
@@ -403,9 +403,14 @@ def _blocks(group: list[Line], day: Day, page: int) -> list[Block]:
         if anchor is None:
             continue
         match = school_day_range(_range(anchor))  # type: ignore[arg-type]
+        # A number before the time is the item's place in the list ('3 10:05-10:55'), not its name.
+        number = LIST_NUMBER.match(anchor.text)
         texts = []
         for line in part:
-            texts.extend(_texts_of(strip_times(line.text).strip(" -–:|·") if line is anchor else line.text))
+            if line is anchor:
+                texts.extend(_texts_of(strip_times(line.text[number.end() if number else 0 :]).strip(" -–:|·")))
+            else:
+                texts.extend(_texts_of(line.text))
         if not texts:
             continue
         blocks.append(
@@ -413,7 +418,7 @@ def _blocks(group: list[Line], day: Day, page: int) -> list[Block]:
                 day=day,
                 start=match.start,
                 end=match.end,
-                period=None,
+                period=number.group("num") if number else None,
                 lines=texts,
                 styles=[None] * len(texts),
                 page=page,

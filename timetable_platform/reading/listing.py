@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import combinations, pairwise
 
 from timetable_platform.domain.days import parse_day
-from timetable_platform.domain.layout import Table
+from timetable_platform.domain.layout import Line, Table
 from timetable_platform.domain.model import Day
 from timetable_platform.domain.times import Clock, find_times, school_day_range, strip_times
 from timetable_platform.reading.grid import WEEK_RE, Block
 
-_NUMBER_PREFIX = re.compile(r"^\s*(?P<num>\d{1,2})[.)]\s+")
+# A list number: '1.', '1)', or a bare '1' before the item's time.
+LIST_NUMBER = re.compile(r"^\s*(?P<num>\d{1,2})(?:[.)]\s+|\s+(?=\d{1,2}[:.h]\d\d))")
 _HEADING_SPLIT = re.compile(r"\s*(?:,|/|&|\+|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b)\s*", re.IGNORECASE)
 _DAY_RANGE = re.compile(
     r"^\s*(?P<a>[^\W\d_]+\.?)(?:\s*[-–]\s*|\s+(?:to|bis|à|a|al|tot)\s+)(?P<b>[^\W\d_]+\.?)\s*:?\s*$",
@@ -88,6 +90,74 @@ def read_listing(
     return blocks
 
 
+# How far from a lone time's centre (in the spacing of the lone times) a line beside it may sit.
+_BESIDE_REACH = 0.6
+# The fewest lone times that make a column of times.
+_MIN_LONE_TIMES = 3
+
+
+def lines_beside_times(lines: Sequence[Line], language: str | None = None) -> list[str]:
+    """Page lines as text, each item's name joined to its time when the times stand alone in a column
+    of their own: app lists and cards print the time at the left, centred against a name and details
+    at the right, so the name sits half a line above the time and reading order puts it with the item
+    before. A line right of the time column goes with the lone time whose centre is nearest; below the
+    first time, a line beside none (an app's menu bar) is no item's and only day headings stay."""
+    texts = [line.text for line in lines]
+    timed = [i for i, line in enumerate(lines) if find_times(line.text)]
+    lone = [i for i in timed if _lone_time(lines[i].text)]
+    # Most timed lines must stand alone: a list that prints names beside its times reads as printed.
+    if len(lone) < _MIN_LONE_TIMES or len(lone) < 0.8 * len(timed):
+        return texts
+    centres = sorted(_yc(lines[i]) for i in lone)
+    spacing = sorted(b - a for a, b in pairwise(centres))[len(centres) // 2 - 1]
+    column_right = max(lines[i].bbox.x1 for i in lone)
+    beside: dict[int, list[int]] = {i: [] for i in lone}
+    for j, line in enumerate(lines):
+        if j in beside or find_times(line.text) or line.bbox.x0 < column_right:
+            continue
+        nearest = min(lone, key=lambda i: abs(_yc(lines[i]) - _yc(line)))
+        if abs(_yc(lines[nearest]) - _yc(line)) <= _BESIDE_REACH * spacing:
+            beside[nearest].append(j)
+    # Cards stack a name over its details; a record table's row prints its fields side by side.
+    side_by_side = sum(
+        1 for found in beside.values() if any(_share_row(lines[a], lines[b]) for a, b in combinations(found, 2))
+    )
+    if side_by_side > len(lone) / 4:
+        return texts
+    moved = {j for found in beside.values() for j in found}
+    first = min(lines[i].bbox.top for i in lone)
+    out: list[str] = []
+    for i, text in enumerate(texts):
+        if i in moved:
+            continue
+        if i not in beside and lines[i].bbox.top > first and not (heading_days(text, language) or WEEK_RE.match(text)):
+            continue
+        found = sorted(beside.get(i, []), key=lambda j: lines[j].bbox.top)
+        if not found:
+            out.append(text)
+            continue
+        out.append(f"{text} {texts[found[0]]}")
+        out.extend(texts[j] for j in found[1:])
+    return out
+
+
+def _lone_time(text: str) -> bool:
+    """A line holding only a time range (perhaps after its list number)."""
+    m = LIST_NUMBER.match(text)
+    body = text[m.end() :] if m else text
+    found = find_times(body)
+    return len(found) == 1 and found[0].end is not None and not strip_times(body).strip(" -–:|.,")
+
+
+def _share_row(a: Line, b: Line) -> bool:
+    overlap = min(a.bbox.bottom, b.bbox.bottom) - max(a.bbox.top, b.bbox.top)
+    return overlap > 0.5 * min(a.bbox.height, b.bbox.height)
+
+
+def _yc(line: Line) -> float:
+    return (line.bbox.top + line.bbox.bottom) / 2
+
+
 def item_lines(text: str) -> list[str]:
     """'Maths (Mr Smith, R101)' or 'Maths (Mr Smith) R101' -> ['Maths', 'Mr Smith', 'R101']: the parts a
     list prints beside the name."""
@@ -106,7 +176,7 @@ def _items(lines: list[str]) -> list[tuple[Clock | None, Clock | None, str | Non
     reference: Clock | None = None
     for line in lines:
         period = None
-        m = _NUMBER_PREFIX.match(line)
+        m = LIST_NUMBER.match(line)
         body = line
         if m:
             period = m.group("num")
