@@ -671,6 +671,18 @@ def test_slot_labels_whose_colons_ocr_lost_are_still_times() -> None:
     assert start is None or start.end is None or start.end.minutes - start.start.minutes > 240
 
 
+def test_a_slot_label_stacking_its_start_over_its_end_keeps_both_when_colons_are_lost() -> None:
+    """A period number beside its start and end printed one above the other ('4' then '10:45' over
+    '11:25'), read from a small scan without the colons. A year under a year stays no time."""
+    from timetable_platform.reading.grid import _slot_times
+
+    first, second, period = _slot_times(["4 1045\n1125"])
+    assert first is not None and second is not None and period == "4"
+    assert (first.start.hhmm(), second.start.hhmm()) == ("10:45", "11:25")
+    first, second, _ = _slot_times(["2024\n2025"])
+    assert first is None and second is None
+
+
 def test_zero_padded_hours_after_noon_are_afternoon_times() -> None:
     """'12:00 - 01:00' then '01:00 - 02:00': a 12-hour clock with padded hours, as many schools print
     it. A padded hour that would run the day backwards after noon is in the afternoon; padded morning

@@ -362,13 +362,14 @@ def school_day_range(match: TimeMatch, *, reference: Clock | None = None) -> Tim
 
 
 # Two clock times whose separators OCR lost, joined by a dash ('845-930', '1055 - 1140').
-_BARE_RANGE = re.compile(r"(?<![\d:.])([01]?\d|2[0-3])([0-5]\d)\s*([-–])\s*([01]?\d|2[0-3])([0-5]\d)(?![\d:.])")
+# Joined by a dash, or printed one above the other (a slot label stacks its start over its end).
+_BARE_RANGE = re.compile(r"(?<![\d:.])([01]?\d|2[0-3])([0-5]\d)[ \t]*([-–]|\n)\s*([01]?\d|2[0-3])([0-5]\d)(?![\d:.])")
 
 
 def with_lost_separators(text: str) -> str:
-    """A slot label is a time or a period: two numbers of three or four digits joined by a dash there
-    are a time range whose colons or dots OCR lost ('845-930' is 8:45-9:30), when they make a lesson's
-    length (ten minutes to four hours; '2024-2025' is a school year)."""
+    """A slot label is a time or a period: two numbers of three or four digits joined by a dash, or on
+    consecutive lines, there are a time range whose colons or dots OCR lost ('845-930' is 8:45-9:30),
+    when they make a lesson's length (ten minutes to four hours; '2024-2025' is a school year)."""
 
     def fix(m: re.Match[str]) -> str:
         start, end = int(m[1]) * 60 + int(m[2]), int(m[4]) * 60 + int(m[5])
