@@ -167,3 +167,26 @@ def test_a_contested_document_caps_every_confidence() -> None:
     assert quiet.entries[0].confidence is not None and quiet.entries[0].confidence >= 0.95
     assert loud.entries[0].confidence is not None and loud.entries[0].confidence <= 0.85
     assert loud.entries[2].confidence is not None and loud.entries[2].confidence <= 0.2
+
+
+def test_a_first_reading_that_placed_few_blocks_in_time_gives_way_to_the_second() -> None:
+    """A photographed record table misread as a grid: the first reading kept a few rows with times and
+    glued the rest into untimed blocks, while the word stream read every row. The first reading
+    places far fewer blocks in the week than the second, so the second stands alone, unconfirmed."""
+    days = ("MON", "TUE", "WED")
+    first = [e(d, "08:45", "09:45", "- Clase", confidence=0.5) for d in days] + [
+        e(d, None, None, "Sra. Torres", confidence=0.5) for d in days
+    ]
+    second = [
+        e(d, f"{h:02d}:00", f"{h + 1:02d}:00", f"Subject {h}", confidence=0.85) for d in days for h in (8, 9, 10, 11)
+    ]
+    merged, agreements = merge_with_agreements(week(first), week(second))
+    assert [x.subject for x in merged.entries] == [x.subject for x in second]
+    assert set(agreements) == {Agreement.SECOND_ALONE}
+    assert all(x.confidence is not None and x.confidence < 0.9 for x in merged.entries)
+    assert any("the second is taken" in w for w in merged.warnings)
+    # A first reading that places as many blocks keeps its place.
+    kept, agreements = merge_with_agreements(week(second[:6]), week(second))
+    assert [x.subject for x, a in zip(kept.entries, agreements, strict=True) if a is Agreement.AGREE] == [
+        x.subject for x in second[:6]
+    ]

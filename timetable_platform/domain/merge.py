@@ -194,6 +194,23 @@ def align(primary: Sequence[Entry], secondary: Sequence[Entry]) -> tuple[list[tu
     )
 
 
+# A first reading that places fewer than this share of the second's blocks in time and day (a table
+# misread so that rows lost their times) gives way to the second, when the second places this many.
+FAR_FEWER_SHARE = 1 / 3
+FAR_FEWER_MIN_BLOCKS = 8
+
+
+def _placed(entries: Sequence[Entry]) -> int:
+    """Distinct day-and-time (or day-and-period) slots the entries fill: how much of a week a reading
+    pins down, whatever else it read."""
+    return len({(e.week, e.day, e.start or f"P{e.period}") for e in entries if e.start or e.period})
+
+
+def _places_far_fewer(primary: Sequence[Entry], secondary: Sequence[Entry]) -> bool:
+    second = _placed(secondary)
+    return second >= FAR_FEWER_MIN_BLOCKS and _placed(primary) < FAR_FEWER_SHARE * second
+
+
 def _label(e: Entry) -> str:
     when = f"{e.start}-{e.end or ''}" if e.start else (f"period {e.period}" if e.period else "")
     week = f" week {e.week}" if e.week else ""
@@ -227,11 +244,15 @@ def merge_with_agreements(
         for e in merged.entries:
             e.confidence = entry_confidence(Agreement.SINGLE, own_confidence=e.confidence)
         return merged, [Agreement.SINGLE] * len(merged.entries)
-    if not primary.entries:
+    if not primary.entries or _places_far_fewer(primary.entries, secondary.entries):
         out = secondary.model_copy(deep=True)
         for e in out.entries:
             e.confidence = entry_confidence(Agreement.SECOND_ALONE, own_confidence=e.confidence)
-        out.warnings = [*primary.warnings, *out.warnings]
+        set_aside = (
+            [f"the first reading placed {_placed(primary.entries)} blocks in time, the second "
+             f"{_placed(secondary.entries)}: the second is taken"] if primary.entries else []
+        )  # fmt: skip
+        out.warnings = [*primary.warnings, *set_aside, *out.warnings]
         return out, [Agreement.SECOND_ALONE] * len(out.entries)
 
     p_entries, s_entries = primary.entries, secondary.entries
