@@ -4,7 +4,9 @@ app day lists, list timetables printed in columns). Made-up pages, positions in 
 from __future__ import annotations
 
 from timetable_platform.domain.layout import BBox, Layout, Line, Page, Word
+from timetable_platform.domain.times import Clock
 from timetable_platform.reading.daycolumns import read_day_columns
+from timetable_platform.reading.grid import Block
 from timetable_platform.reading.interpret import interpret
 
 
@@ -275,3 +277,29 @@ def test_lines_that_run_across_columns_are_cut_where_the_columns_part_them() -> 
         ("MON", "10:00", "11:00", ["Art"]),
         ("TUE", "08:00", "09:00", ["Music"]),
     ]
+
+
+def test_a_number_before_a_cards_time_is_its_place_in_the_list() -> None:
+    cards = [
+        line("Montag", 20, 40),
+        line("Chemie", 200, 80), line("1 8:00-8:45", 20, 90), line("KL B12", 200, 100),
+        line("Physik", 200, 140), line("2 8:50-9:35", 20, 150), line("MO A3", 200, 160),
+    ]  # fmt: skip
+    blocks = read_day_columns(page(cards, width=480))
+    assert [(b.period, b.lines) for b in blocks] == [("1", ["Chemie", "KL B12"]), ("2", ["Physik", "MO A3"])]
+
+
+def test_a_reading_that_takes_a_day_heading_for_a_lesson_scores_less() -> None:
+    """A phone app page with day tabs: a table found from word positions takes the tabs for its header,
+    puts the lessons under the wrong tab and the chosen day's heading ('Terça-feira') in a cell as a
+    lesson. Read by day columns, the same lessons fall under the heading: that reading must win."""
+    from timetable_platform.reading.interpret import _reading_score
+
+    def block(day: str, start: int | None, text: str) -> Block:
+        times = (Clock(start), Clock(start + 45)) if start is not None else (None, None)
+        return Block(day=day, start=times[0], end=times[1], period=None, lines=[text], styles=[None])
+
+    lessons = [(480, "Física"), (550, "Biologia"), (605, "Artes")]
+    by_columns = [block("TUE", start, name) for start, name in lessons]
+    by_table = [block("WED", None, "Terça-feira"), *(block("WED", start, name) for start, name in lessons)]
+    assert _reading_score(by_table) < _reading_score(by_columns) / 1.1

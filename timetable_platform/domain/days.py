@@ -236,6 +236,13 @@ def _full_name_set(language: str) -> frozenset[str]:
     return frozenset(n for names in full_names(language) for n in names)
 
 
+def is_full_day_name(text: str) -> bool:
+    """Whether the text is a day's full name in a language of LANGUAGES ('Tuesday', 'Terça-feira';
+    not 'Art' or 'Mar', which are a day's short form somewhere and a lesson's name elsewhere)."""
+    key = _key(text)
+    return any(key in _full_name_set(language) for language in LANGUAGES)
+
+
 @cache
 def _short_form_set(language: str) -> frozenset[str]:
     """CLDR's abbreviated and short day names of three letters or more ('mié', 'jue', 'ter', 'qua')."""

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from timetable_platform.domain.days import detect_language, parse_day
+from timetable_platform.domain.days import detect_language, is_full_day_name, parse_day
 from timetable_platform.domain.layout import Layout, Line, Page, Table
 from timetable_platform.domain.model import Entry, Kind, Owner, OwnerKind, Timetable
 from timetable_platform.domain.times import find_times, school_day_range
@@ -328,11 +328,16 @@ COLUMN_MIN_BLOCKS = 3
 def _reading_score(blocks: list[Block]) -> float:
     """How much of a timetable a reading makes: blocks with a start and an end whose text reads like a
     lesson (a name, not OCR debris, not a dozen words glued from several cells). A block repeated on
-    other days counts once: a heading that names several days repeats its list for each."""
+    other days counts once: a heading that names several days repeats its list for each. A block that
+    is a day's name (a day heading read as a lesson) counts against: the reading misplaced the page's
+    days."""
     score = 0.0
     seen: set[tuple[object, ...]] = set()
     taken: dict[tuple[object, ...], list[tuple[int, int]]] = {}
     for block in blocks:
+        if len(block.lines) == 1 and not block.subject and is_full_day_name(block.lines[0]):
+            score -= 1.0
+            continue
         if block.start is None or block.end is None or _contradicted(block):
             continue
         key = (block.week, block.start, block.end, block.subject, tuple(block.lines))
@@ -408,8 +413,11 @@ def _listing_lines(layout: Layout, language: str | None = None) -> list[str]:
             return [
                 text
                 for page, order in zip(layout.pages, columns, strict=True)
-                for text in (order if order is not None else [line.text for line in page.lines])
+                for text in (order if order is not None else listing.lines_beside_times(page.lines, language))
             ]
+        beside = [listing.lines_beside_times(page.lines, language) for page in layout.pages]
+        if any(texts != [line.text for line in page.lines] for texts, page in zip(beside, layout.pages, strict=True)):
+            return [text for texts in beside for text in texts]
     if layout.paragraphs:
         return list(layout.paragraphs)
     return [line.text for page in layout.pages for line in page.lines]
