@@ -694,6 +694,27 @@ def test_light_print_on_coloured_boxes_outside_any_table_is_read() -> None:
     assert {"Geography", "08:15 - 09:45", "Chemistry", "10:00 - 11:30"} <= set(texts), texts
 
 
+def test_light_print_on_dull_dark_boxes_is_read() -> None:
+    """A school portal's lesson boxes in brown and slate: dark, but too grey to count as coloured.
+    The normalised grey lifts such a box to paper; it is found by being dark as printed."""
+    from PIL import ImageDraw
+
+    from tests.corpusgen.degrade import font
+
+    image = Image.new("RGB", (900, 300), "white")
+    draw = ImageDraw.Draw(image)
+    boxes = [((40, 40, 300, 150), (109, 76, 65), ["Storia", "ROM"]), ((500, 120, 760, 230), (84, 110, 122), ["Arte", "RUS"])]
+    for (x0, y0, x1, y1), fill, texts in boxes:
+        draw.rectangle((x0, y0, x1, y1), fill=fill)
+        for k, text in enumerate(texts):
+            draw.text((x0 + 10, y0 + 10 + 30 * k), text, fill="white", font=font(22, bold=k == 0))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    layout = read_image_layout(Document(buffer.getvalue(), "image/png", "boxes.png"), Limits(), languages="eng")
+    texts = [line.text for line in layout.pages[0].lines]
+    assert {"Storia", "ROM", "Arte", "RUS"} <= set(texts), texts
+
+
 def test_print_read_by_two_overlapping_crops_is_one_word() -> None:
     """A band read both as part of a frame's cell and as a box of its own gives each word twice: the
     page keeps one (the surer reading), while a word repeated elsewhere on the page stays."""

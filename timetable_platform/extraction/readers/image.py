@@ -816,6 +816,10 @@ def _without_tall_marks(ink: np.ndarray, char_height: float) -> np.ndarray:
     return np.where(np.isin(labels, tall), 0, ink).astype(ink.dtype)
 
 
+# Grey level under which a fill is dark enough to carry light print, whatever its colour.
+DARK_FILL = 110
+
+
 def _filled_boxes(
     color: np.ndarray, masked: np.ndarray, in_tables: np.ndarray, char_height: float
 ) -> list[tuple[int, int, int, int]]:
@@ -828,8 +832,10 @@ def _filled_boxes(
     small_masked = cv2.resize(masked, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
     blue, green, red = cv2.split(small)
     spread = cv2.subtract(cv2.max(cv2.max(blue, green), red), cv2.min(cv2.min(blue, green), red))
-    # Strongly coloured, or dark in the normalised grey (a photo's shadow is not a box).
-    solid = ((spread > 60) | (small_masked < 140)).astype(np.uint8)
+    # Strongly coloured, or dark in the normalised grey (a photo's shadow is not a box), or dark as
+    # printed: a large dark box of a dull colour (brown, slate) is lifted to paper by the normalising.
+    dark = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) < DARK_FILL
+    solid = ((spread > 60) | (small_masked < 140) | dark).astype(np.uint8)
     small_tables = cv2.resize(in_tables.astype(np.uint8), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
     solid[small_tables > 0] = 0
     stroke = max(3, int(char_height * 0.3))
