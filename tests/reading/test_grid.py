@@ -698,3 +698,24 @@ def test_zero_padded_hours_after_noon_are_afternoon_times() -> None:
     assert ("MON", "08:00", "09:00", "Maths") in got
     assert ("MON", "13:00", "14:00", "English") in got
     assert ("TUE", "14:00", "14:55", "English") in got
+
+
+def test_small_print_under_a_large_name_is_no_part_of_the_name() -> None:
+    """An export prints the lesson's name large and its room and teacher codes small in the cell's
+    corners; OCR gives each corner a line of its own. A corner's plain word ('Orangery') is where the
+    lesson is, not more of its name; a line in print of the name's size still is."""
+    from timetable_platform.domain.layout import BBox, Cell, Line, Word
+    from timetable_platform.reading.cells import CellSplitter
+    from timetable_platform.reading.grid import cell_text_lines
+
+    def line(text: str, top: float, height: float) -> Line:
+        words = [Word(w, BBox(10 + 60 * k, top, 60 + 60 * k, top + height)) for k, w in enumerate(text.split())]
+        return Line(words=words, bbox=BBox(10, top, 60 * len(words), top + height))
+
+    corner = Cell(row=1, col=1, text="", lines=[line("Biology", 10, 21), line("Orangery", 50, 9), line("MEI", 50, 9)])
+    lines, styles = cell_text_lines(corner)
+    fields = CellSplitter().split(lines, styles=styles)
+    assert (fields.subject, fields.room, fields.teacher) == ("Biology", "Orangery", "MEI")
+    wrapped = Cell(row=1, col=1, text="", lines=[line("Design and", 10, 20), line("Technology", 34, 19)])
+    lines, styles = cell_text_lines(wrapped)
+    assert CellSplitter().split(lines, styles=styles).subject == "Design and Technology"

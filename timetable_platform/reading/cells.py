@@ -629,6 +629,8 @@ class CellSplitter:
                 if tail and not rest:
                     for name, value in tail:
                         parsed.put(name, value)
+                elif _is_small(style) and parsed.room is None and len(bare.split()) <= 2:
+                    parsed.put("room", bare)  # a corner's word beside the codes: where it is ('Library')
                 else:
                     parsed.note(line, index, new_block=False)
                 continue
@@ -1028,6 +1030,10 @@ def _room_part(part: str) -> bool:
     """A room printed among names: 'Lab.Fis.2', 'Hall North-02', 'Room 4'."""
     first = re.match(r"[^\W\d_]+", part)
     return is_room(part) or bool(first and fold(first.group(0)) in ROOM_WORDS)
+
+
+def _is_small(style: str | None) -> bool:
+    return style is not None and "small" in style.split()
 
 
 def _person_line_parts(line: str) -> tuple[list[str], list[str]] | None:

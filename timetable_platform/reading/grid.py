@@ -23,7 +23,7 @@ from timetable_platform.domain.days import (
     join_spaced_letters,
     resolve_day_sequence,
 )
-from timetable_platform.domain.layout import Cell, Table
+from timetable_platform.domain.layout import Cell, Line, Table
 from timetable_platform.domain.model import Day
 from timetable_platform.domain.text import fold
 from timetable_platform.domain.times import (
@@ -139,11 +139,23 @@ def note_style(style: str | None) -> str | None:
     return " ".join(marks) or None
 
 
+# A line whose print is this many times smaller than the cell's first line is small print.
+SMALL_PRINT_RATIO = 1.7
+
+
 def cell_text_lines(cell: Cell) -> tuple[list[str], list[str | None]]:
-    """A cell's text lines with one style per line (the first word's), letters spelt one per line joined."""
+    """A cell's text lines with one style per line (the first word's), letters spelt one per line joined.
+
+    A line in print much smaller than the first line's is styled ``small``: timetable exports print a
+    lesson's name large and its room and teacher codes small in the cell's corners, and small print
+    is never more of the name."""
     if cell.lines:
         lines = [ln.text for ln in cell.lines]
         styles: list[str | None] = [note_style(ln.words[0].style) if ln.words else None for ln in cell.lines]
+        heights = [_print_height(ln) for ln in cell.lines]
+        for index, height in enumerate(heights):
+            if index and heights[0] and height and heights[0] >= SMALL_PRINT_RATIO * height:
+                styles[index] = f"{styles[index]} small" if styles[index] else "small"
     else:
         lines = cell.text.splitlines()
         styles = [None] * len(lines)
@@ -151,6 +163,11 @@ def cell_text_lines(cell: Cell) -> tuple[list[str], list[str | None]]:
     if len(pairs) >= 2 and all(len(t) == 1 and t.isalpha() for t, _ in pairs):
         return ["".join(t for t, _ in pairs)], [pairs[0][1]]
     return [t for t, _ in pairs], [s for _, s in pairs]
+
+
+def _print_height(line: Line) -> float | None:
+    heights = sorted(w.bbox.height for w in line.words)
+    return heights[len(heights) // 2] if heights else None
 
 
 def is_blank(text: str) -> bool:
