@@ -804,6 +804,31 @@ def test_a_cell_merged_across_columns_and_rows_by_lost_separators_splits_both_wa
     ]
 
 
+def test_a_large_name_centred_over_a_double_lesson_stays_one_cell() -> None:
+    """A double lesson spans two period columns; its name, printed large, falls half in each, with a
+    small code in the corners. The space between the name's words is a word space in the name's
+    print, however wide beside the corner codes: the merge stands."""
+    from timetable_platform.domain.layout import BBox, Line, Word
+    from timetable_platform.extraction.ocr.gridlines import GridCell, GridTable
+    from timetable_platform.extraction.readers.image import _split_false_merge
+
+    grid = GridTable(
+        box=(0, 0, 500, 100), row_edges=[0, 100], col_edges=[0, 250, 500],
+        cells=[GridCell(row=0, col=0, rowspan=1, colspan=2, box=(0, 0, 500, 100))],
+    )
+    placed = {
+        "8C": (5, 5, 25, 15), "English": (150, 30, 240, 52), "Literature": (252, 30, 380, 52), "SAP": (5, 80, 30, 90),
+        "Hall": (460, 80, 495, 90),
+    }
+    lines = [
+        Line(words=[word], bbox=word.bbox)
+        for word in (Word(text=t, bbox=BBox(*box), confidence=0.95) for t, box in placed.items())
+    ]
+    merged = Cell(row=0, col=0, text="\n".join(line.text for line in lines), colspan=2, bbox=BBox(0, 0, 500, 100),
+                  lines=lines)  # fmt: skip
+    assert [c.colspan for c in _split_false_merge(merged, grid)] == [2]
+
+
 def test_text_beside_a_scanned_screens_dark_edge_is_still_read() -> None:
     """A dark-mode screen scanned on white paper, once inverted, has a black band down its edge. Text
     near it must not join it into one block too big to read: marks taller than any letter are no text."""

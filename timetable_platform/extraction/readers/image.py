@@ -1362,17 +1362,24 @@ def _hugs_inner_edges(groups: dict[int, list[Word]], edges: list[int]) -> bool:
 
 def _separate_labels(groups: dict[int, list[Word]], axis: str) -> bool:
     """Neighbouring slot groups stand apart by more than a word space: separate labels, not one
-    phrase that happens to fall between the column edges of a merged cell."""
-    # Letter height is a word's short side, whichever way it is written.
-    sizes = sorted(min(w.bbox.width, w.bbox.height) for ws in groups.values() for w in ws)
-    size = sizes[len(sizes) // 2]
+    phrase that happens to fall between the column edges of a merged cell. A word space is measured
+    in the print of the two words that face each other across the gap: a large name centred over
+    two slots has wide spaces next to the small codes in the cell's corners."""
+
+    def size(word: Word) -> float:
+        return min(word.bbox.width, word.bbox.height)  # letter height, whichever way it is written
+
     slots = sorted(groups)
     for first, second in pairwise(slots):
         if axis == "col":
-            gap = min(w.bbox.x0 for w in groups[second]) - max(w.bbox.x1 for w in groups[first])
+            before = max(groups[first], key=lambda w: w.bbox.x1)
+            after = min(groups[second], key=lambda w: w.bbox.x0)
+            gap = after.bbox.x0 - before.bbox.x1
         else:
-            gap = min(w.bbox.top for w in groups[second]) - max(w.bbox.bottom for w in groups[first])
-        if gap < 0.9 * size:
+            before = max(groups[first], key=lambda w: w.bbox.bottom)
+            after = min(groups[second], key=lambda w: w.bbox.top)
+            gap = after.bbox.top - before.bbox.bottom
+        if gap < 0.9 * min(size(before), size(after)):
             return False
     return True
 
