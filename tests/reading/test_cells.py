@@ -536,3 +536,19 @@ def test_one_short_code_atop_nearly_every_cell_is_the_class_not_part_of_the_subj
     assert (sport.subject, sport.teacher, sport.room, sport.group) == ("Sport", "Fr Keller", "Lab 3", "28")
     rooms = CellSplitter.fit([["R101", "Maths", "Mr Smith"], ["B12", "Art", "Ms Jones"], ["R101", "PE", "Mr Lee"]] * 2)
     assert rooms.split(["B12", "Art", "Ms Jones"]).group is None  # codes that change are no class
+
+
+def test_below_a_class_code_atop_the_cells_an_upper_case_subject_is_still_the_subject() -> None:
+    """The class atop every cell puts each subject on the second line, where teacher codes print in
+    other layouts: capitals there are learnt as subjects all the same ('IPA' over teacher 'WIJ')."""
+    cells = [
+        ["8C", "IPA", "A-08", "WIJ"],
+        ["8C", "IPS", "LES", "A-07"],
+        ["8C", "Matematika", "SET", "A-17"],
+        ["8C", "PJOK", "170", "NUG"],
+        ["8C", "IPA", "WIJ", "A-08"],
+    ]
+    splitter = CellSplitter.fit(cells, language="id")
+    got = [(f.subject, f.teacher, f.room, f.group) for f in map(splitter.split, cells)]
+    assert got[0] == ("IPA", "WIJ", "A-08", "8C") and got[1] == ("IPS", "LES", "A-07", "8C")
+    assert got[3] == ("PJOK", "NUG", "170", "8C")

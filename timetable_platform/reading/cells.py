@@ -300,6 +300,10 @@ class CellSplitter:
         language: str | None = None,
     ) -> CellSplitter:
         """Learn the document's words and codes from all its cells (each cell = its text lines)."""
+        first_line_groups = _first_line_groups(cells)
+        if first_line_groups is not None:
+            # The class code atop the cells is no part of what follows: the name is the line below it.
+            cells = [_below_corner_code(cell, first_line_groups) for cell in cells]
         vocabulary: Counter[str] = Counter()
         first_codes: Counter[str] = Counter()
         later_codes: Counter[str] = Counter()
@@ -366,7 +370,7 @@ class CellSplitter:
             coded_rooms=frozenset(
                 x for cell in cells for x in (tidy_whitespace(_clean_line(y)) for y in cell[1:]) if _room_led(x)
             ),
-            first_line_groups=_first_line_groups(cells),
+            first_line_groups=first_line_groups,
         )
 
     # --- reading one cell -----------------------------------------------------------------
@@ -533,10 +537,16 @@ class CellSplitter:
                 )
                 setattr(fields, self.slash_role, first.group("code"))
                 return _with_group_from_name(fields)
-        corner_code = self.first_line_groups is not None and pairs[0][0] in self.first_line_groups
-        if len(pairs) >= 2 and (_GROUP_LINE.fullmatch(pairs[0][0]) or (corner_code and not is_group(pairs[0][0]))):
+        # The document's class code atop the cell, as read or misread: the cell below it is read as a
+        # cell of its own, so that its first line is in the name's place.
+        corner_code = self.first_line_groups is not None and (
+            pairs[0][0] in self.first_line_groups or _misread_group(pairs[0][0], self.first_line_groups) is not None
+        )
+        if len(pairs) >= 2 and (_GROUP_LINE.fullmatch(pairs[0][0]) or corner_code):
             fields = self.split([x for x, _ in pairs[1:]], styles=[st for _, st in pairs[1:]])
             label = pairs[0][0].rstrip(":.")
+            if self.first_line_groups is not None and label not in self.first_line_groups:
+                label = _misread_group(label, self.first_line_groups) or label
             if fields.group is None:
                 fields.group = label
             else:
@@ -556,6 +566,10 @@ class CellSplitter:
                     fields.notes = "; ".join(n for n in (head, fields.notes) if n)
                 return fields
         subject_style = pairs[0][1]
+        # Codes in the cell's small print (an export's corners): a plain word beside them is a place.
+        coded_corners = any(
+            _is_small(st) and (found := self._tail_fields(x, consume_all=True))[1] and not found[0] for x, st in pairs
+        )
         parsed = _Parsed()
         description = False  # after 'Music:' the rest of the cell describes the lesson
         for index, (line, style) in enumerate(pairs):
@@ -629,7 +643,7 @@ class CellSplitter:
                 if tail and not rest:
                     for name, value in tail:
                         parsed.put(name, value)
-                elif _is_small(style) and parsed.room is None and len(bare.split()) <= 2:
+                elif _is_small(style) and coded_corners and parsed.room is None and _place_name(bare):
                     parsed.put("room", bare)  # a corner's word beside the codes: where it is ('Library')
                 else:
                     parsed.note(line, index, new_block=False)
@@ -1032,6 +1046,12 @@ def _room_part(part: str) -> bool:
     return is_room(part) or bool(first and fold(first.group(0)) in ROOM_WORDS)
 
 
+def _place_name(text: str) -> bool:
+    """One or two capitalised words ('Mediatheek', 'Sports Hall'): a place's name in a cell's corner."""
+    words = text.split()
+    return 1 <= len(words) <= 2 and all(w[:1].isupper() and w.isalpha() for w in words)
+
+
 def _is_small(style: str | None) -> bool:
     return style is not None and "small" in style.split()
 
@@ -1193,6 +1213,12 @@ def _shape(code: str) -> str:
     """A run of digits as 9, capitals as A, small letters as a: '12B' and '7B' -> '9A'."""
     shape = "".join("9" if c.isdigit() else "A" if c.isupper() else "a" if c.islower() else c for c in code)
     return re.sub(r"9+", "9", shape)
+
+
+def _below_corner_code(cell: Sequence[str], groups: frozenset[str]) -> Sequence[str]:
+    lines = [x for x in cell if x.strip()]
+    head = tidy_whitespace(_clean_line(lines[0])) if len(lines) >= 2 else ""
+    return lines[1:] if head and (head in groups or _misread_group(head, groups) is not None) else cell
 
 
 def _misread_group(line: str, known: frozenset[str]) -> str | None:
