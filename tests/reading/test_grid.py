@@ -716,6 +716,14 @@ def test_small_print_under_a_large_name_is_no_part_of_the_name() -> None:
     lines, styles = cell_text_lines(corner)
     fields = CellSplitter().split(lines, styles=styles)
     assert (fields.subject, fields.room, fields.teacher) == ("Biology", "Orangery", "MEI")
+    # Under a class code printed small in the corner above it, the name is the second line.
+    atop = Cell(row=1, col=1, text="", lines=[line("5b", 2, 9), line("Physics", 14, 21), line("S111", 50, 9)])
+    assert cell_text_lines(atop)[1] == [None, None, "small"]
+    # A lesson plan prints the day's topic small under the name: without codes beside it, a note.
+    topic = Cell(row=1, col=1, text="", lines=[line("Maths", 10, 21), line("Arithmetic Test", 50, 9)])
+    lines, styles = cell_text_lines(topic)
+    fields = CellSplitter().split(lines, styles=styles)
+    assert (fields.subject, fields.room, fields.notes) == ("Maths", None, "Arithmetic Test")
     wrapped = Cell(row=1, col=1, text="", lines=[line("Design and", 10, 20), line("Technology", 34, 19)])
     lines, styles = cell_text_lines(wrapped)
     assert CellSplitter().split(lines, styles=styles).subject == "Design and Technology"

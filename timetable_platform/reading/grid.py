@@ -146,15 +146,18 @@ SMALL_PRINT_RATIO = 1.7
 def cell_text_lines(cell: Cell) -> tuple[list[str], list[str | None]]:
     """A cell's text lines with one style per line (the first word's), letters spelt one per line joined.
 
-    A line in print much smaller than the first line's is styled ``small``: timetable exports print a
-    lesson's name large and its room and teacher codes small in the cell's corners, and small print
-    is never more of the name."""
+    A line after the first in print much smaller than the name's is styled ``small``: timetable exports
+    print a lesson's name large and its room and teacher codes small in the cell's corners, and small
+    print is never more of the name."""
     if cell.lines:
         lines = [ln.text for ln in cell.lines]
         styles: list[str | None] = [note_style(ln.words[0].style) if ln.words else None for ln in cell.lines]
         heights = [_print_height(ln) for ln in cell.lines]
+        # The name is the first line, or the second under a small code in the corner above it.
+        name = 1 if len(heights) > 2 and heights[0] and heights[1] and heights[1] > heights[0] else 0
+        reference = heights[name]
         for index, height in enumerate(heights):
-            if index and heights[0] and height and heights[0] >= SMALL_PRINT_RATIO * height:
+            if index > name and reference and height and reference >= SMALL_PRINT_RATIO * height:
                 styles[index] = f"{styles[index]} small" if styles[index] else "small"
     else:
         lines = cell.text.splitlines()
