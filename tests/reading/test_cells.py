@@ -552,3 +552,19 @@ def test_below_a_class_code_atop_the_cells_an_upper_case_subject_is_still_the_su
     got = [(f.subject, f.teacher, f.room, f.group) for f in map(splitter.split, cells)]
     assert got[0] == ("IPA", "WIJ", "A-08", "8C") and got[1] == ("IPS", "LES", "A-07", "8C")
     assert got[3] == ("PJOK", "NUG", "170", "8C")
+
+
+def test_a_first_line_ending_in_a_joining_word_is_no_whole_name() -> None:
+    """'Física y' over 'Química': OCR adds a stray mark or a corner code to the second line in some cells
+    ('Química mí', 'Química 241'), so the lines after it differ, as a lesson plan's descriptions do. A
+    line that ends in 'y' ('and') is not a whole name all the same: the name goes on."""
+    cells = [
+        ["9B", "Física y", "Química mí"],
+        ["9B", "Física y", "Química"],
+        ["9B", "Física y", "Química 241"],
+        ["9B", "Historia", "A-12"],
+        ["9B", "Lengua", "A-12"],
+        ["9B", "Lengua", "A-14"],
+    ]
+    splitter = CellSplitter.fit(cells, language="es")
+    assert splitter.split(cells[0]).subject.startswith("Física y Química")

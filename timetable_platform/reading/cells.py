@@ -357,7 +357,9 @@ class CellSplitter:
             # ('English' / 'Sentence Stack 5', 'English' / 'Experience Day'), not always the same
             # word ('Morning' / 'Break' is one name over two lines).
             names=frozenset(
-                n for n, after in continuations.items() if len(after) >= 2 and any(_describes(a) for a in after)
+                n
+                for n, after in continuations.items()
+                if len(after) >= 2 and any(_describes(a) for a in after) and not _OPEN_END.search(n)
             ),
             owner_kind=owner_kind,
             language=language,
@@ -951,6 +953,11 @@ def _continues(previous: str, line: str) -> bool:
         or previous.rstrip()[-1:] in "&+/-–,:("
         or bool(_POSSESSIVE_END.search(previous))
     )
+
+
+# A short lower-case word ending a first line ('Física y', 'Design and', 'Storia e'): a joining word, so
+# the line is no whole name, whatever different lines follow it.
+_OPEN_END = re.compile(r"(?:^|\s)(?=[^\W\d_]{1,3}\s*$)[a-zà-ÿ]+\s*$")
 
 
 _POSSESSIVE_END = re.compile(r"\w['’]s?\s*$")
