@@ -1223,6 +1223,7 @@ def _shape(code: str) -> str:
 
 
 def _below_corner_code(cell: Sequence[str], groups: frozenset[str]) -> Sequence[str]:
+    """The cell's lines under the class code printed atop it (the cell as it is when it has none)."""
     lines = [x for x in cell if x.strip()]
     head = tidy_whitespace(_clean_line(lines[0])) if len(lines) >= 2 else ""
     return lines[1:] if head and (head in groups or _misread_group(head, groups) is not None) else cell

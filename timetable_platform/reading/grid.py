@@ -139,7 +139,7 @@ def note_style(style: str | None) -> str | None:
     return " ".join(marks) or None
 
 
-# A line whose print is this many times smaller than the cell's first line is small print.
+# A line whose print is this many times smaller than the name's line is small print.
 SMALL_PRINT_RATIO = 1.7
 
 
