@@ -101,6 +101,9 @@ def test_a_list_item_continued_on_the_next_line_keeps_its_field_lines() -> None:
 def test_bare_list_number_before_a_time_is_the_period() -> None:
     blocks = read_listing(["Friday", "1 08:00-08:45 Maths", "2 08:50-09:35 Art"])
     assert [(b.period, b.lines) for b in blocks] == [("1", ["Maths"]), ("2", ["Art"])]
+    # A numbered time alone on its line takes the lines below it (its name was printed apart).
+    blocks = read_listing(["Friday", "1 08:00-08:45", "Maths", "2 08:50-09:35", "Art"])
+    assert [(b.period, b.lines) for b in blocks] == [("1", ["Maths"]), ("2", ["Art"])]
 
 
 def _line(text: str, x: float, top: float, height: float = 20.0) -> Line:

@@ -73,6 +73,8 @@ def read_listing(
             continue
         for day in days:
             for start, end, period, text in parsed:
+                if not text:
+                    continue
                 blocks.append(
                     Block(
                         day=day,
@@ -186,12 +188,12 @@ def _items(lines: list[str]) -> list[tuple[Clock | None, Clock | None, str | Non
             if out and not find_times(line):
                 # A continuation line: part of the previous item's name.
                 s, e, p, t = out[-1]
-                out[-1] = (s, e, p, f"{t}\n{body.strip()}")  # its own line: a field or a note, the splitter decides
+                out[-1] = (s, e, p, f"{t}\n{body.strip()}" if t else body.strip())  # its own line: a field or a note, the splitter decides
             continue
         match = school_day_range(found[0], reference=reference)
         text = strip_times(body).strip(" -–:|")
-        if not text:
-            continue
+        if not text and period is None:
+            continue  # a bare time: a heading's or a note's, no item (a numbered one takes the lines below)
         reference = match.start
         out.append((match.start, match.end, period, text))
         printed_end.append(match.end is not None)
