@@ -955,7 +955,7 @@ def _continues(previous: str, line: str) -> bool:
     )
 
 
-# A short lower-case word ending a first line ('Física y', 'Design and', 'Storia e'): a joining word, so
+# A short lower-case word ending a first line ('Design and', 'Storia e', 'Physique et'): a joining word, so
 # the line is no whole name, whatever different lines follow it.
 _OPEN_END = re.compile(r"(?:^|\s)(?=[^\W\d_]{1,3}\s*$)[a-zà-ÿ]+\s*$")
 
@@ -1054,7 +1054,7 @@ def _room_part(part: str) -> bool:
 
 
 def _place_name(text: str) -> bool:
-    """One or two capitalised words ('Mediatheek', 'Sports Hall'): a place's name in a cell's corner."""
+    """One or two capitalised words ('Library', 'Sports Hall'): a place's name in a cell's corner."""
     words = text.split()
     return 1 <= len(words) <= 2 and all(w[:1].isupper() and w.isalpha() for w in words)
 
