@@ -278,15 +278,17 @@ def test_the_documented_recipe_runs_an_upload_through(tmp_path: Path, moto_serve
 
                 # The sensor ticks as often as the doc says (Dagster's sensor loop sets the floor).
                 # The long-polling sensor can run the upload within its first ticks: wait for a few more.
-                deadline = time.monotonic() + 60
+                deadline = time.monotonic() + 75
                 intervals = _queue_tick_intervals(dagster_url)
-                while len(intervals) < 4 and time.monotonic() < deadline:
+                while len(intervals) < 5 and time.monotonic() < deadline:
                     time.sleep(2)
                     intervals = _queue_tick_intervals(dagster_url)
-                assert len(intervals) >= 4, intervals
-                # A loaded machine only makes a tick late (the next is due an interval after it), so the
-                # shortest gap is the schedule; a sensor that misses every other loop never gets under 10 s.
-                assert recipe.queue_tick_seconds - 1 <= min(intervals) <= recipe.queue_tick_seconds + 2.5, intervals
+                assert len(intervals) >= 5, intervals
+                # On a loaded machine a tick runs late and the gap after it is short by as much, so one gap
+                # says little; two gaps running show the rate. A sensor that misses every other loop
+                # averages 10 s over every two gaps.
+                paced = min((a + b) / 2 for a, b in itertools.pairwise(intervals))
+                assert recipe.queue_tick_seconds - 1 <= paced <= recipe.queue_tick_seconds + 3, intervals
 
                 # `timetable backfill` with what the doc gives it: re-runs the upload, prints no warning.
                 engine = create_engine(app_url)
