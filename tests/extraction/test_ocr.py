@@ -673,45 +673,41 @@ def test_a_sheet_with_a_corner_in_shadow_is_not_warped_askew() -> None:
         assert abs(row[0][1] - row[-1][1]) <= 3, row  # level from the first word to the last
 
 
-def test_light_print_on_coloured_boxes_outside_any_table_is_read() -> None:
-    """Calendar events and app cards: coloured boxes with white print on a white page, no ruled table.
-    Each box is read from its own colour; the normalised grey takes the box for paper and loses it."""
+def _lines_read_from_boxes(
+    size: tuple[int, int],
+    boxes: list[tuple[tuple[int, int, int, int], tuple[int, int, int], list[str]]],
+    *, font_size: int, pad: int, leading: int, radius: int = 0,
+) -> list[str]:
+    """The text lines read from a white page holding filled boxes with white print (first line bold)."""
     from PIL import ImageDraw
 
     from tests.corpusgen.degrade import font
 
-    image = Image.new("RGB", (900, 420), "white")
+    image = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(image)
-    boxes = [((40, 40, 420, 170), (91, 57, 183), ["Geography", "08:15 - 09:45"]), ((470, 120, 860, 250), (229, 57, 53), ["Chemistry", "10:00 - 11:30"])]
     for (x0, y0, x1, y1), fill, texts in boxes:
-        draw.rounded_rectangle((x0, y0, x1, y1), radius=10, fill=fill)
+        draw.rounded_rectangle((x0, y0, x1, y1), radius=radius, fill=fill)
         for k, text in enumerate(texts):
-            draw.text((x0 + 14, y0 + 14 + 34 * k), text, fill="white", font=font(26, bold=k == 0))
+            draw.text((x0 + pad, y0 + pad + leading * k), text, fill="white", font=font(font_size, bold=k == 0))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     layout = read_image_layout(Document(buffer.getvalue(), "image/png", "boxes.png"), Limits(), languages="eng")
-    texts = [line.text for line in layout.pages[0].lines]
+    return [line.text for line in layout.pages[0].lines]
+
+
+def test_light_print_on_coloured_boxes_outside_any_table_is_read() -> None:
+    """Calendar events and app cards: coloured boxes with white print on a white page, no ruled table.
+    Each box is read from its own colour; the normalised grey takes the box for paper and loses it."""
+    boxes = [((40, 40, 420, 170), (91, 57, 183), ["Geography", "08:15 - 09:45"]), ((470, 120, 860, 250), (229, 57, 53), ["Chemistry", "10:00 - 11:30"])]
+    texts = _lines_read_from_boxes((900, 420), boxes, font_size=26, pad=14, leading=34, radius=10)
     assert {"Geography", "08:15 - 09:45", "Chemistry", "10:00 - 11:30"} <= set(texts), texts
 
 
 def test_light_print_on_dull_dark_boxes_is_read() -> None:
     """A school portal's lesson boxes in brown and slate: dark, but too grey to count as coloured.
     The normalised grey lifts such a box to paper; it is found by being dark as printed."""
-    from PIL import ImageDraw
-
-    from tests.corpusgen.degrade import font
-
-    image = Image.new("RGB", (900, 300), "white")
-    draw = ImageDraw.Draw(image)
     boxes = [((40, 40, 300, 150), (109, 76, 65), ["Storia", "ROM"]), ((500, 120, 760, 230), (84, 110, 122), ["Arte", "RUS"])]
-    for (x0, y0, x1, y1), fill, texts in boxes:
-        draw.rectangle((x0, y0, x1, y1), fill=fill)
-        for k, text in enumerate(texts):
-            draw.text((x0 + 10, y0 + 10 + 30 * k), text, fill="white", font=font(22, bold=k == 0))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    layout = read_image_layout(Document(buffer.getvalue(), "image/png", "boxes.png"), Limits(), languages="eng")
-    texts = [line.text for line in layout.pages[0].lines]
+    texts = _lines_read_from_boxes((900, 300), boxes, font_size=22, pad=10, leading=30)
     assert {"Storia", "ROM", "Arte", "RUS"} <= set(texts), texts
 
 

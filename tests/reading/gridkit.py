@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from timetable_platform.domain.layout import Cell, Layout, Page, Table
+from timetable_platform.domain.layout import BBox, Cell, Layout, Line, Page, Table, Word
 
 
 def table(rows: list[list[str]], caption: str | None = None) -> Table:
@@ -34,3 +34,13 @@ def layout(*tables: Table, paragraphs: list[str] | None = None, languages: list[
         languages=languages or [],
         paragraphs=paragraphs or [],
     )
+
+
+def placed_line(text: str, x: float, y: float, height: float = 12.0) -> Line:
+    """A text line at (x, y) on a made-up page: 7 points a letter, 5 between words."""
+    words, cursor = [], x
+    for token in text.split():
+        width = 7.0 * len(token)
+        words.append(Word(token, BBox(cursor, y, cursor + width, y + height)))
+        cursor += width + 5.0
+    return Line(words=words, bbox=BBox(x, y, cursor - 5.0, y + height))

@@ -3,20 +3,13 @@ app day lists, list timetables printed in columns). Made-up pages, positions in 
 
 from __future__ import annotations
 
-from timetable_platform.domain.layout import BBox, Layout, Line, Page, Word
+from timetable_platform.domain.layout import BBox, Layout, Line, Page
 from timetable_platform.domain.times import Clock
 from timetable_platform.reading.daycolumns import read_day_columns
 from timetable_platform.reading.grid import Block
 from timetable_platform.reading.interpret import interpret
 
-
-def line(text: str, x: float, y: float, height: float = 12.0) -> Line:
-    words, cursor = [], x
-    for token in text.split():
-        width = 7.0 * len(token)
-        words.append(Word(token, BBox(cursor, y, cursor + width, y + height)))
-        cursor += width + 5.0
-    return Line(words=words, bbox=BBox(x, y, cursor - 5.0, y + height))
+from .gridkit import placed_line as line
 
 
 def page(lines: list[Line], width: float = 900.0, height: float = 900.0) -> Page:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from timetable_platform.domain.layout import BBox, Line, Word
 from timetable_platform.reading.listing import heading_days, item_lines, lines_beside_times, read_listing
+
+from .gridkit import placed_line
 
 
 def test_heading_days() -> None:
@@ -106,30 +107,21 @@ def test_bare_list_number_before_a_time_is_the_period() -> None:
     assert [(b.period, b.lines) for b in blocks] == [("1", ["Maths"]), ("2", ["Art"])]
 
 
-def _line(text: str, x: float, top: float, height: float = 20.0) -> Line:
-    words, cursor = [], x
-    for token in text.split():
-        width = 9.0 * len(token)
-        words.append(Word(token, BBox(cursor, top, cursor + width, top + height)))
-        cursor += width + 6.0
-    return Line(words=words, bbox=BBox(x, top, cursor - 6.0, top + height))
-
-
 def test_names_beside_lone_times_go_with_the_nearest_time() -> None:
     # An app's day list: the time alone at the left, centred against a name (a little higher) and its
     # details (a little lower) at the right. Reading order puts each name after the item before.
-    lines = [_line("Tuesday", 20, 10)]
+    lines = [placed_line("Tuesday", 20, 10)]
     for n, (time, name, details) in enumerate(
         [("08:00-08:45", "Physics", "KL | B12"), ("08:50-09:35", "Chemistry", "MO | Lab"),
          ("09:40-10:25", "History", "RS | A3")]
     ):  # fmt: skip
         top = 60 + 80 * n
         lines += [
-            _line(name, 300, top),
-            _line(f"{n + 1} {time}", 40, top + 12),
-            _line(details, 300, top + 24),
+            placed_line(name, 300, top),
+            placed_line(f"{n + 1} {time}", 40, top + 12),
+            placed_line(details, 300, top + 24),
         ]
-    lines.append(_line("Home Timetable Homework Grades", 20, 400))
+    lines.append(placed_line("Home Timetable Homework Grades", 20, 400))
     texts = lines_beside_times(lines)
     blocks = read_listing(texts)
     assert [(b.day, b.start.hhmm(), b.period, b.lines) for b in blocks] == [
@@ -140,20 +132,20 @@ def test_names_beside_lone_times_go_with_the_nearest_time() -> None:
 
 
 def test_times_printed_with_their_names_keep_reading_order() -> None:
-    lines = [_line("Tuesday", 20, 10)]
+    lines = [placed_line("Tuesday", 20, 10)]
     for n, name in enumerate(["Physics", "Chemistry", "History"]):
         lines += [
-            _line(f"0{8 + n}:00-0{8 + n}:45 {name}", 40, 60 + 50 * n),
-            _line("Room 4", 300, 85 + 50 * n),
+            placed_line(f"0{8 + n}:00-0{8 + n}:45 {name}", 40, 60 + 50 * n),
+            placed_line("Room 4", 300, 85 + 50 * n),
         ]
     assert lines_beside_times(lines) == [line.text for line in lines]
 
 
 def test_a_record_tables_rows_are_no_cards() -> None:
     # Each row prints its time range and its fields side by side: the lines read as printed.
-    lines = [_line("Day Time Subject Room", 20, 10)]
+    lines = [placed_line("Day Time Subject Room", 20, 10)]
     for n, name in enumerate(["Physics", "Chemistry", "History"]):
         top = 50 + 40 * n
-        lines += [_line("Mon", 20, top), _line(f"0{8 + n}:00-0{8 + n}:45", 100, top), _line(name, 300, top),
-                  _line(f"B{n}", 500, top)]  # fmt: skip
+        lines += [placed_line("Mon", 20, top), placed_line(f"0{8 + n}:00-0{8 + n}:45", 100, top), placed_line(name, 300, top),
+                  placed_line(f"B{n}", 500, top)]  # fmt: skip
     assert lines_beside_times(lines) == [line.text for line in lines]

@@ -541,14 +541,10 @@ class CellSplitter:
                 return _with_group_from_name(fields)
         # The document's class code atop the cell, as read or misread: the cell below it is read as a
         # cell of its own, so that its first line is in the name's place.
-        corner_code = self.first_line_groups is not None and (
-            pairs[0][0] in self.first_line_groups or _misread_group(pairs[0][0], self.first_line_groups) is not None
-        )
+        corner_code = _corner_class(pairs[0][0], self.first_line_groups)
         if len(pairs) >= 2 and (_GROUP_LINE.fullmatch(pairs[0][0]) or corner_code):
             fields = self.split([x for x, _ in pairs[1:]], styles=[st for _, st in pairs[1:]])
-            label = pairs[0][0].rstrip(":.")
-            if self.first_line_groups is not None and label not in self.first_line_groups:
-                label = _misread_group(label, self.first_line_groups) or label
+            label = corner_code or pairs[0][0].rstrip(":.")
             if fields.group is None:
                 fields.group = label
             else:
@@ -955,7 +951,7 @@ def _continues(previous: str, line: str) -> bool:
     )
 
 
-# A short lower-case word ending a first line ('Design and', 'Storia e', 'Physique et'): a joining word, so
+# A short lower-case word ending a first line ('Design and', 'Storia e', 'Arts et'): a joining word, so
 # the line is no whole name, whatever different lines follow it.
 _OPEN_END = re.compile(r"(?:^|\s)(?=[^\W\d_]{1,3}\s*$)[a-zà-ÿ]+\s*$")
 
@@ -1225,8 +1221,16 @@ def _shape(code: str) -> str:
 def _below_corner_code(cell: Sequence[str], groups: frozenset[str]) -> Sequence[str]:
     """The cell's lines under the class code printed atop it (the cell as it is when it has none)."""
     lines = [x for x in cell if x.strip()]
-    head = tidy_whitespace(_clean_line(lines[0])) if len(lines) >= 2 else ""
-    return lines[1:] if head and (head in groups or _misread_group(head, groups) is not None) else cell
+    if len(lines) >= 2 and _corner_class(tidy_whitespace(_clean_line(lines[0])), groups):
+        return lines[1:]
+    return cell
+
+
+def _corner_class(line: str, groups: frozenset[str] | None) -> str | None:
+    """The class ``line`` is when it is the document's class code atop its cells, as read or misread."""
+    if groups is None:
+        return None
+    return line if line in groups else _misread_group(line, groups)
 
 
 def _misread_group(line: str, known: frozenset[str]) -> str | None:

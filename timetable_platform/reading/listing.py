@@ -14,6 +14,7 @@ from timetable_platform.domain.days import parse_day
 from timetable_platform.domain.layout import Line, Table
 from timetable_platform.domain.model import Day
 from timetable_platform.domain.times import Clock, find_times, school_day_range, strip_times
+from timetable_platform.reading.geometry import y_overlap
 from timetable_platform.reading.grid import WEEK_RE, Block
 
 # A list number: '1.', '1)', or a bare '1' before the item's time.
@@ -152,12 +153,11 @@ def _lone_time(text: str) -> bool:
 
 
 def _share_row(a: Line, b: Line) -> bool:
-    overlap = min(a.bbox.bottom, b.bbox.bottom) - max(a.bbox.top, b.bbox.top)
-    return overlap > 0.5 * min(a.bbox.height, b.bbox.height)
+    return y_overlap(a.bbox, b.bbox) > 0.5 * min(a.bbox.height, b.bbox.height)
 
 
 def _yc(line: Line) -> float:
-    return (line.bbox.top + line.bbox.bottom) / 2
+    return line.bbox.center[1]
 
 
 def item_lines(text: str) -> list[str]:
@@ -188,7 +188,8 @@ def _items(lines: list[str]) -> list[tuple[Clock | None, Clock | None, str | Non
             if out and not find_times(line):
                 # A continuation line: part of the previous item's name.
                 s, e, p, t = out[-1]
-                out[-1] = (s, e, p, f"{t}\n{body.strip()}" if t else body.strip())  # its own line: a field or a note, the splitter decides
+                # Its own line: a field or a note, the splitter decides.
+                out[-1] = (s, e, p, f"{t}\n{body.strip()}" if t else body.strip())
             continue
         match = school_day_range(found[0], reference=reference)
         text = strip_times(body).strip(" -–:|")

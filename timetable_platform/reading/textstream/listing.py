@@ -11,6 +11,7 @@ from timetable_platform.domain.layout import Page
 from timetable_platform.domain.model import Day
 from timetable_platform.domain.text import tidy_whitespace
 from timetable_platform.domain.times import Clock, TimeMatch, find_times, school_day_range, strip_times
+from timetable_platform.reading.listing import LIST_NUMBER
 from timetable_platform.reading.textstream.phrases import (
     BASE_CONFIDENCE,
     WEEK_MARK,
@@ -20,8 +21,6 @@ from timetable_platform.reading.textstream.phrases import (
     build_phrases,
 )
 
-# A list number: '1.', '1)', or a bare '1' before the item's time.
-_LIST_NUMBER = re.compile(r"^\s*(?P<num>\d{1,2})(?:[.)]\s+|\s+(?=\d{1,2}[:.h]\d\d))")
 _HEADING_SPLIT = re.compile(r"\s*(?:,|/|&|\band\b|\bund\b|\bet\b|\by\b|\ben\b|\be\b)\s*", re.IGNORECASE)
 
 
@@ -107,7 +106,7 @@ def _list_blocks(texts: list[tuple[str, int]], language: str | None) -> list[Str
         if not current:
             continue
         period = None
-        m_num = _LIST_NUMBER.match(text)
+        m_num = LIST_NUMBER.match(text)
         body = text
         if m_num:
             period = m_num.group("num")
