@@ -165,17 +165,19 @@ def test_a_crashing_second_reader_leaves_the_layout_answer_and_a_warning() -> No
     assert any("crashing failed" in w for w in result.timetable.warnings)
 
 
-def _word_grid_layout() -> object:
+_SMALL_GRID = [["Time", "Monday", "Tuesday"], ["9:00-10:00", "Maths", "Art"], ["10:00-11:00", "Music", "Science"]]
+
+
+def _word_grid_layout(rows: list[list[str]] = _SMALL_GRID) -> object:
     """A page of words set out as a grid, with no table found in it."""
     from timetable_platform.domain.layout import BBox, Layout, Line, Page, Word
 
-    rows = [["Time", "Monday", "Tuesday"], ["9:00-10:00", "Maths", "Art"], ["10:00-11:00", "Music", "Science"]]
     words, lines = [], []
     for r, row in enumerate(rows):
         line_words = [Word(text, BBox(20 + 150 * c, 40 + 30 * r, 110 + 150 * c, 52 + 30 * r)) for c, text in enumerate(row)]
         words += line_words
         lines.append(Line(line_words, BBox(20, 40 + 30 * r, 110 + 150 * (len(row) - 1), 52 + 30 * r)))
-    return Layout(pages=[Page(1, 700, 300, words=words, lines=lines)], media_type="application/pdf", reader="test")
+    return Layout(pages=[Page(1, 150 * len(rows[0]) + 100, 300, words=words, lines=lines)], media_type="application/pdf", reader="test")
 
 
 def test_document_ai_mode_reads_the_word_stream_when_no_table_reading_finds_a_timetable() -> None:
@@ -190,3 +192,28 @@ def test_document_ai_mode_reads_the_word_stream_when_no_table_reading_finds_a_ti
     without_layout = StageResult(timetable=Timetable(entries=[]), backend="embedded:test", seconds=0.0)
     with pytest.raises(NoTimetableFound):
         reconcile(without_layout, None, mode="document_ai", filename="t.pdf", media_type="application/pdf", sha256="0" * 64)
+
+
+def test_document_ai_mode_takes_the_word_stream_when_the_table_reading_lost_most_of_the_week() -> None:
+    from timetable_platform.extraction.pipeline import reconcile
+
+    days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+    subjects = ["Maths", "Art", "Music", "Science", "History"]
+    rows = [["Time", *days], ["9:00-10:00", *subjects], ["10:00-11:00", *reversed(subjects)]]
+    layout = _word_grid_layout(rows)
+    kw = {"mode": "document_ai", "filename": "t.pdf", "media_type": "application/pdf", "sha256": "0" * 64}
+    # A table reading that kept one block of ten gives way to the stream's reading of the same words.
+    one = [Entry(day="MON", start="09:00", end="10:00", subject="Maths", confidence=0.9)]
+    lost = StageResult(timetable=Timetable(entries=one), backend="embedded:test", seconds=0.0, layout=layout)  # type: ignore[arg-type]
+    timetable = reconcile(lost, None, **kw)  # type: ignore[arg-type]
+    assert len(timetable.entries) == 10
+    assert ("WED", "10:00", "Music") in {(e.day, e.start, e.subject) for e in timetable.entries}
+    # A table reading that places the week stands, even where the stream reads a name differently.
+    week = [
+        Entry(day=d[:3].upper(), start=start, end=end, subject=f"Lesson {i}", confidence=0.9)
+        for i, d in enumerate(days)
+        for start, end in (("09:00", "10:00"), ("10:00", "11:00"))
+    ]
+    whole = StageResult(timetable=Timetable(entries=week), backend="embedded:test", seconds=0.0, layout=layout)  # type: ignore[arg-type]
+    kept = reconcile(whole, None, **kw)  # type: ignore[arg-type]
+    assert {e.subject for e in kept.entries} == {f"Lesson {i}" for i in range(5)}

@@ -206,7 +206,8 @@ def _placed(entries: Sequence[Entry]) -> int:
     return len({(e.week, e.day, e.start or f"P{e.period}") for e in entries if e.start or e.period})
 
 
-def _places_far_fewer(primary: Sequence[Entry], secondary: Sequence[Entry]) -> bool:
+def places_far_fewer(primary: Sequence[Entry], secondary: Sequence[Entry]) -> bool:
+    """The first reading pins down far fewer day-and-time slots than the second: it lost the table."""
     second = _placed(secondary)
     return second >= FAR_FEWER_MIN_BLOCKS and _placed(primary) < FAR_FEWER_SHARE * second
 
@@ -244,7 +245,7 @@ def merge_with_agreements(
         for e in merged.entries:
             e.confidence = entry_confidence(Agreement.SINGLE, own_confidence=e.confidence)
         return merged, [Agreement.SINGLE] * len(merged.entries)
-    if not primary.entries or _places_far_fewer(primary.entries, secondary.entries):
+    if not primary.entries or places_far_fewer(primary.entries, secondary.entries):
         out = secondary.model_copy(deep=True)
         for e in out.entries:
             e.confidence = entry_confidence(Agreement.SECOND_ALONE, own_confidence=e.confidence)

@@ -99,13 +99,15 @@ def reconcile(
     from timetable_platform.extraction.backends import merge_weights
 
     primary = layout_stage.timetable
-    if interpreter_stage is None and not primary.entries and layout_stage.layout is not None:
-        # No table reading found a timetable and no second reader ran (document_ai mode): the word
-        # stream of the same layout is read before giving up, scored as a reading standing alone.
+    if interpreter_stage is None and layout_stage.layout is not None:
+        # No second reader ran (document_ai mode): the word stream of the same layout is read too.
+        # It stands in for a table reading that found nothing, or that lost most of the table (places
+        # far fewer blocks in day and time, as the merge judges in hybrid mode); otherwise it is unused.
+        from timetable_platform.domain.merge import places_far_fewer
         from timetable_platform.reading.textstream import read_text_stream
 
         stream = read_text_stream(layout_stage.layout)
-        if stream.entries:
+        if stream.entries and (not primary.entries or places_far_fewer(primary.entries, stream.entries)):
             interpreter_stage = StageResult(timetable=stream, backend="embedded:textstream", seconds=0.0)
     if interpreter_stage is None or not interpreter_stage.timetable.entries:
         # In hybrid mode an unconfirmed reading is scored as such (the merge's single-reader confidence).
