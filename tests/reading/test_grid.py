@@ -232,6 +232,14 @@ def test_several_timed_blocks_in_one_cell() -> None:
     assert ("FRI", "14:15", "15:00", None, "Art Room 4") in got
 
 
+def test_a_meridiem_wrapped_onto_the_name_line_stays_with_its_time() -> None:
+    # A narrow cell breaks '9:30 AM - 9:50 AM' before the last 'AM', which then opens the name's line.
+    t = table([["", "Friday"], ["9:30 AM - 10:15 AM", "9:30 AM - 9:50|AM Art|9:50 AM - 10:15|AM Music"]])
+    got = _slots(_read(t))
+    assert ("FRI", "09:30", "09:50", None, "Art") in got
+    assert ("FRI", "09:50", "10:15", None, "Music") in got
+
+
 def test_saturday_and_sunday_columns() -> None:
     t = table([["", "Sa", "So"], ["10:00-11:00", "Chor", "Orgel"]])
     assert {b.day for b in _read(t, "de")} == {"SAT", "SUN"}

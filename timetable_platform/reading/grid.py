@@ -839,10 +839,19 @@ def _apply_cell_time(block: Block, reference: Clock | None) -> None:
     _strip_cell_times(block)
 
 
+_TIME_AT_END = re.compile(r"\d[:.h]\d\d\s*$")
+_LEADING_MERIDIEM = re.compile(r"^\s*[aApP]\.?\s?[mM]\.?(?![^\W\d_])\s*")
+
+
 def _strip_cell_times(block: Block) -> None:
     new_lines: list[str] = []
     new_styles: list[str | None] = []
+    previous = ""
     for line, style in zip(block.lines, block.styles or [None] * len(block.lines), strict=True):
+        if _TIME_AT_END.search(previous):
+            # A narrow cell wraps '9:30 AM - 9:50 AM' so that the last 'AM' opens the next line.
+            line = _LEADING_MERIDIEM.sub("", line)
+        previous = line
         stripped = strip_times(line).strip() if find_times(line) else line
         if stripped:
             new_lines.append(stripped)
