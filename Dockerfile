@@ -6,11 +6,12 @@ FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN apt-get update \
- && apt-get install -y --no-install-recommends build-essential \
+ && apt-get install -y --no-install-recommends build-essential pkg-config libtesseract-dev libleptonica-dev \
  && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY timetable_platform ./timetable_platform
-RUN pip wheel --wheel-dir /wheels .
+# tesserocr built against Debian's Tesseract, the one the runtime stage installs (its wheel bundles another).
+RUN pip wheel --no-binary tesserocr --wheel-dir /wheels .
 
 # ---- runtime: slim, Tesseract with the language packs the day parser knows, non-root
 FROM python:3.11-slim-bookworm AS runtime

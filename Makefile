@@ -12,10 +12,12 @@ JS_DEPS := tests/exports/js/node_modules/.installed
 system-deps:
 	@bash scripts/system-deps.sh
 
+# tesserocr is built from source against this machine's Tesseract: its wheel bundles another release,
+# which reads differently from the command line and the models the engine was tuned with.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-binary tesserocr -e '.[dev]'
 	@touch $(STAMP)
 
 # JavaScript consumers the export tests feed (ical.js, FullCalendar 6 + rrule plugin), pinned by the lockfile.

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the embedded backends need (Tesseract and its languages) and the one
-# the tests need (Chromium, headless: the week view and /docs are checked in a real browser), when missing.
+# Installs, when missing, the Debian packages the embedded backends need (Tesseract and its languages,
+# and its library's headers: tesserocr is built against the same Tesseract as the command line) and the
+# ones the tests need (Chromium, headless: the week view and /docs are checked in a real browser).
 set -euo pipefail
 need=()
 command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
 for lang in deu fra spa ita nld por; do
   dpkg -s "tesseract-ocr-$lang" >/dev/null 2>&1 || need+=("tesseract-ocr-$lang")
+done
+for pkg in libtesseract-dev libleptonica-dev pkg-config g++; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # Consumers the export tests feed: Node (ical.js), headless Chromium (FullCalendar; also the week view and
 # /docs browser tests), LibreOffice Calc (CSV).

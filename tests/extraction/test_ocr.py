@@ -589,6 +589,27 @@ def test_tesseract_reads_only_the_characters_asked_for() -> None:
     assert "".join(w.text for w in words) == "08:15-09:20"
 
 
+def test_tesseract_in_process_reads_as_its_command_line_and_forgets_the_charset() -> None:
+    from PIL import ImageDraw
+
+    from tests.corpusgen.degrade import font
+    from timetable_platform.extraction.ocr.engine import TesseractEngine
+
+    crops = []
+    for text in ("Maths 08:15", "Room B2.04", "Mr Smith"):
+        image = Image.new("L", (300, 50), 255)
+        ImageDraw.Draw(image).text((10, 8), text, fill=0, font=font(26))
+        crops.append(np.array(image))
+    in_process, command_line = TesseractEngine(in_process=True), TesseractEngine(in_process=False)
+    assert in_process.in_process and not command_line.in_process
+    read = in_process.read_crops(crops, [1.0] * 3)
+    assert read == command_line.read_crops(crops, [1.0] * 3)
+    assert [" ".join(w.text for w in words) for words in read] == ["Maths 08:15", "Room B2.04", "Mr Smith"]
+    # A read limited to a time's characters leaves the kept model reading letters again.
+    assert in_process.read_crops(crops[:1], [1.0], charset="0123456789:.-")[0][0].text != "Maths"
+    assert in_process.read_crops(crops, [1.0] * 3) == read
+
+
 def test_light_print_on_a_dark_page_is_read_turned_to_dark_on_light() -> None:
     """An app screenshot in dark mode: the page is inverted before anything else and reads as the
     same page printed dark on light. A dim photo of paper (dark print darker still) and a sheet on a

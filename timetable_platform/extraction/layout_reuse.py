@@ -32,7 +32,7 @@ READER_ROOTS = ("extraction/readers", "extraction/ocr")
 # The third-party libraries the readers read with: another version may read other words or boxes.
 READING_LIBRARIES = (
     "pdfplumber", "pdfminer.six", "pypdfium2", "python-docx", "openpyxl", "lxml", "numpy", "pillow",
-    "opencv-python-headless", "opencv-python", "pytesseract",
+    "opencv-python-headless", "opencv-python", "pytesseract", "tesserocr",
 )  # fmt: skip
 STAMP_KEY = "read_by"
 

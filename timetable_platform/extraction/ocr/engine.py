@@ -1,9 +1,10 @@
 """OCR engines behind two small interfaces: read many small crops (table cells, text blocks) at once,
 or read a whole page with the engine's own text detector.
 
-Tesseract pays a process start and a layout pass per call, so ``TesseractEngine`` stacks all crops
-into one tall sheet with white gaps, reads it in a single call and maps each word back to its
-crop. ``read_page`` gives each engine the whole page instead (Tesseract's page segmentation,
+Tesseract pays a layout pass per call (and, through its command line, a process start and a model
+load), so ``TesseractEngine`` stacks all crops into one tall sheet with white gaps, reads it in a
+single call and maps each word back to its crop. It reads in-process through tesserocr when that is
+installed (one loaded model per thread and language, kept), else through the ``tesseract`` command. ``read_page`` gives each engine the whole page instead (Tesseract's page segmentation,
 RapidOCR's DB text detector), so the engines can be compared on what they find themselves.
 RapidOCR (optional extra ``ocr-alt``) is kept for the engine comparison in ``bench/``.
 """
@@ -11,12 +12,14 @@ RapidOCR (optional extra ``ocr-alt``) is kept for the engine comparison in ``ben
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -69,14 +72,48 @@ def page_scale(char_height: float | None, page_shape: tuple[int, ...]) -> float:
 
 
 @cache
-def installed_languages() -> frozenset[str]:
-    """The language models this machine's Tesseract has ('eng', 'deu', ...); empty when it cannot say."""
+def _list_langs() -> list[str]:
     try:
         done = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=20, check=False)
     except (OSError, subprocess.SubprocessError):
-        return frozenset()
-    lines = (done.stdout or done.stderr).splitlines()
+        return []
+    return (done.stdout or done.stderr).splitlines()
+
+
+def installed_languages() -> frozenset[str]:
+    """The language models this machine's Tesseract has ('eng', 'deu', ...); empty when it cannot say."""
+    lines = _list_langs()
     return frozenset(line.strip() for line in lines[1:] if line.strip() and " " not in line.strip())
+
+
+@cache
+def tessdata_dir() -> str | None:
+    """Where this machine's Tesseract keeps its language models: ``TESSDATA_PREFIX``, else what
+    ``tesseract --list-langs`` names ('List of available languages in "/usr/share/.../tessdata/"')."""
+    if prefix := os.environ.get("TESSDATA_PREFIX"):
+        return prefix
+    lines = _list_langs()
+    found = re.search(r'"([^"]+)"', lines[0]) if lines else None
+    return found.group(1) if found and os.path.isdir(found.group(1)) else None
+
+
+# The columns of Tesseract's TSV output; the API's TSV has no header row.
+_TSV_COLUMNS = (
+    "level", "page_num", "block_num", "par_num", "line_num", "word_num",
+    "left", "top", "width", "height", "conf", "text",
+)  # fmt: skip
+_apis = threading.local()
+
+
+def _tesserocr() -> Any | None:
+    """The tesserocr module, or None where it is not installed (the command line is used then)."""
+    # Before the library loads: one thread per read, as with the command line (callers run reads in parallel).
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    try:
+        import tesserocr
+    except ImportError:
+        return None
+    return tesserocr
 
 
 class TesseractEngine:
@@ -84,11 +121,23 @@ class TesseractEngine:
 
     name = "tesseract"
 
-    def __init__(self, languages: str = "eng", psm: int = 6, timeout: float = 120.0, workers: int = 1) -> None:
+    def __init__(
+        self,
+        languages: str = "eng",
+        psm: int = 6,
+        timeout: float = 120.0,
+        workers: int = 1,
+        *,
+        in_process: bool | None = None,
+    ) -> None:
         self.languages = languages
         self.psm = psm
         self.timeout = timeout
         self.workers = max(1, workers)
+        # None: in-process when tesserocr and the models are found; False: always the command line.
+        self.in_process = in_process is not False and _tesserocr() is not None and tessdata_dir() is not None
+        if in_process and not self.in_process:
+            raise BackendError("tesserocr or Tesseract's language models are not installed (see `make install`).")
 
     def read_crops(
         self, crops: list[np.ndarray], scales: list[float], *, charset: str | None = None
@@ -117,6 +166,8 @@ class TesseractEngine:
         return results
 
     def _run(self, sheet: np.ndarray, charset: str | None = None) -> list[dict[str, str]]:
+        if self.in_process:
+            return self._run_in_process(sheet, charset)
         with tempfile.TemporaryDirectory(prefix="timetable-ocr-") as tmp:
             path = os.path.join(tmp, "sheet.png")
             cv2.imwrite(path, sheet, [cv2.IMWRITE_PNG_COMPRESSION, 1])
@@ -140,6 +191,36 @@ class TesseractEngine:
             return []
         header = rows[0].split("\t")
         return [dict(zip(header, row.split("\t"), strict=False)) for row in rows[1:]]
+
+    def _api(self) -> Any:
+        """This thread's loaded model for the engine's languages and page segmentation mode."""
+        cache: dict[tuple[str, int], Any] = _apis.__dict__.setdefault("by_key", {})
+        key = (self.languages, self.psm)
+        if key not in cache:
+            tesserocr = _tesserocr()
+            try:
+                api = tesserocr.PyTessBaseAPI(
+                    path=tessdata_dir(), lang=self.languages, psm=self.psm, oem=tesserocr.OEM.LSTM_ONLY
+                )
+            except RuntimeError as exc:
+                raise BackendError(f"Tesseract could not load the language models {self.languages!r}.", detail=str(exc)) from exc
+            api.SetVariable("preserve_interword_spaces", "1")
+            cache[key] = api
+        return cache[key]
+
+    def _run_in_process(self, sheet: np.ndarray, charset: str | None) -> list[dict[str, str]]:
+        from PIL import Image
+
+        api = self._api()
+        api.SetVariable("tessedit_char_whitelist", charset or "")
+        try:
+            api.SetImage(Image.fromarray(sheet))
+            if not api.Recognize(timeout=int(self.timeout * 1000)):
+                raise BackendError("Tesseract timed out reading the page.", transient=True)
+            tsv = api.GetTSVText(0)
+        finally:
+            api.Clear()
+        return [dict(zip(_TSV_COLUMNS, row.split("\t"), strict=False)) for row in tsv.splitlines()]
 
     def read_page(self, page: np.ndarray, scale: float = 1.0) -> list[OcrWord]:
         """The whole page in one call: Tesseract's own page segmentation (``psm``) finds the text."""
