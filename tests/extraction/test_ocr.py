@@ -732,6 +732,26 @@ def test_light_print_on_dull_dark_boxes_is_read() -> None:
     assert {"Storia", "ROM", "Arte", "RUS"} <= set(texts), texts
 
 
+def test_a_text_block_holds_its_own_print_not_a_neighbour_block_inside_its_box() -> None:
+    """A header line stepping down beside a taller label: the step's box reaches round the label, which
+    is a block of its own. Each block's crop keeps only its own print (and specks too small to be
+    blocks), so nothing is read twice."""
+    from timetable_platform.extraction.readers.image import _text_blocks
+
+    ink = np.zeros((200, 600), np.uint8)
+    ink[20:34, 20:560] = 255  # a long line of print ...
+    ink[20:120, 546:560] = 255  # ... stepping down at its right end
+    ink[100:114, 60:300] = 255  # a line of its own, inside the step's box
+    ink[60, 100] = 255  # a speck too small to be a block, inside the box too
+    blocks = _text_blocks(ink, 14.0, 0.9 * ink.size, resplit=False)
+    assert len(blocks) == 2
+    (x, y, w, h), own = max(blocks, key=lambda b: b[0][2] * b[0][3])
+    assert own.shape == (h, w)
+    assert own[20 - y, 30 - x] and own[60 - y, 100 - x]  # its print and the speck
+    assert not own[107 - y, 150 - x]  # the other block's print
+    assert min(blocks, key=lambda b: b[0][2] * b[0][3])[1].all()
+
+
 def test_print_read_by_two_overlapping_crops_is_one_word() -> None:
     """A band read both as part of a frame's cell and as a box of its own gives each word twice: the
     page keeps one (the surer reading), while a word repeated elsewhere on the page stays."""

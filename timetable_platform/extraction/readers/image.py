@@ -759,11 +759,14 @@ def _outside_text_crops(
             masked[y : y + h, x : x + w] = 255
             ink[y : y + h, x : x + w] = 0
     page_area = clean.shape[0] * clean.shape[1]
-    for x, y, w, h in _text_blocks(ink, char_height, 0.3 * page_area, resplit=inverted):
-        region_ink = ink[y : y + h, x : x + w]
+    for (x, y, w, h), own in _text_blocks(ink, char_height, 0.3 * page_area, resplit=inverted):
+        region_ink = np.where(own, ink[y : y + h, x : x + w], 0)
         if cv2.countNonZero(region_ink) < 20:
             continue
-        crop = _crop_from_region(masked[y : y + h, x : x + w], (x, y), char_height)
+        # Only the block's own print: a block's box can reach round print of its neighbour (a header
+        # line stepping down beside a taller label), which would otherwise be read twice.
+        region = np.where(own, masked[y : y + h, x : x + w], 255).astype(masked.dtype)
+        crop = _crop_from_region(region, (x, y), char_height)
         if crop is not None:
             crops.append(crop)
     return crops
@@ -776,33 +779,42 @@ TALL_MARK_HEIGHTS = 8
 
 def _text_blocks(
     ink: np.ndarray, char_height: float, largest: float, *, resplit: bool
-) -> list[tuple[int, int, int, int]]:
-    """Boxes (x, y, w, h) of the blocks of text in ``ink``: its print smeared along the lines. A block
-    bigger than ``largest`` is dropped: one crop of it reads badly. On an inverted dark screen
-    (``resplit``) such a block is print joined by what surrounded the screen, dark now (a scan's white
-    margin, a phone's outline): it is smeared again without marks taller than any letter."""
-    blocks: list[tuple[int, int, int, int]] = []
-    for x, y, w, h in _smeared_blocks(ink, char_height):
+) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
+    """Boxes (x, y, w, h) of the blocks of text in ``ink``: its print smeared along the lines, each with
+    the mask of what is its own inside the box (not another block's). A block bigger than ``largest`` is dropped: one crop of it
+    reads badly. On an inverted dark screen (``resplit``) such a block is print joined by what
+    surrounded the screen, dark now (a scan's white margin, a phone's outline): it is smeared again
+    without marks taller than any letter."""
+    blocks: list[tuple[tuple[int, int, int, int], np.ndarray]] = []
+    for (x, y, w, h), own in _smeared_blocks(ink, char_height):
         if w * h <= largest:
-            blocks.append((x, y, w, h))
+            blocks.append(((x, y, w, h), own))
             continue
         if not resplit:
             continue
-        region = _without_tall_marks(ink[y : y + h, x : x + w], char_height)
-        blocks += [(x + bx, y + by, bw, bh) for bx, by, bw, bh in _smeared_blocks(region, char_height) if bw * bh <= largest]
+        region = np.where(own, _without_tall_marks(ink[y : y + h, x : x + w], char_height), 0).astype(ink.dtype)
+        blocks += [
+            ((x + bx, y + by, bw, bh), inner)
+            for (bx, by, bw, bh), inner in _smeared_blocks(region, char_height)
+            if bw * bh <= largest
+        ]
     return blocks
 
 
-def _smeared_blocks(ink: np.ndarray, char_height: float) -> list[tuple[int, int, int, int]]:
+def _smeared_blocks(ink: np.ndarray, char_height: float) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
     smear = cv2.dilate(
         ink, cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, int(char_height * 2.5)), max(3, int(char_height * 0.6))))
     )
-    count, _, stats, _ = cv2.connectedComponentsWithStats(smear, connectivity=8)
-    return [
-        (x, y, w, h)
-        for x, y, w, h, _ in (tuple(int(v) for v in stats[i]) for i in range(1, count))
-        if h >= char_height * 0.6 and w >= char_height
-    ]
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(smear, connectivity=8)
+    kept = np.zeros(count, bool)
+    kept[1:] = (stats[1:, cv2.CC_STAT_HEIGHT] >= char_height * 0.6) & (stats[1:, cv2.CC_STAT_WIDTH] >= char_height)
+    blocks = []
+    for i in np.flatnonzero(kept):
+        x, y, w, h = (int(v) for v in stats[i][:4])
+        inside = labels[y : y + h, x : x + w]
+        # Its own print and any too small to be a block of its own; not another block's.
+        blocks.append(((x, y, w, h), (inside == i) | ~kept[inside]))
+    return blocks
 
 
 def _without_tall_marks(ink: np.ndarray, char_height: float) -> np.ndarray:
