@@ -300,6 +300,19 @@ def test_half_range_in_a_header_of_ranges_is_repaired_with_the_usual_gap() -> No
     assert ("MON", "11:45", "12:00", None, "Break") in _slots(_read(t))
 
 
+def test_a_lost_label_between_timed_slots_keeps_the_usual_gap_when_that_leaves_a_usual_length() -> None:
+    header = ["Day", "08:40-09:40", "09:50-10:50", "11:00-12:00", "5", "13:20-14:20", "14:30-15:30"]
+    got = _read(table([header, ["Mon", "Maths", "Art", "PE", "Music", "Latin", "Greek"]]))
+    music = next(b for b in got if b.lines == ["Music"])
+    assert (music.start.hhmm(), music.end.hhmm()) == ("12:10", "13:10")  # type: ignore[union-attr]
+    assert music.confidence < next(b for b in got if b.lines == ["PE"]).confidence  # inferred, not read
+    # Gaps that differ: the slot fills the whole space between its neighbours.
+    uneven = ["Day", "08:40-09:40", "09:40-10:40", "10:50-11:50", "5", "13:20-14:20", "14:25-15:25"]
+    got = _read(table([uneven, ["Mon", "Maths", "Art", "PE", "Music", "Latin", "Greek"]]))
+    music = next(b for b in got if b.lines == ["Music"])
+    assert (music.start.hhmm(), music.end.hhmm()) == ("11:50", "13:20")  # type: ignore[union-attr]
+
+
 def test_misread_day_name_split_over_two_header_cells() -> None:
     # OCR cut 'Friday' into 'Fric' | 'lay'; the Friday cells span both columns.
     t = table(

@@ -13,6 +13,7 @@ import difflib
 import itertools
 import re
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -106,6 +107,8 @@ class Slot:
     activity: str | None = None
     # A line of rooms (teachers, groups) rather than of lessons: its label names the field.
     field_role: str | None = None
+    # Its times were not read but inferred from its neighbours'.
+    inferred: bool = False
 
 
 @dataclass
@@ -504,13 +507,19 @@ def _build_slots(
         if start is not None or end is not None:
             reference = end or start
     _repair_unreadable_starts(slots)
-    # One unreadable label between two timed slots (OCR): it runs from the one's end to the other's start.
+    # One unreadable label between two timed slots (OCR): it runs from the one's end to the other's
+    # start, less the header's usual gap on each side when that leaves a slot of a length it prints.
+    gap = _usual_gap(slots)
+    lengths = {s.end.minutes - s.start.minutes for s in slots if s.start is not None and s.end is not None}
     for i in range(1, len(slots) - 1):
         prev, slot, nxt = slots[i - 1], slots[i], slots[i + 1]
         if slot.field_role is not None:
             continue
         if slot.start is None and prev.end is not None and nxt.start is not None and prev.end < nxt.start:
-            slot.start, slot.end = prev.end, nxt.start
+            slot.start, slot.end, slot.inferred = prev.end, nxt.start, True
+            inner = nxt.start.minutes - prev.end.minutes - 2 * gap
+            if gap and any(abs(inner - length) <= LENGTH_LEEWAY for length in lengths):
+                slot.start, slot.end = prev.end.plus(gap), nxt.start.plus(-gap)
     _share_untimed_runs(slots)
     _repair_half_ranges(slots)
     _repair_misread_first_start(slots)
@@ -713,6 +722,27 @@ def _repair_period_sequence(slots: list[Slot], spanning: set[int], with_lessons:
             slots[k].period = f"{prefix}{rank + offset}{suffix}"
             if misread(slots[k], k):
                 slots[k].activity = None
+
+
+# Minutes by which a slot inferred between two others may differ from a length the header prints.
+LENGTH_LEEWAY = 5
+# How many gaps between printed slots must agree for a header to have a usual gap.
+USUAL_GAP_SHARE = 2 / 3
+USUAL_GAP_MIN = 3
+
+
+def _usual_gap(slots: list[Slot]) -> int:
+    """Minutes between one slot's end and the next one's start that most of the header agrees on
+    (changeover between lessons); 0 when it prints none or no clear one."""
+    gaps = [
+        b.start.minutes - a.end.minutes
+        for a, b in itertools.pairwise(slots)
+        if a.end is not None and b.start is not None and b.start >= a.end
+    ]
+    if len(gaps) < USUAL_GAP_MIN:
+        return 0
+    gap, count = Counter(gaps).most_common(1)[0]
+    return gap if count >= USUAL_GAP_SHARE * len(gaps) else 0
 
 
 def _repair_misread_first_start(slots: list[Slot]) -> None:
@@ -1384,7 +1414,7 @@ def _cell_blocks(
     first, last = slot_of_row[r0], slot_of_row[r1 - 1]
     confidence = cell.confidence
     start = first.start
-    if r0 != first.row_start:
+    if r0 != first.row_start or first.inferred or last.inferred:
         confidence -= PENALTY_GUESSED_BOUNDARY
     # A box that stops within the sub-rows of its last slot is one of the shorter ones: it fills the slot.
     if r1 == last.row_end or first is last or (last.sub_rows_from is not None and r1 >= last.sub_rows_from):
