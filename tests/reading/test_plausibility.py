@@ -31,9 +31,10 @@ def test_debris_and_lost_times_lower_the_whole_reading() -> None:
     found = assess(timetable)
     assert found.debris_share == 0.25 and found.timeless_share == 0.25
     adjust_confidence(timetable, ocr=False)
-    maths, _, debris, _ = timetable.entries
+    maths, _, debris, timeless = timetable.entries
     assert maths.confidence is not None and maths.confidence < 1.0
     assert debris.confidence is not None and debris.confidence < maths.confidence
+    assert timeless.confidence is not None and timeless.confidence < maths.confidence
 
 
 def test_nothing_read_from_pixels_reaches_the_ocr_ceiling() -> None:

@@ -18,6 +18,9 @@ from timetable_platform.domain.model import Timetable
 _NAME_CHARS = re.compile(r"[^\w\s\-–&/().,:;'’+#*!?\"%°ºª]")
 # Confidence lost by an entry whose name looks like debris, and the most a document's doubt takes away.
 PENALTY_DEBRIS = 0.3
+# Confidence lost by an entry placed at no time nor period where most of the document's entries have
+# times: it lost them (a misread label, a word of the page's furniture read as a lesson).
+PENALTY_TIMELESS = 0.2
 MAX_DOCUMENT_PENALTY = 0.3
 # What an OCR reading of a document never gets past: nothing read from pixels is that certain, however the
 # two readings agree (measured: entries >= 0.9 right far less often on images than on text layers).
@@ -65,6 +68,8 @@ def adjust_confidence(timetable: Timetable, *, ocr: bool, single_reading: bool =
         value -= found.penalty
         if looks_like_debris(entry.subject):
             value -= PENALTY_DEBRIS
+        if 0.0 < found.timeless_share < 0.5 and not entry.start and not entry.period:
+            value -= PENALTY_TIMELESS
         if ocr:
             value = min(value, OCR_CAP)
         entry.confidence = round(max(0.0, min(1.0, value)), 3)
