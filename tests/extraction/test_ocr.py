@@ -83,6 +83,31 @@ def assert_structure(table: Table) -> None:
         assert (cell.row, cell.col) == slot, text
 
 
+def test_a_ruled_legend_just_under_the_timetable_is_a_table_of_its_own() -> None:
+    """A legend (subject codes, teachers' names) ruled as a narrower table just under the timetable is
+    no band of the timetable's: each is read as a table, the timetable keeps its full width."""
+    import cv2
+
+    from timetable_platform.extraction.ocr.gridlines import find_tables
+
+    page = np.full((1400, 1800, 3), 255, np.uint8)
+
+    def ruled(x0: int, y0: int, cols: int, rows: int, w: int, h: int) -> None:
+        for r in range(rows + 1):
+            cv2.line(page, (x0, y0 + r * h), (x0 + cols * w, y0 + r * h), (0, 0, 0), 2)
+        for c in range(cols + 1):
+            cv2.line(page, (x0 + c * w, y0), (x0 + c * w, y0 + rows * h), (0, 0, 0), 2)
+
+    ruled(100, 100, 10, 6, 150, 70)  # the timetable: x 100-1600, y 100-520
+    ruled(60, 540, 2, 6, 600, 35)  # the legend, 20 px below, narrower: x 60-1260
+    gray = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
+    tables = find_tables(gray, page)
+    assert len(tables) == 2
+    timetable, legend = tables
+    assert timetable.box[2] >= 1595 and timetable.box[3] <= 530 and len(timetable.col_edges) == 11
+    assert legend.box[1] >= 530 and len(legend.col_edges) == 3
+
+
 def test_scan_grid_spans_shading_and_vertical_header() -> None:
     page = grid_page(timetable_spec())
     scan = degrade(page.image, Recipe(rotation_deg=1.8, blur_sigma=0.6, noise_sigma=5, jpeg_quality=55, light_gradient=0.2))

@@ -282,7 +282,7 @@ def find_tables(gray: np.ndarray, color: np.ndarray, rulings: Rulings | None = N
     for x, y, w, h in boxes:
         if w < width * 0.12 or h < height * 0.05:
             continue
-        top, bottom = _extend_by_bands(boxes, (x, y, x + w, y + h), reach)
+        top, bottom = _extend_by_bands(boxes, (x, y, x + w, y + h), reach, rulings.horizontal)
         table = _grid_in_region(rulings, color, (x, top, x + w, bottom))
         if table is not None:
             tables.append(table)
@@ -294,10 +294,11 @@ def find_tables(gray: np.ndarray, color: np.ndarray, rulings: Rulings | None = N
 
 
 def _extend_by_bands(
-    boxes: list[tuple[int, ...]], box: tuple[int, int, int, int], reach: int
+    boxes: list[tuple[int, ...]], box: tuple[int, int, int, int], reach: int, horizontal: np.ndarray
 ) -> tuple[int, int]:
     """Top and bottom of a table grown by full-width line bands just above or below it: a dark header
-    band whose side borders are invisible is a separate component, but still the table's first row."""
+    band whose side borders are invisible is a separate component, but still the table's first row.
+    A component ruled into rows of its own is a table of its own (a legend under the timetable), not a band."""
     x0, top, x1, bottom = box
     width = x1 - x0
     changed = True
@@ -305,13 +306,24 @@ def _extend_by_bands(
         changed = False
         for bx, by, bw, bh in boxes:
             overlap = min(x1, bx + bw) - max(x0, bx)
-            if overlap < 0.8 * width or bw > 1.3 * width:
+            if overlap < 0.8 * width or bw > 1.3 * width or _ruled_into_rows(horizontal, (bx, by, bw, bh)):
                 continue
             if by + bh <= top and top - (by + bh) <= reach and by < top:
                 top, changed = by, True
             elif by >= bottom and by - bottom <= reach:
                 bottom, changed = by + bh, True
     return top, bottom
+
+
+# Pixels inside a component's top and bottom edges where a line is not yet one of its edges.
+EDGE_MARGIN = 6
+
+
+def _ruled_into_rows(horizontal: np.ndarray, box: tuple[int, ...]) -> bool:
+    """Whether a component has a horizontal ruling across half its width or more inside its edges."""
+    x, y, w, h = box
+    inner = horizontal[y + EDGE_MARGIN : y + h - EDGE_MARGIN, x : x + w]
+    return inner.size > 0 and bool(((inner > 0).sum(axis=1) >= 0.5 * w).any())
 
 
 def _encloses(outer: tuple[int, int, int, int], inner: tuple[int, int, int, int]) -> bool:
