@@ -123,6 +123,15 @@ def test_join_spaced_letters() -> None:
     assert join_spaced_letters("Year 7 B") == "Year 7 B"
 
 
+def test_stacked_letters_as_ocr_reads_them_are_joined() -> None:
+    # A capital read doubled in both cases, or with the rule beside it: still one letter per line.
+    assert parse_day("Ww\nE\nD") == "WED"
+    assert parse_day("M\noO\nN") == "MON"
+    assert parse_day("T\nH\nU\nR\nS)") == "THU"
+    assert join_spaced_letters("Ab\nC") == "Ab\nC"  # two different letters are no one letter
+    assert join_spaced_letters("PE\nPE") == "PE\nPE"
+
+
 @pytest.mark.parametrize(
     ("text", "day"),
     [("Senin", "MON"), ("Jumat", "FRI"), ("Pazartesi", "MON"), ("Środa", "WED"), ("Torsdag", "THU"),

@@ -122,7 +122,17 @@ def join_spaced_letters(text: str) -> str:
         _SPACED_LETTERS.match(stripped) and len(stripped.split()) >= 3
     ):
         return "".join(stripped.split())
+    if "\n" in stripped:
+        # Stacked letters as OCR reads them: a capital doubled in two cases ('Ww', 'oO') or with a
+        # speck of the rule beside it ('S)'), one letter per line all the same.
+        letters = [_OCR_LETTER.fullmatch(line.strip()) for line in stripped.split("\n")]
+        if all(letters) and any(len(line.strip()) == 1 for line in stripped.split("\n")):
+            return "".join(m[1] for m in letters if m)
     return text
+
+
+# One letter read from a stacked label: alone, doubled in the other case, or with a stray mark beside it.
+_OCR_LETTER = re.compile(r"[|(\[]?([^\W\d_])(?:(?i:\1)?)[|)\].,]?")
 
 
 @cache
