@@ -675,6 +675,36 @@ def test_a_photographed_sheet_is_cut_from_its_ground() -> None:
     assert abs(prepared.width / prepared.height - page.width / page.height) < 0.05
 
 
+def test_a_sheet_seen_whole_sets_the_perspective_not_a_notched_table() -> None:
+    """A table whose top-left corner cell has no borders (a notch in its outline) on a sheet photographed
+    straight on: fitted to that outline, a quad has a slanted top and would shear the page. The sheet's
+    edges set the perspective, and the table's rulings stay level."""
+    import cv2
+
+    from timetable_platform.extraction.ocr.preprocess import prepare_page
+
+    sheet = np.full((1000, 1400, 3), 250, np.uint8)
+    x0, y0, cw, rh, cols, rows = 150, 200, 150, 60, 7, 8
+    for r in range(rows + 1):
+        left = x0 + cw if r == 0 else x0  # no top border over the corner cell
+        cv2.line(sheet, (left, y0 + r * rh), (x0 + cols * cw, y0 + r * rh), (20, 20, 20), 3)
+    for c in range(cols + 1):
+        top = y0 + rh if c == 0 else y0  # no left border beside it
+        cv2.line(sheet, (x0 + c * cw, top), (x0 + c * cw, y0 + rows * rh), (20, 20, 20), 3)
+    photo = np.full((1300, 1800, 3), (70, 90, 80), np.uint8)
+    photo[150:1150, 200:1600] = sheet
+    prepared = prepare_page(photo)
+    assert "perspective corrected" in prepared.notes
+    ink = (prepared.gray < 100).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink)
+    table = max(range(1, count), key=lambda i: stats[i][2] * stats[i][3])
+    x, y, w, h = (int(v) for v in stats[table][:4])
+    top_row = ink[y : y + 2 * rh // 3, x + w // 2 :]  # the header's top border, right half
+    ys = np.flatnonzero(top_row.sum(axis=1) > 0.6 * top_row.shape[1])
+    assert ys.size and ys.max() - ys.min() <= 6, ys  # level: a sheared border spreads over many rows
+    assert abs(w / h - (cols * cw) / (rows * rh)) < 0.05
+
+
 def _bar_rows(gray: np.ndarray) -> list[list[tuple[float, float]]]:
     """Centres of word-sized dark bars, grouped into rows top to bottom, each row left to right."""
     import cv2

@@ -391,30 +391,43 @@ def prepare_page(image: Image.Image | np.ndarray, *, detect_orientation: bool = 
             color, flat = cv2.rotate(color, code), cv2.rotate(flat, code)
             notes.append(f"page rotated by {rotate} degrees")
 
-    quad = find_table_quad(flat)
-    sheet = False
-    if quad is None:  # no ruled frame: the edges of the sheet itself, in a photo
-        quad = find_page_quad(cv2.cvtColor(color, cv2.COLOR_BGR2GRAY))
-        # Only a sheet seen whole is cut out: one running off the photo has a corner the frame made.
-        sheet = quad is not None and not _sheet_runs_off(cv2.cvtColor(color, cv2.COLOR_BGR2GRAY))
+    # The edges of a sheet seen whole give the perspective best: a paper is a rectangle, while a table's
+    # outline may have a notch (an empty corner cell without borders) that tilts its fitted quad. The
+    # table's ruled frame is next; then the edges of a sheet running off the photo (only a sheet seen
+    # whole is cut out: one running off the photo has a corner the frame made).
+    gray = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)
+    page_quad = find_page_quad(gray)
+    whole_sheet = page_quad is not None and not _sheet_runs_off(gray)
+    table_quad = find_table_quad(flat)
+    candidates: list[tuple[np.ndarray, bool]] = []  # (quad, whether it is a sheet seen whole)
+    if page_quad is not None and whole_sheet:
+        candidates.append((page_quad, True))
+    if table_quad is not None:
+        candidates.append((table_quad, False))
+    if page_quad is not None and not whole_sheet:
+        candidates.append((page_quad, False))
     corrected = False
     skew: float | None = None
-    if quad is not None and (_is_projective(quad) or sheet):
+    for quad, sheet in candidates:
+        if not (_is_projective(quad) or sheet):
+            continue
         warped = perspective_correct(color, quad, crop_to_quad=sheet)
-        if warped is not None:
-            warped_flat = normalise_illumination(cv2.cvtColor(warped, cv2.COLOR_BGR2GRAY))
-            skew = estimate_skew(warped_flat)
-            if sheet and skew is not None and abs(skew) > SHEET_SKEW_LIMIT:
-                # The print still slants: the sheet's outline was misjudged (a corner in shadow). Its
-                # corners would warp the print askew and cutting to them would cut print off, so the
-                # frame stays as taken and is levelled by the slant of the print inside the sheet
-                # (the sheet's edges and the ground around it would pass for lines of print).
-                warped = None
-                skew = estimate_skew(_inside_quad(flat, quad))
-            if warped is not None:
-                color, flat = warped, warped_flat
-                corrected = True
-                notes.append("perspective corrected")
+        if warped is None:
+            continue
+        warped_flat = normalise_illumination(cv2.cvtColor(warped, cv2.COLOR_BGR2GRAY))
+        warped_skew = estimate_skew(warped_flat)
+        if sheet and warped_skew is not None and abs(warped_skew) > SHEET_SKEW_LIMIT:
+            # The print still slants: the sheet's outline was misjudged (a corner in shadow). Its
+            # corners would warp the print askew and cutting to them would cut print off, so the
+            # frame stays as taken (the table's frame may still set it straight), else it is levelled
+            # by the slant of the print inside the sheet (the sheet's edges and the ground around it
+            # would pass for lines of print).
+            skew = estimate_skew(_inside_quad(flat, quad))
+            continue
+        color, flat, skew = warped, warped_flat, warped_skew
+        corrected = True
+        notes.append("perspective corrected")
+        break
     if skew is None:
         skew = estimate_skew(flat)
     if skew is not None and 0.15 <= abs(skew) <= 20:
