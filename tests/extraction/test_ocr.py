@@ -705,6 +705,30 @@ def test_a_sheet_seen_whole_sets_the_perspective_not_a_notched_table() -> None:
     assert abs(w / h - (cols * cw) / (rows * rh)) < 0.05
 
 
+def test_a_table_outline_with_a_notch_gives_no_quad_to_warp_by() -> None:
+    """A scanned table whose top-left corner cell has no borders: a quad fitted round its outline has a
+    side cut across the notch, slanted against the table's lines; warping by it would shear the page.
+    The same table with its corner ruled gives its frame."""
+    import cv2
+
+    from timetable_platform.extraction.ocr.preprocess import find_table_quad
+
+    def page(notched: bool) -> np.ndarray:
+        gray = np.full((1100, 1500), 250, np.uint8)
+        x0, y0, cw, rh, cols, rows = 150, 200, 150, 60, 8, 10
+        for r in range(rows + 1):
+            left = x0 + cw if notched and r == 0 else x0
+            cv2.line(gray, (left, y0 + r * rh), (x0 + cols * cw, y0 + r * rh), 20, 3)
+        for c in range(cols + 1):
+            top = y0 + rh if notched and c == 0 else y0
+            cv2.line(gray, (x0 + c * cw, top), (x0 + c * cw, y0 + rows * rh), 20, 3)
+        return gray
+
+    assert find_table_quad(page(notched=True)) is None
+    quad = find_table_quad(page(notched=False))
+    assert quad is not None and np.allclose(quad, [[150, 200], [1350, 200], [1350, 800], [150, 800]], atol=6)
+
+
 def _bar_rows(gray: np.ndarray) -> list[list[tuple[float, float]]]:
     """Centres of word-sized dark bars, grouped into rows top to bottom, each row left to right."""
     import cv2

@@ -201,7 +201,26 @@ def find_table_quad(gray: np.ndarray) -> np.ndarray | None:
     # The quad must fill its hull: a ragged outline (no outer border) is not a table frame.
     if cv2.contourArea(approx) > 1.15 * area:
         return None
+    # Each side must run along a ruling: a corner cell printed without borders leaves a notch, and a
+    # side cut across it is slanted against the table's lines.
+    corners = order_corners(approx[:, 0, :].astype(np.float32))
+    near = cv2.dilate(grid, np.ones((5, 5), np.uint8))
+    if min(_ruled_share(near, a, b) for a, b in zip(corners, np.roll(corners, -1, axis=0), strict=True)) < RULED_SIDE:
+        return None
     return order_corners(points)
+
+
+# The share of a table quad's side that must lie on its rulings.
+RULED_SIDE = 0.8
+
+
+def _ruled_share(lines: np.ndarray, a: np.ndarray, b: np.ndarray, samples: int = 60) -> float:
+    """The share of points along the segment a-b (x, y) that fall on ``lines``."""
+    height, width = lines.shape
+    points = a + np.linspace(0.05, 0.95, samples)[:, None] * (b - a)
+    xs = np.clip(np.rint(points[:, 0]).astype(int), 0, width - 1)
+    ys = np.clip(np.rint(points[:, 1]).astype(int), 0, height - 1)
+    return float((lines[ys, xs] > 0).mean())
 
 
 def find_page_quad(gray: np.ndarray) -> np.ndarray | None:
