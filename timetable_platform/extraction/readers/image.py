@@ -1219,12 +1219,19 @@ _DOLLAR_FOR_S = re.compile(r"(?<!\S)\$S?(?=\d)")
 _LOST_DASH = re.compile(r"(?<![\d:.])((?:[01]?\d|2[0-3]):[0-5]\d)((?:[01]?\d|2[0-3]):[0-5]\d)(?![\d:])")
 
 
+# A closing bracket and a slash in small serif print read as one letter: 'DSD(L)/YA' as 'DSD(LYYA',
+# 'CNS(L)/A' as 'CNS(LVA' (a lecture, lab or batch mark, then the teacher's code). An opening bracket
+# never closed, one or two capitals or digits, then Y, V, y or ¥ before a capital, a digit or a space.
+_CLOSE_SLASH_AS_LETTER = re.compile(r"(\([A-Z0-9]{1,2})[YVy¥](?=[A-Z0-9\s]|$)(?![^(]*\))")
+
+
 def _clean_text(text: str) -> str:
     """One dash for the dash runs and look-alikes OCR makes of an en dash ("12-—1pm" -> "12–1pm"), a
     colon for the degree sign OCR reads between an hour and its minutes, and a C for a cent sign and
-    an S for a dollar sign before digits (timetables print no prices; OCR reads small C and S so), and
-    the dash OCR lost between two clock times."""
+    an S for a dollar sign before digits (timetables print no prices; OCR reads small C and S so), the
+    dash OCR lost between two clock times, and a bracket and slash read as one letter."""
     text = _DOLLAR_FOR_S.sub("S", _CENT_IN_TIME.sub("0", text).replace("¢", "C"))
+    text = _CLOSE_SLASH_AS_LETTER.sub(r"\1)/", text)
     text = _DEGREE_COLON.sub(r"\1:\2", _DASHES.sub("–", text))
     return _LOST_DASH.sub(r"\1–\2", text)
 
