@@ -6,6 +6,7 @@ OCR is slow, so each test reads at most one small image.
 from __future__ import annotations
 
 import io
+import itertools
 import random
 import shutil
 import struct
@@ -841,6 +842,23 @@ def test_a_text_block_holds_its_own_print_not_a_neighbour_block_inside_its_box()
     assert own[20 - y, 30 - x] and own[60 - y, 100 - x]  # its print and the speck
     assert not own[107 - y, 150 - x]  # the other block's print
     assert min(blocks, key=lambda b: b[0][2] * b[0][3])[1].all()
+
+
+def test_a_long_listing_in_one_block_is_read_in_strips_cut_between_its_lines() -> None:
+    """A record table printed without rules smears into one block too big to read as one crop: it is cut
+    in the blank rows between its lines into strips; print running on without a blank row (a photo's
+    texture) gives no strip."""
+    from timetable_platform.extraction.readers.image import _strips
+
+    ink = np.zeros((600, 400), np.uint8)
+    for line in range(20):
+        ink[20 + 28 * line : 36 + 28 * line, 10:380] = 255  # 16 rows of print, 12 blank
+    strips = _strips(ink, tallest=100)
+    assert len(strips) == 5  # four lines (100 rows of print) to a strip
+    assert strips[0][0] == 0 and strips[-1][1] == 600
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(strips))  # cut in the blank rows, nothing lost
+    texture = np.full((600, 400), 255, np.uint8)
+    assert _strips(texture, tallest=100) == []
 
 
 def test_print_read_by_two_overlapping_crops_is_one_word() -> None:

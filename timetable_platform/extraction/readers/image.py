@@ -791,6 +791,12 @@ def _text_blocks(
             blocks.append(((x, y, w, h), own))
             continue
         if not resplit:
+            # A long listing in one block (a record table printed without rules): cut between its
+            # lines into strips each small enough to read as one crop.
+            blocks += [
+                ((x, y + top, w, bottom - top), own[top:bottom])
+                for top, bottom in _strips(np.where(own, ink[y : y + h, x : x + w], 0), largest / (2 * w))
+            ]
             continue
         region = np.where(own, _without_tall_marks(ink[y : y + h, x : x + w], char_height), 0).astype(ink.dtype)
         blocks += [
@@ -799,6 +805,30 @@ def _text_blocks(
             if bw * bh <= largest
         ]
     return blocks
+
+
+def _strips(ink: np.ndarray, tallest: float) -> list[tuple[int, int]]:
+    """(top, bottom) of horizontal strips of ``ink`` cut in the blank rows between lines, each at most
+    ``tallest`` rows of print. Print that runs on taller without a blank row (a photo's texture, a
+    picture) is no strip: one crop of it reads badly."""
+    inked = (ink > 0).any(axis=1)
+    # Lines: runs of inked rows.
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], inked.astype(np.int8), [0]))))
+    lines = list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+    strips: list[tuple[int, int]] = []
+    for top, bottom in lines:
+        if strips and bottom - strips[-1][0] <= tallest:
+            strips[-1] = (strips[-1][0], bottom)
+        else:
+            strips.append((top, bottom))
+    # Each strip reaches halfway into the blank rows around it.
+    out = []
+    for i, (top, bottom) in enumerate(strips):
+        above = (strips[i - 1][1] + top) // 2 if i else 0
+        below = (bottom + strips[i + 1][0]) // 2 if i + 1 < len(strips) else len(inked)
+        if bottom - top <= tallest:
+            out.append((above, below))
+    return out
 
 
 def _smeared_blocks(ink: np.ndarray, char_height: float) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
