@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from timetable_platform.domain.model import Entry, Timetable
-from timetable_platform.reading.plausibility import OCR_CAP, adjust_confidence, assess, looks_like_debris
+from timetable_platform.reading.plausibility import (
+    OCR_CAP,
+    adjust_confidence,
+    assess,
+    looks_like_debris,
+    without_unplaced_repeats,
+)
 
 
 def _entry(subject: str, start: str | None = "09:00") -> Entry:
@@ -49,3 +55,13 @@ def test_an_unchecked_reading_with_a_guess_stays_under_nine_tenths() -> None:
     timetable = Timetable(entries=[guessed, sure])
     adjust_confidence(timetable, ocr=False, single_reading=True)
     assert [e.confidence for e in timetable.entries] == [0.85, 0.98]
+
+
+def test_an_unplaced_repeat_of_a_lesson_the_day_holds_placed_is_dropped() -> None:
+    placed = Entry(day="THU", period="1", subject="Maths", kind="lesson")
+    repeat = Entry(day="THU", subject="maths", kind="lesson")  # read again with no row label
+    other_day = Entry(day="FRI", subject="Maths", kind="lesson")  # no placed twin that day: kept
+    note = Entry(day="THU", subject="Trip to the museum", kind="lesson")  # nothing placed repeats it: kept
+    timetable = Timetable(entries=[placed, repeat, other_day, note])
+    assert without_unplaced_repeats(timetable) == 1
+    assert timetable.entries == [placed, other_day, note]

@@ -57,6 +57,20 @@ def assess(timetable: Timetable) -> Plausibility:
     return Plausibility(debris_share=debris, timeless_share=timeless, penalty=penalty)
 
 
+def without_unplaced_repeats(timetable: Timetable) -> int:
+    """Drop entries placed at no time nor period that repeat a lesson the same day holds placed: a
+    second reading of part of the table (a block of it read again without its row labels) adds nothing
+    a teacher could use. Returns how many were dropped."""
+    placed = {(e.week, e.day, e.subject.casefold()) for e in timetable.entries if e.start or e.period}
+    kept = [
+        e for e in timetable.entries
+        if e.start or e.period or (e.week, e.day, e.subject.casefold()) not in placed
+    ]  # fmt: skip
+    dropped = len(timetable.entries) - len(kept)
+    timetable.entries = kept
+    return dropped
+
+
 def adjust_confidence(timetable: Timetable, *, ocr: bool, single_reading: bool = False) -> Plausibility:
     """Lower the entries' confidence by the document's doubt and their own signs of debris; cap OCR,
     and, for a reading no second reader checked, any entry whose own figure carries a guess."""
