@@ -68,6 +68,7 @@ CLASS_DOC = [
         (["PE (Gym)", "OWU"], "PE", "OWU", "Gym"),
         (["Englisch", "BUS · B302"], "Englisch", "BUS", "B302"),
         (["Sport", "WOL · Turnhalle"], "Sport", "WOL", "Turnhalle"),
+        (["Nederlands", "Mevr. Jansen", "Mediatheek"], "Nederlands", "Mevr. Jansen", "Mediatheek"),
         (["Politik", "Fr. Schmitt", "208"], "Politik", "Fr. Schmitt", "208"),
         (["English Language", "Mrs Mensah B313"], "English Language", "Mrs Mensah", "B313"),
         (["Maths / Mr Smith / R101"], "Maths", "Mr Smith", "R101"),

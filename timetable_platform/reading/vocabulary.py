@@ -235,7 +235,8 @@ ROOM_WORDS = frozenset(
         "field", "pitch", "court", "pool", "theatre", "theater", "auditorium", "suite", "ict", "classroom",
         "raum", "saal", "halle", "turnhalle", "sporthalle", "aula", "labor", "zimmer", "werkraum",
         "salle", "gymnase", "cdi", "sala", "laboratorio", "gimnasio", "palestra", "lokaal", "gymzaal",
-        "biblioteca", "bibliotheek", "bibliothek", "bibliotheque", "mediatheque", "aula magna", "atelier",
+        "biblioteca", "bibliotheek", "bibliothek", "bibliotheque", "mediatheque", "mediatheek", "mediathek",
+        "mediateca", "aula magna", "atelier",
     }
 )
 # Upper-case codes that may start a room's name ('DT Workshop', 'ICT Suite') without being a teacher code.
