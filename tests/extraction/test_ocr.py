@@ -824,24 +824,24 @@ def test_light_print_on_dull_dark_boxes_is_read() -> None:
     assert {"Storia", "ROM", "Arte", "RUS"} <= set(texts), texts
 
 
-def test_a_text_block_holds_its_own_print_not_a_neighbour_block_inside_its_box() -> None:
-    """A header line stepping down beside a taller label: the step's box reaches round the label, which
-    is a block of its own. Each block's crop keeps only its own print (and specks too small to be
-    blocks), so nothing is read twice."""
+def test_a_text_block_leaves_out_a_neighbour_block_reaching_out_of_its_box() -> None:
+    """A header line stepping down beside a taller label: the step's box reaches round part of a block
+    below it, which its own crop reads whole; the step's crop leaves that part out (it would read a
+    cut word). A block wholly inside the box, and specks too small to be blocks, stay."""
     from timetable_platform.extraction.readers.image import _text_blocks
 
-    ink = np.zeros((200, 600), np.uint8)
+    ink = np.zeros((240, 600), np.uint8)
     ink[20:34, 20:560] = 255  # a long line of print ...
-    ink[20:120, 546:560] = 255  # ... stepping down at its right end
-    ink[100:114, 60:300] = 255  # a line of its own, inside the step's box
-    ink[60, 100] = 255  # a speck too small to be a block, inside the box too
+    ink[20:100, 546:560] = 255  # ... stepping down at its right end
+    ink[95:120, 60:300] = 255  # a block reaching below the step's box
+    ink[55:69, 150:260] = 255  # a block wholly inside it
+    ink[80, 400] = 255  # a speck too small to be a block
     blocks = _text_blocks(ink, 14.0, 0.9 * ink.size, resplit=False)
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     (x, y, w, h), own = max(blocks, key=lambda b: b[0][2] * b[0][3])
     assert own.shape == (h, w)
-    assert own[20 - y, 30 - x] and own[60 - y, 100 - x]  # its print and the speck
-    assert not own[107 - y, 150 - x]  # the other block's print
-    assert min(blocks, key=lambda b: b[0][2] * b[0][3])[1].all()
+    assert own[25 - y, 30 - x] and own[60 - y, 200 - x] and own[80 - y, 400 - x]  # its print, the inner block, the speck
+    assert not own[100 - y, 150 - x]  # the block reaching out of the box
 
 
 def test_a_long_listing_in_one_block_is_read_in_strips_cut_between_its_lines() -> None:

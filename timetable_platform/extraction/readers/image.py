@@ -763,8 +763,8 @@ def _outside_text_crops(
         region_ink = np.where(own, ink[y : y + h, x : x + w], 0)
         if cv2.countNonZero(region_ink) < 20:
             continue
-        # Only the block's own print: a block's box can reach round print of its neighbour (a header
-        # line stepping down beside a taller label), which would otherwise be read twice.
+        # A block's box can reach round part of a neighbour block (a header line stepping down beside
+        # a taller label): that part is left out, the neighbour's own crop reads it whole.
         region = np.where(own, masked[y : y + h, x : x + w], 255).astype(masked.dtype)
         crop = _crop_from_region(region, (x, y), char_height)
         if crop is not None:
@@ -781,8 +781,8 @@ def _text_blocks(
     ink: np.ndarray, char_height: float, largest: float, *, resplit: bool
 ) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
     """Boxes (x, y, w, h) of the blocks of text in ``ink``: its print smeared along the lines, each with
-    the mask of what is its own inside the box (not another block's). A block bigger than ``largest`` is dropped: one crop of it
-    reads badly. On an inverted dark screen (``resplit``) such a block is print joined by what
+    the mask of what it reads inside the box (not the print of a block reaching out of it). A block
+    bigger than ``largest`` is read in strips or dropped: one crop of it reads badly. On an inverted dark screen (``resplit``) such a block is print joined by what
     surrounded the screen, dark now (a scan's white margin, a phone's outline): it is smeared again
     without marks taller than any letter."""
     blocks: list[tuple[tuple[int, int, int, int], np.ndarray]] = []
@@ -838,12 +838,16 @@ def _smeared_blocks(ink: np.ndarray, char_height: float) -> list[tuple[tuple[int
     count, labels, stats, _ = cv2.connectedComponentsWithStats(smear, connectivity=8)
     kept = np.zeros(count, bool)
     kept[1:] = (stats[1:, cv2.CC_STAT_HEIGHT] >= char_height * 0.6) & (stats[1:, cv2.CC_STAT_WIDTH] >= char_height)
+    x0s, y0s = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    x1s, y1s = x0s + stats[:, cv2.CC_STAT_WIDTH], y0s + stats[:, cv2.CC_STAT_HEIGHT]
     blocks = []
     for i in np.flatnonzero(kept):
         x, y, w, h = (int(v) for v in stats[i][:4])
         inside = labels[y : y + h, x : x + w]
-        # Its own print and any too small to be a block of its own; not another block's.
-        blocks.append(((x, y, w, h), (inside == i) | ~kept[inside]))
+        # Not the print of a block reaching out of this box: the crop would cut its words (read whole
+        # in its own crop). A block wholly inside stays: the print around it sets the crop's letter size.
+        sticks_out = kept & ((x0s < x) | (y0s < y) | (x1s > x + w) | (y1s > y + h))
+        blocks.append(((x, y, w, h), ~sticks_out[inside]))
     return blocks
 
 
