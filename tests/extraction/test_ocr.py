@@ -567,13 +567,13 @@ def test_a_dollar_sign_starting_a_code_is_an_s() -> None:
 
 
 def test_a_bracket_and_slash_read_as_one_letter_are_put_back() -> None:
-    """'CNS(L)/A' in small serif print reads 'CNS(LVA': the bracket is never closed, and the letter
+    """'PHY(L)/KM' in small serif print reads 'PHY(LVKM': the bracket is never closed, and the letter
     after its one or two marks stands for ')/'. A closed bracket or a word going on is left alone."""
     from timetable_platform.extraction.readers.image import _clean_text
 
-    assert _clean_text("CNS(LVA") == "CNS(L)/A"
-    assert _clean_text("DSD(P1YYA") == "DSD(P1)/YA"
-    assert _clean_text("DC(P3¥") == "DC(P3)/"
+    assert _clean_text("PHY(LVKM") == "PHY(L)/KM"
+    assert _clean_text("ECO(T2YYR") == "ECO(T2)/YR"
+    assert _clean_text("GEO(P4¥") == "GEO(P4)/"
     assert _clean_text("(LV)") == "(LV)" and _clean_text("Chem(Hybrid") == "Chem(Hybrid"
     assert _clean_text("Lab (LY)/B") == "Lab (LY)/B"
 

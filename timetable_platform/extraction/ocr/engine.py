@@ -4,8 +4,9 @@ or read a whole page with the engine's own text detector.
 Tesseract pays a layout pass per call (and, through its command line, a process start and a model
 load), so ``TesseractEngine`` stacks all crops into one tall sheet with white gaps, reads it in a
 single call and maps each word back to its crop. It reads in-process through tesserocr when that is
-installed (one loaded model per thread and language, kept), else through the ``tesseract`` command. ``read_page`` gives each engine the whole page instead (Tesseract's page segmentation,
-RapidOCR's DB text detector), so the engines can be compared on what they find themselves.
+installed (one loaded model per thread and language, kept), else through the ``tesseract`` command.
+``read_page`` gives each engine the whole page instead (Tesseract's page segmentation, RapidOCR's DB
+text detector), so the engines can be compared on what they find themselves.
 RapidOCR (optional extra ``ocr-alt``) is kept for the engine comparison in ``bench/``.
 """
 

@@ -782,9 +782,9 @@ def _text_blocks(
 ) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
     """Boxes (x, y, w, h) of the blocks of text in ``ink``: its print smeared along the lines, each with
     the mask of what it reads inside the box (not the print of a block reaching out of it). A block
-    bigger than ``largest`` is read in strips or dropped: one crop of it reads badly. On an inverted dark screen (``resplit``) such a block is print joined by what
-    surrounded the screen, dark now (a scan's white margin, a phone's outline): it is smeared again
-    without marks taller than any letter."""
+    bigger than ``largest`` is read in strips or dropped: one crop of it reads badly. On an inverted
+    dark screen (``resplit``) such a block is print joined by what surrounded the screen, dark now (a
+    scan's white margin, a phone's outline): it is smeared again without marks taller than any letter."""
     blocks: list[tuple[tuple[int, int, int, int], np.ndarray]] = []
     for (x, y, w, h), own in _smeared_blocks(ink, char_height):
         if w * h <= largest:
@@ -1253,8 +1253,8 @@ _DOLLAR_FOR_S = re.compile(r"(?<!\S)\$S?(?=\d)")
 _LOST_DASH = re.compile(r"(?<![\d:.])((?:[01]?\d|2[0-3]):[0-5]\d)((?:[01]?\d|2[0-3]):[0-5]\d)(?![\d:])")
 
 
-# A closing bracket and a slash in small serif print read as one letter: 'DSD(L)/YA' as 'DSD(LYYA',
-# 'CNS(L)/A' as 'CNS(LVA' (a lecture, lab or batch mark, then the teacher's code). An opening bracket
+# A closing bracket and a slash in small serif print read as one letter: 'PHY(L)/KM' as 'PHY(LYKM',
+# 'ECO(T2)/RS' as 'ECO(T2VRS' (a lecture, lab or batch mark, then the teacher's code). An opening bracket
 # never closed, one or two capitals or digits, then Y, V, y or ¥ before a capital, a digit or a space.
 _CLOSE_SLASH_AS_LETTER = re.compile(r"(\([A-Z0-9]{1,2})[YVy¥](?=[A-Z0-9\s]|$)(?![^(]*\))")
 
