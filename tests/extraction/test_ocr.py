@@ -84,6 +84,24 @@ def assert_structure(table: Table) -> None:
         assert (cell.row, cell.col) == slot, text
 
 
+def _rule_grid(
+    image: np.ndarray, origin: tuple[int, int], cols: int, rows: int, cell: tuple[int, int],
+    *, notched: bool = False, ink: int = 20, thickness: int = 3,
+) -> None:
+    """Draw a ruled grid of ``cols`` x ``rows`` cells of ``cell`` (w, h) px at ``origin`` into ``image``;
+    ``notched``: its top-left corner cell printed without top and left borders."""
+    import cv2
+
+    (x0, y0), (cw, rh) = origin, cell
+    colour = (ink,) * image.shape[2] if image.ndim == 3 else ink
+    for r in range(rows + 1):
+        left = x0 + cw if notched and r == 0 else x0
+        cv2.line(image, (left, y0 + r * rh), (x0 + cols * cw, y0 + r * rh), colour, thickness)
+    for c in range(cols + 1):
+        top = y0 + rh if notched and c == 0 else y0
+        cv2.line(image, (x0 + c * cw, top), (x0 + c * cw, y0 + rows * rh), colour, thickness)
+
+
 def test_a_ruled_legend_just_under_the_timetable_is_a_table_of_its_own() -> None:
     """A legend (subject codes, teachers' names) ruled as a narrower table just under the timetable is
     no band of the timetable's: each is read as a table, the timetable keeps its full width."""
@@ -92,15 +110,8 @@ def test_a_ruled_legend_just_under_the_timetable_is_a_table_of_its_own() -> None
     from timetable_platform.extraction.ocr.gridlines import find_tables
 
     page = np.full((1400, 1800, 3), 255, np.uint8)
-
-    def ruled(x0: int, y0: int, cols: int, rows: int, w: int, h: int) -> None:
-        for r in range(rows + 1):
-            cv2.line(page, (x0, y0 + r * h), (x0 + cols * w, y0 + r * h), (0, 0, 0), 2)
-        for c in range(cols + 1):
-            cv2.line(page, (x0 + c * w, y0), (x0 + c * w, y0 + rows * h), (0, 0, 0), 2)
-
-    ruled(100, 100, 10, 6, 150, 70)  # the timetable: x 100-1600, y 100-520
-    ruled(60, 540, 2, 6, 600, 35)  # the legend, 20 px below, narrower: x 60-1260
+    _rule_grid(page, (100, 100), 10, 6, (150, 70), ink=0, thickness=2)  # the timetable: x 100-1600, y 100-520
+    _rule_grid(page, (60, 540), 2, 6, (600, 35), ink=0, thickness=2)  # the legend, 20 px below, narrower
     gray = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
     tables = find_tables(gray, page)
     assert len(tables) == 2
@@ -697,13 +708,8 @@ def test_a_sheet_seen_whole_sets_the_perspective_not_a_notched_table() -> None:
     from timetable_platform.extraction.ocr.preprocess import prepare_page
 
     sheet = np.full((1000, 1400, 3), 250, np.uint8)
-    x0, y0, cw, rh, cols, rows = 150, 200, 150, 60, 7, 8
-    for r in range(rows + 1):
-        left = x0 + cw if r == 0 else x0  # no top border over the corner cell
-        cv2.line(sheet, (left, y0 + r * rh), (x0 + cols * cw, y0 + r * rh), (20, 20, 20), 3)
-    for c in range(cols + 1):
-        top = y0 + rh if c == 0 else y0  # no left border beside it
-        cv2.line(sheet, (x0 + c * cw, top), (x0 + c * cw, y0 + rows * rh), (20, 20, 20), 3)
+    cw, rh, cols, rows = 150, 60, 7, 8
+    _rule_grid(sheet, (150, 200), cols, rows, (cw, rh), notched=True)
     photo = np.full((1300, 1800, 3), (70, 90, 80), np.uint8)
     photo[150:1150, 200:1600] = sheet
     prepared = prepare_page(photo)
@@ -722,19 +728,12 @@ def test_a_table_outline_with_a_notch_gives_no_quad_to_warp_by() -> None:
     """A scanned table whose top-left corner cell has no borders: a quad fitted round its outline has a
     side cut across the notch, slanted against the table's lines; warping by it would shear the page.
     The same table with its corner ruled gives its frame."""
-    import cv2
 
     from timetable_platform.extraction.ocr.preprocess import find_table_quad
 
     def page(notched: bool) -> np.ndarray:
         gray = np.full((1100, 1500), 250, np.uint8)
-        x0, y0, cw, rh, cols, rows = 150, 200, 150, 60, 8, 10
-        for r in range(rows + 1):
-            left = x0 + cw if notched and r == 0 else x0
-            cv2.line(gray, (left, y0 + r * rh), (x0 + cols * cw, y0 + r * rh), 20, 3)
-        for c in range(cols + 1):
-            top = y0 + rh if notched and c == 0 else y0
-            cv2.line(gray, (x0 + c * cw, top), (x0 + c * cw, y0 + rows * rh), 20, 3)
+        _rule_grid(gray, (150, 200), 8, 10, (150, 60), notched=notched)
         return gray
 
     assert find_table_quad(page(notched=True)) is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import cv2
@@ -197,7 +198,6 @@ def find_table_quad(gray: np.ndarray) -> np.ndarray | None:
     approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
     if len(approx) != 4:
         return None
-    points = approx[:, 0, :].astype(np.float32) * factor
     # The quad must fill its hull: a ragged outline (no outer border) is not a table frame.
     if cv2.contourArea(approx) > 1.15 * area:
         return None
@@ -207,7 +207,7 @@ def find_table_quad(gray: np.ndarray) -> np.ndarray | None:
     near = cv2.dilate(grid, np.ones((5, 5), np.uint8))
     if min(_ruled_share(near, a, b) for a, b in zip(corners, np.roll(corners, -1, axis=0), strict=True)) < RULED_SIDE:
         return None
-    return order_corners(points)
+    return corners * factor
 
 
 # The share of a table quad's side that must lie on its rulings.
@@ -392,6 +392,20 @@ def is_dark_page(gray: np.ndarray) -> bool:
 SHEET_SKEW_LIMIT = 0.6
 
 
+def _perspective_quads(gray: np.ndarray, flat: np.ndarray) -> Iterator[tuple[np.ndarray, bool]]:
+    """Quads to undo the perspective by, best first, each with whether it is a sheet seen whole; the
+    table's frame is only looked for when the sheet does not settle it."""
+    page_quad = find_page_quad(gray)
+    whole_sheet = page_quad is not None and not _sheet_runs_off(gray)
+    if page_quad is not None and whole_sheet:
+        yield page_quad, True
+    table_quad = find_table_quad(flat)
+    if table_quad is not None:
+        yield table_quad, False
+    if page_quad is not None and not whole_sheet:
+        yield page_quad, False
+
+
 def prepare_page(image: Image.Image | np.ndarray, *, detect_orientation: bool = True) -> PreparedPage:
     """Upright, flat, deskewed page ready for grid finding and OCR."""
     color = pil_to_bgr(image) if isinstance(image, Image.Image) else image
@@ -414,20 +428,9 @@ def prepare_page(image: Image.Image | np.ndarray, *, detect_orientation: bool = 
     # outline may have a notch (an empty corner cell without borders) that tilts its fitted quad. The
     # table's ruled frame is next; then the edges of a sheet running off the photo (only a sheet seen
     # whole is cut out: one running off the photo has a corner the frame made).
-    gray = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)
-    page_quad = find_page_quad(gray)
-    whole_sheet = page_quad is not None and not _sheet_runs_off(gray)
-    table_quad = find_table_quad(flat)
-    candidates: list[tuple[np.ndarray, bool]] = []  # (quad, whether it is a sheet seen whole)
-    if page_quad is not None and whole_sheet:
-        candidates.append((page_quad, True))
-    if table_quad is not None:
-        candidates.append((table_quad, False))
-    if page_quad is not None and not whole_sheet:
-        candidates.append((page_quad, False))
     corrected = False
     skew: float | None = None
-    for quad, sheet in candidates:
+    for quad, sheet in _perspective_quads(cv2.cvtColor(color, cv2.COLOR_BGR2GRAY), flat):
         if not (_is_projective(quad) or sheet):
             continue
         warped = perspective_correct(color, quad, crop_to_quad=sheet)
