@@ -57,6 +57,26 @@ def test_rulings_give_slots_and_a_missing_segment_gives_a_span() -> None:
     }
 
 
+def test_a_heading_underline_and_a_footer_rule_are_no_edges_of_the_grid() -> None:
+    """A title underlined above the table and a rule above the signatures below it cross no ruling of
+    the table: the grid runs from the table's own top edge to its bottom edge, and the title's words
+    are no row of it."""
+    xs, ys = [100, 200, 300, 400], [100, 130, 160, 190]
+    rulings = [_hline(y, 100, 400) for y in ys] + [_vline(x, 100, 190) for x in xs]
+    rulings += [_hline(60, 180, 320), _hline(260, 0, 500)]  # under the title; above the footer
+    words = [
+        _word("Class", 190, 45), _word("Timetable", 240, 45),
+        _word("Time", 105, 110), _word("Mon", 205, 110), _word("Tue", 305, 110),
+        _word("9:00-10:00", 105, 140), _word("Maths", 205, 140), _word("Art", 305, 140),
+        _word("10:00-11:00", 105, 170), _word("PE", 305, 170),
+        _word("Principal", 20, 270),
+    ]  # fmt: skip
+    page = Page(number=1, width=500, height=300, words=words, rulings=rulings)
+    t = table_from_rulings(page)
+    assert t is not None and t.bbox == BBox(100, 100, 400, 190)
+    assert (t.n_rows, t.n_cols) == (3, 3)
+
+
 def test_words_only_table_uses_shared_column_gaps() -> None:
     words = [
         _word("Time", 0, 0),

@@ -32,9 +32,28 @@ def _ruling_edges(page: Page) -> _Edges | None:
         return None
     xs = cluster_centres([(r.x0 + r.x1) / 2 for r in verticals], tol * 2)
     ys = cluster_centres([(r.top + r.bottom) / 2 for r in horizontals], tol * 2)
+    # A table's outer edge meets the rulings across it; a heading's underline or a rule above a
+    # footer meets none, and would stretch the grid over the text between it and the table.
+    while len(ys) > _MIN_GRID + 1 and not _met(ys[0], verticals, tol, vertical=True):
+        ys = ys[1:]
+    while len(ys) > _MIN_GRID + 1 and not _met(ys[-1], verticals, tol, vertical=True):
+        ys = ys[:-1]
+    while len(xs) > _MIN_GRID + 1 and not _met(xs[0], horizontals, tol, vertical=False):
+        xs = xs[1:]
+    while len(xs) > _MIN_GRID + 1 and not _met(xs[-1], horizontals, tol, vertical=False):
+        xs = xs[:-1]
     if len(xs) < _MIN_GRID + 1 or len(ys) < _MIN_GRID + 1:
         return None
     return _Edges(xs, ys)
+
+
+def _met(position: float, across: list[BBox], tol: float, *, vertical: bool) -> bool:
+    """Whether a ruling running across the edge at ``position`` reaches it (``vertical``: the edge is
+    a row edge and ``across`` are vertical rulings)."""
+    reach = tol * 2
+    if vertical:
+        return any(r.top - reach <= position <= r.bottom + reach for r in across)
+    return any(r.x0 - reach <= position <= r.x1 + reach for r in across)
 
 
 def _has_vertical(page: Page, x: float, top: float, bottom: float, tol: float) -> bool:
