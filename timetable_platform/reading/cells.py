@@ -108,6 +108,8 @@ _SEPARATORS = re.compile(r"\s*(?:/|·|•|\||;|,|\s[-–—]\s)\s*")
 _PAREN = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
 # 'PHY(L)/JK', 'Chem/ RT', 'BIO(L)/' (the code wrapped onto the next line): a name, a slash, a short code.
 _SLASH_FIELD = re.compile(r"^(?P<name>[^/]*[^\s/])\s*/\s*(?P<code>[A-Z][A-Za-z0-9]{0,4})?$")
+# The same with the slash lost after a bracketed mark ('PHY(L) JK', 'PHY(L)JK').
+_SLASH_LOST = re.compile(r"^(?P<name>[^/\s()]+\([A-Za-z0-9]{1,3}\))\s*(?P<code>[A-Z][A-Za-z0-9]{0,4})$")
 # Lab and tutorial batches named inside a subject: 'Lab Grp-3', 'Group 2', 'Batch-B', 'CHEM(P2)'.
 _GROUP_LABEL = r"(?:grp|group|gruppe|groupe|grupo|gruppo|groep|batch|kelompok)[\s\-.]*[A-Za-z0-9]{1,3}"
 _GROUP_IN_NAME = re.compile(rf"\b(?P<label>{_GROUP_LABEL})\b|\((?P<batch>[A-Z]\d)\)", re.IGNORECASE)
@@ -253,6 +255,7 @@ class CellSplitter:
         owner_kind: str | None = None,
         language: str | None = None,
         slash_role: FieldName | None = None,
+        slash_codes: frozenset[str] = frozenset(),
         whole_first_line: bool = False,
         word_counts: Counter[str] | None = None,
         field_lines: dict[str, FieldName] | None = None,
@@ -278,6 +281,7 @@ class CellSplitter:
         # The field a short code after a slash is in this document ('PHY(L)/JK': teacher), when most
         # cells print one.
         self.slash_role = slash_role
+        self.slash_codes = slash_codes
         # Most multi-line cells print the name on the first line and only fields below it: the first
         # line is then the name as printed, codes and all ('Algebra - MTH104' / 'BLK A2').
         self.whole_first_line = whole_first_line
@@ -338,7 +342,7 @@ class CellSplitter:
                             first_codes[tok] += 1
                         else:
                             later_codes[tok] += 1
-        slash_role, whole_first_line = _document_cell_shape(cells)
+        slash_role, whole_first_line, slash_codes = _document_cell_shape(cells)
         field_lines: Counter[tuple[str, FieldName]] = Counter()
         probe = cls(vocabulary=frozenset(vocabulary), owner_kind=owner_kind, language=language)
         for cell in cells:
@@ -364,6 +368,7 @@ class CellSplitter:
             owner_kind=owner_kind,
             language=language,
             slash_role=slash_role,
+            slash_codes=slash_codes,
             whole_first_line=whole_first_line,
             word_counts=vocabulary,
             field_lines={line: role for (line, role), n in field_lines.items() if n >= 2},
@@ -528,7 +533,7 @@ class CellSplitter:
             return fields
         if self.slash_role is not None:
             pairs = _join_wrapped_codes(pairs)
-            first = _SLASH_FIELD.match(pairs[0][0])
+            first = _SLASH_FIELD.match(pairs[0][0]) or self._lost_slash(pairs[0][0])
             if first and first.group("code"):
                 # The name before the slash is the subject as printed ('CHEM(P2)'); lines below are notes.
                 subject = _tidy_subject(first.group("name"))
@@ -695,6 +700,13 @@ class CellSplitter:
                 kind=classify_kind(subject, self.language),
             )
         )
+
+    def _lost_slash(self, line: str) -> re.Match[str] | None:
+        """'DC(L) AG' or 'DC(L)AG' for 'DC(L)/AG': in small print OCR loses the slash between a
+        bracketed lecture or batch mark and the code after it. Only a code the document prints after
+        a slash elsewhere is taken so."""
+        found = _SLASH_LOST.match(line)
+        return found if found and found.group("code") in self.slash_codes else None
 
     def _read_name_line(self, line: str, parsed: _Parsed) -> None:
         """The first line of a cell in a document that prints fields on the lines below: the name as
@@ -1008,9 +1020,10 @@ def _with_group_from_name(fields: CellFields) -> CellFields:
     return fields
 
 
-def _document_cell_shape(cells: Sequence[Sequence[str]]) -> tuple[FieldName | None, bool]:
+def _document_cell_shape(cells: Sequence[Sequence[str]]) -> tuple[FieldName | None, bool, frozenset[str]]:
     """What most cells of one document look like: (the field of a code after a slash, or None;
-    whether multi-line cells keep the name on the first line and fields below)."""
+    whether multi-line cells keep the name on the first line and fields below; the codes printed
+    after a slash)."""
     slash_cells = 0
     named = 0
     codes: Counter[str] = Counter()
@@ -1036,7 +1049,7 @@ def _document_cell_shape(cells: Sequence[Sequence[str]]) -> tuple[FieldName | No
         rooms = sum(n for code, n in codes.items() if any(c.isdigit() for c in code) and len(code) >= 3)
         slash_role = "room" if rooms * 2 > sum(codes.values()) else "teacher"
     whole_first_line = multi >= 3 and multi * 2 >= named and fields_below * 5 >= multi * 3
-    return slash_role, whole_first_line
+    return slash_role, whole_first_line, frozenset(codes)
 
 
 _CODED_PLACE = re.compile(r"[^\W\d_]\.[^\W\d_]|\d")
