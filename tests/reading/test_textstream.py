@@ -281,3 +281,18 @@ def test_two_timed_lessons_in_one_cell() -> None:
     assert found[("MON", "14:15", "14:35")][0] == "PE"
     assert found[("MON", "14:35", "15:00")][0] == "Maths"
     assert found[("TUE", "14:15", "15:00")][0] == "Art"
+
+
+def test_a_lone_letter_in_a_cell_is_no_lesson() -> None:
+    """The stub of a ruling in an empty row of a photographed grid reads as 'I' or 'l': the grid reader
+    drops a name of fewer than two letters, and so does the word stream."""
+    layout = days_as_columns(centred=True)
+    page = layout.pages[0]
+    # An afternoon row with one lesson, and stubs read as letters on Monday and Wednesday.
+    page.words += cell(["12:30-13:20"], 20, 260, row_h=40) + cell(["Latin", "VOS", "R7"], 540, 260, row_h=40)
+    page.words += words_at("I", 160, 275) + words_at("l", 420, 275)
+    found = entries_by_key(layout)
+    assert [(key, value[0]) for key, value in found.items() if key[1] == "12:30"] == [
+        (("THU", "12:30", "13:20"), "Latin")
+    ]
+    assert found[("MON", "08:50", "09:40")] == ("Maths", "OKA", "R101", "lesson")

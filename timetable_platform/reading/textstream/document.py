@@ -91,6 +91,8 @@ def _entries(blocks: list[StreamBlock], owner: Owner | None, language: str | Non
             subject, teacher, room, group, notes, kind = f.subject, f.teacher, f.room, f.group, f.notes, f.kind
         if not subject or subject.strip().casefold() in _BLANK:
             continue
+        if sum(ch.isalpha() for ch in subject) < 2:
+            continue  # as the grid reader: a lone letter or digit is a ruling's stub or speck OCR read
         key = (b.week, b.day, b.start, b.end, b.period, subject)
         if key in seen:
             continue
