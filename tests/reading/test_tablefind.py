@@ -58,12 +58,12 @@ def test_rulings_give_slots_and_a_missing_segment_gives_a_span() -> None:
 
 
 def test_a_heading_underline_and_a_footer_rule_are_no_edges_of_the_grid() -> None:
-    """A title underlined above the table and a rule above the signatures below it cross no ruling of
-    the table: the grid runs from the table's own top edge to its bottom edge, and the title's words
-    are no row of it."""
+    """A title underlined above the table and a signature line below it cross no ruling of the table
+    and are shorter than it: the grid runs from the table's own top edge to its bottom edge, and the
+    title's words are no row of it."""
     xs, ys = [100, 200, 300, 400], [100, 130, 160, 190]
     rulings = [_hline(y, 100, 400) for y in ys] + [_vline(x, 100, 190) for x in xs]
-    rulings += [_hline(60, 180, 320), _hline(260, 0, 500)]  # under the title; above the footer
+    rulings += [_hline(60, 180, 320), _hline(260, 20, 140)]  # under the title; the signature line
     words = [
         _word("Class", 190, 45), _word("Timetable", 240, 45),
         _word("Time", 105, 110), _word("Mon", 205, 110), _word("Tue", 305, 110),
@@ -75,6 +75,10 @@ def test_a_heading_underline_and_a_footer_rule_are_no_edges_of_the_grid() -> Non
     t = table_from_rulings(page)
     assert t is not None and t.bbox == BBox(100, 100, 400, 190)
     assert (t.n_rows, t.n_cols) == (3, 3)
+    # A rule across the whole table over a header band the column rules do not reach is its top edge.
+    banded = Page(number=1, width=500, height=300, words=words, rulings=[*rulings, _hline(75, 100, 400)])
+    t = table_from_rulings(banded)
+    assert t is not None and t.bbox == BBox(100, 75, 400, 190)
 
 
 def test_words_only_table_uses_shared_column_gaps() -> None:

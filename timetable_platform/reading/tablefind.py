@@ -32,28 +32,25 @@ def _ruling_edges(page: Page) -> _Edges | None:
         return None
     xs = cluster_centres([(r.x0 + r.x1) / 2 for r in verticals], tol * 2)
     ys = cluster_centres([(r.top + r.bottom) / 2 for r in horizontals], tol * 2)
-    # A table's outer edge meets the rulings across it; a heading's underline or a rule above a
-    # footer meets none, and would stretch the grid over the text between it and the table.
-    while len(ys) > _MIN_GRID + 1 and not _met(ys[0], verticals, tol, vertical=True):
+    # A table's top and bottom edges meet its column rules; a heading's underline or a signature line
+    # meets none, is shorter than the table, and would stretch the grid over the text between it
+    # and the table. (Column edges are left: a menu boxed beside the table is dropped below.)
+    while len(ys) > _MIN_GRID + 1 and _loose(ys[0], horizontals, verticals, xs[-1] - xs[0], tol):
         ys = ys[1:]
-    while len(ys) > _MIN_GRID + 1 and not _met(ys[-1], verticals, tol, vertical=True):
+    while len(ys) > _MIN_GRID + 1 and _loose(ys[-1], horizontals, verticals, xs[-1] - xs[0], tol):
         ys = ys[:-1]
-    while len(xs) > _MIN_GRID + 1 and not _met(xs[0], horizontals, tol, vertical=False):
-        xs = xs[1:]
-    while len(xs) > _MIN_GRID + 1 and not _met(xs[-1], horizontals, tol, vertical=False):
-        xs = xs[:-1]
     if len(xs) < _MIN_GRID + 1 or len(ys) < _MIN_GRID + 1:
         return None
     return _Edges(xs, ys)
 
 
-def _met(position: float, across: list[BBox], tol: float, *, vertical: bool) -> bool:
-    """Whether a ruling running across the edge at ``position`` reaches it (``vertical``: the edge is
-    a row edge and ``across`` are vertical rulings)."""
+def _loose(position: float, horizontals: list[BBox], verticals: list[BBox], width: float, tol: float) -> bool:
+    """Whether the row edge at ``position`` is a loose rule: its rulings cover less than 60% of the
+    grid's ``width`` and no vertical ruling reaches it."""
     reach = tol * 2
-    if vertical:
-        return any(r.top - reach <= position <= r.bottom + reach for r in across)
-    return any(r.x0 - reach <= position <= r.x1 + reach for r in across)
+    length = sum(r.width for r in horizontals if abs((r.top + r.bottom) / 2 - position) <= reach)
+    met = any(r.top - reach <= position <= r.bottom + reach for r in verticals)
+    return not met and length < 0.6 * width
 
 
 def _has_vertical(page: Page, x: float, top: float, bottom: float, tol: float) -> bool:
