@@ -261,6 +261,7 @@ def test_a_slash_ocr_lost_after_a_bracketed_mark_still_parts_the_code() -> None:
         ("GEO(L)", "PR"),
         ("HIST(L) PE", None),
     ]
+    assert splitter.parallel(["ECO(P1) AG", "GEO(P2)/PR"]) == [["ECO(P1) AG"], ["GEO(P2)/PR"]]
 
 
 def test_lines_that_are_each_a_whole_lesson_are_parallel_lessons() -> None:

@@ -747,12 +747,14 @@ class CellSplitter:
         pairs = _join_wrapped_codes([(x.strip(), None) for x in lines if x.strip()])
         groups: list[list[str]] = []
         for line, _ in pairs:
-            m = _SLASH_FIELD.match(line)
+            m = _SLASH_FIELD.match(line) or self._lost_slash(line)
             if (m and m.group("code")) or not groups:
                 groups.append([line])
             else:
                 groups[-1].append(line)
-        complete = sum(1 for g in groups if (m := _SLASH_FIELD.match(g[0])) and m.group("code"))
+        complete = sum(
+            1 for g in groups if (m := _SLASH_FIELD.match(g[0]) or self._lost_slash(g[0])) and m.group("code")
+        )
         return groups if len(groups) >= 2 and complete == len(groups) else None
 
     def _read_mixed_line(self, line: str, parsed: _Parsed, *, index: int) -> None:
