@@ -592,6 +592,16 @@ def test_two_clock_times_run_together_get_their_lost_dash_back() -> None:
     assert _clean_text("2024:10") == "2024:10" and _clean_text("3:1045:10") == "3:1045:10"
 
 
+def test_an_opening_bracket_read_as_i_is_put_back() -> None:
+    """Small serif print of 'COURSE(L)' cells: the opening bracket is read as 'i' ('ECOiL)'). Only after
+    a word of capitals and before a short mark that a bracket closes; words in lower case keep it."""
+    from timetable_platform.extraction.readers.image import _clean_text
+
+    assert _clean_text("ECOiL)") == "ECO(L)" and _clean_text("GEOGiT2)/QW") == "GEOG(T2)/QW"
+    assert _clean_text("x/ECOiP1)") == "x/ECO(P1)"
+    assert _clean_text("Mini)") == "Mini)" and _clean_text("ECOiLY") == "ECOiLY" and _clean_text("CS(AiB)") == "CS(AiB)"
+
+
 def test_a_dollar_sign_starting_a_code_is_an_s() -> None:
     """Timetables print no prices: '$232' is the room 'S232' read by OCR (sometimes '$S232')."""
     from timetable_platform.extraction.readers.image import _clean_text

@@ -1258,14 +1258,19 @@ _LOST_DASH = re.compile(r"(?<![\d:.])((?:[01]?\d|2[0-3]):[0-5]\d)((?:[01]?\d|2[0
 # never closed, one or two capitals or digits, then Y, V, y or ¥ before a capital, a digit or a space.
 _CLOSE_SLASH_AS_LETTER = re.compile(r"(\([A-Z0-9]{1,2})[YVy¥](?=[A-Z0-9\s]|$)(?![^(]*\))")
 
+# An opening bracket in small print read as 'i': 'PHYiL)' for 'PHY(L)'. A word of capitals, an 'i', then
+# one or two capitals or digits and a closing bracket.
+_OPEN_BRACKET_AS_I = re.compile(r"(?<![^\s/])([A-Z]{2,})i(?=[A-Z0-9]{1,2}\))")
+
 
 def _clean_text(text: str) -> str:
     """One dash for the dash runs and look-alikes OCR makes of an en dash ("12-—1pm" -> "12–1pm"), a
     colon for the degree sign OCR reads between an hour and its minutes, and a C for a cent sign and
     an S for a dollar sign before digits (timetables print no prices; OCR reads small C and S so), the
-    dash OCR lost between two clock times, and a bracket and slash read as one letter."""
+    dash OCR lost between two clock times, a bracket and slash read as one letter and an opening
+    bracket read as 'i'."""
     text = _DOLLAR_FOR_S.sub("S", _CENT_IN_TIME.sub("0", text).replace("¢", "C"))
-    text = _CLOSE_SLASH_AS_LETTER.sub(r"\1)/", text)
+    text = _CLOSE_SLASH_AS_LETTER.sub(r"\1)/", _OPEN_BRACKET_AS_I.sub(r"\1(", text))
     text = _DEGREE_COLON.sub(r"\1:\2", _DASHES.sub("–", text))
     return _LOST_DASH.sub(r"\1–\2", text)
 
