@@ -125,7 +125,7 @@ def test_join_spaced_letters() -> None:
 
 def test_stacked_letters_as_ocr_reads_them_are_joined() -> None:
     # A capital read doubled in both cases, or with the rule beside it: still one letter per line.
-    assert parse_day("Ww\nE\nD") == "WED"
+    assert parse_day("Ww\nE\nD") == "WED" and parse_day("WwW\nE\nD") == "WED"
     assert parse_day("M\noO\nN") == "MON"
     assert parse_day("T\nH\nU\nR\nS)") == "THU"
     assert join_spaced_letters("Ab\nC") == "Ab\nC"  # two different letters are no one letter

@@ -488,6 +488,26 @@ def test_garbled_full_day_names_take_the_day_their_neighbours_call_for() -> None
     assert {b.day: " ".join(b.lines) for b in blocks} == {"MON": "Art", "TUE": "PE", "WED": "Maths", "THU": "Music"}
 
 
+def test_stacked_day_letters_with_one_garbled_line_take_the_day_the_order_calls_for() -> None:
+    # Days printed one letter per line down the side of a scan: OCR garbled Monday's middle letter
+    # and Tuesday entirely. Monday's first and last letters are right and Wednesday is two rows on;
+    # Tuesday then lies between two days read.
+    rows = [
+        ["", "9:00-10:00", "10:00-11:00"],
+        ["M\nfe)\nN", "Art", "PE"],
+        ["amca", "Maths", "Music"],
+        ["W\nE\nD", "French", "German"],
+        ["T\nH\nU", "Drama", "Dance"],
+    ]
+    blocks = _read(table(rows))
+    assert sorted({(b.day, " ".join(b.lines)) for b in blocks if b.start and b.start.hhmm() == "09:00"}) == [
+        ("MON", "Art"), ("THU", "Drama"), ("TUE", "Maths"), ("WED", "French"),
+    ]
+    # Letters that do not spell the day the order calls for leave the row unnamed.
+    other = _read(table([rows[0], ["X\nfe)\nZ", "Art", "PE"], *rows[3:]]))
+    assert sorted({b.day for b in other}) == ["THU", "WED"]
+
+
 def test_a_word_beside_the_days_that_is_no_day_name_stays_out_of_the_axis() -> None:
     blocks = _read(table([["Time", "Monday", "Tuesday", "Notes"], ["9:00-10:00", "Art", "PE", "bring kit"]]))
     assert sorted(b.day for b in blocks) == ["MON", "TUE"]

@@ -71,6 +71,11 @@ def full_names(language: str) -> tuple[tuple[str, ...], ...]:
     return _locale_days(language)[0]
 
 
+def short_names(language: str) -> tuple[tuple[str, ...], ...]:
+    """Each day's abbreviated and narrow forms in one language (folded, no dots)."""
+    return _locale_days(language)[1]
+
+
 @cache
 def _month_words() -> frozenset[str]:
     """Month names and abbreviations in every language (folded): what a dated day label ends with."""
@@ -123,16 +128,16 @@ def join_spaced_letters(text: str) -> str:
     ):
         return "".join(stripped.split())
     if "\n" in stripped:
-        # Stacked letters as OCR reads them: a capital doubled in two cases ('Ww', 'oO') or with a
-        # speck of the rule beside it ('S)'), one letter per line all the same.
+        # Stacked letters as OCR reads them: a capital doubled or tripled in two cases ('Ww', 'WwW',
+        # 'oO') or with a speck of the rule beside it ('S)'), one letter per line all the same.
         letters = [_OCR_LETTER.fullmatch(line.strip()) for line in stripped.split("\n")]
         if all(letters) and any(len(line.strip()) == 1 for line in stripped.split("\n")):
             return "".join(m[1] for m in letters if m)
     return text
 
 
-# One letter read from a stacked label: alone, doubled in the other case, or with a stray mark beside it.
-_OCR_LETTER = re.compile(r"[|(\[]?([^\W\d_])(?:(?i:\1)?)[|)\].,]?")
+# One letter read from a stacked label: alone, repeated in the other case, or with a stray mark beside it.
+_OCR_LETTER = re.compile(r"[|(\[]?([^\W\d_])(?:(?i:\1)){0,2}[|)\].,]?")
 
 
 @cache

@@ -21,6 +21,7 @@ from timetable_platform.domain.days import (
     LANGUAGES,
     day_candidates,
     full_names,
+    short_names,
     join_spaced_letters,
     resolve_day_sequence,
 )
@@ -288,8 +289,10 @@ def _line_days(cells: list[Cell | None], language: str | None, *, strict: bool =
             before = next((d for d in reversed(days[:i]) if d is not None), None)
             if guess is not None and before is not None and _DAY_INDEX[guess] == _DAY_INDEX[before] + 1:
                 days[i] = guess
-        _fill_misread_gaps(days, [cell.text for _, cell in distinct])
-        _fill_misspelt_names(days, [cell.text for _, cell in distinct], language)
+        texts = [cell.text for _, cell in distinct]
+        _fill_misread_gaps(days, texts)
+        _fill_misspelt_names(days, texts, language)
+        _fill_misread_gaps(days, texts)  # a garbled name just placed may close a gap
     return {i: d for (i, _), d in zip(distinct, days, strict=True) if d is not None}
 
 
@@ -303,24 +306,58 @@ def _fill_misspelt_names(days: list[Day | None], texts: list[str], language: str
     if language is None or sum(d is not None for d in days) < 2:
         return
     names = full_names(language)
+    short = short_names(language)
     changed = True
     while changed:
         changed = False
         for i, day in enumerate(days):
-            word = fold(texts[i]).strip(" .:")
-            if day is not None or len(word) < 4 or not word.isalpha():
+            if day is not None:
                 continue
-            expected: Day | None = None
-            if i + 1 < len(days) and days[i + 1] is not None and _DAY_INDEX[days[i + 1]] > 0:
-                expected = _DAY_ORDER[_DAY_INDEX[days[i + 1]] - 1]
-            elif i > 0 and days[i - 1] is not None and _DAY_INDEX[days[i - 1]] < 6:
-                expected = _DAY_ORDER[_DAY_INDEX[days[i - 1]] + 1]
+            word = fold(texts[i]).strip(" .:")
+            stacked = _stacked_letters(texts[i])
+            if stacked is None and (len(word) < 4 or not word.isalpha()):
+                continue
+            expected = _expected_day(days, i, reach=2 if stacked is not None else 1)
             if expected is None or expected in days:
                 continue
-            best = max(difflib.SequenceMatcher(None, word, name).ratio() for name in names[_DAY_INDEX[expected]])
-            if best >= 0.66:
+            if stacked is not None:
+                close = any(_letters_match(stacked, name) for name in short[_DAY_INDEX[expected]])
+            else:
+                close = max(difflib.SequenceMatcher(None, word, n).ratio() for n in names[_DAY_INDEX[expected]]) >= 0.66
+            if close:
                 days[i] = expected
                 changed = True
+
+
+def _expected_day(days: list[Day | None], i: int, *, reach: int) -> Day | None:
+    """The day place ``i`` holds if the line runs on without a gap from the nearest day read, up to
+    ``reach`` places away (a second garbled label may lie between)."""
+    for k in range(1, reach + 1):
+        after = days[i + k] if i + k < len(days) else None
+        if after is not None and all(d is None for d in days[i + 1 : i + k]):
+            return _DAY_ORDER[_DAY_INDEX[after] - k] if _DAY_INDEX[after] >= k else None
+        before = days[i - k] if i - k >= 0 else None
+        if before is not None and all(d is None for d in days[i - k + 1 : i]):
+            return _DAY_ORDER[_DAY_INDEX[before] + k] if _DAY_INDEX[before] + k < len(_DAY_ORDER) else None
+    return None
+
+
+def _stacked_letters(text: str) -> list[str] | None:
+    """The lines of a day label printed one letter per line ('M' / 'O' / 'N'), folded, when it is
+    one: three lines or more, each a letter or a short smudge OCR made of one."""
+    lines = [fold(line).strip() for line in text.split("\n") if line.strip()]
+    if len(lines) < 3 or any(len(line) > 3 for line in lines) or sum(len(line) == 1 for line in lines) < 2:
+        return None
+    return lines
+
+
+def _letters_match(lines: list[str], name: str) -> bool:
+    """Stacked letters spell ``name`` but for one line OCR garbled ('M' / 'fe)' / 'N' for MON): as many
+    lines as letters, the first and the last right."""
+    if len(lines) != len(name) or len(name) < 3:
+        return False
+    right = sum(1 for line, letter in zip(lines, name, strict=True) if line[:1] == letter)
+    return lines[0][:1] == name[0] and lines[-1][:1] == name[-1] and right >= len(name) - 1
 
 
 def _fill_misread_gaps(days: list[Day | None], texts: list[str]) -> None:
