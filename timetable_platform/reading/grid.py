@@ -21,9 +21,9 @@ from timetable_platform.domain.days import (
     LANGUAGES,
     day_candidates,
     full_names,
-    short_names,
     join_spaced_letters,
     resolve_day_sequence,
+    short_names,
 )
 from timetable_platform.domain.layout import Cell, Line, Table
 from timetable_platform.domain.model import Day
