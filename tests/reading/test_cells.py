@@ -69,6 +69,8 @@ CLASS_DOC = [
         (["Englisch", "BUS · B302"], "Englisch", "BUS", "B302"),
         (["Sport", "WOL · Turnhalle"], "Sport", "WOL", "Turnhalle"),
         (["Nederlands", "Mevr. Jansen", "Mediatheek"], "Nederlands", "Mevr. Jansen", "Mediatheek"),
+        (["Educação Física", "Prof. Costa", "Pavilhão"], "Educação Física", "Prof. Costa", "Pavilhão"),
+        (["Educación Física", "Sr. Gil", "Polideportivo"], "Educación Física", "Sr. Gil", "Polideportivo"),
         (["Politik", "Fr. Schmitt", "208"], "Politik", "Fr. Schmitt", "208"),
         (["English Language", "Mrs Mensah B313"], "English Language", "Mrs Mensah", "B313"),
         (["Maths / Mr Smith / R101"], "Maths", "Mr Smith", "R101"),

@@ -237,6 +237,8 @@ ROOM_WORDS = frozenset(
         "salle", "gymnase", "cdi", "sala", "laboratorio", "gimnasio", "palestra", "lokaal", "gymzaal",
         "biblioteca", "bibliotheek", "bibliothek", "bibliotheque", "mediatheque", "mediatheek", "mediathek",
         "mediateca", "aula magna", "atelier",
+        # Sports halls: Portuguese, Spanish, Dutch.
+        "pavilhao", "ginasio", "quadra", "pabellon", "polideportivo", "sporthal",
     }
 )
 # Upper-case codes that may start a room's name ('DT Workshop', 'ICT Suite') without being a teacher code.
