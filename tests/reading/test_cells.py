@@ -264,6 +264,12 @@ def test_a_slash_ocr_lost_after_a_bracketed_mark_still_parts_the_code() -> None:
         ("HIST(L) PE", None),
     ]
     assert splitter.parallel(["ECO(P1) AG", "GEO(P2)/PR"]) == [["ECO(P1) AG"], ["GEO(P2)/PR"]]
+    # A photo where most cells lost the slash: those that kept it still set the document's reading.
+    blurred = [["ECO(L)/A"], ["GEO(L) PR"], ["ECO(L) A"], ["GEO(L)/PR"], ["HIST(L)PR"], ["ECO(T1) A"]]
+    splitter = CellSplitter.fit(blurred)
+    assert [(f.subject, f.teacher) for f in map(splitter.split, blurred)] == [
+        ("ECO(L)", "A"), ("GEO(L)", "PR"), ("ECO(L)", "A"), ("GEO(L)", "PR"), ("HIST(L)", "PR"), ("ECO(T1)", "A"),
+    ]
 
 
 def test_lines_that_are_each_a_whole_lesson_are_parallel_lessons() -> None:

@@ -1026,7 +1026,7 @@ def _document_cell_shape(cells: Sequence[Sequence[str]]) -> tuple[FieldName | No
     """What most cells of one document look like: (the field of a code after a slash, or None;
     whether multi-line cells keep the name on the first line and fields below; the codes printed
     after a slash)."""
-    slash_cells = 0
+    slash_cells = lost_slash_cells = 0
     named = 0
     codes: Counter[str] = Counter()
     multi = fields_below = 0
@@ -1041,13 +1041,16 @@ def _document_cell_shape(cells: Sequence[Sequence[str]]) -> tuple[FieldName | No
         if found:
             slash_cells += 1
             codes.update(m.group("code") for m in found)
+        elif any(_SLASH_LOST.match(x) for x, _ in joined):
+            lost_slash_cells += 1
         if len(lines) >= 2:
             multi += 1
             fields_below += all(
                 _looks_like_fields(x) or _person_line_parts(x) is not None for x in lines[1:]
             ) and not is_code(lines[0].split()[0])
     slash_role: FieldName | None = None
-    if named >= 3 and slash_cells * 2 >= named:
+    # Cells whose slash OCR lost ('PHY(L) JK') count with those that print it, where some do.
+    if named >= 3 and slash_cells >= 2 and (slash_cells + lost_slash_cells) * 2 >= named:
         rooms = sum(n for code, n in codes.items() if any(c.isdigit() for c in code) and len(code) >= 3)
         slash_role = "room" if rooms * 2 > sum(codes.values()) else "teacher"
     whole_first_line = multi >= 3 and multi * 2 >= named and fields_below * 5 >= multi * 3
