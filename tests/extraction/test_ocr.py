@@ -793,11 +793,12 @@ def _bar_rows(gray: np.ndarray) -> list[list[tuple[float, float]]]:
 
 
 def test_a_sheet_with_a_corner_in_shadow_is_not_warped_askew() -> None:
-    """A shadow as dark as the ground over one corner of a photographed sheet moves that corner of
-    its outline: warping by it would shear the print. The print's own rows stay level and straight."""
+    """A shadow as dark as the ground over one corner of a photographed sheet cuts that corner off its
+    outline: warping by the cut outline would shear the print. The print's own rows stay level and
+    straight; where the sheet's edges meet is offered too."""
     import cv2
 
-    from timetable_platform.extraction.ocr.preprocess import find_page_quad, prepare_page
+    from timetable_platform.extraction.ocr.preprocess import find_page_quad, find_page_quads, prepare_page
 
     rng = np.random.default_rng(3)
     photo = np.full((1000, 1400, 3), 70, np.uint8)
@@ -811,11 +812,31 @@ def test_a_sheet_with_a_corner_in_shadow_is_not_warped_askew() -> None:
     cv2.fillPoly(photo, [np.array([[1110, 100], [1311, 100], [1311, 190]], np.int32)], (75, 75, 75))
     quad = find_page_quad(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
     assert quad is not None and quad[1][1] > 150  # the outline's top right corner is where the shadow ends
+    # The top edge and the right edge, both straight outside the shadow, meet at the true corner.
+    met = find_page_quads(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))[-1]
+    assert abs(met[1][0] - 1310) < 15 and abs(met[1][1] - 100) < 15
 
-    rows = _bar_rows(prepare_page(photo).gray)
+    # (The shadow itself stays in the sheet's top corner, at its edge.)
+    rows = [row for row in _bar_rows(prepare_page(photo).gray) if row[0][1] > 20]
     assert len(rows) == 10
     for row in (rows[0], rows[-1]):
         assert abs(row[0][1] - row[-1][1]) <= 3, row  # level from the first word to the last
+
+
+def test_a_sheet_cut_by_a_shadow_band_near_a_corner_keeps_its_true_corner() -> None:
+    """A shadow band as dark as the ground across a photographed sheet near one corner leaves the tip
+    of the corner apart from the sheet; the polygon fitted to what is left cuts the corner off, and
+    warping by it would slant the print. The edges on either side still meet at the true corner."""
+    import cv2
+
+    from timetable_platform.extraction.ocr.preprocess import find_page_quads
+
+    photo = np.full((1000, 800, 3), 80, np.uint8)
+    sheet = np.array([[90, 60], [720, 130], [740, 940], [60, 930]], np.int32)
+    cv2.fillPoly(photo, [sheet], (230, 230, 230))
+    cv2.line(photo, (630, 100), (745, 230), (80, 80, 80), 30)  # the band, from the top edge to the right one
+    quads = find_page_quads(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
+    assert quads and np.abs(quads[-1] - sheet.astype(np.float32)).max() < 15, quads
 
 
 def _lines_read_from_boxes(

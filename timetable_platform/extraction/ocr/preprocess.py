@@ -223,8 +223,11 @@ def _ruled_share(lines: np.ndarray, a: np.ndarray, b: np.ndarray, samples: int =
     return float((lines[ys, xs] > 0).mean())
 
 
-def find_page_quad(gray: np.ndarray) -> np.ndarray | None:
-    """Corners of the sheet of paper in a photo: a large bright quadrilateral on a darker background."""
+def find_page_quads(gray: np.ndarray) -> list[np.ndarray]:
+    """Corners of the sheet of paper in a photo, a large bright quadrilateral on a darker background:
+    as the polygon fitted to its outline puts them, then, where they differ, where the sheet's edges
+    meet (a shadow band across a corner cuts it off the outline; see ``_fitted_corners``). Empty when
+    no sheet is seen."""
     scale = 800 / max(gray.shape)
     small = cv2.resize(gray, None, fx=min(1.0, scale), fy=min(1.0, scale), interpolation=cv2.INTER_AREA)
     factor = gray.shape[1] / small.shape[1]
@@ -237,23 +240,99 @@ def find_page_quad(gray: np.ndarray) -> np.ndarray | None:
     bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
     contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
-        return None
+        return []
     contour = max(contours, key=cv2.contourArea)
     area = cv2.contourArea(contour)
     total = small.shape[0] * small.shape[1]
     # A sheet filling the whole frame has no visible edges; a small bright blob is not the page.
     if not 0.25 * total <= area <= 0.92 * total:
-        return None
+        return []
     hull = cv2.convexHull(contour)
     approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
-    if len(approx) != 4 or cv2.contourArea(approx) > 1.1 * area:
-        return None
+    if len(approx) in (5, 6):
+        approx = _four_long_sides(approx[:, 0, :].astype(np.float32))
+    if approx is None or len(approx) != 4 or cv2.contourArea(approx) > 1.1 * area:
+        return []
     # The sheet must be clearly brighter than what surrounds it.
     mask = np.zeros_like(small)
-    cv2.fillPoly(mask, [approx], 255)
+    cv2.fillPoly(mask, [np.round(approx).astype(np.int32)], 255)
     if float(small[mask > 0].mean()) - float(small[mask == 0].mean()) < 40:
-        return None
-    return order_corners(approx[:, 0, :].astype(np.float32) * factor)
+        return []
+    corners = order_corners(approx[:, 0, :].astype(np.float32))
+    fitted = _fitted_corners(hull[:, 0, :].astype(np.float32), corners)
+    if float(np.abs(fitted - corners).max()) < 2:
+        return [corners * factor]
+    # The edges' lines run along the outline's rim: a little inside them is the sheet.
+    centre = fitted.mean(axis=0)
+    return [corners * factor, (centre + (fitted - centre) * 0.985) * factor]
+
+
+def find_page_quad(gray: np.ndarray) -> np.ndarray | None:
+    """The sheet's corners as the outline's polygon puts them (``find_page_quads``), or None."""
+    quads = find_page_quads(gray)
+    return quads[0] if quads else None
+
+
+def _four_long_sides(polygon: np.ndarray) -> np.ndarray | None:
+    """A sheet whose corner a shadow or a fold cut off outlines as five or six sides: the four long
+    ones are the sheet's edges, and they meet at its corners (as a 4 x 1 x 2 polygon)."""
+    n = len(polygon)
+    lengths = [float(np.linalg.norm(polygon[(i + 1) % n] - polygon[i])) for i in range(n)]
+    keep = sorted(sorted(range(n), key=lambda i: -lengths[i])[:4])
+    if sum(lengths[i] for i in range(n) if i not in keep) > 0.15 * sum(lengths):
+        return None  # the short sides are no small cut: not a sheet
+    corners = []
+    for k in range(4):
+        i, j = keep[k - 1], keep[k]
+        p, u = polygon[i], polygon[(i + 1) % n] - polygon[i]
+        q, v = polygon[j], polygon[(j + 1) % n] - polygon[j]
+        det = float(u[0] * -v[1] + v[0] * u[1])
+        if abs(det) < 1e-6:
+            return None
+        t = float((q - p)[0] * -v[1] + v[0] * (q - p)[1]) / det
+        corners.append(p + t * u)
+    return np.array(corners, np.float32).reshape(4, 1, 2)
+
+
+def _fitted_corners(hull: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """The sheet's corners where its four edges meet, each edge the longest straight run of the
+    outline's hull along that side. A corner a shadow band cuts off leaves a short chord between two
+    edges, and the polygon fitted to the outline puts a corner at the chord's end; the edges on either
+    side still run straight to where the corner is."""
+    n = len(hull)
+    lines = []
+    for i in range(4):
+        a, b = corners[i], corners[(i + 1) % 4]
+        side = b - a
+        length = float(np.linalg.norm(side))
+        if length < 10:
+            return corners
+        direction = side / length
+        normal = np.array([-direction[1], direction[0]], np.float32)
+        best: tuple[float, np.ndarray, np.ndarray] | None = None
+        for k in range(n):
+            p, q = hull[k], hull[(k + 1) % n]
+            run = float(np.linalg.norm(q - p))
+            if run < 0.2 * length or abs(float((q - p) @ direction)) < run * np.cos(np.radians(10)):
+                continue
+            if abs(float(((p + q) / 2 - a) @ normal)) > 0.05 * length:
+                continue
+            if best is None or run > best[0]:
+                best = (run, p, (q - p) / run)
+        lines.append((best[1], best[2]) if best is not None else (a, direction))
+    fitted = []
+    for i in range(4):
+        (p, u), (q, v) = lines[i - 1], lines[i]
+        det = float(u[0] * -v[1] + v[0] * u[1])
+        if abs(det) < 1e-6:
+            return corners
+        t = float((q - p)[0] * -v[1] + v[0] * (q - p)[1]) / det
+        fitted.append(p + t * u)
+    out = np.array(fitted, np.float32)
+    # A fit that moves a corner far (a torn or folded edge) is not trusted.
+    size = float(np.linalg.norm(corners[2] - corners[0]))
+    return out if float(np.abs(out - corners).max()) < 0.1 * size else corners
+
 
 
 def order_corners(points: np.ndarray) -> np.ndarray:
@@ -395,15 +474,15 @@ SHEET_SKEW_LIMIT = 0.6
 def _perspective_quads(gray: np.ndarray, flat: np.ndarray) -> Iterator[tuple[np.ndarray, bool]]:
     """Quads to undo the perspective by, best first, each with whether it is a sheet seen whole; the
     table's frame is only looked for when the sheet does not settle it."""
-    page_quad = find_page_quad(gray)
-    whole_sheet = page_quad is not None and not _sheet_runs_off(gray)
-    if page_quad is not None and whole_sheet:
-        yield page_quad, True
+    page_quads = find_page_quads(gray)
+    whole_sheet = bool(page_quads) and not _sheet_runs_off(gray)
+    if whole_sheet:
+        yield from ((quad, True) for quad in page_quads)
     table_quad = find_table_quad(flat)
     if table_quad is not None:
         yield table_quad, False
-    if page_quad is not None and not whole_sheet:
-        yield page_quad, False
+    if page_quads and not whole_sheet:
+        yield page_quads[0], False
 
 
 def prepare_page(image: Image.Image | np.ndarray, *, detect_orientation: bool = True) -> PreparedPage:
