@@ -351,6 +351,9 @@ def test_low_confidence_words_are_noise_unless_they_read_as_words_or_a_lone_time
     # A time label alone in its cell is kept; beside other words a low-scored time is a misreading.
     assert not _is_noise("8:30-9:20", 0.0, alone=True)
     assert _is_noise("1:35-1:50", 0.1)
+    # Nor does a speck read as capitals and a bracketed mark: a course code read weakly.
+    assert not _is_noise("ECO(LYJK", 0.05) and not _is_noise("GEOiL)", 0.1)
+    assert _is_noise("(i", 0.1) and _is_noise("a(1", 0.1)
 
 
 def test_short_rotated_labels_are_read_turned() -> None:

@@ -1215,6 +1215,8 @@ def _ends_with_time(words: list[Word]) -> bool:
 
 
 _NOISE = re.compile(r"^[\W_]{1,3}$")
+# Two capitals or more, then an opening bracket and a letter or digit: a code with its mark.
+_CODE_WITH_MARK = re.compile(r"^[A-Z]{2,}[a-z]?[({\[][A-Za-z0-9]")
 _RULING_REMNANT = re.compile(r"^[|!\[\]{}()_=~]+$")
 _DASHES = re.compile(r"[-‐‑‒–—―]{2,}|[‐‑‒—―]")
 
@@ -1228,6 +1230,9 @@ def _is_noise(text: str, confidence: float, *, alone: bool = False) -> bool:
         # read as a run of four or more letters.
         # Nor as a clock time, when the time is all a region holds (a time label on its own).
         if alone and re.search(r"\d[:.]\d\d", text):
+            return False
+        # Nor as a course code and its bracketed mark ('PHY(L)/JK' read weakly as 'PHY(LYJK').
+        if _CODE_WITH_MARK.match(text):
             return False
         word = text.strip(".,:;()")
         return len(word) < 4 or not re.fullmatch(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", word)
