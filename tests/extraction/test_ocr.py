@@ -603,6 +603,29 @@ def test_an_opening_bracket_read_as_i_is_put_back() -> None:
     assert _clean_text("ECOiL)") == "ECO(L)" and _clean_text("GEOGiT2)/QW") == "GEOG(T2)/QW"
     assert _clean_text("x/ECOiP1)") == "x/ECO(P1)"
     assert _clean_text("Mini)") == "Mini)" and _clean_text("ECOiLY") == "ECOiLY" and _clean_text("CS(AiB)") == "CS(AiB)"
+    # A round bracket closed by a curly or square one.
+    assert _clean_text("ECO(P1}") == "ECO(P1)" and _clean_text("GEO(T2]/QW") == "GEO(T2)/QW"
+    assert _clean_text("{P1}") == "{P1}" and _clean_text("[Lab - E1]") == "[Lab - E1]"
+
+
+def test_a_batch_mark_with_its_1_read_as_a_letter_takes_the_digit_the_page_numbers_marks_with() -> None:
+    """A page printing '(P2)', '(P3)' printed '(P1)' where OCR read '(PI)'; a page whose marks carry
+    no digits keeps its letters ('(AI)' may be a course's own name)."""
+    from timetable_platform.extraction.ocr.engine import OcrWord
+    from timetable_platform.extraction.readers.image import _Crop, _restore_mark_ones
+
+    def crop(*texts: str) -> _Crop:
+        return _Crop(
+            image=np.zeros((10, 10), np.uint8), origin=(0, 0), size=(10, 10), rotation=0, scale=1.0,
+            words=[OcrWord(text=t, box=(0, 0, 1, 1), confidence=0.5, line=0) for t in texts],
+        )  # fmt: skip
+
+    crops = [crop("ECO(P2)/QW", "GEO(PI)/RT"), crop("ECO(Pl)", "LAW(TI)")]
+    _restore_mark_ones(crops)
+    assert [w.text for c in crops for w in c.words] == ["ECO(P2)/QW", "GEO(P1)/RT", "ECO(P1)", "LAW(TI)"]
+    plain = [crop("DATA(AI)", "ECO(L)")]
+    _restore_mark_ones(plain)
+    assert [w.text for w in plain[0].words] == ["DATA(AI)", "ECO(L)"]
 
 
 def test_a_dollar_sign_starting_a_code_is_an_s() -> None:

@@ -292,6 +292,7 @@ def _cut_through_boxes(grid: GridTable, boxes: list[tuple[int, int, int, int]]) 
 
 def _assemble(prepared: PreparedPage, number: int, found: _PageCrops) -> Page:
     rulings, grids, crops = found.rulings, found.grids, found.crops
+    _restore_mark_ones(crops)
     page = Page(number=number, width=float(prepared.width), height=float(prepared.height))
     page.rulings = _ruling_segments(rulings)
     page.boxes = [BBox(float(x0), float(y0), float(x1), float(y1)) for x0, y0, x1, y1 in found.boxes]
@@ -1268,14 +1269,38 @@ _CLOSE_SLASH_AS_LETTER = re.compile(r"(\([A-Z0-9]{1,2})[YVy¥](?=[A-Z0-9\s]|$)(?
 _OPEN_BRACKET_AS_I = re.compile(r"(?<![^\s/])([A-Z]{2,})i(?=[A-Z0-9]{1,2}\))")
 
 
+# A bracketed batch or tutorial mark, a capital and a digit ('PHY(P1)', 'ECO(T2)'); the same with a 1 read
+# as a letter ('PHY(PI)', 'ECO(Tl)').
+_MARK_WITH_DIGIT = re.compile(r"\(([A-Z])\d\)")
+_MARK_WITH_ONE_AS_LETTER = re.compile(r"\(([A-Z])[Il|]\)")
+
+
+def _restore_mark_ones(crops: list[_Crop]) -> None:
+    """A page that numbers its batches in brackets ('(P2)', '(P3)') printed '(P1)' where OCR read
+    '(PI)': the 1 of a mark whose letter the page numbers elsewhere is put back."""
+    texts = [_clean_text(w.text) for crop in crops for w in crop.words]  # brackets as cleaning puts them back
+    numbered = {m[1] for text in texts for m in _MARK_WITH_DIGIT.finditer(text)}
+    if not numbered:
+        return
+    for crop in crops:
+        for word in crop.words:
+            cleaned = _clean_text(word.text)
+            fixed = _MARK_WITH_ONE_AS_LETTER.sub(lambda m: f"({m[1]}1)" if m[1] in numbered else m[0], cleaned)
+            if fixed != cleaned:
+                word.text = fixed
+
+# A short mark opened with a round bracket and closed with a curly or square one ('PHY(P1}'): OCR's misread.
+_ROUND_CLOSED_OTHERWISE = re.compile(r"\(([A-Za-z0-9]{1,4})[}\]]")
+
+
 def _clean_text(text: str) -> str:
     """One dash for the dash runs and look-alikes OCR makes of an en dash ("12-—1pm" -> "12–1pm"), a
     colon for the degree sign OCR reads between an hour and its minutes, and a C for a cent sign and
     an S for a dollar sign before digits (timetables print no prices; OCR reads small C and S so), the
-    dash OCR lost between two clock times, a bracket and slash read as one letter and an opening
-    bracket read as 'i'."""
+    dash OCR lost between two clock times, a bracket and slash read as one letter, an opening
+    bracket read as 'i' and a round bracket closed by a curly one."""
     text = _DOLLAR_FOR_S.sub("S", _CENT_IN_TIME.sub("0", text).replace("¢", "C"))
-    text = _CLOSE_SLASH_AS_LETTER.sub(r"\1)/", _OPEN_BRACKET_AS_I.sub(r"\1(", text))
+    text = _CLOSE_SLASH_AS_LETTER.sub(r"\1)/", _OPEN_BRACKET_AS_I.sub(r"\1(", _ROUND_CLOSED_OTHERWISE.sub(r"(\1)", text)))
     text = _DEGREE_COLON.sub(r"\1:\2", _DASHES.sub("–", text))
     return _LOST_DASH.sub(r"\1–\2", text)
 
