@@ -608,6 +608,16 @@ def test_an_opening_bracket_read_as_i_is_put_back() -> None:
     assert _clean_text("{P1}") == "{P1}" and _clean_text("[Lab - E1]") == "[Lab - E1]"
 
 
+def test_a_course_numbers_digits_read_as_letters_are_put_back() -> None:
+    """University codes ('ECON101') in small print: OCR reads 1 as i or l and 0 as o. Three to five
+    capitals and a three-character number with a digit in it; words and all-letter codes are left."""
+    from timetable_platform.extraction.readers.image import _clean_text
+
+    assert _clean_text("Macro - ECONio1") == "Macro - ECON101" and _clean_text("GEOGl0O") == "GEOG100"
+    assert _clean_text("ECON101") == "ECON101" and _clean_text("BIOLOGIO") == "BIOLOGIO"
+    assert _clean_text("CHEMlol") == "CHEMlol" and _clean_text("Mio1") == "Mio1"
+
+
 def test_a_batch_mark_with_its_1_read_as_a_letter_takes_the_digit_the_page_numbers_marks_with() -> None:
     """A page printing '(P2)', '(P3)' printed '(P1)' where OCR read '(PI)'; a page whose marks carry
     no digits keeps its letters ('(AI)' may be a course's own name)."""

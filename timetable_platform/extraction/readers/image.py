@@ -1289,6 +1289,20 @@ def _restore_mark_ones(crops: list[_Crop]) -> None:
             if fixed != cleaned:
                 word.text = fixed
 
+
+# A course code's number with letters OCR made of its digits ('NMECio1' for 'NMEC101', 'PHYlO2'): three to
+# five capitals, then three characters of which one at least is a digit and the rest look like digits.
+_CODE_NUMBER_AS_LETTERS = re.compile(r"(?<![\w])([A-Z]{3,5})([0-9oOilI|]{3})(?![\w])")
+_DIGIT_LOOKALIKES = str.maketrans({"o": "0", "O": "0", "i": "1", "l": "1", "I": "1", "|": "1"})
+
+
+def _course_number(m: re.Match[str]) -> str:
+    tail = m[2]
+    if tail.isdigit() or not any(ch.isdigit() for ch in tail):
+        return m[0]
+    return m[1] + tail.translate(_DIGIT_LOOKALIKES)
+
+
 # A short mark opened with a round bracket and closed with a curly or square one ('PHY(P1}'): OCR's misread.
 _ROUND_CLOSED_OTHERWISE = re.compile(r"\(([A-Za-z0-9]{1,4})[}\]]")
 
@@ -1298,9 +1312,11 @@ def _clean_text(text: str) -> str:
     colon for the degree sign OCR reads between an hour and its minutes, and a C for a cent sign and
     an S for a dollar sign before digits (timetables print no prices; OCR reads small C and S so), the
     dash OCR lost between two clock times, a bracket and slash read as one letter, an opening
-    bracket read as 'i' and a round bracket closed by a curly one."""
+    bracket read as 'i', a round bracket closed by a curly one and a course number's digits read as
+    letters."""
     text = _DOLLAR_FOR_S.sub("S", _CENT_IN_TIME.sub("0", text).replace("¢", "C"))
     text = _CLOSE_SLASH_AS_LETTER.sub(r"\1)/", _OPEN_BRACKET_AS_I.sub(r"\1(", _ROUND_CLOSED_OTHERWISE.sub(r"(\1)", text)))
+    text = _CODE_NUMBER_AS_LETTERS.sub(_course_number, text)
     text = _DEGREE_COLON.sub(r"\1:\2", _DASHES.sub("–", text))
     return _LOST_DASH.sub(r"\1–\2", text)
 
