@@ -695,6 +695,35 @@ def test_time_labels_read_badly_are_read_again_as_times_and_the_majority_kept() 
     assert engine.charsets == [TIME_CHARSET]
 
 
+def test_weak_readings_are_read_again_larger_and_the_clearly_surer_one_kept() -> None:
+    """Blurred small print reads weakly and wrongly at one size, often surely at another. Crops read
+    under half sure are read again a third larger; the new reading is kept when clearly surer."""
+    from timetable_platform.extraction.ocr.engine import OcrWord
+    from timetable_platform.extraction.readers.image import _Crop, _retry_weak_readings
+
+    def crop(text: str, confidence: float) -> _Crop:
+        c = _Crop(image=np.full((30, 120), 255, np.uint8), origin=(0, 0), size=(120, 30), rotation=0, scale=2.0)
+        c.words = [OcrWord(text, (0, 0, 100, 20), confidence, 0)]
+        return c
+
+    class Engine:
+        name = "scripted"
+
+        def __init__(self) -> None:
+            self.scales: list[float] = []
+
+        def read_crops(self, crops: list[np.ndarray], scales: list[float], **_: object) -> list[list[OcrWord]]:
+            self.scales.extend(scales)
+            answers = [("ECO(L)/AG", 0.8), ("GEO(L)/PR", 0.35)]
+            return [[OcrWord(t, (0, 0, 100, 20), c, 0)] for t, c in answers[: len(crops)]]
+
+    crops = [crop("ECO(LYAG", 0.3), crop("GEOiLYPR", 0.3), crop("Maths", 0.9)]
+    engine = Engine()
+    _retry_weak_readings(engine, crops)
+    assert [c.words[0].text for c in crops] == ["ECO(L)/AG", "GEOiLYPR", "Maths"]
+    assert engine.scales == [2.7, 2.7]  # the two weak crops only, a third larger
+
+
 def test_tesseract_reads_only_the_characters_asked_for() -> None:
     from PIL import ImageDraw
 
