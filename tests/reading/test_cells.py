@@ -272,6 +272,16 @@ def test_a_slash_ocr_lost_after_a_bracketed_mark_still_parts_the_code() -> None:
     ]
 
 
+def test_a_course_code_wrapped_after_a_dash_stays_in_the_name() -> None:
+    # Narrow cells of university timetables wrap 'Physics - PHY101' after the dash; the code alone on
+    # the next line looks like a room ('PHY101'), but the dash says the name goes on.
+    doc = [["Optics -", "PHY101", "Hall B2"], ["Algebra - MTH104", "Hall B2"], ["Ethics -", "HUM210", "Hall B2"]]
+    splitter = CellSplitter.fit(doc)
+    assert [splitter.split(cell).subject for cell in doc] == ["Optics - PHY101", "Algebra - MTH104", "Ethics - HUM210"]
+    # A dash ending a field line below the name is no wrap of the name.
+    assert splitter.split(["Optics", "OKA -", "R12"]) == splitter.split(["Optics", "OKA", "R12"])
+
+
 def test_lines_that_are_each_a_whole_lesson_are_parallel_lessons() -> None:
     doc = [["PHY(L)/JK"], ["CHEM(L)/RT"], ["MATH(L)/S"], ["PHY(P1)/JK", "CHEM(P2)/R", "T"]]
     splitter = CellSplitter.fit(doc)

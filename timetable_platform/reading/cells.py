@@ -601,6 +601,16 @@ class CellSplitter:
                 continue
             if (
                 index > 0
+                and parsed.subject_parts
+                and not parsed.closed
+                and not description
+                and _DASH_END.search(parsed.subject_parts[-1])
+                and len(line.split()) == 1
+            ):
+                parsed.put("subject", line, index)  # 'Physics -' / 'PHY101': the course code wrapped
+                continue
+            if (
+                index > 0
                 and len(parsed.subject_parts) == 1
                 and not parsed.closed
                 and ABBREVIATION.fullmatch(parsed.subject_parts[0])
@@ -971,6 +981,8 @@ _OPEN_END = re.compile(r"(?:^|\s)(?=[^\W\d_]{1,3}\s*$)[a-zà-ÿ]+\s*$")
 
 
 _POSSESSIVE_END = re.compile(r"\w['’]s?\s*$")
+# A name line ending in a spaced dash: the course code after it wrapped onto the next line.
+_DASH_END = re.compile(r"\w\s+[-–]\s*$")
 # A code printed in lower case ('s112', 'b2.04': rooms in many schools) starts a field of its own.
 _LOWER_CASE_CODE = re.compile(r"[a-zäöü]{1,3}[\-.]?\d[\w.\-]*$")
 # One short word cut off by a full stop ('Lab.', 'Ed.', 'Sc.'): the start of a name, never all of it.
