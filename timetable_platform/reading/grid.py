@@ -302,7 +302,8 @@ _DAY_ORDER: tuple[Day, ...] = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 def _fill_misspelt_names(days: list[Day | None], texts: list[str], language: str | None) -> None:
     """A full day name OCR garbled ('Dinsdaú', 'Niaanda' on a shaded header band) beside days that were
     read: the day its neighbours call for, when the label is still recognisably that day's name.
-    The order settles which day is meant; the spelling only has to be close to it."""
+    The order settles which day is meant; the spelling only has to be close to it. Letters stacked
+    one per line with one garbled may name the day two places from one read."""
     if language is None or sum(d is not None for d in days) < 2:
         return
     names = full_names(language)

@@ -334,7 +334,6 @@ def _fitted_corners(hull: np.ndarray, corners: np.ndarray) -> np.ndarray:
     return out if float(np.abs(out - corners).max()) < 0.1 * size else corners
 
 
-
 def order_corners(points: np.ndarray) -> np.ndarray:
     sums = points.sum(axis=1)
     diffs = np.diff(points, axis=1)[:, 0]

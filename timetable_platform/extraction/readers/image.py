@@ -1289,7 +1289,6 @@ _CLOSE_SLASH_AS_LETTER = re.compile(r"(\([A-Z0-9]{1,2})[YVy¥](?=[A-Z0-9\s]|$)(?
 # one or two capitals or digits and a closing bracket.
 _OPEN_BRACKET_AS_I = re.compile(r"(?<![^\s/])([A-Z]{2,})i(?=[A-Z0-9]{1,2}\))")
 
-
 # A bracketed batch or tutorial mark, a capital and a digit ('PHY(P1)', 'ECO(T2)'); the same with a 1 read
 # as a letter ('PHY(PI)', 'ECO(Tl)').
 _MARK_WITH_DIGIT = re.compile(r"\(([A-Z])\d\)")
@@ -1299,15 +1298,15 @@ _MARK_WITH_ONE_AS_LETTER = re.compile(r"\(([A-Z])[Il|]\)")
 def _restore_mark_ones(crops: list[_Crop]) -> None:
     """A page that numbers its batches in brackets ('(P2)', '(P3)') printed '(P1)' where OCR read
     '(PI)': the 1 of a mark whose letter the page numbers elsewhere is put back."""
-    texts = [_clean_text(w.text) for crop in crops for w in crop.words]  # brackets as cleaning puts them back
-    numbered = {m[1] for text in texts for m in _MARK_WITH_DIGIT.finditer(text)}
+    # The words as cleaning reads them: it puts back brackets OCR made letters of.
+    cleaned = [[_clean_text(w.text) for w in crop.words] for crop in crops]
+    numbered = {m[1] for texts in cleaned for text in texts for m in _MARK_WITH_DIGIT.finditer(text)}
     if not numbered:
         return
-    for crop in crops:
-        for word in crop.words:
-            cleaned = _clean_text(word.text)
-            fixed = _MARK_WITH_ONE_AS_LETTER.sub(lambda m: f"({m[1]}1)" if m[1] in numbered else m[0], cleaned)
-            if fixed != cleaned:
+    for crop, texts in zip(crops, cleaned, strict=True):
+        for word, text in zip(crop.words, texts, strict=True):
+            fixed = _MARK_WITH_ONE_AS_LETTER.sub(lambda m: f"({m[1]}1)" if m[1] in numbered else m[0], text)
+            if fixed != text:
                 word.text = fixed
 
 
@@ -1336,7 +1335,8 @@ def _clean_text(text: str) -> str:
     bracket read as 'i', a round bracket closed by a curly one and a course number's digits read as
     letters."""
     text = _DOLLAR_FOR_S.sub("S", _CENT_IN_TIME.sub("0", text).replace("¢", "C"))
-    text = _CLOSE_SLASH_AS_LETTER.sub(r"\1)/", _OPEN_BRACKET_AS_I.sub(r"\1(", _ROUND_CLOSED_OTHERWISE.sub(r"(\1)", text)))
+    text = _OPEN_BRACKET_AS_I.sub(r"\1(", _ROUND_CLOSED_OTHERWISE.sub(r"(\1)", text))
+    text = _CLOSE_SLASH_AS_LETTER.sub(r"\1)/", text)
     text = _CODE_NUMBER_AS_LETTERS.sub(_course_number, text)
     text = _DEGREE_COLON.sub(r"\1:\2", _DASHES.sub("–", text))
     return _LOST_DASH.sub(r"\1–\2", text)
