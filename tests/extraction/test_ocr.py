@@ -395,29 +395,6 @@ def test_the_edge_of_a_run_of_bold_letters_is_no_ruling() -> None:
     assert kept[40:42, 150:260].all()
 
 
-def test_a_short_band_thicker_than_the_rulings_is_a_blurred_word() -> None:
-    """In a photo a bold label's letters blur into one band; the line filter keeps its core, with
-    too little ink just above and below to look like a letter edge. It is much thicker than the page's
-    long rulings, which a short ruling of a merged cell is not."""
-    from timetable_platform.extraction.ocr.gridlines import _without_text_runs
-
-    ink = np.zeros((120, 400), np.uint8)
-    ink[10:13, 10:390] = 255  # long rulings, 3 px
-    ink[100:103, 10:390] = 255
-    ink[50:56, 30:100] = 255  # the blurred word's core, 6 px
-    ink[46:60, 32:36] = 255  # an ascender and a descender poking out of it
-    ink[60:62, 200:300] = 255  # a short ruling of a merged cell, 2 px
-    candidates = np.zeros_like(ink)
-    candidates[10:13, 10:390] = 255
-    candidates[100:103, 10:390] = 255
-    candidates[50:56, 30:100] = 255
-    candidates[60:62, 200:300] = 255
-    kept = _without_text_runs(candidates, ink, h_len=50)
-    assert not kept[50:56, 30:100].any()
-    assert kept[60:62, 200:300].all()
-    assert kept[10:13, 10:390].all()
-
-
 def _app_timetable() -> Image.Image:
     """A timetable app screenshot: cells filled with mid-tone colours, two lines of large white text in
     each, thin dark rulings between the cells."""

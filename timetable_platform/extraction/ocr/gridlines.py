@@ -106,18 +106,11 @@ def _without_text_runs(
 ) -> np.ndarray:
     """Drop short "lines" that are the top or bottom edge of a run of bold or blurred letters: a
     ruling has paper just above and below it, while such an edge has letter ink along most of one side.
-    A short "line" much thicker than the page's long rulings is a word's letters blurred into one band
-    (a bold label in a photo). Edges of filled cells (``fills``) are left alone: there the ink beside
-    a line is the fill."""
+    Edges of filled cells (``fills``) are left alone: there the ink beside a line is the fill."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(horizontal, connectivity=8)
     height = ink.shape[0]
     out = horizontal.copy()
     filled: np.ndarray | None = None
-    # Thickness as area over length: a long ruling drawn slightly aslant spans more pixel rows.
-    thickness = stats[:, cv2.CC_STAT_AREA] / np.maximum(stats[:, cv2.CC_STAT_WIDTH], 1)
-    long_thickness = [float(thickness[i]) for i in range(1, count) if stats[i][2] >= 4 * h_len]
-    typical = float(np.median(long_thickness)) if long_thickness else None
-    too_thick = max(1.5 * typical, typical + 2) if typical is not None else None
     for i in range(1, count):
         x, y, w, h = (int(v) for v in stats[i][:4])
         if w >= 4 * h_len:
@@ -125,11 +118,7 @@ def _without_text_runs(
         above, below = y - gap - 1, y + h + gap
         if above < 0 or below >= height:
             continue
-        letters_band = too_thick is not None and thickness[i] >= too_thick
-        if (
-            not letters_band
-            and max(float((ink[above, x : x + w] > 0).mean()), float((ink[below, x : x + w] > 0).mean())) <= 0.6
-        ):
+        if max(float((ink[above, x : x + w] > 0).mean()), float((ink[below, x : x + w] > 0).mean())) <= 0.6:
             continue
         if fills is not None:
             if filled is None:
