@@ -533,7 +533,7 @@ class CellSplitter:
             return fields
         if self.slash_role is not None:
             pairs = _join_wrapped_codes(pairs)
-            first = _SLASH_FIELD.match(pairs[0][0]) or self._lost_slash(pairs[0][0])
+            first = self._slash_field(pairs[0][0])
             if first and first.group("code"):
                 # The name before the slash is the subject as printed ('CHEM(P2)'); lines below are notes.
                 subject = _tidy_subject(first.group("name"))
@@ -711,10 +711,13 @@ class CellSplitter:
             )
         )
 
-    def _lost_slash(self, line: str) -> re.Match[str] | None:
-        """'DC(L) AG' or 'DC(L)AG' for 'DC(L)/AG': in small print OCR loses the slash between a
-        bracketed lecture or batch mark and the code after it. Only a code the document prints after
-        a slash elsewhere is taken so."""
+    def _slash_field(self, line: str) -> re.Match[str] | None:
+        """'NAME/CODE' as printed, or 'DC(L) AG' / 'DC(L)AG' for 'DC(L)/AG': in small print OCR loses the
+        slash between a bracketed lecture or batch mark and the code after it. Only a code the document
+        prints after a slash elsewhere is taken so."""
+        printed = _SLASH_FIELD.match(line)
+        if printed:
+            return printed
         found = _SLASH_LOST.match(line)
         return found if found and found.group("code") in self.slash_codes else None
 
@@ -757,14 +760,12 @@ class CellSplitter:
         pairs = _join_wrapped_codes([(x.strip(), None) for x in lines if x.strip()])
         groups: list[list[str]] = []
         for line, _ in pairs:
-            m = _SLASH_FIELD.match(line) or self._lost_slash(line)
+            m = self._slash_field(line)
             if (m and m.group("code")) or not groups:
                 groups.append([line])
             else:
                 groups[-1].append(line)
-        complete = sum(
-            1 for g in groups if (m := _SLASH_FIELD.match(g[0]) or self._lost_slash(g[0])) and m.group("code")
-        )
+        complete = sum(1 for g in groups if (m := self._slash_field(g[0])) and m.group("code"))
         return groups if len(groups) >= 2 and complete == len(groups) else None
 
     def _read_mixed_line(self, line: str, parsed: _Parsed, *, index: int) -> None:

@@ -38,6 +38,7 @@ from timetable_platform.domain.times import (
     with_lost_separators,
 )
 from timetable_platform.reading.cells import classify_kind, is_code, is_room, is_teacher_name
+from timetable_platform.reading.plausibility import too_few_letters
 from timetable_platform.reading.vocabulary import field_label_role
 
 # A week marker: 'Week A', 'Woche B', 'Semaine A', 'Semana B', 'Settimana A', 'Week 1' (digits only in sections).
@@ -1499,7 +1500,6 @@ def _cell_blocks(
             block.subject = word
         if has_times and block.start is None:
             block.confidence -= PENALTY_NO_TIME
-        # Fewer than two letters left ('2', '3:0') is debris of a time or of OCR, not a name.
-        if block.subject or sum(ch.isalpha() for ch in block.text) >= 2:
+        if block.subject or not too_few_letters(block.text):
             blocks.append(block)
     return blocks

@@ -38,6 +38,12 @@ class Plausibility:
     penalty: float
 
 
+def too_few_letters(text: str) -> bool:
+    """Fewer than two letters ('2', '3:0', 'I'): debris of a time, a ruling's stub or a speck OCR read,
+    never a lesson's name."""
+    return sum(ch.isalpha() for ch in text) < 2
+
+
 def looks_like_debris(subject: str) -> bool:
     """A name no timetable prints: no word of three letters nor a capitalised code ('PE', 'PHY(L)'), or
     characters OCR makes of specks."""

@@ -281,17 +281,21 @@ def _four_long_sides(polygon: np.ndarray) -> np.ndarray | None:
     keep = sorted(sorted(range(n), key=lambda i: -lengths[i])[:4])
     if sum(lengths[i] for i in range(n) if i not in keep) > 0.15 * sum(lengths):
         return None  # the short sides are no small cut: not a sheet
-    corners = []
-    for k in range(4):
-        i, j = keep[k - 1], keep[k]
-        p, u = polygon[i], polygon[(i + 1) % n] - polygon[i]
-        q, v = polygon[j], polygon[(j + 1) % n] - polygon[j]
-        det = float(u[0] * -v[1] + v[0] * u[1])
-        if abs(det) < 1e-6:
-            return None
-        t = float((q - p)[0] * -v[1] + v[0] * (q - p)[1]) / det
-        corners.append(p + t * u)
+    sides = [(polygon[i], polygon[(i + 1) % n] - polygon[i]) for i in keep]
+    corners = [_meet(sides[k - 1], sides[k]) for k in range(4)]
+    if any(corner is None for corner in corners):
+        return None
     return np.array(corners, np.float32).reshape(4, 1, 2)
+
+
+def _meet(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
+    """Where two lines, each a point and a direction, cross; None for parallel lines."""
+    (p, u), (q, v) = first, second
+    det = float(u[0] * -v[1] + v[0] * u[1])
+    if abs(det) < 1e-6:
+        return None
+    t = float((q - p)[0] * -v[1] + v[0] * (q - p)[1]) / det
+    return p + t * u
 
 
 def _fitted_corners(hull: np.ndarray, corners: np.ndarray) -> np.ndarray:
@@ -320,14 +324,9 @@ def _fitted_corners(hull: np.ndarray, corners: np.ndarray) -> np.ndarray:
             if best is None or run > best[0]:
                 best = (run, p, (q - p) / run)
         lines.append((best[1], best[2]) if best is not None else (a, direction))
-    fitted = []
-    for i in range(4):
-        (p, u), (q, v) = lines[i - 1], lines[i]
-        det = float(u[0] * -v[1] + v[0] * u[1])
-        if abs(det) < 1e-6:
-            return corners
-        t = float((q - p)[0] * -v[1] + v[0] * (q - p)[1]) / det
-        fitted.append(p + t * u)
+    fitted = [_meet(lines[i - 1], lines[i]) for i in range(4)]
+    if any(corner is None for corner in fitted):
+        return corners
     out = np.array(fitted, np.float32)
     # A fit that moves a corner far (a torn or folded edge) is not trusted.
     size = float(np.linalg.norm(corners[2] - corners[0]))

@@ -10,6 +10,7 @@ from timetable_platform.domain.days import detect_language
 from timetable_platform.domain.layout import Layout
 from timetable_platform.domain.model import Entry, Owner, Timetable
 from timetable_platform.reading.cells import CellSplitter, classify_kind
+from timetable_platform.reading.plausibility import too_few_letters
 from timetable_platform.reading.textstream.grid import read_page
 from timetable_platform.reading.textstream.listing import _list_blocks, list_lines
 from timetable_platform.reading.textstream.phrases import (
@@ -91,8 +92,8 @@ def _entries(blocks: list[StreamBlock], owner: Owner | None, language: str | Non
             subject, teacher, room, group, notes, kind = f.subject, f.teacher, f.room, f.group, f.notes, f.kind
         if not subject or subject.strip().casefold() in _BLANK:
             continue
-        if sum(ch.isalpha() for ch in subject) < 2:
-            continue  # as the grid reader: a lone letter or digit is a ruling's stub or speck OCR read
+        if too_few_letters(subject):
+            continue
         key = (b.week, b.day, b.start, b.end, b.period, subject)
         if key in seen:
             continue
