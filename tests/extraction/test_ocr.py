@@ -395,6 +395,62 @@ def test_the_edge_of_a_run_of_bold_letters_is_no_ruling() -> None:
     assert kept[40:42, 150:260].all()
 
 
+def test_the_stems_of_large_bold_letters_are_no_column_rules() -> None:
+    """Stems of a bold word that ran into one blob outlast the vertical line filter; they stand side by
+    side a letter's width apart over one line of print, while column rules stand a column apart and
+    the pieces of a broken rule stand one above the other."""
+    from timetable_platform.extraction.ocr.gridlines import _without_letter_stems
+
+    vertical = np.zeros((300, 600), np.uint8)
+    for x in (100, 118, 131, 150, 167):  # the stems of one word, 30 px tall
+        vertical[50:80, x : x + 3] = 255
+    for x in (300, 420):  # two column rules a column apart
+        vertical[20:280, x : x + 2] = 255
+    for top in (20, 70, 120):  # a rule broken into short pieces, one above the other
+        vertical[top : top + 40, 520:522] = 255
+    kept = _without_letter_stems(vertical, letter=15.0)
+    assert not kept[50:80, 100:170].any()
+    assert kept[20:280, 300:302].all() and kept[20:280, 420:422].all()
+    assert kept[20:160, 520:522].any(axis=1).sum() == 120
+
+
+def test_a_block_of_a_tables_cells_is_a_piece_of_it_not_the_table() -> None:
+    """A shadow's edges can outline a block of a photographed table's cells as a grid of its own. A
+    frame around a table adds a margin at most; a grid with many more rows and columns around the
+    block is the table, and the block is a piece of it."""
+    from timetable_platform.extraction.ocr.gridlines import GridTable, _piece_of
+
+    def grid(box: tuple[int, int, int, int], rows: int, cols: int) -> GridTable:
+        x0, y0, x1, y1 = box
+        return GridTable(
+            box=box,
+            row_edges=[y0 + (y1 - y0) * k // rows for k in range(rows + 1)],
+            col_edges=[x0 + (x1 - x0) * k // cols for k in range(cols + 1)],
+            cells=[],
+        )
+
+    table = grid((0, 0, 900, 600), 6, 9)
+    block = grid((300, 200, 500, 400), 2, 2)
+    assert _piece_of(block, table)
+    framed = grid((20, 20, 880, 580), 5, 8)  # the table inside a window frame of one margin each way
+    assert not _piece_of(framed, grid((0, 0, 900, 600), 7, 10))
+    # The left part of a table whose rulings fell apart reaches its left, top and bottom sides.
+    assert _piece_of(grid((2, 1, 600, 598), 6, 4), grid((0, 0, 900, 600), 6, 6))
+
+
+def test_pieces_of_a_photographed_tables_rulings_are_joined_and_a_frame_stays_apart() -> None:
+    """A photographed table's rulings, bent a little, fall apart into pieces that interleave and each
+    reach the table's edge: they are one table. A frame has a margin all round what it holds."""
+    from timetable_platform.extraction.ocr.gridlines import _joined_pieces
+
+    left, right = (80, 190, 2060, 950), (550, 194, 2680, 955)  # same top and bottom, overlapping
+    assert _joined_pieces([left, right], 10) == [(80, 190, 2680, 955)]
+    frame, table = (20, 20, 1000, 700), (60, 80, 940, 650)
+    assert sorted(_joined_pieces([frame, table], 10)) == sorted([frame, table])
+    apart = (2200, 190, 2500, 950)  # beside the table, not over it
+    assert len(_joined_pieces([left, apart], 10)) == 2
+
+
 def _app_timetable() -> Image.Image:
     """A timetable app screenshot: cells filled with mid-tone colours, two lines of large white text in
     each, thin dark rulings between the cells."""
@@ -879,6 +935,67 @@ def test_a_sheet_cut_by_a_shadow_band_near_a_corner_keeps_its_true_corner() -> N
     cv2.line(photo, (630, 100), (745, 230), (80, 80, 80), 30)  # the band, from the top edge to the right one
     quads = find_page_quads(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
     assert quads and np.abs(quads[-1] - sheet.astype(np.float32)).max() < 15, quads
+
+
+def test_a_sheet_split_by_a_shadow_right_across_it_is_still_one_sheet() -> None:
+    """A shadow band as dark as the ground cast right across a photographed sheet splits its bright
+    part in two; the two parts together are the sheet, corner to corner."""
+    import cv2
+
+    from timetable_platform.extraction.ocr.preprocess import find_page_quads
+
+    photo = np.full((900, 1200, 3), 80, np.uint8)
+    sheet = np.array([[100, 90], [1100, 110], [1090, 800], [110, 790]], np.int32)
+    cv2.fillPoly(photo, [sheet], (225, 225, 225))
+    cv2.line(photo, (300, 80), (900, 820), (85, 85, 85), 120)  # the band, from the top edge to the bottom one
+    quads = find_page_quads(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
+    assert quads and np.abs(quads[0] - sheet.astype(np.float32)).max() < 15, quads
+    # Two bright boxes far apart on a dark ground fill too little of the outline around them to be one sheet.
+    apart = np.full((900, 1200, 3), 80, np.uint8)
+    cv2.rectangle(apart, (100, 100), (350, 800), (225, 225, 225), -1)
+    cv2.rectangle(apart, (850, 100), (1100, 800), (225, 225, 225), -1)
+    assert find_page_quads(cv2.cvtColor(apart, cv2.COLOR_BGR2GRAY)) == []
+
+
+def test_a_sheets_edge_stepping_from_pixel_to_pixel_is_one_straight_run() -> None:
+    """The hull of a sheet's outline follows a slightly slanted edge in many short steps; together
+    they are one run, so the edge is found even where a shadow's long chord cuts a corner off."""
+    from timetable_platform.extraction.ocr.preprocess import _straight_runs
+
+    edge = [(float(x), 24.0 + x // 60) for x in range(40, 560, 40)]  # one straight edge, in 40 px steps
+    chord = [(740.0, 95.0)]  # then a cut across a shadow, at 16 degrees, to the right edge
+    hull = np.array(edge + chord + [(740.0, 380.0), (40.0, 370.0)], np.float32)
+    runs = [(tuple(map(float, p)), tuple(map(float, q))) for p, q in _straight_runs(hull)]
+    assert ((40.0, 24.0), edge[-1]) in runs
+    assert (edge[-1], chord[0]) in runs  # the chord turns away: a run of its own
+
+
+def test_the_bowed_rows_of_a_curled_sheet_are_bent_straight() -> None:
+    """A curled sheet's rulings come out of a photo as gentle curves, which a perspective warp cannot
+    undo; each is fitted and the page is bent so that they run straight. Straight rulings are left."""
+    import cv2
+
+    from timetable_platform.extraction.ocr.preprocess import straighten_bowed_rows
+
+    page = np.full((600, 1200), 255, np.uint8)
+    for y in range(60, 560, 100):
+        page[y : y + 3, 40:1160] = 0
+    for x in range(40, 1161, 280):
+        page[60:563, x : x + 3] = 0
+    assert straighten_bowed_rows(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR), page) is None
+
+    ys, xs = np.mgrid[0:600, 0:1200].astype(np.float32)
+    bow = 18 * (1 - ((xs - 600) / 600) ** 2)  # the middle of the sheet sags 18 px
+    bowed = cv2.remap(page, xs, ys - bow, cv2.INTER_LINEAR, borderValue=255)
+    straightened = straighten_bowed_rows(cv2.cvtColor(bowed, cv2.COLOR_GRAY2BGR), bowed)
+    assert straightened is not None
+    _, gray = straightened
+    rows = []
+    for x in (100, 350, 610, 850, 1100):  # the first ruling, bowed 13 px in the photo
+        dark = np.flatnonzero(gray[:120, x] < 128)
+        assert dark.size, x
+        rows.append(float(dark.mean()))
+    assert max(rows) - min(rows) <= 2, rows  # now sits on the same pixel rows across the page
 
 
 def _lines_read_from_boxes(

@@ -71,10 +71,12 @@ def find_rulings(gray: np.ndarray, color: np.ndarray) -> Rulings:
         inverted = binarize(255 - gray)
         lines_ink[dark & (inverted > 0)] = 255
         lines_ink[dark & (inverted == 0)] = 0
-    lines_ink = _without_small_components(lines_ink)
+    letter = _letter_height(lines_ink)
+    lines_ink = _without_small_components(lines_ink, letter)
     horizontal = cv2.morphologyEx(lines_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
     horizontal = _without_text_runs(horizontal, ink, h_len, fills=lambda: _fills_mask(gray, fills))
     vertical = cv2.morphologyEx(lines_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len)))
+    vertical = _without_letter_stems(vertical, letter or 12.0)
     horizontal = _without_fill_coloured(horizontal, color, vertical=False)
     vertical = _without_fill_coloured(vertical, color, vertical=True)
 
@@ -185,16 +187,63 @@ def _without_same_fill_sides(mask: np.ndarray, color: np.ndarray, long: int) -> 
     return out
 
 
-def _without_small_components(ink: np.ndarray) -> np.ndarray:
+def _letter_height(ink: np.ndarray) -> float | None:
+    """The median height of letter-sized ink blobs (None when there are too few to tell)."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    letters = heights[(heights >= 5) & (heights <= 80) & (widths <= 80)]
+    return float(np.median(letters)) if letters.size >= 10 else None
+
+
+def _without_small_components(ink: np.ndarray, letter: float | None) -> np.ndarray:
     """Drop letter-sized ink blobs. Rulings join into large components, so tall letters ("l", "I",
     "1") no longer pass for short column separators."""
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
-    letters = heights[1:][(heights[1:] >= 5) & (heights[1:] <= 80) & (widths[1:] <= 80)]
-    size = max(24.0, 1.8 * float(np.median(letters))) if letters.size >= 10 else 24.0
+    size = max(24.0, 1.8 * letter) if letter is not None else 24.0
     keep = (widths >= size) | (heights >= size)
     keep[0] = False
     return np.where(keep[labels], 255, 0).astype(np.uint8)
+
+
+# Vertical pieces at most this many letter heights tall, standing side by side at most this share of
+# their height apart, in groups of at least this many, are the stems of one word's letters.
+STEM_LETTERS = 4.0
+STEM_GAP = 0.8
+STEM_GROUP = 3
+
+
+def _without_letter_stems(vertical: np.ndarray, letter: float) -> np.ndarray:
+    """Drop the stems of large bold letters. In a photo a word's letters can run into each other or
+    into a shaded fill, into blobs big enough to outlast the vertical opening, and each stem then
+    passes for a column rule that cuts the cell at the word. Stems stand side by side, a letter's
+    width apart, over the same line of print; a column rule has no parallel neighbour that close
+    (a timetable's columns are wider than its rows are tall), and the pieces of one broken rule
+    stand one above the other."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(vertical, connectivity=8)
+    short = sorted(
+        (i for i in range(1, count) if stats[i, cv2.CC_STAT_HEIGHT] <= STEM_LETTERS * letter),
+        key=lambda i: int(stats[i, cv2.CC_STAT_LEFT]),
+    )
+    groups = DisjointSet(count)
+    for k, a in enumerate(short):
+        ax, ay, _, ah = (int(v) for v in stats[a][:4])
+        for b in short[k + 1 :]:
+            bx, by, _, bh = (int(v) for v in stats[b][:4])
+            if bx - ax > STEM_GAP * STEM_LETTERS * letter:
+                break
+            overlap = min(ay + ah, by + bh) - max(ay, by)
+            if overlap >= 0.5 * min(ah, bh) and bx - ax <= STEM_GAP * min(ah, bh):
+                groups.union(a, b)
+    sizes: dict[int, int] = {}
+    for i in short:
+        sizes[groups.find(i)] = sizes.get(groups.find(i), 0) + 1
+    stems = [i for i in short if sizes[groups.find(i)] >= STEM_GROUP]
+    if not stems:
+        return vertical
+    drop = np.zeros(count, bool)
+    drop[stems] = True
+    return np.where(drop[labels], 0, vertical).astype(np.uint8)
 
 
 def _kernel_lengths(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -278,16 +327,26 @@ def find_tables(gray: np.ndarray, color: np.ndarray, rulings: Rulings | None = N
     count, _, stats, _ = cv2.connectedComponentsWithStats(frame, connectivity=8)
     boxes = [tuple(int(v) for v in stats[i][:4]) for i in range(1, count)]
     reach = max(14, min(height, width) // 30)
-    tables: list[GridTable] = []
+
+    def grid_at(region: tuple[int, int, int, int]) -> GridTable | None:
+        top, bottom = _extend_by_bands(boxes, region, reach, rulings.horizontal)
+        return _grid_in_region(rulings, color, (region[0], top, region[2], bottom))
+
+    found: dict[tuple[int, int, int, int], GridTable] = {}
     for x, y, w, h in boxes:
-        if w < width * 0.12 or h < height * 0.05:
-            continue
-        top, bottom = _extend_by_bands(boxes, (x, y, x + w, y + h), reach, rulings.horizontal)
-        table = _grid_in_region(rulings, color, (x, top, x + w, bottom))
+        if w >= width * 0.12 and h >= height * 0.05 and (table := grid_at((x, y, x + w, y + h))) is not None:
+            found[(x, y, x + w, y + h)] = table
+    # Grids whose line regions interleave are pieces of one table: it is read over their union.
+    tables: list[GridTable] = []
+    for region in _joined_pieces(list(found), max(SHARED_SIDE, min(height, width) // 100)):
+        table = found[region] if region in found else grid_at(region)
         if table is not None:
             tables.append(table)
     # A frame around a table (a screenshot's window, a page border) is not a table of its own.
-    # When two grids overlap, the outer one is the frame: keep the inner.
+    # When two grids overlap, the outer one is the frame: keep the inner. But a block of a table's
+    # cells that a shadow's edges outline on their own is a piece of the table, not the table.
+    pieces = [t for t in tables if any(o is not t and _piece_of(t, o) for o in tables)]
+    tables = [t for t in tables if t not in pieces]
     tables = [t for t in tables if not any(o is not t and _encloses(t.box, o.box) for o in tables)]
     tables.sort(key=lambda t: (t.box[1], t.box[0]))
     return tables
@@ -324,6 +383,65 @@ def _ruled_into_rows(horizontal: np.ndarray, box: tuple[int, ...]) -> bool:
     x, y, w, h = box
     inner = horizontal[y + EDGE_MARGIN : y + h - EDGE_MARGIN, x : x + w]
     return inner.size > 0 and bool(((inner > 0).sum(axis=1) >= 0.5 * w).any())
+
+
+# A frame adds a margin row or column on each side of the table it holds, at most.
+FRAME_MARGINS = 2
+
+
+# Outlines whose sides are this close (pixels, at least) share that side.
+SHARED_SIDE = 8
+
+
+def _piece_of(inner: GridTable, outer: GridTable) -> bool:
+    """Whether ``inner`` is a block of ``outer``'s cells: ``outer`` encloses it with more rows and
+    more columns around it than a frame's margins, or it reaches two of ``outer``'s sides (a frame
+    has a margin all round)."""
+    if not _encloses(outer.box, inner.box):
+        return False
+    if outer.n_rows - inner.n_rows > FRAME_MARGINS and outer.n_cols - inner.n_cols > FRAME_MARGINS:
+        return True
+    return _shared_sides(inner.box, outer.box, SHARED_SIDE) >= 2
+
+
+# Two regions interleave when their overlap is at least this share of the smaller one, and neither
+# holds the other.
+INTERLEAVED = 0.2
+
+
+def _interleaved(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    ix = min(a[2], b[2]) - max(a[0], b[0])
+    iy = min(a[3], b[3]) - max(a[1], b[1])
+    if ix <= 0 or iy <= 0:
+        return False
+    area_a, area_b = (a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])
+    return ix * iy >= INTERLEAVED * min(area_a, area_b) and ix * iy < 0.95 * min(area_a, area_b)
+
+
+def _shared_sides(a: tuple[int, int, int, int], b: tuple[int, int, int, int], tolerance: int) -> int:
+    """How many of their sides (left, top, right, bottom) two outlines share."""
+    return sum(abs(p - q) <= tolerance for p, q in zip(a, b, strict=True))
+
+
+def _joined_pieces(regions: list[tuple[int, int, int, int]], tolerance: int) -> list[tuple[int, int, int, int]]:
+    """Line regions that interleave and share a side, joined. The rulings of a photographed table, bent
+    a little or faint in a shadow, can fall apart into pieces that interleave, each reaching the
+    table's edge; a frame holds the table inside it, and stays apart."""
+    regions = list(regions)
+    joined = True
+    while joined:
+        joined = False
+        for i, a in enumerate(regions):
+            for j in range(i + 1, len(regions)):
+                b = regions[j]
+                if _interleaved(a, b) and _shared_sides(a, b, tolerance) >= 1:
+                    regions[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                    del regions[j]
+                    joined = True
+                    break
+            if joined:
+                break
+    return regions
 
 
 def _encloses(outer: tuple[int, int, int, int], inner: tuple[int, int, int, int]) -> bool:

@@ -223,6 +223,12 @@ def _ruled_share(lines: np.ndarray, a: np.ndarray, b: np.ndarray, samples: int =
     return float((lines[ys, xs] > 0).mean())
 
 
+# Bright parts of a photo this large (share of the frame) may be pieces of one sheet a shadow cuts across;
+# together they must fill this share of the outline around them.
+SHEET_PART = 0.05
+SHADOWED_SHEET_FILL = 0.6
+
+
 def find_page_quads(gray: np.ndarray) -> list[np.ndarray]:
     """Corners of the sheet of paper in a photo, a large bright quadrilateral on a darker background:
     as the polygon fitted to its outline puts them, then, where they differ, where the sheet's edges
@@ -241,30 +247,50 @@ def find_page_quads(gray: np.ndarray) -> list[np.ndarray]:
     contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return []
-    contour = max(contours, key=cv2.contourArea)
-    area = cv2.contourArea(contour)
     total = small.shape[0] * small.shape[1]
+    # A shadow cast right across the sheet splits its bright part in two or three: the large parts
+    # together are the sheet, if they fill most of the outline around them.
+    parts = [c for c in contours if cv2.contourArea(c) >= SHEET_PART * total] or [max(contours, key=cv2.contourArea)]
+    area = sum(cv2.contourArea(c) for c in parts)
     # A sheet filling the whole frame has no visible edges; a small bright blob is not the page.
     if not 0.25 * total <= area <= 0.92 * total:
         return []
-    hull = cv2.convexHull(contour)
+    hull = cv2.convexHull(np.vstack(parts))
     approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
     if len(approx) in (5, 6):
         approx = _four_long_sides(approx[:, 0, :].astype(np.float32))
-    if approx is None or len(approx) != 4 or cv2.contourArea(approx) > 1.1 * area:
+    filled = 1.1 if len(parts) == 1 else 1 / SHADOWED_SHEET_FILL
+    if approx is None or len(approx) != 4 or cv2.contourArea(approx) > filled * area:
         return []
-    # The sheet must be clearly brighter than what surrounds it.
+    # The sheet must be clearly brighter than what surrounds it (where it is lit).
     mask = np.zeros_like(small)
     cv2.fillPoly(mask, [np.round(approx).astype(np.int32)], 255)
-    if float(small[mask > 0].mean()) - float(small[mask == 0].mean()) < 40:
+    lit = (mask > 0) & (bright > 0) if len(parts) > 1 else mask > 0
+    if float(small[lit].mean()) - float(small[mask == 0].mean()) < 40:
         return []
     corners = order_corners(approx[:, 0, :].astype(np.float32))
+    if len(parts) > 1 and not _lit_along_sides(bright, corners):
+        return []
     fitted = _fitted_corners(hull[:, 0, :].astype(np.float32), corners)
     if float(np.abs(fitted - corners).max()) < 2:
         return [corners * factor]
     # The edges' lines run along the outline's rim: a little inside them is the sheet.
     centre = fitted.mean(axis=0)
     return [corners * factor, (centre + (fitted - centre) * 0.985) * factor]
+
+
+# The share of each side of a sheet pieced together from bright parts that must run along them.
+LIT_SIDE = 0.6
+
+
+def _lit_along_sides(bright: np.ndarray, corners: np.ndarray) -> bool:
+    """Whether the parts of a sheet split by a shadow line its outline: a band crosses a sheet's side
+    for a stretch, while bright panels on a dark screen leave whole sides of their outline on the ground."""
+    centre = corners.mean(axis=0)
+    inside = centre + (corners - centre) * 0.97
+    return all(
+        _ruled_share(bright, a, b) >= LIT_SIDE for a, b in zip(inside, np.roll(inside, -1, axis=0), strict=True)
+    )
 
 
 def find_page_quad(gray: np.ndarray) -> np.ndarray | None:
@@ -303,7 +329,7 @@ def _fitted_corners(hull: np.ndarray, corners: np.ndarray) -> np.ndarray:
     outline's hull along that side. A corner a shadow band cuts off leaves a short chord between two
     edges, and the polygon fitted to the outline puts a corner at the chord's end; the edges on either
     side still run straight to where the corner is."""
-    n = len(hull)
+    runs = _straight_runs(hull)
     lines = []
     for i in range(4):
         a, b = corners[i], corners[(i + 1) % 4]
@@ -314,8 +340,7 @@ def _fitted_corners(hull: np.ndarray, corners: np.ndarray) -> np.ndarray:
         direction = side / length
         normal = np.array([-direction[1], direction[0]], np.float32)
         best: tuple[float, np.ndarray, np.ndarray] | None = None
-        for k in range(n):
-            p, q = hull[k], hull[(k + 1) % n]
+        for p, q in runs:
             run = float(np.linalg.norm(q - p))
             if run < 0.2 * length or abs(float((q - p) @ direction)) < run * np.cos(np.radians(10)):
                 continue
@@ -331,6 +356,34 @@ def _fitted_corners(hull: np.ndarray, corners: np.ndarray) -> np.ndarray:
     # A fit that moves a corner far (a torn or folded edge) is not trusted.
     size = float(np.linalg.norm(corners[2] - corners[0]))
     return out if float(np.abs(out - corners).max()) < 0.1 * size else corners
+
+
+# Hull edges turning by less than this (degrees) from the run they follow continue it.
+RUN_TURN = 3.0
+
+
+def _straight_runs(hull: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The hull's straight runs, as (start, end): the outline of a sheet's edge steps from pixel to
+    pixel, and its hull follows it in many short edges that together run straight."""
+    n = len(hull)
+    runs: list[tuple[np.ndarray, np.ndarray]] = []
+    for k in range(n):
+        p, q = hull[k], hull[(k + 1) % n]
+        if runs:
+            start, end = runs[-1]
+            if np.array_equal(end, p) and _turn(q - p, end - start) < RUN_TURN and _turn(q - start, end - start) < RUN_TURN:
+                runs[-1] = (start, q)
+                continue
+        runs.append((p, q))
+    return runs
+
+
+def _turn(u: np.ndarray, v: np.ndarray) -> float:
+    """The angle between two directions, in degrees."""
+    norms = float(np.linalg.norm(u) * np.linalg.norm(v))
+    if norms == 0:
+        return 0.0
+    return float(np.degrees(np.arccos(np.clip(float(u @ v) / norms, -1.0, 1.0))))
 
 
 def order_corners(points: np.ndarray) -> np.ndarray:
@@ -467,6 +520,60 @@ def is_dark_page(gray: np.ndarray) -> bool:
 
 # Degrees the print may still slant after a sheet's outline was undone, before the outline is doubted.
 SHEET_SKEW_LIMIT = 0.6
+# Rulings must run across this share of the page to show how the sheet bows; at least this many of
+# them, bowing this far (pixels) at most, for the page to be straightened.
+BOW_LINE_SPAN = 0.45
+BOW_LINES = 3
+BOW_MIN = 4.0
+
+
+def straighten_bowed_rows(color: np.ndarray, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Colour and grey pages with bowed rows bent straight, or None when the rows run straight. A
+    sheet pinned up or lying curled bows, and a perspective warp cannot undo that: its long rulings
+    come out as gentle curves, so the rows of the grid no longer run along one pixel row and the
+    table's cells are cut wrong. Each long ruling's curve is fitted (a parabola), and every pixel
+    column is shifted up or down by the bow of the rulings above and below it."""
+    height, width = gray.shape
+    ink = binarize(gray)
+    runs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(30, width // 40), 1)))
+    # Pieces of one bowed ruling step from pixel row to pixel row: joined along the line.
+    joined = cv2.dilate(runs, cv2.getStructuringElement(cv2.MORPH_RECT, (max(15, width // 80), 5)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    curves: list[tuple[float, np.ndarray]] = []
+    xs = np.arange(width, dtype=np.float64)
+    for i in range(1, count):
+        x, y, w, h = (int(v) for v in stats[i][:4])
+        if w < BOW_LINE_SPAN * width or h > 0.1 * height:
+            continue
+        ys_, xs_ = np.nonzero((labels[y : y + h, x : x + w] == i) & (runs[y : y + h, x : x + w] > 0))
+        if len(xs_) < 0.3 * w:
+            continue
+        coeffs = np.polyfit(xs_ + x, ys_ + y, 2)
+        fitted = np.polyval(coeffs, xs)
+        # Beyond its ends the curve is held level: a parabola runs away outside the points it fits.
+        fitted[:x] = fitted[x]
+        fitted[x + w :] = fitted[x + w - 1]
+        centre = float(np.polyval(coeffs, x + w / 2))
+        curves.append((centre, fitted - centre))
+    if len(curves) < BOW_LINES:
+        return None
+    curves.sort(key=lambda item: item[0])
+    bows = np.array([bow for _, bow in curves])
+    if float(np.abs(bows).max()) < BOW_MIN:
+        return None
+    # The curves must bow alike (one sheet's curl), not each its own way (tilted lines, noise).
+    signs = np.sign(bows[:, width // 2] - (bows[:, 0] + bows[:, -1]) / 2)
+    if abs(float(signs.sum())) < 0.8 * len(signs):
+        return None
+    centres = np.array([centre for centre, _ in curves])
+    rows = np.arange(height, dtype=np.float64)
+    map_y = np.empty((height, width), np.float32)
+    for column in range(width):
+        map_y[:, column] = rows + np.interp(rows, centres, bows[:, column])
+    map_x = np.repeat(xs[None, :].astype(np.float32), height, axis=0)
+    straight_color = cv2.remap(color, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    straight_gray = cv2.remap(gray, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return straight_color, straight_gray
 
 
 def _perspective_quads(gray: np.ndarray, flat: np.ndarray) -> Iterator[tuple[np.ndarray, bool]]:
@@ -535,4 +642,8 @@ def prepare_page(image: Image.Image | np.ndarray, *, detect_orientation: bool = 
         if not corrected:
             notes.append(f"deskewed by {skew:.2f} degrees")
 
+    straightened = straighten_bowed_rows(color, flat)
+    if straightened is not None:
+        color, flat = straightened
+        notes.append("bowed rows straightened")
     return PreparedPage(color=color, gray=flat, notes=notes, inverted=inverted)
