@@ -8,6 +8,7 @@ which gives rowspan / colspan without any knowledge of the layout.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -235,9 +236,7 @@ def _without_letter_stems(vertical: np.ndarray, letter: float) -> np.ndarray:
             overlap = min(ay + ah, by + bh) - max(ay, by)
             if overlap >= 0.5 * min(ah, bh) and bx - ax <= STEM_GAP * min(ah, bh):
                 groups.union(a, b)
-    sizes: dict[int, int] = {}
-    for i in short:
-        sizes[groups.find(i)] = sizes.get(groups.find(i), 0) + 1
+    sizes = Counter(groups.find(i) for i in short)
     stems = [i for i in short if sizes[groups.find(i)] >= STEM_GROUP]
     if not stems:
         return vertical
@@ -345,8 +344,7 @@ def find_tables(gray: np.ndarray, color: np.ndarray, rulings: Rulings | None = N
     # A frame around a table (a screenshot's window, a page border) is not a table of its own.
     # When two grids overlap, the outer one is the frame: keep the inner. But a block of a table's
     # cells that a shadow's edges outline on their own is a piece of the table, not the table.
-    pieces = [t for t in tables if any(o is not t and _piece_of(t, o) for o in tables)]
-    tables = [t for t in tables if t not in pieces]
+    tables = [t for t in tables if not any(o is not t and _piece_of(t, o) for o in tables)]
     tables = [t for t in tables if not any(o is not t and _encloses(t.box, o.box) for o in tables)]
     tables.sort(key=lambda t: (t.box[1], t.box[0]))
     return tables
