@@ -115,6 +115,76 @@ def test_pdf_table_spans_texts_styles_background_and_caption() -> None:
     assert page.rulings and all(w.bbox.top < w.bbox.bottom for w in page.words)
 
 
+def _spreadsheet_printout_pdf() -> bytes:
+    """A one-hour-row sheet as spreadsheets print it: a merged lesson's fill painted row by row with
+    no line between, and wrapped text centred on a row too short for it, spilling over both lines."""
+    height = 400
+    buf = io.BytesIO()
+    page = canvas.Canvas(buf, pagesize=(400, height))
+    xs, ys = [50, 110, 210, 310], [100, 116, 132, 148, 164]  # top-down, as pdfplumber measures
+
+    def y(top: float) -> float:
+        return height - top
+
+    page.setFillColor(colors.HexColor("#f8cbad"))
+    for top, bottom in ((116, 132), (132, 148)):  # Monday 9h-11h, painted as two rows
+        page.rect(xs[1], y(bottom), xs[2] - xs[1], bottom - top, stroke=0, fill=1)
+    page.setStrokeColor(colors.grey)
+    for x in xs:
+        page.line(x, y(ys[0]), x, y(ys[-1]))
+    for top in ys:
+        if top == 132:  # the merged Monday cell has no line across it
+            page.line(xs[0], y(top), xs[1], y(top))
+            page.line(xs[2], y(top), xs[3], y(top))
+        else:
+            page.line(xs[0], y(top), xs[3], y(top))
+    page.setFillColor(colors.black)
+    page.setFont("Helvetica", 8)
+    for text, x, top in (("Time", 55, 104), ("Monday", 115, 104), ("Tuesday", 215, 104), ("9h", 55, 120),
+                         ("10h", 55, 136), ("11h", 55, 152), ("Chemistry", 115, 124),
+                         ("Signal", 215, 127), ("Processing", 215, 136), ("HALL1", 215, 145)):  # fmt: skip
+        page.drawString(x, y(top + 6), text)
+    page.showPage()
+    page.save()
+    return buf.getvalue()
+
+
+def test_pdf_spreadsheet_printout_keeps_merged_fills_and_overflowing_text_whole() -> None:
+    table = _read(_spreadsheet_printout_pdf(), "sheet.pdf").pages[0].tables[0]
+    chemistry = next(c for c in table.cells if c.text == "Chemistry")
+    assert (chemistry.row, chemistry.rowspan) == (1, 2)  # not cut in two at the seam of its fills
+    tuesday = {c.row: c.text for c in table.cells if c.col == 2}
+    assert tuesday[2] == "Signal\nProcessing\nHALL1"  # all of it, in the row it is centred on
+    assert not tuesday.get(1) and not tuesday.get(3)
+
+
+def test_fill_seams_are_not_rulings_but_hairlines_and_strokes_are() -> None:
+    from timetable_platform.extraction.readers.pdf import rulings_without_fill_seams
+
+    def rect(x0: float, top: float, x1: float, bottom: float, colour: tuple[float, ...]) -> dict[str, object]:
+        return {"x0": x0, "x1": x1, "top": top, "bottom": bottom, "fill": True, "stroke": False,
+                "non_stroking_color": colour}  # fmt: skip
+
+    def edges(r: dict[str, object]) -> list[dict[str, object]]:
+        x0, x1, top, bottom = r["x0"], r["x1"], r["top"], r["bottom"]
+        base = {**r, "object_type": "rect_edge"}
+        return [{**base, "orientation": "h", "top": top, "bottom": top},
+                {**base, "orientation": "h", "top": bottom, "bottom": bottom},
+                {**base, "orientation": "v", "x0": x0, "x1": x0},
+                {**base, "orientation": "v", "x0": x1, "x1": x1}]  # fmt: skip
+
+    pink, blue = (1.0, 0.8, 0.7), (0.6, 0.7, 0.9)
+    upper, lower = rect(0, 0, 100, 20, pink), rect(0, 20, 100, 40, pink)
+    other = rect(100, 20, 200, 40, blue)  # another colour beside it: a real boundary
+    hair_a, hair_b = rect(0, 60, 200, 60.5, blue), rect(0, 60.5, 200, 61, blue)  # rules painted as thin fills
+    fills = [upper, lower, other, hair_a, hair_b]
+    vertical, horizontal = rulings_without_fill_seams([e for f in fills for e in edges(f)], fills)
+    assert not [e for e in horizontal if e["top"] == 20 and e["x1"] <= 100]  # the pink seam is gone
+    assert [e for e in horizontal if e["top"] == 20 and e["x0"] >= 100]  # the blue cell's top stays
+    assert [e for e in vertical if e["x0"] == 100]  # pink meets blue: a boundary
+    assert len([e for e in horizontal if 60 <= e["top"] <= 61]) == 4  # hairlines are rulings
+
+
 def test_pdf_vertical_text_reads_in_order() -> None:
     buf = io.BytesIO()
     page = canvas.Canvas(buf, pagesize=(400, 400))

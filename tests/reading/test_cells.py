@@ -165,6 +165,26 @@ def test_document_codes_decide_teacher_or_subject() -> None:
     assert splitter.split(["Bedrock & TTRS"]).subject == "Bedrock & TTRS"
 
 
+def test_a_code_after_several_names_is_their_room_and_one_after_one_name_its_course_code() -> None:
+    # A university student's week: 'HALL210' follows three different courses, so it is a lecture
+    # hall; 'PHY104' only ever follows 'Physics', so it is that course's code.
+    cells = [["Optics - HALL210"], ["Geology - HALL210"], ["Botany HALL210"], ["Physics - PHY104"], ["Physics - PHY104"]]
+    splitter = CellSplitter.fit(cells)
+    fields = splitter.split(["Optics - HALL210"])
+    assert (fields.subject, fields.room) == ("Optics", "HALL210")
+    fields = splitter.split(["Physics - PHY104"])
+    assert (fields.subject, fields.room) == ("Physics - PHY104", None)
+    # Alone in its document, the same shape stays a course code.
+    assert CellSplitter.fit([["Optics - HALL210"]]).split(["Optics - HALL210"]).room is None
+
+
+def test_a_room_wrapped_after_a_dash_is_the_room_and_a_course_code_joins_the_name() -> None:
+    splitter = CellSplitter.fit([["Zoology -", "AB12"], ["Physics -", "PHY104"]])
+    fields = splitter.split(["Zoology -", "AB12"])
+    assert (fields.subject, fields.room) == ("Zoology", "AB12")
+    assert splitter.split(["Physics -", "PHY104"]).subject == "Physics - PHY104"
+
+
 def test_split_tolerates_a_bracket_lost_by_ocr() -> None:
     splitter = CellSplitter.fit([["Mathe (324)", "KRU"], ["Englisch (322)", "KOH"]])
     assert (splitter.split(["Englisch 322)", "KOH"]).subject, splitter.split(["Englisch 322)", "KOH"]).room) == (

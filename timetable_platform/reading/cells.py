@@ -263,7 +263,11 @@ class CellSplitter:
         numbered_teachers: bool = False,
         coded_rooms: frozenset[str] = frozenset(),
         first_line_groups: frozenset[str] | None = None,
+        shared_codes: frozenset[str] = frozenset(),
     ) -> None:
+        # Codes printed after two names or more ('Statistics - INM200', 'Biology - INM200'): a course
+        # code names one course, so a code shared by several names is where they are taught.
+        self.shared_codes = shared_codes
         # Most multi-line cells print their class alone on the first line ('7B' / 'History' / 'R12'):
         # the classes read so, or None when the document's cells are not printed that way.
         self.first_line_groups = first_line_groups
@@ -378,6 +382,7 @@ class CellSplitter:
                 x for cell in cells for x in (tidy_whitespace(_clean_line(y)) for y in cell[1:]) if _room_led(x)
             ),
             first_line_groups=first_line_groups,
+            shared_codes=_shared_tail_codes(cells),
         )
 
     # --- reading one cell -----------------------------------------------------------------
@@ -606,8 +611,11 @@ class CellSplitter:
                 and not description
                 and _DASH_END.search(parsed.subject_parts[-1])
                 and len(line.split()) == 1
+                and not (self.classify(bare, subject_position=False) == "room" and not re.fullmatch(_COURSE_CODE, bare))
+                and bare not in self.shared_codes
             ):
-                parsed.put("subject", line, index)  # 'Physics -' / 'PHY101': the course code wrapped
+                # 'Physics -' / 'PHY101': the course code wrapped ('Analysis -' / 'CM13' wraps a room).
+                parsed.put("subject", line, index)
                 continue
             if (
                 index > 0
@@ -770,7 +778,8 @@ class CellSplitter:
 
     def _read_mixed_line(self, line: str, parsed: _Parsed, *, index: int) -> None:
         at_subject = not parsed.subject_parts
-        if at_subject and _COURSE_LINE.match(line):
+        tail_code = _TAIL_CODE.match(line)
+        if at_subject and _COURSE_LINE.match(line) and not (tail_code and tail_code.group("code") in self.shared_codes):
             # 'CSC110 - Programming', '4102EE201 - SIG', 'Algebra - MTH104': a course code and its
             # name are one subject, whatever the separator suggests.
             parsed.put("subject", line, index)
@@ -997,6 +1006,7 @@ def _clean_line(text: str) -> str:
 def _tidy_subject(subject: str) -> str:
     subject = tidy_whitespace(subject)
     subject = re.sub(r"\s*[:;,]$", "", subject)
+    subject = re.sub(r"(?<=\w)\s+[-–]$", "", subject)  # the dash before a field peeled off ('Physics - R12')
     return _without_repeat(subject.strip())
 
 
@@ -1132,6 +1142,20 @@ _COURSE_CODE = r"(?:[A-Z]{2,5}\s?\d{3,4}[A-Z]?|\d{3,5}[A-Z]{2,4}\d{2,4})"
 _COURSE_LINE = re.compile(
     rf"^{_COURSE_CODE}\s*[-–:]\s*\S.*$|^\S.*?\s[-–]\s{_COURSE_CODE}\s*[#*]?$"
 )
+_TAIL_CODE = re.compile(rf"^(?P<name>.*?[^\W\d_].*?)\s(?:[-–]\s)?(?P<code>{_COURSE_CODE})\s*[#*]?$")
+
+
+def _shared_tail_codes(cells: Sequence[Sequence[str]]) -> frozenset[str]:
+    """Course-code-shaped codes that end the lines of two differently named lessons or more."""
+    names: dict[str, set[str]] = {}
+    for cell in cells:
+        for line in cell:
+            m = _TAIL_CODE.match(tidy_whitespace(_clean_line(line)))
+            if m:
+                names.setdefault(m.group("code"), set()).add(fold(m.group("name").strip(" -–")))
+    return frozenset(code for code, named in names.items() if len(named) >= 2)
+
+
 # Fields printed with their own marks: a faculty code in braces ('{QWERT}'), a room in square brackets
 # with its kind ('[Class - D-105]', '[Lab - E-201-I]'), the kind of session alone in round brackets
 # ('(Lecture)', '(Tutorial)').

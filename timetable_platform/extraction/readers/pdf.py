@@ -176,12 +176,88 @@ def _read_page(page: Any) -> Page:
     )  # fmt: skip
     if page.edges:
         fills = [r for r in page.rects if r.get("fill")]
-        for found in page.find_tables():
+        vertical, horizontal = rulings_without_fill_seams(page.edges, fills)
+        found_tables = (
+            page.find_tables(
+                {
+                    "vertical_strategy": "explicit",
+                    "horizontal_strategy": "explicit",
+                    "explicit_vertical_lines": vertical,
+                    "explicit_horizontal_lines": horizontal,
+                }
+            )
+            if len(vertical) >= 2 and len(horizontal) >= 2
+            else []
+        )
+        for found in found_tables:
             table = _convert_table(found.cells, words, fills)
             if table is not None:
                 out.tables.append(table)
         _attach_captions(out)
     return out
+
+
+def rulings_without_fill_seams(
+    edges: list[dict[str, Any]], fills: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(vertical, horizontal) edges for table finding, less the seams between same-coloured fills.
+
+    A spreadsheet printed to PDF paints a merged cell's background row by row (and joins it with a
+    same-coloured neighbour), so the painted rectangles' sides cut a merged lesson into one-hour
+    cells. Where a fill of one colour meets a fill of the same colour with no stroked line there,
+    the reader sees one block, and so should the table finder.
+    """
+    painted = [r for r in fills if not r.get("stroke")]
+    vertical: list[dict[str, Any]] = []
+    horizontal: list[dict[str, Any]] = []
+    for edge in edges:
+        upright = edge["orientation"] == "v"
+        if edge.get("object_type") == "rect_edge" and edge.get("fill") and not edge.get("stroke"):
+            pieces = [
+                _edge_piece(edge, a, b, upright)
+                for a, b in _outside_seams(edge, painted, upright)
+                if b - a >= 1
+            ]
+        else:
+            pieces = [edge] if (edge["bottom"] - edge["top"] if upright else edge["x1"] - edge["x0"]) >= 1 else []
+        (vertical if upright else horizontal).extend(pieces)
+    return vertical, horizontal
+
+
+def _outside_seams(edge: dict[str, Any], painted: list[dict[str, Any]], upright: bool) -> list[tuple[float, float]]:
+    """The stretches of a painted edge that do not have the same colour on both sides."""
+    at = edge["x0"] if upright else edge["top"]
+    lo, hi = (edge["top"], edge["bottom"]) if upright else (edge["x0"], edge["x1"])
+    colour = edge.get("non_stroking_color")
+    before: list[tuple[float, float]] = []  # same-coloured fills ending at the edge
+    after: list[tuple[float, float]] = []  # ... and starting there
+    for rect in painted:
+        if rect.get("non_stroking_color") != colour:
+            continue
+        near, far = (rect["x0"], rect["x1"]) if upright else (rect["top"], rect["bottom"])
+        if far - near <= 2 * EDGE_TOLERANCE:
+            continue  # a painted hairline is a ruling, not a background
+        along = (rect["top"], rect["bottom"]) if upright else (rect["x0"], rect["x1"])
+        if abs(far - at) <= EDGE_TOLERANCE:
+            before.append(along)
+        if abs(near - at) <= EDGE_TOLERANCE:
+            after.append(along)
+    seams = [
+        (max(a0, b0), min(a1, b1)) for a0, a1 in before for b0, b1 in after if min(a1, b1) - max(a0, b0) > 0
+    ]
+    kept = [(lo, hi)]
+    for s0, s1 in seams:
+        kept = [piece for k0, k1 in kept for piece in ((k0, min(k1, s0)), (max(k0, s1), k1)) if piece[1] > piece[0]]
+    return kept
+
+
+def _edge_piece(edge: dict[str, Any], a: float, b: float, upright: bool) -> dict[str, Any]:
+    piece = dict(edge)
+    if upright:
+        piece.update(top=a, bottom=b, height=b - a)
+    else:
+        piece.update(x0=a, x1=b, width=b - a)
+    return piece
 
 
 def _extract_words(chars: list[dict[str, Any]]) -> list[Word]:
@@ -322,6 +398,7 @@ def _convert_table(
             cells.append(owner)
             slots[(row, col)] = owner
         members.setdefault(id(owner), []).append(word)
+    _gather_overflowing_text(members, slots, ys, xs)
     table_area = table_box.width * table_box.height
     for cell in cells:
         cell.lines = group_lines(members.get(id(cell), []))
@@ -329,6 +406,71 @@ def _convert_table(
         cell.background = _background(cell.bbox, fills, table_area) if cell.bbox else None
     cells.sort(key=lambda c: (c.row, c.col))
     return Table(n_rows=n_rows, n_cols=n_cols, cells=cells, bbox=table_box)
+
+
+OVERFLOW_CROSSING = 0.25  # of a word's height on each side of a row line: the word is printed across it
+OVERFLOW_LEADING = 0.5  # of a line's height: lines closer than this are one paragraph
+
+
+def _gather_overflowing_text(
+    members: dict[int, list[Word]], slots: dict[tuple[int, int], Cell], ys: list[float], xs: list[float]
+) -> None:
+    """Give wrapped text that spills over its cell's top and bottom rulings back to the cell at its middle.
+
+    A spreadsheet row too short for its wrapped text prints the text centred on the cell anyway, over
+    the row lines above and below, so the first and last lines would land in the neighbouring (empty)
+    rows. A word printed across a row line is such text: its whole paragraph belongs where its middle is.
+    """
+    owner_of: dict[int, Cell] = {id(w): cell for cell in slots.values() for w in members.get(id(cell), [])}
+    words = [w for ws in members.values() for w in ws]
+    for word in words:
+        crossing = _crossed_row_line(word, ys)
+        if crossing is None:
+            continue
+        col = min(max(bisect.bisect_right(xs, word.bbox.center[0]) - 1, 0), len(xs) - 2)
+        upper, lower = slots.get((crossing - 1, col)), slots.get((crossing, col))
+        if upper is None or lower is None or upper is lower:
+            continue
+        pool = [w for w in words if owner_of.get(id(w)) in (upper, lower) and _same_column(w, word, xs)]
+        block = _paragraph_around(word, pool)
+        middle = (min(w.bbox.top for w in block) + max(w.bbox.bottom for w in block)) / 2
+        target = upper if middle < ys[crossing] else lower
+        for w in block:
+            source = owner_of[id(w)]
+            if source is not target:
+                members[id(source)].remove(w)
+                members.setdefault(id(target), []).append(w)
+                owner_of[id(w)] = target
+
+
+def _crossed_row_line(word: Word, ys: list[float]) -> int | None:
+    margin = OVERFLOW_CROSSING * word.bbox.height
+    for k in range(1, len(ys) - 1):
+        if word.bbox.top + margin < ys[k] < word.bbox.bottom - margin:
+            return k
+    return None
+
+
+def _same_column(a: Word, b: Word, xs: list[float]) -> bool:
+    return bisect.bisect_right(xs, a.bbox.center[0]) == bisect.bisect_right(xs, b.bbox.center[0])
+
+
+def _paragraph_around(seed: Word, pool: list[Word]) -> list[Word]:
+    """The words tied to the seed by tight line spacing, up and down."""
+    block = [seed]
+    top, bottom = seed.bbox.top, seed.bbox.bottom
+    grown = True
+    while grown:
+        grown = False
+        for w in pool:
+            if any(w is b for b in block):
+                continue
+            leading = OVERFLOW_LEADING * min(w.bbox.height, seed.bbox.height)
+            if w.bbox.top <= bottom + leading and w.bbox.bottom >= top - leading:
+                block.append(w)
+                top, bottom = min(top, w.bbox.top), max(bottom, w.bbox.bottom)
+                grown = True
+    return block
 
 
 def _background(box: BBox, fills: list[dict[str, Any]], table_area: float) -> str | None:
