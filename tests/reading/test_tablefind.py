@@ -57,6 +57,27 @@ def test_rulings_give_slots_and_a_missing_segment_gives_a_span() -> None:
     }
 
 
+def test_wrapped_text_spilling_over_a_short_row_is_read_in_the_row_it_is_centred_on() -> None:
+    """A spreadsheet printout: a one-hour row too short for its three wrapped lines prints them
+    centred on it, over the row lines above and below; the rows around it stay empty."""
+    xs, ys = [0, 100, 200, 300], [0, 20, 40, 60, 80]
+    rulings = [_hline(y, 0, 300) for y in ys] + [_vline(x, 0, 80) for x in xs]
+    words = [
+        _word("Time", 5, 5), _word("Mon", 105, 5), _word("Tue", 205, 5), _word("Art", 205, 45),
+        _word("8:00-9:00", 5, 25), _word("9:00-10:00", 5, 45), _word("10:00-11:00", 5, 65),
+        # Centred on the 9:00 row (40-60): 35-45, 45-55 and 55-65, tightly spaced.
+        _word("Cooking", 105, 35), _word("and", 105, 45), _word("tidying", 105, 55),
+    ]  # fmt: skip
+    page = Page(number=1, width=300, height=100, words=words, rulings=rulings)
+    t = table_from_rulings(page)
+    assert t is not None
+    assert {c.row: c.text for c in t.cells if c.col == 1 and c.text} == {0: "Mon", 2: "Cooking\nand\ntidying"}
+    # Text of a cell's own above a spill is no part of it: lines crowded together stay where they are.
+    crowded = Page(number=1, width=300, height=100, words=[*words, _word("Choir", 105, 24)], rulings=rulings)
+    t = table_from_rulings(crowded)
+    assert t is not None and {c.row: c.text for c in t.cells if c.col == 1 and c.text}[1].startswith("Choir")
+
+
 def test_a_heading_underline_and_a_footer_rule_are_no_edges_of_the_grid() -> None:
     """A title underlined above the table and a signature line below it cross no ruling of the table
     and are shorter than it: the grid runs from the table's own top edge to its bottom edge, and the

@@ -6,7 +6,8 @@ and the PDF / image readers. Coordinates follow ``domain.layout``: origin top le
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import bisect
+from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from typing import Protocol
 
@@ -133,3 +134,72 @@ class DisjointSet:
         root_a, root_b = self.find(a), self.find(b)
         if root_a != root_b:
             self.parent[max(root_a, root_b)] = min(root_a, root_b)
+
+
+OVERFLOW_CROSSING = 0.25  # of a word's height on each side of a row line: the word is printed across it
+OVERFLOW_LEADING = 0.5  # of a line's height: lines closer than this are one paragraph
+
+
+def gather_overflowing_text(
+    members: dict[int, list[Word]], slots: dict[tuple[int, int], int], xs: Sequence[float], ys: Sequence[float]
+) -> None:
+    """Give wrapped text that spills over its cell's top and bottom rulings back to the cell at its middle.
+
+    A spreadsheet row too short for its wrapped text prints the text centred on the cell anyway, over
+    the row lines above and below, so the first and last lines would land in the neighbouring (empty)
+    rows. A word printed across a row line is such text: its whole paragraph belongs where its middle is.
+    ``members`` maps each cell's key to its words, ``slots`` each (row, col) of the grid to its cell's key.
+    """
+    owner_of: dict[int, int] = {id(w): key for key, ws in members.items() for w in ws}
+    words = [w for ws in members.values() for w in ws]
+    for word in words:
+        crossing = _crossed_row_line(word, ys)
+        if crossing is None:
+            continue
+        col = min(max(bisect.bisect_right(xs, word.bbox.center[0]) - 1, 0), len(xs) - 2)
+        upper, lower = slots.get((crossing - 1, col)), slots.get((crossing, col))
+        if upper is None or lower is None or upper == lower:
+            continue
+        pool = [w for w in words if owner_of.get(id(w)) in (upper, lower) and _same_column(w, word, xs)]
+        block = _paragraph_around(word, pool)
+        middle = (min(w.bbox.top for w in block) + max(w.bbox.bottom for w in block)) / 2
+        target = upper if middle < ys[crossing] else lower
+        inside = {id(w) for w in block}
+        if any(id(w) not in inside for w in members.get(upper if target == lower else lower, [])):
+            continue  # the other cell prints text of its own: lines crowded together, not a spill
+        for w in block:
+            source = owner_of[id(w)]
+            if source != target:
+                members[source].remove(w)
+                members.setdefault(target, []).append(w)
+                owner_of[id(w)] = target
+
+
+def _crossed_row_line(word: Word, ys: Sequence[float]) -> int | None:
+    margin = OVERFLOW_CROSSING * word.bbox.height
+    for k in range(1, len(ys) - 1):
+        if word.bbox.top + margin < ys[k] < word.bbox.bottom - margin:
+            return k
+    return None
+
+
+def _same_column(a: Word, b: Word, xs: Sequence[float]) -> bool:
+    return bisect.bisect_right(xs, a.bbox.center[0]) == bisect.bisect_right(xs, b.bbox.center[0])
+
+
+def _paragraph_around(seed: Word, pool: list[Word]) -> list[Word]:
+    """The words tied to the seed by tight line spacing, up and down."""
+    block = [seed]
+    top, bottom = seed.bbox.top, seed.bbox.bottom
+    grown = True
+    while grown:
+        grown = False
+        for w in pool:
+            if any(w is b for b in block):
+                continue
+            leading = OVERFLOW_LEADING * min(w.bbox.height, seed.bbox.height)
+            if w.bbox.top <= bottom + leading and w.bbox.bottom >= top - leading:
+                block.append(w)
+                top, bottom = min(top, w.bbox.top), max(bottom, w.bbox.bottom)
+                grown = True
+    return block

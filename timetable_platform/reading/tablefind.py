@@ -7,13 +7,19 @@ clusters of word baselines and columns are the x-gaps that most rows leave empty
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from timetable_platform.domain.layout import BBox, Cell, Line, Page, Table, Word
-from timetable_platform.reading.geometry import DisjointSet, cluster_centres, y_overlap
+from timetable_platform.reading.geometry import (
+    DisjointSet,
+    cluster_centres,
+    gather_overflowing_text,
+    y_overlap,
+)
 
 _MIN_GRID = 2  # at least a 2 x 2 grid of slots
 
@@ -155,7 +161,7 @@ def table_from_rulings(page: Page) -> Table | None:
     for r in range(n_rows):
         for c in range(n_cols):
             groups.setdefault(slots.find(r * n_cols + c), []).append((r, c))
-    cells: list[Cell] = []
+    spans: list[tuple[int, int, int, int]] = []  # (row, col, rowspan, colspan) of each cell
     for members in groups.values():
         r0 = min(r for r, _ in members)
         r1 = max(r for r, _ in members) + 1
@@ -163,14 +169,20 @@ def table_from_rulings(page: Page) -> Table | None:
         c1 = max(c for _, c in members) + 1
         if len(members) != (r1 - r0) * (c1 - c0):
             # Not a rectangle: keep one slot per member row-run instead of a ragged span.
-            for r, c in members:
-                box = BBox(xs[c], ys[r], xs[c + 1], ys[r + 1])
-                words = [w for w in page.words if box.contains_point(*w.bbox.center)]
-                cells.append(_make_cell(r, c, 1, 1, box, words))
+            spans.extend((r, c, 1, 1) for r, c in members)
             continue
-        box = BBox(xs[c0], ys[r0], xs[c1], ys[r1])
-        words = [w for w in page.words if box.contains_point(*w.bbox.center)]
-        cells.append(_make_cell(r0, c0, r1 - r0, c1 - c0, box, words))
+        spans.append((r0, c0, r1 - r0, c1 - c0))
+    boxes = [BBox(xs[c], ys[r], xs[c + cs], ys[r + rs]) for r, c, rs, cs in spans]
+    slot_cell = {(r + i, c + j): k for k, (r, c, rs, cs) in enumerate(spans) for i in range(rs) for j in range(cs)}
+    words_of: dict[int, list[Word]] = {}
+    table_box = BBox(xs[0], ys[0], xs[-1], ys[-1])
+    for w in page.words:
+        if table_box.contains_point(*w.bbox.center):
+            row = min(bisect.bisect_right(ys, w.bbox.center[1]) - 1, n_rows - 1)
+            col = min(bisect.bisect_right(xs, w.bbox.center[0]) - 1, n_cols - 1)
+            words_of.setdefault(slot_cell[(row, col)], []).append(w)
+    gather_overflowing_text(words_of, slot_cell, xs, ys)
+    cells = [_make_cell(r, c, rs, cs, box, words_of.get(k, [])) for k, ((r, c, rs, cs), box) in enumerate(zip(spans, boxes, strict=True))]
     if not any(c.text for c in cells):
         return None
     # Short strokes (letters of a heading, OCR speckle) are no grid: their "slots" merge into one.

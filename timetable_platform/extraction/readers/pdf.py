@@ -23,7 +23,7 @@ from timetable_platform.domain.layout import BBox, Cell, Layout, Line, Page, Tab
 from timetable_platform.extraction.base import Document, Limits
 from timetable_platform.extraction.errors import CorruptDocument, EmptyDocument, EncryptedDocument, TooLarge
 from timetable_platform.extraction.readers.common import group_lines, hex_colour, join_styles
-from timetable_platform.reading.geometry import cluster_centres
+from timetable_platform.reading.geometry import cluster_centres, gather_overflowing_text
 
 READER = "pdfplumber"
 # A page with fewer visible characters than this is treated as having no text layer (e.g. only a page number).
@@ -166,7 +166,9 @@ def _read_page(page: Any) -> Page:
     chars = page.chars
     words = _extract_words(chars)
     lines = group_lines(words)
-    rulings = [BBox(e["x0"], e["top"], e["x1"], e["bottom"]) for e in page.edges]
+    fills = [r for r in page.rects if r.get("fill")]
+    vertical, horizontal = rulings_without_fill_seams(page.edges, fills) if page.edges else ([], [])
+    rulings = [BBox(e["x0"], e["top"], e["x1"], e["bottom"]) for e in (*vertical, *horizontal)]
     width, height = float(page.width), float(page.height)
     if page.rotation in (90, 270):
         # pdfminer already turns the content as displayed; pdfplumber keeps the unturned page size.
@@ -175,8 +177,6 @@ def _read_page(page: Any) -> Page:
         number=page.page_number, width=width, height=height, words=words, lines=lines, rulings=rulings
     )  # fmt: skip
     if page.edges:
-        fills = [r for r in page.rects if r.get("fill")]
-        vertical, horizontal = rulings_without_fill_seams(page.edges, fills)
         found_tables = (
             page.find_tables(
                 {
@@ -398,7 +398,8 @@ def _convert_table(
             cells.append(owner)
             slots[(row, col)] = owner
         members.setdefault(id(owner), []).append(word)
-    _gather_overflowing_text(members, slots, ys, xs)
+    cell_ids = {key: id(cell) for key, cell in slots.items()}
+    gather_overflowing_text(members, cell_ids, xs, ys)
     table_area = table_box.width * table_box.height
     for cell in cells:
         cell.lines = group_lines(members.get(id(cell), []))
@@ -406,71 +407,6 @@ def _convert_table(
         cell.background = _background(cell.bbox, fills, table_area) if cell.bbox else None
     cells.sort(key=lambda c: (c.row, c.col))
     return Table(n_rows=n_rows, n_cols=n_cols, cells=cells, bbox=table_box)
-
-
-OVERFLOW_CROSSING = 0.25  # of a word's height on each side of a row line: the word is printed across it
-OVERFLOW_LEADING = 0.5  # of a line's height: lines closer than this are one paragraph
-
-
-def _gather_overflowing_text(
-    members: dict[int, list[Word]], slots: dict[tuple[int, int], Cell], ys: list[float], xs: list[float]
-) -> None:
-    """Give wrapped text that spills over its cell's top and bottom rulings back to the cell at its middle.
-
-    A spreadsheet row too short for its wrapped text prints the text centred on the cell anyway, over
-    the row lines above and below, so the first and last lines would land in the neighbouring (empty)
-    rows. A word printed across a row line is such text: its whole paragraph belongs where its middle is.
-    """
-    owner_of: dict[int, Cell] = {id(w): cell for cell in slots.values() for w in members.get(id(cell), [])}
-    words = [w for ws in members.values() for w in ws]
-    for word in words:
-        crossing = _crossed_row_line(word, ys)
-        if crossing is None:
-            continue
-        col = min(max(bisect.bisect_right(xs, word.bbox.center[0]) - 1, 0), len(xs) - 2)
-        upper, lower = slots.get((crossing - 1, col)), slots.get((crossing, col))
-        if upper is None or lower is None or upper is lower:
-            continue
-        pool = [w for w in words if owner_of.get(id(w)) in (upper, lower) and _same_column(w, word, xs)]
-        block = _paragraph_around(word, pool)
-        middle = (min(w.bbox.top for w in block) + max(w.bbox.bottom for w in block)) / 2
-        target = upper if middle < ys[crossing] else lower
-        for w in block:
-            source = owner_of[id(w)]
-            if source is not target:
-                members[id(source)].remove(w)
-                members.setdefault(id(target), []).append(w)
-                owner_of[id(w)] = target
-
-
-def _crossed_row_line(word: Word, ys: list[float]) -> int | None:
-    margin = OVERFLOW_CROSSING * word.bbox.height
-    for k in range(1, len(ys) - 1):
-        if word.bbox.top + margin < ys[k] < word.bbox.bottom - margin:
-            return k
-    return None
-
-
-def _same_column(a: Word, b: Word, xs: list[float]) -> bool:
-    return bisect.bisect_right(xs, a.bbox.center[0]) == bisect.bisect_right(xs, b.bbox.center[0])
-
-
-def _paragraph_around(seed: Word, pool: list[Word]) -> list[Word]:
-    """The words tied to the seed by tight line spacing, up and down."""
-    block = [seed]
-    top, bottom = seed.bbox.top, seed.bbox.bottom
-    grown = True
-    while grown:
-        grown = False
-        for w in pool:
-            if any(w is b for b in block):
-                continue
-            leading = OVERFLOW_LEADING * min(w.bbox.height, seed.bbox.height)
-            if w.bbox.top <= bottom + leading and w.bbox.bottom >= top - leading:
-                block.append(w)
-                top, bottom = min(top, w.bbox.top), max(bottom, w.bbox.bottom)
-                grown = True
-    return block
 
 
 def _background(box: BBox, fills: list[dict[str, Any]], table_area: float) -> str | None:
