@@ -957,6 +957,35 @@ def test_a_sheet_split_by_a_shadow_right_across_it_is_still_one_sheet() -> None:
     assert find_page_quads(cv2.cvtColor(apart, cv2.COLOR_BGR2GRAY)) == []
 
 
+def test_a_grey_sheet_lit_from_one_side_on_a_cork_board_is_found_by_its_colour() -> None:
+    """A sheet pinned on a brown board with the light from one side: its far half is no brighter than
+    the board, so brightness alone outlines half a sheet; its grey still differs from the board's brown."""
+    import cv2
+
+    from timetable_platform.extraction.ocr.preprocess import find_page_quads
+
+    photo = np.empty((900, 1200, 3), np.uint8)
+    photo[:] = (60, 100, 140)  # BGR: cork brown
+    sheet = np.array([[90, 80], [1110, 120], [1100, 820], [100, 800]], np.int32)
+    paper = np.zeros_like(photo)
+    cv2.fillPoly(paper, [sheet], (1, 1, 1))
+    light = np.linspace(200, 100, photo.shape[1]).astype(np.uint8)  # bright on the left, dim on the right
+    lit = np.repeat(light[None, :, None], 3, axis=2).repeat(photo.shape[0], axis=0)
+    photo = np.where(paper > 0, lit, photo)
+    gray = cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY)
+    half = find_page_quads(gray)  # by brightness: the lit half only
+    assert not half or np.abs(half[0] - sheet.astype(np.float32)).max() > 100
+    quads = find_page_quads(gray, photo)
+    assert quads and np.abs(quads[0] - sheet.astype(np.float32)).max() < 15, quads
+    # A grey ground around the grey sheet gives no colour to tell them apart: brightness decides alone.
+    plain = np.where(paper > 0, lit, np.full_like(photo, 110))
+    plain_gray = cv2.cvtColor(plain, cv2.COLOR_BGR2GRAY)
+    by_colour, by_brightness = find_page_quads(plain_gray, plain), find_page_quads(plain_gray)
+    assert len(by_colour) == len(by_brightness) and all(
+        np.array_equal(a, b) for a, b in zip(by_colour, by_brightness, strict=True)
+    )
+
+
 def test_a_sheets_edge_stepping_from_pixel_to_pixel_is_one_straight_run() -> None:
     """The hull of a sheet's outline follows a slightly slanted edge in many short steps; together
     they are one run, so the edge is found even where a shadow's long chord cuts a corner off."""

@@ -570,6 +570,26 @@ def test_a_range_whose_start_ocr_misread_keeps_its_end() -> None:
     assert periods == ["1", "2", "3", "4", "5", "6"]
 
 
+def test_a_first_range_misread_into_the_afternoon_keeps_its_end_and_the_usual_length() -> None:
+    """'1:30-8:15' for '7:30-8:15' reads as 13:30-20:15, before a header of 45-minute periods from
+    8:20: its end, twelve hours back, fits before the next start, and it lasts as long as they do."""
+    t = table(
+        [
+            ["", "1|1:30-8:15", "2|8:20-9:05", "3|9:10-9:55", "4|10:20-11:05", "5|11:10-11:55"],
+            ["Monday", "Art", "PE", "Maths", "Music", "Drama"],
+        ]
+    )
+    assert ("MON", "07:30", "08:15", None, "Art") in _slots(_read(t))
+    # A long block in its place keeps its printed times (a double practical at the end of the day).
+    long_last = table(
+        [
+            ["", "8:20-9:05", "9:10-9:55", "10:20-11:05", "11:10-11:55", "12:00-13:30"],
+            ["Monday", "Art", "PE", "Maths", "Music", "Lab"],
+        ]
+    )
+    assert ("MON", "12:00", "13:30", None, "Lab") in _slots(_read(long_last))
+
+
 def test_a_range_that_ends_before_it_starts_lost_its_start_to_ocr() -> None:
     """'17.20-10.50' between '9.05-9.50' and '10.50-11.35': a digit of the start was misread (a 7 for
     a 1), since the end, read after the block before, comes before it. The block starts where the one

@@ -562,6 +562,7 @@ def _build_slots(
     _share_untimed_runs(slots)
     _repair_half_ranges(slots)
     _repair_misread_first_start(slots)
+    _repair_misread_range(slots)
     # Start-only headers: a block ends where the next one starts.
     for i, slot in enumerate(slots):
         if slot.start is not None and slot.end is None:
@@ -798,6 +799,43 @@ def _repair_misread_first_start(slots: list[Slot]) -> None:
         second = timed[1].start
         assert second is not None
         timed[0].start = Clock(second.minutes - int(usual))
+
+
+# How many of a header's ranges must share its usual length (within a tenth) to repair one by it.
+USUAL_LENGTH_SHARE = 0.6
+
+
+def _repair_misread_range(slots: list[Slot]) -> None:
+    """A range that breaks the header's order, one half misread by OCR ('1:30-8:15' for '7:30-8:15',
+    which also reads as afternoon): the half that fits between its neighbours stays, and the other is
+    set the header's usual length away from it (checked both as printed and twelve hours off)."""
+    ranged = [s for s in slots if s.start is not None and s.end is not None and s.field_role is None]
+    if len(ranged) < 4:
+        return
+    lengths = [s.end.minutes - s.start.minutes for s in ranged]  # type: ignore[union-attr]
+    usual = int(statistics.median(lengths))
+    if usual <= 0 or sum(abs(n - usual) <= 0.1 * usual for n in lengths) < USUAL_LENGTH_SHARE * len(ranged):
+        return
+    for i, slot in enumerate(ranged):
+        assert slot.start is not None and slot.end is not None
+        before = ranged[i - 1].end if i > 0 else None
+        after = ranged[i + 1].start if i + 1 < len(ranged) else None
+        length = slot.end.minutes - slot.start.minutes
+        in_order = (before is None or before <= slot.start) and (after is None or slot.end <= after)
+        if in_order and length > 0:
+            continue  # a long block in its place (a double practical) is printed so
+        candidates = [(end - usual, end) for end in _twelve_hours_off(slot.end.minutes)]
+        candidates += [(start, start + usual) for start in _twelve_hours_off(slot.start.minutes)]
+        for start, end in candidates:
+            if start >= 0 and end < 24 * 60 and (before is None or before.minutes <= start) and (
+                after is None or end <= after.minutes
+            ):
+                slot.start, slot.end, slot.inferred = Clock(start), Clock(end), True
+                break
+
+
+def _twelve_hours_off(minutes: int) -> list[int]:
+    return [minutes, *(m for m in (minutes - 12 * 60, minutes + 12 * 60) if 0 <= m < 24 * 60)]
 
 
 def _repair_half_ranges(slots: list[Slot]) -> None:

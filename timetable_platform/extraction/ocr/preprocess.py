@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import cv2
@@ -229,11 +229,12 @@ SHEET_PART = 0.05
 SHADOWED_SHEET_FILL = 0.6
 
 
-def find_page_quads(gray: np.ndarray) -> list[np.ndarray]:
+def find_page_quads(gray: np.ndarray, color: np.ndarray | None = None) -> list[np.ndarray]:
     """Corners of the sheet of paper in a photo, a large bright quadrilateral on a darker background:
     as the polygon fitted to its outline puts them, then, where they differ, where the sheet's edges
     meet (a shadow band across a corner cuts it off the outline; see ``_fitted_corners``). Empty when
-    no sheet is seen."""
+    no sheet is seen. With ``color``, a sheet no brighter than its ground (lit from one side, on a
+    cork board or a wooden desk) is found by its colour instead (see ``_sheet_by_colour``)."""
     scale = 800 / max(gray.shape)
     small = cv2.resize(gray, None, fx=min(1.0, scale), fy=min(1.0, scale), interpolation=cv2.INTER_AREA)
     factor = gray.shape[1] / small.shape[1]
@@ -243,11 +244,74 @@ def find_page_quads(gray: np.ndarray) -> list[np.ndarray]:
     rim = max(2, min(small.shape) // 40)
     background = float(np.median(_rim_pixels(small, rim)))
     bright = np.where(small > background + 30, 255, 0).astype(np.uint8)
-    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+
+    def lighter(mask: np.ndarray, lit: np.ndarray) -> bool:
+        return float(small[lit].mean()) - float(small[mask == 0].mean()) >= 40
+
+    quads = _sheet_quads(bright, lighter, factor)
+    if color is None:
+        return quads
+    coloured = _sheet_by_colour(color, small.shape, rim, factor)
+    # Light falling off across the sheet outlines only its lit part by brightness: the sheet its colour
+    # outlines around that part, clearly larger, is the whole of it.
+    if coloured and (not quads or (_quad_area(coloured[0]) > SHEET_LIT_PART * _quad_area(quads[0]) and (
+        cv2.pointPolygonTest(coloured[0].reshape(-1, 1, 2), tuple(float(v) for v in quads[0].mean(axis=0)), False) > 0
+    ))):
+        return coloured
+    return quads
+
+
+# A sheet outlined by colour replaces the one outlined by brightness when it is this much larger.
+SHEET_LIT_PART = 1.2
+
+
+def _quad_area(quad: np.ndarray) -> float:
+    return float(cv2.contourArea(quad.reshape(-1, 1, 2).astype(np.float32)))
+
+
+# How far (in CIELAB a*b*, 8-bit units) a pixel's colour must be from the ground's to be the sheet's;
+# how far apart the two must be on average; how much darker than the ground the sheet may look.
+SHEET_CHROMA = 8.0
+SHEET_CHROMA_APART = 10.0
+SHEET_DARKER = 10.0
+# How coloured (a*b* distance from grey) the ground must be for a sheet to be told from it by colour.
+GROUND_CHROMA = 12.0
+
+
+def _sheet_by_colour(color: np.ndarray, size: tuple[int, ...], rim: int, factor: float) -> list[np.ndarray]:
+    """A grey or white sheet on a coloured ground (cork, wood), lit so unevenly that parts of it are no
+    brighter than the ground: it still differs from the ground in colour, all over."""
+    small = cv2.GaussianBlur(cv2.resize(color, (size[1], size[0]), interpolation=cv2.INTER_AREA), (5, 5), 0)
+    lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32)
+    ground = np.median(
+        np.concatenate([lab[:rim].reshape(-1, 3), lab[-rim:].reshape(-1, 3), lab[:, :rim].reshape(-1, 3),
+                        lab[:, -rim:].reshape(-1, 3)]), axis=0,
+    )  # fmt: skip
+    if float(np.hypot(ground[1] - 128, ground[2] - 128)) < GROUND_CHROMA:
+        return []  # a white or grey ground: brightness alone tells a sheet from it
+    apart = np.sqrt(((lab[:, :, 1:] - ground[1:]) ** 2).sum(axis=2))
+    not_darker = lab[:, :, 0] >= ground[0] - SHEET_DARKER
+    sheet = np.where((apart > SHEET_CHROMA) & not_darker, 255, 0).astype(np.uint8)
+
+    def coloured_apart(mask: np.ndarray, lit: np.ndarray) -> bool:
+        return float(apart[lit].mean()) - float(apart[mask == 0].mean()) >= SHEET_CHROMA_APART and float(
+            lab[:, :, 0][lit].mean()
+        ) >= float(lab[:, :, 0][mask == 0].mean())
+
+    return _sheet_quads(sheet, coloured_apart, factor)
+
+
+def _sheet_quads(
+    sheet: np.ndarray, stands_out: Callable[[np.ndarray, np.ndarray], bool], factor: float
+) -> list[np.ndarray]:
+    """The quads of ``find_page_quads`` from a mask of the pixels that may be the sheet's;
+    ``stands_out(outline mask, sheet pixels in it)`` says whether the outlined sheet differs clearly
+    from its ground."""
+    bright = cv2.morphologyEx(sheet, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
     contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return []
-    total = small.shape[0] * small.shape[1]
+    total = bright.shape[0] * bright.shape[1]
     # A shadow cast right across the sheet splits its bright part in two or three: the large parts
     # together are the sheet, if they fill most of the outline around them.
     parts = [c for c in contours if cv2.contourArea(c) >= SHEET_PART * total] or [max(contours, key=cv2.contourArea)]
@@ -262,11 +326,11 @@ def find_page_quads(gray: np.ndarray) -> list[np.ndarray]:
     filled = 1.1 if len(parts) == 1 else 1 / SHADOWED_SHEET_FILL
     if approx is None or len(approx) != 4 or cv2.contourArea(approx) > filled * area:
         return []
-    # The sheet must be clearly brighter than what surrounds it (where it is lit).
-    mask = np.zeros_like(small)
+    # The sheet must be clearly set off from what surrounds it (where it is lit).
+    mask = np.zeros_like(bright)
     cv2.fillPoly(mask, [np.round(approx).astype(np.int32)], 255)
     lit = (mask > 0) & (bright > 0) if len(parts) > 1 else mask > 0
-    if float(small[lit].mean()) - float(small[mask == 0].mean()) < 40:
+    if not stands_out(mask, lit):
         return []
     corners = order_corners(approx[:, 0, :].astype(np.float32))
     if len(parts) > 1 and not _lit_along_sides(bright, corners):
@@ -576,10 +640,12 @@ def straighten_bowed_rows(color: np.ndarray, gray: np.ndarray) -> tuple[np.ndarr
     return straight_color, straight_gray
 
 
-def _perspective_quads(gray: np.ndarray, flat: np.ndarray) -> Iterator[tuple[np.ndarray, bool]]:
+def _perspective_quads(
+    gray: np.ndarray, flat: np.ndarray, color: np.ndarray | None = None
+) -> Iterator[tuple[np.ndarray, bool]]:
     """Quads to undo the perspective by, best first, each with whether it is a sheet seen whole; the
     table's frame is only looked for when the sheet does not settle it."""
-    page_quads = find_page_quads(gray)
+    page_quads = find_page_quads(gray, color)
     whole_sheet = bool(page_quads) and not _sheet_runs_off(gray)
     if whole_sheet:
         yield from ((quad, True) for quad in page_quads)
@@ -614,7 +680,7 @@ def prepare_page(image: Image.Image | np.ndarray, *, detect_orientation: bool = 
     # whole is cut out: one running off the photo has a corner the frame made).
     corrected = False
     skew: float | None = None
-    for quad, sheet in _perspective_quads(cv2.cvtColor(color, cv2.COLOR_BGR2GRAY), flat):
+    for quad, sheet in _perspective_quads(cv2.cvtColor(color, cv2.COLOR_BGR2GRAY), flat, color):
         if not (_is_projective(quad) or sheet):
             continue
         warped = perspective_correct(color, quad, crop_to_quad=sheet)
