@@ -872,6 +872,27 @@ def test_a_table_outline_with_a_notch_gives_no_quad_to_warp_by() -> None:
     assert quad is not None and np.allclose(quad, [[150, 200], [1350, 200], [1350, 800], [150, 800]], atol=6)
 
 
+def test_a_leaning_curled_table_photographed_at_an_angle_gives_its_frame() -> None:
+    """A table on a sheet photographed from the side and curled where it hangs: its sides lean by
+    several degrees and its top and bottom rules bow between the corners. Its frame is still the quad
+    to undo the perspective by (the notched outline above still gives none)."""
+    import cv2
+
+    from timetable_platform.extraction.ocr.preprocess import find_table_quad
+
+    flat = np.full((1100, 1500), 250, np.uint8)
+    _rule_grid(flat, (150, 200), 8, 10, (150, 60))
+    corners = np.float32([[150, 200], [1350, 200], [1350, 800], [150, 800]])
+    seen = np.float32([[260, 180], [1330, 230], [1360, 780], [130, 830]])  # the left side leans ~11 degrees
+    photo = cv2.warpPerspective(flat, cv2.getPerspectiveTransform(corners, seen), (1500, 1100), borderValue=250)
+    ys, xs = np.mgrid[0:1100, 0:1500].astype(np.float32)
+    # Curl: the rows sag by up to 14 px between the table's sides, none at its corners.
+    sag = 14 * np.sin(np.pi * np.clip((xs - 140) / 1220, 0, 1))
+    curled = cv2.remap(photo, xs, ys - sag, cv2.INTER_LINEAR, borderValue=250)
+    quad = find_table_quad(curled)
+    assert quad is not None and np.abs(quad - seen).max() < 15, quad
+
+
 def _bar_rows(gray: np.ndarray) -> list[list[tuple[float, float]]]:
     """Centres of word-sized dark bars, grouped into rows top to bottom, each row left to right."""
     import cv2

@@ -184,8 +184,8 @@ def find_table_quad(gray: np.ndarray) -> np.ndarray | None:
     small = cv2.resize(gray, None, fx=min(1.0, scale), fy=min(1.0, scale), interpolation=cv2.INTER_AREA)
     factor = gray.shape[1] / small.shape[1]
     ink = binarize(small)
-    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (small.shape[1] // 30, 1)))
-    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, small.shape[0] // 30)))
+    horizontal = _leaning_lines(ink, small.shape[1] // 30, vertical=False)
+    vertical = _leaning_lines(ink, small.shape[0] // 30, vertical=True)
     grid = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
     contours, _ = cv2.findContours(grid, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
@@ -205,9 +205,63 @@ def find_table_quad(gray: np.ndarray) -> np.ndarray | None:
     # side cut across it is slanted against the table's lines.
     corners = order_corners(approx[:, 0, :].astype(np.float32))
     near = cv2.dilate(grid, np.ones((5, 5), np.uint8))
-    if min(_ruled_share(near, a, b) for a, b in zip(corners, np.roll(corners, -1, axis=0), strict=True)) < RULED_SIDE:
-        return None
+    reach = max(5, round(BOW_REACH * max(small.shape)))
+    for a, b in zip(corners, np.roll(corners, -1, axis=0), strict=True):
+        if _ruled_share(near, a, b) < RULED_SIDE and not _bowed_along(grid, a, b, reach):
+            return None
     return corners * factor
+
+
+# How far (a share of the photo's size) a curled sheet bows a table's side away from the straight line
+# between its corners, and how closely (pixels, root mean square) the ruling must follow a bow.
+BOW_REACH = 0.016
+BOW_FIT = 2.0
+
+
+def _bowed_along(lines: np.ndarray, a: np.ndarray, b: np.ndarray, reach: int, samples: int = 37) -> bool:
+    """Whether the segment a-b has a ruling beside it that bows away from it and back, as a curled
+    sheet bends its table's side: the ruling's offset along the segment is a parabola through both
+    ends. A notch (a corner cell without borders) steps the offset at one end instead."""
+    along = b - a
+    normal = np.array([-along[1], along[0]]) / max(float(np.linalg.norm(along)), 1e-6)
+    height, width = lines.shape
+    steps = sorted(range(-reach, reach + 1), key=abs)
+    ts, offsets = [], []
+    for t in np.linspace(0.05, 0.95, samples):
+        point = a + t * along
+        for step in steps:
+            x, y = np.rint(point + step * normal).astype(int)
+            if 0 <= x < width and 0 <= y < height and lines[y, x] > 0:
+                ts.append(t)
+                offsets.append(step)
+                break
+    if len(ts) < 0.9 * samples:
+        return False
+    t_arr, d = np.array(ts), np.array(offsets, dtype=np.float64)
+    shape = 4 * t_arr * (1 - t_arr)
+    bow = float(shape @ d) / float(shape @ shape)
+    return float(np.sqrt(np.mean((d - bow * shape) ** 2))) <= BOW_FIT
+
+
+# A photo taken at an angle leans a table's sides by up to this much (degrees) against the frame's axes.
+LEAN_LIMIT = 12
+LEAN_STEP = 3
+
+
+def _leaning_lines(ink: np.ndarray, length: int, *, vertical: bool) -> np.ndarray:
+    """The straight lines in ``ink`` at least ``length`` long, upright (or level) or leaning up to
+    LEAN_LIMIT degrees: an opening by a thin line at each lean in turn."""
+    found = np.zeros_like(ink)
+    length = max(3, length | 1)
+    centre = length // 2
+    for lean in range(-LEAN_LIMIT, LEAN_LIMIT + 1, LEAN_STEP):
+        kernel = np.zeros((length, length), np.uint8)
+        dx, dy = centre * np.sin(np.radians(lean)), centre * np.cos(np.radians(lean))
+        if not vertical:
+            dx, dy = dy, dx
+        cv2.line(kernel, (round(centre - dx), round(centre - dy)), (round(centre + dx), round(centre + dy)), 1, 1)
+        found |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+    return found
 
 
 # The share of a table quad's side that must lie on its rulings.
