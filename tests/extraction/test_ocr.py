@@ -1048,6 +1048,33 @@ def test_the_bowed_rows_of_a_curled_sheet_are_bent_straight() -> None:
     assert max(rows) - min(rows) <= 2, rows  # now sits on the same pixel rows across the page
 
 
+def test_the_edges_of_a_warped_sheet_do_not_stop_its_table_rows_being_straightened() -> None:
+    """A sheet warped by its table's frame keeps its own edges in the page, bowing their own way and
+    spanning wider than the table: they are no rows of it, and the table's bowed rows are still bent
+    straight."""
+    import cv2
+
+    from timetable_platform.extraction.ocr.preprocess import straighten_bowed_rows
+
+    page = np.full((800, 1400), 255, np.uint8)
+    for y in range(160, 660, 100):
+        page[y : y + 3, 140:1260] = 0
+    for x in range(140, 1261, 280):
+        page[160:663, x : x + 3] = 0
+    ys, xs = np.mgrid[0:800, 0:1400].astype(np.float32)
+    bow = 18 * np.clip(1 - ((xs - 700) / 560) ** 2, 0, None)  # the table's middle sags 18 px
+    bowed = cv2.remap(page, xs, ys - bow, cv2.INTER_LINEAR, borderValue=255)
+    for x in range(20, 1380):  # the sheet's top and bottom edges rise towards its middle
+        lift = int(10 * (1 - ((x - 700) / 680) ** 2))
+        bowed[40 - lift : 43 - lift, x] = 0
+        bowed[760 - lift : 763 - lift, x] = 0
+    straightened = straighten_bowed_rows(cv2.cvtColor(bowed, cv2.COLOR_GRAY2BGR), bowed)
+    assert straightened is not None
+    _, gray = straightened
+    rows = [float(np.flatnonzero(gray[120:220, x] < 128).mean()) for x in (200, 450, 710, 950, 1200)]
+    assert max(rows) - min(rows) <= 2, rows  # the table's first row rule is straight
+
+
 def _lines_read_from_boxes(
     size: tuple[int, int],
     boxes: list[tuple[tuple[int, int, int, int], tuple[int, int, int], list[str]]],

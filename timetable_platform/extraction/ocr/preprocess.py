@@ -645,6 +645,10 @@ BOW_LINES = 3
 BOW_MIN = 4.0
 
 
+# How far apart (a share of the page's width) the ends of one table's row rules may be.
+ROW_ENDS = 0.03
+
+
 def straighten_bowed_rows(color: np.ndarray, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Colour and grey pages with bowed rows bent straight, or None when the rows run straight. A
     sheet pinned up or lying curled bows, and a perspective warp cannot undo that: its long rulings
@@ -657,7 +661,7 @@ def straighten_bowed_rows(color: np.ndarray, gray: np.ndarray) -> tuple[np.ndarr
     # Pieces of one bowed ruling step from pixel row to pixel row: joined along the line.
     joined = cv2.dilate(runs, cv2.getStructuringElement(cv2.MORPH_RECT, (max(15, width // 80), 5)))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    curves: list[tuple[float, np.ndarray]] = []
+    curves: list[tuple[float, np.ndarray, int, int]] = []  # centre, bow per column, first and last x
     xs = np.arange(width, dtype=np.float64)
     for i in range(1, count):
         x, y, w, h = (int(v) for v in stats[i][:4])
@@ -672,18 +676,23 @@ def straighten_bowed_rows(color: np.ndarray, gray: np.ndarray) -> tuple[np.ndarr
         fitted[:x] = fitted[x]
         fitted[x + w :] = fitted[x + w - 1]
         centre = float(np.polyval(coeffs, x + w / 2))
-        curves.append((centre, fitted - centre))
+        curves.append((centre, fitted - centre, x, x + w))
+    # A table's row rules start and end together: lines that span otherwise (the edges of a sheet
+    # warped by its table's frame, a title's underline) bow their own way and are no rows of it.
+    if curves:
+        first, last = float(np.median([c[2] for c in curves])), float(np.median([c[3] for c in curves]))
+        curves = [c for c in curves if abs(c[2] - first) <= ROW_ENDS * width and abs(c[3] - last) <= ROW_ENDS * width]
     if len(curves) < BOW_LINES:
         return None
     curves.sort(key=lambda item: item[0])
-    bows = np.array([bow for _, bow in curves])
+    bows = np.array([c[1] for c in curves])
     if float(np.abs(bows).max()) < BOW_MIN:
         return None
     # The curves must bow alike (one sheet's curl), not each its own way (tilted lines, noise).
     signs = np.sign(bows[:, width // 2] - (bows[:, 0] + bows[:, -1]) / 2)
     if abs(float(signs.sum())) < 0.8 * len(signs):
         return None
-    centres = np.array([centre for centre, _ in curves])
+    centres = np.array([c[0] for c in curves])
     rows = np.arange(height, dtype=np.float64)
     map_y = np.empty((height, width), np.float32)
     for column in range(width):
