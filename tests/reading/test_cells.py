@@ -178,6 +178,16 @@ def test_a_code_after_several_names_is_their_room_and_one_after_one_name_its_cou
     assert CellSplitter.fit([["Optics - HALL210"]]).split(["Optics - HALL210"]).room is None
 
 
+def test_a_roman_numeral_after_a_course_name_is_part_of_the_name() -> None:
+    # University courses are numbered in Roman figures; a code alone on its own line stays a teacher.
+    splitter = CellSplitter.fit([["Optics II - AB13"], ["Geometry III"], ["Zoology IV HALL5"], ["Botany", "IV"]])
+    fields = splitter.split(["Optics II - AB13"])
+    assert (fields.subject, fields.teacher, fields.room) == ("Optics II", None, "AB13")
+    assert splitter.split(["Geometry III"]).subject == "Geometry III"
+    assert splitter.split(["Zoology IV HALL5"]).room == "HALL5"
+    assert splitter.split(["Botany", "IV"]).teacher == "IV"
+
+
 def test_a_room_wrapped_after_a_dash_is_the_room_and_a_course_code_joins_the_name() -> None:
     splitter = CellSplitter.fit([["Zoology -", "AB12"], ["Physics -", "PHY104"]])
     fields = splitter.split(["Zoology -", "AB12"])

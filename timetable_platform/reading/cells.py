@@ -239,6 +239,8 @@ class _Parsed:
 
 
 _WORD_CHARS = re.compile(r"[^\W\d_]+")
+# The part of a course numbered in Roman figures ('Analysis II', 'Chemistry IV').
+_ROMAN_NUMERAL = re.compile(r"I{1,3}|IV|VI{0,3}|IX|XI{0,2}")
 
 
 class CellSplitter:
@@ -339,8 +341,11 @@ class CellSplitter:
             for i, line in enumerate(lines):
                 segments = [s for s in _SEPARATORS.split(line) if s]
                 for j, seg in enumerate(segments):
-                    for tok in seg.split():
-                        if not is_code(tok):
+                    toks = seg.split()
+                    for k, tok in enumerate(toks):
+                        if not is_code(tok) or (
+                            k > 0 and _ROMAN_NUMERAL.fullmatch(tok) and _WORD_CHARS.fullmatch(toks[k - 1])
+                        ):
                             continue
                         if i == 0 and j == 0 and tok == seg.split()[0]:
                             first_codes[tok] += 1
@@ -490,6 +495,10 @@ class CellSplitter:
                 found.append(("room", last))
                 tokens.pop()
                 continue
+            if _ROMAN_NUMERAL.fullmatch(last) and len(tokens) > 1 and _WORD_CHARS.fullmatch(tokens[-2]) and (
+                last not in self.teacher_codes
+            ):
+                break  # 'Analysis II', 'Physique III': the course's part, not a teacher's code
             if is_code(last) and (
                 last in self.teacher_codes
                 or ((found or consume_all or after_field) and last not in self.subject_codes)
