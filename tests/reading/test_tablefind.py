@@ -78,6 +78,25 @@ def test_wrapped_text_spilling_over_a_short_row_is_read_in_the_row_it_is_centred
     assert t is not None and {c.row: c.text for c in t.cells if c.col == 1 and c.text}[1].startswith("Choir")
 
 
+def test_hour_labels_set_tightly_in_an_unruled_printout_are_each_a_row() -> None:
+    """A spreadsheet printed without borders: one-hour rows only a line apart, '7h', '8h', '9h' ...
+    down the label column, lessons beside them. Each hour is a row of its own; a start and an end
+    stacked in one label (close together, then far from the next) stay one label."""
+    hours = ["7h", "8h", "9h", "10h", "11h"]
+    words = [_word("Mon", 105, 5), _word("Tue", 205, 5), _word("Wed", 305, 5)]
+    words += [_word(h, 5, 22 + 12 * k) for k, h in enumerate(hours)]
+    words += [_word("Maths", 105, 34), _word("Art", 205, 58), _word("Choir", 305, 70)]
+    t = table_from_words(words)
+    assert t is not None
+    assert _read_blocks(t) == {("MON", "08:00", "Maths"), ("TUE", "10:00", "Art"), ("WED", "11:00", "Choir")}
+    stacked = [_word("Mon", 105, 5), _word("Tue", 205, 5), _word("Wed", 305, 5)]
+    for k, (start, end) in enumerate((("8:00", "8:45"), ("9:00", "9:45"), ("10:00", "10:45"))):
+        stacked += [_word(start, 5, 30 + 40 * k), _word(end, 5, 41 + 40 * k)]
+        stacked += [_word(("Maths", "Art", "PE")[k], 105, 35 + 40 * k)]
+    t = table_from_words(stacked)
+    assert t is not None and ("MON", "09:00", "Art") in _read_blocks(t)
+
+
 def test_a_heading_underline_and_a_footer_rule_are_no_edges_of_the_grid() -> None:
     """A title underlined above the table and a signature line below it cross no ruling of the table
     and are shorter than it: the grid runs from the table's own top edge to its bottom edge, and the

@@ -288,17 +288,58 @@ def _chunks(lines: list[Line], xs: list[float], height: float) -> list[_Chunk]:
         pitch = sorted(b - a for a, b in pairwise(labels))[(len(labels) - 1) // 2]
         line_gap = max(line_gap, min(1.6 * height, 0.25 * pitch))
     chunks: list[_Chunk] = []
-    for col, items in pieces.items():
+    for items in pieces.values():
         items.sort(key=lambda item: item[0])
-        for top, bottom, ws in items:
+    own_rows = _clock_rows(pieces.get(_pitch_column(pieces), []))
+    for col, items in pieces.items():
+        alone = own_rows if col == _pitch_column(pieces) else set()
+        for index, (top, bottom, ws) in enumerate(items):
             last = chunks[-1] if chunks and chunks[-1].col == col else None
             header = any(id(w) in header_ids for w in ws)
-            if last is not None and top - last.bottom <= line_gap and not header and not last.header:
+            if (
+                last is not None
+                and top - last.bottom <= line_gap
+                and not header
+                and not last.header
+                and not (index in alone or index - 1 in alone)
+            ):
                 last.words.extend(ws)
                 last.bottom = max(last.bottom, bottom)
             else:
                 chunks.append(_Chunk(col=col, words=list(ws), top=top, bottom=bottom, header=header))
     return chunks
+
+
+# Label lines in a run this long, evenly spaced (within this share of their pitch), each a row.
+CLOCK_RUN = 3
+CLOCK_PITCH = 0.15
+
+
+def _clock_rows(items: list[tuple[float, float, list[Word]]]) -> set[int]:
+    """Indices of label lines that each print one clock time ('7h', '8h', '9h' ...), evenly spaced and
+    later each: rows of their own, however tightly a spreadsheet printout sets them. (A start and an
+    end stacked in one label stand close, then far from the next pair: no even run.)"""
+    from timetable_platform.domain.times import find_times
+
+    starts = []
+    for _, _, ws in items:
+        found = find_times(" ".join(w.text for w in ws))
+        starts.append(found[0].start if len(found) == 1 and found[0].end is None else None)
+    rows: set[int] = set()
+    run: list[int] = []
+    for k in range(len(items) + 1):
+        fits = k < len(items) and starts[k] is not None
+        if fits and run:
+            pitch = items[run[-1]][0] - items[run[-2]][0] if len(run) >= 2 else None
+            step = items[k][0] - items[run[-1]][0]
+            fits = starts[k] > starts[run[-1]] and (pitch is None or abs(step - pitch) <= CLOCK_PITCH * pitch)
+        if fits:
+            run.append(k)
+            continue
+        if len(run) >= CLOCK_RUN:
+            rows.update(run)
+        run = [k] if k < len(items) and starts[k] is not None else []
+    return rows
 
 
 def _header_words(words: list[Word]) -> set[int]:
