@@ -150,7 +150,10 @@ def _spreadsheet_printout_pdf() -> bytes:
 
 
 def test_pdf_spreadsheet_printout_keeps_merged_fills_and_overflowing_text_whole() -> None:
-    table = _read(_spreadsheet_printout_pdf(), "sheet.pdf").pages[0].tables[0]
+    page = _read(_spreadsheet_printout_pdf(), "sheet.pdf").pages[0]
+    table = page.tables[0]
+    # The two rows painted for the merged cell are one painted box, as the reader sees it.
+    assert [(round(b.x0), round(b.top), round(b.x1), round(b.bottom)) for b in page.fills] == [(110, 116, 210, 148)]
     chemistry = next(c for c in table.cells if c.text == "Chemistry")
     assert (chemistry.row, chemistry.rowspan) == (1, 2)  # not cut in two at the seam of its fills
     tuesday = {c.row: c.text for c in table.cells if c.col == 2}

@@ -97,6 +97,22 @@ def test_hour_labels_set_tightly_in_an_unruled_printout_are_each_a_row() -> None
     assert t is not None and ("MON", "09:00", "Art") in _read_blocks(t)
 
 
+def test_a_lesson_centred_in_its_filled_box_spans_the_rows_the_box_covers() -> None:
+    """A borderless printout: Maths's fill covers the 8h and 9h rows, its name printed once in the
+    middle; Art's fill covers one row. The fills, not the text, give each lesson's length."""
+    hours = ["7h", "8h", "9h", "10h"]
+    words = [_word("Mon", 105, 5), _word("Tue", 205, 5), _word("Wed", 305, 5)]
+    words += [_word(h, 5, 22 + 12 * k) for k, h in enumerate(hours)]
+    words += [_word("Maths", 105, 40), _word("Art", 205, 46), _word("PE", 305, 58)]
+    fills = [BBox(100, 32, 200, 56), BBox(200, 44, 300, 56)]  # Maths: 8h-10h; Art: 9h-10h
+    t = table_from_words(words, fills)
+    assert t is not None
+    reading = read_grid(t)
+    assert reading is not None
+    got = {(b.day, b.start.hhmm(), b.end.hhmm(), b.lines[0]) for b in reading.blocks if b.start and b.end}
+    assert ("MON", "08:00", "10:00", "Maths") in got and ("TUE", "09:00", "10:00", "Art") in got
+
+
 def test_a_heading_underline_and_a_footer_rule_are_no_edges_of_the_grid() -> None:
     """A title underlined above the table and a signature line below it cross no ruling of the table
     and are shorter than it: the grid runs from the table's own top edge to its bottom edge, and the

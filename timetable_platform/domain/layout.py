@@ -129,6 +129,9 @@ class Page:
     rulings: list[BBox] = field(default_factory=list)
     # Filled boxes the print sits in (a calendar's events, an app's lesson cards), when the reader sees them.
     boxes: list[BBox] = field(default_factory=list)
+    # Painted cell backgrounds of a text layer (a spreadsheet's fills): where no rulings are printed,
+    # they show how far a lesson reaches.
+    fills: list[BBox] = field(default_factory=list)
 
     @property
     def text(self) -> str:

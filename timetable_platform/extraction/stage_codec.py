@@ -123,6 +123,7 @@ def _page(page: Page) -> dict[str, Any]:
         "tables": [_table(t) for t in page.tables],
         "rulings": [_bbox(r) for r in page.rulings],
         "boxes": [_bbox(b) for b in page.boxes],
+        "fills": [_bbox(b) for b in page.fills],
     }
 
 
@@ -136,6 +137,7 @@ def _read_page(data: dict[str, Any]) -> Page:
         tables=[_read_table(t) for t in data["tables"]],
         rulings=[_read_bbox(r) for r in data["rulings"]],
         boxes=[_read_bbox(b) for b in data.get("boxes", [])],  # layouts stored before boxes were kept have none
+        fills=[_read_bbox(b) for b in data.get("fills", [])],
     )
 
 

@@ -224,7 +224,7 @@ def _best_found_table(page: Page, language: str | None) -> Table | None:
     more columns from words are the scattered boxes of a calendar view, which its hour lines rule
     better and which are read by day columns later."""
     ruled = tablefind.table_from_rulings(page)
-    worded = tablefind.table_from_words(page.words)
+    worded = tablefind.table_from_words(page.words, page.fills)
     if ruled is None or worded is None:
         return ruled or worded
     if not ruled.n_cols < worded.n_cols <= ruled.n_cols + MISSED_COLUMNS:

@@ -380,7 +380,7 @@ def _ink_boxes(words: list[Word]) -> bool:
     return sum(1 for w in words if w.confidence < 1.0) > len(words) / 2
 
 
-def table_from_words(words: list[Word]) -> Table | None:
+def table_from_words(words: list[Word], boxes: Sequence[BBox] = ()) -> Table | None:
     """A table from word positions alone (no rulings).
 
     Columns are the x-gaps shared by nearly all lines. Rows are anchored on the first column (the
@@ -398,7 +398,7 @@ def table_from_words(words: list[Word]) -> Table | None:
         return None
     junk = _junk_edge_words(words, xs)
     if junk:
-        return table_from_words([w for w in words if id(w) not in junk])
+        return table_from_words([w for w in words if id(w) not in junk], boxes)
     n_cols = len(xs) - 1
     chunks = _chunks(lines, xs, height)
     menu = _menu_column_words(chunks)
@@ -406,7 +406,7 @@ def table_from_words(words: list[Word]) -> Table | None:
     if n_cols > _MIN_GRID + 1 and _is_aside(last, [c for c in chunks if c.col == 0]):
         menu |= {id(w) for c in last for w in c.words}
     if menu:
-        return table_from_words([w for w in words if id(w) not in menu])
+        return table_from_words([w for w in words if id(w) not in menu], boxes)
     anchors = sorted((c for c in chunks if c.col == 0), key=lambda c: c.top)
     if not anchors:
         return None
@@ -416,6 +416,7 @@ def table_from_words(words: list[Word]) -> Table | None:
     if len(anchors) < _MIN_GRID:
         return None
     chunks = _split_at_labels(chunks, anchors, height)
+    _stretch_to_boxes(chunks, boxes, xs, height)
     # Row bands: from each anchor's top to the next anchor's top (text sits at the top or middle of a row).
     centres = [(a.top + a.bottom) / 2 for a in anchors]
     centred = above_label or _centred(anchors, chunks)
@@ -499,6 +500,32 @@ def _split_at_labels(chunks: list[_Chunk], anchors: list[_Chunk], height: float)
         pieces = [_piece(chunk.col, part) for part in parts] if cuts and _alike(parts, height) else [chunk]
         out.extend(pieces)
     return out
+
+
+def _stretch_to_boxes(chunks: list[_Chunk], boxes: Sequence[BBox], xs: list[float], height: float) -> None:
+    """A lesson's text printed in the middle of its filled box reaches as far as the box: a spreadsheet
+    printed without borders (a merged cell's fill over two hours, its name centred in it) or an
+    app's lesson card shows its length so, not by rulings."""
+    for chunk in chunks:
+        if chunk.header or chunk.col == 0:
+            continue
+        cx = (min(w.bbox.x0 for w in chunk.words) + max(w.bbox.x1 for w in chunk.words)) / 2
+        cy = (chunk.top + chunk.bottom) / 2
+        width = xs[chunk.col + 1] - xs[chunk.col]
+        holding = [
+            b for b in boxes
+            if b.contains_point(cx, cy) and b.width <= BOX_COLUMN * width and b.height >= chunk.bottom - chunk.top
+        ]  # fmt: skip
+        if holding:
+            box = min(holding, key=lambda b: b.width * b.height)
+            inset = BOX_INSET * height
+            chunk.top, chunk.bottom = min(chunk.top, box.top + inset), max(chunk.bottom, box.bottom - inset)
+
+
+# A box wider than this many columns is a band across days, not one lesson's; a box's edge this many
+# text heights inside does not reach the row it ends on.
+BOX_COLUMN = 1.5
+BOX_INSET = 0.5
 
 
 def _alike(parts: list[list[Word]], height: float) -> bool:

@@ -174,7 +174,8 @@ def _read_page(page: Any) -> Page:
         # pdfminer already turns the content as displayed; pdfplumber keeps the unturned page size.
         width, height = height, width
     out = Page(
-        number=page.page_number, width=width, height=height, words=words, lines=lines, rulings=rulings
+        number=page.page_number, width=width, height=height, words=words, lines=lines, rulings=rulings,
+        fills=_painted_boxes(fills, width, height),
     )  # fmt: skip
     if page.edges:
         found_tables = (
@@ -195,6 +196,41 @@ def _read_page(page: Any) -> Page:
                 out.tables.append(table)
         _attach_captions(out)
     return out
+
+
+# Fills lighter than this (0-1 grey) are paper, not a box; boxes smaller than this (points) are marks.
+PAPER_GREY = 0.95
+SMALLEST_BOX = 4.0
+
+
+def _painted_boxes(fills: list[dict[str, Any]], width: float, height: float) -> list[BBox]:
+    """The page's coloured boxes (lesson tiles, a spreadsheet's cell fills): rectangles painted in a
+    colour, neither paper white nor a page-sized background. Fills painted row by row for one cell
+    (see ``rulings_without_fill_seams``) are joined into one box."""
+    painted: list[tuple[str, BBox]] = []
+    for rect in fills:
+        colour = _colour(rect.get("non_stroking_color"))
+        if colour is None:
+            continue
+        r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        w, h = rect["x1"] - rect["x0"], rect["bottom"] - rect["top"]
+        if (r + g + b) / 3 >= PAPER_GREY or min(w, h) < SMALLEST_BOX or w * h > 0.5 * width * height:
+            continue
+        painted.append((colour, BBox(rect["x0"], rect["top"], rect["x1"], rect["bottom"])))
+    painted.sort(key=lambda item: (item[0], round(item[1].x0), item[1].top))
+    boxes: list[tuple[str, BBox]] = []
+    for colour, box in painted:
+        if boxes and boxes[-1][0] == colour:
+            last = boxes[-1][1]
+            if (
+                abs(last.x0 - box.x0) <= EDGE_TOLERANCE
+                and abs(last.x1 - box.x1) <= EDGE_TOLERANCE
+                and abs(box.top - last.bottom) <= EDGE_TOLERANCE
+            ):
+                boxes[-1] = (colour, BBox(last.x0, last.top, last.x1, max(last.bottom, box.bottom)))
+                continue
+        boxes.append((colour, box))
+    return [box for _, box in boxes]
 
 
 def rulings_without_fill_seams(
