@@ -113,6 +113,20 @@ def test_a_lesson_centred_in_its_filled_box_spans_the_rows_the_box_covers() -> N
     assert ("MON", "08:00", "10:00", "Maths") in got and ("TUE", "09:00", "10:00", "Art") in got
 
 
+def test_a_band_painted_across_the_days_with_its_name_printed_once_is_a_lesson_on_each() -> None:
+    """A borderless printout's evening course: one fill across Monday to Wednesday at 10h, its name
+    printed once in the middle; Art's own fill on Monday at 8h is a lesson of one day."""
+    hours = ["7h", "8h", "9h", "10h"]
+    words = [_word("Mon", 105, 5), _word("Tue", 205, 5), _word("Wed", 305, 5)]
+    words += [_word(h, 5, 22 + 12 * k) for k, h in enumerate(hours)]
+    words += [_word("Art", 105, 34), _word("PE", 305, 46), _word("Choir", 205, 58)]
+    fills = [BBox(100, 32, 200, 44), BBox(100, 56, 400, 68)]
+    t = table_from_words(words, fills)
+    assert t is not None
+    got = {(day, start, text) for day, start, text in _read_blocks(t) if text in ("Choir", "Art")}
+    assert got == {("MON", "10:00", "Choir"), ("TUE", "10:00", "Choir"), ("WED", "10:00", "Choir"), ("MON", "08:00", "Art")}
+
+
 def test_a_heading_underline_and_a_footer_rule_are_no_edges_of_the_grid() -> None:
     """A title underlined above the table and a signature line below it cross no ruling of the table
     and are shorter than it: the grid runs from the table's own top edge to its bottom edge, and the

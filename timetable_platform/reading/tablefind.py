@@ -18,6 +18,7 @@ from timetable_platform.reading.geometry import (
     DisjointSet,
     cluster_centres,
     gather_overflowing_text,
+    union_boxes,
     y_overlap,
 )
 
@@ -469,6 +470,7 @@ def table_from_words(words: list[Word], boxes: Sequence[BBox] = ()) -> Table | N
         cells.append(_make_cell(row, col, row_end - row, 1, box, ws))
     if not cells:
         return None
+    _widen_to_bands(cells, boxes, xs)
     _widen_lone_breaks(cells, n_rows, n_cols, xs)
     return Table(n_rows=n_rows, n_cols=n_cols, cells=cells, bbox=BBox(xs[0], bounds[0], xs[-1], bounds[-1]))
 
@@ -594,6 +596,33 @@ def _furniture(column: Sequence[_Chunk], timed: list[_Chunk], *, level_share: fl
         return False
     level = sum(1 for t in timed if any(y_overlap(t, c) > 0 for c in column))
     return level < level_share * len(timed)
+
+
+def _widen_to_bands(cells: list[Cell], boxes: Sequence[BBox], xs: list[float]) -> None:
+    """A band painted across several day columns with its text printed once (a weekday evening course,
+    a spreadsheet's merged cell over Monday to Friday) is one cell over every column it covers, when
+    nothing else is printed in them on its rows."""
+    for cell in cells:
+        if cell.col == 0 or not cell.text or cell.colspan != 1 or not cell.lines:
+            continue
+        cx, cy = union_boxes(line.bbox for line in cell.lines).center
+        width = xs[cell.col + 1] - xs[cell.col]
+        bands = [b for b in boxes if b.contains_point(cx, cy) and b.width > BOX_COLUMN * width]
+        if not bands:
+            continue
+        band = min(bands, key=lambda b: b.width * b.height)
+        # (Column edges found from word gaps lie between the print, not on the cells' sides.)
+        covered = [c for c in range(1, len(xs) - 1) if band.x0 <= (xs[c] + xs[c + 1]) / 2 <= band.x1]
+        if cell.col not in covered or covered != list(range(covered[0], covered[-1] + 1)):
+            continue
+        if any(
+            other is not cell and other.text and other.col in covered and other.row < cell.row_end and cell.row < other.row_end
+            for other in cells
+        ):
+            continue
+        cell.col, cell.colspan = covered[0], len(covered)
+        if cell.bbox is not None:
+            cell.bbox = BBox(xs[covered[0]], cell.bbox.top, xs[covered[-1] + 1], cell.bbox.bottom)
 
 
 def _widen_lone_breaks(cells: list[Cell], n_rows: int, n_cols: int, xs: list[float]) -> None:
