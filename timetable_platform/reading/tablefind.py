@@ -282,7 +282,8 @@ def _chunks(lines: list[Line], xs: list[float], height: float) -> list[_Chunk]:
             pieces.setdefault(col, []).append(
                 (min(w.bbox.top for w in ws), max(w.bbox.bottom for w in ws), ws)
             )
-    labels = sorted(top for top, _, _ in pieces.get(_pitch_column(pieces), []))
+    label_col = _pitch_column(pieces)
+    labels = sorted(top for top, _, _ in pieces.get(label_col, []))
     if len(labels) >= 3:
         # Rows far apart (a web table's padding and loose line spacing): lines of one cell may stand
         # further apart than a text height, but never a quarter of the way to the next row's label.
@@ -291,9 +292,9 @@ def _chunks(lines: list[Line], xs: list[float], height: float) -> list[_Chunk]:
     chunks: list[_Chunk] = []
     for items in pieces.values():
         items.sort(key=lambda item: item[0])
-    own_rows = _clock_rows(pieces.get(_pitch_column(pieces), []))
+    own_rows = _clock_rows(pieces.get(label_col, []))
     for col, items in pieces.items():
-        alone = own_rows if col == _pitch_column(pieces) else set()
+        alone = own_rows if col == label_col else set()
         for index, (top, bottom, ws) in enumerate(items):
             last = chunks[-1] if chunks and chunks[-1].col == col else None
             header = any(id(w) in header_ids for w in ws)
