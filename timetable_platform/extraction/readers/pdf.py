@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import io
 import logging
+import math
 import re
 import threading
 from collections import Counter
@@ -243,7 +244,7 @@ def rulings_without_fill_seams(
     cells. Where a fill of one colour meets a fill of the same colour with no stroked line there,
     the reader sees one block, and so should the table finder.
     """
-    painted = [r for r in fills if not r.get("stroke")]
+    sides = _painted_sides([r for r in fills if not r.get("stroke")])
     vertical: list[dict[str, Any]] = []
     horizontal: list[dict[str, Any]] = []
     for edge in edges:
@@ -251,7 +252,7 @@ def rulings_without_fill_seams(
         if edge.get("object_type") == "rect_edge" and edge.get("fill") and not edge.get("stroke"):
             pieces = [
                 _edge_piece(edge, a, b, upright)
-                for a, b in _outside_seams(edge, painted, upright)
+                for a, b in _outside_seams(edge, sides, upright)
                 if b - a >= 1
             ]
         else:
@@ -260,24 +261,45 @@ def rulings_without_fill_seams(
     return vertical, horizontal
 
 
-def _outside_seams(edge: dict[str, Any], painted: list[dict[str, Any]], upright: bool) -> list[tuple[float, float]]:
+# (upright, 'far' or 'near', colour, rounded position) -> (position, (start, end) along the side) of the
+# painted rectangles' sides there: the sides an edge's seam is looked for among, without a pass over all fills.
+_Sides = dict[tuple[bool, str, Any, int], list[tuple[float, tuple[float, float]]]]
+
+
+def _colour_key(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _painted_sides(painted: list[dict[str, Any]]) -> _Sides:
+    sides: _Sides = {}
+    for rect in painted:
+        colour = _colour_key(rect.get("non_stroking_color"))
+        for upright in (True, False):
+            near, far = (rect["x0"], rect["x1"]) if upright else (rect["top"], rect["bottom"])
+            if far - near <= 2 * EDGE_TOLERANCE:
+                continue  # a painted hairline is a ruling, not a background
+            along = (rect["top"], rect["bottom"]) if upright else (rect["x0"], rect["x1"])
+            sides.setdefault((upright, "far", colour, round(far)), []).append((far, along))
+            sides.setdefault((upright, "near", colour, round(near)), []).append((near, along))
+    return sides
+
+
+def _outside_seams(edge: dict[str, Any], sides: _Sides, upright: bool) -> list[tuple[float, float]]:
     """The stretches of a painted edge that do not have the same colour on both sides."""
     at = edge["x0"] if upright else edge["top"]
     lo, hi = (edge["top"], edge["bottom"]) if upright else (edge["x0"], edge["x1"])
-    colour = edge.get("non_stroking_color")
-    before: list[tuple[float, float]] = []  # same-coloured fills ending at the edge
-    after: list[tuple[float, float]] = []  # ... and starting there
-    for rect in painted:
-        if rect.get("non_stroking_color") != colour:
-            continue
-        near, far = (rect["x0"], rect["x1"]) if upright else (rect["top"], rect["bottom"])
-        if far - near <= 2 * EDGE_TOLERANCE:
-            continue  # a painted hairline is a ruling, not a background
-        along = (rect["top"], rect["bottom"]) if upright else (rect["x0"], rect["x1"])
-        if abs(far - at) <= EDGE_TOLERANCE:
-            before.append(along)
-        if abs(near - at) <= EDGE_TOLERANCE:
-            after.append(along)
+    colour = _colour_key(edge.get("non_stroking_color"))
+    reach = range(round(at) - math.ceil(EDGE_TOLERANCE), round(at) + math.ceil(EDGE_TOLERANCE) + 1)
+
+    def alongs(side: str) -> list[tuple[float, float]]:
+        return [
+            along
+            for key in reach
+            for position, along in sides.get((upright, side, colour, key), [])
+            if abs(position - at) <= EDGE_TOLERANCE and along[0] < hi and along[1] > lo
+        ]
+
+    before, after = alongs("far"), alongs("near")  # same-coloured fills ending at the edge, and starting there
     seams = [
         (max(a0, b0), min(a1, b1)) for a0, a1 in before for b0, b1 in after if min(a1, b1) - max(a0, b0) > 0
     ]
