@@ -40,7 +40,7 @@ COURSES = [
 HALLS = ["BC01", "INM200", "CO2", "ELA1", "GR A3", "MA12", "SG1"]
 LEISURE = [
     "Natation", "Course à pied", "Lecture", "Football", "Piano", "Courses",
-    "Préparation des repas et rangement", "Sortie longue en vélo",
+    "Cuisine pour la semaine et ménage", "Randonnée en montagne",
 ]  # fmt: skip
 BANDS = ["Deutschkurs", "Chorale", "Sport universitaire"]
 COLOURS = ["FFC7CE", "C6EFCE", "FFEB9C", "BDD7EE", "D9D2E9", "F8CBAD"]

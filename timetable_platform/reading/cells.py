@@ -623,7 +623,7 @@ class CellSplitter:
                 and not (self.classify(bare, subject_position=False) == "room" and not re.fullmatch(_COURSE_CODE, bare))
                 and bare not in self.shared_codes
             ):
-                # 'Physics -' / 'PHY101': the course code wrapped ('Analysis -' / 'CM13' wraps a room).
+                # 'Physics -' / 'PHY101': the course code wrapped ('Zoology -' / 'AB12' wraps a room).
                 parsed.put("subject", line, index)
                 continue
             if (
