@@ -498,7 +498,7 @@ class CellSplitter:
             if _ROMAN_NUMERAL.fullmatch(last) and len(tokens) > 1 and _WORD_CHARS.fullmatch(tokens[-2]) and (
                 last not in self.teacher_codes
             ):
-                break  # 'Analysis II', 'Physique III': the course's part, not a teacher's code
+                break  # 'Analysis II', 'Chemistry IV': the course's part, not a teacher's code
             if is_code(last) and (
                 last in self.teacher_codes
                 or ((found or consume_all or after_field) and last not in self.subject_codes)

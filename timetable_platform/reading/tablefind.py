@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
@@ -173,7 +173,6 @@ def table_from_rulings(page: Page) -> Table | None:
             spans.extend((r, c, 1, 1) for r, c in members)
             continue
         spans.append((r0, c0, r1 - r0, c1 - c0))
-    boxes = [BBox(xs[c], ys[r], xs[c + cs], ys[r + rs]) for r, c, rs, cs in spans]
     slot_cell = {(r + i, c + j): k for k, (r, c, rs, cs) in enumerate(spans) for i in range(rs) for j in range(cs)}
     words_of: dict[int, list[Word]] = {}
     table_box = BBox(xs[0], ys[0], xs[-1], ys[-1])
@@ -183,7 +182,10 @@ def table_from_rulings(page: Page) -> Table | None:
             col = min(bisect.bisect_right(xs, w.bbox.center[0]) - 1, n_cols - 1)
             words_of.setdefault(slot_cell[(row, col)], []).append(w)
     gather_overflowing_text(words_of, slot_cell, xs, ys)
-    cells = [_make_cell(r, c, rs, cs, box, words_of.get(k, [])) for k, ((r, c, rs, cs), box) in enumerate(zip(spans, boxes, strict=True))]
+    cells = [
+        _make_cell(r, c, rs, cs, BBox(xs[c], ys[r], xs[c + cs], ys[r + rs]), words_of.get(k, []))
+        for k, (r, c, rs, cs) in enumerate(spans)
+    ]
     if not any(c.text for c in cells):
         return None
     # Short strokes (letters of a heading, OCR speckle) are no grid: their "slots" merge into one.
@@ -515,14 +517,16 @@ def _stretch_to_boxes(chunks: list[_Chunk], boxes: Sequence[BBox], xs: list[floa
         cx = (min(w.bbox.x0 for w in chunk.words) + max(w.bbox.x1 for w in chunk.words)) / 2
         cy = (chunk.top + chunk.bottom) / 2
         width = xs[chunk.col + 1] - xs[chunk.col]
-        holding = [
-            b for b in boxes
-            if b.contains_point(cx, cy) and b.width <= BOX_COLUMN * width and b.height >= chunk.bottom - chunk.top
-        ]  # fmt: skip
-        if holding:
-            box = min(holding, key=lambda b: b.width * b.height)
+        tall = chunk.bottom - chunk.top
+        box = _smallest(b for b in boxes if b.contains_point(cx, cy) and b.width <= BOX_COLUMN * width and b.height >= tall)
+        if box is not None:
             inset = BOX_INSET * height
             chunk.top, chunk.bottom = min(chunk.top, box.top + inset), max(chunk.bottom, box.bottom - inset)
+
+
+def _smallest(boxes: Iterable[BBox]) -> BBox | None:
+    """The smallest of the boxes (the innermost fill behind a print), or None."""
+    return min(boxes, key=lambda b: b.width * b.height, default=None)
 
 
 # A box wider than this many columns is a band across days, not one lesson's; a box's edge this many
@@ -608,10 +612,9 @@ def _widen_to_bands(cells: list[Cell], boxes: Sequence[BBox], xs: list[float]) -
             continue
         cx, cy = union_boxes(line.bbox for line in cell.lines).center
         width = xs[cell.col + 1] - xs[cell.col]
-        bands = [b for b in boxes if b.contains_point(cx, cy) and b.width > BOX_COLUMN * width]
-        if not bands:
+        band = _smallest(b for b in boxes if b.contains_point(cx, cy) and b.width > BOX_COLUMN * width)
+        if band is None:
             continue
-        band = min(bands, key=lambda b: b.width * b.height)
         # (Column edges found from word gaps lie between the print, not on the cells' sides.)
         covered = [c for c in range(1, len(xs) - 1) if band.x0 <= (xs[c] + xs[c + 1]) / 2 <= band.x1]
         if cell.col not in covered or covered != list(range(covered[0], covered[-1] + 1)):

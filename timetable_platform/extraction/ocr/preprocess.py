@@ -337,10 +337,7 @@ def _sheet_by_colour(color: np.ndarray, size: tuple[int, ...], rim: int, factor:
     brighter than the ground: it still differs from the ground in colour, all over."""
     small = cv2.GaussianBlur(cv2.resize(color, (size[1], size[0]), interpolation=cv2.INTER_AREA), (5, 5), 0)
     lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32)
-    ground = np.median(
-        np.concatenate([lab[:rim].reshape(-1, 3), lab[-rim:].reshape(-1, 3), lab[:, :rim].reshape(-1, 3),
-                        lab[:, -rim:].reshape(-1, 3)]), axis=0,
-    )  # fmt: skip
+    ground = np.median(_rim_pixels(lab, rim), axis=0)
     if float(np.hypot(ground[1] - 128, ground[2] - 128)) < GROUND_CHROMA:
         return []  # a white or grey ground: brightness alone tells a sheet from it
     apart = np.sqrt(((lab[:, :, 1:] - ground[1:]) ** 2).sum(axis=2))
@@ -545,9 +542,10 @@ def perspective_correct(
     )
 
 
-def _rim_pixels(gray: np.ndarray, rim: int) -> np.ndarray:
-    """The pixels of the image's outer band, ``rim`` wide on every side."""
-    return np.concatenate([gray[:rim].ravel(), gray[-rim:].ravel(), gray[:, :rim].ravel(), gray[:, -rim:].ravel()])
+def _rim_pixels(image: np.ndarray, rim: int) -> np.ndarray:
+    """The pixels of the image's outer band, ``rim`` wide on every side (a row of channels each, for colour)."""
+    shape = (-1, *image.shape[2:])
+    return np.concatenate([part.reshape(shape) for part in (image[:rim], image[-rim:], image[:, :rim], image[:, -rim:])])
 
 
 def _sheet_runs_off(gray: np.ndarray) -> bool:
