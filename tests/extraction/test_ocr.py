@@ -395,6 +395,39 @@ def test_the_edge_of_a_run_of_bold_letters_is_no_ruling() -> None:
     assert kept[40:42, 150:260].all()
 
 
+def test_a_bold_numeral_one_in_a_header_cell_is_no_column_rule() -> None:
+    """A period's number printed large and bold over its column ('1' in an aSc print's header) stands as
+    tall as a short rule. No row below has a column there: the header cell stays one cell, and the
+    table keeps its columns."""
+    import cv2
+
+    from timetable_platform.extraction.ocr.gridlines import find_tables
+
+    page = np.full((900, 1500, 3), 255, np.uint8)
+    _rule_grid(page, (100, 100), 6, 6, (200, 90), ink=0, thickness=2)  # x 100-1300, y 100-640
+    cv2.rectangle(page, (395, 112), (405, 168), (0, 0, 0), -1)  # the '1' over the first period's column
+    gray = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
+    (table,) = find_tables(gray, page)
+    assert len(table.col_edges) == 7
+    assert sum(1 for cell in table.cells if cell.row == 0) == 6
+
+    # Where the rows below are one run-together block (a grid misfound in a photo), nothing marks a column
+    # around the stroke, and the header is left as found.
+    from timetable_platform.extraction.ocr.gridlines import _header_strokes
+    from timetable_platform.reading.geometry import DisjointSet
+
+    def slots(merged_below: list[tuple[int, int]]) -> DisjointSet:
+        found = DisjointSet(3 * 4)  # 3 rows of 4 slots
+        for a, b in merged_below:
+            found.union(a, b)
+        return found
+
+    columns = slots([(5, 6), (9, 10)])  # rows 1 and 2 merged across boundary 2 only
+    assert _header_strokes(columns, 3, 4) == [2]
+    block = slots([(4, 5), (5, 6), (6, 7), (8, 9), (9, 10), (10, 11), (4, 8)])
+    assert _header_strokes(block, 3, 4) == []
+
+
 def test_the_stems_of_large_bold_letters_are_no_column_rules() -> None:
     """Stems of a bold word that ran into one blob outlast the vertical line filter; they stand side by
     side a letter's width apart over one line of print, while column rules stand a column apart and
@@ -726,6 +759,36 @@ def test_time_labels_read_badly_are_read_again_as_times_and_the_majority_kept() 
     _retry_time_labels(engine, crops)
     assert [" ".join(w.text for w in c.words) for c in crops] == ["08:35-09:20", "08:15-08:30", "5 9:35-9:55", "Music"]
     assert engine.charsets == [TIME_CHARSET]
+
+
+def test_a_time_label_with_digits_read_as_letters_is_read_again_with_the_digits_model() -> None:
+    """A photo's small header time read by the page's language model with a 5 as an S ('08 SS 09 50') is
+    still a time label to read again; the re-read goes to the model that reads digits best (English,
+    on a page read again in Italian), and eight digits read without a dash are that range."""
+    from timetable_platform.extraction.ocr.engine import OcrWord
+    from timetable_platform.extraction.readers.image import (
+        TIME_CHARSET,
+        _clean_time_text,
+        _Crop,
+        _may_be_time,
+        _ocr,
+    )
+
+    def words(*texts: str) -> list[OcrWord]:
+        return [OcrWord(t, (12 * k, 0, 12 * k + 10, 10), 0.5, 0) for k, t in enumerate(texts)]
+
+    assert _may_be_time(words("08", "SS", "09", "50"))
+    assert not _may_be_time(words("Aula", "105"))  # a room's number beside a word
+    assert _clean_time_text(words("08550950"), loose=True) == "08:55-09:50"
+    assert _clean_time_text(words("08550950")) is None  # only when no reading is clean as it stands
+    assert _clean_time_text(words("20242025"), loose=True) is None  # a school year
+
+    label = _Crop(image=np.full((30, 120), 255, np.uint8), origin=(0, 0), size=(120, 30), rotation=0, scale=2.0)
+    page_model = _ScriptedEngine([["08 SS 09 50"], [""]])  # the first read; weak readings read again
+    digits_model = _ScriptedEngine([["08:55-09:50", "08550950"]])
+    _ocr(page_model, [label], digits=digits_model)
+    assert [w.text for w in label.words] == ["08:55-09:50"]
+    assert page_model.charsets == [None, None] and digits_model.charsets == [TIME_CHARSET]
 
 
 def test_weak_readings_are_read_again_larger_and_the_clearly_surer_one_kept() -> None:

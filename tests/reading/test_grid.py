@@ -608,6 +608,30 @@ def test_a_range_that_ends_before_it_starts_lost_its_start_to_ocr() -> None:
     assert ("MON", "17:20", "18:50", None, "Choir") in _slots(_read(evening))  # an evening block stays
 
 
+def test_slots_a_minute_apart_meet_where_the_usual_length_says() -> None:
+    """'8.00-8.44' then '8.45-9.30': no school breaks for a minute, so one of the two times is a misread
+    digit; the slot the usual length fits is mended. A five-minute break stays."""
+    t = table(
+        [
+            ["", "8.00-8.44", "8.45-9.30", "9.30-10.15", "10.30-11.15", "11.15-12.00"],
+            ["Monday", "Art", "PE", "Maths", "Music", "Latin"],
+        ]
+    )
+    assert _slots(_read(t)) == {
+        ("MON", "08:00", "08:45", None, "Art"), ("MON", "08:45", "09:30", None, "PE"),
+        ("MON", "09:30", "10:15", None, "Maths"), ("MON", "10:30", "11:15", None, "Music"),
+        ("MON", "11:15", "12:00", None, "Latin"),
+    }  # fmt: skip
+    later = table(
+        [
+            ["", "8.00-8.45", "8.46-9.30", "9.30-10.15", "10.20-11.05"],
+            ["Monday", "Art", "PE", "Maths", "Music"],
+        ]
+    )
+    got = _slots(_read(later))
+    assert ("MON", "08:45", "09:30", None, "PE") in got and ("MON", "10:20", "11:05", None, "Music") in got
+
+
 def test_a_web_page_menu_and_advert_beside_the_grid_are_no_row_labels() -> None:
     """A school portal printed to PDF is one big table: a menu down the left and an advert on the right,
     each kept apart from the grid by an empty column, are page furniture, not activities of the rows."""
@@ -777,9 +801,19 @@ def test_small_print_under_a_large_name_is_no_part_of_the_name() -> None:
     lines, styles = cell_text_lines(corner)
     fields = CellSplitter().split(lines, styles=styles)
     assert (fields.subject, fields.room, fields.teacher) == ("Biology", "Orangery", "MEI")
-    # Under a class code printed small in the corner above it, the name is the second line.
+    # Under a class code printed small in the corner above it, the name is the second line, and the
+    # code is no part of it, even misread into a word ('sb' for '5b' in a photo).
     atop = Cell(row=1, col=1, text="", lines=[line("5b", 2, 9), line("Physics", 14, 21), line("S111", 50, 9)])
-    assert cell_text_lines(atop)[1] == [None, None, "small"]
+    assert cell_text_lines(atop)[1] == ["small", None, "small"]
+    misread = Cell(row=1, col=1, text="", lines=[line("sb", 2, 9), line("Physics", 14, 21), line("S111", 50, 9)])
+    lines, styles = cell_text_lines(misread)
+    fields = CellSplitter().split(lines, styles=styles)
+    assert (fields.subject, fields.room, fields.group) == ("Physics", "S111", "sb")
+    teacher_atop = Cell(row=1, col=1, text="", lines=[line("MEI", 2, 9), line("Physics", 14, 21)])
+    lines, styles = cell_text_lines(teacher_atop)
+    assert (CellSplitter().split(lines, styles=styles).subject, CellSplitter().split(lines, styles=styles).teacher) == (
+        "Physics", "MEI",
+    )
     # A lesson plan prints the day's topic small under the name: without codes beside it, a note.
     topic = Cell(row=1, col=1, text="", lines=[line("Maths", 10, 21), line("Arithmetic Test", 50, 9)])
     lines, styles = cell_text_lines(topic)

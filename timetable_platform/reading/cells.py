@@ -561,10 +561,13 @@ class CellSplitter:
         # The document's class code atop the cell, as read or misread: the cell below it is read as a
         # cell of its own, so that its first line is in the name's place.
         corner_code = _corner_class(pairs[0][0], self.first_line_groups)
-        if len(pairs) >= 2 and (_GROUP_LINE.fullmatch(pairs[0][0]) or corner_code):
+        if len(pairs) >= 2 and (_GROUP_LINE.fullmatch(pairs[0][0]) or corner_code or _small_corner_code(pairs)):
             fields = self.split([x for x, _ in pairs[1:]], styles=[st for _, st in pairs[1:]])
             label = corner_code or pairs[0][0].rstrip(":.")
-            if fields.group is None:
+            role = None if corner_code else self.classify(label, subject_position=False)
+            if role not in (None, "group") and getattr(fields, role) is None:
+                setattr(fields, role, label)
+            elif fields.group is None:
                 fields.group = label
             else:
                 fields.notes = "; ".join(n for n in (label, fields.notes) if n)
@@ -1288,6 +1291,16 @@ def _below_corner_code(cell: Sequence[str], groups: frozenset[str]) -> Sequence[
     if len(lines) >= 2 and _corner_class(tidy_whitespace(_clean_line(lines[0])), groups):
         return lines[1:]
     return cell
+
+
+def _small_corner_code(pairs: Sequence[tuple[str, str | None]]) -> bool:
+    """Whether the cell opens with one short code in small print above its name in larger print: the
+    class (or room, or teacher) an aSc or Untis export prints in a cell's top corner. Small print is never
+    part of the name, even when OCR misreads it into a word."""
+    return (
+        len(pairs) >= 2 and _is_small(pairs[0][1]) and not _is_small(pairs[1][1])
+        and re.fullmatch(r"\S{1,6}", pairs[0][0]) is not None
+    )
 
 
 def _corner_class(line: str, groups: frozenset[str] | None) -> str | None:

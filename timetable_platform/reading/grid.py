@@ -151,18 +151,18 @@ SMALL_PRINT_RATIO = 1.7
 def cell_text_lines(cell: Cell) -> tuple[list[str], list[str | None]]:
     """A cell's text lines with one style per line (the first word's), letters spelt one per line joined.
 
-    A line after the first in print much smaller than the name's is styled ``small``: timetable exports
-    print a lesson's name large and its room and teacher codes small in the cell's corners, and small
-    print is never more of the name."""
+    A line in print much smaller than the name's is styled ``small``: timetable exports print a lesson's
+    name large and its class, room and teacher codes small in the cell's corners, and small print is
+    never more of the name."""
     if cell.lines:
         lines = [ln.text for ln in cell.lines]
         styles: list[str | None] = [note_style(ln.words[0].style) if ln.words else None for ln in cell.lines]
         heights = [_print_height(ln) for ln in cell.lines]
         # The name is the first line, or the second under a small code in the corner above it.
-        name = 1 if len(heights) > 2 and heights[0] and heights[1] and heights[1] > heights[0] else 0
+        name = 1 if len(heights) >= 2 and heights[0] and heights[1] and heights[1] > heights[0] else 0
         reference = heights[name]
         for index, height in enumerate(heights):
-            if index > name and reference and height and reference >= SMALL_PRINT_RATIO * height:
+            if index != name and reference and height and reference >= SMALL_PRINT_RATIO * height:
                 styles[index] = f"{styles[index]} small" if styles[index] else "small"
     else:
         lines = cell.text.splitlines()
@@ -563,6 +563,7 @@ def _build_slots(
     _repair_half_ranges(slots)
     _repair_misread_first_start(slots)
     _repair_misread_range(slots)
+    _repair_near_seams(slots)
     # Start-only headers: a block ends where the next one starts.
     for i, slot in enumerate(slots):
         if slot.start is not None and slot.end is None:
@@ -832,6 +833,29 @@ def _repair_misread_range(slots: list[Slot]) -> None:
             ):
                 slot.start, slot.end, slot.inferred = Clock(start), Clock(end), True
                 break
+
+
+# Minutes between one slot's end and the next one's start that no school breaks for.
+SEAM_GAP = 2
+
+
+def _repair_near_seams(slots: list[Slot]) -> None:
+    """Consecutive slots a minute or two apart meet, one of the times misread by OCR ('08:00-08:54',
+    '08:55-09:50' for 08:55, a 5 read as a 4): no school breaks for a minute. The time that gives its
+    slot the header's usual length is the one misread."""
+    ranged = [s for s in slots if s.start is not None and s.end is not None and s.field_role is None]
+    if len(ranged) < 3:
+        return
+    usual = statistics.mode(s.end.minutes - s.start.minutes for s in ranged)  # type: ignore[union-attr]
+    for slot, after in itertools.pairwise(ranged):
+        assert slot.start is not None and slot.end is not None and after.start is not None and after.end is not None
+        gap = after.start.minutes - slot.end.minutes
+        if not 0 < gap <= SEAM_GAP:
+            continue
+        if slot.end.minutes + gap - slot.start.minutes == usual:
+            slot.end, slot.inferred = after.start, True
+        elif after.end.minutes - (after.start.minutes - gap) == usual:
+            after.start, after.inferred = slot.end, True
 
 
 def _twelve_hours_off(minutes: int) -> list[int]:

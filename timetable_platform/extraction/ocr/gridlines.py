@@ -485,6 +485,8 @@ def _grid_in_region(rulings: Rulings, color: np.ndarray, box: tuple[int, int, in
             search = int(min(12, max(4, 0.25 * min(rows[r + 1] - rows[r], rows[r + 2] - rows[r + 1]))))
             if _coverage(horizontal, rows[r + 1], lo, hi, search, vertical=False) < SEPARATOR_COVERAGE:
                 slots.union(r * n_cols + c, (r + 1) * n_cols + c)
+    for c in _header_strokes(slots, n_rows, n_cols):
+        slots.union(c - 1, c)
 
     groups: dict[int, list[tuple[int, int]]] = {}
     for r in range(n_rows):
@@ -522,6 +524,27 @@ def _grid_in_region(rulings: Rulings, color: np.ndarray, box: tuple[int, int, in
         col_edges=[x0 + cols[i] for i in used_cols],
         cells=cells,
     )
+
+
+def _header_strokes(slots: DisjointSet, n_rows: int, n_cols: int) -> list[int]:
+    """Column boundaries that divide only the top row, inside a column the rows below print: a bold
+    numeral '1' heading a period's column (an aSc or Untis print) stands as tall as a short rule, but
+    no row below has a column there, and a column that exists only in the header holds nothing. Its
+    two header cells are one."""
+    if n_rows < 3:
+        return []
+
+    def divides(c: int, r: int) -> bool:
+        return c in (0, n_cols) or slots.find(r * n_cols + c - 1) != slots.find(r * n_cols + c)
+
+    def column_side(c: int) -> bool:  # the boundary divides most rows below the header
+        return 2 * sum(divides(c, r) for r in range(1, n_rows)) >= n_rows - 1
+
+    return [
+        c for c in range(1, n_cols)
+        if divides(c, 0) and not any(divides(c, r) for r in range(1, n_rows))
+        and column_side(c - 1) and column_side(c + 1)
+    ]
 
 
 def _dedupe(hits: list[tuple[int, float]], min_gap: int) -> list[int]:

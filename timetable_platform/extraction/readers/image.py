@@ -125,6 +125,10 @@ _TESSERACT_CODES = {"en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "i
 _ACCENTED = frozenset({"fra", "spa", "ita", "por"})
 
 
+# The model clock times are read again with, whatever the page's language.
+DIGITS_LANGUAGE = "eng"
+
+
 class _PageReader:
     """Reads pages with the first configured language, and again with the page's own language alone
     when the first pass finds another configured language's timetable words (loading all six models
@@ -149,7 +153,10 @@ class _PageReader:
             return page
         # The page's own language reads every crop again (the grids found stay). Keeping the crops
         # that read as digits only was measured worse: the recogniser reads a sheet as a whole.
-        _ocr(TesseractEngine(languages=other), fresh)
+        # A time's digits are the same in every language, and the English model reads small blurred digits
+        # far better than the others (a photo's header times: '0895-0950' in Italian, '0855-0950' in English).
+        digits = TesseractEngine(languages=DIGITS_LANGUAGE if DIGITS_LANGUAGE in self.allowed else self.first)
+        _ocr(TesseractEngine(languages=other), fresh, digits=digits)
         return _assemble(prepared, number, dataclasses.replace(found, crops=fresh))
 
 
@@ -903,7 +910,9 @@ def _filled_boxes(
     return boxes
 
 
-def _ocr(engine: OcrEngine, crops: list[_Crop]) -> None:
+def _ocr(engine: OcrEngine, crops: list[_Crop], *, digits: OcrEngine | None = None) -> None:
+    """Read ``crops`` with ``engine``; clock times that read badly are read again with ``digits`` (by
+    default the same engine)."""
     if not crops:
         return
     results = engine.read_crops([c.image for c in crops], [c.scale for c in crops])
@@ -920,7 +929,7 @@ def _ocr(engine: OcrEngine, crops: list[_Crop]) -> None:
     _retry_upright(engine, crops)
     _retry_short_rotated_words(engine, crops)
     _retry_weak_readings(engine, crops)
-    _retry_time_labels(engine, crops)
+    _retry_time_labels(digits or engine, crops)
 
 
 # A crop read this weakly is read again a size larger; the surer reading is kept when clearly surer.
@@ -986,6 +995,9 @@ def _retry_time_labels(engine: OcrEngine, crops: list[_Crop]) -> None:
         ]  # fmt: skip
 
 
+# Letters OCR reads for digits in small print.
+_DIGIT_SHAPES = frozenset("SOoIlBZ")
+
 # How long a slot a time label spans, in minutes.
 LABEL_MINUTES = (5, 240)
 
@@ -993,9 +1005,12 @@ LABEL_MINUTES = (5, 240)
 # A time range in small print whose dots and dash OCR read as gaps ('11 45 12 30', '09 25-10 10'): four
 # numbers apart, hours and minutes, in a label that holds nothing else.
 _GAPPED_RANGE = re.compile(r"(\d{1,2})[\s.:](\d{2})\s*[\s–-]\s*(\d{1,2})[\s.:](\d{2})")
-# ... and, ``loose``, the colons all lost too and the dash read as a dot ('800.850', '1450.15 40'); a
-# reading that kept a colon lost digits rather than separators ('10:20-1120' for '10:20-11:00').
-_RUN_TOGETHER_RANGE = re.compile(r"(\d{1,2})[\s.]?(\d{2})\s*[\s.–-]\s*(\d{1,2})[\s.]?(\d{2})")
+# ... and, ``loose``, the colons all lost too and the dash read as a dot or lost ('800.850', '1450.15 40',
+# '08550950'); a reading that kept a colon lost digits rather than separators ('10:20-1120' for
+# '10:20-11:00').
+_RUN_TOGETHER_RANGE = re.compile(
+    r"(\d{1,2})[\s.]?(\d{2})\s*[\s.–-]\s*(\d{1,2})[\s.]?(\d{2})|(\d{2})(\d{2})(\d{2})(\d{2})"
+)
 
 
 def _clean_time_text(words: list[OcrWord], *, loose: bool = False) -> str | None:
@@ -1003,7 +1018,8 @@ def _clean_time_text(words: list[OcrWord], *, loose: bool = False) -> str | None
     text = with_lost_separators(" ".join(_clean_text(w.text) for w in words))
     gapped = (_RUN_TOGETHER_RANGE if loose else _GAPPED_RANGE).fullmatch(text)
     if gapped and not _CLEAN_TIME.fullmatch(text):
-        text = f"{gapped[1]}:{gapped[2]}-{gapped[3]}:{gapped[4]}"
+        hour, minute, end_hour, end_minute = (part for part in gapped.groups() if part is not None)
+        text = f"{hour}:{minute}-{end_hour}:{end_minute}"
     match = parse_time_range(text) if _CLEAN_TIME.fullmatch(text) else None
     if match is None:
         return None
@@ -1034,7 +1050,8 @@ def _may_be_time(words: list[OcrWord]) -> bool:
             return True
         return bool(_CLEAN_TIME.fullmatch(text)) and _mean_confidence(words) < ROTATION_RETRY_CONFIDENCE
     digits = sum(ch.isdigit() for ch in text)
-    letters = sum(ch.isalpha() for ch in text)
+    # Letters that are a misread digit ('08 SS - 09 50') do not make a label words.
+    letters = sum(ch.isalpha() and ch not in _DIGIT_SHAPES for ch in text)
     return digits >= 3 and letters <= 1
 
 
