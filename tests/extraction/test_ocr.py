@@ -428,6 +428,28 @@ def test_a_bold_numeral_one_in_a_header_cell_is_no_column_rule() -> None:
     assert _header_strokes(block, 3, 4) == []
 
 
+def test_print_in_a_photos_shadow_is_not_read_inverted_as_on_a_dark_fill() -> None:
+    """Light print on a dark fill is found in the inverted grey. A shadow across a photographed sheet
+    darkens the paper as much, but its print stays darker still: inverted there, the paper between a
+    word's letters would be the ink, and each gap a column rule. The dark rim of a photographed
+    screen, with no print, stays a dark fill as before."""
+    from timetable_platform.extraction.ocr.gridlines import _dark_fills, _fills, find_rulings
+
+    page = np.full((600, 1500, 3), 235, np.uint8)
+    page[50:250, 50:700] = (80, 40, 20)  # a navy header band ...
+    for x in range(100, 600, 40):  # ... with light print
+        page[120:150, x : x + 20] = 250
+    page[50:550, 800:1400] = 90  # shadowed paper ...
+    for x in range(850, 1350, 22):  # ... with a bold word's letters, their stems 8 px apart
+        page[300:345, x : x + 14] = 20
+    page[300:550, 50:700] = 70  # a dark rim, no print
+    dark = _dark_fills(page, _fills(page))
+    assert dark[80, 80] and dark[400, 300]
+    assert not dark[200, 1000]
+    gray = page.mean(axis=2).astype(np.uint8)
+    assert not find_rulings(gray, page).vertical[290:355, 870:1330].any()  # within the word
+
+
 def test_the_stems_of_large_bold_letters_are_no_column_rules() -> None:
     """Stems of a bold word that ran into one blob outlast the vertical line filter; they stand side by
     side a letter's width apart over one line of print, while column rules stand a column apart and
@@ -782,6 +804,8 @@ def test_a_time_label_with_digits_read_as_letters_is_read_again_with_the_digits_
     assert _clean_time_text(words("08550950"), loose=True) == "08:55-09:50"
     assert _clean_time_text(words("08550950")) is None  # only when no reading is clean as it stands
     assert _clean_time_text(words("20242025"), loose=True) is None  # a school year
+    assert _clean_time_text(words("14:50", "-", "15-35"), loose=True) == "14:50-15:35"  # the end's colon a dash
+    assert _clean_time_text(words("10:20-1120"), loose=True) is None  # digits lost, not a colon
 
     label = _Crop(image=np.full((30, 120), 255, np.uint8), origin=(0, 0), size=(120, 30), rotation=0, scale=2.0)
     page_model = _ScriptedEngine([["08 SS 09 50"], [""]])  # the first read; weak readings read again

@@ -66,7 +66,7 @@ def find_rulings(gray: np.ndarray, color: np.ndarray) -> Rulings:
     h_len, v_len = _kernel_lengths(gray.shape)
     fills = _fills(color)
     # Light lines on a dark fill (header bands) are ink too: look for them in the inverted grey.
-    dark = cv2.resize(cv2.cvtColor(fills, cv2.COLOR_BGR2GRAY), (width, height), interpolation=cv2.INTER_NEAREST) < 110
+    dark = _dark_fills(color, fills)
     lines_ink = ink.copy()
     if dark.any():
         inverted = binarize(255 - gray)
@@ -88,6 +88,36 @@ def find_rulings(gray: np.ndarray, color: np.ndarray) -> Rulings:
     horizontal = cv2.bitwise_or(horizontal, shade_h)
     vertical = cv2.bitwise_or(vertical, shade_v)
     return Rulings(horizontal=horizontal, vertical=vertical, ink=ink)
+
+
+# Grey level (0-255) under which a fill is dark; a print this much lighter or darker than its fill is print.
+DARK_FILL = 110
+PRINT_CONTRAST = 40
+# The least share of a shadowed region that its print covers.
+PRINT_SHARE = 0.03
+
+
+def _dark_fills(color: np.ndarray, fills: np.ndarray) -> np.ndarray:
+    """Where the page is a dark fill holding light print (full size, True = dark fill). A photo's
+    shadow darkens the paper as much, but the print on it stays darker still: inverted there, the paper
+    between a word's letters would read as ink, each gap a column rule. A dark region is shadowed paper
+    when a good share of its pixels is far darker than it, and more than is far lighter."""
+    height, width = color.shape[:2]
+    small = (cv2.cvtColor(fills, cv2.COLOR_BGR2GRAY) < DARK_FILL).astype(np.uint8)
+    count, labels = cv2.connectedComponents(small, connectivity=8)
+    if count <= 1:
+        return np.zeros((height, width), bool)
+    labels = cv2.resize(labels.astype(np.int32), (width, height), interpolation=cv2.INTER_NEAREST).ravel()
+    grey = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY).ravel().astype(np.float64)
+    sizes = np.bincount(labels, minlength=count)
+    mean = np.bincount(labels, weights=grey, minlength=count) / np.maximum(sizes, 1)
+    lighter = np.bincount(labels, weights=grey > mean[labels] + PRINT_CONTRAST, minlength=count)
+    darker = np.bincount(labels, weights=grey < mean[labels] - PRINT_CONTRAST, minlength=count)
+    # Dark print on a shadow covers a share of it; a dark fill, or the dark rim of a photographed screen,
+    # holds light print or none.
+    fill = (darker < PRINT_SHARE * sizes) | (lighter >= darker)
+    fill[0] = False  # not dark
+    return fill[labels].reshape(height, width)
 
 
 def _fills_mask(gray: np.ndarray, fills: np.ndarray) -> np.ndarray:

@@ -1006,10 +1006,12 @@ LABEL_MINUTES = (5, 240)
 # numbers apart, hours and minutes, in a label that holds nothing else.
 _GAPPED_RANGE = re.compile(r"(\d{1,2})[\s.:](\d{2})\s*[\s–-]\s*(\d{1,2})[\s.:](\d{2})")
 # ... and, ``loose``, the colons all lost too and the dash read as a dot or lost ('800.850', '1450.15 40',
-# '08550950'); a reading that kept a colon lost digits rather than separators ('10:20-1120' for
-# '10:20-11:00').
+# '08550950'), or the end's colon read as a dash ('14:50 - 15-35'); a reading that kept a colon lost digits
+# rather than separators ('10:20-1120' for '10:20-11:00').
 _RUN_TOGETHER_RANGE = re.compile(
-    r"(\d{1,2})[\s.]?(\d{2})\s*[\s.–-]\s*(\d{1,2})[\s.]?(\d{2})|(\d{2})(\d{2})(\d{2})(\d{2})"
+    r"(\d{1,2})[\s.]?(\d{2})\s*[\s.–-]\s*(\d{1,2})[\s.]?(\d{2})"
+    r"|(\d{1,2})[\s.:](\d{2})\s*[\s.–-]\s*(\d{1,2})[\s.:-](\d{2})"
+    r"|(\d{2})(\d{2})(\d{2})(\d{2})"
 )
 
 
