@@ -615,6 +615,12 @@ def test_below_a_class_code_atop_the_cells_an_upper_case_subject_is_still_the_su
     got = [(f.subject, f.teacher, f.room, f.group) for f in map(splitter.split, cells)]
     assert got[0] == ("IPA", "WIJ", "A-08", "8C") and got[1] == ("IPS", "LES", "A-07", "8C")
     assert got[3] == ("PJOK", "NUG", "170", "8C")
+    # A cell prints its class once: under it, capitals that read as a class with a look-alike swapped
+    # ('IPA' as '1PA', shaped as the '1OS' OCR made of '10S' in some cells) are the subject.
+    misread = [["10S", "IPA", "R147", "NUG"], ["10S", "PKn", "SET", "Aula"], ["1OS", "IPS", "S105", "SAN"]] * 2
+    splitter = CellSplitter.fit(misread, language="id")
+    ipa = splitter.split(["10S", "IPA", "R147", "NUG"])
+    assert (ipa.subject, ipa.teacher, ipa.group) == ("IPA", "NUG", "10S")
 
 
 def test_a_first_line_ending_in_a_joining_word_is_no_whole_name() -> None:

@@ -510,8 +510,11 @@ class CellSplitter:
         found.reverse()
         return " ".join(tokens), found
 
-    def split(self, lines: Sequence[str], *, styles: Sequence[str | None] | None = None) -> CellFields:
-        """Fields of one cell, names kept as printed; differently styled or bracketed lines go to notes."""
+    def split(
+        self, lines: Sequence[str], *, styles: Sequence[str | None] | None = None, below_corner: bool = False
+    ) -> CellFields:
+        """Fields of one cell, names kept as printed; differently styled or bracketed lines go to notes.
+        ``below_corner``: the lines under the cell's corner code, which a cell prints once."""
         raw = [_clean_line(x) for x in lines]
         line_styles: list[str | None] = list(styles) if styles is not None else [None] * len(raw)
         line_styles += [None] * (len(raw) - len(line_styles))
@@ -560,9 +563,10 @@ class CellSplitter:
                 return _with_group_from_name(fields)
         # The document's class code atop the cell, as read or misread: the cell below it is read as a
         # cell of its own, so that its first line is in the name's place.
-        corner_code = _corner_class(pairs[0][0], self.first_line_groups)
+        corner_code = None if below_corner else _corner_class(pairs[0][0], self.first_line_groups)
         if len(pairs) >= 2 and (_GROUP_LINE.fullmatch(pairs[0][0]) or corner_code or _small_corner_code(pairs)):
-            fields = self.split([x for x, _ in pairs[1:]], styles=[st for _, st in pairs[1:]])
+            # A cell prints its class once: the line under it ('IPA') is no misread class ('1PA').
+            fields = self.split([x for x, _ in pairs[1:]], styles=[st for _, st in pairs[1:]], below_corner=True)
             label = corner_code or pairs[0][0].rstrip(":.")
             role = None if corner_code else self.classify(label, subject_position=False)
             if role not in (None, "group") and getattr(fields, role) is None:
@@ -572,7 +576,7 @@ class CellSplitter:
             else:
                 fields.notes = "; ".join(n for n in (label, fields.notes) if n)
             return fields
-        if self.first_line_groups is not None and len(pairs) >= 2:
+        if self.first_line_groups is not None and len(pairs) >= 2 and not below_corner:
             group = _misread_group(pairs[0][0], self.first_line_groups)
             if group is not None:
                 pairs[0] = (group, pairs[0][1])
