@@ -450,6 +450,24 @@ def test_print_in_a_photos_shadow_is_not_read_inverted_as_on_a_dark_fill() -> No
     assert not find_rulings(gray, page).vertical[290:355, 870:1330].any()  # within the word
 
 
+def test_a_photographed_sheets_edges_beside_a_tables_corner_make_no_table_of_their_own() -> None:
+    """A sheet's top and left edges, photographed beside the table's top-left corner, make a region that
+    reaches over most of the table: read as a grid, its rows are the table's own, cut off at the sheet's
+    edge. It is no frame around the table (it holds only part of it), and the table, with more rulings
+    of its own, is the one read."""
+    import cv2
+
+    from timetable_platform.extraction.ocr.gridlines import find_tables
+
+    page = np.full((1300, 2400, 3), 255, np.uint8)
+    _rule_grid(page, (300, 300), 8, 6, (240, 140), ink=0, thickness=3)  # the table: x 300-2220, y 300-1140
+    cv2.line(page, (150, 100), (1500, 100), (0, 0, 0), 3)  # the sheet's top edge, over the table's left part
+    cv2.line(page, (150, 100), (150, 1000), (0, 0, 0), 3)  # and its left edge
+    gray = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
+    (table,) = find_tables(gray, page)
+    assert table.box[0] >= 290 and table.box[2] >= 2210 and len(table.col_edges) == 9
+
+
 def test_the_stems_of_large_bold_letters_are_no_column_rules() -> None:
     """Stems of a bold word that ran into one blob outlast the vertical line filter; they stand side by
     side a letter's width apart over one line of print, while column rules stand a column apart and

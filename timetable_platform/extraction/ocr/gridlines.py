@@ -376,6 +376,14 @@ def find_tables(gray: np.ndarray, color: np.ndarray, rulings: Rulings | None = N
     # cells that a shadow's edges outline on their own is a piece of the table, not the table.
     tables = [t for t in tables if not any(o is not t and _piece_of(t, o) for o in tables)]
     tables = [t for t in tables if not any(o is not t and _encloses(t.box, o.box) for o in tables)]
+    # Of two grids that overlap over most of the smaller, neither holding the other, the one with fewer
+    # rulings borrows the other's: a photographed sheet's edges beside the table's corner make a region
+    # whose rows are the table's own, cut off at the sheet's edge.
+    ruled = {id(t): int(np.count_nonzero(lines[t.box[1] : t.box[3], t.box[0] : t.box[2]])) for t in tables}
+    tables = [
+        t for t in tables
+        if not any(o is not t and _overlap_share(t.box, o.box) >= OVERLAPPING and ruled[id(o)] > ruled[id(t)] for o in tables)
+    ]
     tables.sort(key=lambda t: (t.box[1], t.box[0]))
     return tables
 
@@ -472,15 +480,35 @@ def _joined_pieces(regions: list[tuple[int, int, int, int]], tolerance: int) -> 
     return regions
 
 
+# The share of a region that another must cover to hold it: a frame holds its table whole, save for a
+# photo's bend at the edges. Less, the two only overlap: the edges of a photographed sheet at a table's
+# corner make a region that reaches over the table's, and is no frame around it.
+ENCLOSED = 0.85
+
+
+# Two grids overlapping over this share of the smaller are one table read twice.
+OVERLAPPING = 0.5
+
+
+def _overlap_share(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """The share of the smaller of two boxes that the other covers."""
+    ix = min(a[2], b[2]) - max(a[0], b[0])
+    iy = min(a[3], b[3]) - max(a[1], b[1])
+    if ix <= 0 or iy <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return ix * iy / smaller if smaller > 0 else 0.0
+
+
 def _encloses(outer: tuple[int, int, int, int], inner: tuple[int, int, int, int]) -> bool:
-    """``outer`` is bigger and covers most of ``inner``."""
+    """``outer`` is bigger and covers nearly all of ``inner``."""
     ix = min(outer[2], inner[2]) - max(outer[0], inner[0])
     iy = min(outer[3], inner[3]) - max(outer[1], inner[1])
     if ix <= 0 or iy <= 0:
         return False
     area_outer = (outer[2] - outer[0]) * (outer[3] - outer[1])
     area_inner = (inner[2] - inner[0]) * (inner[3] - inner[1])
-    return area_outer > area_inner and ix * iy >= 0.5 * area_inner
+    return area_outer > area_inner and ix * iy >= ENCLOSED * area_inner
 
 
 def _grid_in_region(rulings: Rulings, color: np.ndarray, box: tuple[int, int, int, int]) -> GridTable | None:
