@@ -468,6 +468,24 @@ def test_a_photographed_sheets_edges_beside_a_tables_corner_make_no_table_of_the
     assert table.box[0] >= 290 and table.box[2] >= 2210 and len(table.col_edges) == 9
 
 
+def test_letter_tall_strokes_lined_up_down_a_table_are_no_column_rule() -> None:
+    """The numeral over a period's column and the stems of its lessons' bold names can stand one above
+    the other, each letter-tall: together as long as a short rule, but no piece of them runs down a row.
+    A rule runs a row down at least, or, dashed, down much of the table."""
+    from timetable_platform.extraction.ocr.gridlines import _column_rules, _positions
+
+    vertical = np.zeros((400, 500), np.uint8)
+    vertical[:, 100:102] = 255  # a rule
+    for top in range(0, 400, 40):  # a dashed rule
+        vertical[top : top + 22, 300:302] = 255
+    for top in (20, 130, 235, 330):  # strokes of print, one in each row
+        vertical[top : top + 30, 200:203] = 255
+    rows = [0, 100, 200, 300, 399]
+    hits = _positions((vertical > 0).sum(axis=0), 20, 6)
+    assert {position for position, _ in hits} == {100, 200, 300}
+    assert {position for position, _ in _column_rules(vertical, hits, rows)} == {100, 300}
+
+
 def test_the_stems_of_large_bold_letters_are_no_column_rules() -> None:
     """Stems of a bold word that ran into one blob outlast the vertical line filter; they stand side by
     side a letter's width apart over one line of print, while column rules stand a column apart and

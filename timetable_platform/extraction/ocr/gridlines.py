@@ -519,9 +519,9 @@ def _grid_in_region(rulings: Rulings, color: np.ndarray, box: tuple[int, int, in
     min_gap = max(10, min(rulings.horizontal.shape) // 110)
     merge_gap = max(6, min_gap // 2)
     row_hits = _positions((horizontal > 0).sum(axis=1), h_len * 0.9, merge_gap)
-    col_hits = _positions((vertical > 0).sum(axis=0), v_len * 0.9, merge_gap)
     # The region's own edges bound the table even when the outer border is not printed.
     rows = _dedupe([(0, 0.0), *row_hits, (y1 - y0 - 1, 0.0)], min_gap=min_gap)
+    col_hits = _column_rules(vertical, _positions((vertical > 0).sum(axis=0), v_len * 0.9, merge_gap), rows)
     cols = _dedupe([(0, 0.0), *col_hits, (x1 - x0 - 1, 0.0)], min_gap=min_gap)
     if len(rows) < 3 or len(cols) < 3:
         return None
@@ -584,6 +584,33 @@ def _grid_in_region(rulings: Rulings, color: np.ndarray, box: tuple[int, int, in
     )
 
 
+# A column rule has a piece at least this many median row heights long, or runs, in pieces, this share of
+# the table down.
+COLUMN_PIECE_ROWS = 0.5
+COLUMN_SPAN = 0.5
+
+
+def _column_rules(vertical: np.ndarray, hits: list[tuple[int, float]], rows: list[int]) -> list[tuple[int, float]]:
+    """The upright strokes among ``hits`` that are column rules. A rule runs down a row at least, or
+    down much of the table in dashes; the strokes of large or bold print (a period's numeral in the
+    header, the stems of a blurred word) are letter-tall and stand alone, even where those of several
+    rows line up."""
+    if len(rows) < 3:
+        return hits
+    row_height = float(np.median(np.diff(rows)))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(vertical, connectivity=8)
+    longest = np.zeros(vertical.shape[1], np.int32)
+    for i in range(1, count):
+        x, _, w, h = (int(v) for v in stats[i][:4])
+        longest[x : x + w] = np.maximum(longest[x : x + w], h)
+    near = 3  # a tilted rule's pieces stand a few pixels apart
+    return [
+        (position, strength) for position, strength in hits
+        if longest[max(0, position - near) : position + near + 1].max() >= COLUMN_PIECE_ROWS * row_height
+        or strength >= COLUMN_SPAN * vertical.shape[0]
+    ]
+
+
 def _header_strokes(slots: DisjointSet, n_rows: int, n_cols: int) -> list[int]:
     """Column boundaries that divide only the top row, inside a column the rows below print: a bold
     numeral '1' heading a period's column (an aSc or Untis print) stands as tall as a short rule, but
@@ -598,10 +625,13 @@ def _header_strokes(slots: DisjointSet, n_rows: int, n_cols: int) -> list[int]:
     def column_side(c: int) -> bool:  # the boundary divides most rows below the header
         return 2 * sum(divides(c, r) for r in range(1, n_rows)) >= n_rows - 1
 
+    def header_only(c: int) -> bool:  # the slot is ruled off the row below: joining it joins no lessons
+        return slots.find(c) != slots.find(n_cols + c)
+
     return [
         c for c in range(1, n_cols)
         if divides(c, 0) and not any(divides(c, r) for r in range(1, n_rows))
-        and column_side(c - 1) and column_side(c + 1)
+        and column_side(c - 1) and column_side(c + 1) and header_only(c - 1) and header_only(c)
     ]
 
 
