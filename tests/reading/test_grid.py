@@ -630,6 +630,26 @@ def test_slots_a_minute_apart_meet_where_the_usual_length_says() -> None:
     )
     got = _slots(_read(later))
     assert ("MON", "08:45", "09:30", None, "PE") in got and ("MON", "10:20", "11:05", None, "Music") in got
+    # A slot two minutes short of the length all the others share: its end's last digit misread.
+    short = table(
+        [
+            ["", "8.00-8.45", "8.50-9.35", "9.40-10.25", "10.40-11.23", "11.30-12.15"],
+            ["Monday", "Art", "PE", "Maths", "Music", "Latin"],
+        ]
+    )
+    got = _slots(_read(short))
+    assert ("MON", "10:40", "11:25", None, "Music") in got and ("MON", "11:30", "12:15", None, "Latin") in got
+    # The same, its end meeting the next slot's start: the start was misread.
+    meeting = table(
+        [
+            ["", "8.00-8.45", "8.50-9.35", "9.40-10.25", "10.42-11.25", "11.25-12.10"],
+            ["Monday", "Art", "PE", "Maths", "Music", "Latin"],
+        ]
+    )
+    assert ("MON", "10:40", "11:25", None, "Music") in _slots(_read(meeting))
+    # A long slot is a double lesson, not a misread.
+    double = table([["", "8.00-8.45", "8.50-9.35", "9.40-10.25", "10.40-12.10"], ["Monday", "Art", "PE", "Maths", "Drama"]])
+    assert ("MON", "10:40", "12:10", None, "Drama") in _slots(_read(double))
 
 
 def test_a_web_page_menu_and_advert_beside_the_grid_are_no_row_labels() -> None:

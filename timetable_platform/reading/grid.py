@@ -856,6 +856,23 @@ def _repair_near_seams(slots: list[Slot]) -> None:
             slot.end, slot.inferred = after.start, True
         elif after.end.minutes - (after.start.minutes - gap) == usual:
             after.start, after.inferred = slot.end, True
+    # A slot a minute or two off a length most slots share exactly ('12:50-13:33' among 45-minute
+    # lessons) has a misread digit: in its end, or in its start when the end meets the next slot.
+    lengths = Counter(s.end.minutes - s.start.minutes for s in ranged)  # type: ignore[union-attr]
+    if lengths[usual] < USUAL_LENGTH_SHARE * len(ranged):
+        return
+    for i, slot in enumerate(ranged):
+        assert slot.start is not None and slot.end is not None
+        off = usual - (slot.end.minutes - slot.start.minutes)
+        if not 0 < abs(off) <= SEAM_GAP:
+            continue
+        before = ranged[i - 1].end if i > 0 else None
+        after = ranged[i + 1].start if i + 1 < len(ranged) else None
+        if after is not None and slot.end == after:
+            if slot.start != before and (before is None or slot.start.plus(-off) >= before):
+                slot.start, slot.inferred = slot.start.plus(-off), True
+        elif after is None or slot.end.plus(off) <= after:
+            slot.end, slot.inferred = slot.end.plus(off), True
 
 
 def _twelve_hours_off(minutes: int) -> list[int]:
