@@ -621,6 +621,10 @@ def test_below_a_class_code_atop_the_cells_an_upper_case_subject_is_still_the_su
     splitter = CellSplitter.fit(misread, language="id")
     ipa = splitter.split(["10S", "IPA", "R147", "NUG"])
     assert (ipa.subject, ipa.teacher, ipa.group) == ("IPA", "NUG", "10S")
+    # A 6 read as a b ('ba' for '6a') is the class as well.
+    sixth = CellSplitter.fit([["6a", "Chemie", "KEL", "S120"], ["6a", "Musik", "WEB", "S102"]] * 3, language="de")
+    chemie = sixth.split(["ba", "Chemie", "KEL", "S120"])
+    assert (chemie.subject, chemie.group) == ("Chemie", "6a")
 
 
 def test_a_first_line_ending_in_a_joining_word_is_no_whole_name() -> None:

@@ -298,6 +298,15 @@ def test_half_range_in_a_header_of_ranges_is_repaired_with_the_usual_gap() -> No
         ]
     )
     assert ("MON", "11:45", "12:00", None, "Break") in _slots(_read(t))
+    # Where most slots share one length, the lost half is that length away: a long break before it
+    # ('?-12:15' after '10:10-10:55', lessons of 45 minutes) does not stretch the lesson.
+    lengths = table(
+        [
+            ["Day", "08:30-09:15", "09:20-10:05", "10:10-10:55", "12:15", "13:10-13:55"],
+            ["Mon", "Maths", "Art", "PE", "Music", "Latin"],
+        ]
+    )
+    assert ("MON", "11:30", "12:15", None, "Music") in _slots(_read(lengths))
 
 
 def test_a_lost_label_between_timed_slots_keeps_the_usual_gap_when_that_leaves_a_usual_length() -> None:

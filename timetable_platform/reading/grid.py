@@ -881,7 +881,8 @@ def _twelve_hours_off(minutes: int) -> list[int]:
 
 def _repair_half_ranges(slots: list[Slot]) -> None:
     """In a header of ranges, a slot showing one time lost the other half (OCR): '12:00' between
-    '10:50-11:40' and '12:05-13:00' is the end of 11:45-12:00, with the header's usual gap."""
+    '10:50-11:40' and '12:05-13:00' is the end of 11:45-12:00, with the header's usual gap, or the
+    usual length when most slots share one."""
     timed = [s for s in slots if s.start is not None]
     ranged = [s for s in timed if s.end is not None]
     if len(ranged) < 3 or len(ranged) < 0.6 * len(timed) or len(ranged) == len(timed):
@@ -894,6 +895,11 @@ def _repair_half_ranges(slots: list[Slot]) -> None:
     if not gaps:
         return
     gap = gaps[len(gaps) // 2]
+    # Lessons keep one length more often than breaks keep one gap (a short break, then a long one):
+    # where most slots share a length, the lost half is that far from the half read.
+    lengths = Counter(s.end.minutes - s.start.minutes for s in ranged)  # type: ignore[union-attr]
+    length, count = lengths.most_common(1)[0]
+    usual = length if count >= USUAL_LENGTH_SHARE * len(ranged) and length > 0 else None
     for i, slot in enumerate(slots):
         if slot.start is None or slot.end is not None:
             continue
@@ -905,11 +911,11 @@ def _repair_half_ranges(slots: list[Slot]) -> None:
         if not prev.end < t < nxt.start:
             continue
         if t.minutes - prev.end.minutes > nxt.start.minutes - t.minutes:
-            start = prev.end.plus(gap)
+            start = t.plus(-usual) if usual is not None and t.plus(-usual) >= prev.end else prev.end.plus(gap)
             if start < t:
                 slot.start, slot.end = start, t
         else:
-            end = nxt.start.plus(-gap)
+            end = t.plus(usual) if usual is not None and t.plus(usual) <= nxt.start else nxt.start.plus(-gap)
             if end > t:
                 slot.end = end
 
