@@ -835,6 +835,12 @@ def _repair_misread_range(slots: list[Slot]) -> None:
                 break
 
 
+def _usual_length(ranged: list[Slot]) -> int | None:
+    """The length in minutes most of the header's ranged slots share exactly, if they do."""
+    length, count = Counter(s.end.minutes - s.start.minutes for s in ranged).most_common(1)[0]  # type: ignore[union-attr]
+    return length if length > 0 and count >= USUAL_LENGTH_SHARE * len(ranged) else None
+
+
 # Minutes between one slot's end and the next one's start that no school breaks for.
 SEAM_GAP = 2
 
@@ -844,9 +850,9 @@ def _repair_near_seams(slots: list[Slot]) -> None:
     '08:55-09:50' for 08:55, a 5 read as a 4): no school breaks for a minute. The time that gives its
     slot the header's usual length is the one misread."""
     ranged = [s for s in slots if s.start is not None and s.end is not None and s.field_role is None]
-    if len(ranged) < 3:
+    usual = _usual_length(ranged) if len(ranged) >= 3 else None
+    if usual is None:
         return
-    usual = statistics.mode(s.end.minutes - s.start.minutes for s in ranged)  # type: ignore[union-attr]
     for slot, after in itertools.pairwise(ranged):
         assert slot.start is not None and slot.end is not None and after.start is not None and after.end is not None
         gap = after.start.minutes - slot.end.minutes
@@ -856,11 +862,8 @@ def _repair_near_seams(slots: list[Slot]) -> None:
             slot.end, slot.inferred = after.start, True
         elif after.end.minutes - (after.start.minutes - gap) == usual:
             after.start, after.inferred = slot.end, True
-    # A slot a minute or two off a length most slots share exactly ('12:50-13:33' among 45-minute
-    # lessons) has a misread digit: in its end, or in its start when the end meets the next slot.
-    lengths = Counter(s.end.minutes - s.start.minutes for s in ranged)  # type: ignore[union-attr]
-    if lengths[usual] < USUAL_LENGTH_SHARE * len(ranged):
-        return
+    # A slot a minute or two off the length most slots share ('12:50-13:33' among 45-minute lessons)
+    # has a misread digit: in its end, or in its start when the end meets the next slot.
     for i, slot in enumerate(ranged):
         assert slot.start is not None and slot.end is not None
         off = usual - (slot.end.minutes - slot.start.minutes)
@@ -897,9 +900,7 @@ def _repair_half_ranges(slots: list[Slot]) -> None:
     gap = gaps[len(gaps) // 2]
     # Lessons keep one length more often than breaks keep one gap (a short break, then a long one):
     # where most slots share a length, the lost half is that far from the half read.
-    lengths = Counter(s.end.minutes - s.start.minutes for s in ranged)  # type: ignore[union-attr]
-    length, count = lengths.most_common(1)[0]
-    usual = length if count >= USUAL_LENGTH_SHARE * len(ranged) and length > 0 else None
+    usual = _usual_length(ranged)
     for i, slot in enumerate(slots):
         if slot.start is None or slot.end is not None:
             continue

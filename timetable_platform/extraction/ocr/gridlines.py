@@ -446,12 +446,7 @@ INTERLEAVED = 0.2
 
 
 def _interleaved(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    ix = min(a[2], b[2]) - max(a[0], b[0])
-    iy = min(a[3], b[3]) - max(a[1], b[1])
-    if ix <= 0 or iy <= 0:
-        return False
-    area_a, area_b = (a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])
-    return ix * iy >= INTERLEAVED * min(area_a, area_b) and ix * iy < 0.95 * min(area_a, area_b)
+    return INTERLEAVED <= _overlap_share(a, b) < 0.95
 
 
 def _shared_sides(a: tuple[int, int, int, int], b: tuple[int, int, int, int], tolerance: int) -> int:
@@ -484,31 +479,30 @@ def _joined_pieces(regions: list[tuple[int, int, int, int]], tolerance: int) -> 
 # photo's bend at the edges. Less, the two only overlap: the edges of a photographed sheet at a table's
 # corner make a region that reaches over the table's, and is no frame around it.
 ENCLOSED = 0.85
-
-
 # Two grids overlapping over this share of the smaller are one table read twice.
 OVERLAPPING = 0.5
 
 
-def _overlap_share(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    """The share of the smaller of two boxes that the other covers."""
+def _area(box: tuple[int, int, int, int]) -> int:
+    return (box[2] - box[0]) * (box[3] - box[1])
+
+
+def _intersection(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
     ix = min(a[2], b[2]) - max(a[0], b[0])
     iy = min(a[3], b[3]) - max(a[1], b[1])
-    if ix <= 0 or iy <= 0:
-        return 0.0
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return ix * iy / smaller if smaller > 0 else 0.0
+    return ix * iy if ix > 0 and iy > 0 else 0
+
+
+def _overlap_share(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """The share of the smaller of two boxes that the other covers."""
+    smaller = min(_area(a), _area(b))
+    return _intersection(a, b) / smaller if smaller > 0 else 0.0
 
 
 def _encloses(outer: tuple[int, int, int, int], inner: tuple[int, int, int, int]) -> bool:
     """``outer`` is bigger and covers nearly all of ``inner``."""
-    ix = min(outer[2], inner[2]) - max(outer[0], inner[0])
-    iy = min(outer[3], inner[3]) - max(outer[1], inner[1])
-    if ix <= 0 or iy <= 0:
-        return False
-    area_outer = (outer[2] - outer[0]) * (outer[3] - outer[1])
-    area_inner = (inner[2] - inner[0]) * (inner[3] - inner[1])
-    return area_outer > area_inner and ix * iy >= ENCLOSED * area_inner
+    shared = _intersection(outer, inner)
+    return shared > 0 and _area(outer) > _area(inner) and shared >= ENCLOSED * _area(inner)
 
 
 def _grid_in_region(rulings: Rulings, color: np.ndarray, box: tuple[int, int, int, int]) -> GridTable | None:
