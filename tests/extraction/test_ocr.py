@@ -486,22 +486,6 @@ def test_letter_tall_strokes_lined_up_down_a_table_are_no_column_rule() -> None:
     assert {position for position, _ in _column_rules(vertical, hits, rows)} == {100, 300}
 
 
-def test_a_rule_read_twice_a_few_pixels_apart_makes_no_column_between() -> None:
-    """A photographed sheet's slanted border reads as two rules a few pixels apart; the sliver between
-    them holds no print and is no column (its slots, unruled across, would run the rows together)."""
-    import cv2
-
-    from timetable_platform.extraction.ocr.gridlines import find_tables
-
-    page = np.full((900, 2000, 3), 255, np.uint8)
-    _rule_grid(page, (100, 100), 7, 6, (250, 110), ink=0, thickness=3)  # x 100-1850
-    cv2.line(page, (116, 100), (116, 760), (0, 0, 0), 3)  # the left border again, 16 px in
-    gray = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
-    (table,) = find_tables(gray, page)
-    assert len(table.col_edges) == 8
-    assert all(cell.colspan == 1 and cell.rowspan == 1 for cell in table.cells)
-
-
 def test_the_stems_of_large_bold_letters_are_no_column_rules() -> None:
     """Stems of a bold word that ran into one blob outlast the vertical line filter; they stand side by
     side a letter's width apart over one line of print, while column rules stand a column apart and

@@ -516,9 +516,7 @@ def _grid_in_region(rulings: Rulings, color: np.ndarray, box: tuple[int, int, in
     # The region's own edges bound the table even when the outer border is not printed.
     rows = _dedupe([(0, 0.0), *row_hits, (y1 - y0 - 1, 0.0)], min_gap=min_gap)
     col_hits = _column_rules(vertical, _positions((vertical > 0).sum(axis=0), v_len * 0.9, merge_gap), rows)
-    # A column narrower than a hundredth of the table holds no print: a photographed rule leaning across
-    # two positions (a sheet's slanted border), read as two rules.
-    cols = _dedupe([(0, 0.0), *col_hits, (x1 - x0 - 1, 0.0)], min_gap=max(min_gap, (x1 - x0) // NARROWEST_COLUMN))
+    cols = _dedupe([(0, 0.0), *col_hits, (x1 - x0 - 1, 0.0)], min_gap=min_gap)
     if len(rows) < 3 or len(cols) < 3:
         return None
     # Thicken across the line so that a line tilted inside one slot still reads as one row of pixels.
@@ -579,9 +577,6 @@ def _grid_in_region(rulings: Rulings, color: np.ndarray, box: tuple[int, int, in
         cells=cells,
     )
 
-
-# The narrowest column, in parts of the table's width.
-NARROWEST_COLUMN = 100
 
 # A column rule has a piece at least this many median row heights long, or runs, in pieces, this share of
 # the table down.
