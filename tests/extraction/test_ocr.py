@@ -1689,3 +1689,53 @@ def test_a_time_label_with_its_colons_lost_and_its_dash_read_as_a_dot_is_read_lo
     label.words = word
     _retry_time_labels(_ScriptedEngine([["8:10-8:50", "800.85"]]), [label])  # a clean reading wins
     assert [w.text for w in label.words] == ["8:10-8:50"]
+
+
+def test_a_shadow_band_joined_to_the_dark_ground_keeps_its_print_and_rulings() -> None:
+    """A shadow band across a photographed sheet, as dark as the ground around the sheet, joins that
+    ground into one dark region, which holds no print as a whole and passes for a dark fill. Inverted
+    there, the band's dark print and rulings would vanish. Each patch of the band holding darker print
+    is paper; the bare ground stays a fill."""
+    from timetable_platform.extraction.ocr.gridlines import _dark_fills, _fills, find_rulings
+
+    page = np.full((600, 1500, 3), 70, np.uint8)  # the dark ground ...
+    page[40:560, 40:1460] = 210  # ... around a sheet ...
+    page[250:350, :] = 90  # ... crossed by a shadow band that runs into the ground on both sides
+    page[40:560, 700:703] = 20  # a column rule down the sheet, through the band
+    for x in range(200, 400, 20):  # a word in the band
+        page[290:310, x : x + 10] = 20
+    dark = _dark_fills(page, _fills(page))
+    assert dark[20, 300] and dark[300, 1480]  # the bare ground
+    assert not dark[300, 701] and not dark[300, 250]  # the rule and the word in the band
+    gray = page.mean(axis=2).astype(np.uint8)
+    rule = find_rulings(gray, page).vertical[260:340, 695:708]
+    assert rule.any(axis=1).mean() > 0.9
+
+
+def test_thin_strips_joined_around_a_table_do_not_make_one_cell_of_it() -> None:
+    """A sheet's margin inside a table's double frame runs down one side and along the foot: its
+    slots join through the gaps in the rulings into an L, whose bounding box is the whole table. Thin
+    strips covering little of their box are cut into rectangles; a frame's wide margins around a
+    table (which the reader then takes for a frame) stay one cell."""
+    import cv2
+
+    from timetable_platform.extraction.ocr.gridlines import _rectangles, find_tables
+
+    page = np.full((900, 1500, 3), 255, np.uint8)
+    _rule_grid(page, (120, 100), 6, 6, (200, 100), ink=0)  # x 120-1320, y 100-700
+    cv2.line(page, (96, 100), (96, 724), (0, 0, 0), 3)  # the outer frame: left, 24 px out ...
+    cv2.line(page, (96, 724), (1320, 724), (0, 0, 0), 3)  # ... and foot
+    cv2.line(page, (1320, 700), (1320, 724), (0, 0, 0), 3)
+    gray = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
+    (table,) = find_tables(gray, page)
+    for a in table.cells:  # a grid's cells never overlap
+        for b in table.cells:
+            if a is not b:
+                assert a.row + a.rowspan <= b.row or b.row + b.rowspan <= a.row or (
+                    a.col + a.colspan <= b.col or b.col + b.colspan <= a.col
+                )
+    assert sum(1 for c in table.cells if c.box[2] - c.box[0] > 150 and c.box[3] - c.box[1] > 80) == 36
+    # A ring of wide margins (rows 0 and 3, columns 0 and 3 of a 4 x 4 grid of 100 px slots) stays one cell.
+    ring = [(r, c) for r in range(4) for c in range(4) if r in (0, 3) or c in (0, 3)]
+    edges = [0, 100, 200, 300, 400]
+    assert _rectangles(ring, edges, edges) == [(0, 0, 4, 4)]

@@ -101,23 +101,71 @@ def _dark_fills(color: np.ndarray, fills: np.ndarray) -> np.ndarray:
     """Where the page is a dark fill holding light print (full size, True = dark fill). A photo's
     shadow darkens the paper as much, but the print on it stays darker still: inverted there, the paper
     between a word's letters would read as ink, each gap a column rule. A dark region is shadowed paper
-    when a good share of its pixels is far darker than it, and more than is far lighter."""
+    when a good share of its pixels is far darker than it, and more than is far lighter. A region taken
+    for a fill can run on into shadowed paper (a shadow band across the sheet joins the dark ground
+    around it): a patch of it holding mostly darker print is paper."""
     height, width = color.shape[:2]
     small = (cv2.cvtColor(fills, cv2.COLOR_BGR2GRAY) < DARK_FILL).astype(np.uint8)
     count, labels = cv2.connectedComponents(small, connectivity=8)
     if count <= 1:
         return np.zeros((height, width), bool)
-    labels = cv2.resize(labels.astype(np.int32), (width, height), interpolation=cv2.INTER_NEAREST).ravel()
-    grey = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY).ravel().astype(np.float64)
-    sizes = np.bincount(labels, minlength=count)
-    mean = np.bincount(labels, weights=grey, minlength=count) / np.maximum(sizes, 1)
-    lighter = np.bincount(labels, weights=grey > mean[labels] + PRINT_CONTRAST, minlength=count)
-    darker = np.bincount(labels, weights=grey < mean[labels] - PRINT_CONTRAST, minlength=count)
+    labels = cv2.resize(labels.astype(np.int32), (width, height), interpolation=cv2.INTER_NEAREST)
+    flat = labels.ravel()
+    grey = cv2.cvtColor(color, cv2.COLOR_BGR2GRAY).astype(np.float64)
+    sizes = np.bincount(flat, minlength=count)
+    mean = np.bincount(flat, weights=grey.ravel(), minlength=count) / np.maximum(sizes, 1)
+    inside = labels > 0
+    lighter = np.bincount(flat, weights=(grey > mean[labels] + PRINT_CONTRAST).ravel(), minlength=count)
+    darker = np.bincount(flat, weights=(grey < mean[labels] - PRINT_CONTRAST).ravel(), minlength=count)
     # Dark print on a shadow covers a share of it; a dark fill, or the dark rim of a photographed screen,
     # holds light print or none.
     fill = (darker < PRINT_SHARE * sizes) | (lighter >= darker)
     fill[0] = False  # not dark
-    return fill[labels].reshape(height, width)
+    out = fill[labels]
+    tile = max(32, min(height, width) // 20)
+    # Only a region reaching over several patches runs on: a bold word or a cell's fill is one reading.
+    wide = fill & (sizes >= RUNNING_ON_PATCHES * tile * tile)
+    if not wide.any():
+        return out
+    # A patch's print stands out from the level of the dark region around it (the patch and its
+    # neighbours: dense print would pull the patch's own level down): a shadow darkens unevenly.
+    n_inside = _tile_sums(inside, tile)
+    around = (3, 3)
+    level = _around(_tile_sums(np.where(inside, grey, 0.0), tile), around) / np.maximum(
+        _around(n_inside.astype(np.float64), around), 1
+    )
+    level = _spread(level, tile, (height, width))
+    n_light = _tile_sums(inside & (grey > level + PRINT_CONTRAST), tile)
+    n_dark = _tile_sums(inside & (grey < level - PRINT_CONTRAST), tile)
+    printed = (n_light + n_dark) >= PATCH_PRINT * np.maximum(n_inside, 1)
+    running_on = printed & (n_light < n_dark)
+    return out & ~(_spread(running_on, tile, (height, width)) & wide[labels])
+
+
+# The least share of a patch of dark region its print covers for the patch to go by its own print, and
+# the size, in patches, of a region that can run on into shadowed paper.
+PATCH_PRINT = 0.01
+RUNNING_ON_PATCHES = 9
+
+
+def _around(values: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Sums over each value's neighbourhood of ``size`` (nothing past the edges)."""
+    return cv2.boxFilter(values.astype(np.float64), -1, size, normalize=False, borderType=cv2.BORDER_CONSTANT)
+
+
+def _spread(values: np.ndarray, tile: int, shape: tuple[int, int]) -> np.ndarray:
+    """Per-patch ``values`` back at full size."""
+    return np.repeat(np.repeat(values, tile, axis=0), tile, axis=1)[: shape[0], : shape[1]]
+
+
+def _tile_sums(values: np.ndarray, tile: int) -> np.ndarray:
+    """Sums of ``values`` (True counts 1) over each ``tile`` x ``tile`` patch (the last row and column of
+    patches may be short)."""
+    height, width = values.shape
+    rows, cols = -(-height // tile), -(-width // tile)
+    padded = np.zeros((rows * tile, cols * tile), np.float64)
+    padded[:height, :width] = values
+    return padded.reshape(rows, tile, cols, tile).sum(axis=(1, 3))
 
 
 def _fills_mask(gray: np.ndarray, fills: np.ndarray) -> np.ndarray:
@@ -547,11 +595,7 @@ def _grid_in_region(rulings: Rulings, color: np.ndarray, box: tuple[int, int, in
     # A region that is all one cell (a box, a banner) is not a table.
     if len(groups) < 3:
         return None
-    spans: list[tuple[int, int, int, int]] = []
-    for slots in groups.values():
-        r0 = min(r for r, _ in slots)
-        c0 = min(c for _, c in slots)
-        spans.append((r0, c0, max(r for r, _ in slots) + 1, max(c for _, c in slots) + 1))
+    spans = [span for slots in groups.values() for span in _rectangles(slots, rows, cols)]
     # Drop boundaries no cell starts at (a stray stroke or underline crossing merged cells only).
     used_rows = sorted({r0 for r0, _, _, _ in spans} | {n_rows})
     used_cols = sorted({c0 for _, c0, _, _ in spans} | {n_cols})
@@ -576,6 +620,43 @@ def _grid_in_region(rulings: Rulings, color: np.ndarray, box: tuple[int, int, in
         col_edges=[x0 + cols[i] for i in used_cols],
         cells=cells,
     )
+
+
+def _rectangles(slots: list[tuple[int, int]], rows: list[int], cols: list[int]) -> list[tuple[int, int, int, int]]:
+    """A group of joined slots as cells (row0, col0, row1, col1). A group that is not a rectangle is one
+    cell over its bounding box (a frame's margins around a table: the reader then sees the frame), unless
+    it covers little of that box: thin strips joined through gaps in the rulings (a sheet's margin inside
+    the table's frame, down its side and along its foot) would make one cell of the whole table. Those
+    are cut into their runs along each row; runs spanning the same columns in consecutive rows are one."""
+    r0, c0 = min(r for r, _ in slots), min(c for _, c in slots)
+    r1, c1 = max(r for r, _ in slots) + 1, max(c for _, c in slots) + 1
+    area = sum((rows[r + 1] - rows[r]) * (cols[c + 1] - cols[c]) for r, c in slots)
+    if area >= STRIPS_SHARE * (rows[r1] - rows[r0]) * (cols[c1] - cols[c0]):
+        return [(r0, c0, r1, c1)]
+    taken = set(slots)
+    open_runs: dict[tuple[int, int], int] = {}  # (col0, col1) -> first row, for runs reaching the row above
+    out: list[tuple[int, int, int, int]] = []
+    for row in range(r0, r1 + 1):
+        runs: list[tuple[int, int]] = []
+        col = c0
+        while col < c1 and row < r1:
+            if (row, col) in taken:
+                start = col
+                while col < c1 and (row, col) in taken:
+                    col += 1
+                runs.append((start, col))
+            col += 1
+        for run, first in list(open_runs.items()):
+            if run not in runs:
+                out.append((first, run[0], row, run[1]))
+                del open_runs[run]
+        for run in runs:
+            open_runs.setdefault(run, row)
+    return out
+
+
+# A group of slots covering less of its bounding box than this is thin strips, not a cell.
+STRIPS_SHARE = 0.1
 
 
 # A column rule has a piece at least this many median row heights long, or runs, in pieces, this share of
