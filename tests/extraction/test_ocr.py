@@ -837,6 +837,7 @@ def test_a_time_label_with_digits_read_as_letters_is_read_again_with_the_digits_
 
     assert _may_be_time(words("08", "SS", "09", "50"))
     assert not _may_be_time(words("Aula", "105"))  # a room's number beside a word
+    assert _may_be_time(words("11.40-12", "35"))  # the end's colon read as a gap: not a period number
     assert _clean_time_text(words("08550950"), loose=True) == "08:55-09:50"
     assert _clean_time_text(words("08550950")) is None  # only when no reading is clean as it stands
     assert _clean_time_text(words("20242025"), loose=True) is None  # a school year

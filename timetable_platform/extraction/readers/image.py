@@ -1044,6 +1044,9 @@ def _may_be_time(words: list[OcrWord]) -> bool:
     if not words:
         return True
     text = " ".join(_clean_text(w.text) for w in words)
+    # A range with a separator read as a gap ('11.40-12 35') finds a time and a lone number beside it.
+    if _GAPPED_RANGE.fullmatch(with_lost_separators(text)) and not _CLEAN_TIME.fullmatch(text):
+        return True
     if find_times(text):
         rest = strip_times(text).strip(" .–-")
         # Digits spoiled beside the time, and no words: a read limited to digits would lose words.
