@@ -1199,6 +1199,34 @@ def test_the_edges_of_a_warped_sheet_do_not_stop_its_table_rows_being_straighten
     assert max(rows) - min(rows) <= 2, rows  # the table's first row rule is straight
 
 
+def test_straight_lines_below_a_curled_table_do_not_stop_its_rows_being_straightened() -> None:
+    """Below a curled sheet's table, lines the perspective warp set straight (the table's foot, the
+    sheet's lower edge) bow neither way: they do not count against the rows that bow alike. Rules
+    that only lean, bowing none, are no curl."""
+    import cv2
+
+    from timetable_platform.extraction.ocr.preprocess import straighten_bowed_rows
+
+    page = np.full((800, 1400), 255, np.uint8)
+    for y in range(100, 600, 100):
+        page[y : y + 3, 140:1260] = 0
+    for x in range(140, 1261, 280):
+        page[100:503, x : x + 3] = 0
+    ys, xs = np.mgrid[0:800, 0:1400].astype(np.float32)
+    bow = 20 * (1 - ((xs - 700) / 700) ** 2) * np.clip((560 - ys) / 460, 0, 1)  # less bowed further down
+    bowed = cv2.remap(page, xs, ys - bow, cv2.INTER_LINEAR, borderValue=255)
+    bowed[640:643, 140:1260] = 0  # straight lines, as wide as the table
+    bowed[700:703, 140:1260] = 0
+    straightened = straighten_bowed_rows(cv2.cvtColor(bowed, cv2.COLOR_GRAY2BGR), bowed)
+    assert straightened is not None
+    _, gray = straightened
+    rows = [float(np.flatnonzero(gray[60:160, x] < 128).mean()) for x in (200, 450, 710, 950, 1200)]
+    assert max(rows) - min(rows) <= 2, rows  # the table's first row rule is straight
+
+    leaning = cv2.warpAffine(page, np.float32([[1, 0, 0], [0.012, 1, 0]]), (1400, 800), borderValue=255)
+    assert straighten_bowed_rows(cv2.cvtColor(leaning, cv2.COLOR_GRAY2BGR), leaning) is None
+
+
 def _lines_read_from_boxes(
     size: tuple[int, int],
     boxes: list[tuple[tuple[int, int, int, int], tuple[int, int, int], list[str]]],

@@ -686,9 +686,11 @@ def straighten_bowed_rows(color: np.ndarray, gray: np.ndarray) -> tuple[np.ndarr
     bows = np.array([c[1] for c in curves])
     if float(np.abs(bows).max()) < BOW_MIN:
         return None
-    # The curves must bow alike (one sheet's curl), not each its own way (tilted lines, noise).
-    signs = np.sign(bows[:, width // 2] - (bows[:, 0] + bows[:, -1]) / 2)
-    if abs(float(signs.sum())) < 0.8 * len(signs):
+    # The curves must bow alike (one sheet's curl), not each its own way (tilted lines, noise). A line
+    # that runs straight (a sheet's foot, which the perspective warp set straight) bows neither way.
+    bow = bows[:, width // 2] - (bows[:, 0] + bows[:, -1]) / 2
+    signs = np.sign(bow[np.abs(bow) >= BOW_MIN])
+    if len(signs) < BOW_LINES or abs(float(signs.sum())) < 0.8 * len(signs):
         return None
     centres = np.array([c[0] for c in curves])
     rows = np.arange(height, dtype=np.float64)
