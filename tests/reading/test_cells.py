@@ -539,6 +539,8 @@ def test_a_class_line_ocr_misread_is_still_the_class() -> None:
     fields = splitter.split(["28", "Science", "R12"])
     assert (fields.subject, fields.room, fields.group) == ("Science", "R12", "2B")
     assert splitter.split(["BC", "Latin", "R2"]).group == "8C"
+    aged = CellSplitter.fit([["12A", "Latin", "R2"], ["12A", "Drama", "R4"], ["124", "Latin", "Lab 4"], ["12A", "Art", "R1"]])
+    assert (aged.split(["124", "Latin", "Lab 4"]).subject, aged.split(["124", "Latin", "Lab 4"]).group) == ("Latin", "12A")
     # A short subject on the first line is no class: no look-alike reading has a printed class's shape.
     assert splitter.split(["Bio", "R12"]).subject == "Bio"
     # A class misread the same way in most cells ('108' for '10S') still marks the document's shape.

@@ -1279,10 +1279,10 @@ def _first_line_groups(cells: Sequence[Sequence[str]]) -> frozenset[str] | None:
     return groups
 
 
-# Letters and digits OCR takes for each other in a short code: '28' for '2B', 'BC' for '8C'.
+# Letters and digits OCR takes for each other in a short code: '28' for '2B', 'BC' for '8C', '124' for '12A'.
 _LOOKALIKES = {
     "8": "B", "B": "8", "5": "S", "S": "5", "0": "O", "O": "0", "1": "I", "I": "1", "2": "Z", "Z": "2", "6": "G",
-    "G": "6", "b": "6",
+    "G": "6", "b": "6", "4": "A", "A": "4",
 }
 
 
