@@ -843,6 +843,12 @@ def test_small_print_under_a_large_name_is_no_part_of_the_name() -> None:
     assert (CellSplitter().split(lines, styles=styles).subject, CellSplitter().split(lines, styles=styles).teacher) == (
         "Physics", "MEI",
     )
+    # A name with no letter below the line stands only half as tall again as the codes ('Deutsch' over
+    # a class code misread 'x'): still small print beside it.
+    uppercase = Cell(row=1, col=1, text="", lines=[line("x", 2, 12), line("Deutsch", 16, 18), line("WEB", 50, 12)])
+    lines, styles = cell_text_lines(uppercase)
+    fields = CellSplitter().split(lines, styles=styles)
+    assert (fields.subject, fields.group) == ("Deutsch", "x")
     # A lesson plan prints the day's topic small under the name: without codes beside it, a note.
     topic = Cell(row=1, col=1, text="", lines=[line("Maths", 10, 21), line("Arithmetic Test", 50, 9)])
     lines, styles = cell_text_lines(topic)

@@ -144,8 +144,9 @@ def note_style(style: str | None) -> str | None:
     return " ".join(marks) or None
 
 
-# A line whose print is this many times smaller than the name's line is small print.
-SMALL_PRINT_RATIO = 1.7
+# A line whose print is this many times smaller than the name's line is small print (a name of capitals
+# and tall letters with none below the line, 'Deutsch', stands about 1.5 times as tall as the codes).
+SMALL_PRINT_RATIO = 1.45
 
 
 def cell_text_lines(cell: Cell) -> tuple[list[str], list[str | None]]:
