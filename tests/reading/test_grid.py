@@ -617,6 +617,30 @@ def test_a_range_that_ends_before_it_starts_lost_its_start_to_ocr() -> None:
     assert ("MON", "17:20", "18:50", None, "Choir") in _slots(_read(evening))  # an evening block stays
 
 
+def test_a_lone_time_right_of_its_labels_centre_is_the_end_of_a_range_read_in_half() -> None:
+    """OCR reads only the end of a last label '14:10-14:55' printed centred, as '14:55' right of the
+    label's centre: in a header of ranges that is the slot's end, and it starts the header's usual
+    length before (a lunch break before it stays a break). A lone time centred in its label is a
+    start."""
+    from timetable_platform.domain.layout import BBox, Line, Word
+
+    t = table(
+        [
+            ["", "8:30-9:15", "9:25-10:10", "10:20-11:05", "12:35-13:20", "14:55"],
+            ["Monday", "Art", "PE", "Maths", "Music", "Latin"],
+        ]
+    )
+    for cell in t.cells:
+        cell.bbox = BBox(100 * cell.col, 100 * cell.row, 100 * cell.col + 100, 100 * cell.row + 100)
+    last = next(c for c in t.cells if c.row == 0 and c.col == 5)
+    printed = BBox(552, 40, 580, 50)  # starts right of the centre (550)
+    last.lines = [Line(words=[Word("14:55", printed)], bbox=printed)]
+    assert ("MON", "14:10", "14:55", None, "Latin") in _slots(_read(t))
+    centred = BBox(536, 40, 564, 50)
+    last.lines = [Line(words=[Word("14:55", centred)], bbox=centred)]
+    assert ("MON", "14:55", None, None, "Latin") in _slots(_read(t))
+
+
 def test_slots_a_minute_apart_meet_where_the_usual_length_says() -> None:
     """'8.00-8.44' then '8.45-9.30': no school breaks for a minute, so one of the two times is a misread
     digit; the slot the usual length fits is mended. A five-minute break stays."""

@@ -111,6 +111,8 @@ class Slot:
     field_role: str | None = None
     # Its times were not read but inferred from its neighbours'.
     inferred: bool = False
+    # Its label printed one time, right of the label's centre: where a centred range prints its end.
+    lone_time_right: bool = False
 
 
 @dataclass
@@ -524,13 +526,17 @@ def _build_slots(
     for slot in slots:
         seen: set[int] = set()
         texts: list[str] = []
+        label_cells: list[Cell] = []
         for c in label_cols:
             cell = m[slot.row_start][c]
             if cell is None or id(cell) in seen or id(cell) in title_cells:
                 continue
             seen.add(id(cell))
             texts.append(cell.text)
+            label_cells.append(cell)
         first, second, period = _slot_times(texts)
+        if first is not None and second is None and first.end is None:
+            slot.lone_time_right = _time_right_of_centre(label_cells)
         if first is None and period is not None and field_label_role(period):
             slot.field_role = field_label_role(period)
             continue
@@ -546,6 +552,7 @@ def _build_slots(
             slot.period, slot.activity = None, period
         if start is not None or end is not None:
             reference = end or start
+    _ends_of_lost_ranges(slots)
     _repair_unreadable_starts(slots)
     # One unreadable label between two timed slots (OCR): it runs from the one's end to the other's
     # start, less the header's usual gap on each side when that leaves a slot of a length it prints.
@@ -705,17 +712,56 @@ def _untimed_tail(slots: list[Slot]) -> int | None:
     return timed[-1] + 1
 
 
+# The share of a label cell's width a lone time may start left of the cell's centre and still be right of it.
+LONE_END_LEEWAY = 0.02
+
+
+def _time_right_of_centre(cells: list[Cell]) -> bool:
+    """Whether the one time a label prints starts right of the label's centre: a range centred in its
+    cell prints its end there, and a time printed alone is centred over it."""
+    for cell in cells:
+        if cell.bbox is None or cell.bbox.width <= 0:
+            continue
+        for line in cell.lines:
+            if find_times(with_lost_separators(line.text)):
+                centre = (cell.bbox.x0 + cell.bbox.x1) / 2
+                return line.bbox.x0 >= centre - LONE_END_LEEWAY * cell.bbox.width
+    return False
+
+
+def _ends_of_lost_ranges(slots: list[Slot]) -> None:
+    """In a header of ranges, a label showing one time right of its centre lost its start (OCR read
+    only the end of a range printed centred): that time is the slot's end."""
+    timed = [s for s in slots if s.start is not None and s.field_role is None]
+    ranged = [s for s in timed if s.end is not None]
+    if len(ranged) < 3 or len(ranged) < USUAL_LENGTH_SHARE * len(timed):
+        return
+    for slot in timed:
+        if slot.end is None and slot.lone_time_right:
+            slot.start, slot.end = None, slot.start
+
+
 def _repair_unreadable_starts(slots: list[Slot]) -> None:
     """A range whose start OCR misread keeps its end; it starts where the block before it ends, or,
     first in the header or after a block whose end was lost too, the header's usual length before its
     end (still after the block before it starts)."""
     lengths = sorted(s.end.minutes - s.start.minutes for s in slots if s.start is not None and s.end is not None)
     usual = lengths[len(lengths) // 2] if lengths else None
+    ranged = [s for s in slots if s.start is not None and s.end is not None]
+    # Lessons keep one length more often than breaks keep one gap: where most ranges share a length and
+    # the header breaks between lessons, the lost start is that far before the end (a break before it,
+    # after lunch, stays a break). Where every lesson starts as the one before ends, so does this one.
+    meeting = all(
+        b.start == a.end for a, b in itertools.pairwise(slots) if a.end is not None and b.start is not None
+    )
+    shared = _usual_length(ranged) if len(ranged) >= 3 and not meeting else None
     for i, slot in enumerate(slots):
         if slot.start is not None or slot.end is None:
             continue
         prev = slots[i - 1] if i > 0 else None
-        if prev is not None and prev.end is not None and prev.end < slot.end:
+        if shared is not None and prev is not None and prev.end is not None and prev.end <= slot.end.plus(-shared):
+            slot.start = slot.end.plus(-shared)
+        elif prev is not None and prev.end is not None and prev.end < slot.end:
             slot.start = prev.end
         elif (
             usual is not None
