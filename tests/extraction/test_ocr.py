@@ -1741,6 +1741,25 @@ def test_a_shadow_band_joined_to_the_dark_ground_keeps_its_print_and_rulings() -
     assert rule.any(axis=1).mean() > 0.9
 
 
+def test_a_sheets_edges_around_half_a_table_make_no_table_of_their_own() -> None:
+    """A curled sheet photographed on a dark ground shows its top, right and bottom edges as heavy lines
+    around the right half of its table: read as a grid, that region takes the table's rows and more
+    line pixels than the table holds, but around mostly empty paper. The table, ruled all over, is the
+    one kept."""
+    from timetable_platform.extraction.ocr.gridlines import GridTable, _without_sparser_overlaps
+
+    lines = np.zeros((900, 1500), np.uint8)
+    for y in range(250, 651, 100):  # the table: x 100-1300, y 250-650
+        lines[y : y + 3, 100:1300] = 255
+    for x in range(100, 1301, 150):
+        lines[250:650, x : x + 3] = 255
+    lines[50:58, 600:1480] = lines[872:880, 600:1480] = lines[50:880, 1472:1480] = 255  # the sheet's edges
+    table = GridTable(box=(100, 250, 1303, 653), row_edges=[], col_edges=[], cells=[])
+    edges = GridTable(box=(600, 50, 1480, 880), row_edges=[], col_edges=[], cells=[])
+    assert np.count_nonzero(lines[50:880, 600:1480]) > np.count_nonzero(lines[250:653, 100:1303])
+    assert _without_sparser_overlaps([edges, table], lines) == [table]
+
+
 def test_thin_strips_joined_around_a_table_do_not_make_one_cell_of_it() -> None:
     """A sheet's margin inside a table's double frame runs down one side and along the foot: its
     slots join through the gaps in the rulings into an L, whose bounding box is the whole table. Thin

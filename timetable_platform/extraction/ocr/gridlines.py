@@ -424,16 +424,23 @@ def find_tables(gray: np.ndarray, color: np.ndarray, rulings: Rulings | None = N
     # cells that a shadow's edges outline on their own is a piece of the table, not the table.
     tables = [t for t in tables if not any(o is not t and _piece_of(t, o) for o in tables)]
     tables = [t for t in tables if not any(o is not t and _encloses(t.box, o.box) for o in tables)]
-    # Of two grids that overlap over most of the smaller, neither holding the other, the one with fewer
-    # rulings borrows the other's: a photographed sheet's edges beside the table's corner make a region
-    # whose rows are the table's own, cut off at the sheet's edge.
-    ruled = {id(t): int(np.count_nonzero(lines[t.box[1] : t.box[3], t.box[0] : t.box[2]])) for t in tables}
-    tables = [
+    tables = _without_sparser_overlaps(tables, lines)
+    tables.sort(key=lambda t: (t.box[1], t.box[0]))
+    return tables
+
+
+def _without_sparser_overlaps(tables: list[GridTable], lines: np.ndarray) -> list[GridTable]:
+    """Of two grids that overlap over most of the smaller, neither holding the other, the one ruled more
+    sparsely borrows the other's rulings: a photographed sheet's edges beside the table (at a corner,
+    or along three sides) make a region whose rows are the table's own, cut off at the sheet's edge,
+    around mostly empty paper; a table is ruled all over."""
+    ruled = {
+        id(t): np.count_nonzero(lines[t.box[1] : t.box[3], t.box[0] : t.box[2]]) / max(1, _area(t.box)) for t in tables
+    }
+    return [
         t for t in tables
         if not any(o is not t and _overlap_share(t.box, o.box) >= OVERLAPPING and ruled[id(o)] > ruled[id(t)] for o in tables)
     ]
-    tables.sort(key=lambda t: (t.box[1], t.box[0]))
-    return tables
 
 
 def _extend_by_bands(
