@@ -1227,6 +1227,44 @@ def test_straight_lines_below_a_curled_table_do_not_stop_its_rows_being_straight
     assert straighten_bowed_rows(cv2.cvtColor(leaning, cv2.COLOR_GRAY2BGR), leaning) is None
 
 
+def test_columns_fanning_out_in_a_photo_without_its_tables_frame_are_set_upright() -> None:
+    """A sheet photographed from below with its table's frame running off the photo keeps its column
+    rules leaning once the rows are level, each a little more than the one beside it (a keystone no
+    frame corrected). They are set upright; upright rules, and rules leaning each their own way, are
+    left."""
+    import cv2
+
+    from timetable_platform.extraction.ocr.preprocess import upright_leaning_columns
+
+    page = np.full((700, 1400), 255, np.uint8)
+    for y in range(100, 601, 100):
+        page[y : y + 3, 0:1300] = 0
+    for x in range(100, 1301, 240):
+        page[100:603, x : x + 3] = 0
+    assert upright_leaning_columns(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR), page) is None
+
+    xs = np.arange(1400, dtype=np.float32)
+    lean = (0.12 - 0.08 * xs / 1400)[None, :]  # 0.12 at the left edge, 0.04 at the right
+    ys = np.arange(700, dtype=np.float32)[:, None]
+    map_x = (xs[None, :] - lean * (ys - 350)).astype(np.float32)
+    fanned = cv2.remap(page, map_x, np.repeat(ys, 1400, axis=1), cv2.INTER_LINEAR, borderValue=255)
+    upright = upright_leaning_columns(cv2.cvtColor(fanned, cv2.COLOR_GRAY2BGR), fanned)
+    assert upright is not None
+    _, gray = upright
+    for rule in (340, 820):  # two column rules, each upright now: the same pixel column at the top and foot
+        top = np.flatnonzero(gray[150, rule - 60 : rule + 60] < 128).mean()
+        foot = np.flatnonzero(gray[550, rule - 60 : rule + 60] < 128).mean()
+        assert abs(top - foot) <= 2, (rule, top, foot)
+
+    crooked = page.copy()
+    for k, x in enumerate(range(100, 1301, 240)):  # each rule its own way
+        crooked[100:603, x : x + 3] = 255
+        tilt = 0.05 if k % 2 else -0.05
+        for y in range(100, 603):
+            crooked[y, int(x + tilt * (y - 350)) : int(x + tilt * (y - 350)) + 3] = 0
+    assert upright_leaning_columns(cv2.cvtColor(crooked, cv2.COLOR_GRAY2BGR), crooked) is None
+
+
 def _lines_read_from_boxes(
     size: tuple[int, int],
     boxes: list[tuple[tuple[int, int, int, int], tuple[int, int, int], list[str]]],

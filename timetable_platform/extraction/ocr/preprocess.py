@@ -775,4 +775,58 @@ def prepare_page(image: Image.Image | np.ndarray, *, detect_orientation: bool = 
     if straightened is not None:
         color, flat = straightened
         notes.append("bowed rows straightened")
+    upright = upright_leaning_columns(color, flat)
+    if upright is not None:
+        color, flat = upright
+        notes.append("leaning columns set upright")
     return PreparedPage(color=color, gray=flat, notes=notes, inverted=inverted)
+
+
+# Column rules that lean at least this much (dx per dy) somewhere, each within this much of a lean that
+# changes evenly across the page, are a keystone to undo.
+LEAN_MIN = 0.015
+LEAN_AGREEMENT = 0.008
+# A column rule runs down at least this share of the page.
+LEAN_LINE_SPAN = 0.3
+
+
+def upright_leaning_columns(color: np.ndarray, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Colour and grey pages with leaning column rules set upright, or None when they stand upright
+    already. A sheet photographed from below or from one side with its table's frame running off the
+    photo keeps its columns leaning once the rows are levelled (no frame gave the perspective): they
+    fan out, each leaning a little more than the one beside it. Every pixel row is shifted by the lean
+    the rules give at each column; rules that lean each their own way are left."""
+    height, width = gray.shape
+    ink = binarize(gray)
+    runs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(18, height // 70))))
+    # Pieces of one leaning rule step from pixel column to pixel column: joined down the line.
+    joined = cv2.dilate(runs, cv2.getStructuringElement(cv2.MORPH_RECT, (5, max(15, height // 60))))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    middle = height / 2
+    rules: list[tuple[float, float]] = []  # (x at the page's middle row, lean)
+    for i in range(1, count):
+        x, y, w, h = (int(v) for v in stats[i][:4])
+        if h < LEAN_LINE_SPAN * height or w > 0.1 * width:
+            continue
+        ys_, xs_ = np.nonzero((labels[y : y + h, x : x + w] == i) & (runs[y : y + h, x : x + w] > 0))
+        if len(ys_) < 0.5 * h:
+            continue
+        lean, offset = np.polyfit(ys_ + y, xs_ + x, 1)
+        rules.append((float(offset + lean * middle), float(lean)))
+    if len(rules) < 3:
+        return None
+    at = np.array([r[0] for r in rules])
+    leans = np.array([r[1] for r in rules])
+    fit = np.polyfit(at, leans, 1)
+    if float(np.abs(np.polyval(fit, at) - leans).max()) > LEAN_AGREEMENT:
+        return None
+    if max(abs(float(np.polyval(fit, 0))), abs(float(np.polyval(fit, width)))) < LEAN_MIN:
+        return None
+    xs = np.arange(width, dtype=np.float32)
+    rows = np.arange(height, dtype=np.float32)[:, None] - middle
+    map_x = (xs[None, :] + np.polyval(fit, xs).astype(np.float32)[None, :] * rows).astype(np.float32)
+    map_y = np.repeat(np.arange(height, dtype=np.float32)[:, None], width, axis=1)
+    return (
+        cv2.remap(color, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
+        cv2.remap(gray, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
+    )
