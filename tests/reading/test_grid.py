@@ -881,3 +881,30 @@ def test_small_print_under_a_large_name_is_no_part_of_the_name() -> None:
     wrapped = Cell(row=1, col=1, text="", lines=[line("Design and", 10, 20), line("Technology", 34, 19)])
     lines, styles = cell_text_lines(wrapped)
     assert CellSplitter().split(lines, styles=styles).subject == "Design and Technology"
+
+
+def test_a_day_name_wrapped_over_two_lines_with_its_hyphen_misread_is_still_the_day() -> None:
+    """'Segunda-feira' printed over two lines in a narrow day column comes out of OCR as 'Segund / feira'
+    (the cell's edge took the 'a-') or 'Quarta: / feira' (the hyphen read as a colon): between the days
+    read, still the day its place calls for. A two-word room name in its place is no day."""
+    t = table(
+        [
+            ["", "08:30-09:15", "09:20-10:05"],
+            ["Segund|feira", "Filosofia", "Inglês"],
+            ["Terça-|feira", "Matemática", "Física"],
+            ["Quarta:|feira", "História", "Biologia"],
+            ["Quinta-|feira", "Português", "Química"],
+            ["Sexta-|feira", "Artes", "Música"],
+        ]
+    )
+    days = {(day, text) for day, _, _, _, text in _slots(_read(t, language="pt"))}
+    assert {("MON", "Filosofia"), ("WED", "História"), ("FRI", "Artes")} <= days
+    rooms = table(
+        [
+            ["", "08:30-09:15"],
+            ["Segunda-|feira", "Filosofia"],
+            ["Aula|Magna", "Inglês"],
+            ["Quarta-|feira", "História"],
+        ]
+    )
+    assert ("TUE", "Inglês") not in {(day, text) for day, _, _, _, text in _slots(_read(rooms, language="pt"))}

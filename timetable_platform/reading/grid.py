@@ -320,6 +320,9 @@ def _fill_misspelt_names(days: list[Day | None], texts: list[str], language: str
                 continue
             word = fold(texts[i]).strip(" .:")
             stacked = _stacked_letters(texts[i])
+            if stacked is None and not word.isalpha() and _wrapped_name(word):
+                # A name wrapped over two lines, its hyphen misread ('Quarta: / feira', 'Segund / feira').
+                word = re.sub(r"[\W_]+", "", word)
             if stacked is None and (len(word) < 4 or not word.isalpha()):
                 continue
             expected = _expected_day(days, i, reach=2 if stacked is not None else 1)
@@ -332,6 +335,11 @@ def _fill_misspelt_names(days: list[Day | None], texts: list[str], language: str
             if close:
                 days[i] = expected
                 changed = True
+
+
+def _wrapped_name(text: str) -> bool:
+    """Whether a label is words of letters over two lines or split by a hyphen or a colon, nothing else."""
+    return re.fullmatch(r"[^\W\d_]+[-:.]?\s*\n?\s*[-:.]?[^\W\d_]+", text.strip()) is not None
 
 
 def _expected_day(days: list[Day | None], i: int, *, reach: int) -> Day | None:
