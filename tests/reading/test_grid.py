@@ -908,3 +908,14 @@ def test_a_day_name_wrapped_over_two_lines_with_its_hyphen_misread_is_still_the_
         ]
     )
     assert ("TUE", "Inglês") not in {(day, text) for day, _, _, _, text in _slots(_read(rooms, language="pt"))}
+    # Two days' names run together in one label (a header cut wrong) are neither day.
+    joined = table(
+        [
+            ["", "08:30-09:15"],
+            ["Monday", "Maths"],
+            ["Tuesday|Wednesday", "Art"],
+            ["Thursday", "Music"],
+            ["Friday", "Latin"],
+        ]
+    )
+    assert ("WED", "Art") not in {(day, text) for day, _, _, _, text in _slots(_read(joined, language="en"))}

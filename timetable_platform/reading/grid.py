@@ -331,7 +331,11 @@ def _fill_misspelt_names(days: list[Day | None], texts: list[str], language: str
             if stacked is not None:
                 close = any(_letters_match(stacked, name) for name in short[_DAY_INDEX[expected]])
             else:
-                close = max(difflib.SequenceMatcher(None, word, n).ratio() for n in names[_DAY_INDEX[expected]]) >= 0.66
+                # A garbled name keeps about its length; a label naming two days ('Tuesday / Wednesday') is longer.
+                candidates = names[_DAY_INDEX[expected]]
+                close = len(word) <= max(len(n) for n in candidates) + 2 and max(
+                    difflib.SequenceMatcher(None, word, n).ratio() for n in candidates
+                ) >= 0.66
             if close:
                 days[i] = expected
                 changed = True
