@@ -7,6 +7,7 @@ which gives rowspan / colspan without any knowledge of the layout.
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable
@@ -640,26 +641,21 @@ def _rectangles(slots: list[tuple[int, int]], rows: list[int], cols: list[int]) 
     area = sum((rows[r + 1] - rows[r]) * (cols[c + 1] - cols[c]) for r, c in slots)
     if area >= STRIPS_SHARE * (rows[r1] - rows[r0]) * (cols[c1] - cols[c0]):
         return [(r0, c0, r1, c1)]
-    taken = set(slots)
+    row_runs = [_runs(sorted(c for r, c in slots if r == row)) for row in range(r0, r1)]
     open_runs: dict[tuple[int, int], int] = {}  # (col0, col1) -> first row, for runs reaching the row above
     out: list[tuple[int, int, int, int]] = []
-    for row in range(r0, r1 + 1):
-        runs: list[tuple[int, int]] = []
-        col = c0
-        while col < c1 and row < r1:
-            if (row, col) in taken:
-                start = col
-                while col < c1 and (row, col) in taken:
-                    col += 1
-                runs.append((start, col))
-            col += 1
-        for run, first in list(open_runs.items()):
-            if run not in runs:
-                out.append((first, run[0], row, run[1]))
-                del open_runs[run]
+    for row, runs in enumerate([*row_runs, []], start=r0):
+        for run in [run for run in open_runs if run not in runs]:
+            out.append((open_runs.pop(run), run[0], row, run[1]))
         for run in runs:
             open_runs.setdefault(run, row)
     return out
+
+
+def _runs(columns: list[int]) -> list[tuple[int, int]]:
+    """Sorted column indices as runs of consecutive ones, (first, last + 1)."""
+    groups = itertools.groupby(enumerate(columns), key=lambda pair: pair[1] - pair[0])
+    return [(run[0][1], run[-1][1] + 1) for run in (list(group) for _, group in groups)]
 
 
 # A group of slots covering less of its bounding box than this is thin strips, not a cell.

@@ -647,6 +647,24 @@ BOW_MIN = 4.0
 ROW_ENDS = 0.03
 
 
+def _line_pieces(
+    gray: np.ndarray, *, run: tuple[int, int], join: tuple[int, int], keep: Callable[[int, int], bool]
+) -> Iterator[tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]]:
+    """The page's long lines one by one: ink opened to straight runs of ``run`` (width, height), runs joined
+    by ``join`` into lines, and of each line whose box's width and height ``keep`` accepts, its box
+    (x, y, w, h) and the page coordinates (ys, xs) of its runs' pixels."""
+    ink = binarize(gray)
+    runs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, run))
+    joined = cv2.dilate(runs, cv2.getStructuringElement(cv2.MORPH_RECT, join))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    for i in range(1, count):
+        x, y, w, h = (int(v) for v in stats[i][:4])
+        if not keep(w, h):
+            continue
+        ys_, xs_ = np.nonzero((labels[y : y + h, x : x + w] == i) & (runs[y : y + h, x : x + w] > 0))
+        yield (x, y, w, h), ys_ + y, xs_ + x
+
+
 def straighten_bowed_rows(color: np.ndarray, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Colour and grey pages with bowed rows bent straight, or None when the rows run straight. A
     sheet pinned up or lying curled bows, and a perspective warp cannot undo that: its long rulings
@@ -654,21 +672,17 @@ def straighten_bowed_rows(color: np.ndarray, gray: np.ndarray) -> tuple[np.ndarr
     table's cells are cut wrong. Each long ruling's curve is fitted (a parabola), and every pixel
     column is shifted up or down by the bow of the rulings above and below it."""
     height, width = gray.shape
-    ink = binarize(gray)
-    runs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(30, width // 40), 1)))
-    # Pieces of one bowed ruling step from pixel row to pixel row: joined along the line.
-    joined = cv2.dilate(runs, cv2.getStructuringElement(cv2.MORPH_RECT, (max(15, width // 80), 5)))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     curves: list[tuple[float, np.ndarray, int, int]] = []  # centre, bow per column, first and last x
     xs = np.arange(width, dtype=np.float64)
-    for i in range(1, count):
-        x, y, w, h = (int(v) for v in stats[i][:4])
-        if w < BOW_LINE_SPAN * width or h > 0.1 * height:
-            continue
-        ys_, xs_ = np.nonzero((labels[y : y + h, x : x + w] == i) & (runs[y : y + h, x : x + w] > 0))
+    # Pieces of one bowed ruling step from pixel row to pixel row: joined along the line.
+    pieces = _line_pieces(
+        gray, run=(max(30, width // 40), 1), join=(max(15, width // 80), 5),
+        keep=lambda w, h: w >= BOW_LINE_SPAN * width and h <= 0.1 * height,
+    )
+    for (x, _, w, _), ys_, xs_ in pieces:
         if len(xs_) < 0.3 * w:
             continue
-        coeffs = np.polyfit(xs_ + x, ys_ + y, 2)
+        coeffs = np.polyfit(xs_, ys_, 2)
         fitted = np.polyval(coeffs, xs)
         # Beyond its ends the curve is held level: a parabola runs away outside the points it fits.
         fitted[:x] = fitted[x]
@@ -797,21 +811,17 @@ def upright_leaning_columns(color: np.ndarray, gray: np.ndarray) -> tuple[np.nda
     fan out, each leaning a little more than the one beside it. Every pixel row is shifted by the lean
     the rules give at each column; rules that lean each their own way are left."""
     height, width = gray.shape
-    ink = binarize(gray)
-    runs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(18, height // 70))))
-    # Pieces of one leaning rule step from pixel column to pixel column: joined down the line.
-    joined = cv2.dilate(runs, cv2.getStructuringElement(cv2.MORPH_RECT, (5, max(15, height // 60))))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     middle = height / 2
     rules: list[tuple[float, float]] = []  # (x at the page's middle row, lean)
-    for i in range(1, count):
-        x, y, w, h = (int(v) for v in stats[i][:4])
-        if h < LEAN_LINE_SPAN * height or w > 0.1 * width:
-            continue
-        ys_, xs_ = np.nonzero((labels[y : y + h, x : x + w] == i) & (runs[y : y + h, x : x + w] > 0))
+    # Pieces of one leaning rule step from pixel column to pixel column: joined down the line.
+    pieces = _line_pieces(
+        gray, run=(1, max(18, height // 70)), join=(5, max(15, height // 60)),
+        keep=lambda w, h: h >= LEAN_LINE_SPAN * height and w <= 0.1 * width,
+    )
+    for (_, _, _, h), ys_, xs_ in pieces:
         if len(ys_) < 0.5 * h:
             continue
-        lean, offset = np.polyfit(ys_ + y, xs_ + x, 1)
+        lean, offset = np.polyfit(ys_, xs_, 1)
         rules.append((float(offset + lean * middle), float(lean)))
     if len(rules) < 3:
         return None
