@@ -1825,3 +1825,134 @@ def test_thin_strips_joined_around_a_table_do_not_make_one_cell_of_it() -> None:
     ring = [(r, c) for r in range(4) for c in range(4) if r in (0, 3) or c in (0, 3)]
     edges = [0, 100, 200, 300, 400]
     assert _rectangles(ring, edges, edges) == [(0, 0, 4, 4)]
+
+
+def test_a_label_in_a_rounded_box_is_read_once() -> None:
+    """Day names printed in rounded boxes (pills): each box's outline is a text block whose box holds
+    the label, itself a block. The outline's crop reads the label; the label makes no second crop,
+    whose reading would print the name twice."""
+    import cv2
+
+    from timetable_platform.extraction.readers.image import _text_blocks
+
+    ink = np.zeros((300, 900), np.uint8)
+    for left in (40, 480):
+        cv2.rectangle(ink, (left, 40), (left + 380, 100), 255, 2)
+        ink[63:77, left + 140 : left + 240] = 255  # the label, well inside its box
+    # A sheet's edge round a block of print: no label's box (as tall as many lines).
+    cv2.rectangle(ink, (30, 130), (860, 290), 255, 2)
+    ink[200:214, 300:500] = 255
+    blocks = _text_blocks(ink, 14.0, 0.9 * ink.size, resplit=False)
+    boxes = [box for box, _ in blocks]
+    assert len(blocks) == 4
+    assert sum(y < 120 for _, y, _, _ in boxes) == 2  # the labels' boxes, no crop of their own ...
+    for (x, y, _, _), own in blocks:
+        if y < 120:
+            assert own[70 - y, (190 if x < 400 else 630) - x]  # ... each read in its box's crop
+    assert any(y > 190 and w < 300 for _, y, w, _ in boxes)  # the print in the sheet's edge: a block
+
+
+def test_column_rules_outside_a_grid_end_text_blocks() -> None:
+    """A table ruled only between its columns (zebra rows, no row lines) makes no grid, and its cells,
+    set close to the rules, smear into text blocks running across the days. Long thin upright rules
+    with print on both sides end the blocks; a thick bar, or an edge with print on one side only (a
+    sheet's, a screen's), is no rule."""
+    from timetable_platform.extraction.readers.image import _column_rules, _text_blocks
+
+    ink = np.zeros((400, 700), np.uint8)
+    vertical = np.zeros_like(ink)
+    for top in (40, 100, 160, 220, 280, 340):
+        ink[top : top + 14, 60:290] = 255  # a cell's line left of the rule ...
+        ink[top : top + 14, 310:560] = 255  # ... and right of it, closer than a smear's reach
+    ink[20:380, 299:302] = 255  # the rule between the columns, leaning one pixel
+    ink[200:380, 302:303] = 255
+    vertical[20:380, 297:305] = 255  # the ruling mask, wider than the rule itself
+    ink[20:380, 10:12] = 255  # an edge left of the print, beyond a smear's reach
+    vertical[20:380, 8:14] = 255
+    ink[300:330, 600:640] = 255  # a thick bar, not a rule
+    vertical[300:330, 600:640] = 255
+    rules = _column_rules(vertical, ink, 14.0)
+    assert rules[100, 300] and not rules[315, 620] and not rules[100, 11]
+    joined = _text_blocks(ink, 14.0, 0.9 * ink.size, resplit=False)
+    assert any(x < 60 and x + w > 560 for (x, _, w, _), _ in joined)  # one block over both columns
+    apart = _text_blocks(np.where(rules, 0, ink).astype(np.uint8), 14.0, 0.9 * ink.size, resplit=False, barriers=rules)
+    assert sum(x > 30 and x + w <= 300 for (x, _, w, _), _ in apart) == 6
+    assert sum(300 <= x < 400 and x + w > 560 for (x, _, w, _), _ in apart) == 6
+
+
+def test_a_cell_merged_across_part_of_a_grid_holding_a_whole_timetable_makes_the_grid_a_frame() -> None:
+    """A photographed sheet's edge round a heading band and an unruled table: the band is one row, the
+    table below it one cell merged across the columns that two day labels in boxes split off. That cell
+    holds every day and time: the grid is a frame. A cell merged over every slot of a grid is not (the
+    grid's own inner lines were missed)."""
+    from timetable_platform.domain.layout import Page
+    from timetable_platform.extraction.readers.image import _frames
+
+    timetable = "Time Monday Tuesday Wednesday\n8:00 - 9:00 Maths Art\n9:00 - 10:00 French Music\n10:00 - 11:00 Latin"
+    cells = [
+        Cell(row=0, col=0, text="School of Arts", colspan=3),
+        Cell(row=1, col=0, text=timetable, colspan=3),
+        Cell(row=1, col=1, text="Tuesday"),
+        Cell(row=1, col=2, text="Wednesday"),
+    ]
+    page = Page(number=1, width=1000, height=800, tables=[Table(n_rows=2, n_cols=3, cells=cells)])
+    assert _frames(page) == frozenset({0})
+    whole = Page(number=1, width=1000, height=800, tables=[Table(n_rows=2, n_cols=3, cells=[
+        Cell(row=0, col=0, text=timetable, rowspan=2, colspan=3)])])  # fmt: skip
+    assert _frames(whole) == frozenset()
+
+
+def test_a_line_keeps_only_the_words_read_once() -> None:
+    """Print two crops both read (a header band inside a frame the grid finder took for cells) is one
+    word on the page; the line of the copy left out loses it too, or an entry prints it twice."""
+    from timetable_platform.domain.layout import BBox, Line, Word
+    from timetable_platform.extraction.readers.image import _of_words_kept, _read_once
+
+    def word(text: str, x: float, confidence: float) -> Word:
+        return Word(text, BBox(x, 10, x + 50, 30), confidence)
+
+    first = Line([word("Monday", 100, 0.9), word("Maths", 200, 0.9)], BBox(100, 10, 250, 30))
+    second = Line([word("Monday", 101, 0.5)], BBox(101, 10, 151, 30))
+    third = Line([word("Art", 300, 0.8), word("Maths", 201, 0.4)], BBox(201, 10, 350, 30))
+    kept = _read_once([w for line in (first, second, third) for w in line.words])
+    lines = _of_words_kept([first, second, third], kept)
+    assert [line.text for line in lines] == ["Monday Maths", "Art"]
+    assert lines[1].bbox == BBox(300, 10, 350, 30)
+
+
+def test_a_table_ruled_only_between_its_columns_is_read_cell_by_cell() -> None:
+    """Zebra rows and rules only between the day columns: no grid is found, and each cell's print,
+    set close to the rules, is a line of its own, not one line running across the days."""
+    from PIL import ImageDraw
+
+    from tests.corpusgen.degrade import font
+
+    image = Image.new("RGB", (1240, 520), "white")
+    draw = ImageDraw.Draw(image)
+    regular, bold = font(22), font(22, bold=True)
+    days = ("Monday", "Tuesday", "Wednesday")
+    lessons = (("Chemistry Lab", "Geography", "Economics"), ("Literature", "Philosophy", "Statistics"),
+               ("Psychology", "Sociology", "Astronomy"), ("Cell Biology", "Mechanics", "Accounting"))  # fmt: skip
+    left, width = 220, 330
+    for col, day in enumerate(days):
+        draw.text((left + width * col + 90, 30), day, font=bold, fill="black")
+    for row, subjects in enumerate(lessons):
+        top = 100 + 95 * row
+        if row % 2 == 0:
+            draw.rectangle((left, top - 15, left + 3 * width, top + 65), fill=(236, 236, 236))
+        draw.text((30, top + 10), f"{8 + row}:00 - {9 + row}:00", font=regular, fill="black")
+        for col, subject in enumerate(subjects):
+            name = f"{subject} - Course {row + 1}{col + 1}0"  # wide: it ends a few pixels from the rules
+            shift = (width - draw.textlength(name, font=regular)) / 2
+            draw.text((left + width * col + shift, top), name, font=regular, fill="black")
+            draw.text((left + width * col + 120, top + 30), "Room 12", font=regular, fill="black")
+    for col in (1, 2):
+        x = left + width * col
+        draw.line((x, 85, x, 85 + 95 * len(lessons)), fill="black", width=3)
+    layout = read_image_layout(Document(encode(image, "PNG"), "image/png", "columns.png"), Limits(), languages="eng")
+    page = layout.pages[0]
+    assert page.tables == []
+    texts = [line.text for line in page.lines]
+    subjects = {subject for row in lessons for subject in row}
+    assert all(sum(subject in text for subject in subjects) <= 1 for text in texts), texts
+    assert sum(text.split(" - ")[0] in subjects for text in texts) >= 10, "|".join(texts)

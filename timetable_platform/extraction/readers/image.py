@@ -244,7 +244,7 @@ def _frames(page: Page) -> frozenset[int]:
     frames = set()
     for index, table in enumerate(page.tables):
         for cell in table.cells:
-            if cell.rowspan > 1 or cell.colspan > 1:
+            if cell.rowspan * cell.colspan >= table.n_rows * table.n_cols > 1:
                 continue
             days = {parse_day(word) for word in cell.text.split()} - {None}
             if len(days) >= FRAME_DAYS and len(find_times(cell.text)) >= FRAME_TIMES:
@@ -271,7 +271,11 @@ def _find_crops(prepared: PreparedPage, *, frames: frozenset[int] = frozenset())
             for part in _split_by_text_size(crop):
                 part.table, part.cell = table_index, cell_index
                 crops.append(part)
-    crops.extend(_outside_text_crops(clean, grids, prepared.color, inverted=prepared.inverted))
+    # With no grid on the page, its upright rules are a table's ruled only between columns; beside a
+    # grid they are mostly the sides of boxes and cards, whose print reads best with them. A dark
+    # screen is an app's, drawn with cards and coloured bars, not a printed table.
+    vertical = None if grids or prepared.inverted else rulings.vertical
+    crops.extend(_outside_text_crops(clean, grids, prepared.color, inverted=prepared.inverted, vertical=vertical))
     return _PageCrops(rulings=rulings, grids=grids, crops=crops, boxes=boxes)
 
 
@@ -322,12 +326,28 @@ def _assemble(prepared: PreparedPage, number: int, found: _PageCrops) -> Page:
     if specks:  # the mark is gone from every crop that read it
         outside_lines = [line for line in outside_lines if not any(b.contains_point(*line.bbox.center) for b in specks)]
         page.words = [word for word in page.words if not any(b.contains_point(*word.bbox.center) for b in specks)]
+    page.words = _read_once(page.words)
+    outside_lines = _of_words_kept(outside_lines, page.words)
     _attach_captions(page.tables, outside_lines)
     all_lines = outside_lines + [line for table in page.tables for cell in table.cells for line in cell.lines]
     page.lines = sorted(all_lines, key=lambda line: (round(line.bbox.top / 8), line.bbox.x0))
-    page.words = _read_once(page.words)
     page.words.sort(key=lambda w: (round(w.bbox.top / 8), w.bbox.x0))
     return page
+
+
+def _of_words_kept(lines: list[Line], kept: list[Word]) -> list[Line]:
+    """Lines holding only the words ``_read_once`` kept: a text block wholly inside a bigger one (a
+    label in a rounded box, the box's outline smeared into a block round it) is read by both crops,
+    and a line read twice would print its text twice in an entry."""
+    ids = {id(word) for word in kept}
+    out = []
+    for line in lines:
+        words = [word for word in line.words if id(word) in ids]
+        if len(words) == len(line.words):
+            out.append(line)
+        elif words:
+            out.append(Line(words=words, bbox=union_boxes(word.bbox for word in words)))
+    return out
 
 
 def _read_once(words: list[Word]) -> list[Word]:
@@ -745,10 +765,16 @@ def _stretched(region: np.ndarray) -> np.ndarray:
 
 
 def _outside_text_crops(
-    clean: np.ndarray, grids: list[GridTable], color: np.ndarray | None = None, *, inverted: bool = False
+    clean: np.ndarray,
+    grids: list[GridTable],
+    color: np.ndarray | None = None,
+    *,
+    inverted: bool = False,
+    vertical: np.ndarray | None = None,
 ) -> list[_Crop]:
     """Text blocks outside the tables (titles, headings, footnotes, list timetables), and the print on
-    coloured boxes there (calendar events, app cards), each box read from its own colour."""
+    coloured boxes there (calendar events, app cards), each box read from its own colour. Column rules
+    outside any grid (``vertical``: a table ruled only between its columns) end the blocks."""
     masked = clean.copy()
     in_tables = np.zeros(clean.shape, bool)
     for grid in grids:
@@ -758,6 +784,11 @@ def _outside_text_crops(
     ink = binarize(masked)
     ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     char_height = _char_height(ink) or 20.0
+    rules = np.zeros(ink.shape, bool)
+    if vertical is not None:
+        rules = _column_rules(vertical, ink, char_height) & ~in_tables
+        masked[rules] = 255
+        ink[rules] = 0
     crops: list[_Crop] = []
     if color is not None:
         for x, y, w, h in _filled_boxes(color, masked, in_tables, char_height):
@@ -767,7 +798,7 @@ def _outside_text_crops(
             masked[y : y + h, x : x + w] = 255
             ink[y : y + h, x : x + w] = 0
     page_area = clean.shape[0] * clean.shape[1]
-    for (x, y, w, h), own in _text_blocks(ink, char_height, 0.3 * page_area, resplit=inverted):
+    for (x, y, w, h), own in _text_blocks(ink, char_height, 0.3 * page_area, resplit=inverted, barriers=rules):
         region_ink = np.where(own, ink[y : y + h, x : x + w], 0)
         if cv2.countNonZero(region_ink) < 20:
             continue
@@ -785,8 +816,52 @@ def _outside_text_crops(
 TALL_MARK_HEIGHTS = 8
 
 
+# A column rule stands this many letter heights tall and at most this share of one wide: no letter's
+# stem does (a big title's stems are as tall as a few of the page's letters, and thick).
+COLUMN_RULE_HEIGHTS = 6
+COLUMN_RULE_WIDTH = 0.4
+
+
+def _column_rules(vertical: np.ndarray, ink: np.ndarray, char_height: float) -> np.ndarray:
+    """Where upright rules run (widened by two pixels): the pieces of the vertical ruling mask that
+    are long, thin and printed. A table ruled only between its columns (zebra rows, no row lines)
+    makes no grid; smeared into text blocks, its cells join across the rules into lines running
+    over several days."""
+    printed = cv2.bitwise_and(vertical, ink)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(printed, connectivity=8)
+    heights, areas = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
+    # Thickness as area over height: a photographed rule leans, and its box is wider than the rule.
+    long = np.flatnonzero(
+        (heights >= COLUMN_RULE_HEIGHTS * char_height)
+        & (areas <= np.maximum(3.0, COLUMN_RULE_WIDTH * char_height) * heights)
+    )
+    long = long[long > 0]
+    reach = int(SIDE_REACH * char_height)
+    apart = [i for i in long if _print_both_sides(ink, stats[i], reach)]
+    if not apart:
+        return np.zeros(ink.shape, bool)
+    mask = np.isin(labels, apart).astype(np.uint8)
+    return cv2.dilate(mask, np.ones((1, 5), np.uint8)) > 0
+
+
+# A rule between columns has print on both sides within this many letter heights, along this share of
+# its length at least: a screen's or a sheet's edge, a card's coloured bar have it on one side only.
+SIDE_REACH = 3
+SIDE_PRINT = 0.15
+
+
+def _print_both_sides(ink: np.ndarray, stat: np.ndarray, reach: int) -> bool:
+    x, y, w, h = (int(v) for v in stat[:4])
+    rows = slice(y, y + h)
+    left = ink[rows, max(0, x - reach) : x]
+    right = ink[rows, x + w : x + w + reach]
+    if left.size == 0 or right.size == 0:
+        return False
+    return bool((left > 0).any(axis=1).mean() >= SIDE_PRINT and (right > 0).any(axis=1).mean() >= SIDE_PRINT)
+
+
 def _text_blocks(
-    ink: np.ndarray, char_height: float, largest: float, *, resplit: bool
+    ink: np.ndarray, char_height: float, largest: float, *, resplit: bool, barriers: np.ndarray | None = None
 ) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
     """Boxes (x, y, w, h) of the blocks of text in ``ink``: its print smeared along the lines, each with
     the mask of what it reads inside the box (not the print of a block reaching out of it). A block
@@ -794,7 +869,7 @@ def _text_blocks(
     dark screen (``resplit``) such a block is print joined by what surrounded the screen, dark now (a
     scan's white margin, a phone's outline): it is smeared again without marks taller than any letter."""
     blocks: list[tuple[tuple[int, int, int, int], np.ndarray]] = []
-    for (x, y, w, h), own in _smeared_blocks(ink, char_height):
+    for (x, y, w, h), own in _smeared_blocks(ink, char_height, barriers):
         if w * h <= largest:
             blocks.append(((x, y, w, h), own))
             continue
@@ -839,17 +914,22 @@ def _strips(ink: np.ndarray, tallest: float) -> list[tuple[int, int]]:
     return out
 
 
-def _smeared_blocks(ink: np.ndarray, char_height: float) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
+def _smeared_blocks(
+    ink: np.ndarray, char_height: float, barriers: np.ndarray | None = None
+) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
     smear = cv2.dilate(
         ink, cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, int(char_height * 2.5)), max(3, int(char_height * 0.6))))
     )
+    if barriers is not None:
+        smear[barriers] = 0
     count, labels, stats, _ = cv2.connectedComponentsWithStats(smear, connectivity=8)
     kept = np.zeros(count, bool)
     kept[1:] = (stats[1:, cv2.CC_STAT_HEIGHT] >= char_height * 0.6) & (stats[1:, cv2.CC_STAT_WIDTH] >= char_height)
     x0s, y0s = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
     x1s, y1s = x0s + stats[:, cv2.CC_STAT_WIDTH], y0s + stats[:, cv2.CC_STAT_HEIGHT]
+    enclosed = _in_outlines(labels, stats, kept, kept & (stats[:, cv2.CC_STAT_HEIGHT] <= LABEL_BOX_HEIGHTS * char_height))
     blocks = []
-    for i in np.flatnonzero(kept):
+    for i in np.flatnonzero(kept & ~enclosed):
         x, y, w, h = (int(v) for v in stats[i][:4])
         inside = labels[y : y + h, x : x + w]
         # Not the print of a block reaching out of this box: the crop would cut its words (read whole
@@ -857,6 +937,35 @@ def _smeared_blocks(ink: np.ndarray, char_height: float) -> list[tuple[tuple[int
         sticks_out = kept & ((x0s < x) | (y0s < y) | (x1s > x + w) | (y1s > y + h))
         blocks.append(((x, y, w, h), ~sticks_out[inside]))
     return blocks
+
+
+# A box drawn round a label stands at most this many letter heights tall (a frame round a table or a
+# photographed sheet's edge is no label's box: the blocks inside it are read on their own).
+LABEL_BOX_HEIGHTS = 5
+
+
+def _in_outlines(labels: np.ndarray, stats: np.ndarray, kept: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Which of the ``kept`` blocks lie in a hole of one of the ``boxes`` (masks over the blocks): a label printed in
+    a drawn box (day names in rounded boxes), whose outline smears into a block closed round it. The
+    outline's crop reads the label; a crop of its own would read it a second time, and an entry would
+    print it twice. A block merely inside another's box (a sprawling block of a web page round a
+    shorter one) is read alone."""
+    x0s, y0s = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    x1s, y1s = x0s + stats[:, cv2.CC_STAT_WIDTH], y0s + stats[:, cv2.CC_STAT_HEIGHT]
+    enclosed = np.zeros(len(boxes), bool)
+    for i in np.flatnonzero(boxes):
+        inner = kept & (x0s >= x0s[i]) & (y0s >= y0s[i]) & (x1s <= x1s[i]) & (y1s <= y1s[i])
+        inner[i] = False
+        if not inner.any():
+            continue
+        x, y, w, h = (int(v) for v in stats[i][:4])
+        paper = np.pad((labels[y : y + h, x : x + w] != i).astype(np.uint8), 1, constant_values=1)
+        cv2.floodFill(paper, None, (0, 0), 2)  # the paper reached from outside the block
+        holes = paper[1:-1, 1:-1] == 1
+        for j in np.flatnonzero(inner):
+            cx, cy = (x0s[j] + x1s[j]) // 2 - x, (y0s[j] + y1s[j]) // 2 - y
+            enclosed[j] |= bool(holes[cy, cx])
+    return enclosed
 
 
 def _without_tall_marks(ink: np.ndarray, char_height: float) -> np.ndarray:
