@@ -14,8 +14,8 @@ import re
 from collections import Counter
 
 from timetable_platform.domain.model import Timetable
-from timetable_platform.domain.text import strip_accents
-from timetable_platform.reading.vocabulary import TITLE_WORDS
+from timetable_platform.domain.text import fold, one_edit_apart, strip_accents
+from timetable_platform.reading.vocabulary import BREAK_TERMS, OTHER_TERMS, TITLE_WORDS
 
 FIELDS = ("subject", "teacher", "room", "group")
 # Characters OCR confuses in print, mapped to one representative, so that 'B151' and '8151' compare equal.
@@ -90,9 +90,43 @@ def _accents_restored(values: list[str]) -> dict[str, str]:
     return fixes
 
 
+# A slot named alike on this many days is a row of the school day (a break, registration), not a lesson.
+SLOT_ROW_DAYS = 3
+# Break and registration words this long at least are told from a misread lesson name by one letter.
+SLOT_TERM_LENGTH = 5
+
+
+def _slot_words_restored(timetable: Timetable) -> int:
+    """Break and registration names OCR misread by one letter, alike on every day ('Brak', 'Lunh'): a
+    row of the school day prints the same name each day, so the document offers no clean copy to learn
+    from. A one-word name one letter off such a word, printed at the same time on several days, is that
+    word; the slot's kind follows it."""
+    days: dict[tuple[str, str], set[str]] = {}
+    for entry in timetable.entries:
+        if entry.subject and entry.start:
+            days.setdefault((entry.subject, entry.start), set()).add(entry.day)
+    fixes: dict[str, tuple[str, str]] = {}
+    for (value, _), seen in days.items():
+        word = fold(value).strip(" .:")
+        if len(seen) < SLOT_ROW_DAYS or not word.isalpha() or word in BREAK_TERMS or word in OTHER_TERMS:
+            continue
+        for kind, terms in (("other", OTHER_TERMS), ("break", BREAK_TERMS)):
+            term = next((t for t in sorted(terms) if len(t) >= SLOT_TERM_LENGTH and one_edit_apart(word, t)), None)
+            if term is not None:
+                printed = term.upper() if value.isupper() else term.capitalize() if value[:1].isupper() else term
+                fixes[value] = (printed, kind)
+                break
+    changed = 0
+    for entry in timetable.entries:
+        if entry.subject in fixes:
+            entry.subject, entry.kind = fixes[entry.subject]  # type: ignore[assignment]
+            changed += 1
+    return changed
+
+
 def consolidate_spellings(timetable: Timetable) -> int:
     """Give every value its document's dominant spelling; returns how many field values changed."""
-    changed = 0
+    changed = _slot_words_restored(timetable)
     for field in FIELDS:
         restored = _accents_restored([value for entry in timetable.entries if (value := getattr(entry, field))])
         for entry in timetable.entries:
