@@ -161,3 +161,14 @@ def test_abbreviated_day_names_tell_a_pages_language() -> None:
     assert language_evidence(["Mon Tue Wed"], ("en", "de")).most_common(1)[0][0] == "en"
     assert language_evidence(["Montag"], ("de",))["de"] > language_evidence(["Mon"], ("en",))["en"]
     assert not language_evidence(["08:00 - 09:00", "R101"], ("en", "de"))
+
+
+@pytest.mark.parametrize("text,day", [("Friday -", "FRI"), ("| Monday", "MON"), ("Mittwoch ~ ‘", "WED")])
+def test_a_mark_apart_from_a_day_name_is_debris(text: str, day: str) -> None:
+    """OCR reads the end of a rule or a box's outline beside a header's day name as a mark of its own
+    ('Friday -'); the day is still named. Marks between two words leave them two words ('Mo - Fr')."""
+    assert parse_day(text) == day
+
+
+def test_marks_between_words_are_kept() -> None:
+    assert parse_day("Mo - Fr") is None and parse_day("-") is None

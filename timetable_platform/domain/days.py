@@ -190,6 +190,8 @@ def _key(text: str) -> str:
     # 'Mo 3.', 'Tag 2', 'Mo3'; a single letter with digits glued on is a code ('S127', 'M12' rooms), no day.
     key = re.sub(r"(?:(?<=[^\W\d_]{2})|[\s,;:]+)\d[\d./\- ]*$", "", key)
     key = key.replace(".", "").strip(" \t\n:;,()[]*")
+    # A mark apart from the name ('Friday -', 'Friday |'): a box's outline or a rule's end read by OCR.
+    key = re.sub(r"^(?:[^\w\s]+\s+)+|(?:\s+[^\w\s]+)+$", "", key)
     return re.sub(r"\s+", " ", key)
 
 
