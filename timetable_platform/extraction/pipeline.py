@@ -22,7 +22,11 @@ from timetable_platform.extraction.base import (
 )
 from timetable_platform.extraction.errors import ExtractionError, NoTimetableFound, TooLarge
 from timetable_platform.extraction.safety import check_pages
-from timetable_platform.reading.plausibility import adjust_confidence, without_unplaced_repeats
+from timetable_platform.reading.plausibility import (
+    adjust_confidence,
+    without_legends,
+    without_unplaced_repeats,
+)
 from timetable_platform.reading.spelling import consolidate_spellings
 
 log = logging.getLogger(__name__)
@@ -125,6 +129,7 @@ def reconcile(
 
     timetable = timetable.model_copy(deep=True)
     without_unplaced_repeats(timetable)
+    without_legends(timetable)
     # Document-level doubt (debris read as names, blocks that lost their times) and the OCR ceiling.
     ocr = media_type.startswith("image/") or layout_stage.backend.endswith("tesseract")
     if ocr:

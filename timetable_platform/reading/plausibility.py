@@ -77,6 +77,22 @@ def without_unplaced_repeats(timetable: Timetable) -> int:
     return dropped
 
 
+# A legend's line: a footnote mark, then words ('# Only for BS-MS students', '* Extra class').
+_LEGEND_LINE = re.compile(r"[#*†‡]\s+[^\W\d_]")
+
+
+def without_legends(timetable: Timetable) -> int:
+    """Drop entries that are a legend's lines: a timetable marks some lessons ('DS #', 'Physics *') and
+    explains the marks under the table, where a reading by position puts them in the last row's slots.
+    No lesson's name opens with a footnote mark and a space. Returns how many were dropped."""
+    kept = [e for e in timetable.entries if not _LEGEND_LINE.match(e.subject)]
+    if not kept:  # nothing but marked lines: no legend of anything, the reading is left as it is
+        return 0
+    dropped = len(timetable.entries) - len(kept)
+    timetable.entries = kept
+    return dropped
+
+
 def adjust_confidence(timetable: Timetable, *, ocr: bool, single_reading: bool = False) -> Plausibility:
     """Lower the entries' confidence by the document's doubt and their own signs of debris; cap OCR,
     and, for a reading no second reader checked, any entry whose own figure carries a guess."""
