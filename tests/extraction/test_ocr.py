@@ -1902,24 +1902,6 @@ def test_a_cell_merged_across_part_of_a_grid_holding_a_whole_timetable_makes_the
     assert _frames(whole) == frozenset()
 
 
-def test_a_line_keeps_only_the_words_read_once() -> None:
-    """Print two crops both read (a header band inside a frame the grid finder took for cells) is one
-    word on the page; the line of the copy left out loses it too, or an entry prints it twice."""
-    from timetable_platform.domain.layout import BBox, Line, Word
-    from timetable_platform.extraction.readers.image import _of_words_kept, _read_once
-
-    def word(text: str, x: float, confidence: float) -> Word:
-        return Word(text, BBox(x, 10, x + 50, 30), confidence)
-
-    first = Line([word("Monday", 100, 0.9), word("Maths", 200, 0.9)], BBox(100, 10, 250, 30))
-    second = Line([word("Monday", 101, 0.5)], BBox(101, 10, 151, 30))
-    third = Line([word("Art", 300, 0.8), word("Maths", 201, 0.4)], BBox(201, 10, 350, 30))
-    kept = _read_once([w for line in (first, second, third) for w in line.words])
-    lines = _of_words_kept([first, second, third], kept)
-    assert [line.text for line in lines] == ["Monday Maths", "Art"]
-    assert lines[1].bbox == BBox(300, 10, 350, 30)
-
-
 def test_a_table_ruled_only_between_its_columns_is_read_cell_by_cell() -> None:
     """Zebra rows and rules only between the day columns: no grid is found, and each cell's print,
     set close to the rules, is a line of its own, not one line running across the days."""

@@ -326,28 +326,12 @@ def _assemble(prepared: PreparedPage, number: int, found: _PageCrops) -> Page:
     if specks:  # the mark is gone from every crop that read it
         outside_lines = [line for line in outside_lines if not any(b.contains_point(*line.bbox.center) for b in specks)]
         page.words = [word for word in page.words if not any(b.contains_point(*word.bbox.center) for b in specks)]
-    page.words = _read_once(page.words)
-    outside_lines = _of_words_kept(outside_lines, page.words)
     _attach_captions(page.tables, outside_lines)
     all_lines = outside_lines + [line for table in page.tables for cell in table.cells for line in cell.lines]
     page.lines = sorted(all_lines, key=lambda line: (round(line.bbox.top / 8), line.bbox.x0))
+    page.words = _read_once(page.words)
     page.words.sort(key=lambda w: (round(w.bbox.top / 8), w.bbox.x0))
     return page
-
-
-def _of_words_kept(lines: list[Line], kept: list[Word]) -> list[Line]:
-    """Lines holding only the words ``_read_once`` kept: a text block wholly inside a bigger one (a
-    label in a rounded box, the box's outline smeared into a block round it) is read by both crops,
-    and a line read twice would print its text twice in an entry."""
-    ids = {id(word) for word in kept}
-    out = []
-    for line in lines:
-        words = [word for word in line.words if id(word) in ids]
-        if len(words) == len(line.words):
-            out.append(line)
-        elif words:
-            out.append(Line(words=words, bbox=union_boxes(word.bbox for word in words)))
-    return out
 
 
 def _read_once(words: list[Word]) -> list[Word]:
