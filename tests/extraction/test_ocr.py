@@ -1855,30 +1855,33 @@ def test_a_label_in_a_rounded_box_is_read_once() -> None:
 def test_column_rules_outside_a_grid_end_text_blocks() -> None:
     """A table ruled only between its columns (zebra rows, no row lines) makes no grid, and its cells,
     set close to the rules, smear into text blocks running across the days. Long thin upright rules
-    with print on both sides end the blocks; a thick bar, or an edge with print on one side only (a
-    sheet's, a screen's), is no rule."""
+    side by side, with print on both sides, end the blocks; a thick bar, an edge with print on one
+    side only (a sheet's, a screen's) or a lone long line is no rule."""
     from timetable_platform.extraction.readers.image import _column_rules, _text_blocks
 
-    ink = np.zeros((400, 700), np.uint8)
+    ink = np.zeros((400, 960), np.uint8)
     vertical = np.zeros_like(ink)
     for top in (40, 100, 160, 220, 280, 340):
-        ink[top : top + 14, 60:290] = 255  # a cell's line left of the rule ...
-        ink[top : top + 14, 310:560] = 255  # ... and right of it, closer than a smear's reach
-    ink[20:380, 299:302] = 255  # the rule between the columns, leaning one pixel
-    ink[200:380, 302:303] = 255
-    vertical[20:380, 297:305] = 255  # the ruling mask, wider than the rule itself
+        for left in (60, 310, 560):
+            ink[top : top + 14, left : left + 230] = 255  # a cell's line, closer to the rules than a smear's reach
+    for x in (299, 549):
+        ink[20:380, x : x + 3] = 255  # the rules between the columns, leaning one pixel
+        ink[200:380, x + 3 : x + 4] = 255
+        vertical[20:380, x - 2 : x + 6] = 255  # the ruling mask, wider than the rule itself
     ink[20:380, 10:12] = 255  # an edge left of the print, beyond a smear's reach
     vertical[20:380, 8:14] = 255
-    ink[300:330, 600:640] = 255  # a thick bar, not a rule
-    vertical[300:330, 600:640] = 255
+    ink[300:330, 880:920] = 255  # a thick bar, not a rule
+    vertical[300:330, 880:920] = 255
     rules = _column_rules(vertical, ink, 14.0)
-    assert rules[100, 300] and not rules[315, 620] and not rules[100, 11]
+    assert rules[100, 300] and rules[100, 550] and not rules[315, 900] and not rules[100, 11]
     joined = _text_blocks(ink, 14.0, 0.9 * ink.size, resplit=False)
-    assert any(x < 60 and x + w > 560 for (x, _, w, _), _ in joined)  # one block over both columns
+    assert any(x < 60 and x + w > 790 for (x, _, w, _), _ in joined)  # one block over the three columns
     apart = _text_blocks(np.where(rules, 0, ink).astype(np.uint8), 14.0, 0.9 * ink.size, resplit=False, barriers=rules)
     assert sum(x > 30 and x + w <= 300 for (x, _, w, _), _ in apart) == 6
-    assert sum(300 <= x < 400 and x + w > 560 for (x, _, w, _), _ in apart) == 6
-
+    assert sum(x >= 300 and x + w <= 550 for (x, _, w, _), _ in apart) == 6
+    lone = vertical.copy()
+    lone[:, 540:560] = 0  # one rule left: an edge, not a table's columns
+    assert not _column_rules(lone, ink, 14.0).any()
 
 def test_a_cell_merged_across_part_of_a_grid_holding_a_whole_timetable_makes_the_grid_a_frame() -> None:
     """A photographed sheet's edge round a heading band and an unruled table: the band is one row, the

@@ -822,6 +822,7 @@ def _column_rules(vertical: np.ndarray, ink: np.ndarray, char_height: float) -> 
     long = long[long > 0]
     reach = int(SIDE_REACH * char_height)
     apart = [i for i in long if _print_both_sides(ink, stats[i], reach)]
+    apart = [i for i in apart if any(_side_by_side(stats[i], stats[k], reach) for k in apart if k != i)]
     if not apart:
         return np.zeros(ink.shape, bool)
     mask = np.isin(labels, apart).astype(np.uint8)
@@ -832,6 +833,13 @@ def _column_rules(vertical: np.ndarray, ink: np.ndarray, char_height: float) -> 
 # its length at least: a screen's or a sheet's edge, a card's coloured bar have it on one side only.
 SIDE_REACH = 3
 SIDE_PRINT = 0.15
+
+
+def _side_by_side(a: np.ndarray, b: np.ndarray, apart: int) -> bool:
+    """Whether two rules run alongside each other, a column or more apart, over most of the shorter: a
+    table's columns are ruled off by several rules side by side; a lone long line is an edge."""
+    top, bottom = max(int(a[1]), int(b[1])), min(int(a[1] + a[3]), int(b[1] + b[3]))
+    return abs(int(a[0]) - int(b[0])) >= apart and bottom - top >= 0.5 * min(int(a[3]), int(b[3]))
 
 
 def _print_both_sides(ink: np.ndarray, stat: np.ndarray, reach: int) -> bool:
