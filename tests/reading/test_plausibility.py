@@ -69,11 +69,11 @@ def test_an_unplaced_repeat_of_a_lesson_the_day_holds_placed_is_dropped() -> Non
 
 
 def test_a_legends_lines_under_the_table_are_no_lessons() -> None:
-    """Marked lessons ('DS #') and the legend explaining the marks under the table, which a reading by
+    """Marked lessons ('Chemistry #') and the legend explaining the marks under the table, which a reading by
     position puts in the last row: a line opening with a footnote mark and a space is no lesson."""
-    marked = Entry(day="MON", start="12:00", end="13:00", subject="DS - NCSE101 #", kind="lesson")
-    legend = Entry(day="MON", start="17:00", end="18:00", subject="# Only for BS-MS students", kind="lesson")
-    extra = Entry(day="WED", start="17:00", end="18:00", subject="* Extra class", kind="lesson")
+    marked = Entry(day="MON", start="12:00", end="13:00", subject="Chemistry #", kind="lesson")
+    legend = Entry(day="MON", start="17:00", end="18:00", subject="# Science stream only", kind="lesson")
+    extra = Entry(day="WED", start="17:00", end="18:00", subject="† Held in the library", kind="lesson")
     starred = Entry(day="TUE", start="09:00", end="10:00", subject="*Choir", kind="lesson")  # no space: a name
     timetable = Timetable(entries=[marked, legend, extra, starred])
     assert without_legends(timetable) == 2

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from timetable_platform.domain.days import join_spaced_letters
 from timetable_platform.domain.model import Kind
-from timetable_platform.domain.text import fold, nfkc, one_edit_apart, tidy_whitespace
+from timetable_platform.domain.text import fold, nfkc, tidy_whitespace
 from timetable_platform.domain.times import find_times, strip_times
 from timetable_platform.reading.subjects import WHOLE_SUBJECT_NAMES
 from timetable_platform.reading.vocabulary import (
@@ -33,6 +33,7 @@ from timetable_platform.reading.vocabulary import (
     ROOM_WORDS,
     SUBJECT_CODES,
     TITLE_WORDS,
+    misread_slot_term,
 )
 
 # --- kind -----------------------------------------------------------------------------------------
@@ -70,11 +71,8 @@ def _misread_term_kind(text: str) -> Kind:
     word = fold(text).strip(" .:")
     if len(word) < _MISREAD_TERM_LENGTH or not word.isalpha():
         return "lesson"
-    for kind, terms in (("other", OTHER_TERMS), ("break", BREAK_TERMS)):
-        for term in terms:
-            if abs(len(term) - len(word)) <= 1 and len(term) >= _MISREAD_TERM_LENGTH and one_edit_apart(word, term):
-                return kind  # type: ignore[return-value]
-    return "lesson"
+    found = misread_slot_term(word, _MISREAD_TERM_LENGTH)
+    return found[0] if found else "lesson"  # type: ignore[return-value]
 
 
 # --- field patterns -------------------------------------------------------------------------------

@@ -77,12 +77,12 @@ def without_unplaced_repeats(timetable: Timetable) -> int:
     return dropped
 
 
-# A legend's line: a footnote mark, then words ('# Only for BS-MS students', '* Extra class').
+# A legend's line: a footnote mark, then words ('# Science stream only', '† Held in the library').
 _LEGEND_LINE = re.compile(r"[#*†‡]\s+[^\W\d_]")
 
 
 def without_legends(timetable: Timetable) -> int:
-    """Drop entries that are a legend's lines: a timetable marks some lessons ('DS #', 'Physics *') and
+    """Drop entries that are a legend's lines: a timetable marks some lessons ('Chemistry #') and
     explains the marks under the table, where a reading by position puts them in the last row's slots.
     No lesson's name opens with a footnote mark and a space. Returns how many were dropped."""
     kept = [e for e in timetable.entries if not _LEGEND_LINE.match(e.subject)]

@@ -14,8 +14,8 @@ import re
 from collections import Counter
 
 from timetable_platform.domain.model import Timetable
-from timetable_platform.domain.text import fold, one_edit_apart, strip_accents
-from timetable_platform.reading.vocabulary import BREAK_TERMS, OTHER_TERMS, TITLE_WORDS
+from timetable_platform.domain.text import fold, strip_accents
+from timetable_platform.reading.vocabulary import BREAK_TERMS, OTHER_TERMS, TITLE_WORDS, misread_slot_term
 
 FIELDS = ("subject", "teacher", "room", "group")
 # Characters OCR confuses in print, mapped to one representative, so that 'B151' and '8151' compare equal.
@@ -110,12 +110,10 @@ def _slot_words_restored(timetable: Timetable) -> int:
         word = fold(value).strip(" .:")
         if len(seen) < SLOT_ROW_DAYS or not word.isalpha() or word in BREAK_TERMS or word in OTHER_TERMS:
             continue
-        for kind, terms in (("other", OTHER_TERMS), ("break", BREAK_TERMS)):
-            term = next((t for t in sorted(terms) if len(t) >= SLOT_TERM_LENGTH and one_edit_apart(word, t)), None)
-            if term is not None:
-                printed = term.upper() if value.isupper() else term.capitalize() if value[:1].isupper() else term
-                fixes[value] = (printed, kind)
-                break
+        found = misread_slot_term(word, SLOT_TERM_LENGTH)
+        if found is not None:
+            kind, term = found
+            fixes[value] = (term.upper() if value.isupper() else term.capitalize() if value[:1].isupper() else term, kind)
     changed = 0
     for entry in timetable.entries:
         if entry.subject in fixes:

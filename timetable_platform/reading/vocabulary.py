@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from timetable_platform.domain.text import fold
+from timetable_platform.domain.text import fold, one_edit_apart
 
 # Column role -> header words (folded, no accents). Order matters: the first role whose words match wins.
 ROLE_WORDS: dict[str, tuple[str, ...]] = {
@@ -218,6 +218,16 @@ OTHER_TERMS: frozenset[str] = frozenset(
         "chamada", "assembleia",
     }
 )
+
+
+def misread_slot_term(word: str, shortest: int) -> tuple[str, str] | None:
+    """(kind, term) of the registration or break word, ``shortest`` letters or more, that the folded
+    ``word`` is one letter off (OCR's usual slip: 'Registraton', 'Brak'), or None."""
+    for kind, terms in (("other", OTHER_TERMS), ("break", BREAK_TERMS)):
+        term = next((t for t in sorted(terms) if len(t) >= shortest and one_edit_apart(word, t)), None)
+        if term is not None:
+            return kind, term
+    return None
 
 # Titles printed before a teacher's name, as a regular-expression alternation (case as printed).
 # Italian feminine titles come with or without their dot, and OCR may read a space in its place.

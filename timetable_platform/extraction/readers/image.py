@@ -805,6 +805,11 @@ TALL_MARK_HEIGHTS = 8
 COLUMN_RULE_HEIGHTS = 6
 COLUMN_RULE_WIDTH = 0.4
 
+# A rule between columns has print on both sides within this many letter heights, along this share of
+# its length at least: a screen's or a sheet's edge, a card's coloured bar have it on one side only.
+SIDE_REACH = 3
+SIDE_PRINT = 0.15
+
 
 def _column_rules(vertical: np.ndarray, ink: np.ndarray, char_height: float) -> np.ndarray:
     """Where upright rules run (widened by two pixels): the pieces of the vertical ruling mask that
@@ -827,12 +832,6 @@ def _column_rules(vertical: np.ndarray, ink: np.ndarray, char_height: float) -> 
         return np.zeros(ink.shape, bool)
     mask = np.isin(labels, apart).astype(np.uint8)
     return cv2.dilate(mask, np.ones((1, 5), np.uint8)) > 0
-
-
-# A rule between columns has print on both sides within this many letter heights, along this share of
-# its length at least: a screen's or a sheet's edge, a card's coloured bar have it on one side only.
-SIDE_REACH = 3
-SIDE_PRINT = 0.15
 
 
 def _side_by_side(a: np.ndarray, b: np.ndarray, apart: int) -> bool:
