@@ -57,13 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     from PIL import Image as PilImage
 
     from tests.corpusgen.degrade import degrade, photo_recipe
-    from tests.corpusgen.web import FAMILIES, generate
+    from tests.corpusgen.web import EXTRA_FAMILIES, FAMILIES, generate
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="folder to write NAME_pinned.jpg + truth into")
     parser.add_argument("--seed", type=int, default=556, help="web generator seed (the recipes follow from it)")
     parser.add_argument("--count", type=int, default=40, help="pages to render (the narrow ones are skipped)")
-    parser.add_argument("--families", default="asc", help=f"comma-separated, of {', '.join(FAMILIES)}")
+    parser.add_argument("--families", default="asc", help=f"comma-separated, of {', '.join((*FAMILIES, *EXTRA_FAMILIES))}")
     parser.add_argument("--curl", type=float, default=1.0, help="how far the sheet bows (0: flat)")
     args = parser.parse_args(argv)
 

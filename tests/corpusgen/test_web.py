@@ -28,7 +28,7 @@ def _squash(text: str) -> str:
 
 
 def test_build_is_pure_and_seeded() -> None:
-    for family in web.FAMILIES:
+    for family in (*web.FAMILIES, *web.EXTRA_FAMILIES):
         a, b = web.build(family, 7, 3), web.build(family, 7, 3)
         assert a.html == b.html and a.truth == b.truth
         assert web.build(family, 8, 3).html != a.html
@@ -40,7 +40,7 @@ def test_every_family_renders_a_distinct_picture_that_prints_its_truth() -> None
     chromium()  # skips cleanly when the browser is missing
     pictures = set()
     with web.browser() as chrome:
-        for index, family in enumerate(web.FAMILIES):
+        for index, family in enumerate((*web.FAMILIES, *web.EXTRA_FAMILIES)):
             page = web.build(family, 5, index)
             jsonschema.validate(page.truth.to_json_dict(), SCHEMA)
             lessons = [e for e in page.truth.entries if e.kind == "lesson"]
@@ -55,7 +55,23 @@ def test_every_family_renders_a_distinct_picture_that_prints_its_truth() -> None
             for entry in page.truth.entries:
                 for value in (entry.subject, entry.teacher, entry.room, entry.group):
                     assert value is None or _squash(value) in visible, (family, value)
-    assert len(pictures) == len(web.FAMILIES)
+    assert len(pictures) == len(web.FAMILIES) + len(web.EXTRA_FAMILIES)
+
+
+def test_a_printed_asc_export_shares_periods_between_batches_and_prints_lunch_once() -> None:
+    """The printed aSc family: a period split between two batches is two lessons in one slot, one per
+    batch; the lunch printed once down the week is one break a day, without a period number."""
+    for index in range(6):
+        page = web.build("asc_print", 3, index)
+        lessons = [e for e in page.truth.entries if e.kind == "lesson"]
+        slots: dict[tuple[str, str | None], list[str | None]] = {}
+        for e in lessons:
+            slots.setdefault((e.day, e.start), []).append(e.group)
+        shared = [groups for groups in slots.values() if len(groups) > 1]
+        assert shared and all(len(g) == 2 and g[0] != g[1] and None not in g for g in shared)
+        assert all(re.search(r"\([A-Z]{3}\d{3}\)$", e.subject) for e in lessons)
+        breaks = [e for e in page.truth.entries if e.kind == "break"]
+        assert all(e.period is None for e in breaks) and len({e.day for e in breaks}) == len(breaks)
 
 
 def test_generate_writes_pairs_manifest_and_degraded_formats(tmp_path: Path) -> None:

@@ -4,7 +4,9 @@
 ``NAME.json`` pairs and ``manifest.jsonl``. Each document picks one of eight families (``FAMILIES``):
 a school portal page, an aSc-style and an Untis-style export, a calendar-app week, a dark-mode phone
 screenshot, a printed list, a zebra-striped grid with letter-spaced break bands, and a records table.
-The page is HTML + CSS written here, screenshotted full-page through Playwright with Debian's
+``EXTRA_FAMILIES`` are made only when named (so that a seed's default documents stay the same):
+"asc_print", an aSc export as colleges print and pin it (lunch down one column, periods split between
+two batches, course codes after the names). The page is HTML + CSS written here, screenshotted full-page through Playwright with Debian's
 Chromium (one browser for the whole batch); "scan" and "photo" pass the screenshot through
 ``degrade.py`` as ``render.py`` does. "pdf" is the same page printed by Chromium (``Page.printToPDF``)
 to a digital PDF with a text layer: backgrounds printed, on landscape A4, portrait Letter or the page's
@@ -41,6 +43,8 @@ from .layouts import Lesson
 from .render import EXTENSIONS, MEDIA_TYPES, _pdf_pages
 
 FAMILIES = ("portal", "asc", "untis", "calendar", "dark", "list", "zebra", "records")
+# Asked for by name only, so that the default families' documents stay the same for a seed.
+EXTRA_FAMILIES = ("asc_print",)
 FORMATS = ("png", "scan", "photo", "pdf")
 LANGS = ("en", "de", "fr", "es", "it", "nl", "pt", "id")
 
@@ -534,6 +538,88 @@ th{{background:#fff}} th.corner{{width:80px}} th.day{{font-size:{size + 6}px;fon
                 {"show_class": show_class, "h12": week.clock.h12})  # fmt: skip
 
 
+def asc_print(rng: random.Random) -> Page:
+    """An aSc export as colleges print and pin it: days as rows, each period's number over its times in 12-hour
+    clock without am/pm, the lunch column one cell down all days with its word printed letter under letter,
+    course codes in brackets after the subject, the room in a block's top-left corner and the teacher bottom
+    right, and a lab block split into halves for two batches ('Group 1' over 'Group 2')."""
+    lang = "en" if rng.random() < 0.7 else rng.choice(LANGS)
+    week = plan_grid(rng, lang, codes=True, palette=PASTEL)
+    lunch = next((i for i, s in enumerate(week.slots) if s.kind == "break" and s.label == WORDS[lang]["lunch"]), None)
+    shown = [i for i, s in enumerate(week.slots) if s.kind == "lesson" or i == lunch]
+    week.events = [e for e in week.events if e.kind == "lesson" or e.slot == lunch]
+    prefix = "".join(rng.choice("ABCDEKMPST") for _ in range(3))
+    codes = {s: f"{prefix}{rng.randint(1, 4)}{rng.randint(0, 9)}{rng.randint(1, 9)}" for s in week.colours}
+    batches = ("Group 1", "Group 2") if rng.random() < 0.7 else ("G1", "G2")
+    initials = ("SPG", "NG", "RKS", "AKM", "VT", "PRJ", "MSK", "DKS")
+    staff = {s: " / ".join(rng.sample(initials, k=1 + (rng.random() < 0.2))) for s in week.colours}
+    lessons = [e for e in week.events if e.kind == "lesson"]
+    for e in lessons:
+        e.teacher = staff[e.subject]
+        e.subject = f"{e.subject} ({codes[e.subject]})"
+    for e in rng.sample(lessons, k=min(len(lessons), rng.randint(1, 4))):
+        other = rng.choice([x for x in lessons if x.subject != e.subject] or lessons)
+        e.group = batches[0]
+        week.events.append(Event(e.day, e.start, e.end, "lesson", other.subject, other.teacher, _room(rng, lang),
+                                 batches[1], e.period, slot=e.slot, span=e.span))  # fmt: skip
+
+    def clock(minutes: int) -> str:
+        hours, mins = divmod(minutes, 60)
+        return f"{hours % 12 or 12:02d}:{mins:02d}"
+
+    font = rng.choice(FONTS)
+    size = rng.choice((10, 11, 12))
+    dayl = _day_labels(lang, rng, ("wide", "abbreviated"))
+    head = "".join(f"<th><div class=pn>{_e(week.slots[i].label) if i != lunch else ''}</div>"
+                   f"<div class=pt>{clock(week.slots[i].start)} - {clock(week.slots[i].end)}</div></th>"
+                   for i in shown)  # fmt: skip
+    rows = [f"<tr><th class=corner></th>{head}</tr>"]
+
+    def block(e: Event) -> str:
+        batch = f"<span class=gr>{_e(e.group)}</span>" if e.group else ""
+        return (f"<div class=c style='background:{week.colours.get(e.subject.rsplit(' (', 1)[0], '#eee')}'>"
+                f"<span class=rm>{_e(e.room or '')}</span>{batch}<span class=sj>{_e(e.subject)}</span>"
+                f"<span class=tc>{_e(e.teacher or '')}</span></div>")  # fmt: skip
+
+    for row, day in enumerate(week.days):
+        cells = []
+        for i in shown:
+            if i == lunch:
+                if row == 0:
+                    letters = "<br>".join(_e(ch) for ch in WORDS[lang]["lunch"].upper() if ch != " ")
+                    cells.append(f"<td rowspan={len(week.days)} class=lunch>{letters}</td>")
+                continue
+            if week.covered(day, i):
+                continue
+            here = [e for e in week.events if e.day == day and e.slot == i]
+            if not here:
+                cells.append("<td class=empty></td>")
+                continue
+            cells.append(f"<td colspan={here[0].span}>{''.join(block(e) for e in here)}</td>")
+        rows.append(f"<tr><th class=day>{_e(dayl[DAYS.index(day)])}</th>{''.join(cells)}</tr>")
+    height = rng.choice((72, 80, 88))
+    css = f"""
+body{{font-family:{font};font-size:{size}px;background:#fff;color:#000;padding:22px}}
+h1{{text-align:center;font-size:{size + 12}px;margin:0 0 4px}} .sub{{text-align:center;margin-bottom:12px}}
+table{{border-collapse:collapse;width:100%;table-layout:fixed}} th,td{{border:{rng.choice((1, 2))}px solid #000;padding:0}}
+th.corner{{width:96px}} th.day{{font-size:{size + 5}px;font-weight:bold}} td.lunch{{width:34px;text-align:center;
+font-weight:bold;font-size:{size + 4}px;line-height:1.3;vertical-align:middle}}
+.pn{{font-size:{size + 10}px;font-weight:bold;line-height:1.1}} .pt{{font-size:{size - 1}px;font-weight:normal}}
+.c{{position:relative;height:{height}px}} td .c + .c{{border-top:1px solid #000}}
+td .c:has(+ .c), td .c + .c{{height:{height // 2}px}}
+.sj{{position:absolute;left:0;right:0;top:34%;text-align:center;font-weight:bold;font-size:{size + 1}px;line-height:1.05}}
+.rm{{position:absolute;left:3px;top:2px;font-size:{size - 2}px}} .gr{{position:absolute;right:3px;top:2px;font-size:{size - 2}px}}
+.tc{{position:absolute;right:3px;bottom:2px;font-size:{size - 2}px}}
+.foot{{display:flex;justify-content:space-between;font-size:{size - 2}px;margin-top:6px}}
+"""
+    body = (f"<h1>{_e(UI[lang]['school'])}</h1><div class=sub>{_e(week.title)}</div>"
+            f"<table>{''.join(rows)}</table>"
+            f"<div class=foot><span>{_e(week.title)}</span><span>aSc Timetables</span></div>")  # fmt: skip
+    truth = truth_of(week, periods=True).model_copy(update={"title": week.title})
+    return Page("asc_print", lang, _doc(css, body, lang), rng.choice((1300, 1400, 1500)), rng.choice((1.5, 2)),
+                truth, {"lunch": lunch is not None, "batches": batches[0]})  # fmt: skip
+
+
 def untis(rng: random.Random) -> Page:
     lang = rng.choice(LANGS)
     teacher_owner = rng.random() < 0.25
@@ -827,7 +913,7 @@ td.md{{background:#fff !important;font-weight:bold;vertical-align:top}} tr.brk t
 
 BUILDERS: dict[str, Callable[[random.Random], Page]] = {
     "portal": portal, "asc": asc, "untis": untis, "calendar": calendar, "dark": dark, "list": listing,
-    "zebra": zebra, "records": records,
+    "zebra": zebra, "records": records, "asc_print": asc_print,
 }  # fmt: skip
 
 
@@ -925,7 +1011,7 @@ def generate(
     families: Sequence[str] = FAMILIES,
 ) -> list[tuple[Path, Path]]:
     """Write ``count`` documents; document ``i`` is family ``i % len(families)`` in format ``i % len(formats)``."""
-    bad = (set(formats) - set(FORMATS)) | (set(families) - set(FAMILIES))
+    bad = (set(formats) - set(FORMATS)) | (set(families) - set(FAMILIES) - set(EXTRA_FAMILIES))
     if bad:
         raise ValueError(f"unknown format(s) or families: {', '.join(sorted(bad))}")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -975,7 +1061,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--formats", default="png", help=f"comma-separated, of {', '.join(FORMATS)}")
-    parser.add_argument("--families", default=",".join(FAMILIES), help="comma-separated, of %(default)s")
+    parser.add_argument("--families", default=",".join(FAMILIES),
+                        help=f"comma-separated, of %(default)s (or {', '.join(EXTRA_FAMILIES)})")  # fmt: skip
     args = parser.parse_args(argv)
     if args.count < 1:
         parser.error("--count must be at least 1")
