@@ -1941,3 +1941,52 @@ def test_a_table_ruled_only_between_its_columns_is_read_cell_by_cell() -> None:
     subjects = {subject for row in lessons for subject in row}
     assert all(sum(subject in text for subject in subjects) <= 1 for text in texts), texts
     assert sum(text.split(" - ")[0] in subjects for text in texts) >= 10, "|".join(texts)
+
+
+def test_a_whole_cell_beside_a_period_split_for_two_batches_stays_whole() -> None:
+    """One period printed as two halves for two batches cuts its day's row in two across the grid; the
+    day's other cells are whole, their room atop the name and the teacher at the foot on either side of
+    that cut. Most other columns end no cell there, so no separator was lost: the cell stays one. Where
+    they all do, its own separator was lost, and it splits."""
+    from timetable_platform.domain.layout import BBox, Line, Word
+    from timetable_platform.extraction.ocr.gridlines import GridCell, GridTable
+    from timetable_platform.extraction.readers.image import _split_false_merge
+
+    cols = [0, 300, 600, 900, 1200]
+
+    def grid(split_cols: set[int]) -> GridTable:
+        cells = [GridCell(0, c, 1, 1, (cols[c], 0, cols[c + 1], 100)) for c in range(4)]
+        for c in range(4):
+            if c in split_cols:
+                cells += [GridCell(1, c, 1, 1, (cols[c], 100, cols[c + 1], 160)),
+                          GridCell(2, c, 1, 1, (cols[c], 160, cols[c + 1], 220))]  # fmt: skip
+            else:
+                cells.append(GridCell(1, c, 2, 1, (cols[c], 100, cols[c + 1], 220)))
+        return GridTable(box=(0, 0, 1200, 220), row_edges=[0, 100, 160, 220], col_edges=cols, cells=cells)
+
+    placed = {"R4": (6, 104, 40, 116), "Geometry": (90, 130, 210, 152), "KLR": (250, 200, 290, 212)}
+    lines = [Line(words=[w], bbox=w.bbox) for w in (Word(t, BBox(*box), confidence=0.95) for t, box in placed.items())]
+    whole = Cell(row=1, col=0, text="\n".join(ln.text for ln in lines), rowspan=2, bbox=BBox(0, 100, 300, 220), lines=lines)
+    assert [c.rowspan for c in _split_false_merge(whole, grid({1}))] == [2]
+    assert [c.rowspan for c in _split_false_merge(whole, grid({1, 2, 3}))] == [1, 1]
+
+
+def test_a_rule_bent_to_two_heights_a_letter_apart_is_one_row_edge() -> None:
+    """A curled sheet's top rule runs at one height on the left and a letter's height lower on the right;
+    found at both heights it would make a strip of a row too thin for any print, which joins empty header
+    cells into one cell over the whole header. Row edges are at least a line of print apart."""
+    import cv2
+
+    from timetable_platform.extraction.ocr.gridlines import find_tables
+
+    page = np.full((700, 1300, 3), 255, np.uint8)
+    _rule_grid(page, (100, 100), 5, 4, (220, 110), ink=0)  # x 100-1200, y 100-540
+    page[98:103, 650:1203] = 255  # the top rule's right half ...
+    cv2.line(page, (650, 114), (1200, 114), (0, 0, 0), 3)  # ... bent a letter's height lower
+    for r in range(4):
+        for c in range(5):
+            cv2.putText(page, f"Cell {r}{c}", (130 + 220 * c, 170 + 110 * r), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1)
+    gray = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
+    (table,) = find_tables(gray, page)
+    assert min(b - a for a, b in itertools.pairwise(table.row_edges)) > 40
+    assert len(table.row_edges) == 5

@@ -643,3 +643,52 @@ def test_a_first_line_ending_in_a_joining_word_is_no_whole_name() -> None:
     ]
     splitter = CellSplitter.fit(cells, language="es")
     assert splitter.split(cells[0]).subject.startswith("Física y Química")
+
+
+def test_a_course_code_in_brackets_after_a_name_is_part_of_the_name() -> None:
+    """University exports print the course code in brackets after the name ('Engineering Physics
+    (PHY101)'), often under the room code of the cell's corner: the code is the course's, not a room,
+    whether the cell has its room or not. A room word and number in brackets stays the room."""
+    from timetable_platform.reading.cells import CellSplitter
+
+    splitter = CellSplitter.fit([["C12", "Linear Algebra (MAT204)", "JRK"], ["D7", "Organic Chemistry (CHM118)", "PLT"]])
+    assert splitter.split(["Linear Algebra (MAT204)"]).subject == "Linear Algebra (MAT204)"
+    fields = splitter.split(["D7", "Organic Chemistry (CHM118)", "PLT"], styles=["small", None, "small"])
+    assert (fields.subject, fields.room, fields.teacher) == ("Organic Chemistry (CHM118)", "D7", "PLT")
+    assert CellSplitter().split(["Drawing (Room 204)"]).room == "Room 204"
+    assert CellSplitter().split(["Drawing (B204)"]).room == "B204"
+
+
+def test_a_document_printing_rooms_atop_its_cells_reads_a_room_word_there_as_the_room() -> None:
+    """An export prints each lesson's room alone in the cell's top corner, over the name: where most
+    cells open so, a first line that could name a lesson ('Gym', 'Library') is still the room, and the
+    cell's batch label beside it is its group. Where cells open with the name, nothing changes."""
+    from timetable_platform.reading.cells import CellSplitter
+
+    cells = [["B12", "Geometry (MTH110)", "KLR"], ["A-04", "Poetry (LIT201)", "DSM"], ["115", "Botany (BIO150)", "PRW"],
+             ["B1O", "Geometry (MTH110)", "KLR"], ["Gym", "Group 2", "Poetry (LIT201)", "DSM"]]  # fmt: skip
+    fields = CellSplitter.fit(cells).split(cells[-1])
+    assert (fields.subject, fields.room, fields.group, fields.teacher) == ("Poetry (LIT201)", "Gym", "Group 2", "DSM")
+    named_first = [["Gym", "Mr Hale"], ["Maths", "Mrs Oduya"], ["Music", "Ms Brandt"], ["Gym", "Mr Hale"]]
+    assert CellSplitter.fit(named_first).split(["Gym", "Mr Hale"]).subject == "Gym"
+
+
+def test_a_course_code_wrapped_onto_its_own_line_stays_with_the_name() -> None:
+    """A long name wraps its bracketed course code onto a line of its own ('Geography' / '(GEO149)'):
+    still the name's code, not the room, which the corner prints above it."""
+    from timetable_platform.reading.cells import CellSplitter
+
+    cells = [["A-04", "Geography", "(GEO149)", "NKL"], ["C12", "Linear Algebra (MAT204)", "JRK"],
+             ["D7", "Organic Chemistry", "(CHM118)", "PLT"], ["A-04", "Poetry (LIT201)", "DSM"]]  # fmt: skip
+    fields = CellSplitter.fit(cells).split(cells[0], styles=["small", None, None, "small"])
+    assert (fields.subject, fields.room, fields.teacher) == ("Geography (GEO149)", "A-04", "NKL")
+
+
+def test_two_teacher_codes_in_a_corner_are_the_teachers_as_printed() -> None:
+    """An export's bottom corner prints two teachers' codes for a shared lesson ('JRK / NKL'), in the
+    corner's small print: the teachers, as printed, not a note."""
+    from timetable_platform.reading.cells import CellSplitter
+
+    cells = [["C12", "Geometry", "JRK"], ["D7", "Botany", "NKL"], ["C12", "Poetry", "JRK / NKL"], ["D7", "Botany", "NKL"]]
+    fields = CellSplitter.fit(cells).split(cells[2], styles=["small", None, "small"])
+    assert (fields.subject, fields.teacher, fields.notes) == ("Poetry", "JRK / NKL", None)

@@ -919,3 +919,36 @@ def test_a_day_name_wrapped_over_two_lines_with_its_hyphen_misread_is_still_the_
         ]
     )
     assert ("WED", "Art") not in {(day, text) for day, _, _, _, text in _slots(_read(joined, language="en"))}
+
+
+def test_the_name_under_a_corner_room_and_batch_label_is_the_largest_print() -> None:
+    """A lab batch's half of a cell prints its room and batch label small across the top ('C12',
+    'Group 2'), which OCR gives a line each, then the name large: both small lines are corner print."""
+    from timetable_platform.domain.layout import BBox, Cell, Line, Word
+    from timetable_platform.reading.grid import cell_text_lines
+
+    def line(text: str, top: float, height: float) -> Line:
+        words = [Word(w, BBox(10 + 60 * k, top, 60 + 60 * k, top + height)) for k, w in enumerate(text.split())]
+        return Line(words=words, bbox=BBox(10, top, 60 * len(words), top + height))
+
+    half = Cell(row=1, col=1, text="", lines=[line("C12", 2, 9), line("Group 2", 3, 10), line("Botany", 16, 19),
+                                              line("PRW", 40, 9)])  # fmt: skip
+    assert cell_text_lines(half)[1] == ["small", "small", None, "small"]
+
+
+def test_two_batches_in_halves_of_one_period_are_two_lessons() -> None:
+    """A day row cut into two lanes by one period printed as two halves ('Group 1' over 'Group 2'),
+    while the day's other cells are whole: the lanes are no artefact to join there, each half is its
+    batch's lesson; elsewhere the whole cells read as usual."""
+    t = table(
+        [
+            ["", "1|08:00 - 09:00", "2|09:00 - 10:00", "3|10:00 - 11:00"],
+            ["MON", "R4|Geometry|KLR", "Lab 2|Group 1|Botany|PRW", "A-04|Poetry|DSM"],
+            ["^", "^", "Lab 3|Group 2|Zoology|HNT", "^"],
+            ["TUE", "A-04|Poetry|DSM", "R4|Geometry|KLR", "115|Botany|PRW"],
+        ]
+    )
+    got = _slots(_read(t))
+    assert ("MON", "09:00", "10:00", None, "Lab 2 Group 1 Botany PRW") in got
+    assert ("MON", "09:00", "10:00", None, "Lab 3 Group 2 Zoology HNT") in got
+    assert ("MON", "08:00", "09:00", None, "R4 Geometry KLR") in got

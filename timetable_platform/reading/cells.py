@@ -152,6 +152,22 @@ def is_group(text: str) -> bool:
     return not t.isdigit()
 
 
+# A course code: letters, then three digits or more ('PHY110', 'CS 2041'), not a room word and its number.
+_COMPACT_CODE = re.compile(r"(?P<letters>[A-Za-z]{2,5})\s?\d{3,6}[A-Za-z]?")
+
+
+def _course_code(text: str) -> bool:
+    """A course code in brackets after a name belongs to it ('Engineering Physics (PHY101)'); 'Room 101' and
+    'Lab 204' are places, and one letter and digits ('B107') is a room."""
+    m = _COMPACT_CODE.fullmatch(text.strip())
+    return m is not None and fold(m.group("letters")) not in ROOM_WORDS
+
+
+def names_batch(text: str) -> bool:
+    """A line naming a lab or tutorial batch: 'Group 1', 'Batch-B', 'Physics Lab Grp-3', 'CHEM(P2)'."""
+    return _GROUP_IN_NAME.search(text) is not None
+
+
 def is_room(text: str) -> bool:
     """A printed room: 'R101', 'A-12', 'Lab 2', 'Room 5', 'Sports Hall', 'Raum 12', 'Salle 3', 'Aula', '208'."""
     t = text.strip().strip(".")
@@ -264,7 +280,11 @@ class CellSplitter:
         coded_rooms: frozenset[str] = frozenset(),
         first_line_groups: frozenset[str] | None = None,
         shared_codes: frozenset[str] = frozenset(),
+        first_line_rooms: bool = False,
     ) -> None:
+        # Most multi-line cells print their room alone atop the name (an export's top-left corner): a
+        # first line over a name is then the room, even a word that could name a lesson ('Gym').
+        self.first_line_rooms = first_line_rooms
         # Codes printed after two names or more ('Statistics - INM200', 'Biology - INM200'): a course
         # code names one course, so a code shared by several names is where they are taught.
         self.shared_codes = shared_codes
@@ -386,6 +406,7 @@ class CellSplitter:
             ),
             first_line_groups=first_line_groups,
             shared_codes=_shared_tail_codes(cells),
+            first_line_rooms=_first_line_rooms(cells),
         )
 
     # --- reading one cell -----------------------------------------------------------------
@@ -459,8 +480,8 @@ class CellSplitter:
             bracket = re.fullmatch(r"[(\[](.+)[)\]]", last)
             if bracket:
                 name = self.classify(bracket.group(1), subject_position=False)
-                if name is None:
-                    break  # 'Word Work (Phonics)': part of the name
+                if name is None or (name == "room" and _course_code(bracket.group(1)) and len(tokens) > 1):
+                    break  # 'Word Work (Phonics)', 'Engineering Physics (PHY101)': part of the name
                 found.append((name, bracket.group(1)))
                 tokens.pop()
                 continue
@@ -562,7 +583,13 @@ class CellSplitter:
         # The document's class code atop the cell, as read or misread: the cell below it is read as a
         # cell of its own, so that its first line is in the name's place.
         corner_code = None if below_corner else _corner_class(pairs[0][0], self.first_line_groups)
-        if len(pairs) >= 2 and (_GROUP_LINE.fullmatch(pairs[0][0]) or corner_code or _small_corner_code(pairs)):
+        room_atop = (
+            self.first_line_rooms and not below_corner and len(pairs) >= 2 and len(pairs[0][0].split()) <= 2
+            and self.classify(pairs[0][0], subject_position=False) in (None, "room")
+        )  # fmt: skip
+        if len(pairs) >= 2 and (
+            _GROUP_LINE.fullmatch(pairs[0][0]) or corner_code or _small_corner_code(pairs) or room_atop
+        ):
             # A cell prints its class once: the line under it ('IPA') is no misread class ('1PA').
             fields = self.split([x for x, _ in pairs[1:]], styles=[st for _, st in pairs[1:]], below_corner=True)
             label = corner_code or pairs[0][0].rstrip(":.")
@@ -597,6 +624,9 @@ class CellSplitter:
         for index, (line, style) in enumerate(pairs):
             at_subject = not parsed.subject_parts
             bracket = re.fullmatch(r"[(\[](.*)[)\]]", line)
+            if bracket and not at_subject and not parsed.closed and _course_code(bracket.group(1)):
+                parsed.subject_parts[-1] += f" {line}"  # the name's course code, wrapped onto a line of its own
+                continue
             if bracket and not at_subject:
                 inner = bracket.group(1).strip()
                 name = self.classify(inner, subject_position=False)
@@ -675,9 +705,13 @@ class CellSplitter:
             if not at_subject and style != subject_style:
                 # Another style: fields printed smaller or in grey ('CHO R305') stay fields; text is a note.
                 rest, tail = self._tail_fields(line, consume_all=True)
+                segments = [x for x in _SEPARATORS.split(bare) if x.strip()]
+                roles = {self.classify(x, subject_position=False) for x in segments}
                 if tail and not rest:
                     for name, value in tail:
                         parsed.put(name, value)
+                elif len(segments) > 1 and roles == {"teacher"}:
+                    parsed.put("teacher", bare)  # 'MSK / VT': two teachers' codes in the corner, as printed
                 elif _is_small(style) and coded_corners and parsed.room is None and _place_name(bare):
                     parsed.put("room", bare)  # a corner's word beside the codes: where it is ('Library')
                 else:
@@ -754,8 +788,7 @@ class CellSplitter:
         for pm in list(_PAREN.finditer(name)):
             inner = (pm.group(1) or pm.group(2) or "").strip()
             role = self.classify(inner, subject_position=False)
-            compact = bool(re.fullmatch(r"[A-Za-z]{2,5}\s?\d{3,6}[A-Za-z]?", inner))
-            if role is not None and not (role == "room" and compact):
+            if role is not None and not (role == "room" and _course_code(inner)):
                 parsed.put(role, inner)
                 name = tidy_whitespace(name.replace(pm.group(0), " "))
         tokens = name.split()
@@ -822,10 +855,12 @@ class CellSplitter:
                     parsed.put("subject", rest, index)
                 return
         rest, tail = self._tail_fields(line, consume_all=not at_subject)
-        # Brackets inside the rest: 'Maths (OKA) today' -> teacher; '(Phonics)' stays in the name.
+        # Brackets inside the rest: 'Maths (OKA) today' -> teacher; '(Phonics)' and '(PHY101)' stay in the name.
         for pm in list(_PAREN.finditer(rest)):
             inner = (pm.group(1) or pm.group(2) or "").strip()
             name = self.classify(inner, subject_position=False)
+            if name == "room" and _course_code(inner) and rest.replace(pm.group(0), " ").strip():
+                continue
             if name is not None:
                 parsed.put(name, inner)
                 rest = rest.replace(pm.group(0), " ")
@@ -1329,6 +1364,26 @@ def _misread_group(line: str, known: frozenset[str]) -> str | None:
     if len(printed) == 1:
         return printed[0]
     return classes[0] if len(classes) == 1 else None
+
+
+# The share of multi-line cells whose first line is a room for the document to print rooms atop its cells.
+FIRST_LINE_ROOMS = 0.6
+
+
+def _first_line_rooms(cells: Sequence[Sequence[str]]) -> bool:
+    """Whether most multi-line cells (four or more) open with a room line ('B107' / 'Physics' / 'NG'). A
+    short code with a digit counts as one misread ('B1O7'); letters stacked one per line (a break's word
+    printed down a column) and cells led by their batch ('Group 2') are no lesson cells of that kind."""
+    firsts = [
+        lines[0]
+        for lines in ([tidy_whitespace(_clean_line(x)) for x in cell if x.strip()] for cell in cells)
+        if len(lines) >= 2 and max(map(len, lines)) > 2 and not _GROUP_LINE.fullmatch(lines[0])
+    ]
+    rooms = sum(
+        1 for line in firsts
+        if not is_group(line) and (is_room(line) or (len(line) <= 6 and re.search(r"\d", line) and not find_times(line)))
+    )  # fmt: skip
+    return len(firsts) >= 4 and rooms >= FIRST_LINE_ROOMS * len(firsts)
 
 
 def _leading_groups(cells: Sequence[Sequence[str]]) -> bool:

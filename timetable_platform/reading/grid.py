@@ -37,7 +37,7 @@ from timetable_platform.domain.times import (
     strip_times,
     with_lost_separators,
 )
-from timetable_platform.reading.cells import classify_kind, is_code, is_room, is_teacher_name
+from timetable_platform.reading.cells import classify_kind, is_code, is_room, is_teacher_name, names_batch
 from timetable_platform.reading.plausibility import too_few_letters
 from timetable_platform.reading.vocabulary import field_label_role
 
@@ -151,6 +151,10 @@ def note_style(style: str | None) -> str | None:
 SMALL_PRINT_RATIO = 1.45
 
 
+# How far down a cell its name may sit under corner codes, in lines.
+NAME_LINE_REACH = 3
+
+
 def cell_text_lines(cell: Cell) -> tuple[list[str], list[str | None]]:
     """A cell's text lines with one style per line (the first word's), letters spelt one per line joined.
 
@@ -161,8 +165,12 @@ def cell_text_lines(cell: Cell) -> tuple[list[str], list[str | None]]:
         lines = [ln.text for ln in cell.lines]
         styles: list[str | None] = [note_style(ln.words[0].style) if ln.words else None for ln in cell.lines]
         heights = [_print_height(ln) for ln in cell.lines]
-        # The name is the first line, or the second under a small code in the corner above it.
-        name = 1 if len(heights) >= 2 and heights[0] and heights[1] and heights[1] > heights[0] else 0
+        # The name is the first line, or the largest print under small codes in the corner above it
+        # (a room, and a batch label beside it that OCR reads as a line of its own).
+        name = 0
+        for index in range(1, min(len(heights), NAME_LINE_REACH)):
+            if heights[index] and heights[name] and heights[index] > heights[name]:
+                name = index
         reference = heights[name]
         for index, height in enumerate(heights):
             if index != name and reference and height and reference >= SMALL_PRINT_RATIO * height:
@@ -1493,7 +1501,9 @@ def _lanes_are_one(m: list[list[Cell | None]], body_rows: range, cols: list[int]
 
 
 def _join_lanes(blocks: list[Block]) -> list[Block]:
-    """Blocks of the same rows in different lanes joined in lane order (text continues across the cut)."""
+    """Blocks of the same rows in different lanes joined in lane order (text continues across the cut),
+    unless each names its own batch ('Group 1' over 'Group 2': a period shared by two batches, printed
+    as two halves of one cell, while the day's other cells are whole)."""
     out: list[Block] = []
     for block in sorted(blocks, key=lambda b: (b.row_start, b.row_end, b.lane)):
         prev = out[-1] if out else None
@@ -1504,6 +1514,7 @@ def _join_lanes(blocks: list[Block]) -> list[Block]:
             and prev.lane != block.lane
             and not block.subject
             and not prev.subject
+            and not (any(map(names_batch, prev.lines)) and any(map(names_batch, block.lines)))
         ):
             prev.lines.extend(block.lines)
             prev.styles.extend(block.styles or [None] * len(block.lines))

@@ -561,6 +561,10 @@ def _encloses(outer: tuple[int, int, int, int], inner: tuple[int, int, int, int]
     return shared > 0 and _area(outer) > _area(inner) and shared >= ENCLOSED * _area(inner)
 
 
+# The fewest letter heights between two row edges.
+ROW_LETTERS = 1.5
+
+
 def _grid_in_region(rulings: Rulings, color: np.ndarray, box: tuple[int, int, int, int]) -> GridTable | None:
     x0, y0, x1, y1 = box
     horizontal = rulings.horizontal[y0:y1, x0:x1]
@@ -569,8 +573,11 @@ def _grid_in_region(rulings: Rulings, color: np.ndarray, box: tuple[int, int, in
     min_gap = max(10, min(rulings.horizontal.shape) // 110)
     merge_gap = max(6, min_gap // 2)
     row_hits = _positions((horizontal > 0).sum(axis=1), h_len * 0.9, merge_gap)
-    # The region's own edges bound the table even when the outer border is not printed.
-    rows = _dedupe([(0, 0.0), *row_hits, (y1 - y0 - 1, 0.0)], min_gap=min_gap)
+    # The region's own edges bound the table even when the outer border is not printed. A row holds a
+    # line of print, taller than a letter: a curled sheet's bent rule, found at two heights a letter or so
+    # apart, is one edge.
+    letter = _letter_height(rulings.ink[y0:y1, x0:x1]) or 0.0
+    rows = _dedupe([(0, 0.0), *row_hits, (y1 - y0 - 1, 0.0)], min_gap=max(min_gap, round(ROW_LETTERS * letter)))
     col_hits = _column_rules(vertical, _positions((vertical > 0).sum(axis=0), v_len * 0.9, merge_gap), rows)
     cols = _dedupe([(0, 0.0), *col_hits, (x1 - x0 - 1, 0.0)], min_gap=min_gap)
     if len(rows) < 3 or len(cols) < 3:

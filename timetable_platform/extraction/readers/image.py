@@ -1570,6 +1570,8 @@ def _split_on(cell: Cell, grid: GridTable, words: list[Word]) -> list[Cell]:
                 continue
             if axis == "row" and _hugs_inner_edges(groups, edges):
                 continue
+            if not all(_ruled_beside(cell, grid, axis, k) for k in range(start + 1, start + span)):
+                continue
             out: list[Cell] = []
             for slot in range(start, start + span):
                 lines = _regroup_lines(groups.get(slot, []))
@@ -1588,6 +1590,33 @@ def _split_on(cell: Cell, grid: GridTable, words: list[Word]) -> list[Cell]:
                 )
             return out
     return [cell]
+
+
+# The share of the table's other rows (columns) that must end a cell at an edge for it to be a slot
+# boundary; an edge fewer of them end at divides single cells (two batches stacked in one period).
+RULED_BESIDE = 0.5
+
+
+def _ruled_beside(cell: Cell, grid: GridTable, axis: str, edge: int) -> bool:
+    """Whether the table's other columns (rows, for axis "col") end a cell at ``edge`` (a row edge for
+    axis "row"): a separator lost in one cell is printed in the others. An edge only a split cell's inner
+    rule makes (aSc prints a period shared by two batches as two halves of one cell) crosses the whole
+    table in the grid, yet the cells beside that one are whole across it. True when no cell lies beside."""
+    crossing = ending = 0
+    for g in grid.cells:
+        if axis == "row":
+            if g.col < cell.col + cell.colspan and cell.col < g.col + g.colspan:
+                continue  # in the cell's own columns
+            start, span, width = g.row, g.rowspan, g.colspan
+        else:
+            if g.row < cell.row + cell.rowspan and cell.row < g.row + g.rowspan:
+                continue
+            start, span, width = g.col, g.colspan, g.rowspan
+        if start < edge < start + span:
+            crossing += width
+        elif start == edge:
+            ending += width
+    return crossing + ending == 0 or ending >= RULED_BESIDE * (crossing + ending)
 
 
 def _hugs_inner_edges(groups: dict[int, list[Word]], edges: list[int]) -> bool:
