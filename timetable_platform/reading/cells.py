@@ -1337,10 +1337,11 @@ def _small_corner_code(pairs: Sequence[tuple[str, str | None]]) -> bool:
     """Whether the cell opens with one short code in small print above its name in larger print: the
     class (or room, or teacher) an aSc or Untis export prints in a cell's top corner. Small print is never
     part of the name, even when OCR misreads it into a word."""
-    return (
-        len(pairs) >= 2 and _is_small(pairs[0][1]) and not _is_small(pairs[1][1])
-        and re.fullmatch(r"\S{1,6}", pairs[0][0]) is not None
-    )
+    def code(k: int) -> bool:
+        return _is_small(pairs[k][1]) and re.fullmatch(r"\S{1,6}", pairs[k][0]) is not None
+
+    # Two codes can stand there (a room and a class, or a batch), each read as a line of its own.
+    return len(pairs) >= 2 and code(0) and (not _is_small(pairs[1][1]) or (len(pairs) >= 3 and code(1) and not _is_small(pairs[2][1])))
 
 
 def _corner_class(line: str, groups: frozenset[str] | None) -> str | None:
