@@ -925,6 +925,7 @@ def test_the_name_under_a_corner_room_and_batch_label_is_the_largest_print() -> 
     """A lab batch's half of a cell prints its room and batch label small across the top ('C12',
     'Group 2'), which OCR gives a line each, then the name large: both small lines are corner print."""
     from timetable_platform.domain.layout import BBox, Cell, Line, Word
+    from timetable_platform.reading.cells import CellSplitter
     from timetable_platform.reading.grid import cell_text_lines
 
     def line(text: str, top: float, height: float) -> Line:
@@ -933,7 +934,15 @@ def test_the_name_under_a_corner_room_and_batch_label_is_the_largest_print() -> 
 
     half = Cell(row=1, col=1, text="", lines=[line("C12", 2, 9), line("Group 2", 3, 10), line("Botany", 16, 19),
                                               line("PRW", 40, 9)])  # fmt: skip
-    assert cell_text_lines(half)[1] == ["small", "small", None, "small"]
+    lines, styles = cell_text_lines(half)
+    assert styles == ["small", "small", None, "small"]
+    fields = CellSplitter().split(lines, styles=styles)
+    assert (fields.subject, fields.room, fields.group, fields.teacher) == ("Botany", "C12", "Group 2", "PRW")
+    # Two codes atop (a misread speck and the class) over the name: both corner print, the name stays.
+    speck = Cell(row=1, col=1, text="", lines=[line("r", 2, 9), line("3C", 3, 9), line("Botany", 16, 19),
+                                               line("PRW", 40, 9)])  # fmt: skip
+    lines, styles = cell_text_lines(speck)
+    assert CellSplitter().split(lines, styles=styles).subject == "Botany"
 
 
 def test_two_batches_in_halves_of_one_period_are_two_lessons() -> None:
@@ -952,3 +961,48 @@ def test_two_batches_in_halves_of_one_period_are_two_lessons() -> None:
     assert ("MON", "09:00", "10:00", None, "Lab 2 Group 1 Botany PRW") in got
     assert ("MON", "09:00", "10:00", None, "Lab 3 Group 2 Zoology HNT") in got
     assert ("MON", "08:00", "09:00", None, "R4 Geometry KLR") in got
+
+
+def test_a_header_time_off_the_five_minute_marks_the_others_keep_is_a_misread_digit() -> None:
+    """A bell schedule's times sit on five-minute marks; in a photo's small header print OCR misreads a
+    digit ('10:49' for '10:40', '01:48' for '01:45'). The misread time is set the usual lesson length
+    from the range's other end. A header whose times are off the marks anyway is read as printed."""
+    t = table(
+        [
+            ["", "1|08:00 - 08:55", "2|09:05 - 10:00", "3|10:49 - 11:35", "4|11:45 - 12:40", "5|12:50 - 01:48"],
+            ["MON", "Maths", "Physics", "Art", "English", "Chemistry"],
+            ["TUE", "Physics", "Maths", "Music", "Chemistry", "English"],
+        ]
+    )
+    got = {(day, start, end, text) for day, start, end, _, text in _slots(_read(t))}
+    assert ("MON", "10:40", "11:35", "Art") in got
+    assert ("TUE", "12:50", "13:45", "English") in got
+    odd = table(
+        [
+            ["", "1|08:03 - 08:51", "2|08:56 - 09:44", "3|09:49 - 10:37", "4|10:42 - 11:30"],
+            ["MON", "Maths", "Physics", "Art", "English"],
+        ]
+    )
+    assert ("MON", "09:49", "10:37", "Art") in {(d, s, e, x) for d, s, e, _, x in _slots(_read(odd))}
+
+
+def test_numbered_periods_whose_times_were_not_read_follow_their_neighbours() -> None:
+    """A photo's shadow or curled edge can take all the print of the last (or first) period's times,
+    leaving its number. Where the header's ranges share one length and one changeover, the period
+    follows its neighbour at those; a header of uneven lengths leaves it untimed."""
+    t = table(
+        [
+            ["", "1", "2|09:00 - 09:50", "3|10:00 - 10:50", "4|11:00 - 11:50", "5|12:00 - 12:50", "6"],
+            ["MON", "Maths", "Physics", "Art", "English", "Music", "Chemistry"],
+        ]
+    )
+    got = {(day, start, end, text) for day, start, end, _, text in _slots(_read(t))}
+    assert ("MON", "13:00", "13:50", "Chemistry") in got
+    assert ("MON", "08:00", "08:50", "Maths") in got
+    uneven = table(
+        [
+            ["", "1|08:00 - 08:40", "2|08:50 - 09:50", "3|10:00 - 11:30", "4|11:40 - 12:00", "5"],
+            ["MON", "Maths", "Physics", "Art", "Music", "English"],
+        ]
+    )
+    assert ("MON", None, None, "English") in {(d, s, e, x) for d, s, e, _, x in _slots(_read(uneven))}

@@ -574,6 +574,7 @@ def _build_slots(
             reference = end or start
     _ends_of_lost_ranges(slots)
     _repair_unreadable_starts(slots)
+    _repair_off_grid_minutes(slots)
     # One unreadable label between two timed slots (OCR): it runs from the one's end to the other's
     # start, less the header's usual gap on each side when that leaves a slot of a length it prints.
     gap = _usual_gap(slots)
@@ -592,6 +593,7 @@ def _build_slots(
     _repair_misread_first_start(slots)
     _repair_misread_range(slots)
     _repair_near_seams(slots)
+    _time_unread_end_periods(slots)
     # Start-only headers: a block ends where the next one starts.
     for i, slot in enumerate(slots):
         if slot.start is not None and slot.end is None:
@@ -837,6 +839,80 @@ LENGTH_LEEWAY = 5
 # How many gaps between printed slots must agree for a header to have a usual gap.
 USUAL_GAP_SHARE = 2 / 3
 USUAL_GAP_MIN = 3
+
+
+# Bell schedules put their times on five-minute marks: where this share of a header's times do, a time
+# off the marks is a misread digit ('10:49' for '10:40').
+ON_MARKS_SHARE = 2 / 3
+MARK_MINUTES = 5
+
+
+def _repair_off_grid_minutes(slots: list[Slot]) -> None:
+    """A range with one time off the five-minute marks that most of the header's times keep, in print
+    small enough for OCR to misread one digit: the misread time is set the header's usual length (that
+    of its ranges on the marks) away from the other, when that lands on a mark between its neighbours."""
+    times = [t for s in slots if s.field_role is None for t in (s.start, s.end) if t is not None]
+    on_marks = [t for t in times if t.minutes % MARK_MINUTES == 0]
+    if len(on_marks) < 4 or len(on_marks) < ON_MARKS_SHARE * len(times):
+        return
+    lengths = Counter(
+        s.end.minutes - s.start.minutes
+        for s in slots
+        if s.start is not None and s.end is not None and s.start.minutes % MARK_MINUTES == 0
+        and s.end.minutes % MARK_MINUTES == 0 and s.end > s.start
+    )  # fmt: skip
+    if not lengths:
+        return
+    usual = lengths.most_common(1)[0][0]
+    for i, slot in enumerate(slots):
+        if slot.start is None or slot.end is None or slot.field_role is not None:
+            continue
+        before = next((t for s in reversed(slots[:i]) for t in (s.end, s.start) if t is not None), None)
+        after = next((t for s in slots[i + 1 :] for t in (s.start, s.end) if t is not None), None)
+        start_off, end_off = slot.start.minutes % MARK_MINUTES, slot.end.minutes % MARK_MINUTES
+        if start_off and not end_off:
+            start, end = slot.end.minutes - usual, slot.end.minutes
+        elif end_off and not start_off:
+            start, end = slot.start.minutes, slot.start.minutes + usual
+        else:
+            continue
+        if start >= 0 and end <= 24 * 60 and (before is None or before.minutes <= start) and (
+            after is None or end <= after.minutes
+        ):
+            slot.start, slot.end = Clock(start), Clock(end)
+
+
+def _time_unread_end_periods(slots: list[Slot]) -> None:
+    """Numbered periods at the end (or start) of a header whose times OCR could not read at all (print
+    lost in a photo's shadow or at its curled edge): where the header's ranges share one length and one
+    changeover, each follows its timed neighbour at those, marked inferred."""
+    ranged = [s for s in slots if s.start is not None and s.end is not None and s.field_role is None]
+    if len(ranged) < 3:
+        return
+    length = _usual_length(ranged)
+    gap = _usual_gap(slots)
+    if length is None or not any(
+        a.end is not None and b.start is not None and b.start.minutes - a.end.minutes == gap
+        for a, b in itertools.pairwise(slots)
+    ):
+        return
+
+    def untimed_period(slot: Slot) -> bool:
+        return slot.start is None and slot.end is None and slot.field_role is None and (slot.period or "").isdigit()
+
+    for order in (slots, slots[::-1]):
+        for before, slot in itertools.pairwise(order):
+            if not untimed_period(slot) or before.start is None or before.end is None:
+                continue
+            if order is slots:
+                start = before.end.minutes + gap
+                end = start + length
+            else:
+                end = before.start.minutes - gap
+                start = end - length
+            if start < 0 or end > 24 * 60:
+                break
+            slot.start, slot.end, slot.inferred = Clock(start), Clock(end), True
 
 
 def _usual_gap(slots: list[Slot]) -> int:
