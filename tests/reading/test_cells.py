@@ -692,3 +692,16 @@ def test_two_teacher_codes_in_a_corner_are_the_teachers_as_printed() -> None:
     cells = [["C12", "Geometry", "JRK"], ["D7", "Botany", "NKL"], ["C12", "Poetry", "JRK / NKL"], ["D7", "Botany", "NKL"]]
     fields = CellSplitter.fit(cells).split(cells[2], styles=["small", None, "small"])
     assert (fields.subject, fields.teacher, fields.notes) == ("Poetry", "JRK / NKL", None)
+
+
+def test_a_misread_batch_label_is_the_label_the_document_prints() -> None:
+    """A lab batch's label is small print, and a photo's OCR misreads a letter or two of it ('Grovp 1'
+    for 'Group 1'): where the document prints the label whole elsewhere, the line is that batch, not more
+    of the name below it."""
+    from timetable_platform.reading.cells import CellSplitter
+
+    cells = [["R12", "Group 1", "Botany (BIO150)", "PRW"], ["R7", "Group 2", "Zoology (BIO160)", "HNT"],
+             ["R12", "Group 1", "Geometry (MTH110)", "KLR"], ["R12", "Grovp 1", "Botany (BIO150)", "PRW"]]  # fmt: skip
+    fields = CellSplitter.fit(cells).split(cells[-1])
+    assert (fields.subject, fields.group) == ("Botany (BIO150)", "Group 1")
+    assert CellSplitter.fit(cells).split(["R12", "Gravel", "PRW"]).subject == "Gravel"

@@ -281,7 +281,11 @@ class CellSplitter:
         first_line_groups: frozenset[str] | None = None,
         shared_codes: frozenset[str] = frozenset(),
         first_line_rooms: bool = False,
+        batch_labels: Counter[str] | None = None,
     ) -> None:
+        # Batch labels the document prints whole on lines of their own ('Group 1', 'Batch B'), to know
+        # them again when OCR misreads a letter or two of their small print ('Groep 2', 'Growp 1').
+        self.batch_labels = batch_labels or Counter()
         # Most multi-line cells print their room alone atop the name (an export's top-left corner): a
         # first line over a name is then the room, even a word that could name a lesson ('Gym').
         self.first_line_rooms = first_line_rooms
@@ -407,9 +411,27 @@ class CellSplitter:
             first_line_groups=first_line_groups,
             shared_codes=_shared_tail_codes(cells),
             first_line_rooms=_first_line_rooms(cells),
+            batch_labels=Counter(
+                x for cell in cells for x in (tidy_whitespace(_clean_line(y)) for y in cell) if _GROUP_LINE.fullmatch(x)
+            ),
         )
 
     # --- reading one cell -----------------------------------------------------------------
+
+    def _batch_label(self, line: str) -> str:
+        """The document's batch label that ``line`` is a misreading of ('Growp 1' for 'Group 1'), else ``line``:
+        a line of its length give or take one, that differs from the label in two letters at most, and
+        printed less often than it (a misreading can be a label's word in another language, 'Groep 2')."""
+        if not self.batch_labels or len(line) > 12:
+            return line
+        for label, count in self.batch_labels.most_common():
+            if count <= self.batch_labels.get(line, 0) or label == line:
+                break
+            if abs(len(label) - len(line)) <= 1 and line[-1:] == label[-1:]:
+                matcher = difflib.SequenceMatcher(None, line.casefold(), label.casefold())
+                if max(len(line), len(label)) - sum(b.size for b in matcher.get_matching_blocks()) <= 2:
+                    return label
+        return line
 
     def known_room(self, token: str) -> str | None:
         """The room this document prints that OCR misread as ``token`` ('RS' for 'R5', 'B1O' for 'B10')."""
@@ -550,6 +572,7 @@ class CellSplitter:
             return CellFields(subject="", kind="lesson")
         pairs = _join_lone_titles(self._join_broken_words(_join_open_brackets(pairs)))
         pairs = self._join_wrapped_rooms(pairs)
+        pairs = [(self._batch_label(x), st) for x, st in pairs]
         marked = _marked_fields(pairs)
         pairs = [(x, st) for x, st in ((_without_marks(x), st) for x, st in pairs) if x]
         if marked:
