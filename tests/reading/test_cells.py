@@ -705,3 +705,14 @@ def test_a_misread_batch_label_is_the_label_the_document_prints() -> None:
     fields = CellSplitter.fit(cells).split(cells[-1])
     assert (fields.subject, fields.group) == ("Botany (BIO150)", "Group 1")
     assert CellSplitter.fit(cells).split(["R12", "Gravel", "PRW"]).subject == "Gravel"
+
+
+def test_a_teacher_code_misread_in_lower_case_is_still_the_teacher() -> None:
+    """Small capitals in a photo's corner come out of OCR partly lower case ('kL' for 'KL'): where the
+    document prints the code as a teacher's elsewhere, the line is that teacher, not more of the name."""
+    from timetable_platform.reading.cells import CellSplitter
+
+    cells = [["R4", "Botany (BIO150)", "kL"], ["R5", "Poetry (LIT201)", "KL"], ["R6", "Geometry (MTH110)", "DSM"],
+             ["R4", "Zoology (BIO160)", "PRW"], ["R5", "Botany (BIO150)", "KL"]]  # fmt: skip
+    fields = CellSplitter.fit(cells).split(cells[0])
+    assert (fields.subject, fields.teacher) == ("Botany (BIO150)", "kL")

@@ -478,6 +478,8 @@ class CellSplitter:
             return "room" if is_room(t) else None
         if self._is_teacher_code(t, alone=not subject_position):
             return "teacher"
+        if not subject_position and t != t.upper() and t.upper() in self.teacher_codes and t.isalpha():
+            return "teacher"  # a code the document prints, its small capitals misread lower case ('vT')
         return None
 
     def _tail_fields(
