@@ -1366,7 +1366,9 @@ def _small_corner_code(pairs: Sequence[tuple[str, str | None]]) -> bool:
         return _is_small(pairs[k][1]) and re.fullmatch(r"\S{1,6}", pairs[k][0]) is not None
 
     # Two codes can stand there (a room and a class, or a batch), each read as a line of its own.
-    return len(pairs) >= 2 and code(0) and (not _is_small(pairs[1][1]) or (len(pairs) >= 3 and code(1) and not _is_small(pairs[2][1])))
+    if len(pairs) < 2 or not code(0):
+        return False
+    return not _is_small(pairs[1][1]) or (len(pairs) >= 3 and code(1) and not _is_small(pairs[2][1]))
 
 
 def _corner_class(line: str, groups: frozenset[str] | None) -> str | None:

@@ -850,7 +850,8 @@ MARK_MINUTES = 5
 def _repair_off_grid_minutes(slots: list[Slot]) -> None:
     """A range with one time off the five-minute marks that most of the header's times keep, in print
     small enough for OCR to misread one digit: the misread time is set the header's usual length (that
-    of its ranges on the marks) away from the other, when that lands on a mark between its neighbours."""
+    of its ranges on the marks) away from the other, when that lands on a mark between its neighbours,
+    and marked inferred (the entries' confidence says the time was guessed)."""
     times = [t for s in slots if s.field_role is None for t in (s.start, s.end) if t is not None]
     on_marks = [t for t in times if t.minutes % MARK_MINUTES == 0]
     if len(on_marks) < 4 or len(on_marks) < ON_MARKS_SHARE * len(times):
@@ -879,7 +880,7 @@ def _repair_off_grid_minutes(slots: list[Slot]) -> None:
         if start >= 0 and end <= 24 * 60 and (before is None or before.minutes <= start) and (
             after is None or end <= after.minutes
         ):
-            slot.start, slot.end = Clock(start), Clock(end)
+            slot.start, slot.end, slot.inferred = Clock(start), Clock(end), True
 
 
 def _time_unread_end_periods(slots: list[Slot]) -> None:
