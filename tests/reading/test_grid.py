@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from timetable_platform.domain.layout import Table
+from timetable_platform.domain.layout import BBox, Line, Table, Word
 from timetable_platform.reading.grid import Block, read_grid, transpose
 
 from .gridkit import table
@@ -25,6 +25,17 @@ def _read(t: Table, language: str | None = None) -> list[Block]:
     reading = read_grid(t, language=language)
     assert reading is not None
     return reading.blocks
+
+
+def _timed_texts(t: Table) -> set[tuple[str, str | None, str | None, str]]:
+    """(day, start, end, text) of each block the table reads as."""
+    return {(day, start, end, text) for day, start, end, _, text in _slots(_read(t))}
+
+
+def _sized_line(text: str, top: float, height: float) -> Line:
+    """A cell's text line at ``top`` in print ``height`` tall, words 60 points apart."""
+    words = [Word(w, BBox(10 + 60 * k, top, 60 + 60 * k, top + height)) for k, w in enumerate(text.split())]
+    return Line(words=words, bbox=BBox(10, top, 60 * len(words), top + height))
 
 
 DAYS_AS_COLUMNS = table(
@@ -832,7 +843,7 @@ def test_zero_padded_hours_after_noon_are_afternoon_times() -> None:
             ["TUE", "Physics", "Maths", "", "Chemistry", "English"],
         ]
     )
-    got = {(day, start, end, text) for day, start, end, _, text in _slots(_read(t))}
+    got = _timed_texts(t)
     assert ("MON", "08:00", "09:00", "Maths") in got
     assert ("MON", "13:00", "14:00", "English") in got
     assert ("TUE", "14:00", "14:55", "English") in got
@@ -842,14 +853,11 @@ def test_small_print_under_a_large_name_is_no_part_of_the_name() -> None:
     """An export prints the lesson's name large and its room and teacher codes small in the cell's
     corners; OCR gives each corner a line of its own. A corner's plain word ('Orangery') is where the
     lesson is, not more of its name; a line in print of the name's size still is."""
-    from timetable_platform.domain.layout import BBox, Cell, Line, Word
+    from timetable_platform.domain.layout import Cell
     from timetable_platform.reading.cells import CellSplitter
     from timetable_platform.reading.grid import cell_text_lines
 
-    def line(text: str, top: float, height: float) -> Line:
-        words = [Word(w, BBox(10 + 60 * k, top, 60 + 60 * k, top + height)) for k, w in enumerate(text.split())]
-        return Line(words=words, bbox=BBox(10, top, 60 * len(words), top + height))
-
+    line = _sized_line
     corner = Cell(row=1, col=1, text="", lines=[line("Biology", 10, 21), line("Orangery", 50, 9), line("MEI", 50, 9)])
     lines, styles = cell_text_lines(corner)
     fields = CellSplitter().split(lines, styles=styles)
@@ -924,14 +932,11 @@ def test_a_day_name_wrapped_over_two_lines_with_its_hyphen_misread_is_still_the_
 def test_the_name_under_a_corner_room_and_batch_label_is_the_largest_print() -> None:
     """A lab batch's half of a cell prints its room and batch label small across the top ('C12',
     'Group 2'), which OCR gives a line each, then the name large: both small lines are corner print."""
-    from timetable_platform.domain.layout import BBox, Cell, Line, Word
+    from timetable_platform.domain.layout import Cell
     from timetable_platform.reading.cells import CellSplitter
     from timetable_platform.reading.grid import cell_text_lines
 
-    def line(text: str, top: float, height: float) -> Line:
-        words = [Word(w, BBox(10 + 60 * k, top, 60 + 60 * k, top + height)) for k, w in enumerate(text.split())]
-        return Line(words=words, bbox=BBox(10, top, 60 * len(words), top + height))
-
+    line = _sized_line
     half = Cell(row=1, col=1, text="", lines=[line("C12", 2, 9), line("Group 2", 3, 10), line("Botany", 16, 19),
                                               line("PRW", 40, 9)])  # fmt: skip
     lines, styles = cell_text_lines(half)
@@ -974,7 +979,7 @@ def test_a_header_time_off_the_five_minute_marks_the_others_keep_is_a_misread_di
             ["TUE", "Physics", "Maths", "Music", "Chemistry", "English"],
         ]
     )
-    got = {(day, start, end, text) for day, start, end, _, text in _slots(_read(t))}
+    got = _timed_texts(t)
     assert ("MON", "10:40", "11:35", "Art") in got
     assert ("TUE", "12:50", "13:45", "English") in got
     odd = table(
@@ -983,7 +988,7 @@ def test_a_header_time_off_the_five_minute_marks_the_others_keep_is_a_misread_di
             ["MON", "Maths", "Physics", "Art", "English"],
         ]
     )
-    assert ("MON", "09:49", "10:37", "Art") in {(d, s, e, x) for d, s, e, _, x in _slots(_read(odd))}
+    assert ("MON", "09:49", "10:37", "Art") in _timed_texts(odd)
 
 
 def test_numbered_periods_whose_times_were_not_read_follow_their_neighbours() -> None:
@@ -996,7 +1001,7 @@ def test_numbered_periods_whose_times_were_not_read_follow_their_neighbours() ->
             ["MON", "Maths", "Physics", "Art", "English", "Music", "Chemistry"],
         ]
     )
-    got = {(day, start, end, text) for day, start, end, _, text in _slots(_read(t))}
+    got = _timed_texts(t)
     assert ("MON", "13:00", "13:50", "Chemistry") in got
     assert ("MON", "08:00", "08:50", "Maths") in got
     uneven = table(
@@ -1005,4 +1010,4 @@ def test_numbered_periods_whose_times_were_not_read_follow_their_neighbours() ->
             ["MON", "Maths", "Physics", "Art", "Music", "English"],
         ]
     )
-    assert ("MON", None, None, "English") in {(d, s, e, x) for d, s, e, _, x in _slots(_read(uneven))}
+    assert ("MON", None, None, "English") in _timed_texts(uneven)

@@ -418,6 +418,11 @@ class CellSplitter:
 
     # --- reading one cell -----------------------------------------------------------------
 
+    def _teachers_line(self, line: str) -> bool:
+        """Whether ``line`` is several teachers, every part between its separators one ('MSK / VT')."""
+        segments = [x for x in _SEPARATORS.split(line) if x.strip()]
+        return len(segments) > 1 and all(self.classify(x, subject_position=False) == "teacher" for x in segments)
+
     def _batch_label(self, line: str) -> str:
         """The document's batch label that ``line`` is a misreading of ('Growp 1' for 'Group 1'), else ``line``:
         a line of its length give or take one, that differs from the label in two letters at most, and
@@ -730,12 +735,10 @@ class CellSplitter:
             if not at_subject and style != subject_style:
                 # Another style: fields printed smaller or in grey ('CHO R305') stay fields; text is a note.
                 rest, tail = self._tail_fields(line, consume_all=True)
-                segments = [x for x in _SEPARATORS.split(bare) if x.strip()]
-                roles = {self.classify(x, subject_position=False) for x in segments}
                 if tail and not rest:
                     for name, value in tail:
                         parsed.put(name, value)
-                elif len(segments) > 1 and roles == {"teacher"}:
+                elif self._teachers_line(bare):
                     parsed.put("teacher", bare)  # 'MSK / VT': two teachers' codes in the corner, as printed
                 elif _is_small(style) and coded_corners and parsed.room is None and _place_name(bare):
                     parsed.put("room", bare)  # a corner's word beside the codes: where it is ('Library')
