@@ -342,7 +342,7 @@ class CellSplitter:
         rooms: set[str] = set()
         continuations: dict[str, set[str]] = {}
         for cell in cells:
-            lines = [tidy_whitespace(_clean_line(x)) for x in cell]
+            lines = _cleaned(cell)
             lines = [x for x in lines if x]
             named = [x for x in (strip_times(x) if find_times(x) else x for x in lines) if x]
             if named:
@@ -377,7 +377,7 @@ class CellSplitter:
         field_lines: Counter[tuple[str, FieldName]] = Counter()
         probe = cls(vocabulary=frozenset(vocabulary), owner_kind=owner_kind, language=language)
         for cell in cells:
-            for line in [tidy_whitespace(_clean_line(x)) for x in cell][1:]:
+            for line in _cleaned(cell)[1:]:
                 role = probe.classify(line.strip(" -–—·•|,;"), subject_position=False) if line else None
                 if role is not None:
                     field_lines[(line, role)] += 1
@@ -406,13 +406,13 @@ class CellSplitter:
             leading_groups=_leading_groups(cells),
             numbered_teachers=_numbered_teachers(cells),
             coded_rooms=frozenset(
-                x for cell in cells for x in (tidy_whitespace(_clean_line(y)) for y in cell[1:]) if _room_led(x)
+                x for cell in cells for x in _cleaned(cell[1:]) if _room_led(x)
             ),
             first_line_groups=first_line_groups,
             shared_codes=_shared_tail_codes(cells),
             first_line_rooms=_first_line_rooms(cells),
             batch_labels=Counter(
-                x for cell in cells for x in (tidy_whitespace(_clean_line(y)) for y in cell) if _GROUP_LINE.fullmatch(x)
+                x for cell in cells for x in _cleaned(cell) if _GROUP_LINE.fullmatch(x)
             ),
         )
 
@@ -1080,6 +1080,11 @@ def _clean_line(text: str) -> str:
     return nfkc(text).replace("\t", " ").strip()
 
 
+def _cleaned(lines: Sequence[str]) -> list[str]:
+    """A cell's lines normalised and with their spacing tidied, as the document-level counts read them."""
+    return [tidy_whitespace(_clean_line(x)) for x in lines]
+
+
 def _tidy_subject(subject: str) -> str:
     subject = tidy_whitespace(subject)
     subject = re.sub(r"\s*[:;,]$", "", subject)
@@ -1131,7 +1136,7 @@ def _document_cell_shape(cells: Sequence[Sequence[str]]) -> tuple[FieldName | No
     codes: Counter[str] = Counter()
     multi = fields_below = 0
     for cell in cells:
-        lines = [tidy_whitespace(_clean_line(x)) for x in cell]
+        lines = _cleaned(cell)
         lines = [x for x in (strip_times(x) if find_times(x) else x for x in lines) if x]
         if not lines:
             continue
@@ -1305,7 +1310,7 @@ def _numbered_teachers(cells: Sequence[Sequence[str]]) -> bool:
     the room: 'JAN', '186')."""
     beside_room = beside_code = 0
     for cell in cells:
-        lines = [tidy_whitespace(_clean_line(x)) for x in cell[1:]]
+        lines = _cleaned(cell[1:])
         if not any(_BARE_NUMBER.fullmatch(x) for x in lines):
             continue
         others = [x for x in lines if x and not _BARE_NUMBER.fullmatch(x)]
@@ -1323,7 +1328,7 @@ def _first_line_groups(cells: Sequence[Sequence[str]]) -> frozenset[str] | None:
     None otherwise."""
     heads = [
         lines[0]
-        for lines in ([tidy_whitespace(_clean_line(x)) for x in cell if x.strip()] for cell in cells)
+        for lines in (_cleaned([x for x in cell if x.strip()]) for cell in cells)
         if len(lines) >= 2
     ]
     groups = frozenset(head for head in heads if is_group(head))
@@ -1407,7 +1412,7 @@ def _first_line_rooms(cells: Sequence[Sequence[str]]) -> bool:
     printed down a column) and cells led by their batch ('Group 2') are no lesson cells of that kind."""
     firsts = [
         lines[0]
-        for lines in ([tidy_whitespace(_clean_line(x)) for x in cell if x.strip()] for cell in cells)
+        for lines in (_cleaned([x for x in cell if x.strip()]) for cell in cells)
         if len(lines) >= 2 and max(map(len, lines)) > 2 and not _GROUP_LINE.fullmatch(lines[0])
     ]
     rooms = sum(
@@ -1422,7 +1427,7 @@ def _leading_groups(cells: Sequence[Sequence[str]]) -> bool:
     leading: Counter[str] = Counter()
     named = 0
     for cell in cells:
-        lines = [tidy_whitespace(_clean_line(x)) for x in cell if x.strip()]
+        lines = _cleaned([x for x in cell if x.strip()])
         if not lines:
             continue
         named += 1
